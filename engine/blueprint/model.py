@@ -1,0 +1,301 @@
+"""The Blueprint: every Modal object an app will hold, fully resolved.
+
+The Blueprint is the contract between the planner and everything downstream: the Modal backend
+(locally and inside the container), the plan/diff/cost renderers, the local runner and eject all
+read it and nothing else. So every value a backend needs is decided here, explicitly — no
+backend applies a default or re-reads a manifest. If two backends disagree about a value, the bug
+is that it was decided outside the planner.
+
+Pure data: frozen standard-library dataclasses, JSON round-trippable (see `codec.py`). This module
+is on the container's import path; it must stay standard-library only.
+
+Conventions:
+- durations are whole seconds (`int`), memory is MiB, GPU requests are Modal strings ("H100:2");
+- references between objects use the manifest's local keys (`ContainerSpec.secrets` holds keys of
+  `Blueprint.secrets`), never Modal names, so renaming a Modal object is a one-line diff;
+- lists that Modal treats as sets are kept in manifest order (order is part of determinism).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+BLUEPRINT_VERSION = 1
+
+
+# ---------------------------------------------------------------------------------------------
+# Images
+
+
+@dataclass(frozen=True)
+class ImageStep:
+    """One image build step, applied in order; `op` names the `modal.Image` method it becomes.
+
+    ops: "apt_install" (args = packages), "pip_install" / "uv_pip_install" (args = requirement
+    specifiers; `index_url` / `extra_index_url` optional), "run_commands" (args = shell commands),
+    "env" (`env`), "workdir" (args = (path,)), "add_local_python_source" (args = module names;
+    always the last steps, as Modal requires of non-copied local files).
+    """
+
+    op: str
+    args: tuple[str, ...] = ()
+    env: dict[str, str] = field(default_factory=dict)
+    index_url: str | None = None
+    extra_index_url: str | None = None
+
+
+@dataclass(frozen=True)
+class ImageSpec:
+    """A container image: a base, then `steps` in order.
+
+    base "debian_slim": `modal.Image.debian_slim(python_version=python_version)`.
+    base "registry": `modal.Image.from_registry(registry_ref, add_python=python_version)`, with
+    `.entrypoint([])` first when `clear_entrypoint` (NVIDIA images print a banner otherwise).
+    """
+
+    key: str
+    base: str
+    python_version: str | None
+    registry_ref: str | None = None
+    clear_entrypoint: bool = False
+    steps: tuple[ImageStep, ...] = ()
+
+
+# ---------------------------------------------------------------------------------------------
+# Storage and named objects
+
+
+@dataclass(frozen=True)
+class VolumeSpec:
+    key: str
+    name: str
+    create_if_missing: bool = True
+
+
+@dataclass(frozen=True)
+class SecretSpec:
+    """A Modal secret by name; `required_keys` are checked by Modal when the secret is attached."""
+
+    key: str
+    name: str
+    required_keys: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class DictSpec:
+    key: str
+    name: str
+
+
+@dataclass(frozen=True)
+class QueueSpec:
+    key: str
+    name: str
+
+
+@dataclass(frozen=True)
+class BucketSpec:
+    """A cloud bucket mount (`modal.CloudBucketMount`); `secret` is a key of `Blueprint.secrets`."""
+
+    key: str
+    bucket_name: str
+    secret: str | None = None
+    read_only: bool = False
+    key_prefix: str | None = None
+    bucket_endpoint_url: str | None = None
+    requester_pays: bool = False
+
+
+@dataclass(frozen=True)
+class MountSpec:
+    """A mount point in a container: `kind` "volume" (key of volumes) or "bucket" (key of buckets)."""
+
+    path: str
+    kind: str
+    source: str
+
+
+# ---------------------------------------------------------------------------------------------
+# What every container has
+
+
+@dataclass(frozen=True)
+class ScalingSpec:
+    """Autoscaler settings, all explicit. `max_containers` None means no limit."""
+
+    min_containers: int = 0
+    max_containers: int | None = None
+    buffer_containers: int = 0
+    scaledown_window: int = 60
+
+
+@dataclass(frozen=True)
+class ContainerSpec:
+    """Settings shared by functions and servers: what runs where, with which resources."""
+
+    image: str  # key of Blueprint.images
+    gpu: tuple[str, ...] = ()  # () no GPU; one entry, or a fallback list in preference order
+    cpu: float | None = None
+    memory: int | None = None  # MiB
+    ephemeral_disk: int | None = None  # MiB
+    timeout: int = 300
+    region: tuple[str, ...] = ()
+    cloud: str | None = None
+    secrets: tuple[str, ...] = ()  # keys of Blueprint.secrets
+    env: dict[str, str] = field(default_factory=dict)
+    mounts: tuple[MountSpec, ...] = ()
+    scaling: ScalingSpec = field(default_factory=ScalingSpec)
+    enable_memory_snapshot: bool = False
+    gpu_snapshot: bool = False  # experimental_options={"enable_gpu_snapshot": True}
+    nonpreemptible: bool = False
+
+
+# ---------------------------------------------------------------------------------------------
+# Functions
+
+
+@dataclass(frozen=True)
+class RetrySpec:
+    max_retries: int
+    backoff_coefficient: float = 2.0
+    initial_delay: float = 1.0  # seconds
+    max_delay: float = 60.0  # seconds
+
+
+@dataclass(frozen=True)
+class ScheduleSpec:
+    """`kind` "cron" (`cron`, `timezone`) or "period" (`seconds`)."""
+
+    kind: str
+    cron: str | None = None
+    timezone: str | None = None
+    seconds: int | None = None
+
+
+@dataclass(frozen=True)
+class ConcurrencySpec:
+    """`@modal.concurrent(max_inputs=..., target_inputs=...)`."""
+
+    max_inputs: int
+    target_inputs: int | None = None
+
+
+@dataclass(frozen=True)
+class BatchingSpec:
+    """`@modal.batched(max_batch_size=..., wait_ms=...)`."""
+
+    max_batch_size: int
+    wait_ms: int
+
+
+@dataclass(frozen=True)
+class WebSpec:
+    """How a function is exposed over HTTP.
+
+    kind: "fastapi_endpoint" (`method`, `docs`), "asgi_app", "wsgi_app", or "web_server" (`port`,
+    `startup_timeout`). `requires_proxy_auth` turns on Modal proxy auth; `label` fixes the URL.
+    """
+
+    kind: str
+    method: str | None = None
+    docs: bool = False
+    port: int | None = None
+    startup_timeout: int | None = None
+    requires_proxy_auth: bool = False
+    label: str | None = None
+
+
+@dataclass(frozen=True)
+class FunctionSpec:
+    """An `@app.function` that imports and calls `handler` ("package.module:attr")."""
+
+    key: str  # the manifest's name for it
+    symbol: str  # Python identifier bound in the entry module's globals
+    name: str  # Modal function name
+    handler: str
+    container: ContainerSpec
+    retries: RetrySpec | None = None
+    schedule: ScheduleSpec | None = None
+    concurrency: ConcurrencySpec | None = None
+    batching: BatchingSpec | None = None
+    web: WebSpec | None = None
+    max_inputs: int | None = None  # inputs per container before it is replaced
+
+
+# ---------------------------------------------------------------------------------------------
+# Servers (LLM services)
+
+
+@dataclass(frozen=True)
+class SecretArg:
+    """A launch argument whose value is read from the environment at launch time, never stored.
+
+    The process gets `flag` followed by the value of the environment variable `env` (which a
+    secret provides). This keeps secret values out of the Blueprint and out of every plan.
+    """
+
+    flag: str
+    env: str
+
+
+@dataclass(frozen=True)
+class WarmupSpec:
+    """Requests sent after readiness, before the container takes traffic (or is snapshotted)."""
+
+    path: str
+    body: str  # JSON text of the request body
+    requests: int = 1
+
+
+@dataclass(frozen=True)
+class SnapshotSpec:
+    """Modal's low-latency pattern: start in a `snap=True` enter with the engine's sleep mode on,
+    warm up, put the engine to sleep (`sleep_path`), snapshot; wake it in `snap=False` enter."""
+
+    sleep_path: str
+    wake_path: str
+
+
+@dataclass(frozen=True)
+class ServerSpec:
+    """An `@app.server` class that runs `command` in `@modal.enter` and serves `port`."""
+
+    key: str
+    symbol: str  # class name, a Python identifier bound in the entry module's globals
+    name: str  # Modal server name
+    engine: str  # "vllm" | "sglang" | "trtllm" | "transformers"
+    model: str  # model id or path, as served
+    served_model_name: str
+    container: ContainerSpec
+    command: tuple[str, ...]
+    port: int = 8000
+    startup_timeout: int = 600
+    health_path: str = "/health"
+    target_concurrency: int | None = None
+    max_concurrency: int | None = None
+    secret_args: tuple[SecretArg, ...] = ()
+    warmup: WarmupSpec | None = None
+    snapshot: SnapshotSpec | None = None
+    requires_proxy_auth: bool = False
+    routing_region: str | None = None
+    exit_grace_period: int = 0
+
+
+# ---------------------------------------------------------------------------------------------
+# The whole app
+
+
+@dataclass(frozen=True)
+class Blueprint:
+    app: str
+    environment: str
+    source: str  # the manifest path as given (posix), for humans; never re-read
+    images: tuple[ImageSpec, ...] = ()
+    volumes: tuple[VolumeSpec, ...] = ()
+    secrets: tuple[SecretSpec, ...] = ()
+    dicts: tuple[DictSpec, ...] = ()
+    queues: tuple[QueueSpec, ...] = ()
+    buckets: tuple[BucketSpec, ...] = ()
+    functions: tuple[FunctionSpec, ...] = ()
+    servers: tuple[ServerSpec, ...] = ()
+    version: int = BLUEPRINT_VERSION

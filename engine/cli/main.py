@@ -1,0 +1,98 @@
+"""The `mdeploy` command: parse arguments, dispatch to one command module, turn errors into exits.
+
+This is the one catch point (see DESIGN.md, Errors): a `ManifestError` prints its located problems
+and exits 1, a `UserError` prints one line and exits with its code, Ctrl-C exits 130. Anything
+else is a bug: it gets a one-line report, and the traceback only with MDEPLOY_TRACEBACK=1.
+
+Command modules are imported lazily, only the one being run, so `mdeploy --help` and
+`mdeploy validate` never pay for modal, the engines or the local runner. Each module under
+`engine/cli/` defines `register(subparsers)` (cheap: argparse only) and `run(args) -> int`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import importlib.util
+import os
+import sys
+import traceback
+
+from engine.errors import UserError
+from engine.manifest.errors import ManifestError
+
+# command name -> (module, one-line help). The help lives here so `--help` imports nothing else.
+COMMANDS: dict[str, tuple[str, str]] = {
+    "validate": ("engine.cli.validate", "check manifests and their overlays; report every problem"),
+    "schema": ("engine.cli.schema", "print or check the manifest JSON Schema"),
+    "plan": ("engine.cli.plan", "show what a manifest deploys, with a cost estimate"),
+    "deploy": ("engine.cli.deploy", "validate, show the plan, and run `modal deploy`"),
+    "diff": ("engine.cli.diff", "compare Blueprints across git refs or environments"),
+    "explain": ("engine.cli.explain", "show a value and where it came from"),
+    "eject": ("engine.cli.eject", "write a standalone Modal Python file for a manifest"),
+    "preflight": ("engine.cli.preflight", "check secrets, volumes and model fit against the world"),
+    "serve": ("engine.cli.serve", "run a service of a manifest on this machine"),
+    "run": ("engine.cli.run", "call a function of a manifest on this machine"),
+    "bench": ("engine.cli.bench", "load-test an OpenAI-compatible endpoint"),
+}
+
+
+def _available_commands() -> dict[str, tuple[str, str]]:
+    """Commands whose module exists in this install (lets the CLI grow one module at a time)."""
+    found = {}
+    for name, (module, summary) in COMMANDS.items():
+        if importlib.util.find_spec(module) is not None:
+            found[name] = (module, summary)
+    return found
+
+
+def build_parser(argv: list[str]) -> tuple[argparse.ArgumentParser, str | None]:
+    parser = argparse.ArgumentParser(
+        prog="mdeploy",
+        description="Declarative deployments for Modal: manifests in, Modal apps out.",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    commands = _available_commands()
+    chosen = next((a for a in argv if not a.startswith("-")), None)
+    for name, (module, summary) in commands.items():
+        if name == chosen:
+            importlib.import_module(module).register(sub)
+        else:
+            sub.add_parser(name, help=summary, description=summary)
+    return parser, chosen if chosen in commands else None
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    parser, chosen = build_parser(argv)
+    args = parser.parse_args(argv)
+    if chosen is None:
+        parser.print_help()
+        return 2 if argv else 0
+    module = importlib.import_module(COMMANDS[chosen][0])
+    try:
+        return int(module.run(args) or 0)
+    except ManifestError as exc:
+        print(exc.format(), file=sys.stderr)
+        count = len(exc.problems)
+        print(f"{count} problem{'s' if count != 1 else ''} found", file=sys.stderr)
+        return 1
+    except UserError as exc:
+        print(f"error: {exc.message}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        return 130
+    except Exception as exc:  # noqa: BLE001 - the one catch point for bugs
+        if os.environ.get("MDEPLOY_TRACEBACK"):
+            traceback.print_exc()
+        else:
+            print(
+                f"internal error: {type(exc).__name__}: {exc}\n"
+                "this is a bug in mdeploy; rerun with MDEPLOY_TRACEBACK=1 and report the traceback",
+                file=sys.stderr,
+            )
+        return 70
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,40 @@
+"""Fixtures every test folder shares: where the repository is, and how to run the real CLI."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture
+def repo_root() -> Path:
+    return REPO_ROOT
+
+
+@pytest.fixture
+def run_mdeploy():
+    """Run `mdeploy ARGS...` as a user would (a fresh process); returns the CompletedProcess."""
+
+    def run(*args: str, env: dict[str, str] | None = None, cwd: Path | str | None = None, timeout: float = 120):
+        full_env = dict(os.environ)
+        full_env.pop("MODAL_ENVIRONMENT", None)
+        full_env.pop("MDEPLOY_TRACEBACK", None)
+        full_env["PYTHONPATH"] = str(REPO_ROOT)
+        if env:
+            full_env.update(env)
+        return subprocess.run(
+            [sys.executable, "-m", "engine", *args],
+            cwd=cwd or REPO_ROOT,
+            env=full_env,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+        )
+
+    return run

@@ -1,0 +1,80 @@
+"""SGLang: `python -m sglang.launch_server`, from the SGLang team's own image.
+
+The image is the pinned `lmsysorg/sglang` runtime image Modal's SGLang examples use (it brings
+its own Python, so Modal adds none). DeepGEMM kernels are JIT-compiled on first use on Hopper
+GPUs; SGLang keeps them under `SGLANG_DG_CACHE_DIR`, which we point at a volume so later cold
+starts reuse them.
+"""
+
+from __future__ import annotations
+
+from engine.blueprint.model import ImageSpec, ImageStep, SnapshotSpec
+from engine.engines.common import (
+    HF_CACHE,
+    LISTEN_HOST,
+    CacheVolume,
+    Engine,
+    LaunchParams,
+    OptionFlag,
+    render_options,
+)
+
+IMAGE_KEY = "sglang-default"
+SGLANG_IMAGE = "lmsysorg/sglang:v0.5.9-cu129-amd64-runtime"
+
+DEEPGEMM_CACHE = CacheVolume(key="deepgemm-cache", name="deepgemm-cache", path="/root/.cache/deepgemm")
+
+OPTIONS = (
+    OptionFlag("context_length", "--context-length"),
+    OptionFlag("mem_fraction_static", "--mem-fraction-static"),
+    OptionFlag("dtype", "--dtype"),
+    OptionFlag("quantization", "--quantization"),
+)
+
+
+def default_image() -> ImageSpec:
+    return ImageSpec(
+        key=IMAGE_KEY,
+        base="registry",
+        python_version=None,
+        registry_ref=SGLANG_IMAGE,
+        clear_entrypoint=True,
+        steps=(
+            ImageStep(
+                op="env",
+                env={"HF_XET_HIGH_PERFORMANCE": "1", "SGLANG_DG_CACHE_DIR": DEEPGEMM_CACHE.path},
+            ),
+        ),
+    )
+
+
+def launch_command(p: LaunchParams) -> tuple[str, ...]:
+    argv = ["python", "-m", "sglang.launch_server", "--model-path", p.model]
+    if p.revision:
+        argv += ["--revision", p.revision]
+    # SGLang serves one name; clients then send the short name as "model".
+    argv += ["--served-model-name", p.served_name]
+    argv += ["--host", LISTEN_HOST, "--port", str(p.port)]
+    argv += ["--tp", str(p.tensor_parallel)]
+    if p.fast_boot:
+        # SGLang's counterpart of vLLM's eager mode: no CUDA-graph capture at start.
+        argv.append("--disable-cuda-graph")
+    if p.sleep_mode:
+        # torch_memory_saver lets the server hand its GPU memory back before the snapshot.
+        argv.append("--enable-memory-saver")
+    argv += render_options(p.options, OPTIONS, "sglang")
+    argv += p.extra_args
+    return tuple(argv)
+
+
+ENGINE = Engine(
+    name="sglang",
+    default_image=default_image,
+    caches=(HF_CACHE, DEEPGEMM_CACHE),
+    launch_command=launch_command,
+    api_key_flag="--api-key",
+    # CUDA graphs are SGLang's main decode speed-up and its own examples keep them on.
+    fast_boot_default=False,
+    # Both endpoints take a JSON body; an empty object releases/resumes everything.
+    snapshot=SnapshotSpec(sleep_path="/release_memory_occupation", wake_path="/resume_memory_occupation"),
+)

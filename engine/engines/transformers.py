@@ -1,0 +1,65 @@
+"""Hugging Face transformers: `transformers serve`, an OpenAI-compatible server that runs on CPU.
+
+It is the engine for small models, for services without a GPU and for the local runner and the
+tests. Flags are those of transformers 5.x `serve` (typer options in transformers/cli/serve.py):
+the model is a positional argument that preloads it and answers every request with it
+(so any "model" a client sends works), written `id@revision` to pin a commit; `--host`,
+`--port`, `--device`, `--dtype`. It checks no API key and has no sleep mode.
+"""
+
+from __future__ import annotations
+
+from engine.blueprint.model import ImageSpec, ImageStep
+from engine.engines.common import (
+    HF_CACHE,
+    LISTEN_HOST,
+    Engine,
+    LaunchParams,
+    OptionFlag,
+    render_options,
+)
+
+IMAGE_KEY = "transformers-default"
+PYTHON_VERSION = "3.12"
+PACKAGES = ("transformers[serving]==5.24.0", "torch==2.13.0", "huggingface-hub==2.4.0")
+
+OPTIONS = (
+    OptionFlag("device", "--device"),
+    OptionFlag("dtype", "--dtype"),
+)
+
+
+def default_image() -> ImageSpec:
+    return ImageSpec(
+        key=IMAGE_KEY,
+        base="debian_slim",
+        python_version=PYTHON_VERSION,
+        steps=(
+            ImageStep(op="uv_pip_install", args=PACKAGES),
+            ImageStep(op="env", env={"HF_XET_HIGH_PERFORMANCE": "1"}),
+        ),
+    )
+
+
+def model_argument(model: str, revision: str | None) -> str:
+    """`transformers serve` pins a Hub revision as `id@revision`; a path has none."""
+    return f"{model}@{revision}" if revision else model
+
+
+def launch_command(p: LaunchParams) -> tuple[str, ...]:
+    argv = ["transformers", "serve", model_argument(p.model, p.revision)]
+    argv += ["--host", LISTEN_HOST, "--port", str(p.port)]
+    argv += render_options(p.options, OPTIONS, "transformers")
+    argv += p.extra_args
+    return tuple(argv)
+
+
+ENGINE = Engine(
+    name="transformers",
+    default_image=default_image,
+    caches=(HF_CACHE,),
+    launch_command=launch_command,
+    needs_gpu=False,
+    supports_fast_boot=False,
+    fast_boot_default=False,
+)

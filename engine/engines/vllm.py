@@ -1,0 +1,84 @@
+"""vLLM: `vllm serve`, the default engine for GPU LLM services.
+
+Image and caches follow Modal's vLLM examples: the CUDA devel image (vLLM JIT-compiles kernels
+with nvcc via FlashInfer), Python added by Modal, pinned `vllm` + `huggingface-hub` installed
+with uv, Xet high-performance downloads, the Hugging Face cache and vLLM's compile cache on
+volumes. Pins are a tested pair (vllm 0.15.0 requires torch 2.9.1/CUDA 12.8 wheels, which match
+the base image; huggingface-hub 0.36.0 satisfies its transformers<5).
+"""
+
+from __future__ import annotations
+
+from engine.blueprint.model import ImageSpec, ImageStep, SnapshotSpec
+from engine.engines.common import (
+    HF_CACHE,
+    LISTEN_HOST,
+    CacheVolume,
+    Engine,
+    LaunchParams,
+    OptionFlag,
+    render_options,
+    served_names,
+)
+
+IMAGE_KEY = "vllm-default"
+CUDA_IMAGE = "nvidia/cuda:12.8.0-devel-ubuntu22.04"
+PYTHON_VERSION = "3.12"
+PACKAGES = ("vllm==0.15.0", "huggingface-hub==0.36.0")
+
+VLLM_CACHE = CacheVolume(key="vllm-cache", name="vllm-cache", path="/root/.cache/vllm")
+
+OPTIONS = (
+    OptionFlag("max_model_len", "--max-model-len"),
+    OptionFlag("gpu_memory_utilization", "--gpu-memory-utilization"),
+    OptionFlag("max_num_seqs", "--max-num-seqs"),
+    OptionFlag("dtype", "--dtype"),
+    OptionFlag("quantization", "--quantization"),
+    OptionFlag("enable_prefix_caching", "--enable-prefix-caching", boolean=True, negative="--no-enable-prefix-caching"),
+)
+
+
+def default_image() -> ImageSpec:
+    return ImageSpec(
+        key=IMAGE_KEY,
+        base="registry",
+        python_version=PYTHON_VERSION,
+        registry_ref=CUDA_IMAGE,
+        clear_entrypoint=True,
+        steps=(
+            ImageStep(op="uv_pip_install", args=PACKAGES),
+            ImageStep(op="env", env={"HF_XET_HIGH_PERFORMANCE": "1"}),
+        ),
+    )
+
+
+def launch_command(p: LaunchParams) -> tuple[str, ...]:
+    argv = ["vllm", "serve", p.model]
+    if p.revision:
+        argv += ["--revision", p.revision]
+    argv += ["--served-model-name", *served_names(p.model, p.served_name)]
+    argv += ["--host", LISTEN_HOST, "--port", str(p.port)]
+    argv += ["--tensor-parallel-size", str(p.tensor_parallel)]
+    # Eager mode skips CUDA-graph capture and torch.compile: a much faster cold start for some
+    # throughput; --no-enforce-eager spells the opposite choice out so the plan shows it.
+    argv.append("--enforce-eager" if p.fast_boot else "--no-enforce-eager")
+    if p.sleep_mode:
+        argv.append("--enable-sleep-mode")
+    argv += render_options(p.options, OPTIONS, "vllm")
+    argv += p.extra_args
+    return tuple(argv)
+
+
+ENGINE = Engine(
+    name="vllm",
+    default_image=default_image,
+    caches=(HF_CACHE, VLLM_CACHE),
+    launch_command=launch_command,
+    api_key_flag="--api-key",
+    # level 1 offloads weights to CPU memory and drops the KV cache: the snapshot then holds the
+    # weights in host memory and the GPU is nearly empty when Modal checkpoints it.
+    snapshot=SnapshotSpec(sleep_path="/sleep?level=1", wake_path="/wake_up"),
+    # /sleep and /wake_up exist only in vLLM's development server mode; one compile thread keeps
+    # the process snapshot-safe (no worker pool alive across the checkpoint).
+    snapshot_env={"VLLM_SERVER_DEV_MODE": "1", "TORCHINDUCTOR_COMPILE_THREADS": "1"},
+)

@@ -1,0 +1,53 @@
+"""`mdeploy eject MANIFEST --env ENV [-o app.py] [--force]`: write the app as plain Modal Python.
+
+For teams that outgrow configuration: the file is equivalent to what `engine/entry.py` builds from
+the same Blueprint, and from then on it is theirs. Without `-o` it goes to standard output.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+NAME = "eject"
+
+
+def register(subparsers) -> argparse.ArgumentParser:
+    parser = subparsers.add_parser(
+        NAME,
+        help="write a standalone Modal Python file for a manifest",
+        description=(
+            "Write a standalone Modal app (imports only `modal` and the standard library) equivalent "
+            "to the manifest's Blueprint for one environment."
+        ),
+    )
+    parser.add_argument("manifest", metavar="MANIFEST", help="the base manifest (YAML or TOML)")
+    parser.add_argument("--env", help="Modal environment (default: MODAL_ENVIRONMENT, else main)")
+    parser.add_argument("-o", "--output", metavar="FILE", help="write here instead of standard output")
+    parser.add_argument("--force", action="store_true", help="overwrite FILE if it exists")
+    return parser
+
+
+def run(args: argparse.Namespace) -> int:
+    import sys
+    from pathlib import Path
+
+    from engine.blueprint.planner import plan_file
+    from engine.eject.render import render_app
+    from engine.errors import UserError
+    from engine.manifest.load import resolve_environment
+
+    output = Path(args.output) if args.output else None
+    if output is not None and output.exists() and not args.force:
+        raise UserError(f"{output} exists; pass --force to overwrite it")
+    if output is not None and not output.parent.is_dir():
+        raise UserError(f"{output.parent} is not a directory")
+
+    blueprint = plan_file(Path(args.manifest), resolve_environment(args.env))
+    source = render_app(blueprint, filename=output.name if output else "app.py")
+    if output is None:
+        sys.stdout.write(source)
+        return 0
+    output.write_text(source, encoding="utf-8")
+    print(f"wrote {output} (app {blueprint.app}, environment {blueprint.environment})", file=sys.stderr)
+    return 0
+

@@ -1,0 +1,109 @@
+"""One `@app.function` per `FunctionSpec`: a thin function that imports its handler and calls it.
+
+The handler is imported inside the body, as Modal's examples import GPU-only packages: the
+package need not be installed where `modal deploy` runs, only in the image.
+"""
+
+from __future__ import annotations
+
+from engine.blueprint.model import FunctionSpec, RetrySpec, ScheduleSpec, WebSpec
+from engine.eject.container import Names, container_kwargs
+from engine.eject.pysrc import call, py_duration, py_literal, py_str
+
+
+def render_function(spec: FunctionSpec, names: Names) -> str:
+    decorators = [call("@app.function", [], _function_kwargs(spec, names))]
+    if spec.concurrency is not None:
+        kwargs = [("max_inputs", str(spec.concurrency.max_inputs))]
+        if spec.concurrency.target_inputs is not None:
+            kwargs.append(("target_inputs", str(spec.concurrency.target_inputs)))
+        decorators.append(call("@modal.concurrent", [], kwargs))
+    if spec.batching is not None:
+        kwargs = [
+            ("max_batch_size", str(spec.batching.max_batch_size)),
+            ("wait_ms", str(spec.batching.wait_ms)),
+        ]
+        decorators.append(call("@modal.batched", [], kwargs))
+    if spec.web is not None:
+        decorators.append(_web_decorator(spec.web))
+    return "\n".join([*decorators, *_body(spec)])
+
+
+def _function_kwargs(spec: FunctionSpec, names: Names) -> list[tuple[str, str]]:
+    kwargs = container_kwargs(spec.container, names, server=False)
+    if spec.name != spec.symbol:
+        kwargs.insert(0, ("name", py_str(spec.name)))
+    if spec.retries is not None:
+        kwargs.append(("retries", _retries(spec.retries)))
+    if spec.schedule is not None:
+        kwargs.append(("schedule", _schedule(spec.schedule)))
+    if spec.max_inputs == 1:
+        # Modal 1.6 spells `max_inputs=1` this way (it accepts no other value).
+        kwargs.append(("single_use_containers", "True"))
+    elif spec.max_inputs is not None:
+        raise ValueError(f"function {spec.key!r}: Modal supports only max_inputs=1, not {spec.max_inputs}")
+    return kwargs
+
+
+def _retries(retries: RetrySpec) -> str:
+    kwargs = [
+        ("max_retries", str(retries.max_retries)),
+        ("backoff_coefficient", py_literal(retries.backoff_coefficient)),
+        ("initial_delay", py_literal(retries.initial_delay)),
+        ("max_delay", py_literal(retries.max_delay)),
+    ]
+    return call("modal.Retries", [], kwargs)
+
+
+def _schedule(schedule: ScheduleSpec) -> str:
+    if schedule.kind == "cron":
+        kwargs = [("timezone", py_str(schedule.timezone))] if schedule.timezone else []
+        return call("modal.Cron", [py_str(schedule.cron or "")], kwargs)
+    if schedule.kind == "period":
+        return f"modal.Period({_period_kwargs(schedule.seconds or 0)})"
+    raise ValueError(f"unknown schedule kind {schedule.kind!r}")
+
+
+def _period_kwargs(seconds: int) -> str:
+    """The largest whole unit reads best: `hours=4` rather than `seconds=14400`."""
+    for unit, size in (("days", 86400), ("hours", 3600), ("minutes", 60)):
+        if seconds >= size and seconds % size == 0:
+            return f"{unit}={seconds // size}"
+    return f"seconds={seconds}"
+
+
+def _web_decorator(web: WebSpec) -> str:
+    kwargs: list[tuple[str, str]] = []
+    if web.kind == "fastapi_endpoint":
+        if web.method:
+            kwargs.append(("method", py_str(web.method)))
+        if web.docs:
+            kwargs.append(("docs", "True"))
+    if web.kind == "web_server":
+        kwargs.append(("port", str(web.port)))
+        if web.startup_timeout is not None:
+            kwargs.append(("startup_timeout", py_duration(web.startup_timeout)))
+    if web.label:
+        kwargs.append(("label", py_str(web.label)))
+    if web.requires_proxy_auth:
+        kwargs.append(("requires_proxy_auth", "True"))
+    if web.kind not in ("fastapi_endpoint", "asgi_app", "wsgi_app", "web_server"):
+        raise ValueError(f"unknown web kind {web.kind!r}")
+    return call(f"@modal.{web.kind}", [], kwargs)
+
+
+def _body(spec: FunctionSpec) -> list[str]:
+    module, attr = spec.handler.split(":", 1)
+    imported = f"    from {module} import {attr}"
+    kind = spec.web.kind if spec.web is not None else None
+    if kind in ("asgi_app", "wsgi_app"):
+        return [f"def {spec.symbol}():", imported, "", f"    return {attr}"]
+    if kind == "web_server":
+        # The handler starts the HTTP server and returns; Modal then waits for the port.
+        return [f"def {spec.symbol}():", imported, "", f"    {attr}()"]
+    return [
+        f"def {spec.symbol}(*args, **kwargs):",
+        imported,
+        "",
+        f"    return {attr}(*args, **kwargs)",
+    ]

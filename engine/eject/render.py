@@ -1,0 +1,115 @@
+"""Blueprint -> the source of a standalone Modal app, as a person would write it.
+
+`render_app` reads only the Blueprint (DESIGN.md: backends never re-read a manifest) and returns
+the text of one Python file that imports only `modal` and the standard library: a docstring, the
+constants, the images, the named objects, then one decorated function or class per object. The
+output is deterministic (same Blueprint, same bytes) and holds no secret values — the Blueprint
+has none, only secret names and the environment variables a secret provides.
+"""
+
+from __future__ import annotations
+
+from engine.blueprint.model import Blueprint, BucketSpec, SecretSpec, VolumeSpec
+from engine.eject.container import Names
+from engine.eject.functions import render_function
+from engine.eject.images import render_image
+from engine.eject.pysrc import call, py_identifier, py_literal, py_str
+from engine.eject.servers import HELPERS, constants_for, render_server, render_server_constants
+
+
+def render_app(blueprint: Blueprint, *, filename: str = "app.py") -> str:
+    names = Names.of(blueprint)
+    only_server = len(blueprint.servers) == 1
+    server_constants = [constants_for(s, only_server=only_server) for s in blueprint.servers]
+
+    objects = [render_function(f, names) for f in blueprint.functions]
+    objects += [render_server(s, names, c) for s, c in zip(blueprint.servers, server_constants)]
+
+    constants = []
+    for spec, consts in zip(blueprint.servers, server_constants):
+        constants += render_server_constants(spec, consts)
+
+    storage = [_volume(v, names) for v in blueprint.volumes]
+    storage += [_secret(s, names) for s in blueprint.secrets]
+    storage += [_bucket(b, names) for b in blueprint.buckets]
+    storage += [
+        f"{py_identifier(n.key, suffix='_dict')} = modal.Dict.from_name({py_str(n.name)}, create_if_missing=True)"
+        for n in blueprint.dicts
+    ]
+    storage += [
+        f"{py_identifier(n.key, suffix='_queue')} = modal.Queue.from_name({py_str(n.name)}, create_if_missing=True)"
+        for n in blueprint.queues
+    ]
+
+    body_sections = [
+        _section("Container images", "\n\n".join(render_image(i) for i in blueprint.images)),
+        _section("Volumes, secrets and other named objects", "\n".join(storage)),
+        _section("Helpers for the servers below", HELPERS if blueprint.servers else ""),
+        _section("Functions", "\n\n\n".join(objects[: len(blueprint.functions)])),
+        _section("Servers", "\n\n\n".join(objects[len(blueprint.functions) :])),
+    ]
+    body = "\n\n\n".join(s for s in body_sections if s)
+
+    uses_hours = "HOURS" in body
+    head_constants = ["MINUTES = 60  # seconds"] + (["HOURS = 60 * MINUTES"] if uses_hours else [])
+    head_constants += constants
+
+    parts = [
+        _docstring(blueprint, filename),
+        _imports(blueprint),
+        "\n".join(head_constants),
+        f"app = modal.App({py_str(blueprint.app)})",
+        body,
+    ]
+    return "\n\n".join(parts) + "\n"
+
+
+def _docstring(blueprint: Blueprint, filename: str) -> str:
+    return (
+        f'"""{blueprint.app}: a Modal app ejected by `mdeploy eject` from {blueprint.source}\n'
+        f"(environment {blueprint.environment}).\n"
+        "\n"
+        "From here on this file is yours: it imports only `modal` and the standard library, and\n"
+        "nothing reads the manifest any more. Deploy it with:\n"
+        "\n"
+        f"    modal deploy {filename} --env {blueprint.environment}\n"
+        '"""'
+    )
+
+
+def _imports(blueprint: Blueprint) -> str:
+    stdlib = []
+    if any(s.secret_args for s in blueprint.servers):
+        stdlib.append("import os")
+    if blueprint.servers:
+        stdlib += ["import subprocess", "import time", "import urllib.request"]
+    return "\n".join(stdlib + ([""] if stdlib else []) + ["import modal"])
+
+
+def _section(title: str, content: str) -> str:
+    return f"# ## {title}\n\n{content}" if content else ""
+
+
+def _volume(spec: VolumeSpec, names: Names) -> str:
+    kwargs = [("create_if_missing", "True")] if spec.create_if_missing else []
+    return f"{names.volumes[spec.key]} = {call('modal.Volume.from_name', [py_str(spec.name)], kwargs)}"
+
+
+def _secret(spec: SecretSpec, names: Names) -> str:
+    kwargs = [("required_keys", py_literal(list(spec.required_keys)))] if spec.required_keys else []
+    return f"{names.secrets[spec.key]} = {call('modal.Secret.from_name', [py_str(spec.name)], kwargs)}"
+
+
+def _bucket(spec: BucketSpec, names: Names) -> str:
+    kwargs: list[tuple[str, str]] = []
+    if spec.secret:
+        kwargs.append(("secret", names.secrets[spec.secret]))
+    if spec.read_only:
+        kwargs.append(("read_only", "True"))
+    if spec.key_prefix:
+        kwargs.append(("key_prefix", py_str(spec.key_prefix)))
+    if spec.bucket_endpoint_url:
+        kwargs.append(("bucket_endpoint_url", py_str(spec.bucket_endpoint_url)))
+    if spec.requester_pays:
+        kwargs.append(("requester_pays", "True"))
+    return f"{names.buckets[spec.key]} = {call('modal.CloudBucketMount', [py_str(spec.bucket_name)], kwargs)}"

@@ -1,0 +1,192 @@
+"""One `@app.server` class per `ServerSpec`, the way Modal's LLM-serving examples write it.
+
+`@modal.enter` starts the engine's command and waits for its health route; `@modal.exit` stops it.
+With a memory snapshot the start, warm-up and sleep happen before the snapshot (`snap=True`) and
+the wake-up after it (`snap=False`). The per-server constants (MODEL_NAME, MODEL_REVISION, N_GPU,
+PORT) go at the top of the file and the command refers to them, so a reader changes one line.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from engine.blueprint.model import ServerSpec
+from engine.eject.container import Names, container_kwargs
+from engine.eject.pysrc import call, py_constant, py_duration, py_str
+
+_REVISION_FLAGS = ("--revision",)
+_PORT_FLAGS = ("--port",)
+_TENSOR_PARALLEL_FLAGS = ("--tensor-parallel-size", "--tp", "--tp-size")
+
+# Stdlib helpers the server classes call; written once per file, only when there are servers.
+HELPERS = '''\
+def wait_until_healthy(process: subprocess.Popen, url: str, timeout: int) -> None:
+    """Poll `url` until it answers 200; fail fast if the server process dies first."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"server exited with code {process.returncode} before it was healthy")
+        try:
+            with urllib.request.urlopen(url, timeout=5) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            pass
+        time.sleep(1)
+    raise TimeoutError(f"{url} did not become healthy within {timeout} seconds")
+
+
+def post(url: str, body: str = "") -> None:
+    request = urllib.request.Request(
+        url, data=body.encode(), headers={"Content-Type": "application/json"}, method="POST"
+    )
+    with urllib.request.urlopen(request, timeout=10 * MINUTES) as response:
+        response.read()'''
+
+
+@dataclass(frozen=True)
+class ServerConstants:
+    """Module-level constant names of one server (prefixed when the file holds several)."""
+
+    MODEL_NAME: str
+    MODEL_REVISION: str
+    N_GPU: str
+    PORT: str
+
+
+def constants_for(spec: ServerSpec, *, only_server: bool) -> ServerConstants:
+    prefix = "" if only_server else f"{py_constant(spec.key)}_"
+    return ServerConstants(*(prefix + name for name in ("MODEL_NAME", "MODEL_REVISION", "N_GPU", "PORT")))
+
+
+def render_server_constants(spec: ServerSpec, names: ServerConstants) -> list[str]:
+    lines = [f"{names.MODEL_NAME} = {py_str(spec.model)}"]
+    revision = _value_after(spec.command, _REVISION_FLAGS)
+    if revision is not None:
+        lines.append(f"{names.MODEL_REVISION} = {py_str(revision)}  # a pinned commit, never a branch")
+    if _single_gpu(spec) is not None:
+        lines.append(f"{names.N_GPU} = {_single_gpu(spec)[1]}")
+    lines.append(f"{names.PORT} = {spec.port}")
+    return lines
+
+
+def render_server(spec: ServerSpec, names: Names, constants: ServerConstants) -> str:
+    c = constants
+    gpu = _single_gpu(spec)
+    gpu_source = f'f"{gpu[0]}:{{{c.N_GPU}}}"' if gpu is not None else None
+    kwargs = container_kwargs(spec.container, names, server=True, gpu_source=gpu_source)
+    if spec.name != spec.symbol:
+        kwargs.insert(0, ("name", py_str(spec.name)))
+    kwargs.append(("port", c.PORT))
+    kwargs.append(("startup_timeout", py_duration(spec.startup_timeout)))
+    if spec.target_concurrency is not None:
+        kwargs.append(("target_concurrency", str(spec.target_concurrency)))
+    if spec.max_concurrency is not None:
+        kwargs.append(("max_concurrency", str(spec.max_concurrency)))
+    if not spec.requires_proxy_auth:
+        kwargs.append(("unauthenticated", "True"))
+    if spec.routing_region is not None:
+        kwargs.append(("routing_region", py_str(spec.routing_region)))
+    if spec.exit_grace_period:
+        kwargs.append(("exit_grace_period", str(spec.exit_grace_period)))
+
+    lines = [call("@app.server", [], kwargs), f"class {spec.symbol}:"]
+    lines.extend(_start_method(spec, c))
+    if spec.snapshot is not None:
+        lines += [
+            "",
+            "    @modal.enter(snap=False)",
+            "    def wake_up(self):",
+            "        # Restored from the snapshot: give the engine its GPU memory back.",
+            f"        post({_url(c, spec.snapshot.wake_path)})",
+        ]
+    lines += [
+        "",
+        "    @modal.exit()",
+        "    def stop(self):",
+        "        self.process.terminate()",
+        "        self.process.wait(timeout=30)",
+    ]
+    return "\n".join(lines)
+
+
+def _start_method(spec: ServerSpec, c: ServerConstants) -> list[str]:
+    snap = spec.snapshot is not None
+    lines = [f"    @modal.enter({'snap=True' if snap else ''})", "    def start(self):"]
+    lines += ["        cmd = ["] + [f"            {line}," for line in _command_lines(spec, c)] + ["        ]"]
+    for arg in spec.secret_args:
+        # Read from the secret at start-up so the value never appears in this file.
+        lines.append(f"        cmd += [{py_str(arg.flag)}, os.environ[{py_str(arg.env)}]]")
+    lines += [
+        "        self.process = subprocess.Popen(cmd)",
+    ]
+    health = f"wait_until_healthy(self.process, {_url(c, spec.health_path)}, {py_duration(spec.startup_timeout)})"
+    if len(health) + 8 <= 99:
+        lines.append("        " + health)
+    else:
+        lines += [
+            "        wait_until_healthy(",
+            f"            self.process, {_url(c, spec.health_path)}, {py_duration(spec.startup_timeout)}",
+            "        )",
+        ]
+    if spec.warmup is not None:
+        lines += [
+            f"        for _ in range({spec.warmup.requests}):  # warm up before taking traffic",
+            f"            post({_url(c, spec.warmup.path)}, {py_str(spec.warmup.body)})",
+        ]
+    if snap:
+        lines += [
+            "        # Free the GPU memory before the snapshot; `wake_up` restores it.",
+            f"        post({_url(c, spec.snapshot.sleep_path)})",
+        ]
+    return lines
+
+
+def _command_lines(spec: ServerSpec, c: ServerConstants) -> list[str]:
+    """The argv, a flag and its value on one line, values that are constants by name."""
+    gpu = _single_gpu(spec)
+    sources = []
+    previous = None
+    for arg in spec.command:
+        if arg == spec.model:
+            source = c.MODEL_NAME
+        elif previous in _REVISION_FLAGS:
+            source = c.MODEL_REVISION
+        elif previous in _PORT_FLAGS and arg == str(spec.port):
+            source = f"str({c.PORT})"
+        elif previous in _TENSOR_PARALLEL_FLAGS and gpu is not None and arg == str(gpu[1]):
+            source = f"str({c.N_GPU})"
+        else:
+            source = py_str(arg)
+        sources.append((arg, source))
+        previous = arg
+    lines: list[str] = []
+    for i, (arg, source) in enumerate(sources):
+        is_value = i > 0 and sources[i - 1][0].startswith("--") and not arg.startswith("-")
+        if is_value and lines and lines[-1].startswith('"--') and ", " not in lines[-1]:
+            lines[-1] = f"{lines[-1]}, {source}"
+        else:
+            lines.append(source)
+    return lines
+
+
+def _url(c: ServerConstants, path: str) -> str:
+    """Source of the server's local URL for `path`, as an f-string on its port constant."""
+    if any(ch in path for ch in '{}"\\'):
+        return f'f"http://127.0.0.1:{{{c.PORT}}}" + {py_str(path)}'
+    return f'f"http://127.0.0.1:{{{c.PORT}}}{path}"'
+
+
+def _value_after(command: tuple[str, ...], flags: tuple[str, ...]) -> str | None:
+    for flag, value in zip(command, command[1:]):
+        if flag in flags:
+            return value
+    return None
+
+
+def _single_gpu(spec: ServerSpec) -> tuple[str, int] | None:
+    """(type, count) when the server asks for one GPU type (no fallback list)."""
+    if len(spec.container.gpu) != 1:
+        return None
+    kind, _, count = spec.container.gpu[0].partition(":")
+    return kind, int(count or 1)

@@ -1,0 +1,163 @@
+"""`render_diff(s)`: BlueprintDiffs as text (terminal), markdown (pull requests) or json (tools).
+
+`old_label` / `new_label` name the two sides ("HEAD" and "working tree", or "prod" and "dev").
+Several diffs (one per manifest and environment) render one after another, or as one json list.
+Values are printed as JSON (strings quoted, lists in brackets), as the Blueprint holds them.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from engine.blueprint.codec import to_data
+from engine.plan.cost import format_money
+from engine.plan.diff import BlueprintDiff, CostChange, CostFigures, FieldChange, ObjectDiff
+
+FORMATS = ("text", "markdown", "json")
+_MARK = {"added": "+", "removed": "-", "changed": "~", "unchanged": "="}
+
+
+@dataclass(frozen=True)
+class LabelledDiff:
+    diff: BlueprintDiff
+    old_label: str
+    new_label: str
+
+
+def render_diff(diff: BlueprintDiff, fmt: str = "text", *, old_label: str = "old", new_label: str = "new") -> str:
+    return render_diffs([LabelledDiff(diff, old_label, new_label)], fmt)
+
+
+def render_diffs(diffs: Sequence[LabelledDiff], fmt: str = "text") -> str:
+    if fmt == "json":
+        data = [{"old": d.old_label, "new": d.new_label, **to_data(d.diff)} for d in diffs]
+        return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+    if fmt == "text":
+        blocks = [_text(d) for d in diffs]
+    elif fmt == "markdown":
+        blocks = [_markdown(d) for d in diffs]
+    else:
+        raise ValueError(f"unknown diff format {fmt!r}; choose one of {', '.join(FORMATS)}")
+    if not blocks:
+        return "no manifests to compare\n" if fmt == "text" else "_No manifests to compare._\n"
+    return "\n".join(blocks)
+
+
+def _sides(item: LabelledDiff) -> str:
+    diff = item.diff
+    if diff.old_environment != diff.environment:
+        return f"{diff.old_environment} ({item.old_label}) -> {diff.environment} ({item.new_label})"
+    return f"{diff.environment}: {item.old_label} -> {item.new_label}"
+
+
+def _title(item: LabelledDiff) -> str:
+    return f"{item.diff.app} [{item.diff.source}] {_sides(item)}"
+
+
+def _status_line(diff: BlueprintDiff) -> str:
+    return {
+        "unchanged": "no changes",
+        "added": "new: only on the new side",
+        "removed": "removed: only on the old side",
+        "changed": "changed",
+    }[diff.status]
+
+
+# --- text -------------------------------------------------------------------------------------
+
+
+def _text(item: LabelledDiff) -> str:
+    diff = item.diff
+    lines = [f"{_MARK[diff.status]} {_title(item)}: {_status_line(diff)}"]
+    lines += [f"    {_field(change)}" for change in diff.app_fields]
+    for obj in diff.objects:
+        lines.append(f"  {_MARK[obj.status]} {obj.kind} {obj.key}")
+        lines += [f"      {_field(change)}" for change in obj.fields]
+        if obj.cost is not None and obj.cost.changed:
+            lines.append(f"      cost: {_cost(obj.cost)}")
+    if diff.changed:
+        lines.append(f"  total cost: {_cost(diff.cost)}")
+    return "\n".join(lines) + "\n"
+
+
+# --- markdown ---------------------------------------------------------------------------------
+
+
+def _markdown(item: LabelledDiff) -> str:
+    diff = item.diff
+    title = f"### `{diff.app}` — `{diff.source}` — {_cell(_sides(item))}"
+    lines = [title, "", f"**{_status_line(diff)}**"]
+    if not diff.changed:
+        return "\n".join(lines) + "\n"
+    rows = [("app", "", change) for change in diff.app_fields]
+    for obj in diff.objects:
+        if not obj.fields:
+            rows.append((f"{_MARK[obj.status]} {obj.kind} `{obj.key}`", obj.status, None))
+        rows += [(f"{_MARK[obj.status]} {obj.kind} `{obj.key}`", "", change) for change in obj.fields]
+    if rows:
+        lines += ["", "| object | field | old | new |", "|---|---|---|---|"]
+        for name, status, change in rows:
+            if change is None:
+                lines.append(f"| {name} | _{status}_ | | |")
+            else:
+                lines.append(
+                    f"| {name} | `{change.path}` | {_code(change.old, change.status == 'added')} "
+                    f"| {_code(change.new, change.status == 'removed')} |"
+                )
+    cost_rows = [(f"{o.kind} `{o.key}`", o.cost) for o in diff.objects if o.cost is not None and o.cost.changed]
+    cost_rows.append(("**total**", diff.cost))
+    lines += ["", "| cost per hour | idle | peak |", "|---|---|---|"]
+    for name, change in cost_rows:
+        assert change is not None
+        lines.append(f"| {name} | {_idle(change)} | {_peak(change)} |")
+    return "\n".join(lines) + "\n"
+
+
+# --- shared -----------------------------------------------------------------------------------
+
+
+def _value(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(", ", ": "))
+
+
+def _field(change: FieldChange) -> str:
+    if change.status == "added":
+        return f"{change.path}: added {_value(change.new)}"
+    if change.status == "removed":
+        return f"{change.path}: removed (was {_value(change.old)})"
+    return f"{change.path}: {_value(change.old)} -> {_value(change.new)}"
+
+
+def _code(value: Any, absent: bool) -> str:
+    return "—" if absent else f"`{_cell(_value(value))}`"
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|")
+
+
+def _cost(change: CostChange) -> str:
+    return f"idle {_idle(change)}, peak {_peak(change)}"
+
+
+def _idle(change: CostChange) -> str:
+    return _transition(change.old.idle, change.new.idle, False, False)
+
+
+def _peak(change: CostChange) -> str:
+    return _transition(change.old.peak, change.new.peak, change.old.peak_unbounded, change.new.peak_unbounded)
+
+
+def _transition(old: float | None, new: float | None, old_unbounded: bool, new_unbounded: bool) -> str:
+    text = f"{format_money(old, unbounded=old_unbounded)} -> {format_money(new, unbounded=new_unbounded)}"
+    if old is not None and new is not None and not (old_unbounded or new_unbounded) and old != new:
+        delta = new - old
+        sign = "+" if delta > 0 else "-"
+        text += f" ({sign}{format_money(abs(delta))})"
+    return text
+
+
+__all__ = ["FORMATS", "LabelledDiff", "render_diff", "render_diffs", "CostFigures", "ObjectDiff"]

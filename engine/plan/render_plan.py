@@ -1,0 +1,107 @@
+"""`render_plan(blueprint, fmt)`: the plan as text (terminal), markdown (pull requests) or json.
+
+json is exactly `codec.to_json(blueprint)`: the Blueprint itself, what golden tests pin and the
+container receives. text and markdown lay out the sections of plan_view.py, so both always say
+the same thing. Deterministic: same Blueprint, same bytes.
+"""
+
+from __future__ import annotations
+
+from engine.blueprint import codec
+from engine.blueprint.model import Blueprint
+from engine.plan.cost import CostEstimate, estimate_cost
+from engine.plan.plan_view import Section, plan_sections
+
+FORMATS = ("text", "markdown", "json")
+
+
+def render_plan(blueprint: Blueprint, fmt: str = "text", cost: CostEstimate | None = None) -> str:
+    if fmt == "json":
+        return codec.to_json(blueprint) + "\n"
+    cost = cost or estimate_cost(blueprint)
+    sections = plan_sections(blueprint, cost)
+    if fmt == "text":
+        return _text(blueprint, sections)
+    if fmt == "markdown":
+        return _markdown(blueprint, sections)
+    raise ValueError(f"unknown plan format {fmt!r}; choose one of {', '.join(FORMATS)}")
+
+
+def _header(blueprint: Blueprint) -> str:
+    return f"app {blueprint.app} (environment {blueprint.environment}, from {blueprint.source})"
+
+
+# --- text -------------------------------------------------------------------------------------
+
+
+def _text(blueprint: Blueprint, sections: list[Section]) -> str:
+    lines = [_header(blueprint)]
+    for section in sections:
+        lines += ["", section.title]
+        lines += _text_table(section) if section.tabular else _text_blocks(section)
+        lines += [f"  ({note})" for note in section.notes]
+    return "\n".join(lines) + "\n"
+
+
+def _text_blocks(section: Section) -> list[str]:
+    lines = []
+    for entry in section.entries:
+        lines.append(f"  {entry.name}: {entry.summary}" if entry.summary else f"  {entry.name}")
+        width = max((len(label) for label, _ in entry.rows), default=0)
+        lines += [f"    {label.ljust(width)}  {value}" for label, value in entry.rows]
+    return lines
+
+
+def _text_table(section: Section) -> list[str]:
+    table = [list(section.columns)]
+    table += [[e.name, e.summary, *(value for _, value in e.rows)] for e in section.entries]
+    widths = [max(len(row[i]) for row in table) for i in range(len(table[0]))] if table else []
+    return ["  " + "  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in table]
+
+
+# --- markdown ---------------------------------------------------------------------------------
+
+
+def _markdown(blueprint: Blueprint, sections: list[Section]) -> str:
+    lines = [f"### Plan: `{blueprint.app}` ({blueprint.environment})", "", f"From `{blueprint.source}`."]
+    for section in sections:
+        lines += ["", f"#### {section.title}", ""]
+        lines += _markdown_table(section) if section.tabular else _markdown_blocks(section)
+        for note in section.notes:
+            lines += ["", f"_{_cell(note)}_"]
+    return "\n".join(lines) + "\n"
+
+
+def _markdown_blocks(section: Section) -> list[str]:
+    lines = []
+    for entry in section.entries:
+        summary = f" — {_cell(entry.summary)}" if entry.summary else ""
+        if not entry.rows:
+            lines.append(f"- `{entry.name}`{summary}")
+            continue
+        lines += [f"**`{entry.name}`**{summary}", "", "| | |", "|---|---|"]
+        lines += [f"| {label} | {_code(value)} |" for label, value in entry.rows]
+        lines.append("")
+    while lines and lines[-1] == "":
+        lines.pop()
+    return lines
+
+
+def _markdown_table(section: Section) -> list[str]:
+    lines = ["| " + " | ".join(section.columns) + " |", "|" + "---|" * len(section.columns)]
+    for entry in section.entries:
+        cells = [entry.name, entry.summary, *(value for _, value in entry.rows)]
+        lines.append("| " + " | ".join(_cell(cell) for cell in cells) + " |")
+    return lines
+
+
+def _cell(text: str) -> str:
+    # A pipe would end the table cell early.
+    return text.replace("|", "\\|")
+
+
+def _code(text: str) -> str:
+    """Inline code for values that are commands or identifiers; plain for prose-like values."""
+    if "`" in text:
+        return _cell(text)
+    return f"`{_cell(text)}`"

@@ -1,0 +1,123 @@
+"""Rendering rules of `render_plan`: what every format shows, and that it is deterministic."""
+
+from __future__ import annotations
+
+import dataclasses
+import shlex
+
+import pytest
+
+from engine.blueprint import codec
+from engine.plan.render_plan import render_plan
+
+
+def test_json_plan_is_exactly_the_codec_json(blueprint):
+    assert render_plan(blueprint, "json").rstrip("\n") == codec.to_json(blueprint)
+
+
+def test_json_plan_round_trips_to_the_same_blueprint(blueprint):
+    assert codec.from_json(render_plan(blueprint, "json")) == blueprint
+
+
+@pytest.mark.parametrize("fmt", ["text", "markdown", "json"])
+def test_rendering_is_deterministic(blueprint, fmt):
+    assert render_plan(blueprint, fmt) == render_plan(codec.from_json(codec.to_json(blueprint)), fmt)
+
+
+@pytest.mark.parametrize("fmt", ["text", "markdown"])
+def test_every_object_is_listed_by_key(blueprint, fmt):
+    out = render_plan(blueprint, fmt)
+    keys = [o.key for group in ("servers", "functions", "images", "volumes", "secrets", "dicts", "queues", "buckets")
+            for o in getattr(blueprint, group)]
+    for key in keys:
+        assert key in out, key
+
+
+@pytest.mark.parametrize("fmt", ["text", "markdown"])
+def test_modal_names_of_named_objects_are_shown(blueprint, fmt):
+    out = render_plan(blueprint, fmt)
+    for name in ("huggingface-cache", "huggingface-secret", "pipeline-results", "acme-raw-data"):
+        assert name in out
+
+
+@pytest.mark.parametrize("fmt", ["text", "markdown"])
+def test_launch_command_is_the_shell_joined_argv(blueprint, fmt):
+    server = blueprint.servers[0]
+    assert shlex.join(server.command) in render_plan(blueprint, fmt)
+
+
+def test_secret_launch_argument_shows_the_env_var_not_a_value(blueprint):
+    out = render_plan(blueprint, "text")
+    assert '--api-key "$API_KEY"' in out
+
+
+@pytest.mark.parametrize("fmt", ["text", "markdown"])
+def test_gpu_and_scaling_of_each_object_are_shown(blueprint, fmt):
+    out = render_plan(blueprint, fmt)
+    assert "H100:2" in out
+    assert "min 1, max 4, buffer 0, scaledown after 15m" in out
+    assert "max unbounded" in out  # the embed function has no max_containers
+
+
+@pytest.mark.parametrize("fmt", ["text", "markdown"])
+def test_schedules_are_shown(blueprint, fmt):
+    out = render_plan(blueprint, fmt)
+    assert 'cron "0 3 * * *" (Europe/Berlin)' in out
+    assert "every 4h" in out
+
+
+@pytest.mark.parametrize("fmt", ["text", "markdown"])
+def test_image_steps_are_listed_in_order(blueprint, fmt):
+    out = render_plan(blueprint, fmt)
+    first = out.index("uv_pip_install vllm==0.11.0")
+    second = out.index("HF_XET_HIGH_PERFORMANCE=1")
+    third = out.index("add_local_python_source engine")
+    assert first < second < third
+
+
+def test_text_plan_has_idle_and_peak_totals(blueprint):
+    out = render_plan(blueprint, "text")
+    total = next(line for line in out.splitlines() if line.strip().startswith("total"))
+    # The embed function has no max_containers and a GPU: the peak total is unbounded.
+    assert "$7.90/h" in total and "unbounded" in total
+
+
+def test_bounded_peak_total_is_a_sum(blueprint):
+    bounded = dataclasses.replace(blueprint, functions=blueprint.functions[:1])
+    out = render_plan(bounded, "text")
+    total = next(line for line in out.splitlines() if line.strip().startswith("total"))
+    assert "$31.59/h" in total
+
+
+def test_fallback_gpu_list_says_which_entry_was_priced(blueprint):
+    server = blueprint.servers[0]
+    fallback = dataclasses.replace(server.container, gpu=("H100", "A100-80GB"))
+    bp = dataclasses.replace(blueprint, servers=(dataclasses.replace(server, container=fallback),))
+    out = render_plan(bp, "text")
+    assert "H100, A100-80GB (fallback order)" in out
+    assert "priced the preferred H100" in out
+
+
+def test_plan_shows_secret_names_and_key_names_only(blueprint):
+    out = render_plan(blueprint, "text")
+    assert "huggingface-secret" in out and "HF_TOKEN" in out
+    assert "names only" in out
+
+
+def test_markdown_table_cells_escape_pipes(blueprint):
+    server = blueprint.servers[0]
+    piped = dataclasses.replace(server, command=("sh", "-c", "a | b"), secret_args=())
+    out = render_plan(dataclasses.replace(blueprint, servers=(piped,)), "markdown")
+    assert "a \\| b" in out
+
+
+def test_unknown_format_is_rejected(blueprint):
+    with pytest.raises(ValueError, match="unknown plan format"):
+        render_plan(blueprint, "yaml")
+
+
+def test_plan_of_an_empty_app_still_has_a_cost_total():
+    from engine.blueprint.model import Blueprint
+
+    out = render_plan(Blueprint(app="empty", environment="main", source="e.yaml"), "text")
+    assert "app empty" in out and "total" in out

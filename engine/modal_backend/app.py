@@ -1,0 +1,78 @@
+"""Blueprint -> `modal.App`, with every function and server bound into the entry module's globals.
+
+The same Blueprint builds the same objects in the same order, locally and in every container:
+Modal's container re-runs the entry module and pairs each function's dependencies (secrets,
+mounts, image, volumes) with the object ids recorded at deploy time by position. So this reads
+nothing but the Blueprint — no environment, no files, no clock.
+
+The Blueprint travels to the container as an app-level secret `MDEPLOY_BLUEPRINT` (Modal applies
+app-level secrets to every function and server). `build_app` attaches it itself, on both sides,
+so the dependency lists match by construction: the container's copy is re-encoded from the
+decoded Blueprint, which gives the same value (the codec is deterministic).
+"""
+
+from __future__ import annotations
+
+from collections.abc import MutableMapping
+from typing import Any
+
+import modal
+
+from engine.blueprint.codec import ENV_VAR, encode_for_env
+from engine.blueprint.model import Blueprint
+from engine.modal_backend.functions import add_function
+from engine.modal_backend.images import build_images
+from engine.modal_backend.resources import Resources, build_resources
+from engine.modal_backend.servers import add_server
+
+# Where build_app leaves the named-object handles in the namespace (Dicts and Queues are not
+# attached to the App; see resources.py).
+RESOURCES_SYMBOL = "mdeploy_resources"
+# `modal deploy engine/entry.py` looks for the App under this name in the entry module.
+APP_SYMBOL = "app"
+
+
+def build_app(
+    blueprint: Blueprint,
+    namespace: MutableMapping[str, Any],
+    module_name: str,
+    *,
+    in_container: bool | None = None,
+) -> modal.App:
+    """Build the app and bind each function/server in `namespace` under its symbol.
+
+    `module_name` must be the name under which `namespace`'s module sits in `sys.modules`: Modal
+    records it, and the container imports it to find the symbols again. `in_container` defaults to
+    `not modal.is_local()`; it only decides whether handler signatures are exposed (see handlers.py).
+    """
+    if in_container is None:
+        in_container = not modal.is_local()
+    _check_symbols(blueprint, namespace)
+    app = modal.App(blueprint.app, secrets=[modal.Secret.from_dict({ENV_VAR: encode_for_env(blueprint)})])
+    images = build_images(blueprint)
+    resources = build_resources(blueprint)
+    for function in blueprint.functions:
+        namespace[function.symbol] = add_function(
+            app, function, module_name, images, resources, in_container=in_container
+        )
+    for server in blueprint.servers:
+        namespace[server.symbol] = add_server(app, server, module_name, images, resources)
+    namespace[RESOURCES_SYMBOL] = resources
+    return app
+
+
+def resources_of(namespace: MutableMapping[str, Any]) -> Resources:
+    return namespace[RESOURCES_SYMBOL]
+
+
+def _check_symbols(blueprint: Blueprint, namespace: MutableMapping[str, Any]) -> None:
+    symbols = [f.symbol for f in blueprint.functions] + [s.symbol for s in blueprint.servers]
+    seen: set[str] = set()
+    for symbol in symbols:
+        if not symbol.isidentifier():
+            raise ValueError(f"symbol {symbol!r} is not a Python identifier")
+        if symbol in seen:
+            raise ValueError(f"symbol {symbol!r} is used twice in the Blueprint")
+        if symbol in namespace or symbol in (APP_SYMBOL, RESOURCES_SYMBOL):
+            raise ValueError(f"symbol {symbol!r} would replace a name the entry module already defines")
+        seen.add(symbol)

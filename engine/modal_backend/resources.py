@@ -1,0 +1,98 @@
+"""Named Modal objects of a Blueprint -> lazy handles: volumes, secrets, bucket mounts, dicts, queues.
+
+Everything here is a lazy constructor (`Volume.from_name`, `Secret.from_name`, `CloudBucketMount`,
+`Dict.from_name`): declaring them does no I/O. Volumes, secrets and bucket mounts are attached to
+the functions and servers that mount or name them, so `modal deploy` creates or resolves them.
+
+Dicts and queues are not attached to a Modal App (Modal has no such parameter), so they are
+tracked here instead. Decision: handles are `from_name(..., create_if_missing=True)`, so whatever
+touches one first (a handler, a local script) creates it; and `create_named_objects` creates them
+all up front with `objects.create(name, allow_existing=True)` for a deploy step that wants them
+to exist before the first request (it is network I/O, so it never runs at import).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import modal
+
+from engine.blueprint.model import Blueprint, ContainerSpec
+
+
+@dataclass(frozen=True)
+class Resources:
+    """Lazy handles keyed by the Blueprint's local keys."""
+
+    volumes: dict[str, modal.Volume]
+    secrets: dict[str, modal.Secret]
+    buckets: dict[str, modal.CloudBucketMount]
+    dicts: dict[str, modal.Dict]
+    queues: dict[str, modal.Queue]
+
+
+def build_resources(blueprint: Blueprint) -> Resources:
+    secrets = {
+        spec.key: modal.Secret.from_name(spec.name, required_keys=list(spec.required_keys))
+        for spec in blueprint.secrets
+    }
+    return Resources(
+        volumes={
+            spec.key: modal.Volume.from_name(spec.name, create_if_missing=spec.create_if_missing)
+            for spec in blueprint.volumes
+        },
+        secrets=secrets,
+        buckets={
+            spec.key: modal.CloudBucketMount(
+                spec.bucket_name,
+                secret=secrets[spec.secret] if spec.secret else None,
+                read_only=spec.read_only,
+                key_prefix=spec.key_prefix,
+                bucket_endpoint_url=spec.bucket_endpoint_url,
+                requester_pays=spec.requester_pays,
+            )
+            for spec in blueprint.buckets
+        },
+        dicts={spec.key: modal.Dict.from_name(spec.name, create_if_missing=True) for spec in blueprint.dicts},
+        queues={spec.key: modal.Queue.from_name(spec.name, create_if_missing=True) for spec in blueprint.queues},
+    )
+
+
+def container_mounts(container: ContainerSpec, resources: Resources) -> dict[str, modal.Volume | modal.CloudBucketMount]:
+    """The `volumes=` argument of a function or server: mount path -> volume or bucket mount."""
+    mounts: dict[str, modal.Volume | modal.CloudBucketMount] = {}
+    for mount in container.mounts:
+        if mount.kind == "volume":
+            mounts[mount.path] = resources.volumes[mount.source]
+        elif mount.kind == "bucket":
+            mounts[mount.path] = resources.buckets[mount.source]
+        else:
+            raise ValueError(f"mount {mount.path!r}: unknown kind {mount.kind!r} (volume | bucket)")
+    return mounts
+
+
+def container_secrets(container: ContainerSpec, resources: Resources) -> list[modal.Secret]:
+    return [resources.secrets[key] for key in container.secrets]
+
+
+@dataclass(frozen=True)
+class NamedObject:
+    kind: str  # "dict" | "queue"
+    key: str
+    name: str
+
+
+def named_objects(blueprint: Blueprint) -> list[NamedObject]:
+    """The Dicts and Queues a deploy should create, in Blueprint order."""
+    return [NamedObject("dict", spec.key, spec.name) for spec in blueprint.dicts] + [
+        NamedObject("queue", spec.key, spec.name) for spec in blueprint.queues
+    ]
+
+
+def create_named_objects(blueprint: Blueprint, *, environment_name: str | None = None) -> list[NamedObject]:
+    """Create every Dict and Queue (existing ones are kept). Network I/O: call after `modal deploy`."""
+    created = named_objects(blueprint)
+    for obj in created:
+        kind = modal.Dict if obj.kind == "dict" else modal.Queue
+        kind.objects.create(obj.name, allow_existing=True, environment_name=environment_name)
+    return created

@@ -1,0 +1,188 @@
+"""Run an inference engine's HTTP server as a child of a Modal container: launch, wait, warm, stop.
+
+Standard library only (urllib for HTTP): this runs inside every server container, and the engine's
+image owes us nothing beyond Python. Nothing here knows about Modal; `servers.py` calls it from
+`@modal.enter` / `@modal.exit`, and the tests drive it against a real local HTTP server.
+
+The child gets its own session (process group), so stopping it stops the workers it spawned too
+(vLLM and SGLang fork per-GPU workers). Its output is passed through to the container log and
+the last lines are kept, so a server that dies during startup is reported with its own last words.
+Secret values (from `SecretArg`) are put on the command line only, never in a message or log line.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+from collections import deque
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+from engine.blueprint.model import SecretArg, WarmupSpec
+
+LOG_TAIL_LINES = 40
+POLL_INTERVAL_S = 1.0
+HTTP_PROBE_TIMEOUT_S = 5.0
+# Engines release GPU memory and flush caches on SIGTERM; give them this long before SIGKILL.
+TERMINATE_GRACE_S = 15.0
+
+
+class ServerStartError(RuntimeError):
+    """The server did not become ready; the message says why and shows its last output."""
+
+
+@dataclass
+class ServerProcess:
+    popen: subprocess.Popen
+    display_command: str  # without secret values
+    log_tail: deque = field(default_factory=lambda: deque(maxlen=LOG_TAIL_LINES))
+    pump: threading.Thread | None = None
+
+    def tail_text(self) -> str:
+        if self.pump is not None:
+            self.pump.join(timeout=1.0)
+        lines = list(self.log_tail)
+        return "\n".join(lines) if lines else "(no output)"
+
+
+def resolve_argv(command: Sequence[str], secret_args: Sequence[SecretArg], environ: Mapping[str, str]) -> list[str]:
+    """`command` followed by `flag value` for each secret argument, values read from `environ`."""
+    missing = [arg for arg in secret_args if not environ.get(arg.env)]
+    if missing:
+        needs = ", ".join(f"{arg.flag} needs ${arg.env}" for arg in missing)
+        raise ServerStartError(f"missing environment variables: {needs}; attach the secret that provides them")
+    argv = list(command)
+    for arg in secret_args:
+        argv += [arg.flag, environ[arg.env]]
+    return argv
+
+
+def display_command(command: Sequence[str], secret_args: Sequence[SecretArg]) -> str:
+    shown = list(command) + [part for arg in secret_args for part in (arg.flag, f"${arg.env}")]
+    return " ".join(shown)
+
+
+def launch(argv: Sequence[str], *, shown_as: str, env: Mapping[str, str] | None = None) -> ServerProcess:
+    try:
+        popen = subprocess.Popen(
+            list(argv),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            env=dict(env) if env is not None else None,
+            start_new_session=True,
+            text=True,
+            errors="replace",
+            bufsize=1,
+        )
+    except OSError as exc:
+        raise ServerStartError(f"cannot start `{shown_as}`: {exc.strerror or exc}") from None
+    process = ServerProcess(popen=popen, display_command=shown_as)
+    process.pump = threading.Thread(target=_pump_output, args=(process,), name="server-log", daemon=True)
+    process.pump.start()
+    return process
+
+
+def wait_until_ready(
+    process: ServerProcess,
+    url: str,
+    timeout_s: float,
+    *,
+    interval_s: float = POLL_INTERVAL_S,
+    clock: Callable[[], float] = time.monotonic,
+) -> float:
+    """Poll GET `url` until it answers 2xx; returns the seconds it took. Fails as soon as the
+    process exits, or when `timeout_s` has passed."""
+    started = clock()
+    deadline = started + timeout_s
+    while True:
+        code = process.popen.poll()
+        if code is not None:
+            raise ServerStartError(
+                f"`{process.display_command}` exited with code {code} before {url} was ready; "
+                f"last output:\n{process.tail_text()}"
+            )
+        if _probe(url):
+            return clock() - started
+        if clock() >= deadline:
+            raise ServerStartError(
+                f"{url} not ready after {timeout_s:g}s (`{process.display_command}` still running); "
+                f"last output:\n{process.tail_text()}"
+            )
+        time.sleep(interval_s)
+
+
+def request(method: str, url: str, body: str | None = None, *, timeout_s: float = 600.0) -> int:
+    """One HTTP request; returns the status, raises ServerStartError unless it is 2xx."""
+    data = body.encode("utf-8") if body is not None else None
+    headers = {"Content-Type": "application/json"} if body is not None else {}
+    req = urllib.request.Request(url, data=data, method=method, headers=headers)
+    try:
+        with urllib.request.urlopen(req, timeout=timeout_s) as response:
+            response.read()
+            return response.status
+    except urllib.error.HTTPError as exc:
+        raise ServerStartError(f"{method} {url} answered {exc.code}: {_error_body(exc)}") from None
+    except (urllib.error.URLError, OSError) as exc:
+        raise ServerStartError(f"{method} {url} failed: {exc}") from None
+
+
+def warm_up(base_url: str, warmup: WarmupSpec, *, timeout_s: float = 600.0) -> None:
+    """Send the warm-up requests one after another (compiles kernels, fills caches)."""
+    for _ in range(warmup.requests):
+        request("POST", base_url + warmup.path, warmup.body, timeout_s=timeout_s)
+
+
+def terminate(process: ServerProcess, *, grace_s: float = TERMINATE_GRACE_S) -> int | None:
+    """SIGTERM the whole process group, SIGKILL it after `grace_s`; returns the exit code."""
+    popen = process.popen
+    if popen.poll() is None:
+        _signal_group(popen.pid, signal.SIGTERM)
+        try:
+            popen.wait(timeout=grace_s)
+        except subprocess.TimeoutExpired:
+            _signal_group(popen.pid, signal.SIGKILL)
+            popen.wait()
+    # Workers the engine spawned may outlive their parent; the group is ours alone.
+    _signal_group(popen.pid, signal.SIGKILL)
+    if process.pump is not None:
+        process.pump.join(timeout=2.0)
+    return popen.returncode
+
+
+def _signal_group(pgid: int, sig: signal.Signals) -> None:
+    try:
+        os.killpg(pgid, sig)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
+def _probe(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=HTTP_PROBE_TIMEOUT_S) as response:
+            return 200 <= response.status < 300
+    except (urllib.error.URLError, OSError, ValueError):
+        return False
+
+
+def _error_body(exc: urllib.error.HTTPError) -> str:
+    try:
+        return exc.read(500).decode("utf-8", "replace").strip() or exc.reason
+    except OSError:
+        return str(exc.reason)
+
+
+def _pump_output(process: ServerProcess) -> None:
+    stream = process.popen.stdout
+    if stream is None:
+        return
+    for line in stream:
+        process.log_tail.append(line.rstrip("\n"))
+        sys.stdout.write(line)
+        sys.stdout.flush()

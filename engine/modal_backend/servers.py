@@ -1,0 +1,146 @@
+"""ServerSpec -> an `@app.server` class that runs the engine's command and serves its port.
+
+Why `@app.server` and not `@app.function` + `@modal.web_server`: a server is what Modal 1.6
+designed for "an HTTP process that owns the container". It routes and autoscales on HTTP
+concurrency (`target_concurrency` / `max_concurrency`, the knobs an inference engine needs) instead
+of on function inputs; its `startup_timeout` covers the whole `@modal.enter`, so our own readiness
+wait is the only one (web_server defaults to a 5 s wait that engines never meet); it has a
+`routing_region`, an `exit_grace_period` for in-flight requests, and works with memory snapshots
+through `@modal.enter(snap=True)` — which is how the low-latency pattern is written. The cost: no
+`.remote()` calls and no retries, neither of which a long-running HTTP engine uses.
+
+The class:
+- `@modal.enter()` (no snapshot): launch `command` (+ secret arguments read from the environment),
+  wait for GET `health_path` within `startup_timeout` (fail fast with the engine's last output if
+  it exits), send the warm-up requests;
+- with `snapshot`: the same in `@modal.enter(snap=True)`, then POST `sleep_path` so the snapshot
+  holds a sleeping engine; `@modal.enter(snap=False)` POSTs `wake_path` in the restored container.
+  The planner puts the engine's sleep-mode flag in `command`;
+- `@modal.exit()`: SIGTERM the process group, SIGKILL after a grace period.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import modal
+
+from engine.blueprint.model import ServerSpec
+from engine.modal_backend import server_runtime
+from engine.modal_backend.containers import region_argument, shared_container_kwargs
+from engine.modal_backend.resources import Resources
+
+LOCALHOST = "127.0.0.1"
+
+
+class EngineLauncher:
+    """What one server container does with its engine, from a ServerSpec (no Modal here)."""
+
+    def __init__(self, spec: ServerSpec):
+        self.spec = spec
+        self.base_url = f"http://{LOCALHOST}:{spec.port}"
+        self.process: server_runtime.ServerProcess | None = None
+
+    def start(self) -> None:
+        spec = self.spec
+        argv = server_runtime.resolve_argv(spec.command, spec.secret_args, os.environ)
+        shown = server_runtime.display_command(spec.command, spec.secret_args)
+        print(f"mdeploy: starting {spec.engine} server {spec.name!r}: {shown}", flush=True)
+        self.process = server_runtime.launch(argv, shown_as=shown)
+        took = server_runtime.wait_until_ready(
+            self.process, self.base_url + spec.health_path, spec.startup_timeout
+        )
+        print(f"mdeploy: {spec.name!r} ready after {took:.1f}s", flush=True)
+        if spec.warmup is not None:
+            server_runtime.warm_up(self.base_url, spec.warmup, timeout_s=spec.startup_timeout)
+
+    def sleep(self) -> None:
+        assert self.spec.snapshot is not None
+        server_runtime.request("POST", self.base_url + self.spec.snapshot.sleep_path, timeout_s=self.spec.startup_timeout)
+
+    def wake(self) -> None:
+        assert self.spec.snapshot is not None
+        server_runtime.request("POST", self.base_url + self.spec.snapshot.wake_path, timeout_s=self.spec.startup_timeout)
+
+    def stop(self) -> None:
+        if self.process is not None:
+            server_runtime.terminate(self.process)
+            self.process = None
+
+
+def make_server_class(spec: ServerSpec, module_name: str) -> type:
+    """A plain class named `spec.symbol` with the enter/exit methods Modal looks for."""
+
+    def _launcher(self: Any) -> EngineLauncher:
+        launcher = getattr(self, "_mdeploy_launcher", None)
+        if launcher is None:
+            launcher = self._mdeploy_launcher = EngineLauncher(spec)
+        return launcher
+
+    def stop(self: Any) -> None:
+        _launcher(self).stop()
+
+    def start(self: Any) -> None:
+        _launcher(self).start()
+
+    def start_and_sleep(self: Any) -> None:
+        launcher = _launcher(self)
+        launcher.start()
+        launcher.sleep()
+
+    def wake(self: Any) -> None:
+        _launcher(self).wake()
+
+    if spec.snapshot is None:
+        lifecycle = {"start": (start, modal.enter()), "stop": (stop, modal.exit())}
+    else:
+        lifecycle = {
+            "start_and_sleep": (start_and_sleep, modal.enter(snap=True)),
+            "wake": (wake, modal.enter(snap=False)),
+            "stop": (stop, modal.exit()),
+        }
+    methods: dict[str, Any] = {}
+    for name, (method, decorator) in lifecycle.items():
+        method.__name__ = name
+        method.__qualname__ = f"{spec.symbol}.{name}"
+        method.__module__ = module_name
+        methods[name] = decorator(method)
+    namespace = {
+        **methods,
+        "__module__": module_name,
+        "__qualname__": spec.symbol,
+        "__doc__": f"mdeploy server {spec.key!r}: {spec.engine} serving {spec.served_model_name}",
+    }
+    return type(spec.symbol, (), namespace)
+
+
+def add_server(
+    app: modal.App,
+    spec: ServerSpec,
+    module_name: str,
+    images: dict[str, modal.Image],
+    resources: Resources,
+) -> modal.Server:
+    if spec.snapshot is not None and not spec.container.enable_memory_snapshot:
+        raise ValueError(f"server {spec.key!r}: a snapshot needs container.enable_memory_snapshot")
+    user_cls = make_server_class(spec, module_name)
+    return app.server(**server_kwargs(spec, images, resources))(user_cls)
+
+
+def server_kwargs(spec: ServerSpec, images: dict[str, modal.Image], resources: Resources) -> dict[str, Any]:
+    # app.server has no `timeout` (a server has no inputs to time out) and no retries.
+    kwargs = shared_container_kwargs(spec.container, images, resources)
+    kwargs.update(
+        name=spec.name,
+        port=spec.port,
+        startup_timeout=spec.startup_timeout,
+        target_concurrency=spec.target_concurrency,
+        max_concurrency=spec.max_concurrency,
+        unauthenticated=not spec.requires_proxy_auth,
+        exit_grace_period=spec.exit_grace_period,
+        compute_region=region_argument(spec.container.region),
+    )
+    if spec.routing_region is not None:
+        kwargs["routing_region"] = spec.routing_region
+    return kwargs

@@ -1,0 +1,62 @@
+"""What `mdeploy bench` points at: a base URL, or `MANIFEST:SERVICE` to serve locally first.
+
+Parsing is pure; `discover_model` is the one network call (GET /v1/models), used when the user
+names no model, because servers answer only to the name they serve (transformers serve, pinned to
+one model, rejects any other).
+"""
+
+from __future__ import annotations
+
+import json
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+
+from engine.errors import UserError
+
+
+@dataclass(frozen=True)
+class Target:
+    base_url: str | None = None  # normalised to end in /v1
+    manifest: str | None = None
+    service: str | None = None
+
+
+def parse_target(text: str) -> Target:
+    """Forms: `http(s)://host[:port][/v1]`, `MANIFEST:SERVICE`, `MANIFEST` (its only service)."""
+    if text.startswith(("http://", "https://")):
+        return Target(base_url=normalise_base_url(text))
+    if "://" in text:
+        raise UserError(f"bench target {text!r}: only http:// and https:// URLs are supported")
+    manifest, sep, service = text.rpartition(":")
+    if not sep:
+        return Target(manifest=text)
+    if not manifest or not service:
+        raise UserError(f"bench target {text!r}: write MANIFEST:SERVICE, e.g. manifests/local-chat.yaml:chat")
+    return Target(manifest=manifest, service=service)
+
+
+def normalise_base_url(url: str) -> str:
+    """OpenAI clients take the URL up to /v1; accept it with or without that suffix."""
+    url = url.rstrip("/")
+    return url if url.endswith("/v1") else f"{url}/v1"
+
+
+def discover_model(base_url: str, api_key: str | None, timeout: float = 30.0) -> str:
+    """The first model the server lists, for requests that must name it."""
+    request = urllib.request.Request(f"{base_url}/models")
+    if api_key:
+        request.add_header("Authorization", f"Bearer {api_key}")
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            listing = json.load(response)
+    except urllib.error.HTTPError as exc:
+        raise UserError(f"GET {base_url}/models answered HTTP {exc.code}: pass --model NAME") from None
+    except (urllib.error.URLError, OSError, ValueError) as exc:
+        reason = getattr(exc, "reason", exc)
+        raise UserError(f"cannot reach {base_url}/models ({reason}): is the server running?") from None
+    models = [m.get("id") for m in listing.get("data") or () if isinstance(m, dict)] if isinstance(listing, dict) else []
+    models = [m for m in models if isinstance(m, str)]
+    if not models:
+        raise UserError(f"{base_url}/models lists no model: pass --model NAME")
+    return models[0]

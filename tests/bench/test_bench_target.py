@@ -1,0 +1,54 @@
+import pytest
+
+from engine.bench.runner import parse_levels, requests_for
+from engine.bench.target import normalise_base_url, parse_target
+from engine.errors import UserError
+
+
+def test_base_url_gets_v1_appended():
+    assert normalise_base_url("http://localhost:8000") == "http://localhost:8000/v1"
+
+
+def test_base_url_with_v1_and_slash_is_kept():
+    assert normalise_base_url("https://x--chat.modal.run/v1/") == "https://x--chat.modal.run/v1"
+
+
+def test_url_target_is_a_base_url():
+    target = parse_target("http://127.0.0.1:9000")
+    assert target.base_url == "http://127.0.0.1:9000/v1"
+    assert target.manifest is None
+
+
+def test_manifest_colon_service_target():
+    target = parse_target("manifests/local-chat.yaml:chat")
+    assert (target.manifest, target.service) == ("manifests/local-chat.yaml", "chat")
+
+
+def test_manifest_alone_means_its_only_service():
+    assert parse_target("manifests/local-chat.yaml").service is None
+
+
+def test_other_url_schemes_are_rejected():
+    with pytest.raises(UserError, match="http"):
+        parse_target("ftp://host/x")
+
+
+def test_empty_service_after_colon_is_rejected():
+    with pytest.raises(UserError, match="MANIFEST:SERVICE"):
+        parse_target("manifests/x.yaml:")
+
+
+def test_concurrency_levels_parse_in_order():
+    assert parse_levels("1, 4,16") == [1, 4, 16]
+
+
+@pytest.mark.parametrize("text", ["0", "1,,4", "a", "-1", "2,2"])
+def test_bad_concurrency_levels_are_rejected(text):
+    with pytest.raises(UserError, match="--concurrency"):
+        parse_levels(text)
+
+
+def test_default_requests_are_four_rounds_at_least_eight():
+    assert requests_for(1, None) == 8
+    assert requests_for(16, None) == 64
+    assert requests_for(16, 5) == 5

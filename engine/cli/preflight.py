@@ -1,0 +1,56 @@
+"""`mdeploy preflight MANIFEST --env ENV [--strict]`: check a deploy against the world first.
+
+Secrets exist with their required keys, volumes exist (or will be created), the model and revision
+are on the Hub and fit the GPUs. Without Modal credentials or network the checks that need them
+are skipped, each with its reason. Exit codes: 0 nothing failed, 1 a check failed, 3 only with
+--strict: something was skipped (see engine/preflight/report.py).
+"""
+
+from __future__ import annotations
+
+import argparse
+
+NAME = "preflight"
+
+
+def register(subparsers) -> argparse.ArgumentParser:
+    parser = subparsers.add_parser(
+        NAME,
+        help="check secrets, volumes and model fit against the world",
+        description=(
+            "Check what only the world can answer before deploying: Modal secrets and volumes in the "
+            "environment, the model and revision on the Hugging Face Hub, and whether the weights and "
+            "KV cache fit the GPUs. Exit 0: nothing failed; 1: a check failed; 3: --strict and a check "
+            "was skipped."
+        ),
+    )
+    parser.add_argument("manifest", metavar="MANIFEST", help="the base manifest (YAML or TOML)")
+    parser.add_argument("--env", help="Modal environment (default: MODAL_ENVIRONMENT, else main)")
+    parser.add_argument(
+        "--strict", action="store_true", help="exit 3 when a check was skipped (no credentials or network)"
+    )
+    return parser
+
+
+def run(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from engine.blueprint.planner import plan_file
+    from engine.manifest.load import resolve_environment
+    from engine.preflight.checks import run_checks
+    from engine.preflight.probes import LiveHub, LiveModal, Unavailable
+    from engine.preflight.report import exit_code, render_results
+
+    blueprint = plan_file(Path(args.manifest), resolve_environment(args.env))
+    modal = _probe(LiveModal, Unavailable) if blueprint.secrets or blueprint.volumes else Unavailable("not needed")
+    hub = _probe(LiveHub, Unavailable) if blueprint.servers else Unavailable("not needed")
+    results = run_checks(blueprint, modal, hub)
+    print(render_results(results, app=blueprint.app, environment=blueprint.environment))
+    return exit_code(results, strict=args.strict)
+
+
+def _probe(factory, unavailable):
+    try:
+        return factory()
+    except unavailable as exc:
+        return exc

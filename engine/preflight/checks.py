@@ -1,0 +1,194 @@
+"""The preflight checks: what can only be checked against the world, before a deploy.
+
+Each check gives one `CheckResult`. Probes come in as arguments (a probe, or the `Unavailable`
+that says why there is none), so this module does no I/O and tests drive it with fakes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from engine.blueprint.model import Blueprint, ServerSpec
+from engine.preflight.fit import (
+    GIB,
+    FitReport,
+    UnknownSizeError,
+    bytes_per_parameter,
+    check_fit,
+    dtype_bytes,
+    gpu_memory_bytes,
+)
+from engine.preflight.model_config import ModelConfigError, checkpoint_dtype, shape_from_config
+from engine.preflight.probes import HubProbe, ModalProbe, NotOnHub, Unavailable
+from engine.preflight.serving import command_flags, serving_limits
+
+PASS, WARN, FAIL, SKIP = "pass", "warn", "fail", "skip"
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    check: str  # "secret hf", "volume hf-cache", "model chat", "fit chat"
+    status: str  # pass | warn | fail | skip
+    message: str
+
+
+def run_checks(
+    blueprint: Blueprint, modal: ModalProbe | Unavailable, hub: HubProbe | Unavailable
+) -> list[CheckResult]:
+    results = list(_secret_checks(blueprint, modal))
+    results += _volume_checks(blueprint, modal)
+    for server in blueprint.servers:
+        results.append(_guarded(f"model {server.key}", lambda s=server: _model_check(s, hub)))
+        results.append(_guarded(f"fit {server.key}", lambda s=server: _fit_check(s, hub)))
+    return results
+
+
+def _guarded(check: str, body) -> CheckResult:
+    """Run one check; a probe that gives up midway turns it into a skip with the probe's reason."""
+    try:
+        status, message = body()
+    except Unavailable as exc:
+        return CheckResult(check, SKIP, exc.reason)
+    return CheckResult(check, status, message)
+
+
+# ---------------------------------------------------------------------------------------------
+# Modal
+
+
+def _secret_checks(blueprint: Blueprint, modal: ModalProbe | Unavailable) -> Iterator[CheckResult]:
+    for secret in blueprint.secrets:
+        check = f"secret {secret.key}"
+        if isinstance(modal, Unavailable):
+            yield CheckResult(check, SKIP, modal.reason)
+            continue
+
+        def body(secret=secret):
+            problem = modal.secret_problem(secret.name, blueprint.environment, secret.required_keys)
+            keys = f" with keys {', '.join(secret.required_keys)}" if secret.required_keys else ""
+            if problem:
+                return FAIL, f"{secret.name!r} in environment {blueprint.environment!r}: {problem}"
+            return PASS, f"{secret.name!r} exists in environment {blueprint.environment!r}{keys}"
+
+        yield _guarded(check, body)
+
+
+def _volume_checks(blueprint: Blueprint, modal: ModalProbe | Unavailable) -> Iterator[CheckResult]:
+    for volume in blueprint.volumes:
+        check = f"volume {volume.key}"
+        if isinstance(modal, Unavailable):
+            yield CheckResult(check, SKIP, modal.reason)
+            continue
+
+        def body(volume=volume):
+            where = f"{volume.name!r} in environment {blueprint.environment!r}"
+            if modal.volume_exists(volume.name, blueprint.environment):
+                return PASS, f"{where} exists"
+            if volume.create_if_missing:
+                return PASS, f"{where} does not exist yet; the deploy creates it (create_if_missing)"
+            return FAIL, f"{where} does not exist and the manifest does not create it (create with `modal volume create {volume.name}`)"
+
+        yield _guarded(check, body)
+
+
+# ---------------------------------------------------------------------------------------------
+# The model on the Hub, and whether it fits
+
+
+def _hub_model(server: ServerSpec) -> tuple[str, str | None] | None:
+    """(model id, revision) when the server loads from the Hub; None for a path on a volume."""
+    if server.model.startswith(("/", ".")):
+        return None
+    return server.model, command_flags(server.command).get("--revision")
+
+
+def _model_check(server: ServerSpec, hub: HubProbe | Unavailable) -> tuple[str, str]:
+    model = _hub_model(server)
+    if model is None:
+        return SKIP, f"model is a path ({server.model}), not a Hub repository"
+    if isinstance(hub, Unavailable):
+        raise hub
+    model_id, revision = model
+    try:
+        hub.check_revision(model_id, revision)
+    except NotOnHub as exc:
+        return FAIL, str(exc)
+    return PASS, f"{model_id} exists at revision {revision or 'main (not pinned)'}"
+
+
+def _fit_check(server: ServerSpec, hub: HubProbe | Unavailable) -> tuple[str, str]:
+    if not server.container.gpu:
+        return SKIP, "no GPU requested"
+    model = _hub_model(server)
+    if model is None:
+        return SKIP, f"model is a path ({server.model}): its config is not on the Hub"
+    if isinstance(hub, Unavailable):
+        raise hub
+    try:
+        config = hub.config(*model)
+    except NotOnHub as exc:
+        return SKIP, f"no model config: {exc}"
+    return fit_verdict(server, config, hub.parameter_count(*model))
+
+
+def fit_verdict(server: ServerSpec, config: dict, parameters: int | None) -> tuple[str, str]:
+    """(status, message) for a server's GPUs given the model's config.json and parameter count."""
+    limits = serving_limits(server)
+    try:
+        shape = shape_from_config(config, parameters)
+    except ModelConfigError as exc:
+        return SKIP, str(exc)
+    context = limits.context or shape.max_context
+    if context is None:
+        return SKIP, "no context length configured and none in the model config"
+    if shape.max_context and context > shape.max_context:
+        return FAIL, f"context {context} exceeds the model's maximum of {shape.max_context} tokens"
+
+    dtype = checkpoint_dtype(config) if limits.dtype == "auto" else limits.dtype
+    quantization = limits.quantization or _checkpoint_quantization(config)
+    try:
+        weight_width = bytes_per_parameter(dtype, quantization)
+        kv_width = dtype_bytes(dtype if limits.kv_cache_dtype == "auto" else limits.kv_cache_dtype)
+        gpus = [gpu_memory_bytes(gpu) for gpu in server.container.gpu]
+    except UnknownSizeError as exc:
+        return SKIP, str(exc)
+
+    # A fallback list is only as good as its smallest option: judge each, report the worst.
+    verdicts = []
+    for kind, count, total in gpus:
+        report = check_fit(
+            shape,
+            weight_bytes_per_param=weight_width,
+            kv_element_bytes=kv_width,
+            context=context,
+            sequences=limits.max_sequences,
+            gpu_bytes=total,
+            memory_fraction=limits.memory_fraction,
+        )
+        verdicts.append(_describe(report, f"{kind}:{count}", limits.memory_fraction, shape.parameters_estimated))
+    order = {FAIL: 0, WARN: 1, PASS: 2}
+    return min(verdicts, key=lambda v: order[v[0]])
+
+
+def _checkpoint_quantization(config: dict) -> str | None:
+    quantization = config.get("quantization_config")
+    return quantization.get("quant_method") if isinstance(quantization, dict) else None
+
+
+def _describe(report: FitReport, gpu: str, fraction: float, estimated: bool) -> tuple[str, str]:
+    weights = f"weights {_gib(report.weights_bytes)}{' (estimated from the config)' if estimated else ''}"
+    per_sequence = f"KV cache {_gib(report.kv_bytes_per_sequence)} per {report.context}-token sequence"
+    budget = f"{_gib(report.budget_bytes)} usable on {gpu} at {fraction:g}"
+    if not report.starts:
+        return FAIL, f"{weights} + {per_sequence} exceed {budget}: the server cannot start (more GPUs, a larger GPU, quantization or a shorter context)"
+    if not report.fits_all_sequences:
+        return WARN, (
+            f"{weights}, {per_sequence}; {budget} holds {report.sequences_that_fit} of "
+            f"{report.sequences} concurrent full-context sequences"
+        )
+    return PASS, f"{weights} + {per_sequence} x {report.sequences} fit in {budget}"
+
+
+def _gib(value: float) -> str:
+    return f"{value / GIB:.1f} GiB"

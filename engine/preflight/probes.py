@@ -1,0 +1,169 @@
+"""The two windows onto the world preflight looks through: Modal and the Hugging Face Hub.
+
+Checks receive these as arguments (tests pass fakes), so nothing in `checks.py` does I/O itself.
+A probe that cannot be used at all says why with `Unavailable`, and every check that needs it
+is reported as skipped with that reason instead of failing.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import socket
+from typing import Any, Protocol
+
+
+class Unavailable(Exception):
+    """A probe cannot answer (no credentials, no network); `reason` is one line for the report."""
+
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason
+
+
+class NotOnHub(Exception):
+    """The model or its revision does not exist on the Hub (or is not visible with this token)."""
+
+
+class ModalProbe(Protocol):
+    def secret_problem(self, name: str, environment: str, required_keys: tuple[str, ...]) -> str | None:
+        """None when the secret exists with every required key, else what is wrong."""
+
+    def volume_exists(self, name: str, environment: str) -> bool: ...
+
+
+class HubProbe(Protocol):
+    def check_revision(self, model: str, revision: str | None) -> None:
+        """Raise NotOnHub when the model or revision does not exist."""
+
+    def config(self, model: str, revision: str | None) -> dict[str, Any]: ...
+
+    def parameter_count(self, model: str, revision: str | None) -> int | None:
+        """Parameters of the safetensors weights, or None when the repository has no metadata."""
+
+
+@contextlib.contextmanager
+def _network_errors_as_unavailable(service: str):
+    """Transport and auth failures mean "cannot check", not "check failed"."""
+    transport: tuple[type[BaseException], ...] = (OSError, TimeoutError)
+    try:
+        import httpx
+
+        transport += (httpx.TransportError,)
+    except ImportError:
+        pass
+    try:
+        from modal.exception import AuthError, ConnectionError as ModalConnectionError
+
+        transport += (AuthError, ModalConnectionError)
+    except ImportError:
+        pass
+    # The Hub's "no such repository/revision" errors are OSErrors too, yet they are answers.
+    answers: tuple[type[BaseException], ...] = ()
+    try:
+        from huggingface_hub.errors import RepositoryNotFoundError, RevisionNotFoundError
+
+        answers = (RepositoryNotFoundError, RevisionNotFoundError)
+    except ImportError:
+        pass
+    try:
+        yield
+    except answers:
+        raise
+    except transport as exc:
+        raise Unavailable(f"{service} did not answer: {type(exc).__name__}: {exc}") from None
+
+
+def _reachable(host: str, port: int = 443, timeout: float = 3.0) -> str | None:
+    """None when a TCP connection opens, else why not (so offline runs skip fast, not hang)."""
+    try:
+        with socket.create_connection((host, port), timeout=timeout):
+            return None
+    except OSError as exc:
+        return f"{host} is not reachable ({exc.strerror or type(exc).__name__})"
+
+
+class LiveModal:
+    """Modal through its client: `from_name(...).hydrate()` looks a named object up by name."""
+
+    def __init__(self) -> None:
+        import modal.config
+
+        if not (modal.config.config.get("token_id") and modal.config.config.get("token_secret")):
+            raise Unavailable("no Modal credentials (set MODAL_TOKEN_ID/MODAL_TOKEN_SECRET or run `modal setup`)")
+        server = str(modal.config.config.get("server_url") or "https://api.modal.com")
+        host = server.split("://", 1)[-1].split("/", 1)[0].split(":", 1)[0]
+        problem = _reachable(host)
+        if problem:
+            raise Unavailable(f"no network: {problem}")
+
+    def secret_problem(self, name: str, environment: str, required_keys: tuple[str, ...]) -> str | None:
+        import modal
+        from modal.exception import NotFoundError
+
+        try:
+            # Modal's server checks required_keys when it resolves the name.
+            with _network_errors_as_unavailable("Modal"):
+                secret = modal.Secret.from_name(name, environment_name=environment, required_keys=list(required_keys))
+                secret.hydrate()
+        except NotFoundError as exc:
+            return str(exc)
+        return None
+
+    def volume_exists(self, name: str, environment: str) -> bool:
+        import modal
+        from modal.exception import NotFoundError
+
+        try:
+            with _network_errors_as_unavailable("Modal"):
+                modal.Volume.from_name(name, environment_name=environment).hydrate()
+        except NotFoundError:
+            return False
+        return True
+
+
+class LiveHub:
+    """The Hugging Face Hub through `huggingface_hub` (HF_TOKEN from the environment, if set)."""
+
+    def __init__(self) -> None:
+        if os.environ.get("HF_HUB_OFFLINE", "").lower() in ("1", "true", "yes"):
+            raise Unavailable("HF_HUB_OFFLINE is set")
+        problem = _reachable("huggingface.co")
+        if problem:
+            raise Unavailable(f"no network: {problem}")
+        from huggingface_hub import HfApi
+
+        self._api = HfApi()
+
+    def check_revision(self, model: str, revision: str | None) -> None:
+        from huggingface_hub.errors import GatedRepoError, RepositoryNotFoundError, RevisionNotFoundError
+
+        try:
+            with _network_errors_as_unavailable("the Hub"):
+                self._api.model_info(model, revision=revision)
+        except GatedRepoError:
+            raise Unavailable(f"{model} is gated: set HF_TOKEN to a token with access to check it") from None
+        except RevisionNotFoundError:
+            raise NotOnHub(f"{model} has no revision {revision}") from None
+        except RepositoryNotFoundError:
+            raise NotOnHub(f"{model} is not on the Hub (or is private to another account)") from None
+
+    def config(self, model: str, revision: str | None) -> dict[str, Any]:
+        import json
+
+        from huggingface_hub import hf_hub_download
+
+        with _network_errors_as_unavailable("the Hub"):
+            path = hf_hub_download(model, "config.json", revision=revision)
+        with open(path, encoding="utf-8") as handle:
+            return json.load(handle)
+
+    def parameter_count(self, model: str, revision: str | None) -> int | None:
+        from huggingface_hub.errors import NotASafetensorsRepoError
+
+        try:
+            with _network_errors_as_unavailable("the Hub"):
+                metadata = self._api.get_safetensors_metadata(model, revision=revision)
+        except NotASafetensorsRepoError:
+            return None
+        return sum(metadata.parameter_count.values())

@@ -1,0 +1,82 @@
+"""Fakes for the two probes preflight looks through, and a small Blueprint written by hand."""
+
+from __future__ import annotations
+
+import pytest
+
+from engine.blueprint.model import Blueprint, ContainerSpec, SecretSpec, ServerSpec, VolumeSpec
+from engine.preflight.probes import NotOnHub, Unavailable
+
+MODEL = "meta-llama/Llama-3.1-8B-Instruct"
+REVISION = "0e9e39f249a16976918f6564b8830bc894c89659"
+LLAMA_8B_CONFIG = {
+    "hidden_size": 4096, "intermediate_size": 14336, "num_attention_heads": 32, "num_hidden_layers": 32,
+    "num_key_value_heads": 8, "max_position_embeddings": 131072, "vocab_size": 128256, "torch_dtype": "bfloat16",
+}
+
+
+class FakeModal:
+    def __init__(self, secrets: dict[str, set[str]] | None = None, volumes: set[str] = frozenset(), fail_with=None):
+        self.secrets = secrets or {}
+        self.volumes = set(volumes)
+        self.fail_with = fail_with
+        self.calls: list[tuple] = []
+
+    def secret_problem(self, name, environment, required_keys):
+        self.calls.append(("secret", name, environment))
+        if self.fail_with:
+            raise self.fail_with
+        if name not in self.secrets:
+            return f"Secret {name!r} not found"
+        missing = sorted(set(required_keys) - self.secrets[name])
+        return f"missing keys {missing}" if missing else None
+
+    def volume_exists(self, name, environment):
+        self.calls.append(("volume", name, environment))
+        return name in self.volumes
+
+
+class FakeHub:
+    def __init__(self, models: dict[tuple[str, str | None], dict] | None = None, parameters: int | None = 8_030_261_248):
+        self.models = models if models is not None else {(MODEL, REVISION): LLAMA_8B_CONFIG}
+        self.parameters = parameters
+
+    def check_revision(self, model, revision):
+        if (model, revision) not in self.models:
+            raise NotOnHub(f"{model} has no revision {revision}")
+
+    def config(self, model, revision):
+        self.check_revision(model, revision)
+        return self.models[(model, revision)]
+
+    def parameter_count(self, model, revision):
+        return self.parameters
+
+
+def make_server(gpu=("H100",), extra=(), model=MODEL, **overrides) -> ServerSpec:
+    command = ("vllm", "serve", model, "--revision", REVISION, "--port", "8000", *extra)
+    values = dict(
+        key="chat", symbol="Chat", name="chat", engine="vllm", model=model, served_model_name="llm",
+        container=ContainerSpec(image="vllm", gpu=tuple(gpu)), command=command,
+    )
+    values.update(overrides)
+    return ServerSpec(**values)
+
+
+def make_blueprint(servers=None, secrets=None, volumes=None) -> Blueprint:
+    return Blueprint(
+        app="chat-llama",
+        environment="prod",
+        source="manifests/chat.yaml",
+        secrets=(SecretSpec("hf", "huggingface-secret", ("HF_TOKEN",)),) if secrets is None else secrets,
+        volumes=(VolumeSpec("hf-cache", "huggingface-cache"), VolumeSpec("data", "data", create_if_missing=False))
+        if volumes is None
+        else volumes,
+        servers=(make_server(extra=("--max-model-len", "8192", "--max-num-seqs", "16")),) if servers is None else servers,
+    )
+
+
+@pytest.fixture
+def fakes():
+    return {"FakeModal": FakeModal, "FakeHub": FakeHub, "make_server": make_server,
+            "make_blueprint": make_blueprint, "Unavailable": Unavailable, "config": LLAMA_8B_CONFIG}

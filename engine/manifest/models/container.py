@@ -1,0 +1,112 @@
+"""What every container has, whether it serves (services) or runs (functions): image, resources,
+placement, storage, secrets, env, scaling. Services and functions extend `ContainerSettings`;
+`defaults` holds the inheritable subset."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BeforeValidator, Field, WithJsonSchema, model_validator
+
+from engine.manifest.models.base import StrictModel, fail, one_or_many
+from engine.manifest.models.images import EnvMap
+from engine.manifest.models.shorthands import Duration, Gpu, Memory, MountPath
+
+MIN_SCALEDOWN_WINDOW = 2
+MAX_SCALEDOWN_WINDOW = 3600
+MAX_TIMEOUT = 24 * 3600
+DEFAULT_MIN_CONTAINERS = 0
+DEFAULT_BUFFER_CONTAINERS = 0
+
+ScaledownWindow = Annotated[
+    Duration(MIN_SCALEDOWN_WINDOW, MAX_SCALEDOWN_WINDOW),
+    Field(description="How long an idle container waits before it shuts down (Modal allows 2 s to 1 h)."),
+]
+Timeout = Annotated[
+    Duration(1, MAX_TIMEOUT),
+    Field(description="Longest time one input (or request) may run before Modal stops it, e.g. \"10m\" (max 24h)."),
+]
+Region = Annotated[
+    tuple[str, ...],
+    BeforeValidator(one_or_many),
+    WithJsonSchema({"anyOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}]}),
+    Field(description='Where containers may run: one region ("us-east") or a list.'),
+]
+Cloud = Annotated[Literal["aws", "gcp", "oci", "auto"], Field(description="Cloud provider to run on.")]
+SecretKeys = Annotated[
+    tuple[str, ...],
+    BeforeValidator(one_or_many),
+    Field(description="Keys of `secrets` whose values become environment variables."),
+]
+VolumeMounts = Annotated[dict[MountPath, str], Field(description="Mount path -> key of `volumes`.")]
+BucketMounts = Annotated[dict[MountPath, str], Field(description="Mount path -> key of `buckets`.")]
+ImageKey = Annotated[str, Field(description="Key of `images`.")]
+
+
+class Scaling(StrictModel):
+    """Autoscaler bounds (Modal's min_containers, max_containers, buffer_containers, scaledown_window)."""
+
+    min_containers: Annotated[int, Field(ge=0, description="Containers kept warm even without traffic (they cost money).")] = DEFAULT_MIN_CONTAINERS
+    max_containers: Annotated[int | None, Field(ge=1, description="Upper bound on containers; default: no limit.")] = None
+    buffer_containers: Annotated[int, Field(ge=0, description="Extra idle containers kept ready while under load.")] = DEFAULT_BUFFER_CONTAINERS
+    scaledown_window: ScaledownWindow | None = None
+
+    @model_validator(mode="after")
+    def _check(self) -> "Scaling":
+        if self.max_containers is not None and self.min_containers > self.max_containers:
+            raise fail(
+                f"min_containers ({self.min_containers}) is above max_containers ({self.max_containers})",
+                hint="raise max_containers or lower min_containers",
+                at=("min_containers",),
+            )
+        return self
+
+
+class InputConcurrency(StrictModel):
+    """Inputs one container handles at once (`@modal.concurrent(max_inputs, target_inputs)`)."""
+
+    max_inputs: Annotated[int, Field(ge=1, description="Hard limit of concurrent inputs per container.")]
+    target_inputs: Annotated[
+        int | None, Field(ge=1, description="The autoscaler aims for this many; bursts may reach max_inputs.")
+    ] = None
+
+    @model_validator(mode="after")
+    def _check(self) -> "InputConcurrency":
+        if self.target_inputs is not None and self.target_inputs > self.max_inputs:
+            raise fail(
+                f"target_inputs ({self.target_inputs}) is above max_inputs ({self.max_inputs})",
+                hint="the target must not exceed the limit",
+                at=("target_inputs",),
+            )
+        return self
+
+
+class ContainerSettings(StrictModel):
+    """Fields shared by services and functions. Unset fields inherit from `defaults`."""
+
+    image: ImageKey | None = None
+    gpu: Annotated[Gpu | None, Field(description='GPU request: "H100", "H100:2", "A100-80GB", or a fallback list.')] = None
+    cpu: Annotated[float | None, Field(gt=0, description="CPU cores to reserve (fractions allowed).")] = None
+    memory: Annotated[Memory | None, Field(description='Memory to reserve: MiB, or "16GiB".')] = None
+    ephemeral_disk: Annotated[Memory | None, Field(description='Ephemeral disk: MiB, or "100GiB".')] = None
+    timeout: Timeout | None = None
+    region: Region | None = None
+    cloud: Cloud | None = None
+    nonpreemptible: Annotated[bool, Field(description="Run on non-preemptible capacity (costs more).")] = False
+    secrets: SecretKeys = ()
+    env: EnvMap = {}
+    volumes: VolumeMounts = {}
+    buckets: BucketMounts = {}
+    scaling: Annotated[Scaling, Field(description="Autoscaling bounds.")] = Scaling()
+
+    @model_validator(mode="after")
+    def _check_mounts(self):
+        for path in self.buckets:
+            if path in self.volumes:
+                raise fail("a volume and a bucket are both mounted here", hint="mount them at different paths", at=("buckets", path))
+        seen: dict[str, str] = {}
+        for path, key in self.volumes.items():
+            if key in seen:
+                raise fail(f"volume {key!r} is already mounted at {seen[key]}", hint="Modal mounts a volume at one path per container", at=("volumes", path))
+            seen[key] = path
+        return self

@@ -1,0 +1,42 @@
+"""`defaults`: values every service and function inherits unless it sets them itself.
+
+Scalars are replaced by the object's own value; `secrets` are a union (defaults first); `env`,
+`volumes` and `buckets` are merged under the object's own (the object wins on a shared key).
+The planner applies the inheritance; this model only says what may be inherited.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import Field
+
+from engine.manifest.models.base import StrictModel
+from engine.manifest.models.container import (
+    BucketMounts,
+    Cloud,
+    ImageKey,
+    Region,
+    ScaledownWindow,
+    SecretKeys,
+    Timeout,
+    VolumeMounts,
+)
+from engine.manifest.models.images import EnvMap
+from engine.manifest.models.shorthands import Memory
+
+
+class Defaults(StrictModel):
+    """What services and functions inherit."""
+
+    image: ImageKey | None = None
+    region: Region | None = None
+    cloud: Cloud | None = None
+    timeout: Timeout | None = None
+    cpu: Annotated[float | None, Field(gt=0, description="CPU cores to reserve.")] = None
+    memory: Annotated[Memory | None, Field(description='Memory to reserve: MiB, or "16GiB".')] = None
+    secrets: SecretKeys = ()
+    env: EnvMap = {}
+    volumes: VolumeMounts = {}
+    buckets: BucketMounts = {}
+    scaledown_window: ScaledownWindow | None = None

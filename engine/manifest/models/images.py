@@ -1,0 +1,83 @@
+"""Named image recipes: a base (`debian_slim` with a Python version, or a registry image), then
+apt packages, pip packages, env, run commands, a workdir and extra local Python packages."""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any, Literal
+
+from pydantic import Field, model_validator
+
+from engine.manifest.models.base import StrTuple, StrictModel, fail
+from engine.manifest.models.shorthands import EnvName
+
+DEFAULT_PYTHON_VERSION = "3.12"
+"""The Python of a `debian_slim` image when the manifest does not say (a registry image gets none
+added unless it asks: most ML registry images bring their own)."""
+DEFAULT_INSTALLER = "uv"
+PYTHON_VERSION_PATTERN = r"^3\.[0-9]{1,2}$"
+_PYTHON_RE = re.compile(PYTHON_VERSION_PATTERN)
+_MODULE_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")
+
+EnvMap = Annotated[
+    dict[EnvName, str],
+    Field(description="Environment variables (NAME: value). Values are text: quote numbers. Never put secret values here; use `secrets`."),
+]
+
+
+class Image(StrictModel):
+    """An image recipe. Steps run in a fixed order: apt, pip, env, run, workdir, local sources."""
+
+    python: Annotated[
+        str | None,
+        Field(
+            description=f'Python version, e.g. "3.12" (quote it: 3.10 unquoted is the number 3.1). Default for debian_slim: "{DEFAULT_PYTHON_VERSION}"; with `registry`, Python is added only when set.',
+            pattern=PYTHON_VERSION_PATTERN,
+        ),
+    ] = None
+    registry: Annotated[
+        str | None,
+        Field(description='Registry image to start from, e.g. "nvidia/cuda:12.8.0-devel-ubuntu22.04"; default: Modal\'s debian_slim.', min_length=1),
+    ] = None
+    clear_entrypoint: Annotated[
+        bool | None,
+        Field(description="Clear the registry image's entrypoint (NVIDIA images print a banner otherwise). Default: true for registry images."),
+    ] = None
+    apt: Annotated[StrTuple, Field(description="Debian packages to apt-get install.")] = ()
+    pip: Annotated[StrTuple, Field(description='Python requirement specifiers, e.g. "vllm==0.11.0". Pin versions for reproducible images.')] = ()
+    installer: Annotated[
+        Literal["uv", "pip"], Field(description="Installs `pip` packages with uv (`uv_pip_install`, fast) or pip (`pip_install`).")
+    ] = DEFAULT_INSTALLER
+    index_url: Annotated[str | None, Field(description="Package index replacing PyPI for `pip`.")] = None
+    extra_index_url: Annotated[str | None, Field(description="Extra package index for `pip` (e.g. NVIDIA's for TensorRT-LLM).")] = None
+    env: EnvMap = {}
+    run: Annotated[StrTuple, Field(description="Shell commands run after the installs (`run_commands`).")] = ()
+    workdir: Annotated[str | None, Field(description="Working directory of the container (absolute).")] = None
+    python_sources: Annotated[
+        StrTuple,
+        Field(description="Local Python packages to add to the image (handler packages and `engine` are added automatically)."),
+    ] = ()
+
+    @model_validator(mode="before")
+    @classmethod
+    def _fill_defaults(cls, data: Any) -> Any:
+        # Decided here, once, so the planner and the schema agree on what an omitted key means.
+        if isinstance(data, dict):
+            data = dict(data)
+            if data.get("registry") is None and data.get("python") is None:
+                data["python"] = DEFAULT_PYTHON_VERSION
+            if data.get("clear_entrypoint") is None:
+                data["clear_entrypoint"] = data.get("registry") is not None
+        return data
+
+    @model_validator(mode="after")
+    def _check(self) -> "Image":
+        if self.workdir is not None and not self.workdir.startswith("/"):
+            raise fail("workdir must be an absolute path", hint=f"write '/{self.workdir}'", at=("workdir",))
+        for index, module in enumerate(self.python_sources):
+            if not _MODULE_RE.match(module):
+                raise fail("is not a Python package name", hint="write an importable name, e.g. mypkg", at=("python_sources", index))
+        if (self.index_url or self.extra_index_url) and not self.pip:
+            at = ("index_url",) if self.index_url else ("extra_index_url",)
+            raise fail("a package index without `pip` packages does nothing", hint="add the packages to `pip` or remove it", at=at)
+        return self

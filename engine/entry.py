@@ -1,0 +1,31 @@
+"""The generic Modal entry: `MDEPLOY_MANIFEST=manifests/chat.yaml modal deploy engine/entry.py --env=prod`.
+
+Locally: plan the manifest named by MDEPLOY_MANIFEST for the Modal environment (MODAL_ENVIRONMENT,
+which `modal deploy --env` sets); `build_app` ships that Blueprint to every container as the
+app-level secret MDEPLOY_BLUEPRINT. In a container: build from MDEPLOY_BLUEPRINT alone — no
+manifest, no pydantic, no YAML parser. The machinery is in engine/modal_backend/.
+"""
+
+import modal
+
+if modal.is_local():
+    import os as _os
+    import sys as _sys
+
+    # `modal deploy engine/entry.py` imports this file as top-level `entry` with engine/ (not the
+    # repository) on sys.path; handler packages live in the directory the deploy runs from.
+    for _path in (_os.path.dirname(_os.path.dirname(_os.path.abspath(__file__))), _os.getcwd()):
+        if _path not in _sys.path:
+            _sys.path.insert(0, _path)
+
+    from engine.modal_backend.deploy_side import blueprint_for_deploy
+
+    _blueprint = blueprint_for_deploy(_os.environ)
+else:
+    from engine.modal_backend.container_side import blueprint_in_container
+
+    _blueprint = blueprint_in_container()
+
+from engine.modal_backend.app import build_app  # noqa: E402
+
+app = build_app(_blueprint, globals(), __name__)

@@ -1,0 +1,39 @@
+"""What engine/entry.py does on the deploying machine: manifest -> Blueprint, errors -> one message.
+
+Imported only when `modal.is_local()`: this is the one place the entry reaches the planner (and
+through it pydantic and the YAML parser), so containers never pay for them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from engine.blueprint.model import Blueprint
+from engine.errors import UserError
+
+MANIFEST_VAR = "MDEPLOY_MANIFEST"
+ENVIRONMENT_VAR = "MODAL_ENVIRONMENT"
+
+
+def blueprint_for_deploy(environ: Mapping[str, str]) -> Blueprint:
+    """Plan the manifest named by MDEPLOY_MANIFEST for MODAL_ENVIRONMENT.
+
+    A missing variable or an invalid manifest raises UserError whose message is the whole story
+    (the located problems, one per line) and no exception chain: `modal deploy` shows it as the
+    cause of the failed import, and the planner's internals are noise there.
+    """
+    from engine.blueprint.planner import plan_file
+    from engine.manifest.errors import ManifestError
+
+    manifest = environ.get(MANIFEST_VAR)
+    if not manifest:
+        raise UserError(
+            f"{MANIFEST_VAR} is not set: name the manifest to deploy, e.g. "
+            f"`{MANIFEST_VAR}=manifests/chat.yaml modal deploy engine/entry.py --env=prod` "
+            "(or use `mdeploy deploy MANIFEST --env ENV`)"
+        )
+    environment = environ.get(ENVIRONMENT_VAR) or None
+    try:
+        return plan_file(manifest, environment, environ)
+    except ManifestError as exc:
+        raise UserError(exc.format()) from None

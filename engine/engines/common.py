@@ -66,6 +66,7 @@ class Engine:
     default_image: Callable[[], ImageSpec]
     caches: tuple[CacheVolume, ...]
     launch_command: Callable[[LaunchParams], tuple[str, ...]]
+    launch_env: Callable[[LaunchParams], dict[str, str]] = lambda _params: {}  # env the command reads
     needs_gpu: bool = True
     supports_fast_boot: bool = True  # False: the engine has no eager/fast-start switch
     fast_boot_default: bool = True

@@ -1,4 +1,4 @@
-"""TensorRT-LLM: `trtllm-serve`, NVIDIA's OpenAI-compatible server.
+"""TensorRT-LLM: `trtllm-serve`, NVIDIA's OpenAI-compatible server, with its engine build cached.
 
 Image as in Modal's TensorRT-LLM examples: CUDA devel base with Python 3.12 (TensorRT-LLM
 requires it), OpenMPI (its multi-GPU launcher), `tensorrt-llm` from NVIDIA's package index
@@ -7,14 +7,19 @@ also has).
 
 Flags are those of `trtllm-serve serve` (click options in tensorrt_llm/commands/serve.py):
 `--tp_size`, `--max_batch_size`, `--max_num_tokens`, `--max_seq_len`, `--revision`, and
-`--tokenizer`, which we always pass because requests fail without a tokenizer when the model
-argument is not a plain Hugging Face checkout. The PyTorch backend (named explicitly: it is the
-default in 1.x and we do not want a default change to switch backends under a deployed app)
-loads checkpoints directly, so there is no engine build to cache; what is worth caching is the
-JIT-compiled kernels (Triton, Inductor, FlashInfer), which the cache volume below holds.
+`--tokenizer`, which we always pass: with a built engine as the model, requests fail without
+one. We name the TensorRT backend: it compiles an engine for the GPU it runs on, which is what
+TensorRT-LLM is chosen for, and the LLM API's build cache (`TLLM_LLMAPI_BUILD_CACHE=1`, root on
+a volume) keeps that engine, so only the first cold start on a GPU type pays for the build.
+
+`dtype` and `quantization` have no flags: trtllm-serve reads them from a YAML file (`--config`).
+A launch command cannot ship a file, so when they are set the command becomes a small `sh -c`
+that writes the YAML from an environment variable and then `exec`s trtllm-serve unchanged.
 """
 
 from __future__ import annotations
+
+from collections.abc import Mapping
 
 from engine.blueprint.model import ImageSpec, ImageStep
 from engine.engines.common import (
@@ -22,7 +27,6 @@ from engine.engines.common import (
     LISTEN_HOST,
     CacheVolume,
     Engine,
-    EngineOptionError,
     LaunchParams,
     OptionFlag,
     render_options,
@@ -34,7 +38,9 @@ PYTHON_VERSION = "3.12"
 PACKAGE = "tensorrt-llm==1.2.1"
 NVIDIA_INDEX = "https://pypi.nvidia.com"
 
-TRTLLM_CACHE = CacheVolume(key="trtllm-cache", name="trtllm-cache", path="/root/.cache/trtllm")
+TRTLLM_CACHE = CacheVolume(key="trtllm-engines", name="trtllm-engines", path="/root/.cache/trtllm-engines")
+CONFIG_ENV = "MDEPLOY_TRTLLM_CONFIG"
+CONFIG_PATH = "/tmp/mdeploy-trtllm-config.yaml"
 
 OPTIONS = (
     OptionFlag("max_batch_size", "--max_batch_size"),
@@ -42,7 +48,7 @@ OPTIONS = (
     OptionFlag("max_seq_len", "--max_seq_len"),
 )
 
-# trtllm-serve takes these only through a --config YAML file, which a launch argv cannot carry.
+# trtllm-serve takes these only through its --config YAML file.
 _CONFIG_FILE_ONLY = ("dtype", "quantization")
 
 
@@ -60,32 +66,46 @@ def default_image() -> ImageSpec:
                 op="env",
                 env={
                     "HF_XET_HIGH_PERFORMANCE": "1",
-                    "TRITON_CACHE_DIR": f"{TRTLLM_CACHE.path}/triton",
-                    "TORCHINDUCTOR_CACHE_DIR": f"{TRTLLM_CACHE.path}/inductor",
-                    "FLASHINFER_WORKSPACE_BASE": TRTLLM_CACHE.path,
+                    "TLLM_LLMAPI_BUILD_CACHE": "1",
+                    "TLLM_LLMAPI_BUILD_CACHE_ROOT": TRTLLM_CACHE.path,
                 },
             ),
         ),
     )
 
 
+def config_yaml(options: Mapping[str, object]) -> str | None:
+    """The --config file for dtype/quantization, or None when neither is set.
+
+    `quantization` names a TensorRT-LLM QuantAlgo ("fp8" -> FP8, "w4a16_awq" -> W4A16_AWQ).
+    """
+    lines = []
+    if options.get("dtype") is not None:
+        lines.append(f"dtype: {options['dtype']}")
+    if options.get("quantization") is not None:
+        lines += ["quant_config:", f"  quant_algo: {str(options['quantization']).upper()}"]
+    return "\n".join(lines) + "\n" if lines else None
+
+
+def launch_env(p: LaunchParams) -> dict[str, str]:
+    text = config_yaml(p.options)
+    return {CONFIG_ENV: text} if text else {}
+
+
 def launch_command(p: LaunchParams) -> tuple[str, ...]:
-    for key in _CONFIG_FILE_ONLY:
-        if p.options.get(key) is not None:
-            raise EngineOptionError(
-                key,
-                f"trtllm-serve has no command-line flag for {key!r}",
-                hint="use a pre-quantized checkpoint, or pass `--config FILE` in extra_args with a file in a volume",
-            )
     options = {k: v for k, v in p.options.items() if k not in _CONFIG_FILE_ONLY}
     argv = ["trtllm-serve", "serve", p.model, "--tokenizer", p.model]
     if p.revision:
         argv += ["--revision", p.revision]
     argv += ["--host", LISTEN_HOST, "--port", str(p.port)]
-    argv += ["--backend", "pytorch", "--tp_size", str(p.tensor_parallel)]
+    argv += ["--backend", "tensorrt", "--tp_size", str(p.tensor_parallel)]
     argv += render_options(options, OPTIONS, "trtllm")
-    argv += p.extra_args
-    return tuple(argv)
+    if config_yaml(p.options) is None:
+        return (*argv, *p.extra_args)
+    argv += ["--config", CONFIG_PATH, *p.extra_args]
+    # "$@" hands the real argv to exec untouched: no quoting of model ids or extra args.
+    script = f'printf "%s" "${CONFIG_ENV}" > {CONFIG_PATH} && exec "$@"'
+    return ("sh", "-c", script, "trtllm-serve", *argv)
 
 
 ENGINE = Engine(
@@ -93,7 +113,10 @@ ENGINE = Engine(
     default_image=default_image,
     caches=(HF_CACHE, TRTLLM_CACHE),
     launch_command=launch_command,
+    launch_env=launch_env,
     supports_fast_boot=False,
     fast_boot_default=False,
-    serves_custom_name=False,  # the API reports the model argument; there is no name flag
+    # No name flag: the server lists the model by its id and does not check the name requests
+    # send, so clients keep using the manifest's served_name.
+    serves_custom_name=False,
 )

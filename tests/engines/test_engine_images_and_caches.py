@@ -95,6 +95,15 @@ def test_vllm_snapshot_uses_sleep_level_one_and_dev_mode():
     assert engine.snapshot_env["VLLM_SERVER_DEV_MODE"] == "1"
 
 
+def test_trtllm_engine_build_cache_lives_on_its_volume():
+    engine = get_engine("trtllm")
+    env = {}
+    for step in engine.default_image().steps:
+        env.update(step.env)
+    assert env["TLLM_LLMAPI_BUILD_CACHE"] == "1"
+    assert env["TLLM_LLMAPI_BUILD_CACHE_ROOT"] in {c.path for c in engine.caches}
+
+
 def test_engines_without_sleep_mode_offer_no_snapshot():
     assert get_engine("trtllm").snapshot is None
     assert get_engine("transformers").snapshot is None

@@ -120,10 +120,29 @@ def test_trtllm_tensor_parallel_uses_tp_size():
     assert flag_value(trtllm.launch_command(params(tensor_parallel=8)), "--tp_size") == "8"
 
 
-def test_trtllm_dtype_is_rejected_with_a_hint():
-    with pytest.raises(EngineOptionError) as info:
-        trtllm.launch_command(params(options={"dtype": "bfloat16"}))
-    assert info.value.key == "dtype" and info.value.hint
+def test_trtllm_builds_with_the_tensorrt_backend():
+    assert flag_value(trtllm.launch_command(params()), "--backend") == "tensorrt"
+
+
+def test_trtllm_without_config_options_runs_trtllm_serve_directly():
+    argv = trtllm.launch_command(params(options={"max_batch_size": 8}))
+    assert argv[0] == "trtllm-serve" and "--config" not in argv
+    assert trtllm.launch_env(params(options={"max_batch_size": 8})) == {}
+
+
+def test_trtllm_quantization_goes_through_a_config_file_written_from_env():
+    p = params(options={"quantization": "fp8"})
+    argv = trtllm.launch_command(p)
+    assert argv[:2] == ("sh", "-c") and trtllm.CONFIG_ENV in argv[2]
+    real = argv[4:]
+    assert real[:2] == ("trtllm-serve", "serve")
+    assert flag_value(real, "--config") == trtllm.CONFIG_PATH
+    assert "quant_algo: FP8" in trtllm.launch_env(p)[trtllm.CONFIG_ENV]
+
+
+def test_trtllm_dtype_goes_into_the_config_file():
+    env = trtllm.launch_env(params(options={"dtype": "bfloat16"}))
+    assert "dtype: bfloat16" in env[trtllm.CONFIG_ENV]
 
 
 def test_trtllm_batch_options_become_flags():

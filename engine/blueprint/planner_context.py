@@ -1,0 +1,61 @@
+"""State one planning run shares between the image, service and function planners.
+
+It collects what several objects contribute to (engine images, engine cache volumes, symbol
+names) and the located problems found on the way, so that all of them are reported at once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from engine.blueprint.model import ImageSpec, VolumeSpec
+from engine.blueprint.planner_errors import problem
+from engine.blueprint.planner_names import SymbolTable
+from engine.engines.common import CacheVolume, Engine
+from engine.manifest.errors import Problem
+
+
+@dataclass
+class PlanContext:
+    app: str
+    manifest: Any
+    merged: Any  # the loader's Merged: values and their positions
+    symbols: SymbolTable = field(default_factory=SymbolTable)
+    problems: list[Problem] = field(default_factory=list)
+    engine_images: dict[str, ImageSpec] = field(default_factory=dict)  # Blueprint key -> spec
+    engine_volumes: dict[str, VolumeSpec] = field(default_factory=dict)  # Blueprint key -> spec
+    _engine_image_keys: dict[str, str] = field(default_factory=dict)  # engine name -> Blueprint key
+
+    def report(self, path: tuple, message: str, hint: str | None = None) -> None:
+        self.problems.append(problem(self.merged, path, message, hint))
+
+    def engine_image(self, engine: Engine) -> str:
+        """The Blueprint key of `engine`'s default image, added on first use."""
+        if engine.name not in self._engine_image_keys:
+            spec = engine.default_image()
+            key = self._free_key(spec.key, set(self.manifest.images) | set(self.engine_images))
+            self.engine_images[key] = ImageSpec(**{**spec.__dict__, "key": key})
+            self._engine_image_keys[engine.name] = key
+        return self._engine_image_keys[engine.name]
+
+    def cache_volume(self, cache: CacheVolume) -> str:
+        """The Blueprint key of the volume holding `cache`: the manifest's own volume when it
+        declares one with the same Modal name (never two keys for one volume), else a new one."""
+        for key, volume in self.manifest.volumes.items():
+            if volume.resolved_name(key) == cache.name:
+                return key
+        for key, spec in self.engine_volumes.items():
+            if spec.name == cache.name:
+                return key
+        key = self._free_key(cache.key, set(self.manifest.volumes) | set(self.engine_volumes))
+        self.engine_volumes[key] = VolumeSpec(key=key, name=cache.name, create_if_missing=True)
+        return key
+
+    @staticmethod
+    def _free_key(wanted: str, taken: set[str]) -> str:
+        key, n = wanted, 1
+        while key in taken:
+            n += 1
+            key = f"{wanted}-{n}"
+        return key

@@ -1,0 +1,34 @@
+"""Every default the planner decides, in one place, each with the reason for its value.
+
+Backends never apply defaults: whatever is not in the manifest is decided here and written into
+the Blueprint explicitly. Documented for users in the README ("What mdeploy decides for you").
+"""
+
+from __future__ import annotations
+
+# Modal's default environment is called "main"; `--env` or MODAL_ENVIRONMENT override it.
+DEFAULT_ENVIRONMENT = "main"
+
+# Functions and web apps: Modal's own defaults (5 min per input, 60 s idle before scale-down).
+FUNCTION_TIMEOUT = 300
+FUNCTION_SCALEDOWN_WINDOW = 60
+
+# LLM servers. A GPU cold start costs minutes (weights, compilation), so an idle container waits
+# 15 min before it goes, as in Modal's vLLM examples; the manifest sets less for dev.
+SERVER_SCALEDOWN_WINDOW = 15 * 60
+# Longest a request to an engine may run (long generations stream for minutes).
+SERVER_TIMEOUT = 10 * 60
+# Requests per container the autoscaler aims for: Modal's vLLM example value. Engines batch
+# continuously, so more in flight is cheaper per token; tune per model with `mdeploy bench`.
+SERVER_TARGET_CONCURRENCY = 32
+# Seconds Modal lets a draining container finish in-flight requests (Modal's example value).
+SERVER_EXIT_GRACE_PERIOD = 5
+# A snapshot should capture a warmed-up engine: one request when the manifest asks for none.
+SNAPSHOT_WARMUP_REQUESTS = 1
+
+# Every container learns its app's name, so handlers can find sibling functions with
+# `modal.Function.from_name(os.environ["MDEPLOY_APP"], key)` in any environment.
+APP_ENV_VAR = "MDEPLOY_APP"
+
+# The local package every image carries: the container imports engine/entry.py's dependencies.
+ENGINE_PACKAGE = "engine"

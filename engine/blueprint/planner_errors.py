@@ -1,0 +1,19 @@
+"""Planner-side user mistakes, located like validation errors.
+
+Most mistakes are caught by the models; a few only show once an engine is chosen (a setting that
+engine cannot honour). Those are reported with the same `file:line:col: dotted.key` shape, found
+through the overlay's provenance by the validator's own `Locator`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from engine.manifest.errors import Problem
+from engine.manifest.translate import Locator
+
+
+def problem(merged: Any, path: tuple, message: str, hint: str | None = None) -> Problem:
+    """`merged`: the loader's Merged (or anything with `.spans`); `path`: manifest keys."""
+    location = Locator(merged).at_key(path)
+    return Problem(location=location, key=".".join(str(p) for p in path), message=message, hint=hint)

@@ -1,0 +1,64 @@
+"""`mdeploy explain MANIFEST --env ENV KEY`: one value, and where it came from.
+
+KEY is a dotted key of the merged manifest (`services.chat.scaling.max_containers`: the value
+and the file:line:col that set it, overlay included) or of the Blueprint
+(`servers.chat.container.scaling.scaledown_window`: the planned value, and whether a manifest
+key, a `defaults` entry, an engine or the planner's defaults decided it).
+"""
+
+from __future__ import annotations
+
+import argparse
+
+NAME = "explain"
+
+
+def register(subparsers) -> argparse.ArgumentParser:
+    parser = subparsers.add_parser(
+        NAME,
+        help="show a value and where it came from",
+        description=(
+            "Show the value of a dotted key of the merged manifest (with the file:line that set "
+            "it) or of the Blueprint (servers.KEY..., functions.KEY..., objects by their manifest "
+            "key), and what decided it."
+        ),
+    )
+    parser.add_argument("manifest", metavar="MANIFEST", help="the base manifest (YAML or TOML)")
+    parser.add_argument("key", metavar="KEY", help="dotted key, e.g. services.chat.gpu or servers.chat.command")
+    parser.add_argument("--env", help="Modal environment (default: MODAL_ENVIRONMENT, else main)")
+    return parser
+
+
+def run(args: argparse.Namespace) -> int:
+    import json
+    from pathlib import Path
+
+    from engine.blueprint.planner import plan_app
+    from engine.errors import UserError
+    from engine.manifest.load import resolve_environment
+    from engine.manifest.validate import load_manifest
+    from engine.plan.explain import UnknownKey, explain_key
+
+    loaded = load_manifest(Path(args.manifest), resolve_environment(args.env))
+    blueprint = plan_app(loaded)
+    try:
+        explanation = explain_key(args.key, loaded.merged, blueprint)
+    except UnknownKey:
+        raise UserError(
+            f"{args.key!r} is not a key of the merged manifest or of the Blueprint of {args.manifest} "
+            f"(environment {blueprint.environment}); `mdeploy plan {args.manifest} --format json` "
+            "lists the Blueprint's keys"
+        ) from None
+
+    def show(value: object) -> str:
+        return json.dumps(value, ensure_ascii=False)
+
+    where = "manifest" if explanation.found_in == "manifest" else "Blueprint"
+    print(f"{explanation.key} ({where}, environment {blueprint.environment}) = {show(explanation.value)}")
+    origin = explanation.origin
+    if explanation.location:
+        origin += f" at {explanation.location}"
+    print(f"  {origin}")
+    if explanation.has_planned and explanation.planned != explanation.value:
+        print(f"  planned as {show(explanation.planned)}")
+    return 0

@@ -26,7 +26,40 @@ def render_function(spec: FunctionSpec, names: Names) -> str:
         decorators.append(call("@modal.batched", [], kwargs))
     if spec.web is not None:
         decorators.append(_web_decorator(spec.web))
+    if _needs_handler_signature(spec):
+        return _render_with_handler_signature(spec, names, decorators)
     return "\n".join([*decorators, *_body(spec)])
+
+
+def _needs_handler_signature(spec: FunctionSpec) -> bool:
+    """FastAPI builds its request parser, and batching maps inputs, from the parameters."""
+    return spec.batching is not None or (spec.web is not None and spec.web.kind == "fastapi_endpoint")
+
+
+def _render_with_handler_signature(spec: FunctionSpec, names: Names, decorators: list[str]) -> str:
+    """Define the wrapper, point its `__wrapped__` at the handler inside the container (where the
+    handler's package is installed; `inspect.signature` follows `__wrapped__`), then register it.
+    The decorators are applied as calls, innermost last, because the pointing must come first."""
+    module, attr = spec.handler.split(":", 1)
+    alias = f"_{spec.symbol}_handler"
+    image = names.images[spec.container.image]
+    inner = spec.symbol
+    for decorator in reversed(decorators[1:]):
+        inner = f"{decorator[1:]}({inner})"
+    registration = f"{decorators[0][1:]}(\n    {inner}\n)"
+    lines = [
+        *_body(spec),
+        "",
+        "",
+        f"with {image}.imports():",
+        "    # FastAPI and batching read the parameters of the function: show them the handler's.",
+        f"    from {module} import {attr} as {alias}",
+        "",
+        f"    {spec.symbol}.__wrapped__ = {alias}",
+        "",
+        f"{spec.symbol} = {registration}",
+    ]
+    return "\n".join(lines)
 
 
 def _function_kwargs(spec: FunctionSpec, names: Names) -> list[tuple[str, str]]:
@@ -101,6 +134,9 @@ def _body(spec: FunctionSpec) -> list[str]:
     if kind == "web_server":
         # The handler starts the HTTP server and returns; Modal then waits for the port.
         return [f"def {spec.symbol}():", imported, "", f"    {attr}()"]
+    if spec.schedule is not None:
+        # Modal calls a scheduled function with no arguments.
+        return [f"def {spec.symbol}():", imported, "", f"    return {attr}()"]
     return [
         f"def {spec.symbol}(*args, **kwargs):",
         imported,

@@ -130,8 +130,12 @@ def full_blueprint() -> Blueprint:
                 key="nightly-report", symbol="nightly_report", name="nightly-report", handler="pipeline.report:main",
                 container=ContainerSpec(image="base", gpu=("L4", "A10"), timeout=300),
                 schedule=ScheduleSpec("period", seconds=14400),
-                batching=BatchingSpec(32, 100),
                 max_inputs=1,
+            ),
+            FunctionSpec(
+                key="embed", symbol="embed", name="embed", handler="pipeline.embed:embed_batch",
+                container=ContainerSpec(image="base", gpu=("L4",)),
+                batching=BatchingSpec(32, 100),
             ),
             FunctionSpec(
                 key="api", symbol="api", name="api", handler="webapp.main:app",

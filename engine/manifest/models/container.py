@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BeforeValidator, Field, WithJsonSchema, model_validator
+from pydantic import BeforeValidator, Field, WithJsonSchema, field_validator, model_validator
 
 from engine.manifest.models.base import StrictModel, fail, one_or_many
 from engine.manifest.models.images import EnvMap
@@ -81,6 +81,14 @@ class InputConcurrency(StrictModel):
         return self
 
 
+def refuse_null_timeout(value):
+    """`timeout: null` means "no timeout" in old Modal code; Modal 1.x refuses it, so say so here
+    (an omitted timeout inherits from defaults; only an explicit null reaches this)."""
+    if value is None:
+        raise fail("null is not allowed: Modal needs a timeout", hint='give a duration, e.g. "10m" (at most "24h"), or remove the key to inherit one')
+    return value
+
+
 class ContainerSettings(StrictModel):
     """Fields shared by services and functions. Unset fields inherit from `defaults`."""
 
@@ -98,6 +106,8 @@ class ContainerSettings(StrictModel):
     volumes: VolumeMounts = {}
     buckets: BucketMounts = {}
     scaling: Annotated[Scaling, Field(description="Autoscaling bounds.")] = Scaling()
+
+    _timeout_not_null = field_validator("timeout", mode="before")(refuse_null_timeout)
 
     @model_validator(mode="after")
     def _check_mounts(self):

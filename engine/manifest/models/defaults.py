@@ -9,11 +9,12 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from engine.manifest.models.base import StrictModel
 from engine.manifest.models.container import (
     BucketMounts,
+    refuse_null_timeout,
     Cloud,
     ImageKey,
     Region,
@@ -40,3 +41,5 @@ class Defaults(StrictModel):
     volumes: VolumeMounts = {}
     buckets: BucketMounts = {}
     scaledown_window: ScaledownWindow | None = None
+
+    _timeout_not_null = field_validator("timeout", mode="before")(refuse_null_timeout)

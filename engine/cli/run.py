@@ -1,0 +1,59 @@
+"""`mdeploy run MANIFEST FUNCTION [-- ARGS...]`: call a function's handler here, print the JSON result."""
+
+from __future__ import annotations
+
+import argparse
+
+DESCRIPTION = """\
+Call a function of a manifest on this machine with JSON arguments and print its JSON result.
+Arguments after `--` are positional JSON values (`3`, '"text"', '[1, 2]') or keywords
+NAME=JSON (`limit=10`). The handler runs with the function's env, its secrets' keys from the
+environment or .env, and its volumes mapped to .mdeploy/volumes/NAME."""
+
+
+def register(subparsers) -> None:
+    parser = subparsers.add_parser("run", help="call a function of a manifest on this machine", description=DESCRIPTION)
+    parser.add_argument("manifest", metavar="MANIFEST")
+    parser.add_argument("function", metavar="FUNCTION")
+    parser.add_argument("arguments", metavar="ARGS", nargs="*", help="JSON values or NAME=JSON (after --)")
+    parser.add_argument("--env", help="Modal environment whose overlay applies (default: MODAL_ENVIRONMENT)")
+    parser.add_argument("--env-file", default=".env", help="where secrets come from when not in the environment")
+
+
+def run(args: argparse.Namespace) -> int:
+    import os
+    import sys
+    import traceback
+    from pathlib import Path
+
+    from engine.errors import UserError
+    from engine.local.call import call_handler, environment, find_function, import_handler, parse_call_arguments, result_json
+    from engine.local.dotenv import read_dotenv
+    from engine.local.launch import function_env
+    from engine.local.mounts import create_mount_folders
+    from engine.local.source import load_blueprint
+
+    blueprint = load_blueprint(args.manifest, args.env)
+    function = find_function(blueprint, args.function)
+    call_args, call_kwargs = parse_call_arguments(args.arguments)
+    workdir = Path.cwd()
+    env, mounts = function_env(
+        blueprint, function, workdir=workdir, environ=os.environ, dotenv=read_dotenv(workdir / args.env_file)
+    )
+    create_mount_folders(mounts)
+    for mount in mounts:
+        print(f"mdeploy: {mount.kind} {mount.container_path} -> {mount.local_path}", file=sys.stderr)
+    # Handler packages live in the project folder, as Modal ships them with add_local_python_source.
+    if str(workdir) not in sys.path:
+        sys.path.insert(0, str(workdir))
+    with environment(env):
+        handler = import_handler(function.handler)
+        try:
+            result = call_handler(handler, call_args, call_kwargs)
+        except UserError:
+            raise
+        except Exception as exc:  # the user's code failed: show its traceback, not ours
+            traceback.print_exc()
+            raise UserError(f"{function.handler} raised {type(exc).__name__}: {exc}") from None
+    print(result_json(result))
+    return 0

@@ -1,0 +1,92 @@
+"""`mdeploy serve MANIFEST [SERVICE]`: run a service on this machine until Ctrl-C or SIGTERM."""
+
+from __future__ import annotations
+
+import argparse
+
+DESCRIPTION = """\
+Run a service of a manifest on this machine: its launch command from the plan, with volumes
+mapped to .mdeploy/volumes/NAME and secrets read from the environment or a .env file. Waits
+until the engine is healthy, prints the OpenAI base URL, streams the engine's log, and stops the
+whole engine process group on Ctrl-C or SIGTERM. MANIFEST may also be a Blueprint JSON file
+(`mdeploy plan --format json`)."""
+
+
+def register(subparsers) -> None:
+    parser = subparsers.add_parser("serve", help="run a service of a manifest on this machine", description=DESCRIPTION)
+    parser.add_argument("manifest", metavar="MANIFEST")
+    parser.add_argument("service", metavar="SERVICE", nargs="?", help="the service's name (default: the only one)")
+    parser.add_argument("--env", help="Modal environment whose overlay applies (default: MODAL_ENVIRONMENT)")
+    parser.add_argument("--port", type=int, help="local port (default: the service's port)")
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
+    parser.add_argument("--env-file", default=".env", help="where secrets come from when not in the environment")
+
+
+def run(args: argparse.Namespace) -> int:
+    import os
+    import signal
+    import sys
+    from pathlib import Path
+
+    from engine.bench.target import discover_model
+    from engine.errors import UserError
+    from engine.local.service import prepare_launch, running_service
+    from engine.local.source import load_blueprint
+
+    blueprint = load_blueprint(args.manifest, args.env)
+    workdir = Path.cwd()
+    launch = prepare_launch(
+        blueprint,
+        args.service,
+        workdir=workdir,
+        environ=os.environ,
+        dotenv_path=workdir / args.env_file,
+        host=args.host,
+        port=args.port,
+    )
+    for note in launch.notes:
+        print(f"mdeploy: {note}", file=sys.stderr)
+    print(f"mdeploy: starting {launch.service}: {' '.join(_shown(launch.argv, blueprint))}", file=sys.stderr)
+
+    def terminate(signum, _frame):
+        raise _Stopped(signum)
+
+    signal.signal(signal.SIGTERM, terminate)
+    prefix = f"[{launch.service}] "
+    try:
+        with running_service(launch, workdir=workdir, log=lambda line: print(prefix + line, file=sys.stderr, flush=True)) as engine:
+            print(f"mdeploy: {launch.service} is ready at {launch.url}", flush=True)
+            if launch.served_model is not None:
+                try:
+                    model = discover_model(f"{launch.url}/v1", None)
+                except UserError:
+                    model = launch.served_model
+                print(f"OpenAI base URL: {launch.url}/v1", flush=True)
+                print(f"model: {model}", flush=True)
+            print("mdeploy: press Ctrl-C to stop", file=sys.stderr, flush=True)
+            code = engine.wait()
+            raise UserError(f"the engine exited with code {code}")
+    except _Stopped as stop:
+        print(f"mdeploy: stopped {launch.service}", file=sys.stderr)
+        return 128 + stop.signum
+    except KeyboardInterrupt:
+        print(f"\nmdeploy: stopped {launch.service}", file=sys.stderr)
+        return 130
+
+
+class _Stopped(BaseException):
+    """SIGTERM, raised in the main thread so the engine's process group is stopped on the way out."""
+
+    def __init__(self, signum: int):
+        super().__init__(signum)
+        self.signum = signum
+
+
+def _shown(argv: tuple[str, ...], blueprint) -> list[str]:
+    """The command as printed: secret arguments' values are masked (they came from the environment)."""
+    secret_flags = {arg.flag for server in blueprint.servers for arg in server.secret_args}
+    shown = list(argv)
+    for index, arg in enumerate(shown[:-1]):
+        if arg in secret_flags:
+            shown[index + 1] = "***"
+    return shown

@@ -1,0 +1,106 @@
+"""Call a function's handler on this machine, as `mdeploy run` does.
+
+Arguments are JSON, as Modal passes them over the wire: positional `VALUE`s, keyword `NAME=VALUE`.
+A bare word is not JSON; the error shows how to quote it, rather than guessing whether `1` meant a
+number or a string.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import inspect
+import json
+import os
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from typing import Any
+
+from engine.blueprint.model import Blueprint, FunctionSpec
+from engine.errors import UserError
+
+
+def find_function(blueprint: Blueprint, name: str) -> FunctionSpec:
+    for function in blueprint.functions:
+        if function.key == name:
+            return function
+    if any(server.key == name for server in blueprint.servers):
+        raise UserError(f"{name!r} is a service: run it with `mdeploy serve`")
+    available = ", ".join(f.key for f in blueprint.functions) or "none"
+    raise UserError(f"{blueprint.source} has no function {name!r} (functions: {available})")
+
+
+def parse_call_arguments(tokens: list[str]) -> tuple[list[Any], dict[str, Any]]:
+    args: list[Any] = []
+    kwargs: dict[str, Any] = {}
+    for position, token in enumerate(tokens, start=1):
+        name, sep, text = token.partition("=")
+        is_keyword = bool(sep) and name.isidentifier()
+        value = _json_value(text if is_keyword else token, position)
+        if is_keyword:
+            if name in kwargs:
+                raise UserError(f"argument {position}: {name} is given twice")
+            kwargs[name] = value
+        elif kwargs:
+            raise UserError(f"argument {position}: a positional value cannot follow NAME=VALUE arguments")
+        else:
+            args.append(value)
+    return args, kwargs
+
+
+def import_handler(reference: str):
+    module_name, _, attr = reference.partition(":")
+    try:
+        module = importlib.import_module(module_name)
+    except ModuleNotFoundError as exc:
+        raise UserError(f"cannot import {module_name!r} for handler {reference!r}: {exc}") from None
+    try:
+        return getattr(module, attr)
+    except AttributeError:
+        raise UserError(f"module {module_name!r} has no {attr!r} (handler {reference!r})") from None
+
+
+def call_handler(handler, args: list[Any], kwargs: dict[str, Any]) -> Any:
+    """Call it; a coroutine function runs on a fresh event loop, as Modal runs async handlers."""
+    try:
+        inspect.signature(handler).bind(*args, **kwargs)
+    except TypeError as exc:
+        raise UserError(f"arguments do not fit {getattr(handler, '__name__', 'the handler')}: {exc}") from None
+    result = handler(*args, **kwargs)
+    if inspect.isawaitable(result):
+        result = asyncio.run(_await(result))
+    return result
+
+
+def result_json(result: Any) -> str:
+    try:
+        return json.dumps(result, indent=2, ensure_ascii=False)
+    except (TypeError, ValueError) as exc:
+        raise UserError(f"the result ({type(result).__name__}) is not JSON: {exc}") from None
+
+
+@contextmanager
+def environment(env: Mapping[str, str]) -> Iterator[None]:
+    """Run the handler in-process with the function's environment, restored afterwards."""
+    saved = dict(os.environ)
+    os.environ.clear()
+    os.environ.update(env)
+    try:
+        yield
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+
+
+async def _await(awaitable):
+    return await awaitable
+
+
+def _json_value(text: str, position: int) -> Any:
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError:
+        raise UserError(
+            f"argument {position} is not JSON: write a string with quotes, e.g. '\"{text[:20]}\"', "
+            f"or a keyword as NAME=VALUE"
+        ) from None

@@ -1,0 +1,201 @@
+"""What to start on this machine for one service: argv, environment, address and readiness check.
+
+The Blueprint's launch command is run as it is, with only what this machine forces changed, each
+change listed in `Launch.notes` so the user sees it:
+- mount paths in arguments and environment point at local folders (see mounts.py);
+- `--host`/`--port` take the local address (loopback by default: a local run is not a deployment);
+- an engine that can run on CPU (`transformers`) gets `--device cpu` where it asked for CUDA and
+  this machine has no GPU; a GPU-only engine on such a machine is a clear error instead;
+- secret arguments get their values from the environment at launch, as in the container.
+
+`web` services (asgi_app / wsgi_app / fastapi_endpoint functions) run under uvicorn, the server
+Modal uses for them.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from engine.blueprint.model import Blueprint, FunctionSpec, ServerSpec
+from engine.errors import UserError
+from engine.local.mounts import LocalMount, hf_home, local_mounts, rewrite_path
+from engine.local.secrets import secret_arguments, secret_values
+
+CPU_CAPABLE_ENGINES = frozenset({"transformers"})
+DEFAULT_WEB_PORT = 8000
+DEFAULT_WEB_STARTUP_TIMEOUT = 120
+ENDPOINT_APP_FACTORY = "engine.local.endpoint_app:create_app"
+
+
+@dataclass(frozen=True)
+class Launch:
+    service: str
+    argv: tuple[str, ...]
+    env: dict[str, str]
+    host: str
+    port: int
+    startup_timeout: int
+    health_path: str | None  # None: any HTTP answer means ready (web apps have no health route)
+    served_model: str | None  # the name OpenAI clients send as `model`; None for web apps
+    mounts: list[LocalMount] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def url(self) -> str:
+        host = "127.0.0.1" if self.host in ("0.0.0.0", "") else self.host
+        return f"http://{host}:{self.port}"
+
+
+def machine_has_gpu() -> bool:
+    """A cheap, import-free check: NVIDIA's driver tools are installed where a GPU is usable."""
+    return shutil.which("nvidia-smi") is not None
+
+
+def server_launch(
+    blueprint: Blueprint,
+    server: ServerSpec,
+    *,
+    workdir: Path,
+    environ: Mapping[str, str],
+    dotenv: Mapping[str, str],
+    host: str,
+    port: int | None,
+    has_gpu: bool,
+) -> Launch:
+    owner = f"service {server.key!r}"
+    mounts = local_mounts(blueprint, server.container, workdir)
+    env = _process_env(blueprint, server.container, mounts, environ, dotenv, workdir, owner=owner)
+    notes: list[str] = []
+    argv = [rewrite_path(arg, mounts) for arg in server.command]
+    if server.container.gpu and not has_gpu:
+        if server.engine not in CPU_CAPABLE_ENGINES:
+            raise UserError(
+                f"{owner} runs engine {server.engine!r} on GPU {', '.join(server.container.gpu)}, and this machine "
+                f"has no GPU; only the transformers engine runs on CPU (deploy it, or bench a deployed URL)"
+            )
+    if server.engine in CPU_CAPABLE_ENGINES and not has_gpu:
+        argv, changed = _set_flag(argv, "--device", lambda old: "cpu" if old.startswith("cuda") else old)
+        if changed:
+            notes.append("no GPU here: running with --device cpu")
+    local_port = port if port is not None else server.port
+    argv, _ = _set_flag(argv, "--host", lambda _old: host, append=host)
+    argv, _ = _set_flag(argv, "--port", lambda _old: str(local_port), append=str(local_port))
+    argv += secret_arguments(server.secret_args, env, owner=owner)
+    # A model served from a mounted path is known to the engine by that path, now a local one.
+    served = rewrite_path(server.served_model_name, mounts)
+    return Launch(
+        service=server.key,
+        argv=tuple(argv),
+        env=env,
+        host=host,
+        port=local_port,
+        startup_timeout=server.startup_timeout,
+        health_path=server.health_path,
+        served_model=served,
+        mounts=mounts,
+        notes=notes + _mount_notes(mounts),
+    )
+
+
+def web_launch(
+    blueprint: Blueprint,
+    function: FunctionSpec,
+    *,
+    workdir: Path,
+    environ: Mapping[str, str],
+    dotenv: Mapping[str, str],
+    host: str,
+    port: int | None,
+) -> Launch:
+    owner = f"service {function.key!r}"
+    web = function.web
+    if web is None:
+        raise UserError(f"{function.key!r} is a function, not a service: call it with `mdeploy run`")
+    mounts = local_mounts(blueprint, function.container, workdir)
+    env = _process_env(blueprint, function.container, mounts, environ, dotenv, workdir, owner=owner)
+    local_port = port if port is not None else DEFAULT_WEB_PORT
+    uvicorn = [sys.executable, "-m", "uvicorn", "--factory", "--host", host, "--port", str(local_port)]
+    if web.kind == "asgi_app":
+        argv = [*uvicorn, function.handler]
+    elif web.kind == "wsgi_app":
+        argv = [*uvicorn, "--interface", "wsgi", function.handler]
+    elif web.kind == "fastapi_endpoint":
+        env["MDEPLOY_ENDPOINT_HANDLER"] = function.handler
+        env["MDEPLOY_ENDPOINT_METHOD"] = web.method or "GET"
+        env["MDEPLOY_ENDPOINT_DOCS"] = "1" if web.docs else ""
+        argv = [*uvicorn, ENDPOINT_APP_FACTORY]
+    else:
+        raise UserError(f"{owner} is a {web.kind} web function, which `mdeploy serve` cannot run locally")
+    return Launch(
+        service=function.key,
+        argv=tuple(argv),
+        env=env,
+        host=host,
+        port=local_port,
+        startup_timeout=web.startup_timeout or DEFAULT_WEB_STARTUP_TIMEOUT,
+        health_path=None,
+        served_model=None,
+        mounts=mounts,
+        notes=_mount_notes(mounts),
+    )
+
+
+def function_env(
+    blueprint: Blueprint,
+    function: FunctionSpec,
+    *,
+    workdir: Path,
+    environ: Mapping[str, str],
+    dotenv: Mapping[str, str],
+) -> tuple[dict[str, str], list[LocalMount]]:
+    """The environment a function's handler runs in locally, and its mounts."""
+    mounts = local_mounts(blueprint, function.container, workdir)
+    env = _process_env(
+        blueprint, function.container, mounts, environ, dotenv, workdir, owner=f"function {function.key!r}"
+    )
+    return env, mounts
+
+
+def _process_env(blueprint, container, mounts, environ, dotenv, workdir, *, owner) -> dict[str, str]:
+    """This machine's environment, then .env, then the secrets' keys, then the container's env."""
+    env = dict(environ)
+    for key, value in dotenv.items():
+        env.setdefault(key, value)
+    env.update(secret_values(blueprint, container.secrets, environ, dotenv, owner=owner))
+    env.update({key: rewrite_path(value, mounts) for key, value in container.env.items()})
+    cache = hf_home(mounts)
+    if cache is not None and "HF_HOME" not in container.env:
+        env["HF_HOME"] = str(cache)
+    # Handler packages are imported from the project folder, as `add_local_python_source` ships them.
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(workdir), environ.get("PYTHONPATH", "")) if p)
+    return env
+
+
+def _set_flag(argv: list[str], flag: str, change, append: str | None = None) -> tuple[list[str], bool]:
+    """Change the value of `flag` (`--flag value` or `--flag=value`); append it when absent and asked."""
+    out = list(argv)
+    for index, arg in enumerate(out):
+        if arg == flag and index + 1 < len(out):
+            new = change(out[index + 1])
+            changed = new != out[index + 1]
+            out[index + 1] = new
+            return out, changed
+        if arg.startswith(flag + "="):
+            old = arg[len(flag) + 1 :]
+            new = change(old)
+            out[index] = f"{flag}={new}"
+            return out, new != old
+    if append is not None:
+        return out + [flag, append], True
+    return out, False
+
+
+def _mount_notes(mounts: list[LocalMount]) -> list[str]:
+    notes = [f"{m.kind} {m.container_path} -> {m.local_path}" for m in mounts]
+    notes += [f"bucket at {m.container_path} is an empty local folder here" for m in mounts if m.kind == "bucket"]
+    return notes

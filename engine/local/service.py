@@ -1,0 +1,81 @@
+"""Serve one service of a Blueprint on this machine: pick it, launch it, wait until it is ready.
+
+`prepare_launch` is pure apart from reading `.env`; `running_service` is the context manager that
+owns the engine process — on leaving it, for any reason (Ctrl-C, SIGTERM, an error, the end of a
+benchmark), the whole process group is stopped.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from pathlib import Path
+
+from engine.blueprint.model import Blueprint, FunctionSpec, ServerSpec
+from engine.errors import UserError
+from engine.local.dotenv import read_dotenv
+from engine.local.launch import Launch, machine_has_gpu, server_launch, web_launch
+from engine.local.mounts import create_mount_folders
+from engine.local.ports import ensure_port_free
+from engine.local.process import EngineProcess
+
+
+def service_names(blueprint: Blueprint) -> list[str]:
+    return [s.key for s in blueprint.servers] + [f.key for f in blueprint.functions if f.web is not None]
+
+
+def find_service(blueprint: Blueprint, name: str | None) -> ServerSpec | FunctionSpec:
+    """The service called `name` (a server or a web function); the only one when `name` is None."""
+    names = service_names(blueprint)
+    if name is None:
+        if len(names) == 1:
+            name = names[0]
+        elif not names:
+            raise UserError(f"{blueprint.source} defines no service to serve")
+        else:
+            raise UserError(f"{blueprint.source} defines several services ({', '.join(names)}): name one")
+    for server in blueprint.servers:
+        if server.key == name:
+            return server
+    for function in blueprint.functions:
+        if function.key == name:
+            if function.web is None:
+                raise UserError(f"{name!r} is a function without a web endpoint: call it with `mdeploy run`")
+            return function
+    available = ", ".join(names) or "none"
+    raise UserError(f"{blueprint.source} has no service {name!r} (services: {available})")
+
+
+def prepare_launch(
+    blueprint: Blueprint,
+    name: str | None,
+    *,
+    workdir: Path,
+    environ: Mapping[str, str],
+    dotenv_path: Path,
+    host: str = "127.0.0.1",
+    port: int | None = None,
+    has_gpu: bool | None = None,
+) -> Launch:
+    service = find_service(blueprint, name)
+    dotenv = read_dotenv(dotenv_path)
+    common = dict(workdir=workdir, environ=environ, dotenv=dotenv, host=host, port=port)
+    if isinstance(service, ServerSpec):
+        gpu = machine_has_gpu() if has_gpu is None else has_gpu
+        return server_launch(blueprint, service, has_gpu=gpu, **common)
+    return web_launch(blueprint, service, **common)
+
+
+@contextmanager
+def running_service(launch: Launch, *, workdir: Path, log: Callable[[str], None]) -> Iterator[EngineProcess]:
+    """Start the engine, wait for readiness, yield it; stop its whole process group on exit."""
+    ensure_port_free(launch.host, launch.port)
+    create_mount_folders(launch.mounts)
+    process = EngineProcess(launch.argv, launch.env, workdir, log)
+    process.start()
+    try:
+        ready_url = launch.url + (launch.health_path or "/")
+        process.wait_ready(ready_url, launch.startup_timeout, any_answer=launch.health_path is None)
+        yield process
+    finally:
+        process.stop()

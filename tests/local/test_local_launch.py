@@ -1,0 +1,127 @@
+from pathlib import Path
+
+import pytest
+
+from engine.errors import UserError
+from engine.local.launch import server_launch, web_launch
+
+
+def _launch(bp, server, *, environ=None, dotenv=None, port=None, has_gpu=False, blueprint=None, tmp=Path("/w")):
+    blueprint = blueprint or bp.blueprint(servers=[server])
+    return server_launch(
+        blueprint, server, workdir=tmp, environ=environ or {"PATH": "/bin"}, dotenv=dotenv or {},
+        host="127.0.0.1", port=port, has_gpu=has_gpu,
+    )
+
+
+def _flag(argv, flag):
+    return argv[argv.index(flag) + 1]
+
+
+def test_host_and_port_are_local(bp):
+    launch = _launch(bp, bp.server(), port=9123)
+    assert _flag(launch.argv, "--host") == "127.0.0.1"
+    assert _flag(launch.argv, "--port") == "9123"
+    assert launch.url == "http://127.0.0.1:9123"
+
+
+def test_port_defaults_to_the_services_port(bp):
+    assert _launch(bp, bp.server()).port == 8000
+
+
+def test_port_is_appended_when_the_command_has_none(bp):
+    launch = _launch(bp, bp.server(command=("engine-x",)), port=9000)
+    assert launch.argv[-4:] == ("--host", "127.0.0.1", "--port", "9000")
+
+
+def test_transformers_on_cuda_runs_on_cpu_without_a_gpu(bp):
+    server = bp.server(command=("transformers", "serve", "m", "--device", "cuda"), gpu=("L4",))
+    launch = _launch(bp, server)
+    assert _flag(launch.argv, "--device") == "cpu"
+    assert any("--device cpu" in note for note in launch.notes)
+
+
+def test_transformers_keeps_cuda_where_there_is_a_gpu(bp):
+    server = bp.server(command=("transformers", "serve", "m", "--device=cuda"), gpu=("L4",))
+    assert "--device=cuda" in _launch(bp, server, has_gpu=True).argv
+
+
+def test_gpu_only_engine_without_a_gpu_is_a_clear_error(bp):
+    server = bp.server(engine="vllm", command=("vllm", "serve", "m"), gpu=("H100",))
+    with pytest.raises(UserError, match="engine 'vllm'.*no GPU.*transformers"):
+        _launch(bp, server)
+
+
+def test_mounted_model_path_is_rewritten_in_argv_and_served_name(bp, tmp_path):
+    mount = bp.MountSpec("/models", "volume", "weights")
+    server = bp.server(mounts=(mount,))
+    blueprint = bp.blueprint(servers=[server], volumes=[bp.VolumeSpec("weights", "model-weights")])
+    launch = _launch(bp, server, blueprint=blueprint, tmp=tmp_path)
+    local = str((tmp_path / ".mdeploy" / "volumes" / "model-weights" / "tiny").resolve())
+    assert launch.argv[2] == local
+    assert launch.served_model == local
+
+
+def test_hf_cache_mount_sets_hf_home(bp, tmp_path):
+    server = bp.server(mounts=(bp.MountSpec("/root/.cache/huggingface", "volume", "hf-cache"),))
+    blueprint = bp.blueprint(servers=[server], volumes=[bp.VolumeSpec("hf-cache", "huggingface-cache")])
+    launch = _launch(bp, server, blueprint=blueprint, tmp=tmp_path)
+    assert launch.env["HF_HOME"] == str((tmp_path / ".mdeploy/volumes/huggingface-cache").resolve())
+
+
+def test_container_env_overrides_and_is_path_rewritten(bp, tmp_path):
+    server = bp.server(env={"CACHE": "/models/c", "A": "1"}, mounts=(bp.MountSpec("/models", "volume", "w"),))
+    launch = _launch(bp, server, environ={"A": "0", "PATH": "/bin"}, tmp=tmp_path)
+    assert launch.env["A"] == "1"
+    assert launch.env["CACHE"] == str((tmp_path / ".mdeploy/volumes/w/c").resolve())
+
+
+def test_dotenv_fills_what_the_environment_lacks(bp):
+    launch = _launch(bp, bp.server(), environ={"X": "env"}, dotenv={"X": "file", "Y": "file"})
+    assert (launch.env["X"], launch.env["Y"]) == ("env", "file")
+
+
+def test_secret_args_are_appended_with_values_from_dotenv(bp):
+    server = bp.server(secrets=("key",), secret_args=(bp.SecretArg("--api-key", "API_KEY"),))
+    blueprint = bp.blueprint(servers=[server], secrets=[bp.SecretSpec("key", "llm-api", ("API_KEY",))])
+    launch = _launch(bp, server, blueprint=blueprint, dotenv={"API_KEY": "s3"})
+    assert launch.argv[-2:] == ("--api-key", "s3")
+
+
+def test_missing_required_secret_key_stops_the_launch(bp):
+    server = bp.server(secrets=("hf",))
+    blueprint = bp.blueprint(servers=[server], secrets=[bp.SecretSpec("hf", "huggingface-secret", ("HF_TOKEN",))])
+    with pytest.raises(UserError, match="HF_TOKEN"):
+        _launch(bp, server, blueprint=blueprint)
+
+
+def _web(bp, kind, **kw):
+    function = bp.function(key="api", handler="webapp.main:app", web=bp.WebSpec(kind=kind, **kw))
+    return web_launch(
+        bp.blueprint(functions=[function]), function, workdir=Path("/w"), environ={}, dotenv={},
+        host="127.0.0.1", port=None,
+    )
+
+
+def test_asgi_app_runs_under_uvicorn_factory(bp):
+    launch = _web(bp, "asgi_app")
+    assert launch.argv[1:4] == ("-m", "uvicorn", "--factory")
+    assert launch.argv[-1] == "webapp.main:app"
+    assert launch.health_path is None and launch.served_model is None
+
+
+def test_wsgi_app_uses_the_wsgi_interface(bp):
+    argv = _web(bp, "wsgi_app").argv
+    assert _flag(argv, "--interface") == "wsgi"
+
+
+def test_fastapi_endpoint_is_wrapped_by_the_endpoint_app(bp):
+    launch = _web(bp, "fastapi_endpoint", method="POST")
+    assert launch.argv[-1] == "engine.local.endpoint_app:create_app"
+    assert launch.env["MDEPLOY_ENDPOINT_HANDLER"] == "webapp.main:app"
+    assert launch.env["MDEPLOY_ENDPOINT_METHOD"] == "POST"
+
+
+def test_web_server_functions_are_not_served_locally(bp):
+    with pytest.raises(UserError, match="web_server"):
+        _web(bp, "web_server", port=8080)

@@ -1,0 +1,62 @@
+"""`mdeploy run` through the real CLI, on a Blueprint JSON file and a handler package in a temp project."""
+
+import json
+import textwrap
+
+from engine.blueprint.codec import to_json
+
+
+def _project(tmp_path, bp, secrets=(), secret_specs=()):
+    (tmp_path / "jobs").mkdir()
+    (tmp_path / "jobs" / "__init__.py").write_text("")
+    (tmp_path / "jobs" / "tasks.py").write_text(textwrap.dedent("""
+        import os
+
+        def add(a, b=0):
+            return {"sum": a + b, "mode": os.environ.get("MODE")}
+
+        def token_length():
+            return len(os.environ["API_TOKEN"])
+
+        def boom():
+            raise RuntimeError("broken on purpose")
+    """))
+    functions = [
+        bp.function("add", handler="jobs.tasks:add", env={"MODE": "local"}),
+        bp.function("token", handler="jobs.tasks:token_length", secrets=secrets),
+        bp.function("boom", handler="jobs.tasks:boom"),
+    ]
+    path = tmp_path / "blueprint.json"
+    path.write_text(to_json(bp.blueprint(functions=functions, secrets=secret_specs)))
+    return path
+
+
+def test_run_prints_the_json_result(bp, tmp_path, run_mdeploy):
+    path = _project(tmp_path, bp)
+    done = run_mdeploy("run", str(path), "add", "--", "2", "b=3", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout) == {"sum": 5, "mode": "local"}
+
+
+def test_run_takes_secret_keys_from_dotenv(bp, tmp_path, run_mdeploy):
+    path = _project(tmp_path, bp, secrets=("api",), secret_specs=[bp.SecretSpec("api", "api-secret", ("API_TOKEN",))])
+    (tmp_path / ".env").write_text("API_TOKEN=abcdef\n")
+    done = run_mdeploy("run", str(path), "token", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "6"
+    assert "abcdef" not in done.stdout + done.stderr
+
+
+def test_run_without_a_required_secret_key_fails_in_one_line(bp, tmp_path, run_mdeploy):
+    path = _project(tmp_path, bp, secrets=("api",), secret_specs=[bp.SecretSpec("api", "api-secret", ("API_TOKEN",))])
+    done = run_mdeploy("run", str(path), "token", cwd=tmp_path)
+    assert done.returncode == 1
+    assert done.stderr.strip().splitlines()[-1].startswith("error: function 'token' needs secret 'api'")
+
+
+def test_a_failing_handler_shows_its_traceback_and_exits_1(bp, tmp_path, run_mdeploy):
+    path = _project(tmp_path, bp)
+    done = run_mdeploy("run", str(path), "boom", cwd=tmp_path)
+    assert done.returncode == 1
+    assert "Traceback" in done.stderr and "internal error" not in done.stderr
+    assert done.stderr.strip().splitlines()[-1] == "error: jobs.tasks:boom raised RuntimeError: broken on purpose"

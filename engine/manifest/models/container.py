@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BeforeValidator, Field, WithJsonSchema, field_validator, model_validator
+from pydantic import BeforeValidator, Field, field_validator, model_validator
 
 from engine.manifest.models.base import StrictModel, fail, one_or_many
 from engine.manifest.models.images import EnvMap
@@ -19,28 +19,27 @@ DEFAULT_MIN_CONTAINERS = 0
 DEFAULT_BUFFER_CONTAINERS = 0
 
 ScaledownWindow = Annotated[
-    Duration(MIN_SCALEDOWN_WINDOW, MAX_SCALEDOWN_WINDOW),
-    Field(description="How long an idle container waits before it shuts down (Modal allows 2 s to 1 h)."),
+    Duration(MIN_SCALEDOWN_WINDOW, MAX_SCALEDOWN_WINDOW) | None,
+    Field(description='How long an idle container waits before it shuts down: 2 s to 1 h, e.g. "5m". Default: inherited, else Modal\'s 60 s.'),
 ]
 Timeout = Annotated[
-    Duration(1, MAX_TIMEOUT),
-    Field(description="Longest time one input (or request) may run before Modal stops it, e.g. \"10m\" (max 24h)."),
+    Duration(1, MAX_TIMEOUT) | None,
+    Field(description='Longest time one input (or request) may run before Modal stops it, e.g. "10m" (max "24h").'),
 ]
 Region = Annotated[
-    tuple[str, ...],
-    BeforeValidator(one_or_many),
-    WithJsonSchema({"anyOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}]}),
+    tuple[str, ...] | None,
+    BeforeValidator(one_or_many, json_schema_input_type=str | list[str] | None),
     Field(description='Where containers may run: one region ("us-east") or a list.'),
 ]
-Cloud = Annotated[Literal["aws", "gcp", "oci", "auto"], Field(description="Cloud provider to run on.")]
+Cloud = Annotated[Literal["aws", "gcp", "oci", "auto"] | None, Field(description="Cloud provider to run on.")]
 SecretKeys = Annotated[
     tuple[str, ...],
-    BeforeValidator(one_or_many),
+    BeforeValidator(one_or_many, json_schema_input_type=str | list[str]),
     Field(description="Keys of `secrets` whose values become environment variables."),
 ]
 VolumeMounts = Annotated[dict[MountPath, str], Field(description="Mount path -> key of `volumes`.")]
 BucketMounts = Annotated[dict[MountPath, str], Field(description="Mount path -> key of `buckets`.")]
-ImageKey = Annotated[str, Field(description="Key of `images`.")]
+ImageKey = Annotated[str | None, Field(description="Key of `images`; default: inherited (llm services: the engine's image).")]
 
 
 class Scaling(StrictModel):
@@ -49,7 +48,7 @@ class Scaling(StrictModel):
     min_containers: Annotated[int, Field(ge=0, description="Containers kept warm even without traffic (they cost money).")] = DEFAULT_MIN_CONTAINERS
     max_containers: Annotated[int | None, Field(ge=1, description="Upper bound on containers; default: no limit.")] = None
     buffer_containers: Annotated[int, Field(ge=0, description="Extra idle containers kept ready while under load.")] = DEFAULT_BUFFER_CONTAINERS
-    scaledown_window: ScaledownWindow | None = None
+    scaledown_window: ScaledownWindow = None
 
     @model_validator(mode="after")
     def _check(self) -> "Scaling":
@@ -92,14 +91,14 @@ def refuse_null_timeout(value):
 class ContainerSettings(StrictModel):
     """Fields shared by services and functions. Unset fields inherit from `defaults`."""
 
-    image: ImageKey | None = None
+    image: ImageKey = None
     gpu: Annotated[Gpu | None, Field(description='GPU request: "H100", "H100:2", "A100-80GB", or a fallback list.')] = None
     cpu: Annotated[float | None, Field(gt=0, description="CPU cores to reserve (fractions allowed).")] = None
     memory: Annotated[Memory | None, Field(description='Memory to reserve: MiB, or "16GiB".')] = None
     ephemeral_disk: Annotated[Memory | None, Field(description='Ephemeral disk: MiB, or "100GiB".')] = None
-    timeout: Timeout | None = None
-    region: Region | None = None
-    cloud: Cloud | None = None
+    timeout: Timeout = None
+    region: Region = None
+    cloud: Cloud = None
     nonpreemptible: Annotated[bool, Field(description="Run on non-preemptible capacity (costs more).")] = False
     secrets: SecretKeys = ()
     env: EnvMap = {}

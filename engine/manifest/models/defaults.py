@@ -30,16 +30,16 @@ from engine.manifest.models.shorthands import Memory
 class Defaults(StrictModel):
     """What services and functions inherit."""
 
-    image: ImageKey | None = None
-    region: Region | None = None
-    cloud: Cloud | None = None
-    timeout: Timeout | None = None
+    image: ImageKey = None
+    region: Region = None
+    cloud: Cloud = None
+    timeout: Timeout = None
     cpu: Annotated[float | None, Field(gt=0, description="CPU cores to reserve.")] = None
     memory: Annotated[Memory | None, Field(description='Memory to reserve: MiB, or "16GiB".')] = None
     secrets: SecretKeys = ()
     env: EnvMap = {}
     volumes: VolumeMounts = {}
     buckets: BucketMounts = {}
-    scaledown_window: ScaledownWindow | None = None
+    scaledown_window: ScaledownWindow = None
 
     _timeout_not_null = field_validator("timeout", mode="before")(refuse_null_timeout)

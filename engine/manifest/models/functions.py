@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BeforeValidator, Discriminator, Field, Tag, WithJsonSchema, model_validator
+from pydantic import BeforeValidator, Discriminator, Field, Tag, model_validator
 
 from engine.manifest.models.base import StrictModel, fail
 from engine.manifest.models.container import ContainerSettings, InputConcurrency
@@ -37,8 +37,7 @@ class Retries(StrictModel):
 
 RetriesField = Annotated[
     Retries | None,
-    BeforeValidator(_retries_shorthand),
-    WithJsonSchema({"anyOf": [{"type": "integer", "minimum": 0, "maximum": MAX_RETRIES}, {"$ref": "#/$defs/Retries"}]}),
+    BeforeValidator(_retries_shorthand, json_schema_input_type=Annotated[int, Field(ge=0, le=MAX_RETRIES)] | Retries | None),
     Field(description="A count (`3`) or {count, backoff, initial_delay, max_delay}."),
 ]
 

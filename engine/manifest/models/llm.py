@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any, Literal
 
-from pydantic import BeforeValidator, Field, WithJsonSchema, model_validator
+from pydantic import BeforeValidator, Field, model_validator
 
 from engine.manifest.models.base import StrictModel, fail
 from engine.manifest.models.container import ContainerSettings
@@ -87,8 +87,7 @@ class MemorySnapshot(StrictModel):
 
 SnapshotField = Annotated[
     MemorySnapshot,
-    BeforeValidator(_snapshot_shorthand),
-    WithJsonSchema({"anyOf": [{"type": "boolean"}, {"$ref": "#/$defs/MemorySnapshot"}]}),
+    BeforeValidator(_snapshot_shorthand, json_schema_input_type=bool | MemorySnapshot),
     Field(description="`true`, or {enabled, gpu}. Default: off."),
 ]
 
@@ -134,8 +133,7 @@ class Warmup(StrictModel):
 
 WarmupField = Annotated[
     Warmup | None,
-    BeforeValidator(_warmup_shorthand),
-    WithJsonSchema({"anyOf": [{"type": "boolean"}, {"$ref": "#/$defs/Warmup"}]}),
+    BeforeValidator(_warmup_shorthand, json_schema_input_type=bool | Warmup | None),
     Field(description="`true`, `false`, or {requests: N}. Default: none."),
 ]
 

@@ -31,10 +31,13 @@ class PriceTable:
     source_url: str
     as_of: str
 
-    def gpu_price_per_second(self, gpu_type: str) -> float | None:
+    def priced_as(self, gpu_type: str) -> str:
+        """The table entry a GPU type is priced by ("A100" -> "A100-40GB")."""
         name = gpu_type.upper()
-        name = self.aliases.get(name, name)
-        return self.gpu.get(name)
+        return self.aliases.get(name, name)
+
+    def gpu_price_per_second(self, gpu_type: str) -> float | None:
+        return self.gpu.get(self.priced_as(gpu_type))
 
 
 @cache
@@ -118,6 +121,8 @@ def estimate_object(kind: str, key: str, container: ContainerSpec, prices: Price
         price = prices.gpu_price_per_second(gpu_type)
         if len(container.gpu) > 1:
             notes.append(f"fallback list {', '.join(container.gpu)}: priced the preferred {priced_gpu}")
+        if price is not None and prices.priced_as(gpu_type) != gpu_type.upper():
+            notes.append(f"{gpu_type} priced as {prices.priced_as(gpu_type)}")
         if price is None:
             per_container = None
             notes.append(f"no price known for {gpu_type}: left out of the totals")

@@ -112,3 +112,10 @@ def test_money_below_a_cent_keeps_four_decimals():
     assert format_money(0.0042) == "$0.0042/h"
     assert format_money(12.5) == "$12.50/h"
     assert format_money(None) == "unpriced"
+
+
+def test_plain_a100_is_priced_as_the_40gb_card_and_says_so():
+    cost = estimate_cost(_blueprint(_function("f", ("A100",), min_c=1, max_c=1)))
+    obj = cost.objects[0]
+    assert obj.idle_per_hour == pytest.approx(_hourly("A100-40GB"), abs=1e-3)
+    assert "A100 priced as A100-40GB" in obj.notes

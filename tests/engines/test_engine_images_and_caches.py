@@ -109,6 +109,10 @@ def test_engines_without_sleep_mode_offer_no_snapshot():
     assert get_engine("transformers").snapshot is None
 
 
+def test_sglang_offers_no_snapshot_until_sleep_requests_can_carry_a_body():
+    assert get_engine("sglang").snapshot is None
+
+
 def test_api_key_flags():
     assert get_engine("vllm").api_key_flag == "--api-key"
     assert get_engine("sglang").api_key_flag == "--api-key"

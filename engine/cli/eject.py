@@ -31,16 +31,17 @@ def run(args: argparse.Namespace) -> int:
     import sys
     from pathlib import Path
 
-    from engine.blueprint.planner import plan_file
-    from engine.eject.render import render_app
     from engine.errors import UserError
-    from engine.manifest.load import resolve_environment
 
     output = Path(args.output) if args.output else None
     if output is not None and output.exists() and not args.force:
         raise UserError(f"{output} exists; pass --force to overwrite it")
     if output is not None and not output.parent.is_dir():
         raise UserError(f"{output.parent} is not a directory")
+
+    from engine.blueprint.planner import plan_file
+    from engine.eject.render import render_app
+    from engine.manifest.load import resolve_environment
 
     blueprint = plan_file(Path(args.manifest), resolve_environment(args.env))
     source = render_app(blueprint, filename=output.name if output else "app.py")

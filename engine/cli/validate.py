@@ -70,7 +70,7 @@ def run(args: argparse.Namespace) -> int:
                 print(f"FAIL {label}: {count} problem{'s' if count != 1 else ''}")
                 problems.extend(p for p in exc.problems if p not in problems)
                 continue
-            print(f"ok   {label}: {summarize(loaded.manifest)}")
+            print(f"ok {label}: {summarize(loaded.manifest)}")
     if problems:
         raise ManifestError(problems)
     return 0

@@ -1,0 +1,40 @@
+"""`mdeploy schema`: prints the generated schema, writes it, and --check catches drift."""
+
+from __future__ import annotations
+
+import json
+
+from engine.manifest.schema import render_schema
+
+
+def test_schema_prints_the_generated_schema(run_mdeploy):
+    result = run_mdeploy("schema")
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["title"] == "mdeploy manifest"
+
+
+def test_schema_output_writes_the_file(run_mdeploy, tmp_path):
+    target = tmp_path / "out" / "schema.json"
+    result = run_mdeploy("schema", "-o", str(target))
+    assert result.returncode == 0, result.stderr
+    assert target.read_text(encoding="utf-8") == render_schema()
+
+
+def test_schema_check_passes_on_the_checked_in_file(run_mdeploy):
+    result = run_mdeploy("schema", "--check")
+    assert result.returncode == 0, result.stderr
+    assert "up to date" in result.stdout
+
+
+def test_schema_check_fails_with_a_clear_message_on_drift(run_mdeploy, tmp_path):
+    stale = tmp_path / "schema.json"
+    stale.write_text(render_schema().replace("mdeploy manifest", "old manifest"), encoding="utf-8")
+    result = run_mdeploy("schema", "--check", "-o", str(stale))
+    assert result.returncode == 1
+    assert "out of date" in result.stderr and f"mdeploy schema -o {stale}" in result.stderr
+
+
+def test_schema_check_of_a_missing_file_is_a_user_error(run_mdeploy, tmp_path):
+    result = run_mdeploy("schema", "--check", "-o", str(tmp_path / "none.json"))
+    assert result.returncode == 1
+    assert result.stderr.startswith("error:") and "Traceback" not in result.stderr

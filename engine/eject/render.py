@@ -11,14 +11,20 @@ from __future__ import annotations
 
 from engine.blueprint.model import Blueprint, BucketSpec, SecretSpec, VolumeSpec
 from engine.eject.container import Names
+from engine.errors import UserError
 from engine.eject.functions import render_function
 from engine.eject.images import render_image
 from engine.eject.pysrc import call, py_identifier, py_literal, py_str
 from engine.eject.servers import HELPERS, constants_for, render_server, render_server_constants
 
 
+# Module-level names the ejected file defines besides the objects' own symbols.
+_FILE_NAMES = {"app", "modal", "os", "subprocess", "time", "urllib", "MINUTES", "HOURS", "wait_until_healthy", "post"}
+
+
 def render_app(blueprint: Blueprint, *, filename: str = "app.py") -> str:
     names = Names.of(blueprint)
+    _check_symbols_are_free(blueprint, names)
     only_server = len(blueprint.servers) == 1
     server_constants = [constants_for(s, only_server=only_server) for s in blueprint.servers]
 
@@ -62,6 +68,21 @@ def render_app(blueprint: Blueprint, *, filename: str = "app.py") -> str:
         body,
     ]
     return "\n\n".join(parts) + "\n"
+
+
+def _check_symbols_are_free(blueprint: Blueprint, names: Names) -> None:
+    """A function called `app` or `post` would replace a name the file needs: say so plainly."""
+    taken = set(_FILE_NAMES)
+    for table in (names.images, names.volumes, names.secrets, names.buckets):
+        taken |= set(table.values())
+    taken |= {py_identifier(d.key, suffix="_dict") for d in blueprint.dicts}
+    taken |= {py_identifier(q.key, suffix="_queue") for q in blueprint.queues}
+    for spec in (*blueprint.functions, *blueprint.servers):
+        if spec.symbol in taken:
+            raise UserError(
+                f"{spec.key!r} would be defined as `{spec.symbol}` in the ejected file, which already "
+                "uses that name; rename it in the manifest"
+            )
 
 
 def _docstring(blueprint: Blueprint, filename: str) -> str:

@@ -108,3 +108,19 @@ def test_server_without_snapshot_starts_in_a_plain_enter(blueprint, make_server)
 def test_strings_with_quotes_and_braces_stay_valid_python(blueprint, make_server):
     odd = make_server(health_path='/he{al}th"', model='we"ird/mo\\del')
     compile(render_app(dataclasses.replace(blueprint, servers=(odd,))), "app.py", "exec")
+
+
+def test_object_named_like_a_name_the_file_needs_is_refused(blueprint):
+    import pytest
+
+    from engine.errors import UserError
+
+    clash = dataclasses.replace(blueprint.functions[0], key="app", symbol="app", name="app")
+    with pytest.raises(UserError, match="'app'.*rename it"):
+        render_app(dataclasses.replace(blueprint, functions=(clash,)))
+
+
+def test_named_dicts_and_queues_are_declared_and_created_on_first_use(blueprint):
+    source = render_app(blueprint)
+    assert 'results_dict = modal.Dict.from_name("pipeline-results", create_if_missing=True)' in source
+    assert 'jobs_queue = modal.Queue.from_name("jobs", create_if_missing=True)' in source

@@ -12,7 +12,8 @@ one. We name the TensorRT backend: it compiles an engine for the GPU it runs on,
 TensorRT-LLM is chosen for, and the LLM API's build cache (`TLLM_LLMAPI_BUILD_CACHE=1`, root on
 a volume) keeps that engine, so only the first cold start on a GPU type pays for the build.
 
-`dtype` and `quantization` have no flags: trtllm-serve reads them from a YAML file (`--config`).
+`dtype` and `quantization` have no flags: trtllm-serve reads them from a YAML file
+(`--extra_llm_api_options`, since 0.20; newer releases also call it `--config`).
 A launch command cannot ship a file, so when they are set the command becomes a small `sh -c`
 that writes the YAML from an environment variable and then `exec`s trtllm-serve unchanged.
 """
@@ -48,7 +49,7 @@ OPTIONS = (
     OptionFlag("max_seq_len", "--max_seq_len"),
 )
 
-# trtllm-serve takes these only through its --config YAML file.
+# trtllm-serve takes these only through its --extra_llm_api_options YAML file.
 _CONFIG_FILE_ONLY = ("dtype", "quantization")
 
 
@@ -75,7 +76,7 @@ def default_image() -> ImageSpec:
 
 
 def config_yaml(options: Mapping[str, object]) -> str | None:
-    """The --config file for dtype/quantization, or None when neither is set.
+    """The --extra_llm_api_options file for dtype/quantization, or None when neither is set.
 
     `quantization` names a TensorRT-LLM QuantAlgo ("fp8" -> FP8, "w4a16_awq" -> W4A16_AWQ).
     """
@@ -102,7 +103,7 @@ def launch_command(p: LaunchParams) -> tuple[str, ...]:
     argv += render_options(options, OPTIONS, "trtllm")
     if config_yaml(p.options) is None:
         return (*argv, *p.extra_args)
-    argv += ["--config", CONFIG_PATH, *p.extra_args]
+    argv += ["--extra_llm_api_options", CONFIG_PATH, *p.extra_args]
     # "$@" hands the real argv to exec untouched: no quoting of model ids or extra args.
     script = f'printf "%s" "${CONFIG_ENV}" > {CONFIG_PATH} && exec "$@"'
     return ("sh", "-c", script, "trtllm-serve", *argv)

@@ -126,7 +126,7 @@ def test_trtllm_builds_with_the_tensorrt_backend():
 
 def test_trtllm_without_config_options_runs_trtllm_serve_directly():
     argv = trtllm.launch_command(params(options={"max_batch_size": 8}))
-    assert argv[0] == "trtllm-serve" and "--config" not in argv
+    assert argv[0] == "trtllm-serve" and "--extra_llm_api_options" not in argv
     assert trtllm.launch_env(params(options={"max_batch_size": 8})) == {}
 
 
@@ -136,7 +136,7 @@ def test_trtllm_quantization_goes_through_a_config_file_written_from_env():
     assert argv[:2] == ("sh", "-c") and trtllm.CONFIG_ENV in argv[2]
     real = argv[4:]
     assert real[:2] == ("trtllm-serve", "serve")
-    assert flag_value(real, "--config") == trtllm.CONFIG_PATH
+    assert flag_value(real, "--extra_llm_api_options") == trtllm.CONFIG_PATH
     assert "quant_algo: FP8" in trtllm.launch_env(p)[trtllm.CONFIG_ENV]
 
 

@@ -97,3 +97,13 @@ def test_bench_command_reports_an_unreachable_target_in_one_line(run_mdeploy):
     done = run_mdeploy("bench", f"http://127.0.0.1:{_free_port()}", "--concurrency", "1")
     assert done.returncode == 1
     assert done.stderr.strip().splitlines()[-1].startswith("error: cannot reach")
+
+
+def test_overhead_benchmark_prints_its_figures():
+    done = subprocess.run(
+        [sys.executable, str(REPO / "benchmarks" / "bench_overhead.py"), "--quick"],
+        capture_output=True, text=True, timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "µs per token" in done.stdout
+    assert "concurrent streams on this machine" in done.stdout

@@ -15,9 +15,11 @@ import re
 
 _WORD = re.compile(r"[A-Za-z0-9]+")
 
-# Names the generic entry module (and Python itself) already uses at module level: a function
-# bound there under one of these would shadow it.
-RESERVED = frozenset({"app", "modal", "os", "sys", "json", "blueprint", "build_app", "main"})
+# Names engine/entry.py already binds at module level (a function bound under one of them would
+# shadow it), plus a few a reader would expect to mean the obvious module.
+RESERVED = frozenset(
+    {"app", "modal", "build_app", "blueprint_for_deploy", "blueprint_in_container", "os", "sys", "json", "main"}
+)
 
 
 def class_symbol(key: str) -> str:

@@ -6,6 +6,9 @@ from engine.blueprint.model import ImageSpec, ImageStep
 from engine.eject.pysrc import call, py_identifier, py_literal, py_str
 
 
+MDEPLOY_PACKAGE = "engine"
+
+
 def image_variable(key: str) -> str:
     return py_identifier(key, suffix="_image")
 
@@ -15,9 +18,22 @@ def render_image(spec: ImageSpec) -> str:
     lines = [_base(spec)]
     if spec.base == "registry" and spec.clear_entrypoint:
         lines.append(".entrypoint([])  # registry images (NVIDIA's) print a banner otherwise")
-    lines.extend(_step(step) for step in spec.steps)
+    lines.extend(_step(step) for step in _without_mdeploy_source(spec.steps))
     body = "\n".join("    " + line.replace("\n", "\n    ") for line in lines)
     return f"{image_variable(spec.key)} = (\n{body}\n)"
+
+
+def _without_mdeploy_source(steps: tuple[ImageStep, ...]) -> list[ImageStep]:
+    """The planner ships mdeploy's own `engine` package in every image for entry.py; the ejected
+    file does not import it, so it is left out (and the file deploys where mdeploy is gone)."""
+    kept = []
+    for step in steps:
+        if step.op == "add_local_python_source":
+            step = ImageStep(op=step.op, args=tuple(a for a in step.args if a != MDEPLOY_PACKAGE))
+            if not step.args:
+                continue
+        kept.append(step)
+    return kept
 
 
 def _base(spec: ImageSpec) -> str:

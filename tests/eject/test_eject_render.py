@@ -124,3 +124,13 @@ def test_named_dicts_and_queues_are_declared_and_created_on_first_use(blueprint)
     source = render_app(blueprint)
     assert 'results_dict = modal.Dict.from_name("pipeline-results", create_if_missing=True)' in source
     assert 'jobs_queue = modal.Queue.from_name("jobs", create_if_missing=True)' in source
+
+
+def test_mdeploys_own_package_is_not_shipped_but_handler_packages_are(blueprint):
+    from engine.blueprint.model import ImageStep
+
+    image = blueprint.images[0]
+    with_handlers = dataclasses.replace(image, steps=(*image.steps[:-1], ImageStep("add_local_python_source", ("engine", "pipeline"))))
+    source = render_app(dataclasses.replace(blueprint, images=(with_handlers, *blueprint.images[1:])))
+    assert '.add_local_python_source("pipeline")' in source
+    assert '"engine"' not in source

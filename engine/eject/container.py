@@ -59,7 +59,7 @@ def container_kwargs(
     if container.secrets:
         kwargs.append(("secrets", "[" + ", ".join(names.secrets[k] for k in container.secrets) + "]"))
     if container.env:
-        kwargs.append(("env", py_literal(container.env)))
+        kwargs.append(("env", mapping([(py_str(k), py_str(container.env[k])) for k in sorted(container.env)])))
     if container.mounts:
         pairs = [
             (py_str(m.path), names.volumes[m.source] if m.kind == "volume" else names.buckets[m.source])

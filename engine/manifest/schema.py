@@ -11,7 +11,8 @@ accepts these manifests, `mdeploy validate` refuses them:
   time zones, canonical mount paths (no `..`, not /root or /tmp), min <= max pairs;
 - field combinations: model `id` xor `path`, a pinned revision with `id`, batching vs concurrency
   vs web, `method`/`docs` only for fastapi_endpoint, a key in `extra_args` that has its own field;
-- values that look like secrets;
+- values that look like secrets; an explicit `timeout: null` (the schema allows null, meaning
+  "not set", for every optional key);
 - decimal memory units ("16GB") are refused by the models with a hint; the schema's pattern
   refuses them too, without one.
 """

@@ -226,7 +226,9 @@ def _did_you_mean(word: Any, options: Iterable[str]) -> str | None:
 
 def _type_message(kind: str, value: Any, path: tuple, locator: Locator) -> tuple[str, str | None]:
     if value is None:
-        if path and path[-1] == "timeout":
+        if not path:
+            return "the manifest is empty", "start with `version: 1` and `app: NAME`"
+        if path[-1] == "timeout":
             return "null is not allowed: Modal needs a timeout", 'give a duration, e.g. "10m", or remove the key to inherit one'
         return "null is not allowed here", "give a value, or remove the key to use the default"
     if kind == "string_type":

@@ -333,3 +333,7 @@ def test_all_problems_are_reported_at_once():
     data = with_("functions.ingest.handler", "pipeline.ingest.run", data)
     data = with_("defaults.cloud", "azure", data)
     assert [p[0] for p in problems(data)] == ["defaults.cloud", "functions.ingest.handler", "services.chat.fast_boot"]
+
+
+def test_empty_manifest_says_so():
+    assert problems(None) == [("", "the manifest is empty", "start with `version: 1` and `app: NAME`")]

@@ -1,0 +1,30 @@
+"""Run as a script from the repository root: import engine/entry.py exactly as `modal deploy
+engine/entry.py` does (modal.cli.import_refs) and print what it found, or the error, as JSON."""
+
+from __future__ import annotations
+
+import json
+
+from modal.cli.import_refs import import_app_from_ref, parse_import_ref
+
+
+def main() -> None:
+    try:
+        app = import_app_from_ref(parse_import_ref("engine/entry.py"), base_cmd="modal deploy")
+    except Exception as exc:  # modal wraps the import failure; report the cause, as the CLI shows it
+        cause = exc.__cause__ or exc
+        print(
+            json.dumps(
+                {
+                    "error": type(cause).__name__,
+                    "message": str(cause),
+                    "chained": cause.__cause__ is not None or not cause.__suppress_context__ and cause.__context__ is not None,
+                }
+            )
+        )
+        return
+    state = app._local_state
+    print(json.dumps({"app": app.name, "functions": sorted(state.functions), "classes": sorted(state.classes)}))
+
+
+main()

@@ -1,0 +1,56 @@
+"""`modal deploy engine/entry.py` imports the entry through modal.cli.import_refs: it must find the
+app for every shipped manifest, and explain a missing or invalid manifest in one message."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+SCRIPT = Path(__file__).with_name("import_like_modal_deploy.py")
+
+
+def _shipped_manifests() -> list[Path]:
+    """Base manifests only: an overlay is named NAME.ENV.yaml|toml."""
+    return sorted(p for p in (REPO / "manifests").iterdir() if p.suffix in (".yaml", ".toml") and "." not in p.stem)
+
+
+def _import_like_modal_deploy(env: dict[str, str]) -> dict:
+    full_env = {k: v for k, v in os.environ.items() if k not in ("MDEPLOY_MANIFEST", "MODAL_ENVIRONMENT", "PYTHONPATH")}
+    full_env.update(env)
+    result = subprocess.run(
+        [sys.executable, "-B", str(SCRIPT)], cwd=REPO, env=full_env, capture_output=True, text=True, timeout=180
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+@pytest.mark.parametrize("manifest", _shipped_manifests(), ids=lambda p: p.name)
+def test_modal_import_finds_the_app_of_every_shipped_manifest(manifest):
+    from engine.blueprint.planner import plan_file
+
+    blueprint = plan_file(manifest, None)
+    report = _import_like_modal_deploy({"MDEPLOY_MANIFEST": str(manifest.relative_to(REPO))})
+    assert report.get("app") == blueprint.app, report
+    # Modal registers servers as functions too, under their names.
+    assert report["functions"] == sorted([f.name for f in blueprint.functions] + [s.name for s in blueprint.servers])
+
+def test_modal_import_without_manifest_variable_names_it():
+    report = _import_like_modal_deploy({})
+    assert report["error"] == "UserError"
+    assert "MDEPLOY_MANIFEST is not set" in report["message"]
+    assert not report["chained"]
+
+
+def test_modal_import_of_invalid_manifest_shows_located_problems_unchained(tmp_path):
+    manifest = tmp_path / "broken.yaml"
+    manifest.write_text("version: 1\napp: broken\nservise: {}\n")
+    report = _import_like_modal_deploy({"MDEPLOY_MANIFEST": str(manifest)})
+    assert report["error"] == "UserError"
+    assert "broken.yaml:3:1: servise:" in report["message"], report
+    assert not report["chained"]

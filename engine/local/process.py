@@ -11,6 +11,7 @@ import os
 import shutil
 import signal
 import subprocess
+import sys
 import threading
 import time
 import urllib.error
@@ -42,11 +43,12 @@ class EngineProcess:
 
     def start(self) -> None:
         executable = self.argv[0]
-        if shutil.which(executable, path=self.env.get("PATH")) is None:
+        found = find_executable(executable, self.env.get("PATH"))
+        if found is None:
             raise UserError(f"engine executable {executable!r} not found on PATH: install it (see the manifest's image)")
         try:
             self._popen = subprocess.Popen(
-                self.argv,
+                (found, *self.argv[1:]),
                 env=self.env,
                 cwd=self.cwd,
                 stdin=subprocess.DEVNULL,
@@ -114,6 +116,12 @@ class EngineProcess:
     def _drain(self) -> None:
         if self._pump is not None:
             self._pump.join(timeout=2)
+
+
+def find_executable(name: str, path: str | None) -> str | None:
+    """`name` on PATH, else beside this Python: engines installed into mdeploy's own virtual
+    environment (`pip install 'mdeploy[local]'`) are found without activating it."""
+    return shutil.which(name, path=path) or shutil.which(name, path=os.path.dirname(sys.executable))
 
 
 def _die_with_parent() -> None:

@@ -145,3 +145,10 @@ def test_web_service_runs_under_uvicorn(bp, tmp_path):
     finally:
         if proc.poll() is None:
             processes.kill_tree(proc)
+
+
+def test_engine_installed_beside_this_python_is_found_without_path(tmp_path):
+    from engine.local.process import find_executable
+
+    python_name = Path(sys.executable).name
+    assert find_executable(python_name, str(tmp_path)) == str(Path(sys.executable).parent / python_name)

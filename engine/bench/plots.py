@@ -40,7 +40,7 @@ def write_plots(report: dict, directory: Path) -> list[Path]:
     plt.close(fig)
 
     fig, left = plt.subplots(figsize=(7, 4.2), constrained_layout=True)
-    left.plot(concurrency, [level["output_tokens_per_second"] for level in levels], "-o", color="tab:blue")
+    left.plot(concurrency, [level["output_tokens_per_second"] for level in levels], "-o", color="tab:blue", linewidth=3, markersize=8)
     left.set_xlabel("concurrent streams")
     left.set_ylabel("output tokens / s", color="tab:blue")
     _concurrency_axis(left, concurrency)

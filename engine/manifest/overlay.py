@@ -1,0 +1,96 @@
+"""Deep-merge a base manifest with its environment overlay, remembering which file set each value.
+
+Rules (DESIGN.md, "overlay"): mappings merge key by key, recursively; scalars and lists replace
+whatever was there (a list is never merged item by item); `null` in an overlay deletes the key.
+A `null` in the base layer is an ordinary value and stays. Resource collections are mappings keyed
+by name, so an overlay can change one service without repeating the others.
+
+Provenance: `Merged.spans` maps every path to the span in the file that last set it, so a
+validation error about an overridden value points into the overlay. A replaced list takes all its
+item spans from the overlay; a merged mapping keeps the span of the layer that introduced it.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from engine.manifest.errors import Location
+from engine.manifest.source import Layer, Span, is_under, location_of
+
+
+@dataclass
+class Merged:
+    """The merged data of one manifest and its overlay, shaped like a Layer.
+
+    `files` lists the display paths of the layers, base first. `plain_scalars` and `interpolated`
+    are carried over from the layer that set each path (see `Layer`).
+    """
+
+    data: dict
+    spans: dict[tuple, Span]
+    files: tuple[str, ...]
+    plain_scalars: set[tuple] = field(default_factory=set)
+    interpolated: set[tuple] = field(default_factory=set)
+
+    def location(self, path: tuple) -> Location:
+        """Where the value at `path` (or its nearest located ancestor) was set."""
+        return location_of(self.spans, path, self.files[0] if self.files else "<manifest>")
+
+
+class _Merger:
+    def __init__(self, base: Layer):
+        self.data = copy.deepcopy(base.data)
+        self.spans = dict(base.spans)
+        self.plain = set(base.plain_scalars)
+        self.interpolated = set(base.interpolated)
+
+    def _forget(self, path: tuple) -> None:
+        """Drop the provenance of `path` and everything under it."""
+        for p in [p for p in self.spans if is_under(p, path)]:
+            del self.spans[p]
+        self.plain = {p for p in self.plain if not is_under(p, path)}
+        self.interpolated = {p for p in self.interpolated if not is_under(p, path)}
+
+    def _adopt(self, layer: Layer, path: tuple) -> None:
+        """Take the provenance of `path` and everything under it from `layer`."""
+        self.spans.update((p, s) for p, s in layer.spans.items() if is_under(p, path))
+        self.plain.update(p for p in layer.plain_scalars if is_under(p, path))
+        self.interpolated.update(p for p in layer.interpolated if is_under(p, path))
+
+    def merge(self, target: dict, source: dict, path: tuple, layer: Layer) -> None:
+        for key, value in source.items():
+            here = path + (key,)
+            if value is None:
+                if key in target:
+                    del target[key]
+                    self._forget(here)
+                continue
+            if isinstance(value, dict):
+                if not isinstance(target.get(key), dict):
+                    # A new (or retyped) mapping: merge into an empty one so nested nulls delete too.
+                    self._forget(here)
+                    target[key] = {}
+                    self.spans[here] = layer.spans.get(here, Span(None, location_of(layer.spans, here, layer.file)))
+                self.merge(target[key], value, here, layer)
+                continue
+            target[key] = copy.deepcopy(value)
+            self._forget(here)
+            self._adopt(layer, here)
+
+
+def merge_layers(layers: Sequence[Layer]) -> Merged:
+    """Merge `layers` in order (base first, overlays after); see the module docstring for the rules."""
+    if not layers:
+        raise ValueError("merge_layers needs at least one layer")
+    merger = _Merger(layers[0])
+    for layer in layers[1:]:
+        merger.merge(merger.data, layer.data, (), layer)
+    return Merged(
+        data=merger.data,
+        spans=merger.spans,
+        files=tuple(layer.file for layer in layers),
+        plain_scalars=merger.plain,
+        interpolated=merger.interpolated,
+    )

@@ -201,3 +201,25 @@ def test_server_startup_timeout_comes_from_the_manifest(plan, llm_manifest):
 
 def test_health_path_is_the_engines(plan, llm_manifest):
     assert only_server(plan(llm_manifest())).health_path == "/health"
+
+
+def test_engine_problems_point_at_the_manifest_line(tmp_path):
+    from engine.blueprint.planner import plan_file
+
+    path = tmp_path / "svc.yaml"
+    path.write_text(
+        "version: 1\n"
+        "app: t\n"
+        "services:\n"
+        "  chat:\n"
+        "    kind: llm\n"
+        "    engine: trtllm\n"
+        "    model: {id: org/m, revision: 0e9e39f249a16976918f6564b8830bc894c89659}\n"
+        "    gpu: H100\n"
+        "    fast_boot: true\n"
+    )
+    with pytest.raises(ManifestError) as info:
+        plan_file(path, None, environ={})
+    (problem,) = info.value.problems
+    assert problem.key == "services.chat.fast_boot"
+    assert problem.location is not None and problem.location.line == 9

@@ -1,0 +1,193 @@
+"""`mdeploy diff` through the real CLI: against a git ref (a temporary repository), against
+another environment, and --changed over a directory of manifests."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+
+GIT_ENV = {
+    "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.com",
+    "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.com",
+}
+REVISION = "0e9e39f249a16976918f6564b8830bc894c89659"
+
+
+def _manifest(app: str, gpu: str, max_containers: int) -> str:
+    return f"""version: 1
+app: {app}
+secrets:
+  hf:
+    name: huggingface-secret
+services:
+  chat:
+    kind: llm
+    engine: vllm
+    model:
+      id: meta-llama/Llama-3.1-8B-Instruct
+      revision: {REVISION}
+    gpu: {gpu}
+    secrets: [hf]
+    scaling:
+      min_containers: 1
+      max_containers: {max_containers}
+"""
+
+
+def _git(repo: Path, *args: str) -> None:
+    subprocess.run(["git", "-C", str(repo), *args], check=True, capture_output=True, env={**os.environ, **GIT_ENV})
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Path:
+    """A repository with manifests/chat.yaml (A100, max 2) and a prod overlay, committed."""
+    _git(tmp_path, "init", "-q", "-b", "main")
+    (tmp_path / "manifests").mkdir()
+    (tmp_path / "manifests" / "chat.yaml").write_text(_manifest("chat", "A100", 2))
+    (tmp_path / "manifests" / "chat.prod.yaml").write_text("services:\n  chat:\n    region: us-east\n")
+    (tmp_path / "manifests" / "other.yaml").write_text(_manifest("other", "L4", 1))
+    _git(tmp_path, "add", ".")
+    _git(tmp_path, "commit", "-q", "-m", "manifests")
+    return tmp_path
+
+
+def _edit_gpu_and_scaling(repo: Path) -> None:
+    (repo / "manifests" / "chat.yaml").write_text(_manifest("chat", "H100", 6))
+
+
+def test_unchanged_working_tree_has_no_changes_and_exit_zero(run_mdeploy, repo):
+    result = run_mdeploy("diff", "manifests/chat.yaml", "--env", "prod", "--against", "HEAD", "--exit-code", cwd=repo)
+    assert result.returncode == 0, result.stderr
+    assert "no changes" in result.stdout
+
+
+def test_diff_against_head_reports_exactly_the_edited_fields(run_mdeploy, repo):
+    _edit_gpu_and_scaling(repo)
+    result = run_mdeploy("diff", "manifests/chat.yaml", "--env", "prod", "--against", "HEAD", "--format", "json", cwd=repo)
+    assert result.returncode == 0, result.stderr
+    (diff,) = json.loads(result.stdout)
+    assert (diff["old"], diff["new"], diff["source"]) == ("HEAD", "working tree", "manifests/chat.yaml")
+    (obj,) = diff["objects"]
+    assert (obj["kind"], obj["key"]) == ("server", "chat")
+    assert {(f["path"], json.dumps(f["old"]), json.dumps(f["new"])) for f in obj["fields"]} == {
+        ("container.gpu", '["A100"]', '["H100"]'),
+        ("container.scaling.max_containers", "2", "6"),
+    }
+
+
+def test_diff_against_head_reports_the_cost_change(run_mdeploy, repo):
+    _edit_gpu_and_scaling(repo)
+    result = run_mdeploy("diff", "manifests/chat.yaml", "--env", "prod", "--against", "HEAD", "--format", "json", cwd=repo)
+    cost = json.loads(result.stdout)[0]["cost"]
+    # One warm container: A100 (40 GB price) -> H100; peak: 2 A100s -> 6 H100s.
+    assert cost["old"]["idle"] == pytest.approx(0.000583 * 3600, abs=1e-3)
+    assert cost["new"]["idle"] == pytest.approx(0.001097 * 3600, abs=1e-3)
+    assert cost["new"]["peak"] == pytest.approx(6 * 0.001097 * 3600, abs=1e-3)
+
+
+def test_text_diff_shows_fields_and_cost_lines(run_mdeploy, repo):
+    _edit_gpu_and_scaling(repo)
+    result = run_mdeploy("diff", "manifests/chat.yaml", "--env", "prod", "--against", "HEAD", cwd=repo)
+    assert 'container.gpu: ["A100"] -> ["H100"]' in result.stdout
+    assert "container.scaling.max_containers: 2 -> 6" in result.stdout
+    assert "total cost: idle $2.10/h -> $3.95/h (+$1.85/h)" in result.stdout
+
+
+def test_exit_code_flag_exits_2_when_something_changed(run_mdeploy, repo):
+    _edit_gpu_and_scaling(repo)
+    result = run_mdeploy("diff", "manifests/chat.yaml", "--against", "HEAD", "--exit-code", cwd=repo)
+    assert result.returncode == 2, result.stderr
+
+
+def test_without_exit_code_flag_a_change_exits_zero(run_mdeploy, repo):
+    _edit_gpu_and_scaling(repo)
+    assert run_mdeploy("diff", "manifests/chat.yaml", "--against", "HEAD", cwd=repo).returncode == 0
+
+
+def test_diff_does_not_touch_the_working_tree_or_index(run_mdeploy, repo):
+    _edit_gpu_and_scaling(repo)
+    before = subprocess.run(["git", "-C", str(repo), "status", "--porcelain"], capture_output=True, text=True).stdout
+    run_mdeploy("diff", "manifests/chat.yaml", "--against", "HEAD", cwd=repo)
+    after = subprocess.run(["git", "-C", str(repo), "status", "--porcelain"], capture_output=True, text=True).stdout
+    assert before == after == " M manifests/chat.yaml\n"
+    assert "H100" in (repo / "manifests" / "chat.yaml").read_text()
+
+
+def test_overlay_change_at_ref_is_seen(run_mdeploy, repo):
+    (repo / "manifests" / "chat.prod.yaml").write_text("services:\n  chat:\n    region: eu-west\n")
+    result = run_mdeploy("diff", "manifests/chat.yaml", "--env", "prod", "--against", "HEAD", cwd=repo)
+    assert 'container.region: ["us-east"] -> ["eu-west"]' in result.stdout
+
+
+def test_manifest_new_since_the_ref_is_all_added(run_mdeploy, repo):
+    (repo / "manifests" / "new.yaml").write_text(_manifest("new", "T4", 1))
+    result = run_mdeploy("diff", "manifests/new.yaml", "--against", "HEAD", cwd=repo)
+    assert result.returncode == 0, result.stderr
+    assert "new: only on the new side" in result.stdout and "+ server chat" in result.stdout
+
+
+def test_unknown_ref_is_a_one_line_error(run_mdeploy, repo):
+    result = run_mdeploy("diff", "manifests/chat.yaml", "--against", "nope", cwd=repo)
+    assert result.returncode == 1
+    assert result.stderr.startswith("error: git ref 'nope' does not name a commit")
+
+
+def test_invalid_manifest_at_the_ref_is_located_at_the_ref(run_mdeploy, repo):
+    (repo / "manifests" / "chat.yaml").write_text(_manifest("chat", "H100", 6).replace("version: 1", "version: 1\nbogus: 1"))
+    _git(repo, "commit", "-q", "-am", "broken")
+    _edit_gpu_and_scaling(repo)
+    result = run_mdeploy("diff", "manifests/chat.yaml", "--against", "HEAD", cwd=repo)
+    assert result.returncode == 1
+    assert "HEAD:manifests/chat.yaml:" in result.stderr
+    assert "mdeploy-ref-" not in result.stderr
+
+
+def test_changed_lists_only_changed_manifests_and_environments(run_mdeploy, repo):
+    (repo / "manifests" / "chat.prod.yaml").write_text("services:\n  chat:\n    region: eu-west\n")
+    (repo / "manifests" / "new.yaml").write_text(_manifest("new", "T4", 1))
+    (repo / "manifests" / "other.yaml").unlink()
+    result = run_mdeploy("diff", "--changed", "--against", "HEAD", "manifests", "--format", "json", cwd=repo)
+    assert result.returncode == 0, result.stderr
+    seen = {(d["source"], d["environment"], d["status"]) for d in json.loads(result.stdout)}
+    assert seen == {
+        ("manifests/chat.yaml", "prod", "changed"),
+        ("manifests/new.yaml", "main", "added"),
+        ("manifests/other.yaml", "main", "removed"),
+    }
+
+
+def test_changed_with_nothing_changed_says_so(run_mdeploy, repo):
+    result = run_mdeploy("diff", "--changed", "--against", "HEAD", "manifests", "--exit-code", cwd=repo)
+    assert result.returncode == 0, result.stderr
+    assert "no Blueprint changed since HEAD" in result.stdout
+
+
+def test_changed_needs_a_git_ref(run_mdeploy, repo):
+    result = run_mdeploy("diff", "--changed", "--against-env", "prod", "manifests", cwd=repo)
+    assert result.returncode == 1 and "--against REF" in result.stderr
+
+
+def test_diff_never_shows_a_secret_value(run_mdeploy, repo):
+    token = "hf_" + "Zq8" * 12
+    _edit_gpu_and_scaling(repo)
+    result = run_mdeploy("diff", "manifests/chat.yaml", "--against", "HEAD", env={"HF_TOKEN": token}, cwd=repo)
+    assert token not in result.stdout + result.stderr
+
+
+def test_against_env_compares_two_environments_of_a_shipped_manifest(run_mdeploy):
+    result = run_mdeploy("diff", "manifests/chat.yaml", "--env", "dev", "--against-env", "prod", "--format", "json")
+    assert result.returncode == 0, result.stderr
+    (diff,) = json.loads(result.stdout)
+    assert (diff["old_environment"], diff["environment"]) == ("prod", "dev")
+    changes = {f["path"]: (f["old"], f["new"]) for o in diff["objects"] if o["key"] == "llama" for f in o["fields"]}
+    assert changes["container.gpu"] == (["H100"], ["A100"])
+
+
+def test_markdown_diff_is_a_table(run_mdeploy, repo):
+    _edit_gpu_and_scaling(repo)
+    result = run_mdeploy("diff", "manifests/chat.yaml", "--against", "HEAD", "--format", "markdown", cwd=repo)
+    assert '| ~ server `chat` | `container.gpu` | `["A100"]` | `["H100"]` |' in result.stdout

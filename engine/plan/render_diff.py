@@ -7,7 +7,9 @@ Values are printed as JSON (strings quoted, lists in brackets), as the Blueprint
 
 from __future__ import annotations
 
+import difflib
 import json
+import shlex
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -49,6 +51,8 @@ def render_diffs(diffs: Sequence[LabelledDiff], fmt: str = "text") -> str:
 def _sides(item: LabelledDiff) -> str:
     diff = item.diff
     if diff.old_environment != diff.environment:
+        if (item.old_label, item.new_label) == (diff.old_environment, diff.environment):
+            return f"{diff.old_environment} -> {diff.environment}"
         return f"{diff.old_environment} ({item.old_label}) -> {diff.environment} ({item.new_label})"
     return f"{diff.environment}: {item.old_label} -> {item.new_label}"
 
@@ -103,10 +107,8 @@ def _markdown(item: LabelledDiff) -> str:
             if change is None:
                 lines.append(f"| {name} | _{status}_ | | |")
             else:
-                lines.append(
-                    f"| {name} | `{change.path}` | {_code(change.old, change.status == 'added')} "
-                    f"| {_code(change.new, change.status == 'removed')} |"
-                )
+                old_cell, new_cell = _markdown_values(change)
+                lines.append(f"| {name} | `{change.path}` | {old_cell} | {new_cell} |")
     cost_rows = [(f"{o.kind} `{o.key}`", o.cost) for o in diff.objects if o.cost is not None and o.cost.changed]
     cost_rows.append(("**total**", diff.cost))
     lines += ["", "| cost per hour | idle | peak |", "|---|---|---|"]
@@ -128,7 +130,40 @@ def _field(change: FieldChange) -> str:
         return f"{change.path}: added {_value(change.new)}"
     if change.status == "removed":
         return f"{change.path}: removed (was {_value(change.old)})"
+    hunks = _argv_hunks(change.old, change.new)
+    if hunks is not None:
+        return f"{change.path}: " + "; ".join(f"{old or '(nothing)'} -> {new or '(nothing)'}" for old, new in hunks)
     return f"{change.path}: {_value(change.old)} -> {_value(change.new)}"
+
+
+def _argv_hunks(old: Any, new: Any) -> list[tuple[str, str]] | None:
+    """For long lists of strings (launch commands, package lists): only the changed runs, as
+    shell words, so one flipped flag is one short line rather than two whole commands."""
+    if not (_is_words(old) and _is_words(new)) or max(len(old), len(new)) <= _SHORT_LIST:
+        return None
+    matcher = difflib.SequenceMatcher(a=old, b=new, autojunk=False)
+    return [
+        (shlex.join(old[i1:i2]), shlex.join(new[j1:j2]))
+        for tag, i1, i2, j1, j2 in matcher.get_opcodes()
+        if tag != "equal"
+    ]
+
+
+_SHORT_LIST = 4
+
+
+def _is_words(value: Any) -> bool:
+    return isinstance(value, list) and all(isinstance(item, str) for item in value)
+
+
+def _markdown_values(change: FieldChange) -> tuple[str, str]:
+    hunks = _argv_hunks(change.old, change.new) if change.status == "changed" else None
+    if hunks is not None:
+        return (
+            "<br>".join(f"`{_cell(old)}`" if old else "—" for old, _ in hunks),
+            "<br>".join(f"`{_cell(new)}`" if new else "—" for _, new in hunks),
+        )
+    return _code(change.old, change.status == "added"), _code(change.new, change.status == "removed")
 
 
 def _code(value: Any, absent: bool) -> str:

@@ -53,7 +53,7 @@ def test_json_is_a_list_of_diffs_with_labels(gpu_diff):
 def test_environment_comparison_names_both_environments(blueprint):
     dev = dataclasses.replace(blueprint, environment="dev")
     out = render_diff(diff_blueprints(blueprint, dev), "text", old_label="prod", new_label="dev")
-    assert "prod (prod) -> dev (dev)" in out
+    assert "prod -> dev" in out
 
 
 def test_several_diffs_render_one_after_another(blueprint, gpu_diff):
@@ -65,3 +65,16 @@ def test_several_diffs_render_one_after_another(blueprint, gpu_diff):
 def test_no_diffs_say_so():
     assert "no manifests" in render_diffs([], "text")
     assert json.loads(render_diffs([], "json")) == []
+
+
+def test_long_command_change_shows_only_the_changed_words(blueprint):
+    server = blueprint.servers[0]
+    flipped = tuple("--enforce-eager" if a == "2" else a for a in server.command)
+    new = dataclasses.replace(blueprint, servers=(dataclasses.replace(server, command=flipped),))
+    out = render_diff(diff_blueprints(blueprint, new), "text")
+    assert "command: 2 -> --enforce-eager" in out
+    assert "vllm serve" not in out
+
+
+def test_short_list_change_shows_both_lists(gpu_diff):
+    assert '["H100:2"] -> ["A100-80GB"]' in render_diff(gpu_diff, "text")

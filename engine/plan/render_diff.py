@@ -16,7 +16,7 @@ from typing import Any
 
 from engine.blueprint.codec import to_data
 from engine.plan.cost import format_money
-from engine.plan.diff import BlueprintDiff, CostChange, CostFigures, FieldChange, ObjectDiff
+from engine.plan.diff import BlueprintDiff, CostChange, FieldChange
 
 FORMATS = ("text", "markdown", "json")
 _MARK = {"added": "+", "removed": "-", "changed": "~", "unchanged": "="}
@@ -193,6 +193,3 @@ def _transition(old: float | None, new: float | None, old_unbounded: bool, new_u
         sign = "+" if delta > 0 else "-"
         text += f" ({sign}{format_money(abs(delta))})"
     return text
-
-
-__all__ = ["FORMATS", "LabelledDiff", "render_diff", "render_diffs", "CostFigures", "ObjectDiff"]

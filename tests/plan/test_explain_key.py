@@ -3,7 +3,6 @@ what decided them (a manifest key, defaults, an engine, or the planner)."""
 
 from __future__ import annotations
 
-import dataclasses
 from types import SimpleNamespace
 
 import pytest

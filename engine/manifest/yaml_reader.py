@@ -246,7 +246,9 @@ def parse_yaml(text: str, file: str) -> Layer:
     builder = _Builder(file)
     documents = 0
     try:
-        for event in YAML(typ="rt").parse(text):
+        # The pure safe parser: same events and marks as round-trip mode, without its comment
+        # bookkeeping (a quarter of the time on big files); typing is ours anyway.
+        for event in YAML(typ="safe", pure=True).parse(text):
             kind = type(event).__name__
             if kind == "DocumentStartEvent":
                 documents += 1

@@ -69,10 +69,8 @@ class Engine:
     launch_env: Callable[[LaunchParams], dict[str, str]] = lambda _params: {}  # env the command reads
     needs_gpu: bool = True
     supports_fast_boot: bool = True  # False: the engine has no eager/fast-start switch
-    fast_boot_default: bool = True
     health_path: str = HEALTH_PATH
     api_key_flag: str | None = None  # None: the server cannot check an API key itself
-    serves_custom_name: bool = True  # False: the API only knows the model by its id/path
     snapshot: SnapshotSpec | None = None  # None: no sleep mode, so no GPU memory snapshot
     snapshot_env: Mapping[str, str] = field(default_factory=dict)  # env the sleep endpoints need
     runtime_env: Mapping[str, str] = field(default_factory=dict)  # env every container gets

@@ -73,8 +73,6 @@ ENGINE = Engine(
     caches=(HF_CACHE, DEEPGEMM_CACHE),
     launch_command=launch_command,
     api_key_flag="--api-key",
-    # CUDA graphs are SGLang's main decode speed-up and its own examples keep them on.
-    fast_boot_default=False,
     # No snapshot yet: SGLang's sleep endpoints (/release_memory_occupation and
     # /resume_memory_occupation, with --enable-memory-saver) require a JSON body, and
     # SnapshotSpec carries paths only, so the backend posts none. See SNAPSHOT_PATHS.

@@ -61,5 +61,4 @@ ENGINE = Engine(
     launch_command=launch_command,
     needs_gpu=False,
     supports_fast_boot=False,
-    fast_boot_default=False,
 )

@@ -116,8 +116,6 @@ ENGINE = Engine(
     launch_command=launch_command,
     launch_env=launch_env,
     supports_fast_boot=False,
-    fast_boot_default=False,
-    # No name flag: the server lists the model by its id and does not check the name requests
-    # send, so clients keep using the manifest's served_name.
-    serves_custom_name=False,
+    # trtllm-serve has no served-name flag: it lists the model by its id and does not check the
+    # name requests send, so clients keep using the manifest's served_name.
 )

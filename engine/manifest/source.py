@@ -31,8 +31,9 @@ class Layer:
     """One manifest file as data, with positions.
 
     `file` is the display path (as the user gave it, posix style). `format` is "yaml" or "toml".
-    `plain_scalars` holds the paths whose YAML value was written unquoted (plain), so validation can
-    say "quote it" or "write true/false" where YAML 1.2 read the text differently than meant.
+    `plain_scalars` maps each path whose YAML value was written unquoted (plain) to the text as
+    written, so validation can say `quote it: "3.10"` or "write true/false" where YAML 1.2 read
+    the text differently than meant (`3.10` is the number 3.1).
     `interpolated` holds the paths whose value came (partly) from an environment variable: such
     values may be secrets and must never be echoed in a message.
     """
@@ -40,7 +41,7 @@ class Layer:
     file: str
     data: dict
     spans: dict[tuple, Span]
-    plain_scalars: set[tuple] = field(default_factory=set)
+    plain_scalars: dict[tuple, str] = field(default_factory=dict)
     format: str = "yaml"
     interpolated: set[tuple] = field(default_factory=set)
 

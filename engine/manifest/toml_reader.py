@@ -265,7 +265,7 @@ def parse_toml(text: str, file: str) -> Layer:
                                     'write it as a quoted string, e.g. "2024-01-01"'))
     if problems:
         raise ManifestError(problems)
-    return Layer(file=file, data=data, spans=spans, plain_scalars=set(), format="toml")
+    return Layer(file=file, data=data, spans=spans, plain_scalars={}, format="toml")
 
 
 def _decode_error(exc: tomllib.TOMLDecodeError, text: str, file: str) -> ManifestError:

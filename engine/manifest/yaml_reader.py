@@ -78,14 +78,14 @@ class _Anchored:
 
     value: object
     spans: dict[tuple, Span]  # relative to the anchored node
-    plain: set[tuple]
+    plain: dict[tuple, str]  # relative path -> text as written
 
 
 class _Builder:
     def __init__(self, file: str):
         self.file = file
         self.spans: dict[tuple, Span] = {}
-        self.plain: set[tuple] = set()
+        self.plain: dict[tuple, str] = {}
         self.anchors: dict[str, _Anchored] = {}
         self.stack: list[_Frame] = []
         self.root: object = None
@@ -135,7 +135,7 @@ class _Builder:
             return
         n = len(path)
         spans = {p[n:]: s for p, s in self.spans.items() if p[:n] == path}
-        plain = {p[n:] for p in self.plain if p[:n] == path}
+        plain = {p[n:]: t for p, t in self.plain.items() if p[:n] == path}
         self.anchors[name] = _Anchored(copy.deepcopy(value), spans, plain)
 
     # -- events ---------------------------------------------------------------------------------
@@ -175,7 +175,7 @@ class _Builder:
             self.multiline_scalars.append((event.start_mark.line, event.end_mark.line))
         if tag is None and event.style is None:
             value = resolve_plain_scalar(text)
-            self.plain.add(path)
+            self.plain[path] = text
         elif tag in (None, "!", _CORE + "str"):
             value = text
         else:
@@ -227,7 +227,7 @@ class _Builder:
         for rel, span in anchored.spans.items():
             if rel:
                 self.spans[path + rel] = span
-        self.plain.update(path + rel for rel in anchored.plain)
+        self.plain.update((path + rel, t) for rel, t in anchored.plain.items())
 
 
 def _depth(value: object) -> int:
@@ -285,7 +285,7 @@ def parse_yaml(text: str, file: str) -> Layer:
         where = builder.spans[()].value
         kind = "a list" if isinstance(builder.root, list) else "a single value"
         raise ManifestError(located(file, where.line, where.col, "", f"the manifest must be a mapping of keys, not {kind}"))
-    plain = {p for p in builder.plain if p}
+    plain = {p: t for p, t in builder.plain.items() if p}
     return Layer(file=file, data=builder.root, spans=builder.spans, plain_scalars=plain, format="yaml")
 
 

@@ -43,7 +43,7 @@ def value_at(layer, path) -> tuple[int, int]:
 def test_toml_data_is_plain_python():
     layer = parse_toml(MANIFEST, "m.toml")
     assert layer.data["images"]["base"]["env"] == {"A": "1", "B": {"C": 2}}
-    assert layer.format == "toml" and layer.plain_scalars == set()
+    assert layer.format == "toml" and layer.plain_scalars == {}
 
 
 def test_toml_top_level_key_position():

@@ -40,9 +40,9 @@ def test_yaml_12_keeps_norway_and_sexagesimal_as_strings():
     assert layer.data == {"a": "NO", "b": "22:22", "c": "yes", "d": 777, "e": "2024-01-01"}
 
 
-def test_plain_scalars_are_recorded_quoted_ones_are_not():
-    layer = parse_yaml("a: NO\nb: 'NO'\nc: \"x\"\nd: [p, 'q']\ne: |\n  x\n", "m.yaml")
-    assert layer.plain_scalars == {("a",), ("d", 0)}
+def test_plain_scalars_are_recorded_with_their_text_quoted_ones_are_not():
+    layer = parse_yaml("a: NO\nb: 'NO'\nc: \"x\"\nd: [p, 'q']\ne: |\n  x\nf: 3.10\n", "m.yaml")
+    assert layer.plain_scalars == {("a",): "NO", ("d", 0): "p", ("f",): "3.10"}
 
 
 def test_core_schema_resolution():

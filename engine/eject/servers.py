@@ -36,7 +36,7 @@ def wait_until_healthy(process: subprocess.Popen, url: str, timeout: int) -> Non
     raise TimeoutError(f"{url} did not become healthy within {timeout} seconds")
 
 
-def post(url: str, body: str = "") -> None:
+def post(url: str, body: str = "{}") -> None:
     request = urllib.request.Request(
         url, data=body.encode(), headers={"Content-Type": "application/json"}, method="POST"
     )

@@ -73,11 +73,7 @@ ENGINE = Engine(
     caches=(HF_CACHE, DEEPGEMM_CACHE),
     launch_command=launch_command,
     api_key_flag="--api-key",
-    # No snapshot yet: SGLang's sleep endpoints (/release_memory_occupation and
-    # /resume_memory_occupation, with --enable-memory-saver) require a JSON body, and
-    # SnapshotSpec carries paths only, so the backend posts none. See SNAPSHOT_PATHS.
-    snapshot=None,
+    # With --enable-memory-saver, these hand the GPU memory back before the snapshot and take it
+    # again after restore. They parse a JSON body: the backend posts "{}".
+    snapshot=SnapshotSpec(sleep_path="/release_memory_occupation", wake_path="/resume_memory_occupation"),
 )
-
-# What SGLang's snapshot would use once the Blueprint can say "POST {}" (kept for that change).
-SNAPSHOT_PATHS = SnapshotSpec(sleep_path="/release_memory_occupation", wake_path="/resume_memory_occupation")

@@ -55,13 +55,17 @@ class EngineLauncher:
         if spec.warmup is not None:
             server_runtime.warm_up(self.base_url, spec.warmup, timeout_s=spec.startup_timeout)
 
+    # Sleep and wake POST an empty JSON object: SGLang's memory-occupation endpoints parse a JSON
+    # body (and answer 422 without one); vLLM's /sleep and /wake_up ignore it.
     def sleep(self) -> None:
         assert self.spec.snapshot is not None
-        server_runtime.request("POST", self.base_url + self.spec.snapshot.sleep_path, timeout_s=self.spec.startup_timeout)
+        url = self.base_url + self.spec.snapshot.sleep_path
+        server_runtime.request("POST", url, "{}", timeout_s=self.spec.startup_timeout)
 
     def wake(self) -> None:
         assert self.spec.snapshot is not None
-        server_runtime.request("POST", self.base_url + self.spec.snapshot.wake_path, timeout_s=self.spec.startup_timeout)
+        url = self.base_url + self.spec.snapshot.wake_path
+        server_runtime.request("POST", url, "{}", timeout_s=self.spec.startup_timeout)
 
     def stop(self) -> None:
         if self.process is not None:

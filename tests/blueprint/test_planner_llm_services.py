@@ -133,6 +133,13 @@ def test_memory_snapshot_starts_in_sleep_mode_and_warms_up(plan, llm_manifest):
     assert server.warmup is not None and server.warmup.requests >= 1
 
 
+def test_sglang_memory_snapshot_uses_the_memory_saver(plan, llm_manifest):
+    server = only_server(plan(llm_manifest(engine="sglang", memory_snapshot=True)))
+    assert "--enable-memory-saver" in server.command
+    assert server.snapshot.sleep_path == "/release_memory_occupation"
+    assert server.snapshot.wake_path == "/resume_memory_occupation"
+
+
 def test_without_snapshot_there_is_no_sleep_mode(plan, llm_manifest):
     server = only_server(plan(llm_manifest()))
     assert server.snapshot is None and "--enable-sleep-mode" not in server.command

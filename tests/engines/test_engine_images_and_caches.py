@@ -109,8 +109,9 @@ def test_engines_without_sleep_mode_offer_no_snapshot():
     assert get_engine("transformers").snapshot is None
 
 
-def test_sglang_offers_no_snapshot_until_sleep_requests_can_carry_a_body():
-    assert get_engine("sglang").snapshot is None
+def test_sglang_snapshot_releases_and_resumes_memory_occupation():
+    snapshot = get_engine("sglang").snapshot
+    assert (snapshot.sleep_path, snapshot.wake_path) == ("/release_memory_occupation", "/resume_memory_occupation")
 
 
 def test_api_key_flags():

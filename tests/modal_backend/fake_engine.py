@@ -1,12 +1,14 @@
 """Run as a script: a stand-in inference engine for the server-runtime tests.
 
 `fake_engine.py PORT LOG [READY_AFTER_S] [--api-key KEY]`: serves GET /health (503 until
-READY_AFTER_S have passed), and answers any POST with 200. Every request is appended to LOG as
+READY_AFTER_S have passed), and answers any POST with 200 when its body is JSON, 422 otherwise
+(as SGLang's endpoints do). Every request is appended to LOG as
 "METHOD PATH" so a test can check what the container sent, in order.
 """
 
 from __future__ import annotations
 
+import json
 import sys
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -29,8 +31,14 @@ class Handler(BaseHTTPRequestHandler):
 
     def do_POST(self) -> None:  # noqa: N802
         length = int(self.headers.get("Content-Length") or 0)
-        self.rfile.read(length)
+        body = self.rfile.read(length)
         self._record()
+        try:
+            json.loads(body)
+        except ValueError:
+            self.send_response(422)
+            self.end_headers()
+            return
         self.send_response(200)
         self.end_headers()
         self.wfile.write(b"{}")

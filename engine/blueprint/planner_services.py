@@ -154,12 +154,6 @@ def _server_concurrency(concurrency: Any) -> tuple[int, int | None]:
 def _check_transformers(ctx: PlanContext, path: tuple, svc: Any) -> None:
     if svc.engine != "transformers":
         return
-    if svc.engine_args.task != "generate":
-        ctx.report(
-            (*path, "engine_args", "task"),
-            "`transformers serve` has no embeddings endpoint",
-            "serve embeddings from a function (see manifests/embeddings.yaml), or use task: generate",
-        )
     if svc.engine_args.device == "cuda" and not svc.gpu:
         ctx.report((*path, "engine_args", "device"), "device cuda needs a GPU", 'add gpu: "L4" or use device: cpu')
 

@@ -107,13 +107,10 @@ class TrtllmArgs(_EngineArgs):
 
 
 class TransformersArgs(_EngineArgs):
-    """Options of mdeploy's small Hugging Face transformers server (CPU-friendly; for small models,
-    embeddings and tests)."""
+    """Options of `transformers serve`, Hugging Face's OpenAI-compatible server (runs on CPU too:
+    for small models, trying a manifest locally, and tests). It serves chat and completions only;
+    serve embeddings from a function (see manifests/embeddings.yaml)."""
 
     device: Annotated[Literal["cpu", "cuda", "auto"], Field(description="Where the model runs; auto: cuda when a GPU is attached.")] = "auto"
     dtype: Annotated[Literal["auto", "float32", "bfloat16", "float16"], Field(description="Weights dtype.")] = "auto"
-    task: Annotated[
-        Literal["generate", "embed"],
-        Field(description="generate: OpenAI chat/completions; embed: OpenAI embeddings."),
-    ] = "generate"
     extra_args: ExtraArgs = ()

@@ -9,7 +9,7 @@ change listed in `Launch.notes` so the user sees it:
 - secret arguments get their values from the environment at launch, as in the container.
 
 `web` services (asgi_app / wsgi_app / fastapi_endpoint functions) run under uvicorn, the server
-Modal uses for them.
+Modal uses for them; a `web_server` handler is called and starts its own server, as in Modal.
 """
 
 from __future__ import annotations
@@ -30,6 +30,12 @@ CPU_CAPABLE_ENGINES = frozenset({"transformers"})
 DEFAULT_WEB_PORT = 8000
 DEFAULT_WEB_STARTUP_TIMEOUT = 120
 ENDPOINT_APP_FACTORY = "engine.local.endpoint_app:create_app"
+WEB_SERVER_RUNNER = (
+    "import importlib, sys, time\n"
+    "module, _, attr = sys.argv[1].partition(':')\n"
+    "getattr(importlib.import_module(module), attr)()\n"
+    "while True: time.sleep(3600)\n"
+)
 
 
 @dataclass(frozen=True)
@@ -119,7 +125,8 @@ def web_launch(
     mounts = local_mounts(blueprint, function.container, workdir)
     env = _process_env(blueprint, function.container, mounts, environ, dotenv, workdir, owner=owner)
     local_port = port if port is not None else DEFAULT_WEB_PORT
-    uvicorn = [sys.executable, "-m", "uvicorn", "--factory", "--host", host, "--port", str(local_port)]
+    uvicorn = [sys.executable, "-m", "uvicorn", "--host", host, "--port", str(local_port)]
+    # asgi_app / wsgi_app handlers name the app object itself, as the Modal backend returns it.
     if web.kind == "asgi_app":
         argv = [*uvicorn, function.handler]
     elif web.kind == "wsgi_app":
@@ -128,7 +135,14 @@ def web_launch(
         env["MDEPLOY_ENDPOINT_HANDLER"] = function.handler
         env["MDEPLOY_ENDPOINT_METHOD"] = web.method or "GET"
         env["MDEPLOY_ENDPOINT_DOCS"] = "1" if web.docs else ""
-        argv = [*uvicorn, ENDPOINT_APP_FACTORY]
+        argv = [*uvicorn, "--factory", ENDPOINT_APP_FACTORY]
+    elif web.kind == "web_server" and web.port is not None:
+        # The handler starts its own server on web.port (usually a child process) and returns;
+        # this process then idles so the server's process group lives until `serve` stops it.
+        if port is not None and port != web.port:
+            raise UserError(f"{owner} listens on port {web.port}, chosen by its handler: drop --port or pass {web.port}")
+        local_port = web.port
+        argv = [sys.executable, "-c", WEB_SERVER_RUNNER, function.handler]
     else:
         raise UserError(f"{owner} is a {web.kind} web function, which `mdeploy serve` cannot run locally")
     return Launch(

@@ -103,9 +103,10 @@ def _web(bp, kind, **kw):
     )
 
 
-def test_asgi_app_runs_under_uvicorn_factory(bp):
+def test_asgi_app_object_runs_under_uvicorn(bp):
     launch = _web(bp, "asgi_app")
-    assert launch.argv[1:4] == ("-m", "uvicorn", "--factory")
+    assert launch.argv[1:3] == ("-m", "uvicorn")
+    assert "--factory" not in launch.argv
     assert launch.argv[-1] == "webapp.main:app"
     assert launch.health_path is None and launch.served_model is None
 
@@ -117,11 +118,21 @@ def test_wsgi_app_uses_the_wsgi_interface(bp):
 
 def test_fastapi_endpoint_is_wrapped_by_the_endpoint_app(bp):
     launch = _web(bp, "fastapi_endpoint", method="POST")
-    assert launch.argv[-1] == "engine.local.endpoint_app:create_app"
+    assert launch.argv[-2:] == ("--factory", "engine.local.endpoint_app:create_app")
     assert launch.env["MDEPLOY_ENDPOINT_HANDLER"] == "webapp.main:app"
     assert launch.env["MDEPLOY_ENDPOINT_METHOD"] == "POST"
 
 
-def test_web_server_functions_are_not_served_locally(bp):
-    with pytest.raises(UserError, match="web_server"):
-        _web(bp, "web_server", port=8080)
+def test_web_server_handler_is_called_and_keeps_its_port(bp):
+    launch = _web(bp, "web_server", port=8080, startup_timeout=30)
+    assert launch.argv[-1] == "webapp.main:app"
+    assert (launch.port, launch.startup_timeout) == (8080, 30)
+
+
+def test_web_server_port_cannot_be_moved(bp):
+    function = bp.function(key="api", handler="m:f", web=bp.WebSpec(kind="web_server", port=8080, startup_timeout=5))
+    with pytest.raises(UserError, match="port 8080, chosen by its handler"):
+        web_launch(
+            bp.blueprint(functions=[function]), function, workdir=Path("/w"), environ={}, dotenv={},
+            host="127.0.0.1", port=9000,
+        )

@@ -122,13 +122,11 @@ def test_unknown_service_lists_the_services(bp, tmp_path, run_mdeploy):
 
 def test_web_service_runs_under_uvicorn(bp, tmp_path):
     (tmp_path / "webapp.py").write_text(
-        "def app():\n"
-        "    async def asgi(scope, receive, send):\n"
-        "        if scope['type'] != 'http':\n"
-        "            return\n"
-        "        await send({'type': 'http.response.start', 'status': 200, 'headers': []})\n"
-        "        await send({'type': 'http.response.body', 'body': b'hello from asgi'})\n"
-        "    return asgi\n"
+        "async def app(scope, receive, send):\n"
+        "    if scope['type'] != 'http':\n"
+        "        return\n"
+        "    await send({'type': 'http.response.start', 'status': 200, 'headers': []})\n"
+        "    await send({'type': 'http.response.body', 'body': b'hello from asgi'})\n"
     )
     function = bp.function(key="api", handler="webapp:app", web=bp.WebSpec(kind="asgi_app"))
     path = tmp_path / "blueprint.json"

@@ -1,13 +1,13 @@
 """Cold-start cost of the generic entry vs a hand-written Modal module, as whole processes.
 
-    .venv/bin/python benchmarks/cold_start.py [--runs 15]
+    .venv/bin/python benchmarks/cold_start.py [--manifest manifests/chat.yaml] [--env prod] [--runs 15]
 
 Each run is a fresh Python process that does what a Modal container does first: with
 `modal.is_local()` False (the task lifecycle singleton set, as in a container), import the entry
-module. For mdeploy that is engine/entry.py, building the app from MDEPLOY_BLUEPRINT (the vLLM chat
-server Blueprint of tests/modal_backend/blueprints.py); the baseline is benchmarks/handwritten_chat.py,
-the same app written by hand. Runs are interleaved (A, B, A, B, ...) so drift hits both alike; the
-medians and their ratio are printed. Not a timed test: numbers depend on the machine.
+module. For mdeploy that is engine/entry.py, building the app from MDEPLOY_BLUEPRINT (the planned
+manifest); the baseline is the same manifest's `mdeploy eject` output, the plain Modal file an
+engineer would otherwise write by hand. Runs are interleaved (A, B, A, B, ...) so drift hits both
+alike; the medians and their ratio are printed. Not a timed test: numbers depend on the machine.
 """
 
 from __future__ import annotations
@@ -26,7 +26,8 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from engine.blueprint.codec import ENV_VAR, encode_for_env  # noqa: E402
-from tests.modal_backend.blueprints import vllm_server  # noqa: E402
+from engine.blueprint.planner import plan_file  # noqa: E402
+from engine.eject.render import render_app  # noqa: E402
 
 PLAY_CONTAINER = (
     "from modal._runtime.task_lifecycle_manager import _TaskLifecycleManager\n"
@@ -36,13 +37,14 @@ PLAY_CONTAINER = (
 )
 
 
-def _container_root(tmp: Path) -> Path:
+def _container_root(tmp: Path, ejected_source: str) -> Path:
     """What /root holds in a container: the entry file and the packages the image adds."""
     root = tmp / "root"
     root.mkdir()
     shutil.copy(REPO / "engine" / "entry.py", root / "entry.py")
-    shutil.copy(REPO / "benchmarks" / "handwritten_chat.py", root / "handwritten_chat.py")
+    (root / "handwritten.py").write_text(ejected_source)
     (root / "engine").symlink_to(REPO / "engine", target_is_directory=True)
+    (root / "workloads").symlink_to(REPO / "workloads", target_is_directory=True)
     return root
 
 
@@ -54,22 +56,25 @@ def _run_once(module: str, root: Path, env: dict[str, str]) -> float:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--manifest", default="manifests/chat.yaml")
+    parser.add_argument("--env", default="prod")
     parser.add_argument("--runs", type=int, default=15)
     args = parser.parse_args()
+    blueprint = plan_file(Path(args.manifest), args.env)
     with tempfile.TemporaryDirectory() as tmp:
-        root = _container_root(Path(tmp))
+        root = _container_root(Path(tmp), render_app(blueprint))
         env = {"PATH": os.environ.get("PATH", ""), "HOME": tmp, "PYTHONPATH": str(root)}
-        env[ENV_VAR] = encode_for_env(vllm_server())
-        for module in ("entry", "handwritten_chat"):  # warm the OS file cache and .pyc files
+        env[ENV_VAR] = encode_for_env(blueprint)
+        for module in ("entry", "handwritten"):  # warm the OS file cache and .pyc files
             _run_once(module, root, env)
-        times: dict[str, list[float]] = {"entry": [], "handwritten_chat": []}
+        times: dict[str, list[float]] = {"entry": [], "handwritten": []}
         for _ in range(args.runs):
             for module in times:
                 times[module].append(_run_once(module, root, env))
-    entry, handwritten = (statistics.median(times[m]) for m in ("entry", "handwritten_chat"))
-    print(f"runs: {args.runs} each, interleaved; python {sys.version.split()[0]}")
+    entry, handwritten = (statistics.median(times[m]) for m in ("entry", "handwritten"))
+    print(f"{args.manifest} [{args.env}], runs: {args.runs} each, interleaved; python {sys.version.split()[0]}")
     print(f"engine/entry.py (from MDEPLOY_BLUEPRINT): median {entry * 1000:.0f} ms")
-    print(f"hand-written module:                      median {handwritten * 1000:.0f} ms")
+    print(f"ejected (hand-written style) module:      median {handwritten * 1000:.0f} ms")
     print(f"ratio entry / hand-written: {entry / handwritten:.2f}")
     return 0
 

@@ -77,7 +77,14 @@ def plan_llm_server(ctx: PlanContext, key: str, svc: Any) -> ServerSpec | None:
             extra_secrets = (svc.auth.api_key_secret,)
     _check_transformers(ctx, path, svc)
 
-    served_name = svc.model.served_name or svc.model.name
+    fixed_name = engine.fixed_served_name(svc.model.name, svc.model.revision) if engine.fixed_served_name else None
+    if fixed_name and svc.model.served_name:
+        ctx.report(
+            (*path, "model", "served_name"),
+            f"{engine.name} answers only to the model it loaded ({fixed_name!r}), not to another name",
+            "remove served_name",
+        )
+    served_name = fixed_name or svc.model.served_name or svc.model.name
     sleep_mode = snapshot.enabled and engine.snapshot is not None
     params = LaunchParams(
         model=svc.model.name,

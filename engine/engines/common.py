@@ -74,6 +74,8 @@ class Engine:
     snapshot: SnapshotSpec | None = None  # None: no sleep mode, so no GPU memory snapshot
     snapshot_env: Mapping[str, str] = field(default_factory=dict)  # env the sleep endpoints need
     runtime_env: Mapping[str, str] = field(default_factory=dict)  # env every container gets
+    # (model, revision) -> the only name the server answers to; None: it serves the name it is given.
+    fixed_served_name: Callable[[str, str | None], str] | None = None
 
 
 @dataclass(frozen=True)

@@ -2,9 +2,10 @@
 
 It is the engine for small models, for services without a GPU and for the local runner and the
 tests. Flags are those of transformers 5.x `serve` (typer options in transformers/cli/serve.py):
-the model is a positional argument that preloads it and answers every request with it
-(so any "model" a client sends works), written `id@revision` to pin a commit; `--host`,
-`--port`, `--device`, `--dtype`. It checks no API key and has no sleep mode.
+the model is a positional argument that preloads it, written `id@revision` to pin a commit;
+`--host`, `--port`, `--device`, `--dtype`. The server is then pinned to that exact string: a
+request naming any other "model" gets HTTP 400, so the served name is fixed (`fixed_served_name`).
+It checks no API key and has no sleep mode.
 """
 
 from __future__ import annotations
@@ -61,4 +62,5 @@ ENGINE = Engine(
     launch_command=launch_command,
     needs_gpu=False,
     supports_fast_boot=False,
+    fixed_served_name=model_argument,
 )

@@ -183,6 +183,20 @@ def test_trtllm_quantization_config_reaches_the_container_env(plan, llm_manifest
     assert "quant_algo: FP8" in server.container.env["MDEPLOY_TRTLLM_CONFIG"]
 
 
+def test_transformers_serves_only_the_pinned_model_argument(plan, llm_manifest):
+    server = only_server(plan(llm_manifest(engine="transformers", gpu=None)))
+    assert server.served_model_name == server.command[2]
+    assert server.served_model_name.endswith("@" + llm_manifest()["services"]["chat"]["model"]["revision"])
+
+
+def test_transformers_refuses_a_served_name_it_cannot_answer_to(plan, llm_manifest):
+    data = llm_manifest(engine="transformers", gpu=None)
+    data["services"]["chat"]["model"]["served_name"] = "llm"
+    with pytest.raises(ManifestError) as info:
+        plan(data)
+    assert info.value.problems[0].key == "services.chat.model.served_name"
+
+
 def test_warmup_requests_the_served_model(plan, llm_manifest):
     server = only_server(plan(llm_manifest(warmup={"requests": 3})))
     assert server.warmup.requests == 3

@@ -2,7 +2,8 @@
 
 The child starts in a new session (its own process group), because engines fork workers
 (uvicorn, tokenizer pools, vLLM's engine core): stopping means signalling the whole group —
-SIGTERM, a grace period, then SIGKILL — so no orphan keeps a port or a GPU.
+SIGTERM, a grace period, then SIGKILL — so no orphan keeps a port or a GPU
+(`engine.runtime.process_group`, shared with the Modal container's server runtime).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from engine.errors import UserError
+from engine.runtime.process_group import start_in_new_group, stop_group
 
 STOP_GRACE_SECONDS = 10.0
 POLL_SECONDS = 0.25
@@ -47,15 +49,8 @@ class EngineProcess:
         if found is None:
             raise UserError(f"engine executable {executable!r} not found on PATH: install it (see the manifest's image)")
         try:
-            self._popen = subprocess.Popen(
-                (found, *self.argv[1:]),
-                env=self.env,
-                cwd=self.cwd,
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-                preexec_fn=_die_with_parent,
+            self._popen = start_in_new_group(
+                (found, *self.argv[1:]), env=self.env, cwd=self.cwd, preexec_fn=_die_with_parent
             )
         except OSError as exc:
             raise UserError(f"cannot start {executable!r}: {exc.strerror}") from None
@@ -92,18 +87,7 @@ class EngineProcess:
         """SIGTERM the process group, then SIGKILL what is left after `grace` seconds."""
         if self._popen is None:
             return
-        group = self._popen.pid  # the leader of a new session: its pid is the group id
-        _signal_group(group, signal.SIGTERM)
-        try:
-            self._popen.wait(timeout=grace)
-        except subprocess.TimeoutExpired:
-            pass
-        # Workers may outlive the leader; whatever is left in the group gets SIGKILL.
-        deadline = time.monotonic() + grace
-        while _group_alive(group) and time.monotonic() < deadline:
-            time.sleep(0.1)
-        _signal_group(group, signal.SIGKILL)
-        self._popen.wait()
+        stop_group(self._popen, grace)
         self._drain()
 
     def _pump_log(self) -> None:
@@ -146,19 +130,3 @@ def _answers(url: str, any_answer: bool) -> bool:
     except (urllib.error.URLError, OSError, ValueError):
         return False
 
-
-def _signal_group(group: int, sig: signal.Signals) -> None:
-    try:
-        os.killpg(group, sig)
-    except (ProcessLookupError, PermissionError):
-        pass
-
-
-def _group_alive(group: int) -> bool:
-    try:
-        os.killpg(group, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True

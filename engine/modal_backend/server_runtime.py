@@ -5,15 +5,13 @@ image owes us nothing beyond Python. Nothing here knows about Modal; `servers.py
 `@modal.enter` / `@modal.exit`, and the tests drive it against a real local HTTP server.
 
 The child gets its own session (process group), so stopping it stops the workers it spawned too
-(vLLM and SGLang fork per-GPU workers). Its output is passed through to the container log and
+(vLLM and SGLang fork per-GPU workers; `engine.runtime.process_group`, shared with `mdeploy serve`). Its output is passed through to the container log and
 the last lines are kept, so a server that dies during startup is reported with its own last words.
 Secret values (from `SecretArg`) are put on the command line only, never in a message or log line.
 """
 
 from __future__ import annotations
 
-import os
-import signal
 import subprocess
 import sys
 import threading
@@ -25,6 +23,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from engine.blueprint.model import SecretArg, WarmupSpec
+from engine.runtime.process_group import start_in_new_group, stop_group
 
 LOG_TAIL_LINES = 40
 POLL_INTERVAL_S = 1.0
@@ -70,17 +69,7 @@ def display_command(command: Sequence[str], secret_args: Sequence[SecretArg]) ->
 
 def launch(argv: Sequence[str], *, shown_as: str, env: Mapping[str, str] | None = None) -> ServerProcess:
     try:
-        popen = subprocess.Popen(
-            list(argv),
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            env=dict(env) if env is not None else None,
-            start_new_session=True,
-            text=True,
-            errors="replace",
-            bufsize=1,
-        )
+        popen = start_in_new_group(argv, env=env, text=True)
     except OSError as exc:
         raise ServerStartError(f"cannot start `{shown_as}`: {exc.strerror or exc}") from None
     process = ServerProcess(popen=popen, display_command=shown_as)
@@ -141,26 +130,10 @@ def warm_up(base_url: str, warmup: WarmupSpec, *, timeout_s: float = 600.0) -> N
 
 def terminate(process: ServerProcess, *, grace_s: float = TERMINATE_GRACE_S) -> int | None:
     """SIGTERM the whole process group, SIGKILL it after `grace_s`; returns the exit code."""
-    popen = process.popen
-    if popen.poll() is None:
-        _signal_group(popen.pid, signal.SIGTERM)
-        try:
-            popen.wait(timeout=grace_s)
-        except subprocess.TimeoutExpired:
-            _signal_group(popen.pid, signal.SIGKILL)
-            popen.wait()
-    # Workers the engine spawned may outlive their parent; the group is ours alone.
-    _signal_group(popen.pid, signal.SIGKILL)
+    code = stop_group(process.popen, grace_s)
     if process.pump is not None:
         process.pump.join(timeout=2.0)
-    return popen.returncode
-
-
-def _signal_group(pgid: int, sig: signal.Signals) -> None:
-    try:
-        os.killpg(pgid, sig)
-    except (ProcessLookupError, PermissionError):
-        pass
+    return code
 
 
 def _probe(url: str) -> bool:

@@ -7,7 +7,7 @@ Every problem is located through the merged spans (see `translate.py`).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -15,7 +15,7 @@ from pydantic import ValidationError
 
 from engine.manifest.errors import ManifestError, Problem
 from engine.manifest.models.manifest import Manifest, check_manifest_rules
-from engine.manifest.models.secrets_scan import scan_for_secrets
+from engine.manifest.models.secrets_scan import redact, scan_for_secrets
 from engine.manifest.translate import Locator, problem_from_error, problem_from_finding
 
 
@@ -52,6 +52,8 @@ def collect_problems(merged: Any) -> tuple[Manifest | None, list[Problem]]:
         problems.extend(problem_from_error(e, data, locator, Manifest) for e in exc.errors(include_url=False))
     findings = [*check_manifest_rules(data), *scan_for_secrets(data)]
     problems.extend(problem_from_finding(f, locator) for f in findings)
+    # A rule may quote the value it rejects; a token there must not reach the terminal or CI logs.
+    problems = [replace(p, message=redact(p.message), hint=redact(p.hint)) for p in problems]
     unique = list(dict.fromkeys(problems))
     return (manifest if not unique else None), unique
 

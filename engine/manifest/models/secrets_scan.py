@@ -57,6 +57,19 @@ def secret_kind(text: str, *, in_env: bool = False) -> str | None:
     return None
 
 
+REDACTED = "<a secret-looking value>"
+
+
+def redact(text: str | None) -> str | None:
+    """`text` with every known token shape replaced, for messages that quote a value the user wrote
+    (`no volume 'hf_...' is declared`): the scan reports the value itself at its position."""
+    if text is None:
+        return None
+    for _, pattern in _TOKEN_PATTERNS:
+        text = pattern.sub(REDACTED, text)
+    return text
+
+
 def looks_secret(value: Any) -> bool:
     """True for a string that must not be echoed in a message (tokens and random strings)."""
     return isinstance(value, str) and secret_kind(value, in_env=True) is not None

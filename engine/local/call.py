@@ -8,7 +8,6 @@ number or a string.
 from __future__ import annotations
 
 import asyncio
-import importlib
 import inspect
 import json
 import os
@@ -18,6 +17,8 @@ from typing import Any
 
 from engine.blueprint.model import Blueprint, FunctionSpec
 from engine.errors import UserError
+from engine.runtime.handler_import import HandlerImportError
+from engine.runtime.handler_import import import_handler as _resolve
 
 
 def find_function(blueprint: Blueprint, name: str) -> FunctionSpec:
@@ -49,15 +50,15 @@ def parse_call_arguments(tokens: list[str]) -> tuple[list[Any], dict[str, Any]]:
 
 
 def import_handler(reference: str):
-    module_name, _, attr = reference.partition(":")
+    """The handler, resolved as the container resolves it; a reference that does not resolve is a UserError."""
     try:
-        module = importlib.import_module(module_name)
-    except ModuleNotFoundError as exc:
-        raise UserError(f"cannot import {module_name!r} for handler {reference!r}: {exc}") from None
-    try:
-        return getattr(module, attr)
-    except AttributeError:
-        raise UserError(f"module {module_name!r} has no {attr!r} (handler {reference!r})") from None
+        return _resolve(reference)
+    except HandlerImportError as exc:
+        if exc.import_failure is not None:
+            raise UserError(f"cannot import {exc.module_name!r} for handler {reference!r}: {exc.import_failure}") from None
+        if exc.attr:
+            raise UserError(f"module {exc.module_name!r} has no {exc.attr!r} (handler {reference!r})") from None
+        raise UserError(str(exc)) from None  # malformed: the manifest's validation normally stops it first
 
 
 def call_handler(handler, args: list[Any], kwargs: dict[str, Any]) -> Any:

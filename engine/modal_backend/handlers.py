@@ -1,5 +1,7 @@
 """Import a handler named "package.module:attr" lazily, and show its signature to those who ask.
 
+The reference is resolved by `engine.runtime.handler_import`, as `mdeploy run` resolves it.
+
 Every container re-imports the entry module and rebuilds every function, including the ones it
 will never run, whose packages may not even be installed in its image. So handlers are imported on
 first call, never at build time.
@@ -15,33 +17,11 @@ need nullary functions) and must not import anything.
 
 from __future__ import annotations
 
-import importlib
 import inspect
 from collections.abc import Callable
 from typing import Any
 
-
-class HandlerImportError(ImportError):
-    """The handler reference does not resolve; the message names the reference."""
-
-
-def split_reference(reference: str) -> tuple[str, str]:
-    module, sep, attr = reference.partition(":")
-    if not sep or not module or not attr:
-        raise HandlerImportError(f"handler {reference!r} is not of the form 'package.module:attr'")
-    return module, attr
-
-
-def import_handler(reference: str) -> Any:
-    module_name, attr = split_reference(reference)
-    try:
-        module = importlib.import_module(module_name)
-    except ImportError as exc:
-        raise HandlerImportError(f"handler {reference!r}: cannot import {module_name!r}: {exc}") from exc
-    try:
-        return getattr(module, attr)
-    except AttributeError:
-        raise HandlerImportError(f"handler {reference!r}: module {module_name!r} has no {attr!r}") from None
+from engine.runtime.handler_import import import_handler
 
 
 class HandlerRef:

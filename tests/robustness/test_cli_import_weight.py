@@ -1,0 +1,54 @@
+"""`mdeploy --help` and `mdeploy validate one.yaml` never import modal, torch or the engines."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+HEAVY = ("modal", "torch", "engine.engines", "transformers")
+
+# Runs the CLI's main() the way `python -m engine` does, then reports what got imported.
+_WRAPPER = r"""
+import contextlib, io, json, sys
+from engine.cli.main import main
+with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+    try:
+        code = main(sys.argv[1:])
+    except SystemExit as exc:
+        code = exc.code
+print(json.dumps({"code": code, "modules": sorted(sys.modules)}))
+"""
+
+
+def _imported_by(*argv: str) -> tuple[int, list[str]]:
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    env.pop("MODAL_ENVIRONMENT", None)
+    proc = subprocess.run([sys.executable, "-c", _WRAPPER, *argv], capture_output=True, text=True, cwd=REPO, env=env, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    report = json.loads(proc.stdout.splitlines()[-1])
+    return report["code"], report["modules"]
+
+
+def _heavy(modules: list[str]) -> list[str]:
+    return [m for m in modules if any(m == h or m.startswith(h + ".") for h in HEAVY)]
+
+
+@pytest.mark.parametrize("argv", [["--help"], ["validate", "manifests/chat.yaml"], ["validate", "--all-envs", "manifests"]],
+                         ids=["help", "validate-one", "validate-all-envs"])
+def test_command_does_not_import_modal_torch_or_engines(argv):
+    code, modules = _imported_by(*argv)
+    assert code == 0
+    assert not _heavy(modules), _heavy(modules)
+
+
+def test_plan_does_import_the_engines():
+    """The check above can fail: a command that needs the engines does show them."""
+    code, modules = _imported_by("plan", "manifests/chat.yaml")
+    assert code == 0
+    assert "engine.engines" in {m.rsplit(".", 1)[0] for m in modules} or any(m.startswith("engine.engines") for m in modules)

@@ -6,6 +6,9 @@ and marks about 25 times faster. It is only a fast path, taken when its answer c
 
 - libyaml implements YAML 1.1, which also breaks lines at NEL, LS and PS (U+0085, U+2028,
   U+2029); YAML 1.2 does not, so line numbers would differ. Such text goes to the pure parser.
+- Anchors and aliases, block scalars (`|`, `>`), empty keys, and empty values inside brackets or
+  at the very end are read or placed differently by the two; text holding one goes to the pure
+  parser too (a manifest rarely has any).
 - Any libyaml error, or a stream longer than _MAX_FAST_EVENTS, goes to the pure parser, which
   produces the events or the error exactly as before (messages users and tests already know).
   Events are collected before the reader sees one, so a fallback starts from a clean slate; the
@@ -73,6 +76,8 @@ def _libyaml_events(text: str) -> list | None:
             elif kind in ("MappingEndEvent", "SequenceEndEvent"):
                 flow_depth -= bool(flow_depth)
                 nodes_in.pop()
+            elif kind == "ScalarEvent" and event.style in ("|", ">"):
+                return None  # block scalar headers are read differently (`|#`); rare in manifests
             elif kind == "ScalarEvent" and event.style == "":
                 event.style = None
                 if event.value == "" and event.tag is None:

@@ -44,6 +44,7 @@ def test_mutated_manifests_build_the_same_layer_or_error_on_both_paths():
     "a: {b: , c: 1}\n",           # an empty value inside brackets
     "a: 1\nb:",                   # an empty value at the very end
     "a: 1\n: 2\n",                # an empty key
+    "a: |\n  x\n",                # a block scalar (libyaml reads `|#` headers differently)
     "a: [" * 3 + "\n",            # a libyaml error
 ])
 def test_text_libyaml_reads_differently_goes_to_the_pure_parser(text):

@@ -18,6 +18,8 @@ import argparse
 from collections.abc import Mapping
 from pathlib import Path
 
+from engine.cli.common import add_env_argument, add_manifest_argument, chosen_environment
+
 NAME = "deploy"
 
 
@@ -30,8 +32,8 @@ def register(subparsers) -> argparse.ArgumentParser:
             "entry module with MDEPLOY_MANIFEST set. Modal's output streams through."
         ),
     )
-    parser.add_argument("manifest", metavar="MANIFEST", help="the base manifest (YAML or TOML)")
-    parser.add_argument("--env", help="Modal environment (default: MODAL_ENVIRONMENT, else Modal's own default)")
+    add_manifest_argument(parser)
+    add_env_argument(parser, help="Modal environment (default: MODAL_ENVIRONMENT, else Modal's own default)")
     parser.add_argument("--tag", help="tag the deployment with a version (modal deploy --tag)")
     parser.add_argument(
         "--dry-run",
@@ -55,11 +57,10 @@ def run(args: argparse.Namespace) -> int:
             raise UserError(problem)
 
     from engine.blueprint.planner import plan_file
-    from engine.manifest.load import resolve_environment
     from engine.plan.render_plan import render_plan
 
     manifest = Path(args.manifest)
-    env = resolve_environment(args.env)
+    env = chosen_environment(args)
     blueprint = plan_file(manifest, env)
     sys.stdout.write(render_plan(blueprint, "text"))
     sys.stdout.flush()

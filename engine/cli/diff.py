@@ -13,8 +13,9 @@ from __future__ import annotations
 
 import argparse
 
+from engine.cli.common import add_env_argument, add_format_argument, chosen_environment
+
 NAME = "diff"
-FORMATS = ("text", "markdown", "json")
 CHANGED_EXIT_CODE = 2
 
 
@@ -34,7 +35,7 @@ def register(subparsers) -> argparse.ArgumentParser:
         nargs="*",
         help="a base manifest; with --changed, manifests or directories to search",
     )
-    parser.add_argument("--env", help="Modal environment of the new side (default: MODAL_ENVIRONMENT, else main)")
+    add_env_argument(parser, help="Modal environment of the new side (default: MODAL_ENVIRONMENT, else main)")
     against = parser.add_mutually_exclusive_group(required=True)
     against.add_argument("--against", metavar="REF", help="git ref to compare the working tree with (HEAD, main, a tag)")
     against.add_argument("--against-env", metavar="ENV", help="environment to compare --env with")
@@ -43,7 +44,7 @@ def register(subparsers) -> argparse.ArgumentParser:
         action="store_true",
         help="every manifest and environment under PATHs whose Blueprint changed since --against REF",
     )
-    parser.add_argument("--format", choices=FORMATS, default="text", help="text, markdown (pull requests) or json")
+    add_format_argument(parser, "text, markdown (pull requests) or json")
     parser.add_argument("--exit-code", action="store_true", help=f"exit {CHANGED_EXIT_CODE} when something changed")
     return parser
 
@@ -53,7 +54,6 @@ def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from engine.errors import UserError
-    from engine.manifest.load import resolve_environment
     from engine.plan import compare
     from engine.plan.render_diff import render_diffs
 
@@ -70,7 +70,7 @@ def run(args: argparse.Namespace) -> int:
                 "give one MANIFEST (or --changed to compare every manifest under PATHs); "
                 f"got {len(paths)}"
             )
-        env = resolve_environment(args.env)
+        env = chosen_environment(args)
         if args.against is not None:
             diffs = [compare.diff_against_ref(paths[0], env, args.against)]
         else:

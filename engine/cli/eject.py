@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import argparse
 
+from engine.cli.common import add_env_argument, add_manifest_argument, plan_manifest
+
 NAME = "eject"
 
 
@@ -20,8 +22,8 @@ def register(subparsers) -> argparse.ArgumentParser:
             "to the manifest's Blueprint for one environment."
         ),
     )
-    parser.add_argument("manifest", metavar="MANIFEST", help="the base manifest (YAML or TOML)")
-    parser.add_argument("--env", help="Modal environment (default: MODAL_ENVIRONMENT, else main)")
+    add_manifest_argument(parser)
+    add_env_argument(parser)
     parser.add_argument("-o", "--output", metavar="FILE", help="write here instead of standard output")
     parser.add_argument("--force", action="store_true", help="overwrite FILE if it exists")
     return parser
@@ -39,11 +41,9 @@ def run(args: argparse.Namespace) -> int:
     if output is not None and not output.parent.is_dir():
         raise UserError(f"{output.parent} is not a directory")
 
-    from engine.blueprint.planner import plan_file
     from engine.eject.render import render_app
-    from engine.manifest.load import resolve_environment
 
-    blueprint = plan_file(Path(args.manifest), resolve_environment(args.env))
+    blueprint = plan_manifest(args)
     source = render_app(blueprint, filename=output.name if output else "app.py")
     if output is None:
         sys.stdout.write(source)

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import argparse
 
+from engine.cli.common import add_env_argument, add_manifest_argument, chosen_environment
+
 NAME = "explain"
 
 
@@ -23,9 +25,9 @@ def register(subparsers) -> argparse.ArgumentParser:
             "key), and what decided it."
         ),
     )
-    parser.add_argument("manifest", metavar="MANIFEST", help="the base manifest (YAML or TOML)")
+    add_manifest_argument(parser)
     parser.add_argument("key", metavar="KEY", help="dotted key, e.g. services.chat.gpu or servers.chat.command")
-    parser.add_argument("--env", help="Modal environment (default: MODAL_ENVIRONMENT, else main)")
+    add_env_argument(parser)
     return parser
 
 
@@ -35,11 +37,10 @@ def run(args: argparse.Namespace) -> int:
 
     from engine.blueprint.planner import plan_app
     from engine.errors import UserError
-    from engine.manifest.load import resolve_environment
     from engine.manifest.validate import load_manifest
     from engine.plan.explain import UnknownKey, explain_key
 
-    loaded = load_manifest(Path(args.manifest), resolve_environment(args.env))
+    loaded = load_manifest(Path(args.manifest), chosen_environment(args))
     blueprint = plan_app(loaded)
     try:
         explanation = explain_key(args.key, loaded.merged, blueprint)

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import argparse
 
+from engine.cli.common import add_env_argument, add_format_argument, add_manifest_argument, plan_manifest
+
 NAME = "plan"
-FORMATS = ("text", "markdown", "json")
 
 
 def register(subparsers) -> argparse.ArgumentParser:
@@ -22,25 +23,17 @@ def register(subparsers) -> argparse.ArgumentParser:
             "holds, fully resolved, with an idle and peak GPU cost estimate."
         ),
     )
-    parser.add_argument("manifest", metavar="MANIFEST", help="the base manifest (YAML or TOML)")
-    parser.add_argument("--env", help="Modal environment (default: MODAL_ENVIRONMENT, else main)")
-    parser.add_argument(
-        "--format",
-        choices=FORMATS,
-        default="text",
-        help="text (terminal), markdown (pull requests) or json (the Blueprint itself)",
-    )
+    add_manifest_argument(parser)
+    add_env_argument(parser)
+    add_format_argument(parser, "text (terminal), markdown (pull requests) or json (the Blueprint itself)")
     return parser
 
 
 def run(args: argparse.Namespace) -> int:
     import sys
-    from pathlib import Path
 
-    from engine.blueprint.planner import plan_file
-    from engine.manifest.load import resolve_environment
     from engine.plan.render_plan import render_plan
 
-    blueprint = plan_file(Path(args.manifest), resolve_environment(args.env))
+    blueprint = plan_manifest(args)
     sys.stdout.write(render_plan(blueprint, args.format))
     return 0

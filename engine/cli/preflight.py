@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import argparse
 
+from engine.cli.common import add_env_argument, add_manifest_argument, plan_manifest
+
 NAME = "preflight"
 
 
@@ -24,8 +26,8 @@ def register(subparsers) -> argparse.ArgumentParser:
             "was skipped."
         ),
     )
-    parser.add_argument("manifest", metavar="MANIFEST", help="the base manifest (YAML or TOML)")
-    parser.add_argument("--env", help="Modal environment (default: MODAL_ENVIRONMENT, else main)")
+    add_manifest_argument(parser)
+    add_env_argument(parser)
     parser.add_argument(
         "--strict", action="store_true", help="exit 3 when a check was skipped (no credentials or network)"
     )
@@ -33,15 +35,11 @@ def register(subparsers) -> argparse.ArgumentParser:
 
 
 def run(args: argparse.Namespace) -> int:
-    from pathlib import Path
-
-    from engine.blueprint.planner import plan_file
-    from engine.manifest.load import resolve_environment
     from engine.preflight.checks import run_checks
     from engine.preflight.probes import LiveHub, LiveModal, Unavailable
     from engine.preflight.report import exit_code, render_results
 
-    blueprint = plan_file(Path(args.manifest), resolve_environment(args.env))
+    blueprint = plan_manifest(args)
     modal = _probe(LiveModal, Unavailable) if blueprint.secrets or blueprint.volumes else Unavailable("not needed")
     hub = _probe(LiveHub, Unavailable) if blueprint.servers else Unavailable("not needed")
     results = run_checks(blueprint, modal, hub)

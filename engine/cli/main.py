@@ -62,6 +62,13 @@ def build_parser(argv: list[str]) -> tuple[argparse.ArgumentParser, str | None]:
     return parser, chosen if chosen in commands else None
 
 
+def _redacted(text: str) -> str:
+    """Last line of defence: no token shape leaves through an error message, whoever wrote it."""
+    from engine.manifest.models.secrets_scan import redact  # only on the error path
+
+    return redact(text) or ""
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     parser, chosen = build_parser(argv)
@@ -73,12 +80,12 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return int(module.run(args) or 0)
     except ManifestError as exc:
-        print(exc.format(), file=sys.stderr)
+        print(_redacted(exc.format()), file=sys.stderr)
         count = len(exc.problems)
         print(f"{count} problem{'s' if count != 1 else ''} found", file=sys.stderr)
         return 1
     except UserError as exc:
-        print(f"error: {exc.message}", file=sys.stderr)
+        print(f"error: {_redacted(exc.message)}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
         return 130

@@ -337,3 +337,14 @@ def test_all_problems_are_reported_at_once():
 
 def test_empty_manifest_says_so():
     assert problems(None) == [("", "the manifest is empty", "start with `version: 1` and `app: NAME`")]
+
+
+def test_a_mount_naming_a_list_is_a_located_type_error_not_a_crash():
+    # Found by the overlay property test: the cross-manifest rules read raw data, so a volume
+    # "name" may be any YAML value there.
+    data = with_("functions.ingest.volumes", {"/data": []})
+    data["defaults"]["volumes"] = {"/cache": ["not", "a", "name"]}
+    assert [p[:2] for p in problems(data)] == [
+        ('defaults.volumes["/cache"]', "expected text, got a list"),
+        ('functions.ingest.volumes["/data"]', "expected text, got a list"),
+    ]

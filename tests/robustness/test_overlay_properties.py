@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import os
 from pathlib import Path
 
 from hypothesis import HealthCheck, given, settings
@@ -18,7 +19,9 @@ from engine.manifest.validate import LoadedManifest, collect_problems
 from engine.manifest.yaml_reader import parse_yaml
 
 REPO = Path(__file__).resolve().parents[2]
-SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+# MDEPLOY_PROPERTY_EXAMPLES=2000 for a longer exploration than the suite's.
+EXAMPLES = int(os.environ.get("MDEPLOY_PROPERTY_EXAMPLES", "150"))
+SETTINGS = settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 _keys = st.sampled_from(["a", "b", "c", "env", "services", "scaling", "gpu", "name"])
 _scalars = st.one_of(st.integers(-5, 5), st.booleans(), st.sampled_from(["x", "yes", "3.10", "H100", "10m", ""]))

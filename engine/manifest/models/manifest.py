@@ -100,14 +100,16 @@ def check_inherited_mounts(data: dict) -> list[Finding]:
     """A volume inherited from `defaults` and mounted again by the object at another path would be
     mounted twice in one container, which Modal refuses."""
     findings = []
-    inherited = {name: path for path, name in _mapping(_mapping(data.get("defaults")).get("volumes")).items()}
+    # Raw data: names of any type may appear here (the models report them); only text can match.
+    defaults_volumes = _mapping(_mapping(data.get("defaults")).get("volumes"))
+    inherited = {name: path for path, name in defaults_volumes.items() if isinstance(name, str)}
     for path, body in _container_sections(data):
         if path == ("defaults",):
             continue
         own = _mapping(body.get("volumes"))
         for mount, name in own.items():
-            other = inherited.get(name)
-            if isinstance(name, str) and other is not None and other != mount and other not in own:
+            other = inherited.get(name) if isinstance(name, str) else None
+            if other is not None and other != mount and other not in own:
                 findings.append(
                     Finding(
                         (*path, "volumes", mount),

@@ -1,9 +1,10 @@
-"""`mdeploy schema [-o FILE] [--check]`: print, write or check the manifest JSON Schema.
+"""`mdeploy schema [--overlay] [-o FILE] [--check]`: print, write or check the JSON Schemas.
 
-The schema is generated from the models. `--check` compares the generated schema with the
-checked-in file (`-o FILE`, default `schemas/manifest.schema.json` of the checkout that holds
-this package, else of the current directory) and exits 1 when they differ, so CI catches a model
-change whose schema was not regenerated.
+Both schemas are generated from the models: the manifest schema, and the overlay schema (the same
+with nothing required and `null` allowed, for `NAME.ENV.yaml` files). `--check` compares the
+generated schemas with the checked-in files (`schemas/` of the checkout that holds this package,
+else of the current directory; or `-o FILE` for one of them) and exits 1 when one differs, so CI
+catches a model change whose schemas were not regenerated.
 """
 
 from __future__ import annotations
@@ -21,9 +22,15 @@ def register(subparsers) -> argparse.ArgumentParser:
     )
     parser.add_argument("-o", "--output", metavar="FILE", help="write the schema to FILE (with --check: the file to compare)")
     parser.add_argument(
+        "--overlay",
+        action="store_true",
+        help="the schema for overlay files (NAME.ENV.yaml): nothing required, null deletes a key",
+    )
+    parser.add_argument(
         "--check",
         action="store_true",
-        help="exit 1 if FILE (default: schemas/manifest.schema.json) differs from the generated schema",
+        help="exit 1 if the checked-in schemas (schemas/manifest.schema.json and "
+        "schemas/manifest-overlay.schema.json, or FILE) differ from the generated ones",
     )
     return parser
 
@@ -35,19 +42,23 @@ def run(args: argparse.Namespace) -> int:
     from engine.errors import UserError
     from engine.manifest.schema import default_schema_path, render_schema
 
-    text = render_schema()
     if args.check:
-        path = Path(args.output) if args.output else default_schema_path()
-        if not path.is_file():
-            raise UserError(f"{path}: no schema file to check; write it with `mdeploy schema -o {path}`")
-        if path.read_text(encoding="utf-8") != text:
-            print(
-                f"{path} is out of date with the manifest models; regenerate it with `mdeploy schema -o {path}`",
-                file=sys.stderr,
-            )
-            return 1
-        print(f"{path} is up to date")
-        return 0
+        if args.output:
+            targets = [(Path(args.output), args.overlay)]
+        else:
+            targets = [(default_schema_path(overlay=overlay), overlay) for overlay in (False, True)]
+        stale = 0
+        for path, overlay in targets:
+            if not path.is_file():
+                raise UserError(f"{path}: no schema file to check; write it with `{_write_command(path, overlay)}`")
+            if path.read_text(encoding="utf-8") != render_schema(overlay=overlay):
+                print(f"{path} is out of date with the manifest models; regenerate it with "
+                      f"`{_write_command(path, overlay)}`", file=sys.stderr)
+                stale += 1
+            else:
+                print(f"{path} is up to date")
+        return 1 if stale else 0
+    text = render_schema(overlay=args.overlay)
     if args.output:
         path = Path(args.output)
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -56,3 +67,7 @@ def run(args: argparse.Namespace) -> int:
         return 0
     sys.stdout.write(text)
     return 0
+
+
+def _write_command(path, overlay: bool) -> str:
+    return f"mdeploy schema{' --overlay' if overlay else ''} -o {path}"

@@ -26,6 +26,8 @@ from typing import Any
 SCHEMA_ID = "https://github.com/mdeploy/mdeploy/schemas/manifest.schema.json"
 SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
 SCHEMA_RELATIVE_PATH = Path("schemas") / "manifest.schema.json"
+OVERLAY_SCHEMA_ID = "https://github.com/mdeploy/mdeploy/schemas/manifest-overlay.schema.json"
+OVERLAY_SCHEMA_RELATIVE_PATH = Path("schemas") / "manifest-overlay.schema.json"
 
 
 def manifest_json_schema() -> dict[str, Any]:
@@ -73,15 +75,57 @@ def _tidy(node: Any) -> Any:
     return out
 
 
-def render_schema() -> str:
+def overlay_json_schema() -> dict[str, Any]:
+    """The schema for an overlay file (`chat.prod.yaml`), which says only what differs from its
+    base: the manifest schema with nothing required and `null` (which deletes a key) allowed for
+    every key. Alternatives become `anyOf`, since a partial service may fit several kinds. The
+    merged result is checked against the full schema and the models, as for any manifest."""
+    schema = _loosen(manifest_json_schema())
+    schema["$id"] = OVERLAY_SCHEMA_ID
+    schema["title"] = "mdeploy manifest overlay"
+    schema["description"] = (
+        "An environment overlay (NAME.ENV.yaml beside NAME.yaml): mappings merge into the base, scalars and "
+        "lists replace, null deletes. Nothing is required here; `mdeploy validate --all-envs` checks the merge."
+    )
+    return schema
+
+
+def _loosen(node: Any) -> Any:
+    if isinstance(node, list):
+        return [_loosen(item) for item in node]
+    if not isinstance(node, dict):
+        return node
+    out = {}
+    for key, value in node.items():
+        if key in ("required", "discriminator"):
+            continue
+        if key == "oneOf":
+            out["anyOf"] = _loosen(value)
+        elif key == "properties" and isinstance(value, dict):
+            out[key] = {name: _nullable(_loosen(schema)) for name, schema in value.items()}
+        elif key == "additionalProperties" and isinstance(value, dict):
+            out[key] = _nullable(_loosen(value))
+        else:
+            out[key] = _loosen(value)
+    return out
+
+
+def _nullable(schema: dict) -> dict:
+    return {"anyOf": [schema, {"type": "null"}]}
+
+
+def render_schema(*, overlay: bool = False) -> str:
     """The schema as the checked-in file holds it: indented JSON, trailing newline."""
-    return json.dumps(manifest_json_schema(), indent=2, ensure_ascii=False) + "\n"
+    schema = overlay_json_schema() if overlay else manifest_json_schema()
+    return json.dumps(schema, indent=2, ensure_ascii=False) + "\n"
 
 
-def default_schema_path() -> Path:
-    """Where the checked-in schema lives: `schemas/manifest.schema.json` in the checkout that holds
-    this package (editable installs, CI), else in the current directory."""
+def default_schema_path(*, overlay: bool = False) -> Path:
+    """Where the checked-in schema lives: `schemas/manifest.schema.json` (or
+    `manifest-overlay.schema.json`) in the checkout that holds this package (editable installs,
+    CI), else in the current directory."""
+    relative = OVERLAY_SCHEMA_RELATIVE_PATH if overlay else SCHEMA_RELATIVE_PATH
     checkout = Path(__file__).resolve().parents[2]
     if (checkout / "engine").is_dir() and (checkout / "schemas").is_dir():
-        return checkout / SCHEMA_RELATIVE_PATH
-    return Path.cwd() / SCHEMA_RELATIVE_PATH
+        return checkout / relative
+    return Path.cwd() / relative

@@ -38,3 +38,23 @@ def test_schema_check_of_a_missing_file_is_a_user_error(run_mdeploy, tmp_path):
     result = run_mdeploy("schema", "--check", "-o", str(tmp_path / "none.json"))
     assert result.returncode == 1
     assert result.stderr.startswith("error:") and "Traceback" not in result.stderr
+
+
+def test_schema_overlay_prints_the_overlay_schema(run_mdeploy):
+    result = run_mdeploy("schema", "--overlay")
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["title"] == "mdeploy manifest overlay"
+
+
+def test_schema_check_covers_both_checked_in_schemas(run_mdeploy):
+    result = run_mdeploy("schema", "--check")
+    assert "manifest.schema.json is up to date" in result.stdout
+    assert "manifest-overlay.schema.json is up to date" in result.stdout
+
+
+def test_schema_check_of_a_stale_overlay_schema_names_the_overlay_command(run_mdeploy, tmp_path):
+    stale = tmp_path / "overlay.json"
+    stale.write_text(render_schema(), encoding="utf-8")  # the base schema is not the overlay's
+    result = run_mdeploy("schema", "--overlay", "--check", "-o", str(stale))
+    assert result.returncode == 1
+    assert f"mdeploy schema --overlay -o {stale}" in result.stderr

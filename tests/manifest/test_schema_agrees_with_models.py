@@ -17,7 +17,14 @@ import pytest
 from ruamel.yaml import YAML
 
 from engine.manifest.errors import ManifestError
-from engine.manifest.schema import SCHEMA_RELATIVE_PATH, default_schema_path, manifest_json_schema, render_schema
+from engine.manifest.schema import (
+    OVERLAY_SCHEMA_RELATIVE_PATH,
+    SCHEMA_RELATIVE_PATH,
+    default_schema_path,
+    manifest_json_schema,
+    overlay_json_schema,
+    render_schema,
+)
 from engine.manifest.validate import validate_data
 
 DATA = Path(__file__).parent / "data"
@@ -155,3 +162,45 @@ def test_every_shipped_manifest_environment_passes_the_schema(repo_root, validat
             assert list(validator.iter_errors(copy.deepcopy(merged.data))) == [], (path, env)
             checked += 1
     assert checked > 0
+
+
+def test_checked_in_overlay_schema_matches_the_models(repo_root):
+    checked_in = (repo_root / OVERLAY_SCHEMA_RELATIVE_PATH).read_text(encoding="utf-8")
+    assert checked_in == render_schema(overlay=True), "run `mdeploy schema --overlay -o schemas/manifest-overlay.schema.json`"
+
+
+def _shipped_files(repo_root):
+    from engine.manifest.load import discover_manifests, environments_of, overlay_path
+
+    for base in discover_manifests([repo_root / "manifests"]):
+        yield base, False
+        for env in environments_of(base):
+            yield overlay_path(base, env), True
+
+
+def test_every_shipped_file_names_its_schema_on_the_first_line(repo_root):
+    for path, is_overlay in _shipped_files(repo_root):
+        schema = "../schemas/manifest-overlay.schema.json" if is_overlay else "../schemas/manifest.schema.json"
+        first = path.read_text(encoding="utf-8").splitlines()[0]
+        expected = f"#:schema {schema}" if path.suffix == ".toml" else f"# yaml-language-server: $schema={schema}"
+        assert first == expected, path
+
+
+def test_every_shipped_overlay_passes_the_overlay_schema_but_not_the_full_one(repo_root, validator):
+    import tomllib
+
+    overlay_validator = jsonschema.Draft202012Validator(overlay_json_schema())
+    overlays = [path for path, is_overlay in _shipped_files(repo_root) if is_overlay]
+    assert overlays
+    for path in overlays:
+        text = path.read_text(encoding="utf-8")
+        data = tomllib.loads(text) if path.suffix == ".toml" else YAML(typ="safe", pure=True).load(text)
+        assert list(overlay_validator.iter_errors(data)) == [], path
+        assert list(validator.iter_errors(data)), f"{path} would need no overlay schema"
+
+
+def test_overlay_schema_still_refuses_unknown_keys_and_wrong_types():
+    overlay_validator = jsonschema.Draft202012Validator(overlay_json_schema())
+    assert list(overlay_validator.iter_errors({"services": {"chat": {"scaling": {"min_containrs": 1}}}}))
+    assert list(overlay_validator.iter_errors({"services": {"chat": {"port": "eighty"}}}))
+    assert list(overlay_validator.iter_errors({"services": {"chat": {"gpu": None}}})) == []

@@ -1,7 +1,7 @@
 """`mdeploy validate PATH... [--env ENV | --all-envs]`: check manifests and their overlays.
 
 PATHs are manifest files or folders (every base manifest in them; overlays are found beside their
-base). Environments: `--env ENV` checks each manifest merged with its ENV overlay; `--all-envs`
+base). An overlay file named as a PATH (`chat.prod.yaml`) checks its base in that environment. Environments: `--env ENV` checks each manifest merged with its ENV overlay; `--all-envs`
 checks the base alone and then with each overlay found; neither checks MODAL_ENVIRONMENT's
 overlay if that is set, else the base alone. One line per manifest and environment checked, then
 every problem of every check; exit 0 only if all are valid. Never imports modal.
@@ -49,28 +49,35 @@ def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from engine.manifest.errors import ManifestError, Problem
-    from engine.manifest.load import discover_manifests, environments_of, resolve_environment
+    from engine.manifest.load import discover_manifests, environments_of, overlay_target, resolve_environment
     from engine.manifest.validate import load_manifest
 
-    manifests = discover_manifests([Path(p) for p in args.paths])
-    problems: list[Problem] = []
-    failed = 0
-    for path in manifests:
-        if args.all_envs:
-            envs: list[str | None] = [None, *environments_of(path)]
+    # An overlay named on the command line means "its base, in that environment": an overlay
+    # alone is not a manifest.
+    checks: list[tuple[Path, str | None]] = []
+    other_paths = []
+    for given in args.paths:
+        target = overlay_target(given) if Path(given).is_file() else None
+        if target:
+            checks.append(target)
         else:
-            envs = [resolve_environment(args.env)]
-        for env in envs:
-            label = f"{path.as_posix()} [{env or 'base'}]"
-            try:
-                loaded = load_manifest(path, env)
-            except ManifestError as exc:
-                failed += 1
-                count = len(exc.problems)
-                print(f"FAIL {label}: {count} problem{'s' if count != 1 else ''}")
-                problems.extend(p for p in exc.problems if p not in problems)
-                continue
-            print(f"ok {label}: {summarize(loaded.manifest)}")
+            other_paths.append(Path(given))
+    for path in discover_manifests(other_paths) if other_paths else []:
+        if args.all_envs:
+            checks.extend((path, env) for env in [None, *environments_of(path)])
+        else:
+            checks.append((path, resolve_environment(args.env)))
+    problems: list[Problem] = []
+    for path, env in dict.fromkeys(checks):
+        label = f"{path.as_posix()} [{env or 'base'}]"
+        try:
+            loaded = load_manifest(path, env)
+        except ManifestError as exc:
+            count = len(exc.problems)
+            print(f"FAIL {label}: {count} problem{'s' if count != 1 else ''}")
+            problems.extend(p for p in exc.problems if p not in problems)
+            continue
+        print(f"ok {label}: {summarize(loaded.manifest)}")
     if problems:
         raise ManifestError(problems)
     return 0

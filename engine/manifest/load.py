@@ -121,8 +121,9 @@ def load_merged(path: str | os.PathLike, env: str | None, environ: Mapping[str, 
     return merge_layers(layers)
 
 
-def _base_of(file: Path) -> Path | None:
-    """The base manifest that `file` is an overlay of (`X.ENV.ext` beside `X.ext`), if any."""
+def overlay_target(file: str | os.PathLike) -> tuple[Path, str] | None:
+    """(base manifest, environment) when `file` is an overlay (`X.ENV.ext` beside `X.ext`)."""
+    file = Path(file)
     parts = file.name.split(".")
     for cut in range(1, len(parts) - 1):
         stem, env = ".".join(parts[:cut]), ".".join(parts[cut:-1])
@@ -131,8 +132,14 @@ def _base_of(file: Path) -> Path | None:
         for ext in MANIFEST_SUFFIXES:
             candidate = file.with_name(stem + ext)
             if candidate != file and candidate.is_file():
-                return candidate
+                return candidate, env
     return None
+
+
+def _base_of(file: Path) -> Path | None:
+    """The base manifest that `file` is an overlay of, if any."""
+    target = overlay_target(file)
+    return target[0] if target else None
 
 
 def discover_manifests(paths: Iterable[str | os.PathLike]) -> list[Path]:

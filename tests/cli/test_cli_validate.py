@@ -19,6 +19,13 @@ def test_env_flag_validates_with_that_overlay(run_mdeploy):
     assert f"{DATA}/envs/svc.broken.yaml:4:23: services.chat.scaling.min_containers:" in result.stderr
 
 
+def test_naming_an_overlay_validates_its_base_in_that_environment(run_mdeploy):
+    result = run_mdeploy("validate", f"{DATA}/envs/svc.broken.yaml")
+    assert result.returncode == 1
+    assert result.stdout == f"FAIL {DATA}/envs/svc.yaml [broken]: 1 problem\n"
+    assert f"{DATA}/envs/svc.broken.yaml:4:23: services.chat.scaling.min_containers:" in result.stderr
+
+
 def test_modal_environment_is_the_default_env(run_mdeploy):
     result = run_mdeploy("validate", f"{DATA}/envs/svc.yaml", env={"MODAL_ENVIRONMENT": "prod"})
     assert result.returncode == 0, result.stderr

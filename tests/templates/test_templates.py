@@ -109,7 +109,8 @@ def test_every_mdeploy_command_in_the_templates_parses_with_the_cli(where, argv)
 
 def test_pull_request_workflow_validates_and_posts_the_markdown_diff():
     commands = [argv for name, argv in _workflow_commands() if name == "mdeploy-pull-request.yml"]
-    assert ["validate", "manifests/"] in commands
+    validate = _parse_with_cli("mdeploy-pull-request.yml", next(argv for argv in commands if argv[0] == "validate"))
+    assert validate.all_envs and validate.paths == ["manifests/"]  # every environment, as the issue asks
     diff = next(argv for argv in commands if argv[0] == "diff")
     args = _parse_with_cli("mdeploy-pull-request.yml", diff)
     assert (args.changed, args.against, args.format) == (True, "origin/main", "markdown")
@@ -137,3 +138,8 @@ def test_pre_commit_hook_is_mdeploy_validate():
     hooks = _load_yaml(HOOKS)
     assert [h["id"] for h in hooks] == ["mdeploy-validate"]
     assert hooks[0]["pass_filenames"] is False
+
+
+def test_pre_commit_hook_validates_every_environment():
+    (where, argv), = _hook_commands()
+    assert _parse_with_cli(where, argv).all_envs

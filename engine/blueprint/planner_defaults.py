@@ -23,6 +23,9 @@ SERVER_TIMEOUT = 10 * 60
 SERVER_TARGET_CONCURRENCY = 32
 # Seconds Modal lets a draining container finish in-flight requests (Modal's example value).
 SERVER_EXIT_GRACE_PERIOD = 5
+# Where Modal routes a server's requests when the manifest does not say: `app.server`'s own default,
+# written out so the plan shows what the app gets.
+SERVER_ROUTING_REGION = "us-east"
 # A snapshot should capture a warmed-up engine: one request when the manifest asks for none.
 SNAPSHOT_WARMUP_REQUESTS = 1
 

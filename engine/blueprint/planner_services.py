@@ -25,6 +25,7 @@ from engine.blueprint.planner_defaults import (
     FUNCTION_SCALEDOWN_WINDOW,
     FUNCTION_TIMEOUT,
     SERVER_EXIT_GRACE_PERIOD,
+    SERVER_ROUTING_REGION,
     SERVER_SCALEDOWN_WINDOW,
     SERVER_TARGET_CONCURRENCY,
     SERVER_TIMEOUT,
@@ -145,7 +146,7 @@ def plan_llm_server(ctx: PlanContext, key: str, svc: Any) -> ServerSpec | None:
         warmup=chat_warmup(served_name, warmup_requests) if warmup_requests else None,
         snapshot=engine.snapshot if sleep_mode else None,
         requires_proxy_auth=svc.auth.proxy,
-        routing_region=svc.routing_region,
+        routing_region=svc.routing_region or SERVER_ROUTING_REGION,
         exit_grace_period=SERVER_EXIT_GRACE_PERIOD,
     )
 

@@ -8,6 +8,8 @@ the expectations back from the same objects, so changing a value here cannot hid
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from engine.blueprint.model import (
     BatchingSpec,
     Blueprint,
@@ -245,5 +247,20 @@ def web() -> Blueprint:
     )
 
 
+def shipped_blueprints() -> dict[str, Blueprint]:
+    """The planned Blueprint of every shipped manifest in every environment (`chat_prod`, ...)."""
+    from engine.blueprint.planner import plan_file
+    from engine.manifest.load import discover_manifests, environments_of
+
+    repo = Path(__file__).resolve().parents[2]
+    planned = {}
+    for path in discover_manifests([repo / "manifests"]):
+        for env in [None, *environments_of(path)]:
+            name = f"{path.stem}_{env or 'base'}".replace("-", "_").replace(".", "_")
+            planned[name] = plan_file(path, env, {})
+    return planned
+
+
 def all_blueprints() -> dict[str, Blueprint]:
-    return {"vllm_server": vllm_server(), "pipeline": pipeline(), "web": web()}
+    """Hand-made Blueprints (every Modal feature the backend maps) and every shipped manifest's."""
+    return {"vllm_server": vllm_server(), "pipeline": pipeline(), "web": web(), **shipped_blueprints()}

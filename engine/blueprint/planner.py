@@ -28,14 +28,13 @@ from engine.blueprint.model import (
 from engine.blueprint.planner_context import PlanContext
 from engine.blueprint.planner_defaults import DEFAULT_ENVIRONMENT
 from engine.blueprint.planner_functions import plan_function
-from engine.blueprint.planner_images import plan_images
+from engine.blueprint.planner_images import debian_slim, plan_images
 from engine.blueprint.planner_services import plan_llm_server, plan_web_service
 from engine.manifest.errors import ManifestError
 
 # Image for functions that name none and have no defaults.image: Modal's debian_slim, with the
-# Python version pinned (Modal would otherwise take the deploying machine's).
+# planner's Python (see `planner_images.debian_slim`).
 FALLBACK_IMAGE_KEY = "default"
-FALLBACK_PYTHON = "3.12"
 
 
 def plan_file(path: str | Path, env: str | None, environ: Mapping[str, str] | None = None) -> Blueprint:
@@ -99,7 +98,7 @@ def _images(
     uses = [(s.container.image, None) for s in servers] + [(f.container.image, f.handler) for f in functions]
     extra = dict(ctx.engine_images)
     if any(image == fallback_image for image, _ in uses):
-        extra[fallback_image] = ImageSpec(key=fallback_image, base="debian_slim", python_version=FALLBACK_PYTHON)
+        extra[fallback_image] = debian_slim(fallback_image)
     return plan_images(ctx.manifest.images, extra, uses)
 
 

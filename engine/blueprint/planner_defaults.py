@@ -29,6 +29,15 @@ SERVER_ROUTING_REGION = "us-east"
 # A snapshot should capture a warmed-up engine: one request when the manifest asks for none.
 SNAPSHOT_WARMUP_REQUESTS = 1
 
+# Images. A debian_slim image's Python is pinned so the image does not change with the Python of
+# whoever deploys (Modal would take the deploying machine's); a registry image gets none added
+# unless the manifest asks, since most ML registry images bring their own.
+IMAGE_PYTHON_VERSION = "3.12"
+# uv resolves and installs much faster than pip; `installer: pip` is there for indexes uv rejects.
+IMAGE_INSTALLER = "uv"
+# NVIDIA's registry images print a banner from their entrypoint on every container start.
+REGISTRY_CLEAR_ENTRYPOINT = True
+
 # Every container learns its app's name, so handlers can find sibling functions with
 # `modal.Function.from_name(os.environ["MDEPLOY_APP"], key)` in any environment.
 APP_ENV_VAR = "MDEPLOY_APP"

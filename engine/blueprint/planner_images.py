@@ -13,8 +13,8 @@ from dataclasses import replace
 from typing import Any
 
 from engine.blueprint.model import ImageSpec, ImageStep
-from engine.blueprint.planner_container import union
-from engine.blueprint.planner_defaults import ENGINE_PACKAGE
+from engine.blueprint.planner_container import first, union
+from engine.blueprint.planner_defaults import ENGINE_PACKAGE, IMAGE_INSTALLER, IMAGE_PYTHON_VERSION, REGISTRY_CLEAR_ENTRYPOINT
 
 
 def handler_package(import_path: str) -> str:
@@ -27,7 +27,7 @@ def image_from_recipe(key: str, image: Any) -> ImageSpec:
     if image.apt:
         steps.append(ImageStep(op="apt_install", args=tuple(image.apt)))
     if image.pip:
-        op = "uv_pip_install" if image.installer == "uv" else "pip_install"
+        op = "uv_pip_install" if first(image.installer, IMAGE_INSTALLER) == "uv" else "pip_install"
         steps.append(
             ImageStep(op=op, args=tuple(image.pip), index_url=image.index_url, extra_index_url=image.extra_index_url)
         )
@@ -37,14 +37,21 @@ def image_from_recipe(key: str, image: Any) -> ImageSpec:
         steps.append(ImageStep(op="run_commands", args=tuple(image.run)))
     if image.workdir:
         steps.append(ImageStep(op="workdir", args=(image.workdir,)))
-    return ImageSpec(
-        key=key,
-        base="registry" if image.registry else "debian_slim",
-        python_version=image.python,
-        registry_ref=image.registry,
-        clear_entrypoint=bool(image.clear_entrypoint) if image.registry else False,
-        steps=tuple(steps),
-    )
+    if image.registry:
+        return ImageSpec(
+            key=key,
+            base="registry",
+            python_version=image.python,
+            registry_ref=image.registry,
+            clear_entrypoint=first(image.clear_entrypoint, REGISTRY_CLEAR_ENTRYPOINT),
+            steps=tuple(steps),
+        )
+    return debian_slim(key, first(image.python, IMAGE_PYTHON_VERSION), tuple(steps))
+
+
+def debian_slim(key: str, python: str = IMAGE_PYTHON_VERSION, steps: tuple[ImageStep, ...] = ()) -> ImageSpec:
+    """Modal's debian_slim base with `python` pinned (it has no entrypoint to clear)."""
+    return ImageSpec(key=key, base="debian_slim", python_version=python, steps=steps)
 
 
 def with_local_sources(spec: ImageSpec, packages: Iterable[str]) -> ImageSpec:

@@ -54,6 +54,28 @@ def test_registry_image_keeps_its_reference_and_clears_the_entrypoint(plan, fn_m
     assert (spec.base, spec.registry_ref, spec.clear_entrypoint) == ("registry", "nvidia/cuda:12.8.0-devel-ubuntu22.04", True)
 
 
+def test_image_defaults_pin_python_on_debian_slim_and_clear_a_registry_entrypoint(plan, fn_manifest):
+    data = fn_manifest({"cuda-job": {"handler": "pkg.mod:run", "image": "cuda"}, "job": {"handler": "pkg.mod:run", "image": "plain"}})
+    data["images"] = {"cuda": {"registry": "nvidia/cuda:12.8.0-devel-ubuntu22.04"}, "plain": {"pip": ["x==1"]}}
+    cuda, plain = image(plan(data), "cuda"), image(plan(data), "plain")
+    assert (cuda.python_version, cuda.clear_entrypoint) == (None, True)
+    assert (plain.python_version, plain.clear_entrypoint) == ("3.12", False)
+    assert plain.steps[0].op == "uv_pip_install"
+
+
+def test_registry_image_keeps_its_entrypoint_when_asked(plan, fn_manifest):
+    data = fn_manifest({"job": {"handler": "pkg.mod:run", "image": "base"}})
+    data["images"]["base"] = {"registry": "nvidia/cuda:12.8.0-devel-ubuntu22.04", "clear_entrypoint": False}
+    assert image(plan(data), "base").clear_entrypoint is False
+
+
+def test_image_python_default_is_the_one_the_schema_documents():
+    from engine.blueprint.planner_defaults import IMAGE_PYTHON_VERSION
+    from engine.manifest.models.images import Image
+
+    assert f'Default for debian_slim: "{IMAGE_PYTHON_VERSION}"' in Image.model_fields["python"].description
+
+
 def test_class_symbols_are_camel_case_identifiers():
     assert class_symbol("chat-api") == "ChatApi"
     assert class_symbol("llama-70b") == "Llama70b"

@@ -314,12 +314,13 @@ def test_shorthands_produce_canonical_values():
     assert manifest.functions["ingest"].memory == 4096
 
 
-def test_image_defaults_are_filled_in():
+def test_image_keys_left_out_stay_unset_for_the_planner_to_decide():
     data = with_("images.cuda", {"registry": "nvidia/cuda:12.8.0-devel-ubuntu22.04"})
     data = with_("images.plain", {}, data)
     manifest = validate_data(data)
-    assert (manifest.images["cuda"].python, manifest.images["cuda"].clear_entrypoint) == (None, True)
-    assert (manifest.images["plain"].python, manifest.images["plain"].clear_entrypoint) == ("3.12", False)
+    for key in ("cuda", "plain"):
+        image = manifest.images[key]
+        assert (image.python, image.clear_entrypoint, image.installer) == (None, None, None)
 
 
 def test_models_are_frozen():

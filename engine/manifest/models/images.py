@@ -4,17 +4,13 @@ apt packages, pip packages, env, run commands, a workdir and extra local Python 
 from __future__ import annotations
 
 import re
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from pydantic import Field, model_validator
 
 from engine.manifest.models.base import StrTuple, StrictModel, fail
 from engine.manifest.models.shorthands import EnvName
 
-DEFAULT_PYTHON_VERSION = "3.12"
-"""The Python of a `debian_slim` image when the manifest does not say (a registry image gets none
-added unless it asks: most ML registry images bring their own)."""
-DEFAULT_INSTALLER = "uv"
 PYTHON_VERSION_PATTERN = r"^3\.[0-9]{1,2}$"
 _PYTHON_RE = re.compile(PYTHON_VERSION_PATTERN)
 _MODULE_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")
@@ -31,7 +27,7 @@ class Image(StrictModel):
     python: Annotated[
         str | None,
         Field(
-            description=f'Python version, e.g. "3.12" (quote it: 3.10 unquoted is the number 3.1). Default for debian_slim: "{DEFAULT_PYTHON_VERSION}"; with `registry`, Python is added only when set.',
+            description='Python version, e.g. "3.12" (quote it: 3.10 unquoted is the number 3.1). Default for debian_slim: "3.12"; with `registry`, Python is added only when set.',
             pattern=PYTHON_VERSION_PATTERN,
         ),
     ] = None
@@ -46,8 +42,9 @@ class Image(StrictModel):
     apt: Annotated[StrTuple, Field(description="Debian packages to apt-get install.")] = ()
     pip: Annotated[StrTuple, Field(description='Python requirement specifiers, e.g. "vllm==0.11.0". Pin versions for reproducible images.')] = ()
     installer: Annotated[
-        Literal["uv", "pip"], Field(description="Installs `pip` packages with uv (`uv_pip_install`, fast) or pip (`pip_install`).")
-    ] = DEFAULT_INSTALLER
+        Literal["uv", "pip"] | None,
+        Field(description='Installs `pip` packages with uv (`uv_pip_install`, fast) or pip (`pip_install`). Default: "uv".'),
+    ] = None
     index_url: Annotated[str | None, Field(description="Package index replacing PyPI for `pip`.")] = None
     extra_index_url: Annotated[str | None, Field(description="Extra package index for `pip` (e.g. NVIDIA's for TensorRT-LLM).")] = None
     env: EnvMap = {}
@@ -57,18 +54,6 @@ class Image(StrictModel):
         StrTuple,
         Field(description="Local Python packages to add to the image (handler packages and `engine` are added automatically)."),
     ] = ()
-
-    @model_validator(mode="before")
-    @classmethod
-    def _fill_defaults(cls, data: Any) -> Any:
-        # Decided here, once, so the planner and the schema agree on what an omitted key means.
-        if isinstance(data, dict):
-            data = dict(data)
-            if data.get("registry") is None and data.get("python") is None:
-                data["python"] = DEFAULT_PYTHON_VERSION
-            if data.get("clear_entrypoint") is None:
-                data["clear_entrypoint"] = data.get("registry") is not None
-        return data
 
     @model_validator(mode="after")
     def _check(self) -> "Image":

@@ -49,9 +49,11 @@ def run(args: argparse.Namespace) -> int:
             targets = [(default_schema_path(overlay=overlay), overlay) for overlay in (False, True)]
         stale = 0
         for path, overlay in targets:
+            if path.is_dir():
+                raise UserError(f"{path}: is a folder, not a schema file")
             if not path.is_file():
                 raise UserError(f"{path}: no schema file to check; write it with `{_write_command(path, overlay)}`")
-            if path.read_text(encoding="utf-8") != render_schema(overlay=overlay):
+            if _read_or_none(path) != render_schema(overlay=overlay):
                 print(f"{path} is out of date with the manifest models; regenerate it with "
                       f"`{_write_command(path, overlay)}`", file=sys.stderr)
                 stale += 1
@@ -61,12 +63,30 @@ def run(args: argparse.Namespace) -> int:
     text = render_schema(overlay=args.overlay)
     if args.output:
         path = Path(args.output)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
+        if path.is_dir():
+            raise UserError(f"{path}: is a folder; give a file name, e.g. {path / 'manifest.schema.json'}")
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text, encoding="utf-8")
+        except OSError as exc:
+            raise UserError(f"{path}: cannot write it ({exc.strerror or exc})") from None
         print(f"wrote {path}")
         return 0
     sys.stdout.write(text)
     return 0
+
+
+def _read_or_none(path) -> str | None:
+    """The file's text; None when it is not UTF-8 text (so it is reported as out of date, and
+    regenerating it is the fix). Unreadable files are a UserError."""
+    from engine.errors import UserError
+
+    try:
+        return path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        return None
+    except OSError as exc:
+        raise UserError(f"{path}: cannot read it ({exc.strerror or exc})") from None
 
 
 def _write_command(path, overlay: bool) -> str:

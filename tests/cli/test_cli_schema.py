@@ -58,3 +58,31 @@ def test_schema_check_of_a_stale_overlay_schema_names_the_overlay_command(run_md
     result = run_mdeploy("schema", "--overlay", "--check", "-o", str(stale))
     assert result.returncode == 1
     assert f"mdeploy schema --overlay -o {stale}" in result.stderr
+
+
+def test_schema_output_to_a_folder_is_a_user_error(run_mdeploy, tmp_path):
+    result = run_mdeploy("schema", "-o", str(tmp_path))
+    assert result.returncode == 1
+    assert result.stderr.startswith(f"error: {tmp_path}: is a folder"), result.stderr
+
+
+def test_schema_output_under_a_file_is_a_user_error(run_mdeploy, tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("", encoding="utf-8")
+    result = run_mdeploy("schema", "-o", str(blocker / "schema.json"))
+    assert result.returncode == 1
+    assert result.stderr.startswith("error:") and "cannot write it" in result.stderr, result.stderr
+
+
+def test_schema_check_of_a_binary_file_reports_it_out_of_date(run_mdeploy, tmp_path):
+    binary = tmp_path / "schema.json"
+    binary.write_bytes(b"\xfd\xff\x00 not text")
+    result = run_mdeploy("schema", "--check", "-o", str(binary))
+    assert result.returncode == 1
+    assert "out of date" in result.stderr and "internal error" not in result.stderr
+
+
+def test_schema_check_of_a_folder_is_a_user_error(run_mdeploy, tmp_path):
+    result = run_mdeploy("schema", "--check", "-o", str(tmp_path))
+    assert result.returncode == 1
+    assert result.stderr.startswith(f"error: {tmp_path}: is a folder"), result.stderr

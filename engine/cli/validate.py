@@ -48,8 +48,9 @@ def summarize(manifest) -> str:
 def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
+    from engine.errors import UserError
     from engine.manifest.errors import ManifestError, Problem
-    from engine.manifest.load import discover_manifests, environments_of, overlay_target, resolve_environment
+    from engine.manifest.load import discover_manifests, display_path, environments_of, overlay_target, resolve_environment
     from engine.manifest.validate import load_manifest
 
     # An overlay named on the command line means "its base, in that environment": an overlay
@@ -62,7 +63,14 @@ def run(args: argparse.Namespace) -> int:
             checks.append(target)
         else:
             other_paths.append(Path(given))
-    for path in discover_manifests(other_paths) if other_paths else []:
+    found: list[Path] = []
+    for given in other_paths:
+        in_path = discover_manifests([given])
+        if not in_path:
+            # A folder with nothing to check would otherwise pass silently (a green CI run).
+            raise UserError(f"{display_path(given)}: no manifests in this folder (files ending .yaml, .yml or .toml)")
+        found.extend(in_path)
+    for path in dict.fromkeys(found):
         if args.all_envs:
             checks.extend((path, env) for env in [None, *environments_of(path)])
         else:

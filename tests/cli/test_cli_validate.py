@@ -94,3 +94,18 @@ def test_shipped_manifests_validate_in_every_environment(run_mdeploy):
     result = run_mdeploy("validate", "manifests", "--all-envs")
     assert result.returncode == 0, result.stdout + result.stderr
     assert all(line.startswith("ok ") for line in result.stdout.splitlines())
+
+
+def test_a_folder_without_manifests_is_an_error_not_a_silent_pass(run_mdeploy, tmp_path):
+    (tmp_path / "README.md").write_text("no manifests here", encoding="utf-8")
+    result = run_mdeploy("validate", str(tmp_path))
+    assert result.returncode == 1
+    assert result.stderr == f"error: {tmp_path}: no manifests in this folder (files ending .yaml, .yml or .toml)\n"
+
+
+def test_a_folder_named_like_a_manifest_is_searched_not_passed(run_mdeploy, tmp_path):
+    folder = tmp_path / "chat.yaml"
+    folder.mkdir()
+    result = run_mdeploy("validate", str(folder))
+    assert result.returncode == 1
+    assert "no manifests in this folder" in result.stderr

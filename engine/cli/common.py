@@ -11,6 +11,8 @@ import argparse
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from engine.blueprint.model import Blueprint
 
 MANIFEST_HELP = "the base manifest (YAML or TOML)"
@@ -38,10 +40,30 @@ def chosen_environment(args: argparse.Namespace) -> str | None:
     return resolve_environment(args.env)
 
 
-def plan_manifest(args: argparse.Namespace) -> Blueprint:
-    """The Blueprint of MANIFEST in the chosen environment."""
+def manifest_path(args: argparse.Namespace, given: str | None = None) -> Path:
+    """MANIFEST as a path; an overlay named instead of its base is a UserError that says what
+    to type (planned alone, an overlay reports every key it leaves to its base as missing)."""
     from pathlib import Path
 
+    from engine.errors import UserError
+    from engine.manifest.load import overlay_target
+
+    path = Path(args.manifest if given is None else given)
+    target = overlay_target(path) if path.is_file() else None
+    if target:
+        import shlex
+
+        base, env = target
+        key = f" {shlex.quote(args.key)}" if getattr(args, "key", None) else ""
+        raise UserError(
+            f"{path.as_posix()} is the {env!r} overlay of {base.as_posix()}, not a manifest; "
+            f"name the base: mdeploy {args.command} {shlex.quote(base.as_posix())} --env {env}{key}"
+        )
+    return path
+
+
+def plan_manifest(args: argparse.Namespace) -> Blueprint:
+    """The Blueprint of MANIFEST in the chosen environment."""
     from engine.blueprint.planner import plan_file
 
-    return plan_file(Path(args.manifest), chosen_environment(args))
+    return plan_file(manifest_path(args), chosen_environment(args))

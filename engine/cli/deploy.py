@@ -18,7 +18,7 @@ import argparse
 from collections.abc import Mapping
 from pathlib import Path
 
-from engine.cli.common import add_env_argument, add_manifest_argument, chosen_environment
+from engine.cli.common import add_env_argument, add_manifest_argument, chosen_environment, manifest_path
 
 NAME = "deploy"
 
@@ -59,7 +59,7 @@ def run(args: argparse.Namespace) -> int:
     from engine.blueprint.planner import plan_file
     from engine.plan.render_plan import render_plan
 
-    manifest = Path(args.manifest)
+    manifest = manifest_path(args)
     env = chosen_environment(args)
     blueprint = plan_file(manifest, env)
     sys.stdout.write(render_plan(blueprint, "text"))

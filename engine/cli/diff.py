@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import argparse
 
-from engine.cli.common import add_env_argument, add_format_argument, chosen_environment
+from engine.cli.common import add_env_argument, add_format_argument, chosen_environment, manifest_path
 
 NAME = "diff"
 CHANGED_EXIT_CODE = 2
@@ -71,10 +71,11 @@ def run(args: argparse.Namespace) -> int:
                 f"got {len(paths)}"
             )
         env = chosen_environment(args)
+        manifest = manifest_path(args, args.paths[0])
         if args.against is not None:
-            diffs = [compare.diff_against_ref(paths[0], env, args.against)]
+            diffs = [compare.diff_against_ref(manifest, env, args.against)]
         else:
-            diffs = [compare.diff_across_environments(paths[0], args.against_env, env)]
+            diffs = [compare.diff_across_environments(manifest, args.against_env, env)]
     if args.changed and not diffs and args.format != "json":
         sys.stdout.write(
             f"no Blueprint changed since {args.against}\n"

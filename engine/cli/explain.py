@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import argparse
 
-from engine.cli.common import add_env_argument, add_manifest_argument, chosen_environment
+from engine.cli.common import add_env_argument, add_manifest_argument, chosen_environment, manifest_path
 
 NAME = "explain"
 
@@ -33,14 +33,13 @@ def register(subparsers) -> argparse.ArgumentParser:
 
 def run(args: argparse.Namespace) -> int:
     import json
-    from pathlib import Path
 
     from engine.blueprint.planner import plan_app
     from engine.errors import UserError
     from engine.manifest.validate import load_manifest
     from engine.plan.explain import UnknownKey, explain_key
 
-    loaded = load_manifest(Path(args.manifest), chosen_environment(args))
+    loaded = load_manifest(manifest_path(args), chosen_environment(args))
     blueprint = plan_app(loaded)
     try:
         explanation = explain_key(args.key, loaded.merged, blueprint)

@@ -39,6 +39,8 @@ def run(args: argparse.Namespace) -> int:
     from engine.manifest.validate import load_manifest
     from engine.plan.explain import UnknownKey, explain_key
 
+    if not args.key.strip(" .[]"):
+        raise UserError(f"KEY {args.key!r} names nothing; give a dotted key, e.g. services.NAME.gpu or servers.NAME.command")
     loaded = load_manifest(manifest_path(args), chosen_environment(args))
     blueprint = plan_app(loaded)
     try:

@@ -91,6 +91,8 @@ def blueprint_view(blueprint: Blueprint) -> dict[str, Any]:
 def explain_key(key: str, merged: Any, blueprint: Blueprint) -> Explanation:
     """`merged` is the loader's Merged (`data`, `spans`: path tuple -> Span with `.value` Location)."""
     pieces = split_key(key)
+    if not pieces:
+        raise UnknownKey(key)
     view = blueprint_view(blueprint)
     in_manifest = lookup(merged.data, pieces)
     if in_manifest is not None:
@@ -129,7 +131,7 @@ def _location(merged: Any, path: tuple) -> str | None:
 
 def _manifest_path(path: tuple) -> tuple | None:
     """The manifest key a Blueprint path is planned from: servers.K.container.X -> services.K.X."""
-    if len(path) < 3 or path[0] not in _COLLECTIONS:
+    if len(path) < 2 or path[0] not in _COLLECTIONS:
         return None
     collection, key, *rest = path
     if collection == "servers":
@@ -139,6 +141,15 @@ def _manifest_path(path: tuple) -> tuple | None:
     if rest and rest[0] in _MANIFEST_NAMES:
         rest = [*_MANIFEST_NAMES[rest[0]], *rest[1:]]
     return (collection, key, *rest)
+
+
+def _scalar_prefix(data: Any, manifest_path: tuple) -> tuple | None:
+    """The longest proper prefix of `manifest_path` (below collection.key) set to a scalar."""
+    for end in range(len(manifest_path) - 1, 2, -1):
+        found = lookup(data, [str(p) for p in manifest_path[:end]])
+        if found is not None:
+            return None if isinstance(found[0], (dict, list)) else found[1]
+    return None
 
 
 def _planned_value(view: dict[str, Any], manifest_path: tuple) -> tuple[Any] | None:
@@ -170,6 +181,11 @@ def _blueprint_origin(path: tuple, merged: Any, view: dict[str, Any]) -> tuple[s
         if found is not None:
             where = _location(merged, found[1])
             return f"planned from the manifest key {_dotted(found[1])}", where
+        # A scalar the planner widened (`gpu: A100` -> ["A100"]): an element of the planned
+        # value comes from that scalar, not from the planner.
+        scalar = _scalar_prefix(merged.data, manifest_path)
+        if scalar is not None:
+            return f"planned from the manifest key {_dotted(scalar)}", _location(merged, scalar)
         field = path[-1] if isinstance(path[-1], str) else None
         if len(path) > 3 and path[2] == "container" and field in _DEFAULTABLE:
             default = lookup(merged.data, ["defaults", field])

@@ -44,3 +44,9 @@ def test_unknown_key_is_a_one_line_error(run_mdeploy):
     assert result.returncode == 1
     assert result.stderr.startswith("error: 'services.llama.nope' is not a key")
     assert "Traceback" not in result.stderr
+
+
+def test_an_empty_key_is_a_one_line_error(run_mdeploy):
+    result = run_mdeploy("explain", "manifests/chat.yaml", "")
+    assert result.returncode == 1
+    assert result.stderr.startswith("error: KEY '' names nothing; give a dotted key") and result.stdout == ""

@@ -112,3 +112,25 @@ def test_unknown_key_is_reported(merged, blueprint):
 def test_blueprint_object_is_addressed_by_manifest_key_not_list_index(merged, blueprint):
     with pytest.raises(UnknownKey):
         explain_key("servers.0.command", merged, blueprint)
+
+
+def test_an_empty_key_is_unknown_not_the_whole_manifest(merged, blueprint):
+    with pytest.raises(UnknownKey):
+        explain_key(".", merged, blueprint)
+
+
+def test_element_of_a_value_widened_from_a_scalar_names_that_scalar(merged, blueprint):
+    ex = explain_key("servers.chat.container.gpu.0", merged, blueprint)
+    assert ex.value == "H100:2"
+    assert ex.origin == "planned from the manifest key services.chat.gpu"
+    assert ex.location == "manifests/chat.prod.yaml:4:1"
+
+
+def test_a_key_below_a_mapping_the_manifest_sets_is_not_credited_to_that_mapping(merged, blueprint):
+    ex = explain_key("servers.chat.container.scaling.buffer_containers", merged, blueprint)
+    assert "not set in any manifest file" in ex.origin and ex.location is None
+
+
+def test_a_blueprint_object_names_the_manifest_entry_it_was_planned_from(merged, blueprint):
+    ex = explain_key("servers.chat", merged, blueprint)
+    assert ex.origin == "planned from the manifest key services.chat"

@@ -13,6 +13,12 @@ DEFAULT_ENVIRONMENT = "main"
 FUNCTION_TIMEOUT = 300
 FUNCTION_SCALEDOWN_WINDOW = 60
 
+# Every HTTP endpoint (LLM server, web service, function endpoint) requires Modal proxy auth unless
+# the manifest turns it off: a GPU endpoint should not be public by accident.
+PROXY_AUTH = True
+# A function endpoint or `fastapi_endpoint` web service answers GET unless told otherwise (Modal's default).
+HTTP_METHOD = "GET"
+
 # LLM servers. A GPU cold start costs minutes (weights, compilation), so an idle container waits
 # 15 min before it goes, as in Modal's vLLM examples; the manifest sets less for dev.
 SERVER_SCALEDOWN_WINDOW = 15 * 60
@@ -21,13 +27,22 @@ SERVER_TIMEOUT = 10 * 60
 # Requests per container the autoscaler aims for: Modal's vLLM example value. Engines batch
 # continuously, so more in flight is cheaper per token; tune per model with `mdeploy bench`.
 SERVER_TARGET_CONCURRENCY = 32
+# The port the engine listens on inside the container: vLLM's own default, and Modal's vLLM example's.
+SERVER_PORT = 8000
+# Start-up covers downloading weights, loading them and compiling (CUDA graphs): minutes for a
+# large model, and a first start without a warm cache volume is the slowest.
+SERVER_STARTUP_TIMEOUT = 20 * 60
+# The variable of `auth.api_key_secret` that holds the key: one conventional name, so a team's
+# API-key secrets look alike; `auth.api_key_env` names another.
+SERVER_API_KEY_ENV = "API_KEY"
 # Seconds Modal lets a draining container finish in-flight requests (Modal's example value).
 SERVER_EXIT_GRACE_PERIOD = 5
 # Where Modal routes a server's requests when the manifest does not say: `app.server`'s own default,
 # written out so the plan shows what the app gets.
 SERVER_ROUTING_REGION = "us-east"
-# A snapshot should capture a warmed-up engine: one request when the manifest asks for none.
-SNAPSHOT_WARMUP_REQUESTS = 1
+# One request compiles the kernels real traffic needs: what `warmup: true` sends, and what a memory
+# snapshot gets when the manifest asks for no warm-up (a snapshot should capture a warmed-up engine).
+WARMUP_REQUESTS = 1
 
 # Images. A debian_slim image's Python is pinned so the image does not change with the Python of
 # whoever deploys (Modal would take the deploying machine's); a registry image gets none added

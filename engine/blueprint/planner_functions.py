@@ -12,9 +12,9 @@ from engine.blueprint.model import (
     ScheduleSpec,
     WebSpec,
 )
-from engine.blueprint.planner_container import resolve_container
+from engine.blueprint.planner_container import first, resolve_container
 from engine.blueprint.planner_context import PlanContext
-from engine.blueprint.planner_defaults import FUNCTION_SCALEDOWN_WINDOW, FUNCTION_TIMEOUT
+from engine.blueprint.planner_defaults import FUNCTION_SCALEDOWN_WINDOW, FUNCTION_TIMEOUT, HTTP_METHOD, PROXY_AUTH
 from engine.blueprint.planner_names import function_symbol
 
 
@@ -58,9 +58,9 @@ def plan_function(ctx: PlanContext, key: str, fn: Any, *, fallback_image: str) -
         web=(
             WebSpec(
                 kind="fastapi_endpoint",
-                method=fn.web.method,
+                method=first(fn.web.method, HTTP_METHOD),
                 docs=fn.web.docs,
-                requires_proxy_auth=fn.web.proxy_auth,
+                requires_proxy_auth=first(fn.web.proxy_auth, PROXY_AUTH),
                 label=fn.web.label,
             )
             if fn.web

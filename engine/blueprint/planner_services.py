@@ -24,12 +24,17 @@ from engine.blueprint.planner_context import PlanContext
 from engine.blueprint.planner_defaults import (
     FUNCTION_SCALEDOWN_WINDOW,
     FUNCTION_TIMEOUT,
+    HTTP_METHOD,
+    PROXY_AUTH,
+    SERVER_API_KEY_ENV,
     SERVER_EXIT_GRACE_PERIOD,
+    SERVER_PORT,
     SERVER_ROUTING_REGION,
     SERVER_SCALEDOWN_WINDOW,
+    SERVER_STARTUP_TIMEOUT,
     SERVER_TARGET_CONCURRENCY,
     SERVER_TIMEOUT,
-    SNAPSHOT_WARMUP_REQUESTS,
+    WARMUP_REQUESTS,
 )
 from engine.blueprint.planner_names import class_symbol, function_symbol
 from engine.engines.common import EngineOptionError, LaunchParams, chat_warmup
@@ -37,7 +42,6 @@ from engine.engines.registry import get_engine
 from engine.manifest.models.shorthands import gpu_count
 
 WEB_KINDS = {"asgi": "asgi_app", "wsgi": "wsgi_app", "fastapi_endpoint": "fastapi_endpoint"}
-DEFAULT_HTTP_METHOD = "GET"
 # engine_args that are not engine options: planned separately, or chosen by mdeploy
 _NOT_OPTIONS = {"extra_args", "tensor_parallel_size", "task"}
 
@@ -74,7 +78,7 @@ def plan_llm_server(ctx: PlanContext, key: str, svc: Any) -> ServerSpec | None:
                 "use Modal proxy auth (auth: {proxy: true})",
             )
         else:
-            secret_args = (SecretArg(flag=engine.api_key_flag, env=svc.auth.api_key_env),)
+            secret_args = (SecretArg(flag=engine.api_key_flag, env=first(svc.auth.api_key_env, SERVER_API_KEY_ENV)),)
             extra_secrets = (svc.auth.api_key_secret,)
     _check_transformers(ctx, path, svc)
 
@@ -87,11 +91,12 @@ def plan_llm_server(ctx: PlanContext, key: str, svc: Any) -> ServerSpec | None:
         )
     served_name = fixed_name or svc.model.served_name or svc.model.name
     sleep_mode = snapshot.enabled and engine.snapshot is not None
+    port = first(svc.port, SERVER_PORT)
     params = LaunchParams(
         model=svc.model.name,
         revision=svc.model.revision,
         served_name=served_name,
-        port=svc.port,
+        port=port,
         tensor_parallel=tensor_parallel_size(svc),
         fast_boot=svc.fast_boot and engine.supports_fast_boot,
         sleep_mode=sleep_mode,
@@ -127,7 +132,10 @@ def plan_llm_server(ctx: PlanContext, key: str, svc: Any) -> ServerSpec | None:
     container = replace(container, enable_memory_snapshot=snapshot.enabled, gpu_snapshot=snapshot.gpu)
 
     target, limit = _server_concurrency(svc.concurrency)
-    warmup_requests = svc.warmup.requests if svc.warmup else (SNAPSHOT_WARMUP_REQUESTS if sleep_mode else 0)
+    if svc.warmup is not None:
+        warmup_requests = first(svc.warmup.requests, WARMUP_REQUESTS)
+    else:
+        warmup_requests = WARMUP_REQUESTS if sleep_mode else 0
     return ServerSpec(
         key=key,
         symbol=ctx.symbols.claim(class_symbol(key)),
@@ -137,15 +145,15 @@ def plan_llm_server(ctx: PlanContext, key: str, svc: Any) -> ServerSpec | None:
         served_model_name=served_name,
         container=container,
         command=command,
-        port=svc.port,
-        startup_timeout=svc.startup_timeout,
+        port=port,
+        startup_timeout=first(svc.startup_timeout, SERVER_STARTUP_TIMEOUT),
         health_path=engine.health_path,
         target_concurrency=target,
         max_concurrency=limit,
         secret_args=secret_args,
         warmup=chat_warmup(served_name, warmup_requests) if warmup_requests else None,
         snapshot=engine.snapshot if sleep_mode else None,
-        requires_proxy_auth=svc.auth.proxy,
+        requires_proxy_auth=first(svc.auth.proxy, PROXY_AUTH),
         routing_region=svc.routing_region or SERVER_ROUTING_REGION,
         exit_grace_period=SERVER_EXIT_GRACE_PERIOD,
     )
@@ -200,9 +208,9 @@ def plan_web_service(ctx: PlanContext, key: str, svc: Any) -> FunctionSpec | Non
         ),
         web=WebSpec(
             kind=kind,
-            method=(svc.method or DEFAULT_HTTP_METHOD) if endpoint else None,
+            method=first(svc.method, HTTP_METHOD) if endpoint else None,
             docs=svc.docs if endpoint else False,
-            requires_proxy_auth=svc.auth.proxy,
+            requires_proxy_auth=first(svc.auth.proxy, PROXY_AUTH),
             label=svc.label,
         ),
     )

@@ -16,7 +16,6 @@ from dataclasses import dataclass, field
 from engine.blueprint.model import ImageSpec, SnapshotSpec, WarmupSpec
 
 LISTEN_HOST = "0.0.0.0"  # the Modal proxy reaches the server from outside the container
-DEFAULT_PORT = 8000
 HEALTH_PATH = "/health"  # all four servers answer 200 here once the model is loaded
 CHAT_PATH = "/v1/chat/completions"
 
@@ -42,7 +41,7 @@ class LaunchParams:
     model: str  # a Hugging Face id or an absolute path
     revision: str | None  # a commit; None for a path
     served_name: str  # the name clients send as "model"
-    port: int = DEFAULT_PORT
+    port: int
     tensor_parallel: int = 1
     fast_boot: bool = True
     sleep_mode: bool = False  # start ready to sleep, for memory snapshots

@@ -41,6 +41,26 @@ def test_function_web_endpoint_is_a_fastapi_endpoint_with_proxy_auth(plan, fn_ma
     assert (web.kind, web.method, web.requires_proxy_auth) == ("fastapi_endpoint", "POST", True)
 
 
+def test_function_web_endpoint_defaults_to_get(plan, fn_manifest):
+    data = fn_manifest({"hook": {"handler": "pkg.mod:run", "image": "base", "web": {}}})
+    assert only_function(plan(data)).web.method == "GET"
+
+
+def test_function_web_endpoint_proxy_auth_can_be_turned_off(plan, fn_manifest):
+    data = fn_manifest({"hook": {"handler": "pkg.mod:run", "image": "base", "web": {"proxy_auth": False}}})
+    assert only_function(plan(data)).web.requires_proxy_auth is False
+
+
+def test_web_service_requires_proxy_auth_by_default(plan):
+    data = {
+        "version": 1,
+        "app": "site",
+        "images": {"web": {"pip": ["fastapi[standard]==0.115.6"]}},
+        "services": {"api": {"kind": "web", "app": "site.main:app", "image": "web"}},
+    }
+    assert only_function(plan(data)).web.requires_proxy_auth is True
+
+
 def test_function_without_any_image_gets_a_pinned_debian_slim(plan):
     blueprint = plan({"version": 1, "app": "jobs", "functions": {"job": {"handler": "pkg.mod:run"}}})
     (image,) = blueprint.images

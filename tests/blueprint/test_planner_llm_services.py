@@ -221,6 +221,30 @@ def test_server_startup_timeout_comes_from_the_manifest(plan, llm_manifest):
     assert only_server(plan(llm_manifest(startup_timeout="30m"))).startup_timeout == 1800
 
 
+def test_server_startup_timeout_defaults_to_20_minutes(plan, llm_manifest):
+    assert only_server(plan(llm_manifest())).startup_timeout == 1200
+
+
+def test_server_listens_on_8000_by_default(plan, llm_manifest):
+    server = only_server(plan(llm_manifest()))
+    assert (server.port, flag(server, "--port")) == (8000, "8000")
+
+
+def test_server_port_comes_from_the_manifest(plan, llm_manifest):
+    server = only_server(plan(llm_manifest(port=9000)))
+    assert (server.port, flag(server, "--port")) == (9000, "9000")
+
+
+def test_api_key_is_read_from_the_api_key_variable_by_default(plan, llm_manifest):
+    data = llm_manifest(auth={"api_key_secret": "llm-key"})
+    data["secrets"] = {"llm-key": {}}
+    assert [a.env for a in only_server(plan(data)).secret_args] == ["API_KEY"]
+
+
+def test_warmup_true_sends_one_request(plan, llm_manifest):
+    assert only_server(plan(llm_manifest(warmup=True))).warmup.requests == 1
+
+
 def test_health_path_is_the_engines(plan, llm_manifest):
     assert only_server(plan(llm_manifest())).health_path == "/health"
 

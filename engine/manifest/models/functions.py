@@ -99,9 +99,9 @@ class Batching(StrictModel):
 class FunctionWeb(StrictModel):
     """Expose the function as an HTTP endpoint (`@modal.fastapi_endpoint`)."""
 
-    method: Annotated[HttpMethod, Field(description="HTTP method.")] = "GET"
+    method: Annotated[HttpMethod | None, Field(description="HTTP method; default GET.")] = None
     docs: Annotated[bool, Field(description="Serve interactive /docs.")] = False
-    proxy_auth: Annotated[bool, Field(description="Require Modal proxy auth tokens. Default: on (set false for a public endpoint).")] = True
+    proxy_auth: Annotated[bool | None, Field(description="Require Modal proxy auth tokens. Default: on (set false for a public endpoint).")] = None
     label: Annotated[str | None, Field(description="Fixed URL label.")] = None
 
     @model_validator(mode="after")

@@ -16,11 +16,7 @@ from engine.manifest.models.container import ContainerSettings
 from engine.manifest.models.engines_config import SglangArgs, TransformersArgs, TrtllmArgs, VllmArgs
 from engine.manifest.models.shorthands import Duration, EnvName, Gpu, gpu_count
 
-DEFAULT_PORT = 8000
-DEFAULT_STARTUP_TIMEOUT = 20 * 60
 DEFAULT_FAST_BOOT = False
-DEFAULT_API_KEY_ENV = "API_KEY"
-DEFAULT_WARMUP_REQUESTS = 1
 MAX_STARTUP_TIMEOUT = 24 * 3600
 REVISION_PATTERN = r"^[0-9a-f]{40}$"
 MODEL_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]*(/[A-Za-z0-9][A-Za-z0-9._-]*)?$"
@@ -94,14 +90,14 @@ SnapshotField = Annotated[
 
 class Auth(StrictModel):
     """Who may call the service: Modal proxy auth (Modal-Key/Modal-Secret headers), an API key the
-    engine checks, or both. Proxy auth is on unless turned off: a GPU endpoint should not be public
-    by accident."""
+    engine checks, or both. Proxy auth is on unless turned off (the planner decides): a GPU endpoint
+    should not be public by accident."""
 
-    proxy: Annotated[bool, Field(description="Require Modal proxy auth tokens.")] = True
+    proxy: Annotated[bool | None, Field(description="Require Modal proxy auth tokens. Default: on (set false for a public endpoint).")] = None
     api_key_secret: Annotated[
         str | None, Field(description="Key of `secrets` holding the API key clients must send (Bearer token).")
     ] = None
-    api_key_env: Annotated[EnvName, Field(description="Variable of that secret holding the key.")] = DEFAULT_API_KEY_ENV
+    api_key_env: Annotated[EnvName | None, Field(description="Variable of that secret holding the key. Default: API_KEY.")] = None
 
 
 class ServerConcurrency(StrictModel):
@@ -128,7 +124,7 @@ def _warmup_shorthand(value: Any) -> Any:
 class Warmup(StrictModel):
     """Requests sent once the engine is ready, before the container takes traffic."""
 
-    requests: Annotated[int, Field(ge=1, le=100, description="How many warm-up requests.")] = DEFAULT_WARMUP_REQUESTS
+    requests: Annotated[int | None, Field(ge=1, le=100, description="How many warm-up requests. Default: 1.")] = None
 
 
 WarmupField = Annotated[
@@ -141,15 +137,16 @@ WarmupField = Annotated[
 class _LlmService(ContainerSettings):
     kind: Annotated[Literal["llm"], Field(description="An inference engine serving one model.")]
     model: Annotated[ModelSource, Field(description="The weights to serve.")]
-    port: Annotated[int, Field(ge=1, le=65535, description="Port the engine listens on.")] = DEFAULT_PORT
+    port: Annotated[int | None, Field(ge=1, le=65535, description="Port the engine listens on. Default: 8000.")] = None
     fast_boot: Annotated[
         bool, Field(description="Start faster, serve slower (vLLM: --enforce-eager instead of CUDA graphs).")
     ] = DEFAULT_FAST_BOOT
     memory_snapshot: SnapshotField = MemorySnapshot(enabled=False)
     concurrency: Annotated[ServerConcurrency | None, Field(description="Concurrent requests per container.")] = None
     startup_timeout: Annotated[
-        Duration(1, MAX_STARTUP_TIMEOUT), Field(description="How long start-up (download, load, compile) may take.")
-    ] = DEFAULT_STARTUP_TIMEOUT
+        Duration(1, MAX_STARTUP_TIMEOUT) | None,
+        Field(description='How long start-up (download, load, compile) may take. Default: "20m".'),
+    ] = None
     auth: Annotated[Auth, Field(description="Who may call the service.")] = Auth()
     routing_region: Annotated[str | None, Field(description="Region requests enter Modal through; default: Modal's (us-east).")] = None
     warmup: WarmupField = None

@@ -26,7 +26,7 @@ def check_label(label: str | None) -> None:
 class WebAuth(StrictModel):
     """Modal proxy auth in front of the app (callers send Modal-Key/Modal-Secret headers)."""
 
-    proxy: Annotated[bool, Field(description="Require Modal proxy auth tokens. Default: on (set false for a public API).")] = True
+    proxy: Annotated[bool | None, Field(description="Require Modal proxy auth tokens. Default: on (set false for a public API).")] = None
 
 
 class WebService(ContainerSettings):

@@ -80,7 +80,6 @@ def plan_llm_server(ctx: PlanContext, key: str, svc: Any) -> ServerSpec | None:
         else:
             secret_args = (SecretArg(flag=engine.api_key_flag, env=first(svc.auth.api_key_env, SERVER_API_KEY_ENV)),)
             extra_secrets = (svc.auth.api_key_secret,)
-    _check_transformers(ctx, path, svc)
 
     fixed_name = engine.fixed_served_name(svc.model.name, svc.model.revision) if engine.fixed_served_name else None
     if fixed_name and svc.model.served_name:
@@ -165,13 +164,6 @@ def _server_concurrency(concurrency: Any) -> tuple[int, int | None]:
         return SERVER_TARGET_CONCURRENCY, None
     target = first(concurrency.target, min(SERVER_TARGET_CONCURRENCY, concurrency.max or SERVER_TARGET_CONCURRENCY))
     return target, concurrency.max
-
-
-def _check_transformers(ctx: PlanContext, path: tuple, svc: Any) -> None:
-    if svc.engine != "transformers":
-        return
-    if svc.engine_args.device == "cuda" and not svc.gpu:
-        ctx.report((*path, "engine_args", "device"), "device cuda needs a GPU", 'add gpu: "L4" or use device: cpu')
 
 
 def plan_web_service(ctx: PlanContext, key: str, svc: Any) -> FunctionSpec | None:

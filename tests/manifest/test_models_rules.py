@@ -158,6 +158,16 @@ def test_vllm_requires_a_gpu_but_transformers_does_not():
     validate_data(data)
 
 
+def test_transformers_on_cuda_needs_a_gpu():
+    data = base()
+    del data["services"]["chat"]["gpu"]
+    data["services"]["chat"]["engine"] = "transformers"
+    data["services"]["chat"]["engine_args"] = {"device": "cuda"}
+    key, message, hint = only_problem(data)
+    assert (key, message) == ("services.chat.engine_args.device", "device cuda needs a GPU")
+    assert hint == 'add gpu: "L4" or use device: cpu'
+
+
 def test_hub_model_revision_must_be_pinned_commit():
     key, message, hint = only_problem(with_("services.chat.model.revision", "main"))
     assert key == "services.chat.model.revision" and "pin a commit" in hint

@@ -199,6 +199,12 @@ class TransformersService(_LlmService):
     engine: Annotated[Literal["transformers"], Field(description="The inference engine.")]
     engine_args: Annotated[TransformersArgs, Field(description="Options of the transformers server.")] = TransformersArgs()
 
+    @model_validator(mode="after")
+    def _check_device(self) -> "TransformersService":
+        if self.engine_args.device == "cuda" and not self.gpu:
+            raise fail("device cuda needs a GPU", hint='add gpu: "L4" or use device: cpu', at=("engine_args", "device"))
+        return self
+
 
 LlmService = Annotated[
     VllmService | SglangService | TrtllmService | TransformersService,

@@ -29,6 +29,7 @@ from engine.blueprint.planner_context import PlanContext
 from engine.blueprint.planner_defaults import DEFAULT_ENVIRONMENT
 from engine.blueprint.planner_functions import plan_function
 from engine.blueprint.planner_images import debian_slim, plan_images
+from engine.blueprint.planner_names import free_key
 from engine.blueprint.planner_services import plan_llm_server, plan_web_service
 from engine.manifest.errors import ManifestError
 
@@ -60,7 +61,7 @@ def plan_app(loaded: Any) -> Blueprint:
             web = plan_web_service(ctx, key, svc)
             if web:
                 functions.append(web)
-    fallback_image = _free_key(FALLBACK_IMAGE_KEY, set(manifest.images))
+    fallback_image = free_key(FALLBACK_IMAGE_KEY, set(manifest.images))
     for key, fn in manifest.functions.items():
         spec = plan_function(ctx, key, fn, fallback_image=fallback_image)
         if spec:
@@ -112,11 +113,3 @@ def _bucket(key: str, bucket: Any) -> BucketSpec:
         bucket_endpoint_url=bucket.endpoint_url,
         requester_pays=bucket.requester_pays,
     )
-
-
-def _free_key(wanted: str, taken: set[str]) -> str:
-    key, n = wanted, 1
-    while key in taken:
-        n += 1
-        key = f"{wanted}-{n}"
-    return key

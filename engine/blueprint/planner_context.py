@@ -11,7 +11,7 @@ from typing import Any
 
 from engine.blueprint.model import ImageSpec, VolumeSpec
 from engine.blueprint.planner_errors import problem
-from engine.blueprint.planner_names import SymbolTable
+from engine.blueprint.planner_names import SymbolTable, free_key
 from engine.engines.common import CacheVolume, Engine
 from engine.manifest.errors import Problem
 
@@ -34,7 +34,7 @@ class PlanContext:
         """The Blueprint key of `engine`'s default image, added on first use."""
         if engine.name not in self._engine_image_keys:
             spec = engine.default_image()
-            key = self._free_key(spec.key, set(self.manifest.images) | set(self.engine_images))
+            key = free_key(spec.key, set(self.manifest.images) | set(self.engine_images))
             self.engine_images[key] = ImageSpec(**{**spec.__dict__, "key": key})
             self._engine_image_keys[engine.name] = key
         return self._engine_image_keys[engine.name]
@@ -48,14 +48,6 @@ class PlanContext:
         for key, spec in self.engine_volumes.items():
             if spec.name == cache.name:
                 return key
-        key = self._free_key(cache.key, set(self.manifest.volumes) | set(self.engine_volumes))
+        key = free_key(cache.key, set(self.manifest.volumes) | set(self.engine_volumes))
         self.engine_volumes[key] = VolumeSpec(key=key, name=cache.name, create_if_missing=True)
-        return key
-
-    @staticmethod
-    def _free_key(wanted: str, taken: set[str]) -> str:
-        key, n = wanted, 1
-        while key in taken:
-            n += 1
-            key = f"{wanted}-{n}"
         return key

@@ -41,6 +41,16 @@ def _valid(name: str) -> str:
     return name
 
 
+def free_key(wanted: str, taken: set[str]) -> str:
+    """A Blueprint key not in `taken`: `wanted`, else `wanted-2`, `wanted-3`... (for objects the
+    planner adds beside the manifest's own: engine images, cache volumes, the fallback image)."""
+    key, n = wanted, 1
+    while key in taken:
+        n += 1
+        key = f"{wanted}-{n}"
+    return key
+
+
 class SymbolTable:
     """Hands out unique symbols in call order; a clash gets `_2`, `_3`... (deterministic, since
     the planner visits objects in manifest order)."""

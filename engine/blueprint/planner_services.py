@@ -43,7 +43,7 @@ from engine.manifest.models.shorthands import gpu_count
 
 WEB_KINDS = {"asgi": "asgi_app", "wsgi": "wsgi_app", "fastapi_endpoint": "fastapi_endpoint"}
 # engine_args that are not engine options: planned separately, or chosen by mdeploy
-_NOT_OPTIONS = {"extra_args", "tensor_parallel_size", "task"}
+_NOT_OPTIONS = {"extra_args", "tensor_parallel_size"}
 
 
 def tensor_parallel_size(service: Any) -> int:

@@ -3,7 +3,7 @@ endpoint, with retries, concurrency or dynamic batching."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from pydantic import BeforeValidator, Discriminator, Field, Tag, model_validator
 

@@ -83,17 +83,51 @@ def _reachable(host: str, port: int = 443, timeout: float = 3.0) -> str | None:
         return f"{host} is not reachable ({exc.strerror or type(exc).__name__})"
 
 
+def _modal_config():
+    """modal.config.config; a config file Modal cannot read is a UserError. Modal reads it when
+    it is first imported and, failing, prints a "Modal installation seems broken" banner to
+    stdout before raising: the banner is swallowed, the reason kept."""
+    import io
+
+    from engine.errors import UserError
+
+    try:
+        with contextlib.redirect_stdout(io.StringIO()):
+            import modal.config
+    except Exception as exc:  # noqa: BLE001 - whatever modal raised, its message says why
+        raise UserError(f"the Modal client cannot start: {' '.join(str(exc).split())}") from None
+    return modal.config.config
+
+
+def server_hosts(server_url: str) -> list[str]:
+    """Host names of Modal's `server_url`, which may list fallback URLs separated by commas."""
+    hosts = []
+    for url in server_url.split(","):
+        host = url.strip().split("://", 1)[-1].split("/", 1)[0].split(":", 1)[0]
+        if host:
+            hosts.append(host)
+    return hosts
+
+
+def _any_reachable(hosts: list[str]) -> str | None:
+    """None when one of `hosts` answers (Modal's client fails over between them), else why not."""
+    problems = []
+    for host in hosts:
+        problem = _reachable(host)
+        if problem is None:
+            return None
+        problems.append(problem)
+    return "; ".join(problems) or "no Modal server configured"
+
+
 class LiveModal:
     """Modal through its client: `from_name(...).hydrate()` looks a named object up by name."""
 
     def __init__(self) -> None:
-        import modal.config
-
-        if not (modal.config.config.get("token_id") and modal.config.config.get("token_secret")):
+        config = _modal_config()
+        if not (config.get("token_id") and config.get("token_secret")):
             raise Unavailable("no Modal credentials (set MODAL_TOKEN_ID/MODAL_TOKEN_SECRET or run `modal setup`)")
-        server = str(modal.config.config.get("server_url") or "https://api.modal.com")
-        host = server.split("://", 1)[-1].split("/", 1)[0].split(":", 1)[0]
-        problem = _reachable(host)
+        problem = _any_reachable(server_hosts(str(config.get("server_url") or "https://api.modal.com")))
         if problem:
             raise Unavailable(f"no network: {problem}")
 

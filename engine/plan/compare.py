@@ -16,6 +16,7 @@ from contextlib import contextmanager
 from pathlib import Path, PurePosixPath
 
 from engine.blueprint.model import Blueprint
+from engine.errors import UserError
 from engine.manifest.errors import ManifestError
 from engine.plan import git_source
 from engine.plan.diff import diff_blueprints
@@ -71,14 +72,18 @@ def ref_tree(anchor: Path, ref: str) -> Iterator[RefTree]:
 
 
 def diff_against_ref(manifest: Path, env: str | None, ref: str) -> LabelledDiff:
-    """The manifest in the working tree against the same manifest (and its overlays) at `ref`."""
+    """The manifest in the working tree against the same manifest (and its overlays) at `ref`.
+    Absent at `ref`, it shows as added; deleted from the working tree, as removed."""
     source = display_path(manifest)
-    new = _plan(manifest, env, source)
+    # exists(), not is_file(): a folder in its place is the loader's one-line error.
+    new = _plan(manifest, env, source) if manifest.exists() else None
     with ref_tree(manifest, ref) as tree:
         relative = git_source.repo_relative(tree.repo, manifest)
         # Overlays live beside their base: the base's directory is all the loader can need.
         tree.add_directory(relative.parent, recursive=False)
         old = tree.plan(relative, env, source)
+    if old is None and new is None:
+        raise UserError(f"{source}: no such file, in the working tree or at {ref}")
     return LabelledDiff(diff_blueprints(old, new), ref, WORKING_TREE)
 
 
@@ -108,6 +113,9 @@ def diff_changed_against_ref(paths: list[Path], ref: str) -> list[LabelledDiff]:
             else:
                 tree.add_directory(relative.parent, recursive=False)
             given[relative] = path
+        for relative, path in given.items():
+            if not path.exists() and not tree.copy_of(relative).exists():
+                raise UserError(f"{display_path(path)}: no such file or folder, in the working tree or at {ref}")
         now = {git_source.repo_relative(tree.repo, p): p for p in discover_manifests(_existing(paths))}
         copies = [tree.copy_of(r) for r in given if tree.copy_of(r).exists()]
         then = {

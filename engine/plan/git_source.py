@@ -29,8 +29,11 @@ def _git(repo: Path, *args: str) -> subprocess.CompletedProcess[bytes]:
 
 
 def repository_root(start: Path) -> Path:
-    """The top of the git work tree holding `start` (a file or directory)."""
-    where = start if start.is_dir() else start.parent
+    """The top of the git work tree holding `start` (a file or directory; one deleted from the
+    working tree is looked up from its nearest existing folder)."""
+    where = start.absolute() if start.is_dir() else start.absolute().parent
+    while not where.is_dir() and where != where.parent:
+        where = where.parent
     result = _git(where.resolve(), "rev-parse", "--show-toplevel")
     if result.returncode != 0:
         raise UserError(f"{start} is not inside a git repository; --against compares with a git ref")

@@ -191,3 +191,34 @@ def test_markdown_diff_is_a_table(run_mdeploy, repo):
     _edit_gpu_and_scaling(repo)
     result = run_mdeploy("diff", "manifests/chat.yaml", "--against", "HEAD", "--format", "markdown", cwd=repo)
     assert '| ~ server `chat` | `container.gpu` | `["A100"]` | `["H100"]` |' in result.stdout
+
+
+def test_manifest_deleted_since_the_ref_is_all_removed(run_mdeploy, repo):
+    (repo / "manifests" / "chat.yaml").unlink()
+    result = run_mdeploy("diff", "manifests/chat.yaml", "--env", "prod", "--against", "HEAD", cwd=repo)
+    assert result.returncode == 0, result.stderr
+    assert "removed: only on the old side" in result.stdout and "- server chat" in result.stdout
+
+
+def test_manifest_absent_on_both_sides_is_a_one_line_error(run_mdeploy, repo):
+    result = run_mdeploy("diff", "manifests/nope.yaml", "--against", "HEAD", cwd=repo)
+    assert result.returncode == 1
+    assert result.stderr == "error: manifests/nope.yaml: no such file, in the working tree or at HEAD\n"
+
+
+def test_changed_with_a_path_absent_on_both_sides_is_a_one_line_error(run_mdeploy, repo):
+    result = run_mdeploy("diff", "--changed", "--against", "HEAD", "no/such/folder", cwd=repo)
+    assert result.returncode == 1
+    assert result.stderr == "error: no/such/folder: no such file or folder, in the working tree or at HEAD\n"
+
+
+def test_changed_with_a_nested_folder_deleted_since_the_ref_lists_its_manifests_removed(run_mdeploy, repo):
+    nested = repo / "teams" / "search"
+    nested.mkdir(parents=True)
+    (nested / "rank.yaml").write_text(_manifest("rank", "L4", 1))
+    _git(repo, "add", ".")
+    _git(repo, "commit", "-q", "-m", "rank")
+    _git(repo, "rm", "-q", "-r", "teams")
+    result = run_mdeploy("diff", "--changed", "--against", "HEAD", "teams/search", "--format", "json", cwd=repo)
+    assert result.returncode == 0, result.stderr
+    assert [(d["source"], d["status"]) for d in json.loads(result.stdout)] == [("teams/search/rank.yaml", "removed")]

@@ -22,7 +22,7 @@ from engine.blueprint.codec import ENV_VAR, encode_for_env
 from engine.blueprint.model import Blueprint
 from engine.modal_backend.functions import add_function
 from engine.modal_backend.images import build_images
-from engine.modal_backend.resources import Resources, build_resources
+from engine.modal_backend.resources import build_resources
 from engine.modal_backend.servers import add_server
 
 # Where build_app leaves the named-object handles in the namespace (Dicts and Queues are not
@@ -59,10 +59,6 @@ def build_app(
         namespace[server.symbol] = add_server(app, server, module_name, images, resources)
     namespace[RESOURCES_SYMBOL] = resources
     return app
-
-
-def resources_of(namespace: MutableMapping[str, Any]) -> Resources:
-    return namespace[RESOURCES_SYMBOL]
 
 
 def _check_symbols(blueprint: Blueprint, namespace: MutableMapping[str, Any]) -> None:

@@ -5,30 +5,38 @@ Everything here is a lazy constructor (`Volume.from_name`, `Secret.from_name`, `
 the functions and servers that mount or name them, so `modal deploy` creates or resolves them.
 
 Dicts and queues are not attached to a Modal App (Modal has no such parameter), so they are
-tracked here instead. Decision: handles are `from_name(..., create_if_missing=True)`, so whatever
-touches one first (a handler, a local script) creates it; and `create_named_objects` creates them
-all up front with `objects.create(name, allow_existing=True)` for a deploy step that wants them
-to exist before the first request (it is network I/O, so it never runs at import).
+tracked here instead, as `from_name(..., create_if_missing=True)` handles: whatever touches one
+first (a handler, a local script) creates it.
 """
 
 from __future__ import annotations
-
-from dataclasses import dataclass
 
 import modal
 
 from engine.blueprint.model import Blueprint, ContainerSpec
 
 
-@dataclass(frozen=True)
 class Resources:
-    """Lazy handles keyed by the Blueprint's local keys."""
+    """Lazy handles keyed by the Blueprint's local keys.
 
-    volumes: dict[str, modal.Volume]
-    secrets: dict[str, modal.Secret]
-    buckets: dict[str, modal.CloudBucketMount]
-    dicts: dict[str, modal.Dict]
-    queues: dict[str, modal.Queue]
+    A plain class, not a dataclass: every container builds this module, and a dataclass costs
+    about half a millisecond to create at import.
+    """
+
+    def __init__(
+        self,
+        *,
+        volumes: dict[str, modal.Volume],
+        secrets: dict[str, modal.Secret],
+        buckets: dict[str, modal.CloudBucketMount],
+        dicts: dict[str, modal.Dict],
+        queues: dict[str, modal.Queue],
+    ):
+        self.volumes = volumes
+        self.secrets = secrets
+        self.buckets = buckets
+        self.dicts = dicts
+        self.queues = queues
 
 
 def build_resources(blueprint: Blueprint) -> Resources:
@@ -74,25 +82,3 @@ def container_mounts(container: ContainerSpec, resources: Resources) -> dict[str
 def container_secrets(container: ContainerSpec, resources: Resources) -> list[modal.Secret]:
     return [resources.secrets[key] for key in container.secrets]
 
-
-@dataclass(frozen=True)
-class NamedObject:
-    kind: str  # "dict" | "queue"
-    key: str
-    name: str
-
-
-def named_objects(blueprint: Blueprint) -> list[NamedObject]:
-    """The Dicts and Queues a deploy should create, in Blueprint order."""
-    return [NamedObject("dict", spec.key, spec.name) for spec in blueprint.dicts] + [
-        NamedObject("queue", spec.key, spec.name) for spec in blueprint.queues
-    ]
-
-
-def create_named_objects(blueprint: Blueprint, *, environment_name: str | None = None) -> list[NamedObject]:
-    """Create every Dict and Queue (existing ones are kept). Network I/O: call after `modal deploy`."""
-    created = named_objects(blueprint)
-    for obj in created:
-        kind = modal.Dict if obj.kind == "dict" else modal.Queue
-        kind.objects.create(obj.name, allow_existing=True, environment_name=environment_name)
-    return created

@@ -1,17 +1,20 @@
 """Run an inference engine's HTTP server as a child of a Modal container: launch, wait, warm, stop.
 
 Standard library only (urllib for HTTP): this runs inside every server container, and the engine's
-image owes us nothing beyond Python. Nothing here knows about Modal; `servers.py` calls it from
-`@modal.enter` / `@modal.exit`, and the tests drive it against a real local HTTP server.
+image owes us nothing beyond Python. Nothing here knows about Modal: `servers.py` drives an
+`EngineLauncher` from `@modal.enter` / `@modal.exit` (importing this module there, so containers
+of the app's functions never load it), and the tests drive it against a real local HTTP server.
 
 The child gets its own session (process group), so stopping it stops the workers it spawned too
-(vLLM and SGLang fork per-GPU workers; `engine.runtime.process_group`, shared with `mdeploy serve`). Its output is passed through to the container log and
-the last lines are kept, so a server that dies during startup is reported with its own last words.
+(vLLM and SGLang fork per-GPU workers; `engine.runtime.process_group`, shared with `mdeploy
+serve`). Its output is passed through to the container log and the last lines are kept, so a
+server that dies during startup is reported with its own last words.
 Secret values (from `SecretArg`) are put on the command line only, never in a message or log line.
 """
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import threading
@@ -20,14 +23,14 @@ import urllib.error
 import urllib.request
 from collections import deque
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
 
-from engine.blueprint.model import SecretArg, WarmupSpec
+from engine.blueprint.model import SecretArg, ServerSpec, WarmupSpec
 from engine.runtime.process_group import start_in_new_group, stop_group
 
 LOG_TAIL_LINES = 40
 POLL_INTERVAL_S = 1.0
 HTTP_PROBE_TIMEOUT_S = 5.0
+LOCALHOST = "127.0.0.1"
 # Engines release GPU memory and flush caches on SIGTERM; give them this long before SIGKILL.
 TERMINATE_GRACE_S = 15.0
 
@@ -36,12 +39,12 @@ class ServerStartError(RuntimeError):
     """The server did not become ready; the message says why and shows its last output."""
 
 
-@dataclass
 class ServerProcess:
-    popen: subprocess.Popen
-    display_command: str  # without secret values
-    log_tail: deque = field(default_factory=lambda: deque(maxlen=LOG_TAIL_LINES))
-    pump: threading.Thread | None = None
+    def __init__(self, popen: subprocess.Popen, display_command: str):
+        self.popen = popen
+        self.display_command = display_command  # without secret values
+        self.log_tail: deque[str] = deque(maxlen=LOG_TAIL_LINES)
+        self.pump: threading.Thread | None = None
 
     def tail_text(self) -> str:
         if self.pump is not None:
@@ -134,6 +137,43 @@ def terminate(process: ServerProcess, *, grace_s: float = TERMINATE_GRACE_S) -> 
     if process.pump is not None:
         process.pump.join(timeout=2.0)
     return code
+
+
+class EngineLauncher:
+    """What one server container does with its engine, from a ServerSpec (no Modal here)."""
+
+    def __init__(self, spec: ServerSpec):
+        self.spec = spec
+        self.base_url = f"http://{LOCALHOST}:{spec.port}"
+        self.process: ServerProcess | None = None
+
+    def start(self) -> None:
+        spec = self.spec
+        argv = resolve_argv(spec.command, spec.secret_args, os.environ)
+        shown = display_command(spec.command, spec.secret_args)
+        print(f"mdeploy: starting {spec.engine} server {spec.name!r}: {shown}", flush=True)
+        self.process = launch(argv, shown_as=shown)
+        took = wait_until_ready(self.process, self.base_url + spec.health_path, spec.startup_timeout)
+        print(f"mdeploy: {spec.name!r} ready after {took:.1f}s", flush=True)
+        if spec.warmup is not None:
+            warm_up(self.base_url, spec.warmup, timeout_s=spec.startup_timeout)
+
+    # Sleep and wake POST an empty JSON object: SGLang's memory-occupation endpoints parse a JSON
+    # body (and answer 422 without one); vLLM's /sleep and /wake_up ignore it.
+    def sleep(self) -> None:
+        assert self.spec.snapshot is not None
+        url = self.base_url + self.spec.snapshot.sleep_path
+        request("POST", url, "{}", timeout_s=self.spec.startup_timeout)
+
+    def wake(self) -> None:
+        assert self.spec.snapshot is not None
+        url = self.base_url + self.spec.snapshot.wake_path
+        request("POST", url, "{}", timeout_s=self.spec.startup_timeout)
+
+    def stop(self) -> None:
+        if self.process is not None:
+            terminate(self.process)
+            self.process = None
 
 
 def _probe(url: str) -> bool:

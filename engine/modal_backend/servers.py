@@ -21,56 +21,16 @@ The class:
 
 from __future__ import annotations
 
-import os
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import modal
 
 from engine.blueprint.model import ServerSpec
-from engine.modal_backend import server_runtime
 from engine.modal_backend.containers import region_argument, shared_container_kwargs
 from engine.modal_backend.resources import Resources
 
-LOCALHOST = "127.0.0.1"
-
-
-class EngineLauncher:
-    """What one server container does with its engine, from a ServerSpec (no Modal here)."""
-
-    def __init__(self, spec: ServerSpec):
-        self.spec = spec
-        self.base_url = f"http://{LOCALHOST}:{spec.port}"
-        self.process: server_runtime.ServerProcess | None = None
-
-    def start(self) -> None:
-        spec = self.spec
-        argv = server_runtime.resolve_argv(spec.command, spec.secret_args, os.environ)
-        shown = server_runtime.display_command(spec.command, spec.secret_args)
-        print(f"mdeploy: starting {spec.engine} server {spec.name!r}: {shown}", flush=True)
-        self.process = server_runtime.launch(argv, shown_as=shown)
-        took = server_runtime.wait_until_ready(
-            self.process, self.base_url + spec.health_path, spec.startup_timeout
-        )
-        print(f"mdeploy: {spec.name!r} ready after {took:.1f}s", flush=True)
-        if spec.warmup is not None:
-            server_runtime.warm_up(self.base_url, spec.warmup, timeout_s=spec.startup_timeout)
-
-    # Sleep and wake POST an empty JSON object: SGLang's memory-occupation endpoints parse a JSON
-    # body (and answer 422 without one); vLLM's /sleep and /wake_up ignore it.
-    def sleep(self) -> None:
-        assert self.spec.snapshot is not None
-        url = self.base_url + self.spec.snapshot.sleep_path
-        server_runtime.request("POST", url, "{}", timeout_s=self.spec.startup_timeout)
-
-    def wake(self) -> None:
-        assert self.spec.snapshot is not None
-        url = self.base_url + self.spec.snapshot.wake_path
-        server_runtime.request("POST", url, "{}", timeout_s=self.spec.startup_timeout)
-
-    def stop(self) -> None:
-        if self.process is not None:
-            server_runtime.terminate(self.process)
-            self.process = None
+if TYPE_CHECKING:
+    from engine.modal_backend.server_runtime import EngineLauncher
 
 
 def make_server_class(spec: ServerSpec, module_name: str) -> type:
@@ -79,6 +39,10 @@ def make_server_class(spec: ServerSpec, module_name: str) -> type:
     def _launcher(self: Any) -> EngineLauncher:
         launcher = getattr(self, "_mdeploy_launcher", None)
         if launcher is None:
+            # Imported here, in the server's own container: every other container of the app
+            # rebuilds this class too and never needs the runtime (urllib, subprocess handling).
+            from engine.modal_backend.server_runtime import EngineLauncher
+
             launcher = self._mdeploy_launcher = EngineLauncher(spec)
         return launcher
 

@@ -14,8 +14,8 @@ import pytest
 
 from engine.blueprint.model import SecretArg
 from engine.modal_backend import server_runtime
-from engine.modal_backend.server_runtime import ServerStartError
-from engine.modal_backend.servers import EngineLauncher
+from engine.modal_backend.server_runtime import EngineLauncher, ServerStartError
+from engine.modal_backend.servers import make_server_class
 from tests.modal_backend.blueprints import vllm_server
 
 FAKE_ENGINE = Path(__file__).with_name("fake_engine.py")
@@ -159,3 +159,20 @@ def test_launcher_passes_secret_argument_to_the_engine(tmp_path, monkeypatch, ca
     output = capsys.readouterr().out
     assert "with args ['0.3', '--api-key', 'k-123']" in output  # the engine got it
     assert "--api-key $API_KEY" in output  # our own log line shows the variable only
+
+
+def test_server_class_lifecycle_hooks_run_the_engine_as_modal_calls_them(tmp_path, monkeypatch):
+    # As the container does (_find_callables_for_obj): the pre-snapshot enter, then the restored
+    # container's enter, then exit, each bound to one instance of the generated class.
+    from modal._partial_function import _find_callables_for_obj, _PartialFunctionFlags as Flags
+
+    port, log = _free_port(), tmp_path / "requests.log"
+    monkeypatch.setenv("API_KEY", "k-123")
+    cls = make_server_class(_fake_vllm_spec(port, log), "entry")
+    instance = cls()
+    for flag in (Flags.ENTER_PRE_SNAPSHOT, Flags.ENTER_POST_SNAPSHOT, Flags.EXIT):
+        for hook in _find_callables_for_obj(instance, flag).values():
+            hook()
+    posts = [line for line in log.read_text().splitlines() if line.startswith("POST")]
+    assert posts[-2:] == ["POST /sleep?level=1", "POST /wake_up"]
+    assert instance._mdeploy_launcher.process is None  # exit stopped it

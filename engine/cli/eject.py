@@ -36,10 +36,8 @@ def run(args: argparse.Namespace) -> int:
     from engine.errors import UserError
 
     output = Path(args.output) if args.output else None
-    if output is not None and output.exists() and not args.force:
-        raise UserError(f"{output} exists; pass --force to overwrite it")
-    if output is not None and not output.parent.is_dir():
-        raise UserError(f"{output.parent} is not a directory")
+    if output is not None:
+        _check_output(output, force=args.force)
 
     from engine.eject.render import render_app
 
@@ -48,7 +46,25 @@ def run(args: argparse.Namespace) -> int:
     if output is None:
         sys.stdout.write(source)
         return 0
-    output.write_text(source, encoding="utf-8")
+    try:
+        output.write_text(source, encoding="utf-8")
+    except OSError as exc:
+        raise UserError(f"cannot write {output}: {exc.strerror or exc}") from None
     print(f"wrote {output} (app {blueprint.app}, environment {blueprint.environment})", file=sys.stderr)
     return 0
 
+
+
+def _check_output(output, *, force: bool) -> None:
+    """Refuse, before planning, a FILE that cannot be written or would be overwritten unasked."""
+    from engine.errors import UserError
+
+    try:
+        if output.is_dir():
+            raise UserError(f"{output} is a directory: name the file to write, e.g. {output / 'app.py'}")
+        if output.exists() and not force:
+            raise UserError(f"{output} exists; pass --force to overwrite it")
+        if not output.parent.is_dir():
+            raise UserError(f"cannot write {output}: there is no directory {output.parent}")
+    except OSError as exc:  # e.g. a name too long for the file system
+        raise UserError(f"cannot write {output}: {exc.strerror or exc}") from None

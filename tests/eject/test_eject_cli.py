@@ -40,3 +40,23 @@ def test_eject_of_a_missing_manifest_is_a_clear_error(run_mdeploy, tmp_path):
     result = run_mdeploy("eject", str(tmp_path / "nope.yaml"))
     assert result.returncode == 1
     assert "nope.yaml" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_eject_into_a_directory_asks_for_a_file_name(run_mdeploy, tmp_path):
+    result = run_mdeploy("eject", "manifests/chat.yaml", "--env", "prod", "-o", str(tmp_path), "--force")
+    assert result.returncode == 1
+    assert result.stderr.strip() == f"error: {tmp_path} is a directory: name the file to write, e.g. {tmp_path / 'app.py'}"
+
+
+def test_eject_into_a_missing_directory_names_it(run_mdeploy, tmp_path):
+    out = tmp_path / "missing" / "app.py"
+    result = run_mdeploy("eject", "manifests/chat.yaml", "--env", "prod", "-o", str(out))
+    assert result.returncode == 1
+    assert result.stderr.strip() == f"error: cannot write {out}: there is no directory {out.parent}"
+
+
+def test_eject_to_a_name_the_file_system_refuses_is_a_clear_error(run_mdeploy, tmp_path):
+    out = tmp_path / ("x" * 300 + ".py")  # longer than any Linux file name (255 bytes)
+    result = run_mdeploy("eject", "manifests/chat.yaml", "--env", "prod", "-o", str(out))
+    assert result.returncode == 1
+    assert result.stderr.startswith(f"error: cannot write {out}: File name too long")

@@ -8,8 +8,12 @@ import socket
 
 from engine.errors import UserError
 
+MAX_PORT = 65535
+
 
 def ensure_port_free(host: str, port: int) -> None:
+    if not 1 <= port <= MAX_PORT:
+        raise UserError(f"port {port} is not a TCP port: pass --port between 1 and {MAX_PORT}")
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     with socket.socket(family, socket.SOCK_STREAM) as probe:
         # Without SO_REUSEADDR, as the engine's own server will bind, minus TIME_WAIT leftovers.

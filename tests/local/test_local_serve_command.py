@@ -95,6 +95,12 @@ def test_port_in_use_is_one_clear_line(bp, tmp_path, run_mdeploy):
     assert line == f"error: port {port} on 127.0.0.1 is already in use: stop what listens there or pass --port"
 
 
+@pytest.mark.parametrize("port", ["0", "70000", "-1"])
+def test_port_outside_the_tcp_range_is_one_clear_line(bp, tmp_path, run_mdeploy, port):
+    line = _last_error(bp, tmp_path, run_mdeploy, bp.fake_engine_server(), "--port", port)
+    assert line == f"error: port {port} is not a TCP port: pass --port between 1 and 65535"
+
+
 def test_missing_engine_executable_is_one_clear_line(bp, tmp_path, run_mdeploy):
     server = bp.server(engine="transformers", command=("no-such-engine-binary", "serve", "m"))
     line = _last_error(bp, tmp_path, run_mdeploy, server, "--port", str(_free_port()))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import urllib.error
+import urllib.parse
 import urllib.request
 from dataclasses import dataclass
 
@@ -25,6 +26,7 @@ class Target:
 def parse_target(text: str) -> Target:
     """Forms: `http(s)://host[:port][/v1]`, `MANIFEST:SERVICE`, `MANIFEST` (its only service)."""
     if text.startswith(("http://", "https://")):
+        _check_url(text)
         return Target(base_url=normalise_base_url(text))
     if "://" in text:
         raise UserError(f"bench target {text!r}: only http:// and https:// URLs are supported")
@@ -34,6 +36,17 @@ def parse_target(text: str) -> Target:
     if not manifest or not service:
         raise UserError(f"bench target {text!r}: write MANIFEST:SERVICE, e.g. manifests/local-chat.yaml:chat")
     return Target(manifest=manifest, service=service)
+
+
+def _check_url(url: str) -> None:
+    """A URL urllib can request: a host, and a port that is a number (checked by `.port`)."""
+    try:
+        parts = urllib.parse.urlsplit(url)
+        parts.port
+    except ValueError as exc:
+        raise UserError(f"bench target {url!r} is not a valid URL: {exc}") from None
+    if not parts.hostname:
+        raise UserError(f"bench target {url!r} names no host: write e.g. http://127.0.0.1:8000")
 
 
 def normalise_base_url(url: str) -> str:

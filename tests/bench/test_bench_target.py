@@ -1,3 +1,5 @@
+import re
+
 import pytest
 
 from engine.bench.runner import parse_levels, requests_for
@@ -31,6 +33,21 @@ def test_manifest_alone_means_its_only_service():
 def test_other_url_schemes_are_rejected():
     with pytest.raises(UserError, match="http"):
         parse_target("ftp://host/x")
+
+
+@pytest.mark.parametrize(
+    "url, says",
+    [
+        ("http://[::1", "is not a valid URL: Invalid IPv6 URL"),
+        ("http://localhost:abc", "is not a valid URL: Port could not be cast"),
+        ("http://localhost:70000", "is not a valid URL: Port out of range"),
+        ("http://", "names no host"),
+        ("https://:8000/v1", "names no host"),
+    ],
+)
+def test_url_that_cannot_be_requested_is_rejected_with_the_reason(url, says):
+    with pytest.raises(UserError, match=f"^bench target {re.escape(repr(url))} {re.escape(says)}"):
+        parse_target(url)
 
 
 def test_empty_service_after_colon_is_rejected():

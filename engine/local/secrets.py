@@ -12,6 +12,7 @@ from collections.abc import Mapping
 
 from engine.blueprint.model import Blueprint, SecretArg
 from engine.errors import UserError
+from engine.runtime.secret_args import MissingSecretArguments, secret_argv
 
 
 def secret_values(
@@ -41,14 +42,13 @@ def secret_values(
 
 
 def secret_arguments(secret_args: tuple[SecretArg, ...], env: Mapping[str, str], *, owner: str) -> list[str]:
-    """`flag value` pairs whose values come from the environment at launch, never from the Blueprint."""
-    argv: list[str] = []
-    for arg in secret_args:
-        value = env.get(arg.env)
-        if value is None:
-            raise UserError(
-                f"{owner} passes {arg.flag} from environment variable {arg.env}, which is not set: "
-                f"set it in the environment or in .env"
-            )
-        argv += [arg.flag, value]
-    return argv
+    """`flag value` pairs whose values come from the environment at launch, never from the Blueprint
+    (read as the container reads them: `engine.runtime.secret_args`)."""
+    try:
+        return secret_argv(secret_args, env)
+    except MissingSecretArguments as exc:
+        arg = exc.missing[0]
+        raise UserError(
+            f"{owner} passes {arg.flag} from environment variable {arg.env}, which is not set or empty: "
+            f"set it in the environment or in .env"
+        ) from None

@@ -26,6 +26,7 @@ from collections.abc import Callable, Mapping, Sequence
 
 from engine.blueprint.model import SecretArg, ServerSpec, WarmupSpec
 from engine.runtime.process_group import start_in_new_group, stop_group
+from engine.runtime.secret_args import MissingSecretArguments, secret_argv
 
 LOG_TAIL_LINES = 40
 POLL_INTERVAL_S = 1.0
@@ -55,14 +56,10 @@ class ServerProcess:
 
 def resolve_argv(command: Sequence[str], secret_args: Sequence[SecretArg], environ: Mapping[str, str]) -> list[str]:
     """`command` followed by `flag value` for each secret argument, values read from `environ`."""
-    missing = [arg for arg in secret_args if not environ.get(arg.env)]
-    if missing:
-        needs = ", ".join(f"{arg.flag} needs ${arg.env}" for arg in missing)
-        raise ServerStartError(f"missing environment variables: {needs}; attach the secret that provides them")
-    argv = list(command)
-    for arg in secret_args:
-        argv += [arg.flag, environ[arg.env]]
-    return argv
+    try:
+        return [*command, *secret_argv(secret_args, environ)]
+    except MissingSecretArguments as exc:
+        raise ServerStartError(f"missing environment variables: {exc}; attach the secret that provides them") from None
 
 
 def display_command(command: Sequence[str], secret_args: Sequence[SecretArg]) -> str:

@@ -30,10 +30,11 @@ CPU_CAPABLE_ENGINES = frozenset({"transformers"})
 DEFAULT_WEB_PORT = 8000
 DEFAULT_WEB_STARTUP_TIMEOUT = 120
 ENDPOINT_APP_FACTORY = "engine.local.endpoint_app:create_app"
+# Resolves the handler as the container does (engine.runtime.handler_import), calls it, idles.
 WEB_SERVER_RUNNER = (
-    "import importlib, sys, time\n"
-    "module, _, attr = sys.argv[1].partition(':')\n"
-    "getattr(importlib.import_module(module), attr)()\n"
+    "import sys, time\n"
+    "from engine.runtime.handler_import import import_handler\n"
+    "import_handler(sys.argv[1])()\n"
     "while True: time.sleep(3600)\n"
 )
 

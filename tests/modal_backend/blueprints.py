@@ -43,6 +43,7 @@ VLLM_IMAGE = ImageSpec(
     steps=(
         ImageStep(op="uv_pip_install", args=("vllm==0.11.0", "huggingface-hub==0.35.3")),
         ImageStep(op="env", env={"HF_XET_HIGH_PERFORMANCE": "1"}),
+        ImageStep(op="add_local_python_source", args=("engine",)),
     ),
 )
 
@@ -123,7 +124,7 @@ PIPELINE_IMAGE = ImageSpec(
     steps=(
         ImageStep(op="apt_install", args=("poppler-utils",)),
         ImageStep(op="uv_pip_install", args=("boto3==1.35.99", "pypdf==5.1.0")),
-        ImageStep(op="add_local_python_source", args=("workloads",)),
+        ImageStep(op="add_local_python_source", args=("engine", "workloads")),
     ),
 )
 
@@ -205,7 +206,10 @@ WEB_IMAGE = ImageSpec(
     key="web",
     base="debian_slim",
     python_version="3.12",
-    steps=(ImageStep(op="uv_pip_install", args=("fastapi[standard]==0.115.6",)),),
+    steps=(
+        ImageStep(op="uv_pip_install", args=("fastapi[standard]==0.115.6",)),
+        ImageStep(op="add_local_python_source", args=("engine", "workloads")),
+    ),
 )
 
 

@@ -16,7 +16,6 @@ from modal._partial_function import _find_partial_methods_for_user_cls, _Partial
 from engine.blueprint.model import FunctionSpec
 from engine.modal_backend.app import RESOURCES_SYMBOL, build_app
 from engine.modal_backend.functions import make_wrapper
-from engine.modal_backend.images import python_sources_by_image
 from engine.modal_backend.servers import make_server_class
 from tests.modal_backend.blueprints import all_blueprints, pipeline, vllm_server, web
 from tests.modal_backend.introspect import build_into_module, dependency_reprs
@@ -31,16 +30,6 @@ def _module_name() -> str:
 def _lifecycle(cls, flag) -> set[str]:
     """Method names Modal will run for `flag` (the lookup Modal's container uses)."""
     return set(_find_partial_methods_for_user_cls(cls, flag))
-
-
-def test_every_image_adds_engine_then_handler_packages_once():
-    sources = python_sources_by_image(pipeline())
-    # workloads is named by two handlers and already a step of the image: listed once, after engine.
-    assert sources == {"pipeline": ("engine", "workloads")}
-
-
-def test_server_only_image_adds_engine_package():
-    assert python_sources_by_image(vllm_server()) == {"vllm": ("engine",)}
 
 
 def test_wrapper_carries_symbol_and_entry_module_names():
@@ -172,18 +161,18 @@ class _RecordingImage:
         return record
 
 
-def _recorded_build(monkeypatch, spec, sources):
+def _recorded_build(monkeypatch, spec):
     import engine.modal_backend.images as images
 
     calls: list = []
     monkeypatch.setattr(images, "modal", types.SimpleNamespace(Image=_RecordingImage(calls)))
-    images.build_image(spec, sources)
+    images.build_image(spec)
     return calls
 
 
 def test_image_applies_base_entrypoint_steps_then_local_sources_last(monkeypatch):
     spec = vllm_server().images[0]
-    calls = _recorded_build(monkeypatch, spec, ("engine",))
+    calls = _recorded_build(monkeypatch, spec)
     assert [name for name, _args, _kwargs in calls] == [
         "from_registry",
         "entrypoint",
@@ -197,8 +186,9 @@ def test_image_applies_base_entrypoint_steps_then_local_sources_last(monkeypatch
     assert calls[-1] == ("add_local_python_source", ("engine",), {})
 
 
-def test_image_does_not_add_a_listed_source_twice(monkeypatch):
-    spec = pipeline().images[0]  # its last step already adds workloads
-    calls = _recorded_build(monkeypatch, spec, ("engine", "workloads"))
+def test_image_carries_exactly_the_sources_the_blueprint_lists(monkeypatch):
+    # The planner decides what each image ships; the backend adds nothing of its own.
+    spec = pipeline().images[0]
+    calls = _recorded_build(monkeypatch, spec)
     sources = [args for name, args, _kwargs in calls if name == "add_local_python_source"]
-    assert sources == [("workloads",), ("engine",)]
+    assert sources == [("engine", "workloads")]

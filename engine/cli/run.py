@@ -31,9 +31,10 @@ def run(args: argparse.Namespace) -> int:
     from engine.local.dotenv import read_dotenv
     from engine.local.launch import function_env
     from engine.local.mounts import create_mount_folders
+    from engine.cli.common import manifest_path
     from engine.local.source import load_blueprint
 
-    blueprint = load_blueprint(args.manifest, args.env)
+    blueprint = load_blueprint(str(manifest_path(args)), args.env)
     function = find_function(blueprint, args.function)
     call_args, call_kwargs = parse_call_arguments(args.arguments)
     workdir = Path.cwd()

@@ -31,9 +31,10 @@ def run(args: argparse.Namespace) -> int:
     from engine.bench.target import discover_model
     from engine.errors import UserError
     from engine.local.service import prepare_launch, running_service
+    from engine.cli.common import manifest_path
     from engine.local.source import load_blueprint
 
-    blueprint = load_blueprint(args.manifest, args.env)
+    blueprint = load_blueprint(str(manifest_path(args)), args.env)
     workdir = Path.cwd()
     launch = prepare_launch(
         blueprint,

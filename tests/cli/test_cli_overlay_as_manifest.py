@@ -20,6 +20,8 @@ EXPECTED_BASE = "manifests/chat.yaml --env prod"
         ["eject", OVERLAY],
         ["preflight", OVERLAY],
         ["diff", OVERLAY, "--against-env", "main"],
+        ["serve", OVERLAY],
+        ["run", OVERLAY, "anything"],
     ],
     ids=lambda argv: argv[0],
 )

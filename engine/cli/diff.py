@@ -5,8 +5,10 @@
     mdeploy diff --changed --against REF [PATH ...]       every manifest and environment under
                                                           PATHs whose Blueprint changed
 
-The git side is read with `git show` (nothing is checked out). `--exit-code` exits 2 when
-something changed, for CI. Blueprints hold no secret values, so neither does a diff.
+The git side is read with `git show` (nothing is checked out). A manifest invalid at the ref
+shows as all added, with a note saying so; invalid in the working tree, it is an error.
+`--exit-code` exits 2 when something changed, for CI. Blueprints hold no secret values, so
+neither does a diff.
 """
 
 from __future__ import annotations

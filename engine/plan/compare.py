@@ -4,6 +4,10 @@ Both sides are planned by the ordinary planner (`plan_file`), so a diff compares
 `mdeploy plan` and `mdeploy deploy` would use. The git side is planned from a temporary copy of
 the manifest files as they are at the ref (git_source.py); its Blueprint's `source` is set to the
 same display path as the working tree's, so the two sides differ only where the app does.
+
+A manifest invalid at the ref is no reason to refuse a diff: the change under review may be the
+fix. That side counts as absent (everything shows as added) and the diff carries an InvalidAtRef
+saying so. The working tree invalid stays an error: that is the user's own, current mistake.
 """
 
 from __future__ import annotations
@@ -20,7 +24,7 @@ from engine.errors import UserError
 from engine.manifest.errors import ManifestError
 from engine.plan import git_source
 from engine.plan.diff import diff_blueprints
-from engine.plan.render_diff import LabelledDiff
+from engine.plan.render_diff import InvalidAtRef, LabelledDiff, problem_count
 
 WORKING_TREE = "working tree"
 
@@ -53,15 +57,26 @@ class RefTree:
     def copy_of(self, relative: PurePosixPath) -> Path:
         return self.root.joinpath(*relative.parts)
 
-    def plan(self, relative: PurePosixPath, env: str | None, source: str) -> Blueprint | None:
-        """The Blueprint at the ref, or None when the manifest does not exist there."""
+    def plan(
+        self, relative: PurePosixPath, env: str | None, source: str
+    ) -> tuple[Blueprint | None, InvalidAtRef | None]:
+        """The Blueprint at the ref; (None, None) when the manifest does not exist there, and
+        (None, what was wrong) when it does not plan there."""
         copy = self.copy_of(relative)
         if not copy.is_file():
-            return None
+            return None, None
         try:
-            return _plan(copy, env, source)
+            return _plan(copy, env, source), None
         except ManifestError as error:
-            raise git_source.relabel_manifest_error(error, self.root, f"{self.ref}:") from None
+            relabelled = git_source.relabel_manifest_error(error, self.root, f"{self.ref}:")
+            return None, invalid_at_ref(relabelled)
+
+
+def invalid_at_ref(error: ManifestError) -> InvalidAtRef:
+    """How many problems, and where the first is: never their messages, which may quote values."""
+    first = error.problems[0]
+    location = str(first.location) if first.location is not None else None
+    return InvalidAtRef(problems=len(error.problems), first_location=location, first_key=first.key)
 
 
 @contextmanager
@@ -81,10 +96,15 @@ def diff_against_ref(manifest: Path, env: str | None, ref: str) -> LabelledDiff:
         relative = git_source.repo_relative(tree.repo, manifest)
         # Overlays live beside their base: the base's directory is all the loader can need.
         tree.add_directory(relative.parent, recursive=False)
-        old = tree.plan(relative, env, source)
+        old, invalid = tree.plan(relative, env, source)
     if old is None and new is None:
+        if invalid is not None:
+            raise UserError(
+                f"{source}: deleted from the working tree, and invalid at {ref} "
+                f"({problem_count(invalid.problems)}): nothing to compare"
+            )
         raise UserError(f"{source}: no such file, in the working tree or at {ref}")
-    return LabelledDiff(diff_blueprints(old, new), ref, WORKING_TREE)
+    return LabelledDiff(diff_blueprints(old, new), ref, WORKING_TREE, old_invalid=invalid)
 
 
 def diff_across_environments(manifest: Path, old_env: str, new_env: str | None) -> LabelledDiff:
@@ -130,10 +150,13 @@ def diff_changed_against_ref(paths: list[Path], ref: str) -> list[LabelledDiff]:
             for env in _environments(envs_now, envs_then):
                 # No overlay for `env` on one side is not an error: that side plans the base alone.
                 new = _plan(now[relative], env, source) if relative in now else None
-                old = tree.plan(relative, env, source) if relative in then else None
+                old, invalid = tree.plan(relative, env, source) if relative in then else (None, None)
+                if old is None and new is None:
+                    # Invalid at the ref and gone since: nothing was deployable, nothing is now.
+                    continue
                 diff = diff_blueprints(old, new)
                 if diff.changed:
-                    diffs.append(LabelledDiff(diff, ref, WORKING_TREE))
+                    diffs.append(LabelledDiff(diff, ref, WORKING_TREE, old_invalid=invalid))
     return diffs
 
 

@@ -3,6 +3,7 @@
 `old_label` / `new_label` name the two sides ("HEAD" and "working tree", or "prod" and "dev").
 Several diffs (one per manifest and environment) render one after another, or as one json list.
 Values are printed as JSON (strings quoted, lists in brackets), as the Blueprint holds them.
+A diff whose old side was invalid at a git ref (so counted as absent) says so in every format.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 import difflib
 import json
 import shlex
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,10 +24,42 @@ _MARK = {"added": "+", "removed": "-", "changed": "~", "unchanged": "="}
 
 
 @dataclass(frozen=True)
+class InvalidAtRef:
+    """The old side's manifest did not plan at the git ref, so the diff counts it as absent.
+
+    Only a count and where the first problem is: a problem's message may quote a value.
+    """
+
+    problems: int
+    first_location: str | None  # "REF:manifests/chat.yaml:4:3"; None for a problem with no place
+    first_key: str  # dotted manifest key; "" when the problem is about no one key
+
+
+@dataclass(frozen=True)
 class LabelledDiff:
     diff: BlueprintDiff
     old_label: str
     new_label: str
+    old_invalid: InvalidAtRef | None = None
+
+
+def problem_count(problems: int) -> str:
+    return f"{problems} problem" + ("" if problems == 1 else "s")
+
+
+def invalid_note(item: LabelledDiff, *, literal: Callable[[str], str] = str) -> str | None:
+    """One line for a diff whose old side was invalid: what happened and what it means here.
+    `literal` wraps the paths, ref and key (markdown shows them as code)."""
+    invalid = item.old_invalid
+    if invalid is None:
+        return None
+    first = [f"first at {literal(invalid.first_location)}"] if invalid.first_location else []
+    first += [f"key {literal(invalid.first_key)}"] if invalid.first_key else []
+    details = ", ".join([problem_count(invalid.problems), *first])
+    return (
+        f"{literal(item.diff.source)} was invalid at {literal(item.old_label)} ({details}): "
+        "everything shows as added"
+    )
 
 
 def render_diff(diff: BlueprintDiff, fmt: str = "text", *, old_label: str = "old", new_label: str = "new") -> str:
@@ -35,7 +68,7 @@ def render_diff(diff: BlueprintDiff, fmt: str = "text", *, old_label: str = "old
 
 def render_diffs(diffs: Sequence[LabelledDiff], fmt: str = "text") -> str:
     if fmt == "json":
-        data = [{"old": d.old_label, "new": d.new_label, **to_data(d.diff)} for d in diffs]
+        data = [{"old": d.old_label, "new": d.new_label, **to_data(d.diff), **_json_invalid(d)} for d in diffs]
         return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
     if fmt == "text":
         blocks = [_text(d) for d in diffs]
@@ -70,12 +103,22 @@ def _status_line(diff: BlueprintDiff) -> str:
     }[diff.status]
 
 
+def _json_invalid(item: LabelledDiff) -> dict[str, Any]:
+    """Only when the old side was invalid, so every other diff's json stays as it was."""
+    if item.old_invalid is None:
+        return {}
+    return {"note": invalid_note(item), "old_invalid": to_data(item.old_invalid)}
+
+
 # --- text -------------------------------------------------------------------------------------
 
 
 def _text(item: LabelledDiff) -> str:
     diff = item.diff
     lines = [f"{_MARK[diff.status]} {_title(item)}: {_status_line(diff)}"]
+    note = invalid_note(item)
+    if note is not None:
+        lines.append(f"  ! {note}")
     lines += [f"    {_field(change)}" for change in diff.app_fields]
     for obj in diff.objects:
         lines.append(f"  {_MARK[obj.status]} {obj.kind} {obj.key}")
@@ -94,6 +137,9 @@ def _markdown(item: LabelledDiff) -> str:
     diff = item.diff
     title = f"### `{diff.app}` — `{diff.source}` — {_cell(_sides(item))}"
     lines = [title, "", f"**{_status_line(diff)}**"]
+    note = invalid_note(item, literal=_inline_code)
+    if note is not None:
+        lines += ["", f"> **Note:** {_cell(note)}"]
     if not diff.changed:
         return "\n".join(lines) + "\n"
     rows = [("app", "", change) for change in diff.app_fields]
@@ -164,6 +210,10 @@ def _markdown_values(change: FieldChange) -> tuple[str, str]:
             "<br>".join(f"`{_cell(new)}`" if new else "—" for _, new in hunks),
         )
     return _code(change.old, change.status == "added"), _code(change.new, change.status == "removed")
+
+
+def _inline_code(text: str) -> str:
+    return f"`{text}`"
 
 
 def _code(value: Any, absent: bool) -> str:

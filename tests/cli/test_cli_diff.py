@@ -136,14 +136,104 @@ def test_unknown_ref_is_a_one_line_error(run_mdeploy, repo):
     assert result.stderr.startswith("error: git ref 'nope' does not name a commit")
 
 
-def test_invalid_manifest_at_the_ref_is_located_at_the_ref(run_mdeploy, repo):
-    (repo / "manifests" / "chat.yaml").write_text(_manifest("chat", "H100", 6).replace("version: 1", "version: 1\nbogus: 1"))
+UNKNOWN_GPU = "ZZ9-value-42"  # a problem's message quotes it: the diff must not
+
+
+@pytest.fixture
+def fixed_repo(repo: Path) -> Path:
+    """main's chat.yaml is committed invalid (an unknown key, an unknown GPU); the working tree fixes it."""
+    broken = _manifest("chat", UNKNOWN_GPU, 6).replace("version: 1", "version: 1\nbogus: 1")
+    (repo / "manifests" / "chat.yaml").write_text(broken)
     _git(repo, "commit", "-q", "-am", "broken")
     _edit_gpu_and_scaling(repo)
+    return repo
+
+
+INVALID_NOTE = (
+    "manifests/chat.yaml was invalid at HEAD (2 problems, first at HEAD:manifests/chat.yaml:2:1, key bogus): "
+    "everything shows as added"
+)
+
+
+def test_manifest_invalid_at_the_ref_shows_as_added_with_a_note_in_text(run_mdeploy, fixed_repo):
+    result = run_mdeploy("diff", "manifests/chat.yaml", "--against", "HEAD", cwd=fixed_repo)
+    assert result.returncode == 0, result.stderr
+    assert "new: only on the new side" in result.stdout and "+ server chat" in result.stdout
+    assert f"  ! {INVALID_NOTE}" in result.stdout.splitlines()
+    assert "mdeploy-ref-" not in result.stdout
+
+
+def test_manifest_invalid_at_the_ref_shows_as_added_with_a_note_in_markdown(run_mdeploy, fixed_repo):
+    result = run_mdeploy("diff", "manifests/chat.yaml", "--against", "HEAD", "--format", "markdown", cwd=fixed_repo)
+    assert result.returncode == 0, result.stderr
+    assert "| + server `chat` | _added_ | | |" in result.stdout
+    assert (
+        "> **Note:** `manifests/chat.yaml` was invalid at `HEAD` (2 problems, first at "
+        "`HEAD:manifests/chat.yaml:2:1`, key `bogus`): everything shows as added"
+    ) in result.stdout.splitlines()
+
+
+def test_manifest_invalid_at_the_ref_shows_as_added_with_a_note_in_json(run_mdeploy, fixed_repo):
+    result = run_mdeploy("diff", "manifests/chat.yaml", "--against", "HEAD", "--format", "json", cwd=fixed_repo)
+    assert result.returncode == 0, result.stderr
+    (diff,) = json.loads(result.stdout)
+    assert (diff["status"], diff["note"]) == ("added", INVALID_NOTE)
+    assert diff["old_invalid"] == {"problems": 2, "first_location": "HEAD:manifests/chat.yaml:2:1", "first_key": "bogus"}
+
+
+def test_manifest_invalid_at_the_ref_never_shows_a_problems_value(run_mdeploy, fixed_repo):
+    for fmt in ("text", "markdown", "json"):
+        result = run_mdeploy("diff", "manifests/chat.yaml", "--against", "HEAD", "--format", fmt, cwd=fixed_repo)
+        assert UNKNOWN_GPU not in result.stdout + result.stderr, fmt
+
+
+def test_manifest_invalid_at_the_ref_still_exits_2_with_exit_code(run_mdeploy, fixed_repo):
+    result = run_mdeploy("diff", "manifests/chat.yaml", "--against", "HEAD", "--exit-code", cwd=fixed_repo)
+    assert result.returncode == 2, result.stderr
+
+
+def test_changed_includes_a_manifest_invalid_at_the_ref_as_added(run_mdeploy, fixed_repo):
+    result = run_mdeploy("diff", "--changed", "--against", "HEAD", "manifests", "--format", "json", cwd=fixed_repo)
+    assert result.returncode == 0, result.stderr
+    chat = [(d["environment"], d["status"], d.get("note")) for d in json.loads(result.stdout)
+            if d["source"] == "manifests/chat.yaml"]
+    assert chat == [("main", "added", INVALID_NOTE), ("prod", "added", INVALID_NOTE)]
+
+
+def test_changed_with_an_overlay_invalid_at_the_ref_adds_only_that_environment(run_mdeploy, repo):
+    (repo / "manifests" / "chat.prod.yaml").write_text("services:\n  chat:\n    bogus: 1\n")
+    _git(repo, "commit", "-q", "-am", "broken overlay")
+    (repo / "manifests" / "chat.prod.yaml").write_text("services:\n  chat:\n    region: us-east\n")
+    result = run_mdeploy("diff", "--changed", "--against", "HEAD", "manifests", "--format", "json", cwd=repo)
+    assert result.returncode == 0, result.stderr
+    (diff,) = json.loads(result.stdout)
+    assert (diff["source"], diff["environment"], diff["status"]) == ("manifests/chat.yaml", "prod", "added")
+    assert diff["old_invalid"]["first_location"].startswith("HEAD:manifests/chat.prod.yaml:")
+
+
+def test_working_tree_invalid_stays_a_located_error_when_the_ref_is_invalid_too(run_mdeploy, fixed_repo):
+    (fixed_repo / "manifests" / "chat.yaml").write_text(_manifest("chat", "H100", 6).replace("version: 1", "version: 1\nstill_bogus: 1"))
+    for args in (["manifests/chat.yaml"], ["--changed", "manifests"]):
+        result = run_mdeploy("diff", *args, "--against", "HEAD", cwd=fixed_repo)
+        assert result.returncode == 1, args
+        assert "manifests/chat.yaml:2:1: still_bogus:" in result.stderr
+        assert result.stdout == ""
+
+
+def test_working_tree_invalid_is_a_located_error_when_the_ref_is_valid(run_mdeploy, repo):
+    (repo / "manifests" / "chat.yaml").write_text(_manifest("chat", "H100", 6).replace("version: 1", "version: 1\nbogus: 1"))
     result = run_mdeploy("diff", "manifests/chat.yaml", "--against", "HEAD", cwd=repo)
     assert result.returncode == 1
-    assert "HEAD:manifests/chat.yaml:" in result.stderr
-    assert "mdeploy-ref-" not in result.stderr
+    assert "manifests/chat.yaml:2:1: bogus:" in result.stderr and "HEAD:" not in result.stderr
+
+
+def test_manifest_invalid_at_the_ref_and_deleted_since_is_a_one_line_error(run_mdeploy, fixed_repo):
+    (fixed_repo / "manifests" / "chat.yaml").unlink()
+    result = run_mdeploy("diff", "manifests/chat.yaml", "--against", "HEAD", cwd=fixed_repo)
+    assert result.returncode == 1
+    assert result.stderr == (
+        "error: manifests/chat.yaml: deleted from the working tree, and invalid at HEAD (2 problems): nothing to compare\n"
+    )
 
 
 def test_changed_lists_only_changed_manifests_and_environments(run_mdeploy, repo):

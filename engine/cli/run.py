@@ -56,5 +56,5 @@ def run(args: argparse.Namespace) -> int:
         except Exception as exc:  # the user's code failed: show its traceback, not ours
             traceback.print_exc()
             raise UserError(f"{function.handler} raised {type(exc).__name__}: {exc}") from None
-    print(result_json(result))
+    print(result_json(result, function.handler))
     return 0

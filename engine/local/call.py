@@ -73,11 +73,19 @@ def call_handler(handler, args: list[Any], kwargs: dict[str, Any]) -> Any:
     return result
 
 
-def result_json(result: Any) -> str:
+def result_json(result: Any, reference: str) -> str:
+    """The result as JSON; `reference` names the handler in the error when it is not JSON."""
     try:
-        return json.dumps(result, indent=2, ensure_ascii=False)
-    except (TypeError, ValueError) as exc:
-        raise UserError(f"the result ({type(result).__name__}) is not JSON: {exc}") from None
+        # allow_nan=False: json.dumps would print NaN/Infinity, which no JSON parser reads back.
+        return json.dumps(result, indent=2, ensure_ascii=False, allow_nan=False)
+    except ValueError as exc:
+        if "Out of range float" in str(exc):
+            raise UserError(
+                f"{reference} returned NaN or Infinity, which JSON cannot hold: return None or a string instead"
+            ) from None
+        raise UserError(f"the result of {reference} ({type(result).__name__}) is not JSON: {exc}") from None
+    except TypeError as exc:
+        raise UserError(f"the result of {reference} ({type(result).__name__}) is not JSON: {exc}") from None
 
 
 @contextmanager

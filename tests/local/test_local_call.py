@@ -3,7 +3,9 @@ import os
 import pytest
 
 from engine.errors import UserError
-from engine.local.call import call_handler, environment, find_function, parse_call_arguments, result_json
+from engine.local.call import (
+    call_handler, environment, find_function, parse_call_arguments, result_json,
+)
 
 
 def test_positional_json_values():
@@ -49,9 +51,15 @@ def test_arguments_that_do_not_fit_are_a_user_error():
         call_handler(lambda a: a, [], {"b": 1})
 
 
-def test_unserialisable_result_is_a_user_error():
-    with pytest.raises(UserError, match="not JSON"):
-        result_json(object())
+def test_unserialisable_result_is_a_user_error_naming_the_handler():
+    with pytest.raises(UserError, match="the result of jobs.tasks:make .*not JSON"):
+        result_json(object(), "jobs.tasks:make")
+
+
+@pytest.mark.parametrize("value", [float("nan"), float("inf"), -float("inf")])
+def test_nan_or_infinity_in_the_result_is_a_user_error_naming_the_handler(value):
+    with pytest.raises(UserError, match="jobs.tasks:score returned NaN or Infinity"):
+        result_json({"scores": [1.0, value]}, "jobs.tasks:score")
 
 
 def test_environment_is_applied_and_restored(monkeypatch):

@@ -20,11 +20,16 @@ def _project(tmp_path, bp, secrets=(), secret_specs=()):
 
         def boom():
             raise RuntimeError("broken on purpose")
+
+        def score():
+            return {"score": float("nan")}
+
     """))
     functions = [
         bp.function("add", handler="jobs.tasks:add", env={"MODE": "local"}),
         bp.function("token", handler="jobs.tasks:token_length", secrets=secrets),
         bp.function("boom", handler="jobs.tasks:boom"),
+        bp.function("score", handler="jobs.tasks:score"),
     ]
     path = tmp_path / "blueprint.json"
     path.write_text(to_json(bp.blueprint(functions=functions, secrets=secret_specs)))
@@ -60,3 +65,11 @@ def test_a_failing_handler_shows_its_traceback_and_exits_1(bp, tmp_path, run_mde
     assert done.returncode == 1
     assert "Traceback" in done.stderr and "internal error" not in done.stderr
     assert done.stderr.strip().splitlines()[-1] == "error: jobs.tasks:boom raised RuntimeError: broken on purpose"
+
+
+def test_a_nan_result_fails_naming_the_handler_and_prints_nothing(bp, tmp_path, run_mdeploy):
+    path = _project(tmp_path, bp)
+    done = run_mdeploy("run", str(path), "score", cwd=tmp_path)
+    assert done.returncode == 1 and done.stdout == ""
+    assert done.stderr.strip().splitlines()[-1].startswith("error: jobs.tasks:score returned NaN or Infinity")
+

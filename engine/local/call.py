@@ -52,13 +52,19 @@ def parse_call_arguments(tokens: list[str]) -> tuple[list[Any], dict[str, Any]]:
 def import_handler(reference: str):
     """The handler, resolved as the container resolves it; a reference that does not resolve is a UserError."""
     try:
-        return _resolve(reference)
+        handler = _resolve(reference)
     except HandlerImportError as exc:
         if exc.import_failure is not None:
             raise UserError(f"cannot import {exc.module_name!r} for handler {reference!r}: {exc.import_failure}") from None
         if exc.attr:
             raise UserError(f"module {exc.module_name!r} has no {exc.attr!r} (handler {reference!r})") from None
         raise UserError(str(exc)) from None  # malformed: the manifest's validation normally stops it first
+    if not callable(handler):
+        raise UserError(
+            f"handler {reference!r} is not callable: it names a value of type {type(handler).__name__}; "
+            f"point it at a function"
+        )
+    return handler
 
 
 def call_handler(handler, args: list[Any], kwargs: dict[str, Any]) -> Any:

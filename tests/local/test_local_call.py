@@ -4,7 +4,7 @@ import pytest
 
 from engine.errors import UserError
 from engine.local.call import (
-    call_handler, environment, find_function, parse_call_arguments, result_json,
+    call_handler, environment, find_function, import_handler, parse_call_arguments, result_json,
 )
 
 
@@ -60,6 +60,11 @@ def test_unserialisable_result_is_a_user_error_naming_the_handler():
 def test_nan_or_infinity_in_the_result_is_a_user_error_naming_the_handler(value):
     with pytest.raises(UserError, match="jobs.tasks:score returned NaN or Infinity"):
         result_json({"scores": [1.0, value]}, "jobs.tasks:score")
+
+
+def test_a_handler_reference_to_a_value_that_is_not_callable_says_so():
+    with pytest.raises(UserError, match=r"handler 'math:pi' is not callable: it names a value of type float"):
+        import_handler("math:pi")
 
 
 def test_environment_is_applied_and_restored(monkeypatch):

@@ -24,12 +24,14 @@ def _project(tmp_path, bp, secrets=(), secret_specs=()):
         def score():
             return {"score": float("nan")}
 
+        limit = 3
     """))
     functions = [
         bp.function("add", handler="jobs.tasks:add", env={"MODE": "local"}),
         bp.function("token", handler="jobs.tasks:token_length", secrets=secrets),
         bp.function("boom", handler="jobs.tasks:boom"),
         bp.function("score", handler="jobs.tasks:score"),
+        bp.function("limit", handler="jobs.tasks:limit"),
     ]
     path = tmp_path / "blueprint.json"
     path.write_text(to_json(bp.blueprint(functions=functions, secrets=secret_specs)))
@@ -73,3 +75,11 @@ def test_a_nan_result_fails_naming_the_handler_and_prints_nothing(bp, tmp_path, 
     assert done.returncode == 1 and done.stdout == ""
     assert done.stderr.strip().splitlines()[-1].startswith("error: jobs.tasks:score returned NaN or Infinity")
 
+
+def test_a_handler_that_is_not_callable_fails_naming_its_reference(bp, tmp_path, run_mdeploy):
+    path = _project(tmp_path, bp)
+    done = run_mdeploy("run", str(path), "limit", cwd=tmp_path)
+    assert done.returncode == 1
+    assert done.stderr.strip().splitlines()[-1] == (
+        "error: handler 'jobs.tasks:limit' is not callable: it names a value of type int; point it at a function"
+    )

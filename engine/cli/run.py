@@ -23,11 +23,12 @@ def register(subparsers) -> None:
 def run(args: argparse.Namespace) -> int:
     import os
     import sys
-    import traceback
     from pathlib import Path
 
     from engine.errors import UserError
-    from engine.local.call import call_handler, environment, find_function, import_handler, parse_call_arguments, result_json
+    from engine.local.call import (
+        call_handler, environment, find_function, import_handler, parse_call_arguments, result_json, user_traceback,
+    )
     from engine.local.dotenv import read_dotenv
     from engine.local.launch import function_env
     from engine.local.mounts import create_mount_folders
@@ -54,7 +55,7 @@ def run(args: argparse.Namespace) -> int:
         except UserError:
             raise
         except Exception as exc:  # the user's code failed: show its traceback, not ours
-            traceback.print_exc()
+            print(user_traceback(exc), end="", file=sys.stderr)
             raise UserError(f"{function.handler} raised {type(exc).__name__}: {exc}") from None
     print(result_json(result, function.handler))
     return 0

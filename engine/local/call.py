@@ -11,6 +11,7 @@ import asyncio
 import inspect
 import json
 import os
+import traceback
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
@@ -94,6 +95,20 @@ def result_json(result: Any, reference: str) -> str:
         raise UserError(f"the result of {reference} ({type(result).__name__}) is not JSON: {exc}") from None
 
 
+def user_traceback(exc: BaseException) -> str:
+    """The traceback of an exception the handler raised, from the handler's own frame on.
+
+    The frames down to `call_handler` (the CLI, and asyncio's loop for an async handler) are how
+    we called the handler, not where it failed; they would bury the user's own frames.
+    """
+    summary = traceback.TracebackException.from_exception(exc)
+    frames = list(summary.stack)
+    calls = [index for index, frame in enumerate(frames) if _is_this_module(frame.filename)]
+    if calls:
+        summary.stack = traceback.StackSummary.from_list(frames[calls[-1] + 1 :])
+    return "".join(summary.format())
+
+
 @contextmanager
 def environment(env: Mapping[str, str]) -> Iterator[None]:
     """Run the handler in-process with the function's environment, restored afterwards."""
@@ -109,6 +124,10 @@ def environment(env: Mapping[str, str]) -> Iterator[None]:
 
 async def _await(awaitable):
     return await awaitable
+
+
+def _is_this_module(filename: str) -> bool:
+    return os.path.realpath(filename) == os.path.realpath(__file__)
 
 
 def _json_value(text: str, position: int) -> Any:

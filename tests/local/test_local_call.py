@@ -4,7 +4,7 @@ import pytest
 
 from engine.errors import UserError
 from engine.local.call import (
-    call_handler, environment, find_function, import_handler, parse_call_arguments, result_json,
+    call_handler, environment, find_function, import_handler, parse_call_arguments, result_json, user_traceback,
 )
 
 
@@ -65,6 +65,34 @@ def test_nan_or_infinity_in_the_result_is_a_user_error_naming_the_handler(value)
 def test_a_handler_reference_to_a_value_that_is_not_callable_says_so():
     with pytest.raises(UserError, match=r"handler 'math:pi' is not callable: it names a value of type float"):
         import_handler("math:pi")
+
+
+def _failing_helper():
+    raise RuntimeError("broken on purpose")
+
+
+def _raised_by(handler) -> BaseException:
+    with pytest.raises(RuntimeError) as caught:
+        call_handler(handler, [], {})
+    return caught.value
+
+
+def _frame_names(text: str) -> list[str]:
+    return [line.rsplit(" in ", 1)[1] for line in text.splitlines() if line.startswith('  File "')]
+
+
+def test_the_traceback_of_a_failing_handler_starts_at_the_handler():
+    def handler():
+        _failing_helper()
+
+    assert _frame_names(user_traceback(_raised_by(handler))) == ["handler", "_failing_helper"]
+
+
+def test_the_traceback_of_a_failing_async_handler_starts_at_the_handler():
+    async def handler():
+        _failing_helper()
+
+    assert _frame_names(user_traceback(_raised_by(handler))) == ["handler", "_failing_helper"]
 
 
 def test_environment_is_applied_and_restored(monkeypatch):

@@ -69,6 +69,13 @@ def test_a_failing_handler_shows_its_traceback_and_exits_1(bp, tmp_path, run_mde
     assert done.stderr.strip().splitlines()[-1] == "error: jobs.tasks:boom raised RuntimeError: broken on purpose"
 
 
+def test_a_failing_handler_traceback_starts_at_the_users_code(bp, tmp_path, run_mdeploy):
+    path = _project(tmp_path, bp)
+    done = run_mdeploy("run", str(path), "boom", cwd=tmp_path)
+    frames = [line for line in done.stderr.splitlines() if line.startswith('  File "')]
+    assert frames and all("jobs/tasks.py" in line for line in frames), done.stderr
+
+
 def test_a_nan_result_fails_naming_the_handler_and_prints_nothing(bp, tmp_path, run_mdeploy):
     path = _project(tmp_path, bp)
     done = run_mdeploy("run", str(path), "score", cwd=tmp_path)

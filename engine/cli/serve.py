@@ -30,6 +30,7 @@ def run(args: argparse.Namespace) -> int:
 
     from engine.bench.target import discover_model
     from engine.errors import UserError
+    from engine.local.ports import ensure_port_free
     from engine.local.service import prepare_launch, running_service
     from engine.cli.common import manifest_path
     from engine.local.source import load_blueprint
@@ -47,6 +48,9 @@ def run(args: argparse.Namespace) -> int:
     )
     for note in launch.notes:
         print(f"mdeploy: {note}", file=sys.stderr)
+    # Checked before announcing the start (running_service checks again, for bench): a port error
+    # must not follow a line saying the engine is starting.
+    ensure_port_free(launch.host, launch.port)
     print(f"mdeploy: starting {launch.service}: {' '.join(_shown(launch.argv, blueprint))}", file=sys.stderr)
 
     def terminate(signum, _frame):

@@ -78,12 +78,16 @@ def test_sigterm_stops_the_engine_process_group(served):
     assert survivors == set()
 
 
-def _last_error(bp, tmp_path, run_mdeploy, server, *args):
+def _failed_serve(bp, tmp_path, run_mdeploy, server, *args):
     path = _write(tmp_path, bp, server)
     done = run_mdeploy("serve", str(path), *args, cwd=tmp_path, timeout=60)
     assert done.returncode == 1, done.stderr
     assert "Traceback" not in done.stderr
-    return done.stderr.strip().splitlines()[-1]
+    return done.stderr
+
+
+def _last_error(bp, tmp_path, run_mdeploy, server, *args):
+    return _failed_serve(bp, tmp_path, run_mdeploy, server, *args).strip().splitlines()[-1]
 
 
 def test_port_in_use_is_one_clear_line(bp, tmp_path, run_mdeploy):
@@ -93,6 +97,16 @@ def test_port_in_use_is_one_clear_line(bp, tmp_path, run_mdeploy):
         port = busy.getsockname()[1]
         line = _last_error(bp, tmp_path, run_mdeploy, bp.fake_engine_server(), "--port", str(port))
     assert line == f"error: port {port} on 127.0.0.1 is already in use: stop what listens there or pass --port"
+
+
+def test_port_in_use_is_reported_before_any_starting_line(bp, tmp_path, run_mdeploy):
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        stderr = _failed_serve(bp, tmp_path, run_mdeploy, bp.fake_engine_server(), "--port", str(port))
+    assert "already in use" in stderr
+    assert "starting" not in stderr
 
 
 @pytest.mark.parametrize("port", ["0", "70000", "-1"])

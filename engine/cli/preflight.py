@@ -1,9 +1,10 @@
 """`mdeploy preflight MANIFEST --env ENV [--strict]`: check a deploy against the world first.
 
 Secrets exist with their required keys, volumes exist (or will be created), the model and revision
-are on the Hub and fit the GPUs. Without Modal credentials or network the checks that need them
-are skipped, each with its reason. Exit codes: 0 nothing failed, 1 a check failed, 3 only with
---strict: something was skipped (see engine/preflight/report.py).
+are on the Hub (or its `path:` folder, when on this machine, has a config.json) and fit the GPUs.
+Without Modal credentials or network the checks that need them are skipped, each with its reason.
+Exit codes: 0 nothing failed, 1 a check failed, 3 only with --strict: something was skipped (see
+engine/preflight/report.py).
 """
 
 from __future__ import annotations
@@ -35,14 +36,17 @@ def register(subparsers) -> argparse.ArgumentParser:
 
 
 def run(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
     from engine.preflight.checks import run_checks
+    from engine.preflight.model_folder import ModelFolders
     from engine.preflight.probes import LiveHub, LiveModal, Unavailable
     from engine.preflight.report import exit_code, render_results
 
     blueprint = plan_manifest(args)
     modal = _probe(LiveModal, Unavailable) if blueprint.secrets or blueprint.volumes else Unavailable("not needed")
     hub = _probe(LiveHub, Unavailable) if blueprint.servers else Unavailable("not needed")
-    results = run_checks(blueprint, modal, hub)
+    results = run_checks(blueprint, modal, hub, ModelFolders(Path.cwd()))
     print(render_results(results, app=blueprint.app, environment=blueprint.environment))
     return exit_code(results, strict=args.strict)
 

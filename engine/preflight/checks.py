@@ -1,13 +1,15 @@
 """The preflight checks: what can only be checked against the world, before a deploy.
 
 Each check gives one `CheckResult`. Probes come in as arguments (a probe, or the `Unavailable`
-that says why there is none), so this module does no I/O and tests drive it with fakes.
+that says why there is none), so this module does no I/O and tests drive it with fakes; model
+folders are read through `ModelFolders`, which tests point at a temporary directory.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 from engine.blueprint.model import Blueprint, ServerSpec
 from engine.preflight.fit import (
@@ -20,6 +22,7 @@ from engine.preflight.fit import (
     gpu_memory_bytes,
 )
 from engine.preflight.model_config import ModelConfigError, checkpoint_dtype, shape_from_config
+from engine.preflight.model_folder import ModelFolderError, ModelFolders
 from engine.preflight.probes import HubProbe, ModalProbe, NotOnHub, Unavailable
 from engine.preflight.serving import command_flags, serving_limits
 
@@ -34,13 +37,18 @@ class CheckResult:
 
 
 def run_checks(
-    blueprint: Blueprint, modal: ModalProbe | Unavailable, hub: HubProbe | Unavailable
+    blueprint: Blueprint,
+    modal: ModalProbe | Unavailable,
+    hub: HubProbe | Unavailable,
+    folders: ModelFolders | None = None,
 ) -> list[CheckResult]:
+    """`folders` resolves a model `path:` (default: from the current directory, as `serve` does)."""
+    folders = folders or ModelFolders(Path.cwd())
     results = list(_secret_checks(blueprint, modal))
     results += _volume_checks(blueprint, modal)
     for server in blueprint.servers:
-        results.append(_guarded(f"model {server.key}", lambda s=server: _model_check(s, hub)))
-        results.append(_guarded(f"fit {server.key}", lambda s=server: _fit_check(s, hub)))
+        results.append(_guarded(f"model {server.key}", lambda s=server: _model_check(s, hub, folders)))
+        results.append(_guarded(f"fit {server.key}", lambda s=server: _fit_check(s, hub, folders)))
     return results
 
 
@@ -93,7 +101,7 @@ def _volume_checks(blueprint: Blueprint, modal: ModalProbe | Unavailable) -> Ite
 
 
 # ---------------------------------------------------------------------------------------------
-# The model on the Hub, and whether it fits
+# The model (on the Hub, or a folder on this machine), and whether it fits
 
 
 def _hub_model(server: ServerSpec) -> tuple[str, str | None] | None:
@@ -103,10 +111,21 @@ def _hub_model(server: ServerSpec) -> tuple[str, str | None] | None:
     return server.model, command_flags(server.command).get("--revision")
 
 
-def _model_check(server: ServerSpec, hub: HubProbe | Unavailable) -> tuple[str, str]:
+def _not_here(server: ServerSpec) -> str:
+    return f"model path {server.model} is not on this machine (it lives in a Modal volume): its config cannot be read here"
+
+
+def _model_check(server: ServerSpec, hub: HubProbe | Unavailable, folders: ModelFolders) -> tuple[str, str]:
     model = _hub_model(server)
     if model is None:
-        return SKIP, f"model is a path ({server.model}), not a Hub repository"
+        folder = folders.find(server.model)
+        if folder is None:
+            return SKIP, _not_here(server)
+        try:
+            folders.config(folder)
+        except ModelFolderError as exc:
+            return FAIL, str(exc)
+        return PASS, f"{server.model} is a model folder with a config.json"
     if isinstance(hub, Unavailable):
         raise hub
     model_id, revision = model
@@ -117,12 +136,12 @@ def _model_check(server: ServerSpec, hub: HubProbe | Unavailable) -> tuple[str, 
     return PASS, f"{model_id} exists at revision {revision or 'main (not pinned)'}"
 
 
-def _fit_check(server: ServerSpec, hub: HubProbe | Unavailable) -> tuple[str, str]:
+def _fit_check(server: ServerSpec, hub: HubProbe | Unavailable, folders: ModelFolders) -> tuple[str, str]:
     if not server.container.gpu:
         return SKIP, "no GPU requested"
     model = _hub_model(server)
     if model is None:
-        return SKIP, f"model is a path ({server.model}): its config is not on the Hub"
+        return _folder_fit(server, folders)
     if isinstance(hub, Unavailable):
         raise hub
     try:
@@ -130,6 +149,18 @@ def _fit_check(server: ServerSpec, hub: HubProbe | Unavailable) -> tuple[str, st
     except NotOnHub as exc:
         return SKIP, f"no model config: {exc}"
     return fit_verdict(server, config, hub.parameter_count(*model))
+
+
+def _folder_fit(server: ServerSpec, folders: ModelFolders) -> tuple[str, str]:
+    folder = folders.find(server.model)
+    if folder is None:
+        return SKIP, _not_here(server)
+    try:
+        config = folders.config(folder)
+        parameters = folders.parameter_count(folder)
+    except ModelFolderError as exc:
+        return SKIP, f"no model config: {exc}"
+    return fit_verdict(server, config, parameters)
 
 
 def fit_verdict(server: ServerSpec, config: dict, parameters: int | None) -> tuple[str, str]:

@@ -26,3 +26,12 @@ def test_offline_preflight_skips_with_reasons_and_exits_zero(run_mdeploy):
 def test_offline_preflight_with_strict_exits_three(run_mdeploy):
     result = run_mdeploy("preflight", "manifests/chat.yaml", "--env", "prod", "--strict", env=OFFLINE)
     assert result.returncode == 3, result.stdout + result.stderr
+
+
+def test_offline_preflight_reads_a_local_model_folder(run_mdeploy, tmp_path):
+    (tmp_path / "config.json").write_text('{"num_hidden_layers": 2, "num_attention_heads": 4, "hidden_size": 64}')
+    env = {**OFFLINE, "MDEPLOY_LOCAL_MODEL": str(tmp_path)}
+    result = run_mdeploy("preflight", "manifests/local-chat.yaml", "--env", "tiny", env=env)
+    assert result.returncode == 0, result.stdout + result.stderr
+    line = next(line for line in result.stdout.splitlines() if "model chat" in line)
+    assert line.split()[0] == "ok" and f"{tmp_path} is a model folder with a config.json" in line

@@ -176,3 +176,17 @@ def test_explain_examples_print_what_the_readme_shows(repo_copy):
                 assert line.removeprefix("...").strip() in done.stdout, (command, line)
             else:
                 assert line in done.stdout, (command, line, done.stdout)
+
+
+def test_files_and_modules_the_readme_names_exist():
+    """A README that names a path or a module that is gone tells an untruth."""
+    paths = set(re.findall(r"`((?:engine|tests|benchmarks|schemas|manifests|templates|docs|workloads)/[\w./-]+)`", README))
+    assert paths, "the README names no repository path: the pattern is stale"
+    missing = sorted(p for p in paths if "*" not in p and not (REPO / p.rstrip("/")).exists())
+    assert missing == []
+    for dotted in set(re.findall(r"`(engine(?:\.\w+)+)(?:\([^`]*\))?`", README)):
+        module, _, attr = dotted.rpartition(".")
+        try:
+            importlib.import_module(dotted)
+        except ModuleNotFoundError:
+            assert hasattr(importlib.import_module(module), attr), dotted

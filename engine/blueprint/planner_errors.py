@@ -11,9 +11,12 @@ from typing import Any
 
 from engine.manifest.errors import Problem
 from engine.manifest.translate import Locator
+from engine.manifest.validate import hide_values
 
 
 def problem(merged: Any, path: tuple, message: str, hint: str | None = None) -> Problem:
-    """`merged`: the loader's Merged (or anything with `.spans`); `path`: manifest keys."""
+    """`merged`: the loader's Merged (or anything with `.spans`); `path`: manifest keys. A value
+    from a variable that the message quotes is shown as its reference, as in validation."""
     location = Locator(merged).at_key(path)
-    return Problem(location=location, key=".".join(str(p) for p in path), message=message, hint=hint)
+    found = Problem(location=location, key=".".join(str(p) for p in path), message=message, hint=hint)
+    return hide_values(found, merged)

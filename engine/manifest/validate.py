@@ -14,6 +14,7 @@ from typing import Any, Mapping
 from pydantic import ValidationError
 
 from engine.manifest.errors import ManifestError, Problem
+from engine.manifest.interpolate import hide_variable_values
 from engine.manifest.models.manifest import Manifest, check_manifest_rules
 from engine.manifest.models.secrets_scan import redact, scan_for_secrets
 from engine.manifest.translate import Locator, problem_from_error, problem_from_finding
@@ -52,10 +53,21 @@ def collect_problems(merged: Any) -> tuple[Manifest | None, list[Problem]]:
         problems.extend(problem_from_error(e, data, locator, Manifest) for e in exc.errors(include_url=False))
     findings = [*check_manifest_rules(data), *scan_for_secrets(data)]
     problems.extend(problem_from_finding(f, locator) for f in findings)
-    # A rule may quote the value it rejects; a token there must not reach the terminal or CI logs.
-    problems = [replace(p, message=redact(p.message), hint=redact(p.hint)) for p in problems]
+    # A rule may quote the value it rejects: a value from a variable is shown as its reference,
+    # and a token must not reach the terminal or CI logs.
+    problems = [hide_values(p, merged) for p in problems]
     unique = list(dict.fromkeys(problems))
     return (manifest if not unique else None), unique
+
+
+def hide_values(problem: Problem, merged: Any) -> Problem:
+    """`problem` with values from variables shown as their references and token shapes redacted."""
+    interpolated = getattr(merged, "interpolated", None) or {}
+
+    def safe(text: str | None) -> str | None:
+        return redact(hide_variable_values(text, merged.data, interpolated))
+
+    return replace(problem, message=safe(problem.message) or "", hint=safe(problem.hint))
 
 
 def validate_merged(merged: Any) -> Manifest:

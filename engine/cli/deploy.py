@@ -56,13 +56,13 @@ def run(args: argparse.Namespace) -> int:
         if problem:
             raise UserError(problem)
 
-    from engine.blueprint.planner import plan_file
+    from engine.blueprint.planner import plan_file_with_origins
     from engine.plan.render_plan import render_plan
 
     manifest = manifest_path(args)
     env = chosen_environment(args)
-    blueprint = plan_file(manifest, env)
-    sys.stdout.write(render_plan(blueprint, "text"))
+    planned = plan_file_with_origins(manifest, env)
+    sys.stdout.write(render_plan(planned.blueprint, "text", origins=planned.origins))
     sys.stdout.flush()
 
     command = deploy_command(env, args.tag)

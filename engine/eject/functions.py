@@ -7,12 +7,12 @@ package need not be installed where `modal deploy` runs, only in the image.
 from __future__ import annotations
 
 from engine.blueprint.model import FunctionSpec, RetrySpec, ScheduleSpec, WebSpec
-from engine.eject.container import Names, container_kwargs
+from engine.eject.container import EnvParts, Names, container_kwargs
 from engine.eject.pysrc import call, py_duration, py_literal, py_str
 
 
-def render_function(spec: FunctionSpec, names: Names) -> str:
-    decorators = [call("@app.function", [], _function_kwargs(spec, names))]
+def render_function(spec: FunctionSpec, names: Names, env_parts: dict[str, EnvParts] | None = None) -> str:
+    decorators = [call("@app.function", [], _function_kwargs(spec, names, env_parts))]
     if spec.concurrency is not None:
         kwargs = [("max_inputs", str(spec.concurrency.max_inputs))]
         if spec.concurrency.target_inputs is not None:
@@ -62,8 +62,8 @@ def _render_with_handler_signature(spec: FunctionSpec, names: Names, decorators:
     return "\n".join(lines)
 
 
-def _function_kwargs(spec: FunctionSpec, names: Names) -> list[tuple[str, str]]:
-    kwargs = container_kwargs(spec.container, names, server=False)
+def _function_kwargs(spec: FunctionSpec, names: Names, env_parts: dict[str, EnvParts] | None) -> list[tuple[str, str]]:
+    kwargs = container_kwargs(spec.container, names, server=False, env_parts=env_parts)
     if spec.name != spec.symbol:
         kwargs.insert(0, ("name", py_str(spec.name)))
     if spec.retries is not None:

@@ -78,23 +78,23 @@ def _check_value(name: str, value: str) -> None:
         )
 
 
-def substitute(text: str, environ: Mapping[str, str]) -> tuple[str, bool]:
-    """Expand one string; returns (result, whether any `${...}` reference was expanded).
+def _tokens(text: str):
+    """The pieces of `text` in order: ("text", literal) and ("ref", name, default or None).
 
-    Raises _Unset, _Malformed or _Credential (turned into located problems by `interpolate_layer`).
+    The one reading of the syntax: `substitute` expands it, `template_parts` hands it to eject.
+    Raises _Malformed.
     """
-    out: list[str] = []
-    expanded = False
     i, n = 0, len(text)
     while i < n:
         start = text.find("$", i)
         if start < 0:
-            out.append(text[i:])
-            break
-        out.append(text[i:start])
+            yield ("text", text[i:])
+            return
+        if start > i:
+            yield ("text", text[i:start])
         after = text[start + 1 : start + 2]
         if after == "$":
-            out.append("$")
+            yield ("text", "$")
             i = start + 2
         elif after == "{":
             close = text.find("}", start + 2)
@@ -103,21 +103,48 @@ def substitute(text: str, environ: Mapping[str, str]) -> tuple[str, bool]:
             m = _REFERENCE_BODY.fullmatch(text, start + 2, close)
             if m is None:
                 raise _Malformed(text[start : close + 1])
-            name, default = m.group("name"), m.group("default")
-            _check_name(name)  # before the lookup: an unset credential is refused, not asked for
-            value = environ.get(name)
-            if default is not None and not value:
-                value = default
-            elif value is None:
-                raise _Unset(name)
-            _check_value(name, value)
-            out.append(value)
-            expanded = True
+            yield ("ref", m.group("name"), m.group("default"))
             i = close + 1
         else:
-            out.append("$")
+            yield ("text", "$")
             i = start + 1
+
+
+def substitute(text: str, environ: Mapping[str, str]) -> tuple[str, bool]:
+    """Expand one string; returns (result, whether any `${...}` reference was expanded).
+
+    Raises _Unset, _Malformed or _Credential (turned into located problems by `interpolate_layer`).
+    """
+    out: list[str] = []
+    expanded = False
+    for token in _tokens(text):
+        if token[0] == "text":
+            out.append(token[1])
+            continue
+        _, name, default = token
+        _check_name(name)  # before the lookup: an unset credential is refused, not asked for
+        value = environ.get(name)
+        if default is not None and not value:
+            value = default
+        elif value is None:
+            raise _Unset(name)
+        _check_value(name, value)
+        out.append(value)
+        expanded = True
     return "".join(out), expanded
+
+
+def template_parts(text: str) -> tuple[str | tuple[str, str | None], ...]:
+    """`db-${STAGE:-dev}.internal` -> ("db-", ("STAGE", "dev"), ".internal"): literal text and
+    (variable, default) pairs, adjacent literals joined, for code that rebuilds the value
+    elsewhere (an ejected app reads the variables from the deploying shell)."""
+    parts: list[str | tuple[str, str | None]] = []
+    for token in _tokens(text):
+        if token[0] == "text" and parts and isinstance(parts[-1], str):
+            parts[-1] += token[1]
+        else:
+            parts.append(token[1] if token[0] == "text" else (token[1], token[2]))
+    return tuple(parts)
 
 
 def _string_paths(data: object, path: tuple = ()):

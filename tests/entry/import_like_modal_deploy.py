@@ -24,7 +24,19 @@ def main() -> None:
         )
         return
     state = app._local_state
-    print(json.dumps({"app": app.name, "functions": sorted(state.functions), "classes": sorted(state.classes)}))
+    env = {name: _env_secret(function) for name, function in state.functions.items()}
+    print(json.dumps({"app": app.name, "functions": sorted(state.functions), "classes": sorted(state.classes),
+                      "env": {name: values for name, values in env.items() if values is not None}}))
+
+
+def _env_secret(function) -> dict | None:
+    """The values the function's `env=` secret (Secret.from_dict) would send at deploy."""
+    for dep in function._deps(only_explicit_mounts=True):
+        if repr(dep).startswith("Secret.from_dict(") and "MDEPLOY_BLUEPRINT" not in repr(dep):
+            load = dep._load
+            cells = dict(zip(load.__code__.co_freevars, (c.cell_contents for c in load.__closure__)))
+            return cells["load_env_dict"]()
+    return None
 
 
 main()

@@ -136,8 +136,10 @@ def launch_command(server: ServerSpec, origins: Origins = NO_ORIGINS) -> str:
     an element from variables as its reference."""
     show = _Shown(origins, ("servers", server.key))
     line = show.words("command", server.command, " ".join)
-    for arg in server.secret_args:
-        line += f' {shlex.quote(arg.flag)} "${arg.env}"'
+    for index, arg in enumerate(server.secret_args):
+        # The variable's name itself may come from a `${VAR}` (auth.api_key_env): then say so.
+        named = show(("secret_args", index, "env"), arg.env, lambda env: f'"${env}"')
+        line += f" {shlex.quote(arg.flag)} {named}"
     return line
 
 

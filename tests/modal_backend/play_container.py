@@ -49,7 +49,8 @@ def main() -> None:
         name
         for name in sys.modules
         if name.split(".")[0] in ("pydantic", "ruamel", "yaml", "tomllib", "tomli")
-        or name.startswith(("engine.manifest", "engine.engines", "engine.cli", "engine.blueprint.planner"))
+        or name.startswith(("engine.manifest", "engine.engines", "engine.cli", "engine.blueprint.planner",
+                            "engine.blueprint.origins"))
     )
     print(json.dumps({"found": found, "heavy_modules": heavy}))
 

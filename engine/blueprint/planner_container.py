@@ -14,7 +14,7 @@ from typing import Any
 
 from engine.blueprint.model import ContainerSpec, MountSpec, ScalingSpec
 from engine.blueprint.planner_defaults import APP_ENV_VAR
-from engine.blueprint.planner_origins import OriginRecorder, PlannerDefault
+from engine.blueprint.planner_origins import OriginRecorder, PlannerDefault, planner_default
 
 
 def union(*groups: Iterable[str]) -> tuple[str, ...]:
@@ -93,6 +93,21 @@ def resolve_container(
         ),
         nonpreemptible=rec.pick((*at, "nonpreemptible"), (obj.nonpreemptible, (*source, "nonpreemptible"))),
     )
+
+
+def resolve_function_container(ctx: Any, obj: Any, *, at: tuple, source: tuple, image: str) -> ContainerSpec:
+    """The container of a function or web service: Modal's function defaults, no snapshot."""
+    container = resolve_container(
+        ctx,
+        obj,
+        at=(*at, "container"),
+        source=source,
+        image=image,
+        timeout_default=planner_default("FUNCTION_TIMEOUT"),
+        scaledown_default=planner_default("FUNCTION_SCALEDOWN_WINDOW"),
+    )
+    ctx.origins.no_snapshot((*at, "container"))
+    return container
 
 
 def _listed(rec: OriginRecorder, at: tuple, *candidates: tuple[Any, tuple]) -> tuple[str, ...]:

@@ -12,7 +12,7 @@ from engine.blueprint.model import (
     ScheduleSpec,
     WebSpec,
 )
-from engine.blueprint.planner_container import resolve_container
+from engine.blueprint.planner_container import resolve_function_container
 from engine.blueprint.planner_context import PlanContext
 from engine.blueprint.planner_names import function_symbol
 from engine.blueprint.planner_origins import OriginRecorder, planner_default
@@ -37,16 +37,7 @@ def plan_function(ctx: PlanContext, key: str, fn: Any, *, fallback_image: str) -
         image = fallback_image
         rec.planner((*at, "container", "image"), "FALLBACK_IMAGE_KEY",
                     note="debian_slim with the planner's Python, for a function that names no image")
-    container = resolve_container(
-        ctx,
-        fn,
-        at=(*at, "container"),
-        source=path,
-        image=image,
-        timeout_default=planner_default("FUNCTION_TIMEOUT"),
-        scaledown_default=planner_default("FUNCTION_SCALEDOWN_WINDOW"),
-    )
-    rec.no_snapshot((*at, "container"))
+    container = resolve_function_container(ctx, fn, at=at, source=path, image=image)
     rec.object(at, path)
     rec.manifest((*at, "handler"), (*path, "handler"))
     rec.pick((*at, "max_inputs"), (fn.max_inputs, (*path, "max_inputs")))

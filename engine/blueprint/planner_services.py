@@ -19,7 +19,7 @@ from engine.blueprint.model import (
     ServerSpec,
     WebSpec,
 )
-from engine.blueprint.planner_container import resolve_container
+from engine.blueprint.planner_container import resolve_container, resolve_function_container
 from engine.blueprint.planner_context import PlanContext
 from engine.blueprint.planner_defaults import SERVER_TARGET_CONCURRENCY, WARMUP_REQUESTS
 from engine.blueprint.planner_names import class_symbol, function_symbol
@@ -290,16 +290,7 @@ def plan_web_service(ctx: PlanContext, key: str, svc: Any) -> FunctionSpec | Non
         return None
     kind = WEB_KINDS[svc.interface]
     endpoint = kind == "fastapi_endpoint"
-    container = resolve_container(
-        ctx,
-        svc,
-        at=(*at, "container"),
-        source=path,
-        image=image,
-        timeout_default=planner_default("FUNCTION_TIMEOUT"),
-        scaledown_default=planner_default("FUNCTION_SCALEDOWN_WINDOW"),
-    )
-    rec.no_snapshot((*at, "container"))
+    container = resolve_function_container(ctx, svc, at=at, source=path, image=image)
     rec.object(at, path)
     rec.manifest((*at, "handler"), (*path, "app"))
     for name in ("retries", "schedule", "batching", "max_inputs"):

@@ -16,6 +16,7 @@ from engine.manifest.models.base import Finding, StrictModel
 from engine.manifest.models.defaults import Defaults
 from engine.manifest.models.functions import Function
 from engine.manifest.models.images import Image
+from engine.manifest.models.relations import check_relations
 from engine.manifest.models.services import Service
 from engine.manifest.models.shorthands import ModalName, python_identifier
 from engine.manifest.models.storage import Bucket, ModalDict, Queue, Secret, Volume
@@ -148,4 +149,4 @@ def check_manifest_rules(data: dict) -> list[Finding]:
     """All cross-manifest rules, in a fixed order."""
     if not isinstance(data, dict):
         return []
-    return [*check_references(data), *check_inherited_mounts(data), *check_identifiers(data)]
+    return [*check_references(data), *check_inherited_mounts(data), *check_identifiers(data), *check_relations(data)]

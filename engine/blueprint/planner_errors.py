@@ -10,10 +10,10 @@ from __future__ import annotations
 from typing import Any
 
 from engine.manifest.errors import Problem
-from engine.manifest.translate import Locator
+from engine.manifest.translate import Locator, dotted
 
 
 def problem(merged: Any, path: tuple, message: str, hint: str | None = None) -> Problem:
     """`merged`: the loader's Merged (or anything with `.spans`); `path`: manifest keys."""
     location = Locator(merged).at_key(path)
-    return Problem(location=location, key=".".join(str(p) for p in path), message=message, hint=hint)
+    return Problem(location=location, key=dotted(path), message=message, hint=hint)

@@ -19,6 +19,7 @@ from engine.blueprint.model import (
     ServerSpec,
     WebSpec,
 )
+from engine.blueprint.planner_checks import check_api_key_env, check_cache_mounts, check_engine_env
 from engine.blueprint.planner_container import first, resolve_container
 from engine.blueprint.planner_context import PlanContext
 from engine.blueprint.planner_defaults import (
@@ -80,6 +81,8 @@ def plan_llm_server(ctx: PlanContext, key: str, svc: Any) -> ServerSpec | None:
         else:
             secret_args = (SecretArg(flag=engine.api_key_flag, env=first(svc.auth.api_key_env, SERVER_API_KEY_ENV)),)
             extra_secrets = (svc.auth.api_key_secret,)
+            check_api_key_env(ctx, key, svc)
+    check_cache_mounts(ctx, key, svc, engine)
 
     fixed_name = engine.fixed_served_name(svc.model.name, svc.model.revision) if engine.fixed_served_name else None
     if fixed_name and svc.model.served_name:
@@ -116,7 +119,8 @@ def plan_llm_server(ctx: PlanContext, key: str, svc: Any) -> ServerSpec | None:
         for cache in engine.caches
         if cache.path not in user_paths
     ]
-    base_env = {**engine.runtime_env, **(engine.snapshot_env if sleep_mode else {}), **engine.launch_env(params)}
+    needed_env = {**(engine.snapshot_env if sleep_mode else {}), **engine.launch_env(params)}
+    base_env = {**engine.runtime_env, **needed_env}
     container = resolve_container(
         ctx.app,
         defaults,
@@ -129,6 +133,9 @@ def plan_llm_server(ctx: PlanContext, key: str, svc: Any) -> ServerSpec | None:
         base_env=base_env,
     )
     container = replace(container, enable_memory_snapshot=snapshot.enabled, gpu_snapshot=snapshot.gpu)
+    check_engine_env(ctx, key, svc, engine, container.mounts, needed_env)
+    if len(ctx.problems) > before:
+        return None
 
     target, limit = _server_concurrency(svc.concurrency)
     if svc.warmup is not None:

@@ -32,6 +32,9 @@ class CacheVolume:
 # Every engine downloads weights through huggingface_hub; sharing one cache volume across
 # engines and apps is what Modal's examples do (`huggingface-cache`), so weights download once.
 HF_CACHE = CacheVolume(key="hf-cache", name="huggingface-cache", path="/root/.cache/huggingface")
+# The variables that move huggingface_hub's cache away from its default (~/.cache/huggingface,
+# where HF_CACHE is mounted): HF_HOME and its sub-paths, and the older names still honoured.
+HF_CACHE_VARIABLES = ("HF_HOME", "HF_HUB_CACHE", "HUGGINGFACE_HUB_CACHE", "TRANSFORMERS_CACHE")
 
 
 @dataclass(frozen=True)
@@ -132,3 +135,20 @@ def chat_warmup(served_name: str, requests: int) -> WarmupSpec:
         "model": served_name,
     }
     return WarmupSpec(path=CHAT_PATH, body=json.dumps(body, sort_keys=True), requests=requests)
+
+
+def cache_variables(engine: Engine) -> dict[str, CacheVolume]:
+    """The variables that tell `engine` (or huggingface_hub under it) where one of its cache
+    volumes is: the Hub's own, and every variable the engine sets to one of its cache paths, in
+    its run-time env or in its default image."""
+    found: dict[str, CacheVolume] = {}
+    if HF_CACHE in engine.caches:
+        found.update((name, HF_CACHE) for name in HF_CACHE_VARIABLES)
+    env = {}
+    for step in engine.default_image().steps:
+        if step.op == "env" and step.env:
+            env.update(step.env)
+    env.update(engine.runtime_env)
+    by_path = {cache.path: cache for cache in engine.caches}
+    found.update((name, by_path[value]) for name, value in env.items() if value in by_path)
+    return found

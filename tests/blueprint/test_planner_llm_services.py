@@ -109,7 +109,7 @@ def test_proxy_auth_is_on_by_default(plan, llm_manifest):
 
 def test_api_key_becomes_a_secret_arg_and_attaches_its_secret(plan, llm_manifest):
     data = llm_manifest(auth={"proxy": False, "api_key_secret": "llm-key", "api_key_env": "LLM_API_KEY"})
-    data["secrets"] = {"llm-key": {"name": "llm-api-key"}}
+    data["secrets"] = {"llm-key": {"name": "llm-api-key", "required_keys": ["LLM_API_KEY"]}}
     server = only_server(plan(data))
     assert [(a.flag, a.env) for a in server.secret_args] == [("--api-key", "LLM_API_KEY")]
     assert "llm-key" in server.container.secrets
@@ -237,7 +237,7 @@ def test_server_port_comes_from_the_manifest(plan, llm_manifest):
 
 def test_api_key_is_read_from_the_api_key_variable_by_default(plan, llm_manifest):
     data = llm_manifest(auth={"api_key_secret": "llm-key"})
-    data["secrets"] = {"llm-key": {}}
+    data["secrets"] = {"llm-key": {"required_keys": ["API_KEY"]}}
     assert [a.env for a in only_server(plan(data)).secret_args] == ["API_KEY"]
 
 

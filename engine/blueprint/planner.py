@@ -31,18 +31,46 @@ from engine.blueprint.planner_functions import plan_function
 from engine.blueprint.planner_images import debian_slim, plan_images
 from engine.blueprint.planner_names import free_key
 from engine.blueprint.planner_services import plan_llm_server, plan_web_service
-from engine.manifest.errors import ManifestError
+from engine.manifest.errors import ManifestError, Problem
 
 # Image for functions that name none and have no defaults.image: Modal's debian_slim, with the
 # planner's Python (see `planner_images.debian_slim`).
 FALLBACK_IMAGE_KEY = "default"
 
 
-def plan_file(path: str | Path, env: str | None, environ: Mapping[str, str] | None = None) -> Blueprint:
+def plan_file(
+    path: str | Path, env: str | None, environ: Mapping[str, str] | None = None, *, check_project: bool = True
+) -> Blueprint:
     """Load, validate and plan the manifest at `path` for environment `env`."""
+    return load_and_plan(path, env, environ, check_project=check_project)[1]
+
+
+def load_and_plan(
+    path: str | Path, env: str | None, environ: Mapping[str, str] | None = None, *, check_project: bool = True
+) -> tuple[Any, Blueprint]:
+    """(the LoadedManifest, its Blueprint); every problem of planning and of the project's files
+    (handler modules, shipped packages, model paths: `engine/project/`) raised together.
+
+    `check_project=False` is for a manifest whose files are not this working tree's (a git ref's).
+    """
     from engine.manifest.validate import load_manifest
 
-    return plan_app(load_manifest(path, env, environ))
+    loaded = load_manifest(path, env, environ)
+    problems: list[Problem] = []
+    blueprint = None
+    try:
+        blueprint = plan_app(loaded)
+    except ManifestError as exc:
+        problems.extend(exc.problems)
+    if check_project:
+        from engine.project.checks import project_problems
+
+        mounts = {s.key: [m.path for m in s.container.mounts] for s in blueprint.servers} if blueprint else None
+        problems.extend(project_problems(loaded, mounts))
+    if problems:
+        raise ManifestError(problems)
+    assert blueprint is not None
+    return loaded, blueprint
 
 
 def plan_app(loaded: Any) -> Blueprint:

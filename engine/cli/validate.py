@@ -3,8 +3,10 @@
 PATHs are manifest files or folders (every base manifest in them; overlays are found beside their
 base). An overlay file named as a PATH (`chat.prod.yaml`) checks its base in that environment. Environments: `--env ENV` checks each manifest merged with its ENV overlay; `--all-envs`
 checks the base alone and then with each overlay found; neither checks MODAL_ENVIRONMENT's
-overlay if that is set, else the base alone. One line per manifest and environment checked, then
-every problem of every check; exit 0 only if all are valid. Never imports modal.
+overlay if that is set, else the base alone. Each check is the planner's (`load_and_plan`): the
+manifest, the rules an engine adds, and the project's files (handler modules, read, never run).
+One line per manifest and environment checked, then every problem of every check; exit 0 only if
+all are valid. Never imports modal.
 """
 
 from __future__ import annotations
@@ -51,7 +53,7 @@ def run(args: argparse.Namespace) -> int:
     from engine.errors import UserError
     from engine.manifest.errors import ManifestError, Problem
     from engine.manifest.load import discover_manifests, display_path, environments_of, overlay_target, resolve_environment
-    from engine.manifest.validate import load_manifest
+    from engine.blueprint.planner import load_and_plan
 
     # An overlay named on the command line means "its base, in that environment": an overlay
     # alone is not a manifest.
@@ -79,7 +81,7 @@ def run(args: argparse.Namespace) -> int:
     for path, env in dict.fromkeys(checks):
         label = f"{path.as_posix()} [{env or 'base'}]"
         try:
-            loaded = load_manifest(path, env)
+            loaded, _ = load_and_plan(path, env)
         except ManifestError as exc:
             count = len(exc.problems)
             print(f"FAIL {label}: {count} problem{'s' if count != 1 else ''}")

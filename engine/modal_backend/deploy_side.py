@@ -16,7 +16,8 @@ ENVIRONMENT_VAR = "MODAL_ENVIRONMENT"
 
 
 def blueprint_for_deploy(environ: Mapping[str, str]) -> Blueprint:
-    """Plan the manifest named by MDEPLOY_MANIFEST for MODAL_ENVIRONMENT.
+    """Plan the manifest named by MDEPLOY_MANIFEST for MODAL_ENVIRONMENT, and put its project's
+    folders first on sys.path (engine/project/root.py).
 
     A missing variable or an invalid manifest raises UserError whose message is the whole story
     (the located problems, one per line) and no exception chain: `modal deploy` shows it as the
@@ -34,6 +35,21 @@ def blueprint_for_deploy(environ: Mapping[str, str]) -> Blueprint:
         )
     environment = environ.get(ENVIRONMENT_VAR) or None
     try:
-        return plan_file(manifest, environment, environ)
+        blueprint = plan_file(manifest, environment, environ)
     except ManifestError as exc:
         raise UserError(exc.format()) from None
+    _put_project_first(manifest)
+    return blueprint
+
+
+def _put_project_first(manifest: str) -> None:
+    """Modal's `add_local_python_source` finds each handler package on sys.path when it deploys:
+    the project's folders go first, so it ships the very files the planner checked."""
+    import sys
+
+    from engine.project.root import import_paths
+
+    for folder in reversed(import_paths(manifest)):
+        if folder in sys.path:
+            sys.path.remove(folder)
+        sys.path.insert(0, folder)

@@ -35,10 +35,10 @@ def display_path(path: Path) -> str:
     return Path(path).as_posix() if relative.startswith("..") else Path(relative).as_posix()
 
 
-def _plan(path: Path, env: str | None, source: str) -> Blueprint:
+def _plan(path: Path, env: str | None, source: str, *, check_project: bool = True) -> Blueprint:
     from engine.blueprint.planner import plan_file
 
-    return dataclasses.replace(plan_file(path, env), source=source)
+    return dataclasses.replace(plan_file(path, env, check_project=check_project), source=source)
 
 
 class RefTree:
@@ -66,7 +66,9 @@ class RefTree:
         if not copy.is_file():
             return None, None
         try:
-            return _plan(copy, env, source), None
+            # The project's files (handler modules) are the working tree's, not the ref's: checking
+            # them against the ref's manifest would say nothing about the ref.
+            return _plan(copy, env, source, check_project=False), None
         except ManifestError as error:
             relabelled = git_source.relabel_manifest_error(error, self.root, f"{self.ref}:")
             return None, invalid_at_ref(relabelled)

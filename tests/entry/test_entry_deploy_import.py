@@ -54,3 +54,18 @@ def test_modal_import_of_invalid_manifest_shows_located_problems_unchained(tmp_p
     assert report["error"] == "UserError"
     assert "broken.yaml:3:1: servise:" in report["message"], report
     assert not report["chained"]
+
+
+def test_modal_ships_the_handler_package_of_the_manifests_project(tmp_path):
+    """The deploy runs from the repository, which has a `workloads` package of its own; the
+    manifest's project has another. Validation read the project's file, so Modal must ship it."""
+    (tmp_path / "setup.cfg").write_text("")
+    (tmp_path / "workloads").mkdir()
+    (tmp_path / "workloads" / "__init__.py").write_text("")
+    (tmp_path / "workloads" / "tasks.py").write_text("def run(item):\n    return item\n")
+    (tmp_path / "deploy").mkdir()
+    manifest = tmp_path / "deploy" / "app.yaml"
+    manifest.write_text("version: 1\napp: elsewhere\nfunctions:\n  work:\n    handler: workloads.tasks:run\n")
+    report = _import_like_modal_deploy({"MDEPLOY_MANIFEST": str(manifest), "MDEPLOY_TEST_MOUNTED_PACKAGES": "workloads"})
+    assert report["functions"] == ["work"], report
+    assert report["mounted"]["workloads"] == [str((tmp_path / "workloads").resolve())]

@@ -90,3 +90,20 @@ def test_a_handler_that_is_not_callable_fails_naming_its_reference(bp, tmp_path,
     assert done.stderr.strip().splitlines()[-1] == (
         "error: handler 'jobs.tasks:limit' is not callable: it names a value of type int; point it at a function"
     )
+
+
+def test_run_imports_handlers_from_the_manifests_project_root(tmp_path, run_mdeploy):
+    """Run from elsewhere, a manifest's handlers come from its project root (engine/project/root.py),
+    the folder that validation read them from and the deploy ships them from."""
+    project = tmp_path / "project"
+    (project / "deploy").mkdir(parents=True)
+    (project / "setup.cfg").write_text("")
+    (project / "jobs").mkdir()
+    (project / "jobs" / "__init__.py").write_text("")
+    (project / "jobs" / "tasks.py").write_text("def add(a, b=0):\n    return {'sum': a + b}\n")
+    manifest = project / "deploy" / "app.yaml"
+    manifest.write_text("version: 1\napp: elsewhere\nfunctions:\n  add:\n    handler: jobs.tasks:add\n")
+    (tmp_path / "other").mkdir()
+    done = run_mdeploy("run", str(manifest), "add", "--", "2", "b=3", cwd=tmp_path / "other")
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout) == {"sum": 5}

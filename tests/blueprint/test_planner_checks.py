@@ -3,22 +3,10 @@
 
 from __future__ import annotations
 
-import importlib.util
-from pathlib import Path
-
 import pytest
 
 from engine.manifest.errors import ManifestError
 
-_SUPPORT = Path(__file__).resolve().parents[1] / "support" / "rule_report.py"
-_spec = importlib.util.spec_from_file_location("mdeploy_support_rule_report_blueprint", _SUPPORT)
-_rules = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(_rules)
-
-
-@pytest.fixture
-def rule_report():
-    return _rules.report
 
 
 def test_a_mount_above_an_engine_cache_is_refused(rule_report):

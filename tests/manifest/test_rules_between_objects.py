@@ -1,5 +1,6 @@
 """Rules between the objects of one manifest, each through `mdeploy validate`, located at the
-key that causes the conflict and with the fix (manifests: tests/manifest/data/project/rules/).
+key that causes the conflict and with the fix (manifests: tests/manifest/data/project/rules/,
+read through the `rule_report` fixture).
 
 The rules an engine adds (its caches, its variables, API keys) are in
 tests/blueprint/test_planner_checks.py; handler modules in tests/project/.
@@ -7,20 +8,6 @@ tests/blueprint/test_planner_checks.py; handler modules in tests/project/.
 
 from __future__ import annotations
 
-import importlib.util
-from pathlib import Path
-
-import pytest
-
-_SUPPORT = Path(__file__).resolve().parents[1] / "support" / "rule_report.py"
-_spec = importlib.util.spec_from_file_location("mdeploy_support_rule_report_manifest", _SUPPORT)
-_rules = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(_rules)
-
-
-@pytest.fixture
-def rule_report():
-    return _rules.report
 
 
 def test_one_modal_volume_under_two_keys_is_not_mounted_twice(rule_report):

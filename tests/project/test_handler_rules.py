@@ -7,20 +7,6 @@ what the manifest's use needs, callable as Modal will call it. The modules are r
 
 from __future__ import annotations
 
-import importlib.util
-from pathlib import Path
-
-import pytest
-
-_SUPPORT = Path(__file__).resolve().parents[1] / "support" / "rule_report.py"
-_spec = importlib.util.spec_from_file_location("mdeploy_support_rule_report_project", _SUPPORT)
-_rules = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(_rules)
-
-
-@pytest.fixture
-def rule_report():
-    return _rules.report
 
 
 def test_handler_module_must_be_a_file_of_the_project(rule_report):

@@ -4,8 +4,8 @@ Each manifest there holds one mistake (or, `handler_reexports_resolve.yaml`, non
 around them (a `setup.cfg` marks its root) holds the handler modules they name. The CLI runs once
 per test process, over the whole folder, and each test reads the lines of its own file:
 `report("x.yaml")` -> {"summary": [its ok/FAIL line], "problems": [its problem lines, without
-the path], "returncode": the run's exit status}. Test modules load it by path, as they load
-tests/support/processes.py.
+the path], "returncode": the run's exit status}. The `rule_report` fixture (tests/conftest.py)
+hands `report` to the tests.
 """
 
 from __future__ import annotations

@@ -44,8 +44,10 @@ def _sections(data: dict) -> Iterator[tuple[tuple, dict]]:
 def check_volume_names(data: dict) -> list[Finding]:
     """Two volume keys naming one Modal volume, both mounted in one container: Modal refuses to
     mount a volume at two paths ("The same Volume cannot be mounted in multiple locations")."""
-    declared = _mapping(data.get("volumes"))
-    names = {key: _mapping(body).get("name") if isinstance(_mapping(body).get("name"), str) else key for key, body in declared.items()}
+    names = {}  # volume key -> its Modal name
+    for key, body in _mapping(data.get("volumes")).items():
+        name = _mapping(body).get("name")
+        names[key] = name if isinstance(name, str) else key
     defaults_mounts = _mapping(_mapping(data.get("defaults")).get("volumes"))
     findings = []
     for path, body in _sections(data):

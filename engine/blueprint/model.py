@@ -298,4 +298,5 @@ class Blueprint:
     buckets: tuple[BucketSpec, ...] = ()
     functions: tuple[FunctionSpec, ...] = ()
     servers: tuple[ServerSpec, ...] = ()
+    tags: dict[str, str] = field(default_factory=dict)  # modal.App(tags=...)
     version: int = BLUEPRINT_VERSION

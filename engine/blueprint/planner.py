@@ -118,6 +118,7 @@ def plan_app(loaded: Any) -> Blueprint:
         buckets=tuple(_bucket(k, b) for k, b in manifest.buckets.items()),
         functions=tuple(functions),
         servers=tuple(servers),
+        tags=dict(manifest.tags),
     )
 
 

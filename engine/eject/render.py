@@ -64,10 +64,16 @@ def render_app(blueprint: Blueprint, *, filename: str = "app.py") -> str:
         _docstring(blueprint, filename),
         _imports(blueprint),
         "\n".join(head_constants),
-        f"app = modal.App({py_str(blueprint.app)})",
+        _app_line(blueprint),
         body,
     ]
     return "\n\n".join(parts) + "\n"
+
+
+def _app_line(blueprint: Blueprint) -> str:
+    if not blueprint.tags:
+        return f"app = modal.App({py_str(blueprint.app)})"
+    return f"app = modal.App({py_str(blueprint.app)}, tags={py_literal(dict(sorted(blueprint.tags.items())))})"
 
 
 def _check_symbols_are_free(blueprint: Blueprint, names: Names) -> None:

@@ -142,7 +142,7 @@ def diff_blueprints(old: Blueprint | None, new: Blueprint | None) -> BlueprintDi
 def _app_field_changes(old: Blueprint, new: Blueprint) -> list[FieldChange]:
     # Not `environment` or `source`: they name the two sides being compared.
     changes = []
-    for name in ("app", "version"):
+    for name in ("app", "tags", "version"):
         before, after = getattr(old, name), getattr(new, name)
         if before != after:
             changes.append(FieldChange(name, before, after))

@@ -256,14 +256,14 @@ def _step(step: ImageStep) -> str:
 
 
 def _cost_line(cost: ObjectCost) -> str:
-    if not cost.gpu:
-        return "no GPU (CPU and memory are not priced)"
     line = (
         f"idle {format_money(cost.idle_per_hour)}, "
         f"peak {format_money(cost.peak_per_hour, unbounded=cost.peak_unbounded)}"
     )
-    if cost.priced:
-        line += f" ({format_money(cost.per_container)} per container)"
+    if cost.breakdown is not None:
+        parts = [f"GPU {format_money(cost.breakdown.gpu)}"] if cost.gpu else []
+        parts += [f"CPU {format_money(cost.breakdown.cpu)}", f"memory {format_money(cost.breakdown.memory)}"]
+        line += f" ({format_money(cost.per_container)} per container: {', '.join(parts)})"
     if cost.notes:
         line += f"; {'; '.join(cost.notes)}"
     return line
@@ -292,8 +292,9 @@ def _cost_section(cost: CostEstimate) -> Section:
         )
     )
     notes = [
-        f"GPU only, {cost.currency}; idle = min_containers running, peak = max_containers running",
-        f"prices from {cost.source_url}, {cost.as_of}",
+        f"GPU, CPU and memory requests, {cost.currency}; idle = min_containers running, "
+        "peak = max_containers running",
+        f"prices from {cost.source_url}, as of {cost.as_of}",
     ]
     if cost.unpriced:
         notes.append(f"not in the totals (no price known): {', '.join(cost.unpriced)}")

@@ -28,7 +28,12 @@ def render_plan(blueprint: Blueprint, fmt: str = "text", cost: CostEstimate | No
 
 
 def _header(blueprint: Blueprint) -> str:
-    return f"app {blueprint.app} (environment {blueprint.environment}, from {blueprint.source})"
+    line = f"app {blueprint.app} (environment {blueprint.environment}, from {blueprint.source})"
+    return line + (f", tags {_tags(blueprint)}" if blueprint.tags else "")
+
+
+def _tags(blueprint: Blueprint) -> str:
+    return ", ".join(f"{k}={v}" for k, v in sorted(blueprint.tags.items()))
 
 
 # --- text -------------------------------------------------------------------------------------
@@ -64,6 +69,8 @@ def _text_table(section: Section) -> list[str]:
 
 def _markdown(blueprint: Blueprint, sections: list[Section]) -> str:
     lines = [f"### Plan: `{blueprint.app}` ({blueprint.environment})", "", f"From `{blueprint.source}`."]
+    if blueprint.tags:
+        lines[-1] += f" Tags: `{_tags(blueprint)}`."
     for section in sections:
         lines += ["", f"#### {section.title}", ""]
         lines += _markdown_table(section) if section.tabular else _markdown_blocks(section)

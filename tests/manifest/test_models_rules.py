@@ -359,3 +359,10 @@ def test_a_mount_naming_a_list_is_a_located_type_error_not_a_crash():
         ('defaults.volumes["/cache"]', "expected text, got a list"),
         ('functions.ingest.volumes["/data"]', "expected text, got a list"),
     ]
+
+
+def test_app_tags_follow_modal_tag_rules():
+    assert validate_data(with_("tags", {"team": "ml", "cost-center": "r.d_1"})).tags == {"team": "ml", "cost-center": "r.d_1"}
+    key, message, hint = only_problem(with_("tags", {"team": "machine learning"}))
+    assert (key, message) == ("tags.team", "is not a valid Modal tag")
+    assert "63 characters" in hint

@@ -79,14 +79,14 @@ def test_text_plan_has_idle_and_peak_totals(blueprint):
     out = render_plan(blueprint, "text")
     total = next(line for line in out.splitlines() if line.strip().startswith("total"))
     # The embed function has no max_containers and a GPU: the peak total is unbounded.
-    assert "$7.90/h" in total and "unbounded" in total
+    assert "$8.34/h" in total and "unbounded" in total
 
 
 def test_bounded_peak_total_is_a_sum(blueprint):
     bounded = dataclasses.replace(blueprint, functions=blueprint.functions[:1])
     out = render_plan(bounded, "text")
     total = next(line for line in out.splitlines() if line.strip().startswith("total"))
-    assert "$31.59/h" in total
+    assert "$34.63/h" in total  # 8 x (2 x H100 + the CPU and memory requests)
 
 
 def test_fallback_gpu_list_says_which_entry_was_priced(blueprint):

@@ -272,6 +272,20 @@ def check_modal_name(value: str) -> str:
 ModalName = Annotated[str, AfterValidator(check_modal_name), WithJsonSchema({"type": "string", "pattern": NAME_PATTERN})]
 """A Modal object name."""
 
+TAG_PATTERN = r"^[A-Za-z0-9._-]{1,63}$"
+_TAG_RE = re.compile(TAG_PATTERN)
+
+
+def check_app_tag(value: str) -> str:
+    """Modal's rule for app tag keys and values (modal/_utils/name_utils.py check_tag_dict)."""
+    if not _TAG_RE.match(value):
+        raise fail("is not a valid Modal tag", hint="letters, digits, '-', '_' and '.', at most 63 characters")
+    return value
+
+
+AppTag = Annotated[str, AfterValidator(check_app_tag), WithJsonSchema({"type": "string", "pattern": TAG_PATTERN})]
+"""A key or value of a Modal app tag (`modal.App(tags=...)`): what billing reports group by."""
+
 
 def python_identifier(name: str) -> str:
     """The Python identifier a manifest key becomes in the entry module ("chat-api" -> "chat_api").

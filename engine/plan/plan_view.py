@@ -87,7 +87,7 @@ def plan_sections(blueprint: Blueprint, cost: CostEstimate) -> list[Section]:
             ),
         ),
     ]
-    sections.append(_cost_section(cost))
+    sections.append(cost_section(cost))
     return [s for s in sections if s.entries or s.title == "Cost estimate"]
 
 
@@ -269,12 +269,14 @@ def _cost_line(cost: ObjectCost) -> str:
     return line
 
 
-def _cost_section(cost: CostEstimate) -> Section:
+def cost_section(cost: CostEstimate) -> Section:
+    """The cost table of a plan (and of `mdeploy cost`): per object and in total."""
     entries = [
         Entry(
             f"{o.kind} {o.key}",
             o.priced_gpu or "no GPU",
             (
+                ("per container", format_money(o.per_container)),
                 ("idle", format_money(o.idle_per_hour)),
                 ("peak", format_money(o.peak_per_hour, unbounded=o.peak_unbounded)),
             ),
@@ -286,6 +288,7 @@ def _cost_section(cost: CostEstimate) -> Section:
             "total",
             "",
             (
+                ("per container", ""),
                 ("idle", format_money(cost.idle_per_hour)),
                 ("peak", format_money(cost.peak_per_hour, unbounded=cost.peak_unbounded)),
             ),
@@ -298,7 +301,7 @@ def _cost_section(cost: CostEstimate) -> Section:
     ]
     if cost.unpriced:
         notes.append(f"not in the totals (no price known): {', '.join(cost.unpriced)}")
-    return Section("Cost estimate", tuple(entries), tuple(notes), columns=("object", "GPU", "idle", "peak"))
+    return Section("Cost estimate", tuple(entries), tuple(notes), columns=("object", "GPU", "per container", "idle", "peak"))
 
 
 def _rows(*rows: tuple[str, str]) -> tuple[tuple[str, str], ...]:

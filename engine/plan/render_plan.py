@@ -10,7 +10,7 @@ from __future__ import annotations
 from engine.blueprint import codec
 from engine.blueprint.model import Blueprint
 from engine.plan.cost import CostEstimate, estimate_cost
-from engine.plan.plan_view import Section, plan_sections
+from engine.plan.plan_view import Section, cost_section, plan_sections
 
 FORMATS = ("text", "markdown", "json")
 
@@ -25,6 +25,18 @@ def render_plan(blueprint: Blueprint, fmt: str = "text", cost: CostEstimate | No
     if fmt == "markdown":
         return _markdown(blueprint, sections)
     raise ValueError(f"unknown plan format {fmt!r}; choose one of {', '.join(FORMATS)}")
+
+
+def render_cost(blueprint: Blueprint, cost: CostEstimate, fmt: str = "text") -> str:
+    """Only the cost table of the plan, laid out as the plan lays it out (`mdeploy cost`)."""
+    section = cost_section(cost)
+    if fmt == "text":
+        lines = [_header(blueprint), "", section.title, *_text_table(section)]
+        return "\n".join(lines + [f"  ({note})" for note in section.notes]) + "\n"
+    if fmt == "markdown":
+        lines = [f"### Cost: `{blueprint.app}` ({blueprint.environment})", "", *_markdown_table(section)]
+        return "\n".join(lines + [line for note in section.notes for line in ("", f"_{_cell(note)}_")]) + "\n"
+    raise ValueError(f"unknown cost format {fmt!r}; choose text or markdown")
 
 
 def _header(blueprint: Blueprint) -> str:

@@ -17,7 +17,9 @@ if TYPE_CHECKING:
 
 
 def add_check_arguments(parser: argparse.ArgumentParser) -> None:
-    add_strategy_argument(parser, "how Modal replaces running containers (modal deploy --strategy; Modal's default: rolling)")
+    add_strategy_argument(
+        parser, "how Modal replaces running containers (modal deploy --strategy; Modal's default: rolling)"
+    )
     parser.add_argument(
         "--no-smoke",
         action="store_true",

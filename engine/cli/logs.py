@@ -38,23 +38,16 @@ def register(subparsers) -> argparse.ArgumentParser:
 
 
 def run(args: argparse.Namespace) -> int:
+    import dataclasses
+
     from engine.cli.operate_common import plan_names, print_calls, require_credentials
     from engine.operate import modal_cli
     from engine.operate.logs import LogFilters, logs_call
 
     _blueprint, names = plan_names(args)
     obj = names.by_key(args.object) if args.object else None
-    filters = LogFilters(
-        follow=args.follow,
-        since=args.since,
-        until=args.until,
-        tail=args.tail,
-        search=args.search,
-        source=args.source,
-        container=args.container,
-        timestamps=args.timestamps,
-        show_container_id=args.show_container_id,
-    )
+    # Each filter option has the name of its LogFilters field.
+    filters = LogFilters(**{f.name: getattr(args, f.name) for f in dataclasses.fields(LogFilters)})
     logs = logs_call(names, obj, filters)
     if args.dry_run:
         print_calls([logs])

@@ -32,7 +32,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "history": ("engine.cli.history", "the deployed versions of the manifest's app, with their commits"),
     "rollback": ("engine.cli.rollback", "roll the manifest's app back to an earlier version"),
     "drift": ("engine.cli.drift", "what the deployed app runs against what the manifest plans now"),
-    "cost": ("engine.cli.cost", "the cost estimate with live rates, and what the app actually cost"),
+    "cost": ("engine.cli.cost", "the cost estimate at live rates, and what the app cost"),
     "diff": ("engine.cli.diff", "compare Blueprints across git refs or environments"),
     "explain": ("engine.cli.explain", "show a value and where it came from"),
     "eject": ("engine.cli.eject", "write a standalone Modal Python file for a manifest"),

@@ -65,7 +65,7 @@ def live_price_table(rates: Mapping[str, Any], table: PriceTable, fetched_on: st
             current = gpu.get(entry)
         elif "cpu" in words:
             entry, current = "cpu", cpu
-        elif "memory" in words or "mem" in words:
+        elif "mem" in words:  # memory, mem
             entry, current = "memory", memory
         else:
             ignored.append(f"{name} (no GPU, CPU or memory in its name)")

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from engine.blueprint.codec import to_data
 from engine.blueprint.model import Blueprint
+from engine.errors import UserError
 from engine.operate import billing, modal_cli
 from engine.operate.names import ModalNames
 from engine.plan.cost import CostEstimate, estimate_cost, format_money, load_price_table
@@ -41,7 +42,8 @@ def cost_report(
             rates = billing.live_price_table(reply.data, table, today)
             table = rates.table
             if rates.used:
-                prices = f"Modal's live rates ({len(rates.used)} from {billing.RATES_SOURCE}, {today}), the table's for the rest"
+                taken = f"{len(rates.used)} from {billing.RATES_SOURCE}, {today}"
+                prices = f"Modal's live rates ({taken}), the table's for the rest"
             notes += [f"live rate not used: {why}" for why in rates.ignored]
         else:
             notes.append(f"live rates unavailable ({reply.error or 'not a mapping'}): {prices}")
@@ -51,8 +53,6 @@ def cost_report(
     if window is not None:
         report = replies.pop(0)
         if not report.ok:
-            from engine.errors import UserError
-
             raise UserError(report.error or "")
         actual = billing.app_actual_cost(report.data, names.app, names.env)
     return CostReport(blueprint, estimate_cost(blueprint, table), prices, tuple(notes), window, actual)
@@ -80,6 +80,8 @@ def _actual_lines(report: CostReport) -> list[str]:
 
 def render_cost_report(report: CostReport, fmt: str) -> str:
     if fmt == "json":
+        window = report.window
+        per_hour = report.actual.total / window.hours if report.actual and window and window.hours else None
         data = {
             "app": report.blueprint.app,
             "environment": report.blueprint.environment,
@@ -88,8 +90,8 @@ def render_cost_report(report: CostReport, fmt: str) -> str:
             "notes": list(report.notes),
             "actual": None if report.actual is None else {
                 **to_data(report.actual),
-                "window": report.window.shown if report.window else None,
-                "per_hour": (report.actual.total / report.window.hours) if report.window and report.window.hours else None,
+                "window": window.shown if window else None,
+                "per_hour": per_hour,
             },
         }
         return json.dumps(data, indent=2) + "\n"

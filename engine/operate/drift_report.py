@@ -111,5 +111,5 @@ def render_drift(report: DriftReport, fmt: str) -> str:
         return json.dumps(to_data(data), indent=2, ensure_ascii=False) + "\n"
     text = render_diffs([report.diff], fmt)
     if fmt == "markdown":
-        return text + "\n" + "".join(f"> {note}\n>\n" for note in report.notes).rstrip(">\n") + "\n"
+        return text + "\n" + "\n>\n".join(f"> {note}" for note in report.notes) + "\n"
     return text + "".join(f"  ({note})\n" for note in report.notes)

@@ -56,9 +56,8 @@ def render_history(app: str, environment: str | None, rows: list[HistoryRow]) ->
         commit = (row.commit or "-") + ("*" if row.dirty else "")
         content = (row.content_hash or "-") + (" = manifest now" if row.matches_manifest else "")
         tag = row.tag if row.tag and row.content_hash is None else ""
-        table.append(
-            ["*" if row.live else "", f"v{row.version}", row.deployed_at or "-", row.deployed_by or "-", commit, content, tag]
-        )
+        live = "*" if row.live else ""
+        table.append([live, f"v{row.version}", row.deployed_at or "-", row.deployed_by or "-", commit, content, tag])
     widths = [max(len(r[i]) for r in table) for i in range(len(table[0]))]
     lines = [f"app {app}{where}: {len(rows)} deployment{'s' if len(rows) != 1 else ''}, newest first"]
     lines += ["  " + "  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in table]

@@ -72,13 +72,16 @@ def collect_status(blueprint: Blueprint, names: ModalNames) -> AppStatus:
         since, until, stats = parse_app_stats(stats_reply.data)
     else:
         notes.append(f"containers and errors not reported: {stats_reply.error}")
-    live = next((d for d in parse_history(history_reply.data) if d.version == app.version), None) if history_reply.ok else None
-    if not history_reply.ok:
+    live = None
+    if history_reply.ok:
+        live = next((d for d in parse_history(history_reply.data) if d.version == app.version), None)
+    else:
         notes.append(f"tag not reported: {history_reply.error}")
     tag = decode_tag(live.tag if live else None)
-    urls = {}
+    urls: dict[tuple[str, str], tuple[str | None, str | None]] = {}
     for obj, reply in zip(names.http_objects, url_replies):
-        urls[(obj.kind, obj.name)] = (parse_object(obj.kind, obj.name, reply.data).url, None) if reply.ok else (None, reply.error)
+        url = parse_object(obj.kind, obj.name, reply.data).url if reply.ok else None
+        urls[(obj.kind, obj.name)] = (url, reply.error)
 
     objects = []
     for obj in names.objects:
@@ -157,7 +160,7 @@ def _cells(obj: ObjectStatus) -> tuple[str, str, str, str]:
 
 def render_status(status: AppStatus, fmt: str) -> str:
     since, until = status.window
-    window = f"last hour ({since} to {until})" if since else "last hour"
+    window = f"last hour: {since} to {until}" if since else "last hour"
     if fmt == "markdown":
         lines = [f"### `{status.app}` status", "", *(f"{line}  " for line in _headline(status)), ""]
         lines += [f"| object | state | URL | containers ({window}) | errors |", "|---|---|---|---|---|"]

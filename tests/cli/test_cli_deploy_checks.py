@@ -141,3 +141,13 @@ def _python() -> str:
     import sys
 
     return shlex.quote(sys.executable)
+
+
+def test_an_object_whose_url_modal_cannot_give_fails_the_check_with_modals_words(run_mdeploy, repo_root, modal):
+    modal.reply("server", "info", stderr="Error: Server 'llama' not found in app 'chat'.\n", exit=1)
+    result = run_mdeploy("deploy", CHAT, "--env", "prod", "--tag", "v9", env=modal.env(repo_root, **PROXY))
+    assert result.returncode == 1
+    assert (
+        "smoke: server llama: FAILED: `modal server info chat/llama` failed: Error: Server 'llama' not found in app 'chat'."
+        in result.stdout
+    )

@@ -144,3 +144,15 @@ def test_a_deployed_commit_that_plans_to_other_content_is_not_used(run_mdeploy, 
     assert result.returncode == 0, result.stderr
     assert f"the manifest at {commit} plans to content" in result.stdout
     assert "not the deployed 000000000000" in result.stdout
+
+
+def test_an_object_modal_cannot_describe_stops_the_drift_in_one_line(run_mdeploy, repo_root, tmp_path):
+    modal = FakeModal(tmp_path)
+    _live_web(modal)
+    modal.reply("function", "info", "notes-api/api", stderr="Error: Could not connect to the Modal server.\n", exit=1)
+    result = run_mdeploy("drift", WEB, "--env", "prod", env=modal.env(repo_root))
+    assert result.returncode == 1
+    assert result.stderr == (
+        "error: cannot read the deployed app: `modal function info notes-api/api` failed: "
+        "Error: Could not connect to the Modal server.\n"
+    )

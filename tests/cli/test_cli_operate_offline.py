@@ -71,3 +71,22 @@ def test_an_overlay_named_instead_of_its_base_says_what_to_type(run_mdeploy, off
     result = run_mdeploy("status", "manifests/chat.prod.yaml", "--dry-run", env=env)
     assert result.returncode == 1
     assert "name the base: mdeploy status manifests/chat.yaml --env prod" in result.stderr
+
+
+def test_the_operate_commands_never_import_modal_themselves(tmp_path, repo_root):
+    """Modal runs in its own process (`python -m modal`); mdeploy's stays free of it."""
+    import json
+    import os
+    import subprocess
+
+    script = (
+        "import json, sys\n"
+        "from engine.cli.main import main\n"
+        f"for argv in {json.dumps([[c, *a, '--dry-run'] for c, (a, _) in COMMANDS.items()])}:\n"
+        "    assert main(argv) == 0, argv\n"
+        "print(json.dumps(sorted(m for m in sys.modules if m == 'modal' or m.startswith('modal.'))))\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(repo_root), "MODAL_CONFIG_PATH": str(tmp_path / "none.toml")}
+    done = subprocess.run([sys.executable, "-c", script], cwd=repo_root, env=env, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout.splitlines()[-1]) == []

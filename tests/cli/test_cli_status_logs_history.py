@@ -52,7 +52,7 @@ def test_status_reads_the_app_its_stats_history_and_urls(run_mdeploy, repo_root,
     assert out.startswith("app chat (environment prod): deployed, v3, deployed 2026-12-01T09:30:00+00:00 by ci-bot\n")
     assert "live tag 1a2b3c4d5e6f-" in out and "commit 1a2b3c4d5e6f, content = the manifest now" in out
     assert "  server llama: deployed\n    url         https://acme-prod--chat-llama.modal.run\n" in out
-    assert "containers  2 (last hour (2026-12-01T09:00:00+00:00 to 2026-12-01T10:00:00+00:00))" in out
+    assert "containers  2 (last hour: 2026-12-01T09:00:00+00:00 to 2026-12-01T10:00:00+00:00)" in out
     assert "errors      1 container errors, 3 of 120 requests failed" in out
     assert "  server old-llama: not in the manifest" in out
 
@@ -63,6 +63,16 @@ def test_status_json_says_when_the_live_content_differs(run_mdeploy, repo_root, 
     data = json.loads(result.stdout)
     assert (data["version"], data["content_matches"], data["commit"]) == (3, False, "1a2b3c4d5e6f")
     assert [(o["key"], o["state"]) for o in data["objects"]] == [("llama", "deployed"), ("old-llama", "not in the manifest")]
+
+
+def test_status_markdown_has_a_row_per_object_and_says_what_is_missing(run_mdeploy, repo_root, modal):
+    _status_replies(modal, None)
+    modal.reply("app", "info", json_data=replies.app_info("chat", servers={"old-llama": "fu-9"}))
+    result = run_mdeploy("status", CHAT, "--env", "prod", "--format", "markdown", env=modal.env(repo_root))
+    assert result.returncode == 0, result.stderr
+    assert "| server `llama` | missing | https://acme-prod--chat-llama.modal.run | 2 |" in result.stdout
+    assert "| server `old-llama` | not in the manifest | - | not reported | not reported |" in result.stdout
+    assert "no tag, commit 1a2b3c4" in result.stdout  # Modal's own record of the commit
 
 
 def test_status_of_an_app_that_is_not_deployed_is_one_line(run_mdeploy, repo_root, modal):

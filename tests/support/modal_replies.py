@@ -156,23 +156,19 @@ def history(rows: list[tuple[int, str | None]], commit: str | None = "1a2b3c4") 
 def app_stats(servers: dict[str, tuple[str, int, int, int, int]] = None, functions=None) -> dict[str, Any]:
     """modal/cli/app.py `stats --json`: {name: (id, containers, container errors, total, failed)}."""
 
-    def server_group(rows):
+    def group(rows, kind_stats, kind_counts, traffic, group_type):
         by_name = {
-            name: AppStats.ServerStats(oid, AppStats.ServerCounts(
-                AppStats.RequestCounts(total, total - failed, failed), AppStats.ContainerCounts(errors, active)))
+            name: kind_stats(oid, kind_counts(traffic(total, total - failed, failed), AppStats.ContainerCounts(errors, active)))
             for name, (oid, active, errors, total, failed) in (rows or {}).items()
         }
-        total = AppStats.ServerCounts(AppStats.RequestCounts(0, 0, 0), AppStats.ContainerCounts(0, 0))
-        return dataclasses.asdict(AppStats.ServerStatsGroup(total, by_name))
+        total = kind_counts(traffic(0, 0, 0), AppStats.ContainerCounts(0, 0))
+        return dataclasses.asdict(group_type(total, by_name))
+
+    def server_group(rows):
+        return group(rows, AppStats.ServerStats, AppStats.ServerCounts, AppStats.RequestCounts, AppStats.ServerStatsGroup)
 
     def function_group(rows):
-        by_name = {
-            name: AppStats.FunctionStats(oid, AppStats.FunctionCounts(
-                AppStats.CallCounts(total, total - failed, failed), AppStats.ContainerCounts(errors, active)))
-            for name, (oid, active, errors, total, failed) in (rows or {}).items()
-        }
-        total = AppStats.FunctionCounts(AppStats.CallCounts(0, 0, 0), AppStats.ContainerCounts(0, 0))
-        return dataclasses.asdict(AppStats.FunctionStatsGroup(total, by_name))
+        return group(rows, AppStats.FunctionStats, AppStats.FunctionCounts, AppStats.CallCounts, AppStats.FunctionStatsGroup)
 
     return {
         "app_id": APP_ID,

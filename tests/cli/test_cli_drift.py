@@ -110,6 +110,8 @@ def repo(tmp_path: Path, repo_root: Path) -> Path:
     (work / "manifests").mkdir(parents=True)
     for name in ("web-api.yaml", "web-api.prod.yaml"):
         shutil.copy(repo_root / "manifests" / name, work / "manifests" / name)
+    # The handlers the manifest names must be files of the project (validate checks them).
+    shutil.copytree(repo_root / "workloads", work / "workloads", ignore=shutil.ignore_patterns("__pycache__"))
     _git(work, "init", "-q", "-b", "main")
     _git(work, "add", ".")
     _git(work, "commit", "-q", "-m", "deployed")

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from engine.blueprint.model import ContainerSpec, MountSpec, ScalingSpec
-from engine.blueprint.planner_defaults import APP_ENV_VAR
+from engine.blueprint.planner_defaults import APP_ENV_VAR, FUNCTION_TIMEOUT
 
 
 def union(*groups: Iterable[str]) -> tuple[str, ...]:
@@ -37,7 +37,6 @@ def resolve_container(
     obj: Any,
     *,
     image: str,
-    timeout_default: int,
     scaledown_default: int,
     extra_mounts: Iterable[MountSpec] = (),
     extra_secrets: Iterable[str] = (),
@@ -58,7 +57,6 @@ def resolve_container(
         cpu=float(cpu) if cpu is not None else None,
         memory=first(obj.memory, defaults.memory),
         ephemeral_disk=obj.ephemeral_disk,
-        timeout=first(obj.timeout, defaults.timeout, timeout_default),
         region=tuple(first(obj.region, defaults.region, ())),
         cloud=first(obj.cloud, defaults.cloud),
         secrets=union(defaults.secrets, obj.secrets, extra_secrets),
@@ -72,6 +70,12 @@ def resolve_container(
         ),
         nonpreemptible=obj.nonpreemptible,
     )
+
+
+def resolve_timeout(defaults: Any, obj: Any) -> int:
+    """A function's or web service's timeout: its own, else `defaults.timeout`, else Modal's.
+    (LLM services have none: their model refuses the key, and `defaults.timeout` skips them.)"""
+    return first(obj.timeout, defaults.timeout, FUNCTION_TIMEOUT)
 
 
 def _mounts(layers: Iterable[Any], extra: Iterable[MountSpec]) -> tuple[MountSpec, ...]:

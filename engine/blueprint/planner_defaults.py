@@ -10,6 +10,7 @@ from __future__ import annotations
 DEFAULT_ENVIRONMENT = "main"
 
 # Functions and web apps: Modal's own defaults (5 min per input, 60 s idle before scale-down).
+# LLM services have no timeout: `app.server` takes none (the manifest refuses the key).
 FUNCTION_TIMEOUT = 300
 FUNCTION_SCALEDOWN_WINDOW = 60
 
@@ -22,8 +23,6 @@ HTTP_METHOD = "GET"
 # LLM servers. A GPU cold start costs minutes (weights, compilation), so an idle container waits
 # 15 min before it goes, as in Modal's vLLM examples; the manifest sets less for dev.
 SERVER_SCALEDOWN_WINDOW = 15 * 60
-# Longest a request to an engine may run (long generations stream for minutes).
-SERVER_TIMEOUT = 10 * 60
 # Requests per container the autoscaler aims for: Modal's vLLM example value. Engines batch
 # continuously, so more in flight is cheaper per token; tune per model with `mdeploy bench`.
 SERVER_TARGET_CONCURRENCY = 32

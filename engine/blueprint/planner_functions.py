@@ -12,9 +12,9 @@ from engine.blueprint.model import (
     ScheduleSpec,
     WebSpec,
 )
-from engine.blueprint.planner_container import first, resolve_container
+from engine.blueprint.planner_container import first, resolve_container, resolve_timeout
 from engine.blueprint.planner_context import PlanContext
-from engine.blueprint.planner_defaults import FUNCTION_SCALEDOWN_WINDOW, FUNCTION_TIMEOUT, HTTP_METHOD, PROXY_AUTH
+from engine.blueprint.planner_defaults import FUNCTION_SCALEDOWN_WINDOW, HTTP_METHOD, PROXY_AUTH
 from engine.blueprint.planner_names import function_symbol
 
 
@@ -34,7 +34,6 @@ def plan_function(ctx: PlanContext, key: str, fn: Any, *, fallback_image: str) -
         defaults,
         fn,
         image=fn.image or defaults.image or fallback_image,
-        timeout_default=FUNCTION_TIMEOUT,
         scaledown_default=FUNCTION_SCALEDOWN_WINDOW,
     )
     return FunctionSpec(
@@ -43,6 +42,7 @@ def plan_function(ctx: PlanContext, key: str, fn: Any, *, fallback_image: str) -
         name=key,
         handler=fn.handler,
         container=container,
+        timeout=resolve_timeout(defaults, fn),
         retries=_retries(fn.retries),
         schedule=_schedule(fn.schedule),
         concurrency=(

@@ -20,11 +20,10 @@ from engine.blueprint.model import (
     WebSpec,
 )
 from engine.blueprint.planner_checks import check_api_key_env, check_cache_mounts, check_engine_env
-from engine.blueprint.planner_container import first, resolve_container
+from engine.blueprint.planner_container import first, resolve_container, resolve_timeout
 from engine.blueprint.planner_context import PlanContext
 from engine.blueprint.planner_defaults import (
     FUNCTION_SCALEDOWN_WINDOW,
-    FUNCTION_TIMEOUT,
     HTTP_METHOD,
     PROXY_AUTH,
     SERVER_API_KEY_ENV,
@@ -34,7 +33,6 @@ from engine.blueprint.planner_defaults import (
     SERVER_SCALEDOWN_WINDOW,
     SERVER_STARTUP_TIMEOUT,
     SERVER_TARGET_CONCURRENCY,
-    SERVER_TIMEOUT,
     WARMUP_REQUESTS,
 )
 from engine.blueprint.planner_names import class_symbol, function_symbol
@@ -126,7 +124,6 @@ def plan_llm_server(ctx: PlanContext, key: str, svc: Any) -> ServerSpec | None:
         defaults,
         svc,
         image=svc.image or ctx.engine_image(engine),
-        timeout_default=SERVER_TIMEOUT,
         scaledown_default=SERVER_SCALEDOWN_WINDOW,
         extra_mounts=cache_mounts,
         extra_secrets=extra_secrets,
@@ -190,7 +187,6 @@ def plan_web_service(ctx: PlanContext, key: str, svc: Any) -> FunctionSpec | Non
         defaults,
         svc,
         image=image,
-        timeout_default=FUNCTION_TIMEOUT,
         scaledown_default=FUNCTION_SCALEDOWN_WINDOW,
     )
     concurrency = svc.concurrency
@@ -200,6 +196,7 @@ def plan_web_service(ctx: PlanContext, key: str, svc: Any) -> FunctionSpec | Non
         name=key,
         handler=svc.app,
         container=container,
+        timeout=resolve_timeout(defaults, svc),
         concurrency=(
             ConcurrencySpec(max_inputs=concurrency.max_inputs, target_inputs=concurrency.target_inputs)
             if concurrency

@@ -33,10 +33,15 @@ class Names:
 
 
 def container_kwargs(
-    container: ContainerSpec, names: Names, *, server: bool, gpu_source: str | None = None
+    container: ContainerSpec,
+    names: Names,
+    *,
+    server: bool,
+    gpu_source: str | None = None,
+    timeout: int | None = None,
 ) -> list[tuple[str, str]]:
     """(keyword, source) pairs for `@app.function` / `@app.server`; `gpu_source` overrides the GPU
-    literal (servers write `f"H100:{N_GPU}"`)."""
+    literal (servers write `f"H100:{N_GPU}"`); `timeout` is a function's (servers have none)."""
     kwargs: list[tuple[str, str]] = [("image", names.images[container.image])]
     if gpu_source is not None:
         kwargs.append(("gpu", gpu_source))
@@ -67,8 +72,8 @@ def container_kwargs(
         ]
         kwargs.append(("volumes", mapping(pairs)))
     kwargs.extend(_scaling(container))
-    if not server:
-        kwargs.append(("timeout", py_duration(container.timeout)))
+    if timeout is not None:
+        kwargs.append(("timeout", py_duration(timeout)))
     if container.enable_memory_snapshot:
         kwargs.append(("enable_memory_snapshot", "True"))
     if container.gpu_snapshot:

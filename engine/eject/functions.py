@@ -63,7 +63,7 @@ def _render_with_handler_signature(spec: FunctionSpec, names: Names, decorators:
 
 
 def _function_kwargs(spec: FunctionSpec, names: Names) -> list[tuple[str, str]]:
-    kwargs = container_kwargs(spec.container, names, server=False)
+    kwargs = container_kwargs(spec.container, names, server=False, timeout=spec.timeout)
     if spec.name != spec.symbol:
         kwargs.insert(0, ("name", py_str(spec.name)))
     if spec.retries is not None:

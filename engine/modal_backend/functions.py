@@ -101,7 +101,7 @@ def function_kwargs(spec: FunctionSpec, images: dict[str, modal.Image], resource
     kwargs = shared_container_kwargs(container, images, resources)
     kwargs.update(
         name=spec.name,
-        timeout=container.timeout,
+        timeout=spec.timeout,
         region=region_argument(container.region),
         schedule=schedule_argument(spec.schedule),
         retries=retries_argument(spec.retries),

@@ -187,7 +187,9 @@ def _blueprint_origin(path: tuple, merged: Any, view: dict[str, Any]) -> tuple[s
         if scalar is not None:
             return f"planned from the manifest key {_dotted(scalar)}", _location(merged, scalar)
         field = path[-1] if isinstance(path[-1], str) else None
-        if len(path) > 3 and path[2] == "container" and field in _DEFAULTABLE:
+        on_container = len(path) > 3 and path[2] == "container"
+        # A function's timeout is its own field, not a container setting (servers have none).
+        if (on_container or path[2:] == ("timeout",)) and field in _DEFAULTABLE:
             default = lookup(merged.data, ["defaults", field])
             if default is not None:
                 return f"inherited from defaults.{field}", _location(merged, default[1])

@@ -128,7 +128,7 @@ def _server_entry(server: ServerSpec, cost: ObjectCost) -> Entry:
 def _function_entry(function: FunctionSpec, cost: ObjectCost) -> Entry:
     rows = _rows(
         ("handler", function.handler),
-        *_container_rows(function.container),
+        *_container_rows(function.container, timeout=function.timeout),
         ("schedule", _schedule(function)),
         ("retries", _retries(function)),
         (
@@ -150,7 +150,8 @@ def _function_entry(function: FunctionSpec, cost: ObjectCost) -> Entry:
     return Entry(function.key, f"function, Modal name {function.name}, symbol {function.symbol}", rows)
 
 
-def _container_rows(container: ContainerSpec) -> list[tuple[str, str]]:
+def _container_rows(container: ContainerSpec, *, timeout: int | None = None) -> list[tuple[str, str]]:
+    """`timeout` is a function's; a server has none (`app.server` takes no timeout)."""
     scaling = container.scaling
     max_text = "unbounded" if scaling.max_containers is None else str(scaling.max_containers)
     resources = ", ".join(
@@ -175,7 +176,7 @@ def _container_rows(container: ContainerSpec) -> list[tuple[str, str]]:
             f"min {scaling.min_containers}, max {max_text}, buffer {scaling.buffer_containers}, "
             f"scaledown after {format_duration(scaling.scaledown_window)}",
         ),
-        ("timeout", format_duration(container.timeout)),
+        ("timeout", format_duration(timeout) if timeout is not None else ""),
         ("region", ", ".join(container.region)),
         ("cloud", container.cloud or ""),
         ("nonpreemptible", "yes" if container.nonpreemptible else ""),

@@ -221,6 +221,13 @@ def test_server_startup_timeout_comes_from_the_manifest(plan, llm_manifest):
     assert only_server(plan(llm_manifest(startup_timeout="30m"))).startup_timeout == 1800
 
 
+def test_a_server_has_no_timeout_even_with_defaults_timeout(plan, llm_manifest):
+    data = llm_manifest()
+    data["defaults"] = {"timeout": "1h"}
+    server = only_server(plan(data))
+    assert not hasattr(server, "timeout") and not hasattr(server.container, "timeout")
+
+
 def test_server_startup_timeout_defaults_to_20_minutes(plan, llm_manifest):
     assert only_server(plan(llm_manifest())).startup_timeout == 1200
 

@@ -292,6 +292,18 @@ def test_version_must_be_one():
     assert only_problem(with_("version", 2))[1] == "must be one of: 1 (got 2)"
 
 
+def test_timeout_on_an_llm_service_is_refused_naming_what_bounds_a_server():
+    key, message, hint = only_problem(with_("services.chat.timeout", 3600))
+    assert key == "services.chat.timeout"
+    assert "app.server has no such parameter" in message
+    assert "startup_timeout" in hint and "remove it" in hint
+
+
+def test_defaults_timeout_is_accepted_beside_an_llm_service():
+    # It applies to functions and web services; the llm service simply has none.
+    assert validate_data(base()).defaults.timeout == 600
+
+
 def test_null_timeout_asks_for_a_value():
     assert only_problem(with_("defaults.timeout", None))[1] == "null is not allowed: Modal needs a timeout"
 

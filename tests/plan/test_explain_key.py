@@ -94,7 +94,7 @@ def test_server_setting_not_in_the_manifest_names_the_engine_and_planner(merged,
 
 
 def test_container_setting_from_defaults_says_so(merged, blueprint):
-    ex = explain_key("functions.ingest.container.timeout", merged, blueprint)
+    ex = explain_key("functions.ingest.timeout", merged, blueprint)
     assert ex.origin == "inherited from defaults.timeout"
     assert ex.location == "manifests/chat.yaml:3:1"
 

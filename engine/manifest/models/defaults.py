@@ -33,7 +33,9 @@ class Defaults(StrictModel):
     image: ImageKey = None
     region: Region = None
     cloud: Cloud = None
-    timeout: Timeout = None
+    timeout: Annotated[
+        Timeout, Field(description='Default `timeout` of functions and web services, e.g. "10m"; llm services have none.')
+    ] = None
     cpu: Annotated[float | None, Field(gt=0, description="CPU cores to reserve.")] = None
     memory: Annotated[Memory | None, Field(description='Memory to reserve: MiB, or "16GiB".')] = None
     secrets: SecretKeys = ()

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any, Literal
 
-from pydantic import BeforeValidator, Field, model_validator
+from pydantic import BeforeValidator, Field, field_validator, model_validator
 
 from engine.manifest.models.base import StrictModel, fail
 from engine.manifest.models.container import ContainerSettings
@@ -134,6 +134,17 @@ WarmupField = Annotated[
 ]
 
 
+def refuse_server_timeout(value: Any) -> Any:
+    """An llm service runs in Modal's `app.server`, which has no `timeout` parameter: the value
+    would reach nothing. Called only for a value the manifest gives (defaults are not validated)."""
+    raise fail(
+        "an llm service takes no timeout: Modal's app.server has no such parameter, so the value "
+        "would be dropped and Modal's own limits would apply",
+        hint="remove it; startup_timeout bounds start-up, and a request's length is bounded by its "
+        "caller (the client's timeout, the request's max_tokens)",
+    )
+
+
 class _LlmService(ContainerSettings):
     kind: Annotated[Literal["llm"], Field(description="An inference engine serving one model.")]
     model: Annotated[ModelSource, Field(description="The weights to serve.")]
@@ -150,6 +161,13 @@ class _LlmService(ContainerSettings):
     auth: Annotated[Auth, Field(description="Who may call the service.")] = Auth()
     routing_region: Annotated[str | None, Field(description="Region requests enter Modal through; default: Modal's (us-east).")] = None
     warmup: WarmupField = None
+    timeout: Annotated[
+        None,
+        Field(description="Not accepted: `app.server` has no timeout (see startup_timeout); `defaults.timeout` does not apply either."),
+    ] = None
+
+    # Replaces ContainerSettings' validator of the same name: any timeout at all is refused here.
+    _timeout_not_null = field_validator("timeout", mode="before")(refuse_server_timeout)
 
     @model_validator(mode="after")
     def _check_tensor_parallel(self):

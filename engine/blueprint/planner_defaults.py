@@ -40,7 +40,8 @@ SERVER_EXIT_GRACE_PERIOD = 5
 # written out so the plan shows what the app gets.
 SERVER_ROUTING_REGION = "us-east"
 # One request compiles the kernels real traffic needs: what `warmup: true` sends, and what a memory
-# snapshot gets when the manifest asks for no warm-up (a snapshot should capture a warmed-up engine).
+# snapshot gets when the manifest leaves `warmup` out (a snapshot should capture a warmed-up
+# engine); `warmup: false` means no request at all.
 WARMUP_REQUESTS = 1
 
 # Images. A debian_slim image's Python is pinned so the image does not change with the Python of

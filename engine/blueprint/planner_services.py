@@ -135,9 +135,11 @@ def plan_llm_server(ctx: PlanContext, key: str, svc: Any) -> ServerSpec | None:
         return None
 
     target, limit = _server_concurrency(svc.concurrency)
-    if svc.warmup is not None:
+    if svc.warmup is False:  # `warmup: false`: none, snapshot or not
+        warmup_requests = 0
+    elif svc.warmup is not None:
         warmup_requests = first(svc.warmup.requests, WARMUP_REQUESTS)
-    else:
+    else:  # unset: a snapshot should hold a warmed-up engine
         warmup_requests = WARMUP_REQUESTS if sleep_mode else 0
     return ServerSpec(
         key=key,

@@ -115,7 +115,7 @@ def _server_entry(server: ServerSpec, cost: ObjectCost) -> Entry:
         ("concurrency", concurrency),
         ("port", f"{server.port}, health {server.health_path}, startup timeout {format_duration(server.startup_timeout)}"),
         ("command", launch_command(server)),
-        ("warmup", f"{server.warmup.requests} × POST {server.warmup.path}" if server.warmup else ""),
+        ("warmup", _warmup(server)),
         ("snapshot", f"sleep {server.snapshot.sleep_path}, wake {server.snapshot.wake_path}" if server.snapshot else ""),
         ("auth", "Modal proxy auth" if server.requires_proxy_auth else "none (public URL)"),
         ("routing region", server.routing_region or ""),
@@ -123,6 +123,14 @@ def _server_entry(server: ServerSpec, cost: ObjectCost) -> Entry:
         ("cost", _cost_line(cost)),
     )
     return Entry(server.key, f"{server.engine} server, Modal name {server.name}, class {server.symbol}", rows)
+
+
+def _warmup(server: ServerSpec) -> str:
+    """With a snapshot, say when the warm-up runs, and that none is a choice (`warmup: false`)."""
+    if server.warmup is None:
+        return "none: the snapshot holds an engine no request has warmed up" if server.snapshot else ""
+    text = f"{server.warmup.requests} × POST {server.warmup.path}"
+    return f"{text}, before the snapshot (warmup: false skips it)" if server.snapshot else text
 
 
 def _function_entry(function: FunctionSpec, cost: ObjectCost) -> Entry:

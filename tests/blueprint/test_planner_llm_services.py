@@ -133,6 +133,19 @@ def test_memory_snapshot_starts_in_sleep_mode_and_warms_up(plan, llm_manifest):
     assert server.warmup is not None and server.warmup.requests >= 1
 
 
+def test_warmup_false_means_no_warmup_even_with_a_snapshot(plan, llm_manifest):
+    server = only_server(plan(llm_manifest(memory_snapshot=True, warmup=False)))
+    assert server.snapshot is not None and server.warmup is None
+
+
+def test_unset_warmup_with_a_snapshot_sends_one_request(plan, llm_manifest):
+    assert only_server(plan(llm_manifest(memory_snapshot=True))).warmup.requests == 1
+
+
+def test_warmup_false_without_a_snapshot_is_no_warmup(plan, llm_manifest):
+    assert only_server(plan(llm_manifest(warmup=False))).warmup is None
+
+
 def test_sglang_memory_snapshot_uses_the_memory_saver(plan, llm_manifest):
     server = only_server(plan(llm_manifest(engine="sglang", memory_snapshot=True)))
     assert "--enable-memory-saver" in server.command

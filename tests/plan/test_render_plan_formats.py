@@ -121,3 +121,23 @@ def test_plan_of_an_empty_app_still_has_a_cost_total():
 
     out = render_plan(Blueprint(app="empty", environment="main", source="e.yaml"), "text")
     assert "app empty" in out and "total" in out
+
+
+def _with_snapshot(blueprint, warmup):
+    from engine.blueprint.model import SnapshotSpec, WarmupSpec
+
+    server = dataclasses.replace(
+        blueprint.servers[0],
+        snapshot=SnapshotSpec("/sleep?level=1", "/wake_up"),
+        warmup=WarmupSpec("/v1/chat/completions", "{}", 1) if warmup else None,
+    )
+    return dataclasses.replace(blueprint, servers=(server,))
+
+
+def test_a_snapshot_warmup_says_it_runs_before_the_snapshot_and_can_be_turned_off(blueprint):
+    out = render_plan(_with_snapshot(blueprint, warmup=True), "text")
+    assert "1 × POST /v1/chat/completions, before the snapshot (warmup: false skips it)" in out
+
+
+def test_a_snapshot_without_warmup_says_so(blueprint):
+    assert "none: the snapshot holds an engine no request has warmed up" in render_plan(_with_snapshot(blueprint, warmup=False), "text")

@@ -114,11 +114,8 @@ class ServerConcurrency(StrictModel):
 
 
 def _warmup_shorthand(value: Any) -> Any:
-    if value is True:
-        return {}
-    if value is False:
-        return None
-    return value
+    # `false` stays False: "no warm-up, even for a snapshot", unlike leaving the key out.
+    return {} if value is True else value
 
 
 class Warmup(StrictModel):
@@ -128,9 +125,9 @@ class Warmup(StrictModel):
 
 
 WarmupField = Annotated[
-    Warmup | None,
+    Warmup | Literal[False] | None,
     BeforeValidator(_warmup_shorthand, json_schema_input_type=bool | Warmup | None),
-    Field(description="`true`, `false`, or {requests: N}. Default: none."),
+    Field(description="`true`, `false`, or {requests: N}. Default: none, except one request before a memory snapshot; `false` means none at all."),
 ]
 
 

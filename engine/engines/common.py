@@ -35,6 +35,9 @@ HF_CACHE = CacheVolume(key="hf-cache", name="huggingface-cache", path="/root/.ca
 # The variables that move huggingface_hub's cache away from its default (~/.cache/huggingface,
 # where HF_CACHE is mounted): HF_HOME and its sub-paths, and the older names still honoured.
 HF_CACHE_VARIABLES = ("HF_HOME", "HF_HUB_CACHE", "HUGGINGFACE_HUB_CACHE", "TRANSFORMERS_CACHE")
+# huggingface_hub's Xet high-performance downloads (Modal's examples turn them on): a run-time
+# setting of whoever downloads weights, so it belongs to the container, not to one image.
+HF_DOWNLOAD_ENV = {"HF_XET_HIGH_PERFORMANCE": "1"}
 
 
 @dataclass(frozen=True)
@@ -75,7 +78,10 @@ class Engine:
     api_key_flag: str | None = None  # None: the server cannot check an API key itself
     snapshot: SnapshotSpec | None = None  # None: no sleep mode, so no GPU memory snapshot
     snapshot_env: Mapping[str, str] = field(default_factory=dict)  # env the sleep endpoints need
-    runtime_env: Mapping[str, str] = field(default_factory=dict)  # env every container gets
+    # Env the engine needs at run time: the planner puts it in every server container of this
+    # engine, under the manifest's own env (which wins), whatever image the service names; default
+    # images keep only what their build needs.
+    runtime_env: Mapping[str, str] = field(default_factory=dict)
     # (model, revision) -> the only name the server answers to; None: it serves the name it is given.
     fixed_served_name: Callable[[str, str | None], str] | None = None
 

@@ -8,9 +8,10 @@ starts reuse them.
 
 from __future__ import annotations
 
-from engine.blueprint.model import ImageSpec, ImageStep, SnapshotSpec
+from engine.blueprint.model import ImageSpec, SnapshotSpec
 from engine.engines.common import (
     HF_CACHE,
+    HF_DOWNLOAD_ENV,
     LISTEN_HOST,
     CacheVolume,
     Engine,
@@ -39,12 +40,6 @@ def default_image() -> ImageSpec:
         python_version=None,
         registry_ref=SGLANG_IMAGE,
         clear_entrypoint=True,
-        steps=(
-            ImageStep(
-                op="env",
-                env={"HF_XET_HIGH_PERFORMANCE": "1", "SGLANG_DG_CACHE_DIR": DEEPGEMM_CACHE.path},
-            ),
-        ),
     )
 
 
@@ -72,6 +67,7 @@ ENGINE = Engine(
     default_image=default_image,
     caches=(HF_CACHE, DEEPGEMM_CACHE),
     launch_command=launch_command,
+    runtime_env={**HF_DOWNLOAD_ENV, "SGLANG_DG_CACHE_DIR": DEEPGEMM_CACHE.path},
     api_key_flag="--api-key",
     # With --enable-memory-saver, these hand the GPU memory back before the snapshot and take it
     # again after restore. They parse a JSON body: the backend posts "{}".

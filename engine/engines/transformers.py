@@ -13,6 +13,7 @@ from __future__ import annotations
 from engine.blueprint.model import ImageSpec, ImageStep
 from engine.engines.common import (
     HF_CACHE,
+    HF_DOWNLOAD_ENV,
     LISTEN_HOST,
     Engine,
     LaunchParams,
@@ -35,10 +36,7 @@ def default_image() -> ImageSpec:
         key=IMAGE_KEY,
         base="debian_slim",
         python_version=PYTHON_VERSION,
-        steps=(
-            ImageStep(op="uv_pip_install", args=PACKAGES),
-            ImageStep(op="env", env={"HF_XET_HIGH_PERFORMANCE": "1"}),
-        ),
+        steps=(ImageStep(op="uv_pip_install", args=PACKAGES),),
     )
 
 
@@ -60,6 +58,7 @@ ENGINE = Engine(
     default_image=default_image,
     caches=(HF_CACHE,),
     launch_command=launch_command,
+    runtime_env=HF_DOWNLOAD_ENV,
     needs_gpu=False,
     supports_fast_boot=False,
     fixed_served_name=model_argument,

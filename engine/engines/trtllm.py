@@ -25,6 +25,7 @@ from collections.abc import Mapping
 from engine.blueprint.model import ImageSpec, ImageStep
 from engine.engines.common import (
     HF_CACHE,
+    HF_DOWNLOAD_ENV,
     LISTEN_HOST,
     CacheVolume,
     Engine,
@@ -63,14 +64,6 @@ def default_image() -> ImageSpec:
         steps=(
             ImageStep(op="apt_install", args=("openmpi-bin", "libopenmpi-dev", "git", "git-lfs")),
             ImageStep(op="pip_install", args=(PACKAGE,), extra_index_url=NVIDIA_INDEX),
-            ImageStep(
-                op="env",
-                env={
-                    "HF_XET_HIGH_PERFORMANCE": "1",
-                    "TLLM_LLMAPI_BUILD_CACHE": "1",
-                    "TLLM_LLMAPI_BUILD_CACHE_ROOT": TRTLLM_CACHE.path,
-                },
-            ),
         ),
     )
 
@@ -115,6 +108,7 @@ ENGINE = Engine(
     caches=(HF_CACHE, TRTLLM_CACHE),
     launch_command=launch_command,
     launch_env=launch_env,
+    runtime_env={**HF_DOWNLOAD_ENV, "TLLM_LLMAPI_BUILD_CACHE": "1", "TLLM_LLMAPI_BUILD_CACHE_ROOT": TRTLLM_CACHE.path},
     supports_fast_boot=False,
     # trtllm-serve has no served-name flag: it lists the model by its id and does not check the
     # name requests send, so clients keep using the manifest's served_name.

@@ -12,6 +12,7 @@ from __future__ import annotations
 from engine.blueprint.model import ImageSpec, ImageStep, SnapshotSpec
 from engine.engines.common import (
     HF_CACHE,
+    HF_DOWNLOAD_ENV,
     LISTEN_HOST,
     CacheVolume,
     Engine,
@@ -45,10 +46,7 @@ def default_image() -> ImageSpec:
         python_version=PYTHON_VERSION,
         registry_ref=CUDA_IMAGE,
         clear_entrypoint=True,
-        steps=(
-            ImageStep(op="uv_pip_install", args=PACKAGES),
-            ImageStep(op="env", env={"HF_XET_HIGH_PERFORMANCE": "1"}),
-        ),
+        steps=(ImageStep(op="uv_pip_install", args=PACKAGES),),
     )
 
 
@@ -74,6 +72,7 @@ ENGINE = Engine(
     default_image=default_image,
     caches=(HF_CACHE, VLLM_CACHE),
     launch_command=launch_command,
+    runtime_env=HF_DOWNLOAD_ENV,
     api_key_flag="--api-key",
     # level 1 offloads weights to CPU memory and drops the KV cache: the snapshot then holds the
     # weights in host memory and the GPU is nearly empty when Modal checkpoints it.

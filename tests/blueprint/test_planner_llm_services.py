@@ -78,6 +78,22 @@ def test_llm_service_can_name_its_own_image(plan, llm_manifest):
     assert [i.key for i in blueprint.images] == ["custom"]
 
 
+@pytest.mark.parametrize("engine", ["vllm", "sglang", "trtllm", "transformers"])
+def test_a_service_with_its_own_image_keeps_the_engines_run_time_env(plan, llm_manifest, engine):
+    from engine.engines.registry import get_engine
+
+    data = llm_manifest(engine=engine, image="mine")
+    data["images"] = {"mine": {"python": "3.12"}}
+    server = only_server(plan(data))
+    for key, value in get_engine(engine).runtime_env.items():
+        assert server.container.env[key] == value
+
+
+def test_the_manifests_env_wins_over_the_engines(plan, llm_manifest):
+    server = only_server(plan(llm_manifest(env={"HF_XET_HIGH_PERFORMANCE": "0"})))
+    assert server.container.env["HF_XET_HIGH_PERFORMANCE"] == "0"
+
+
 def test_engine_caches_are_mounted_and_declared(plan, llm_manifest):
     blueprint = plan(llm_manifest())
     mounts = {m.path: m.source for m in only_server(blueprint).container.mounts}

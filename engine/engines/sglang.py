@@ -55,8 +55,10 @@ def launch_command(p: LaunchParams) -> tuple[str, ...]:
         # SGLang's counterpart of vLLM's eager mode: no CUDA-graph capture at start.
         argv.append("--disable-cuda-graph")
     if p.sleep_mode:
-        # torch_memory_saver lets the server hand its GPU memory back before the snapshot.
-        argv.append("--enable-memory-saver")
+        # torch_memory_saver lets the server hand its GPU memory back before the snapshot; the
+        # weights' CPU backup is what it restores them from after (without it they come back as
+        # garbage). Both are what Modal's SGLang snapshot examples pass.
+        argv += ["--enable-memory-saver", "--enable-weights-cpu-backup"]
     argv += render_options(p.options, OPTIONS, "sglang")
     argv += p.extra_args
     return tuple(argv)
@@ -72,4 +74,7 @@ ENGINE = Engine(
     # With --enable-memory-saver, these hand the GPU memory back before the snapshot and take it
     # again after restore. They parse a JSON body: the backend posts "{}".
     snapshot=SnapshotSpec(sleep_path="/release_memory_occupation", wake_path="/resume_memory_occupation"),
+    # One compile thread keeps the process snapshot-safe (no inductor worker pool alive across the
+    # checkpoint), as in Modal's SGLang snapshot examples.
+    snapshot_env={"TORCHINDUCTOR_COMPILE_THREADS": "1"},
 )

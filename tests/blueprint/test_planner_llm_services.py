@@ -165,6 +165,9 @@ def test_warmup_false_without_a_snapshot_is_no_warmup(plan, llm_manifest):
 def test_sglang_memory_snapshot_uses_the_memory_saver(plan, llm_manifest):
     server = only_server(plan(llm_manifest(engine="sglang", memory_snapshot=True)))
     assert "--enable-memory-saver" in server.command
+    # Modal's SGLang snapshot examples: weights backed up to CPU, one inductor compile thread.
+    assert "--enable-weights-cpu-backup" in server.command
+    assert server.container.env["TORCHINDUCTOR_COMPILE_THREADS"] == "1"
     assert server.snapshot.sleep_path == "/release_memory_occupation"
     assert server.snapshot.wake_path == "/resume_memory_occupation"
 

@@ -14,6 +14,7 @@ from engine.manifest.translate import Locator, dotted
 
 
 def problem(merged: Any, path: tuple, message: str, hint: str | None = None) -> Problem:
-    """`merged`: the loader's Merged (or anything with `.spans`); `path`: manifest keys."""
+    """`merged`: the loader's Merged (or anything with `.spans`); `path`: manifest keys, list
+    items by int index (shown as `extra_args[1]`)."""
     location = Locator(merged).at_key(path)
     return Problem(location=location, key=dotted(path), message=message, hint=hint)

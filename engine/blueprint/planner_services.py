@@ -37,6 +37,7 @@ from engine.blueprint.planner_defaults import (
 )
 from engine.blueprint.planner_names import class_symbol, function_symbol
 from engine.engines.common import EngineOptionError, LaunchParams, chat_warmup
+from engine.engines.owned_flags import find_owned_flag, flag_name
 from engine.engines.registry import get_engine
 from engine.manifest.models.shorthands import gpu_count
 
@@ -103,6 +104,15 @@ def plan_llm_server(ctx: PlanContext, key: str, svc: Any) -> ServerSpec | None:
         options=svc.engine_args.model_dump(exclude=_NOT_OPTIONS, exclude_none=True),
         extra_args=tuple(svc.engine_args.extra_args),
     )
+    for index, arg in enumerate(params.extra_args):
+        owned = find_owned_flag(arg, engine.owned_flags, engine.flag_syntax, params)
+        if owned is not None:
+            ctx.report(
+                (*path, "engine_args", "extra_args", index),
+                f"{flag_name(arg)} is a flag mdeploy sets itself; given again, the engine would use this "
+                "value instead of the one the plan, the health check and the warm-up rely on",
+                owned.hint(key),
+            )
     try:
         command = engine.launch_command(params)
     except EngineOptionError as exc:

@@ -14,6 +14,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from engine.blueprint.model import ImageSpec, SnapshotSpec, WarmupSpec
+from engine.engines.owned_flags import FlagSyntax, OwnedFlag
 
 LISTEN_HOST = "0.0.0.0"  # the Modal proxy reaches the server from outside the container
 HEALTH_PATH = "/health"  # all four servers answer 200 here once the model is loaded
@@ -84,6 +85,14 @@ class Engine:
     runtime_env: Mapping[str, str] = field(default_factory=dict)
     # (model, revision) -> the only name the server answers to; None: it serves the name it is given.
     fixed_served_name: Callable[[str, str | None], str] | None = None
+    # The flags launch_command writes from manifest keys, every spelling the engine accepts, and
+    # how its parser reads flags: extra_args may not repeat them (see owned_flags.py).
+    owned_flags: tuple[OwnedFlag, ...] = ()
+    flag_syntax: FlagSyntax = FlagSyntax()
+
+    def flag_spellings(self, key: str) -> tuple[str, ...]:
+        """Every spelling of the flags the planner sets from manifest key `key` ("port", ...)."""
+        return tuple(s for flag in self.owned_flags if flag.key == key for s in flag.spellings)
 
 
 @dataclass(frozen=True)

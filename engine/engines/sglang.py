@@ -19,6 +19,7 @@ from engine.engines.common import (
     OptionFlag,
     render_options,
 )
+from engine.engines.owned_flags import FlagSyntax, OwnedFlag, option_flags
 
 IMAGE_KEY = "sglang-default"
 SGLANG_IMAGE = "lmsysorg/sglang:v0.5.9-cu129-amd64-runtime"
@@ -30,6 +31,27 @@ OPTIONS = (
     OptionFlag("mem_fraction_static", "--mem-fraction-static"),
     OptionFlag("dtype", "--dtype"),
     OptionFlag("quantization", "--quantization"),
+)
+
+
+def _sleeping(p: LaunchParams) -> bool:
+    return p.sleep_mode
+
+
+# Spellings from SGLang's ServerArgs (python/sglang/srt/server_args.py): --model is --model-path's
+# alias, --tp-size and --tensor-parallel-size name the tensor-parallel size (our --tp is argparse's
+# abbreviation of --tp-size, listed so it reads as owned without relying on that).
+OWNED_FLAGS = (
+    OwnedFlag(("--model-path", "--model"), "model.id", "the model is set from model.id or model.path"),
+    OwnedFlag(("--revision",), "model.revision"),
+    OwnedFlag(("--served-model-name",), "model.served_name"),
+    OwnedFlag(("--host",), None, "the server listens on 0.0.0.0, where Modal's proxy reaches it"),
+    OwnedFlag(("--port",), "port"),
+    OwnedFlag(("--tp", "--tp-size", "--tensor-parallel-size"), "engine_args.tensor_parallel_size"),
+    OwnedFlag(("--disable-cuda-graph",), "fast_boot"),
+    OwnedFlag(("--enable-memory-saver", "--enable-weights-cpu-backup"), "memory_snapshot", applies=_sleeping),
+    OwnedFlag(("--api-key",), "auth.api_key_secret"),
+    *option_flags(OPTIONS),
 )
 
 
@@ -77,4 +99,6 @@ ENGINE = Engine(
     # One compile thread keeps the process snapshot-safe (no inductor worker pool alive across the
     # checkpoint), as in Modal's SGLang snapshot examples.
     snapshot_env={"TORCHINDUCTOR_COMPILE_THREADS": "1"},
+    owned_flags=OWNED_FLAGS,
+    flag_syntax=FlagSyntax(abbreviations=True),
 )

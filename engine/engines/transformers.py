@@ -20,6 +20,7 @@ from engine.engines.common import (
     OptionFlag,
     render_options,
 )
+from engine.engines.owned_flags import OwnedFlag, option_flags
 
 IMAGE_KEY = "transformers-default"
 PYTHON_VERSION = "3.12"
@@ -38,6 +39,14 @@ def default_image() -> ImageSpec:
         python_version=PYTHON_VERSION,
         steps=(ImageStep(op="uv_pip_install", args=PACKAGES),),
     )
+
+
+# Spellings from `transformers serve`'s typer options (transformers/cli/serve.py); typer takes no prefixes.
+OWNED_FLAGS = (
+    OwnedFlag(("--host",), None, "the server listens on 0.0.0.0, where Modal's proxy reaches it"),
+    OwnedFlag(("--port",), "port"),
+    *option_flags(OPTIONS),
+)
 
 
 def model_argument(model: str, revision: str | None) -> str:
@@ -62,4 +71,5 @@ ENGINE = Engine(
     needs_gpu=False,
     supports_fast_boot=False,
     fixed_served_name=model_argument,
+    owned_flags=OWNED_FLAGS,
 )

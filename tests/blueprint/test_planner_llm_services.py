@@ -308,3 +308,47 @@ def test_engine_problems_point_at_the_manifest_line(tmp_path):
     (problem,) = info.value.problems
     assert problem.key == "services.chat.fast_boot"
     assert problem.location is not None and problem.location.line == 9
+
+
+def test_extra_args_may_not_repeat_a_flag_the_planner_sets(plan, llm_manifest):
+    data = llm_manifest(engine_args={"extra_args": ["--seed", "0", "--port=9000", "-tp", "2", "--max_model_len", "4096"]})
+    with pytest.raises(ManifestError) as info:
+        plan(data)
+    found = [(p.key, p.hint) for p in info.value.problems]
+    assert found == [
+        ("services.chat.engine_args.extra_args[2]", "set services.chat.port instead, and remove it from extra_args"),
+        ("services.chat.engine_args.extra_args[3]", "set services.chat.engine_args.tensor_parallel_size instead, and remove it from extra_args"),
+        ("services.chat.engine_args.extra_args[5]", "set services.chat.engine_args.max_model_len instead, and remove it from extra_args"),
+    ]
+    assert "--port is a flag mdeploy sets itself" in info.value.problems[0].message
+
+
+def test_extra_args_the_planner_does_not_set_pass_through(plan, llm_manifest):
+    server = only_server(plan(llm_manifest(engine="sglang", engine_args={"extra_args": ["--disable-radix-cache", "--model-impl", "sglang"]})))
+    assert server.command[-3:] == ("--disable-radix-cache", "--model-impl", "sglang")
+
+
+def test_a_repeated_flag_in_extra_args_points_at_its_line(tmp_path):
+    from engine.blueprint.planner import plan_file
+
+    path = tmp_path / "svc.yaml"
+    path.write_text(
+        "version: 1\n"
+        "app: t\n"
+        "services:\n"
+        "  chat:\n"
+        "    kind: llm\n"
+        "    engine: sglang\n"
+        "    model: {id: org/m, revision: 0e9e39f249a16976918f6564b8830bc894c89659}\n"
+        "    gpu: H100\n"
+        "    engine_args:\n"
+        "      extra_args:\n"
+        "        - --enable-metrics\n"
+        "        - --host=127.0.0.1\n"
+    )
+    with pytest.raises(ManifestError) as info:
+        plan_file(path, None, environ={})
+    (problem,) = info.value.problems
+    assert problem.key == "services.chat.engine_args.extra_args[1]"
+    assert (problem.location.line, problem.location.col) == (12, 11)
+    assert "0.0.0.0" in problem.hint

@@ -320,12 +320,6 @@ def test_web_method_only_for_fastapi_endpoint():
     assert "fastapi_endpoint only" in only_problem(with_("services.api.method", "POST"))[1]
 
 
-def test_extra_args_cannot_repeat_a_modelled_flag():
-    data = with_("services.chat.engine_args", {"tensor_parallel_size": 2, "extra_args": ["--max-model-len=4096"]})
-    key, _, hint = only_problem(data)
-    assert key == "services.chat.engine_args.extra_args[0]" and hint == "set engine_args.max_model_len instead"
-
-
 def test_shorthands_produce_canonical_values():
     data = with_("services.chat.memory_snapshot", True)
     data = with_("functions.ingest.retries", 3, data)

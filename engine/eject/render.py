@@ -12,14 +12,17 @@ from __future__ import annotations
 from engine.blueprint.model import Blueprint, BucketSpec, SecretSpec, VolumeSpec
 from engine.eject.container import Names
 from engine.errors import UserError
-from engine.eject.functions import render_function
+from engine.eject.functions import RUN_HELPER, RUN_HELPER_NAMES, awaits_handler, calls_run_helper, render_function
 from engine.eject.images import render_image
 from engine.eject.pysrc import call, py_identifier, py_literal, py_str
 from engine.eject.servers import HELPERS, constants_for, render_server, render_server_constants
 
 
 # Module-level names the ejected file defines besides the objects' own symbols.
-_FILE_NAMES = {"app", "modal", "os", "subprocess", "time", "urllib", "MINUTES", "HOURS", "wait_until_healthy", "post"}
+_FILE_NAMES = {
+    "app", "modal", "os", "subprocess", "time", "urllib", "asyncio", "inspect",
+    "MINUTES", "HOURS", "wait_until_healthy", "post", *RUN_HELPER_NAMES,
+}
 
 
 def render_app(blueprint: Blueprint, *, filename: str = "app.py") -> str:
@@ -50,6 +53,7 @@ def render_app(blueprint: Blueprint, *, filename: str = "app.py") -> str:
     body_sections = [
         _section("Container images", "\n\n".join(render_image(i) for i in blueprint.images)),
         _section("Volumes, secrets and other named objects", "\n".join(storage)),
+        _section("Helpers for the functions below", RUN_HELPER if any(map(calls_run_helper, blueprint.functions)) else ""),
         _section("Helpers for the servers below", HELPERS if blueprint.servers else ""),
         _section("Functions", "\n\n\n".join(objects[: len(blueprint.functions)])),
         _section("Servers", "\n\n\n".join(objects[len(blueprint.functions) :])),
@@ -106,6 +110,8 @@ def _docstring(blueprint: Blueprint, filename: str) -> str:
 
 def _imports(blueprint: Blueprint) -> str:
     stdlib = []
+    if any(calls_run_helper(f) or awaits_handler(f) for f in blueprint.functions):
+        stdlib += ["import asyncio", "import inspect"]
     if any(s.secret_args for s in blueprint.servers):
         stdlib.append("import os")
     if blueprint.servers:

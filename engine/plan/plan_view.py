@@ -17,6 +17,7 @@ from engine.blueprint.model import (
     FunctionSpec,
     ImageSpec,
     ImageStep,
+    MountSpec,
     ServerSpec,
 )
 from engine.plan.cost import CostEstimate, ObjectCost, format_money
@@ -48,9 +49,15 @@ class Section:
 
 def plan_sections(blueprint: Blueprint, cost: CostEstimate) -> list[Section]:
     costs = {(o.kind, o.key): o for o in cost.objects}
+    # A bucket's credentials secret is Modal's to use for the mount (CloudBucketMount(secret=)),
+    # not an env secret of the function: the plan shows it on the mount, where it applies.
+    bucket_secrets = {b.key: b.secret for b in blueprint.buckets if b.secret}
     sections = [
-        Section("Services", tuple(_server_entry(s, costs[("server", s.key)]) for s in blueprint.servers)),
-        Section("Functions", tuple(_function_entry(f, costs[("function", f.key)]) for f in blueprint.functions)),
+        Section("Services", tuple(_server_entry(s, costs[("server", s.key)], bucket_secrets) for s in blueprint.servers)),
+        Section(
+            "Functions",
+            tuple(_function_entry(f, costs[("function", f.key)], bucket_secrets) for f in blueprint.functions),
+        ),
         Section("Images", tuple(_image_entry(i) for i in blueprint.images)),
         Section(
             "Volumes",
@@ -99,7 +106,7 @@ def launch_command(server: ServerSpec) -> str:
     return line
 
 
-def _server_entry(server: ServerSpec, cost: ObjectCost) -> Entry:
+def _server_entry(server: ServerSpec, cost: ObjectCost, bucket_secrets: dict[str, str]) -> Entry:
     served = f" (served as {server.served_model_name})" if server.served_model_name != server.model else ""
     concurrency = ", ".join(
         part
@@ -111,7 +118,7 @@ def _server_entry(server: ServerSpec, cost: ObjectCost) -> Entry:
     )
     rows = _rows(
         ("model", f"{server.model}{served}"),
-        *_container_rows(server.container),
+        *_container_rows(server.container, bucket_secrets),
         ("concurrency", concurrency),
         ("port", f"{server.port}, health {server.health_path}, startup timeout {format_duration(server.startup_timeout)}"),
         ("command", launch_command(server)),
@@ -133,10 +140,10 @@ def _warmup(server: ServerSpec) -> str:
     return f"{text}, before the snapshot (warmup: false skips it)" if server.snapshot else text
 
 
-def _function_entry(function: FunctionSpec, cost: ObjectCost) -> Entry:
+def _function_entry(function: FunctionSpec, cost: ObjectCost, bucket_secrets: dict[str, str]) -> Entry:
     rows = _rows(
         ("handler", function.handler),
-        *_container_rows(function.container, timeout=function.timeout),
+        *_container_rows(function.container, bucket_secrets, timeout=function.timeout),
         ("schedule", _schedule(function)),
         ("retries", _retries(function)),
         (
@@ -158,7 +165,9 @@ def _function_entry(function: FunctionSpec, cost: ObjectCost) -> Entry:
     return Entry(function.key, f"function, Modal name {function.name}, symbol {function.symbol}", rows)
 
 
-def _container_rows(container: ContainerSpec, *, timeout: int | None = None) -> list[tuple[str, str]]:
+def _container_rows(
+    container: ContainerSpec, bucket_secrets: dict[str, str], *, timeout: int | None = None
+) -> list[tuple[str, str]]:
     """`timeout` is a function's; a server has none (`app.server` takes no timeout)."""
     scaling = container.scaling
     max_text = "unbounded" if scaling.max_containers is None else str(scaling.max_containers)
@@ -174,7 +183,7 @@ def _container_rows(container: ContainerSpec, *, timeout: int | None = None) -> 
     snapshot = ""
     if container.enable_memory_snapshot:
         snapshot = "memory + GPU" if container.gpu_snapshot else "memory"
-    mounts = "; ".join(f"{m.path} <- {m.kind} {m.source}" for m in container.mounts)
+    mounts = "; ".join(_mount(m, bucket_secrets) for m in container.mounts)
     return [
         ("gpu", format_gpu(container.gpu)),
         ("resources", resources),
@@ -193,6 +202,13 @@ def _container_rows(container: ContainerSpec, *, timeout: int | None = None) -> 
         ("mounts", mounts),
         ("env", " ".join(f"{k}={shlex.quote(v)}" for k, v in sorted(container.env.items()))),
     ]
+
+
+def _mount(mount: MountSpec, bucket_secrets: dict[str, str]) -> str:
+    text = f"{mount.path} <- {mount.kind} {mount.source}"
+    if mount.kind == "bucket" and mount.source in bucket_secrets:
+        text += f" (credentials: secret {bucket_secrets[mount.source]})"
+    return text
 
 
 def _schedule(function: FunctionSpec) -> str:

@@ -141,3 +141,12 @@ def test_a_snapshot_warmup_says_it_runs_before_the_snapshot_and_can_be_turned_of
 
 def test_a_snapshot_without_warmup_says_so(blueprint):
     assert "none: the snapshot holds an engine no request has warmed up" in render_plan(_with_snapshot(blueprint, warmup=False), "text")
+
+
+def test_a_buckets_secret_is_shown_on_its_mount_not_as_an_env_secret():
+    from engine.blueprint.planner import plan_file
+
+    out = render_plan(plan_file("manifests/pipeline.yaml", None, environ={}), "text")
+    discover = out.split("  discover:")[1].split("  work:")[0]
+    assert "/raw <- bucket raw (credentials: secret aws)" in discover
+    assert "secrets" not in discover.replace("secret aws", "")

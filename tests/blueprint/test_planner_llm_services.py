@@ -288,24 +288,30 @@ def test_health_path_is_the_engines(plan, llm_manifest):
     assert only_server(plan(llm_manifest())).health_path == "/health"
 
 
-def test_engine_problems_point_at_the_manifest_line(tmp_path):
+def _only_problem_planning(tmp_path, engine: str, *service_lines: str):
+    """Plan a one-service manifest file (lines 1-8 fixed, `service_lines` from line 9 on)."""
     from engine.blueprint.planner import plan_file
 
     path = tmp_path / "svc.yaml"
-    path.write_text(
+    head = (
         "version: 1\n"
         "app: t\n"
         "services:\n"
         "  chat:\n"
         "    kind: llm\n"
-        "    engine: trtllm\n"
+        f"    engine: {engine}\n"
         "    model: {id: org/m, revision: 0e9e39f249a16976918f6564b8830bc894c89659}\n"
         "    gpu: H100\n"
-        "    fast_boot: true\n"
     )
+    path.write_text(head + "".join(f"{line}\n" for line in service_lines))
     with pytest.raises(ManifestError) as info:
         plan_file(path, None, environ={})
     (problem,) = info.value.problems
+    return problem
+
+
+def test_engine_problems_point_at_the_manifest_line(tmp_path):
+    problem = _only_problem_planning(tmp_path, "trtllm", "    fast_boot: true")
     assert problem.key == "services.chat.fast_boot"
     assert problem.location is not None and problem.location.line == 9
 
@@ -329,26 +335,9 @@ def test_extra_args_the_planner_does_not_set_pass_through(plan, llm_manifest):
 
 
 def test_a_repeated_flag_in_extra_args_points_at_its_line(tmp_path):
-    from engine.blueprint.planner import plan_file
-
-    path = tmp_path / "svc.yaml"
-    path.write_text(
-        "version: 1\n"
-        "app: t\n"
-        "services:\n"
-        "  chat:\n"
-        "    kind: llm\n"
-        "    engine: sglang\n"
-        "    model: {id: org/m, revision: 0e9e39f249a16976918f6564b8830bc894c89659}\n"
-        "    gpu: H100\n"
-        "    engine_args:\n"
-        "      extra_args:\n"
-        "        - --enable-metrics\n"
-        "        - --host=127.0.0.1\n"
+    problem = _only_problem_planning(
+        tmp_path, "sglang", "    engine_args:", "      extra_args:", "        - --enable-metrics", "        - --host=127.0.0.1"
     )
-    with pytest.raises(ManifestError) as info:
-        plan_file(path, None, environ={})
-    (problem,) = info.value.problems
     assert problem.key == "services.chat.engine_args.extra_args[1]"
     assert (problem.location.line, problem.location.col) == (12, 11)
     assert "0.0.0.0" in problem.hint

@@ -6,18 +6,9 @@ import itertools
 
 import pytest
 
-from engine.engines.common import LaunchParams
 from engine.engines.owned_flags import find_owned_flag, flag_name
 from engine.engines.registry import ENGINES, get_engine
-
-MODEL = "Qwen/Qwen3-0.6B"
-REV = "c1899de289a04d12100db370d81485cdf75e47ca"
-
-
-def params(**overrides) -> LaunchParams:
-    base = dict(model=MODEL, revision=REV, served_name="llm", port=8000, tensor_parallel=2)
-    base.update(overrides)
-    return LaunchParams(**base)
+from tests.engines.test_engine_launch_commands import params
 
 
 def owned(engine: str, arg: str, **overrides):

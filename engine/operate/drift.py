@@ -116,7 +116,7 @@ def _live_server(spec: ServerSpec, live: LiveObject) -> ServerSpec:
     target = live.setting("target_concurrency")
     return dataclasses.replace(
         spec,
-        container=_live_container(spec.container, live, regions_key="compute_regions", has_timeout=False),
+        container=_live_container(spec.container, live, regions_key="compute_regions"),
         port=_int(info.get("port"), spec.port),
         startup_timeout=_int(info.get("startup_timeout"), spec.startup_timeout),
         exit_grace_period=_int(info.get("exit_grace_period"), spec.exit_grace_period),
@@ -156,7 +156,8 @@ def _live_function(spec: FunctionSpec, live: LiveObject) -> FunctionSpec:
         )
     return dataclasses.replace(
         spec,
-        container=_live_container(spec.container, live, regions_key="regions", has_timeout=True),
+        container=_live_container(spec.container, live, regions_key="regions"),
+        timeout=_int(info.get("timeout"), spec.timeout) if "timeout" in info else spec.timeout,
         retries=retries,
         concurrency=concurrency,
         batching=batching,
@@ -164,7 +165,7 @@ def _live_function(spec: FunctionSpec, live: LiveObject) -> FunctionSpec:
     )
 
 
-def _live_container(container: ContainerSpec, live: LiveObject, *, regions_key: str, has_timeout: bool) -> ContainerSpec:
+def _live_container(container: ContainerSpec, live: LiveObject, *, regions_key: str) -> ContainerSpec:
     info = live.info
     changes: dict[str, Any] = {}
     if "gpus" in info:
@@ -177,8 +178,6 @@ def _live_container(container: ContainerSpec, live: LiveObject, *, regions_key: 
         changes["memory"] = int(memory[0] if isinstance(memory, list) else memory) if memory is not None else None
     if "ephemeral_disk_mib" in info:
         changes["ephemeral_disk"] = info.get("ephemeral_disk_mib")
-    if has_timeout and "timeout" in info:
-        changes["timeout"] = _int(info.get("timeout"), container.timeout)
     if regions_key in info:
         changes["region"] = tuple(info.get(regions_key) or ())
     if "cloud" in info:
@@ -228,7 +227,7 @@ def _whole(value: Any) -> int | None:
 
 
 def _unplanned_container(live: LiveObject, regions_key: str) -> ContainerSpec:
-    return _live_container(ContainerSpec(image=UNKNOWN_IMAGE), live, regions_key=regions_key, has_timeout=False)
+    return _live_container(ContainerSpec(image=UNKNOWN_IMAGE), live, regions_key=regions_key)
 
 
 def _unplanned_server(live: LiveObject) -> ServerSpec:
@@ -251,4 +250,5 @@ def _unplanned_function(live: LiveObject) -> FunctionSpec:
         name=live.name,
         handler=UNKNOWN_IMAGE,
         container=_unplanned_container(live, "regions"),
+        timeout=_int(live.info.get("timeout"), FunctionSpec.timeout),
     )

@@ -146,6 +146,14 @@ def check_app_name(m, blueprint, sent):
     m.expect("app", "published name", blueprint.app, sent.published.name)
 
 
+@compares(APP_CHECKS, "Blueprint.tags")
+def check_app_tags(m, blueprint, sent):
+    m.expect("app", "published tags", blueprint.tags, dict(sent.published.tags))
+    for call in sent.calls:
+        if call.method == "AppCreate":
+            m.expect("app", "AppCreate tags", blueprint.tags, dict(call.request.tags))
+
+
 @compares(APP_CHECKS, "Blueprint.environment")
 def check_environment(m, blueprint, sent):
     for call in sent.calls:
@@ -349,7 +357,7 @@ def check_image(m, where, blueprint, container, definitions, sent, is_server):
         layers = sent.image_layers(d.image_id)
         for problem in _image_problems(spec, layers, sent):
             m.fail(f"{where} image {spec.key}", problem)
-        for problem in _local_source_problems(spec, sent.mounted_files(d), sent.global_mount_names(d)):
+        for problem in _local_source_problems(spec, blueprint.source, sent.mounted_files(d), sent.global_mount_names(d)):
             m.fail(f"{where} image {spec.key}", problem)
 
 
@@ -593,18 +601,22 @@ def _tokens_problem(commands: list[str], tokens: tuple[str, ...]) -> str | None:
     return f"missing {missing}" if missing else None
 
 
-def _local_source_problems(spec: ImageSpec, files: dict[str, str], global_mounts: list[str]) -> list[str]:
+def _local_source_problems(spec: ImageSpec, manifest: str, files: dict[str, str], global_mounts: list[str]) -> list[str]:
     """The container gets entry.py, Modal's client mount, and the packages of the image's
-    `add_local_python_source` step, file for file (same content), and nothing else."""
-    from tests.modal_backend.seam_local_sources import local_python_files
+    `add_local_python_source` step, file for file (same content), and nothing else. Handler
+    packages come from the manifest's project root (the deploy puts it first on sys.path)."""
+    from engine.project.root import project_root, source_folders
+    from tests.modal_backend.seam_local_sources import REPO_ROOT, local_python_files
+
+    roots = (*source_folders(project_root(REPO_ROOT / manifest)), REPO_ROOT)
 
     modules = [a for s in spec.steps if s.op == "add_local_python_source" for a in s.args]
     problems = []
     if spec.steps and spec.steps[-1].op != "add_local_python_source":
         problems.append("the last step is not add_local_python_source (Modal requires it last)")
-    expected = {ENTRY_FILE: local_python_files("engine")["/root/engine/entry.py"]}
+    expected = {ENTRY_FILE: local_python_files("engine", (REPO_ROOT,))["/root/engine/entry.py"]}
     for module in modules:
-        found = local_python_files(module)
+        found = local_python_files(module, roots)
         if not found:
             problems.append(f"add_local_python_source {module!r}: no such local package")
         expected.update(found)

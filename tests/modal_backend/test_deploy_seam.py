@@ -2,7 +2,7 @@
 
 Every shipped manifest, for the base environment and each environment with an overlay, plus a
 fixture that sets every field the shipped manifests leave at its default
-(data/seam-everything.yaml), is deployed through Modal's own CLI against a fake control plane
+(data/seam/seam-everything.yaml), is deployed through Modal's own CLI against a fake control plane
 (tests/support/fake_control_plane.py). The requests it records — function and class
 definitions, secrets, volumes, mounts, image layers, the publish — are compared field by field
 with the Blueprint the planner makes of the same manifest (seam_checks.py). A value the backend
@@ -25,7 +25,8 @@ from tests.modal_backend.seam_sent import SentApp
 from tests.support.modal_deploy import REPO_ROOT, deploy, fake_modal
 
 MANIFESTS = REPO_ROOT / "manifests"
-FIXTURES = Path(__file__).resolve().parent / "data"
+# A project of its own (setup.cfg marks the root), so the handler modules it names are its own.
+FIXTURES = Path(__file__).resolve().parent / "data" / "seam"
 SUFFIXES = (".yaml", ".yml", ".toml")
 BASE_ENVIRONMENT = "main"  # `--env main`: no shipped manifest has a main overlay, so the base alone
 
@@ -123,7 +124,7 @@ def _values(obj, path: str, out: dict[str, list]) -> None:
 
 def test_every_compared_field_is_sent_with_a_value_other_than_its_default(deployed):
     """A check that only ever sees a field's default proves little: some deployed Blueprint must
-    set each compared field to something else (data/seam-everything.yaml is there for that)."""
+    set each compared field to something else (data/seam/seam-everything.yaml is there for that)."""
     values: dict[str, list] = {}
     for blueprint, _ in deployed.values():
         _values(blueprint, "Blueprint", values)
@@ -181,9 +182,10 @@ def _image_step(bp: Blueprint, image: str, index: int, **changes) -> Blueprint:
     return dataclasses.replace(bp, images=tuple(images))
 
 
-EVERYTHING = "tests/modal_backend/data/seam-everything.yaml@main"
+EVERYTHING = "tests/modal_backend/data/seam/seam-everything.yaml@main"
 MUTATIONS = {
     "check_app_name": (EVERYTHING, lambda bp: dataclasses.replace(bp, app="another-app")),
+    "check_app_tags": (EVERYTHING, lambda bp: dataclasses.replace(bp, tags={"team": "other"})),
     "check_environment": (EVERYTHING, lambda bp: dataclasses.replace(bp, environment="staging")),
     "check_objects_published": (EVERYTHING, lambda bp: dataclasses.replace(bp, functions=bp.functions[1:])),
     "check_every_image_is_used": (

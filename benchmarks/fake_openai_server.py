@@ -8,7 +8,7 @@ writing the chunk, so a benchmark against it measures the load generator, not a 
 A path prefix picks a misbehaviour, so one server serves every case the tests need:
 `http://HOST:PORT/MODE/v1`, MODE one of
 
-    no-done      the stream ends (cleanly) without `data: [DONE]`
+    no-done      the stream ends (cleanly) without `data: [DONE]` or the usage chunk
     no-finish    no chunk carries a finish_reason
     short        5 tokens whatever max_tokens asks, finish_reason "stop" (as if EOS came early)
     error-500    POST answers HTTP 500
@@ -85,7 +85,7 @@ def build_app(token_delay: float):
             last = index == tokens - 1 and mode != "no-finish"
             choice = {"index": 0, "delta": {"content": f" tok{index}"}, "finish_reason": finish if last else None}
             await event({**head, "choices": [choice]})
-        if (body.get("stream_options") or {}).get("include_usage"):
+        if (body.get("stream_options") or {}).get("include_usage") and mode != "no-done":
             await event({**head, "choices": [], "usage": usage})
         if mode != "no-done":
             await response.write(b"data: [DONE]\n\n")

@@ -97,6 +97,7 @@ class _Stream:
                 finish_reason=observer.finish_reason,
                 max_tokens=self.max_tokens,
                 ignore_eos=self.spec.ignore_eos,
+                saw_usage=observer.usage is not None,
             )
         self.record(
             RequestResult(

@@ -61,18 +61,27 @@ class RequestResult:
 
 
 def stream_failure(
-    *, chunks: int, tokens: int, saw_done: bool, finish_reason: str | None, max_tokens: int, ignore_eos: bool
+    *,
+    chunks: int,
+    tokens: int,
+    saw_done: bool,
+    finish_reason: str | None,
+    max_tokens: int,
+    ignore_eos: bool,
+    saw_usage: bool = False,
 ) -> str | None:
     """Why a stream that answered 200 still failed, or None when it delivered what was asked.
 
-    A stream counts only when it ended the way the protocol says a finished completion ends: a
-    finish reason on its last choice and `[DONE]`; and, when the request told the server to
-    ignore end-of-sequence, with every token asked for. Anything else is a truncated or broken
-    answer, which must not pass as a fast one.
+    A stream counts only when it ended the way a finished completion ends: a finish reason, and
+    the end marker `[DONE]`; and, when the request told the server to ignore end-of-sequence,
+    with every token asked for. Anything else is a truncated or broken answer, which must not
+    pass as a fast one. One allowance: transformers serve (5.x) never sends `[DONE]`; it ends
+    with the usage counts asked for by `stream_options.include_usage`, which only a finished
+    stream can report, so a stream with a finish reason and usage ends properly without it.
     """
     if chunks == 0:
         return "stream ended without any token"
-    if not saw_done:
+    if not saw_done and not (saw_usage and finish_reason is not None):
         return f"stream ended without [DONE] after {chunks} token chunks"
     if finish_reason is None:
         return "stream ended without a finish_reason"

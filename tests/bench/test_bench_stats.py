@@ -103,6 +103,9 @@ def test_a_truncated_stream_is_a_failure_whatever_its_speed():
     assert stream_failure(**base) is None
     assert "without [DONE]" in stream_failure(**{**base, "saw_done": False})
     assert "without a finish_reason" in stream_failure(**{**base, "finish_reason": None})
+    # transformers serve ends with the usage chunk instead of [DONE]: that is a finished stream.
+    assert stream_failure(**{**base, "saw_done": False, "saw_usage": True}) is None
+    assert "without [DONE]" in stream_failure(**{**base, "saw_done": False, "saw_usage": True, "finish_reason": None})
     assert "5 of 20 tokens with ignore_eos" in stream_failure(**{**base, "max_tokens": 20})
     assert stream_failure(**{**base, "max_tokens": 20, "ignore_eos": False}) is None  # EOS may end it early
     assert stream_failure(**{**base, "chunks": 0}) == "stream ended without any token"

@@ -56,6 +56,10 @@ class ModelSource(StrictModel):
                 raise fail("revision must be a full commit hash (40 hex characters)", hint="pin a commit, not a branch or tag", at=("revision",))
         elif self.revision is not None:
             raise fail("revision applies to hub models only", hint="remove it, or use `id` instead of `path`", at=("revision",))
+        if self.path is not None and ".." in re.split(r"[/\\]", self.path):
+            raise fail("a model path cannot contain '..'",
+                       hint="write the folder it means: an absolute path in a mounted volume, or a folder below the one you run mdeploy in",
+                       at=("path",))
         return self
 
     @property

@@ -56,6 +56,11 @@ def load_and_plan(
     from engine.manifest.validate import load_manifest
 
     loaded = load_manifest(path, env, environ)
+    return loaded, plan_loaded(loaded, check_project=check_project)
+
+
+def plan_loaded(loaded: Any, *, check_project: bool = True) -> Blueprint:
+    """The Blueprint of a loaded manifest; planning's and the project files' problems raised together."""
     problems: list[Problem] = []
     blueprint = None
     try:
@@ -70,7 +75,7 @@ def load_and_plan(
     if problems:
         raise ManifestError(problems)
     assert blueprint is not None
-    return loaded, blueprint
+    return blueprint
 
 
 def plan_app(loaded: Any) -> Blueprint:

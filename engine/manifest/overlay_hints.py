@@ -27,10 +27,10 @@ def new_overlay_entries_hints(merged: Any, problems: list[Problem]) -> list[Prob
     files = tuple(getattr(merged, "files", ()) or ())
     spans = getattr(merged, "spans", None) or {}
     data = getattr(merged, "data", None)
-    if len(files) < 2 or not isinstance(data, dict):
+    errors = [p.key for p in problems if p.is_error]
+    if len(files) < 2 or not errors or not isinstance(data, dict):
         return []
     base_file = files[0]
-    errors = [p.key for p in problems if p.is_error]
     hints = []
     for section in _COLLECTIONS:
         entries = data.get(section)

@@ -43,8 +43,29 @@ def is_absurd_number(value: Any) -> bool:
     return abs(value) > MAX_NUMBER
 
 
+def _any_absurd(data: Any) -> bool:
+    # Every manifest is scanned and almost none has such a number: a flat scan without paths
+    # first, dispatching on the exact type (bool is not int here, and nan fails the comparison).
+    stack = [data]
+    pop, extend = stack.pop, stack.extend
+    while stack:
+        value = pop()
+        kind = type(value)
+        if kind is str:
+            continue
+        if kind is dict:
+            extend(value.values())
+        elif kind is list:
+            extend(value)
+        elif (kind is float or kind is int) and not -MAX_NUMBER <= value <= MAX_NUMBER:
+            return True
+    return False
+
+
 def check_numbers(data: Any) -> list[Finding]:
     """A finding for every number in `data` that is not finite or is absurdly large."""
+    if not _any_absurd(data):
+        return []
     findings = []
     for path, value in _numbers(data, ()):
         if isinstance(value, float) and not math.isfinite(value):

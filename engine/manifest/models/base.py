@@ -58,6 +58,16 @@ def one_or_many(value: Any) -> Any:
     return _list_as_tuple(value)
 
 
+def container_bodies(data: dict):
+    """(path, body) of `defaults` and of every service and function in raw manifest data; a body
+    may be anything (the models report what is not a mapping)."""
+    yield ("defaults",), data.get("defaults")
+    for section in ("services", "functions"):
+        bodies = data.get(section)
+        for key, body in (bodies.items() if isinstance(bodies, dict) else ()):
+            yield (section, key), body
+
+
 class Finding:
     """A problem found by a check over the raw manifest data (references, names, secrets), before
     it is located: `path` is the manifest key path; `on_key` points at the key, not its value;

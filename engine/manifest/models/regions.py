@@ -17,7 +17,7 @@ import difflib
 import re
 from typing import Any
 
-from engine.manifest.models.base import Finding
+from engine.manifest.models.base import Finding, container_bodies
 
 # Broad regions, then the narrow ones inside each (the guide's table, in its order).
 CONTAINER_REGIONS: dict[str, tuple[str, ...]] = {
@@ -68,20 +68,12 @@ def _routing_finding(path: tuple, name: str) -> Finding | None:
     return Finding(path, "is not a routing region Modal has", hint)
 
 
-def _bodies(data: dict):
-    yield ("defaults",), data.get("defaults")
-    for section in ("services", "functions"):
-        bodies = data.get(section)
-        for key, body in (bodies.items() if isinstance(bodies, dict) else ()):
-            yield (section, key), body
-
-
 def check_regions(data: Any) -> list[Finding]:
     """Every `region` entry and every `routing_region` names a region Modal has."""
     if not isinstance(data, dict):
         return []
     findings: list[Finding | None] = []
-    for path, body in _bodies(data):
+    for path, body in container_bodies(data):
         if not isinstance(body, dict):
             continue
         region = body.get("region")

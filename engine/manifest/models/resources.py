@@ -20,7 +20,7 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, WithJsonSchema
 
-from engine.manifest.models.base import Finding, fail
+from engine.manifest.models.base import Finding, container_bodies, fail
 from engine.manifest.models.shorthands import MemorySize, parse_memory
 
 MIN_CPU = 0.001
@@ -54,20 +54,12 @@ EphemeralDiskMiB = MemorySize(MAX_EPHEMERAL_DISK_MIB, "Modal's largest ephemeral
 """Ephemeral disk, in MiB (or "100GiB")."""
 
 
-def _container_bodies(data: dict):
-    yield ("defaults",), data.get("defaults")
-    for section in ("services", "functions"):
-        bodies = data.get(section)
-        for key, body in (bodies.items() if isinstance(bodies, dict) else ()):
-            yield (section, key), body
-
-
 def check_low_memory(data: Any) -> list[Finding]:
     """A warning for memory below Modal's default reservation (likely GiB meant as MiB)."""
     if not isinstance(data, dict):
         return []
     findings = []
-    for path, body in _container_bodies(data):
+    for path, body in container_bodies(data):
         value = body.get("memory") if isinstance(body, dict) else None
         if value is None or isinstance(value, bool):
             continue

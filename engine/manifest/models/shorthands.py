@@ -126,9 +126,6 @@ def parse_memory(value: Any) -> Any:
     return value
 
 
-MEMORY_SCHEMA = {"anyOf": [{"type": "integer", "minimum": 1}, {"type": "string", "pattern": MEMORY_PATTERN}]}
-
-
 def _mib_text(mib: int) -> str:
     for unit, factor in (("TiB", 1024 * 1024), ("GiB", 1024)):
         if mib % factor == 0:
@@ -151,10 +148,6 @@ def MemorySize(maximum: int, why: str) -> Any:  # noqa: N802 - a type factory
     "Modal's largest ephemeral disk (3 TiB)")."""
     schema = {"anyOf": [{"type": "integer", "minimum": 1, "maximum": maximum}, {"type": "string", "pattern": MEMORY_PATTERN}]}
     return Annotated[int, BeforeValidator(parse_memory), AfterValidator(_memory_at_most(maximum, why)), WithJsonSchema(schema)]
-
-
-Memory = Annotated[int, BeforeValidator(parse_memory), WithJsonSchema(MEMORY_SCHEMA)]
-"""Memory in MiB; accepts `512`, `"512MiB"`, `"16GiB"` (no upper bound: see `MemorySize`)."""
 
 
 # ---------------------------------------------------------------------------------------------

@@ -72,9 +72,15 @@ def _restored_process_state() -> Iterator[None]:
     path = list(sys.path)
     cwd = os.getcwd()
     entry = sys.modules.pop("entry", None)
+    # A real `modal deploy` is a fresh process: no handler package is imported yet, so Modal's
+    # add_local_python_source finds each on the deploy's sys.path (the manifest's project first).
+    # Packages an earlier test imported from this repository (`workloads`) would shadow that.
+    handlers = _forget_project_modules()
     try:
         yield
     finally:
+        _forget_project_modules()  # what the deploy imported from a fixture project
+        sys.modules.update(handlers)
         os.environ.clear()
         os.environ.update(environ)
         sys.path[:] = path
@@ -82,6 +88,17 @@ def _restored_process_state() -> Iterator[None]:
         sys.modules.pop("entry", None)
         if entry is not None:
             sys.modules["entry"] = entry
+
+
+def _forget_project_modules() -> dict[str, object]:
+    """Remove (and return) imported modules of this repository other than `engine` and `tests`."""
+    root = str(REPO_ROOT) + os.sep
+    found = {}
+    for name, module in list(sys.modules.items()):
+        file = getattr(module, "__file__", None) or ""
+        if file.startswith(root) and name.split(".")[0] not in ("engine", "tests", "entry"):
+            found[name] = sys.modules.pop(name)
+    return found
 
 
 def _forget_modal_client() -> None:

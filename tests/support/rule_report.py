@@ -35,6 +35,7 @@ def report(name: str) -> dict:
     prefix = f"{RULES}/{name}"
     summary = [line for line in done.stdout.splitlines() if line.split(" ")[1:2] == [prefix]]
     assert summary, f"{prefix} was not validated: {done.stdout}"
-    problems = [line[len(prefix) + 1 :] for line in done.stderr.splitlines() if line.startswith(prefix + ":")]
+    # validate prints every problem on stdout, under its file's ok/FAIL line.
+    problems = [line[len(prefix) + 1 :] for line in done.stdout.splitlines() if line.startswith(prefix + ":")]
     return {"summary": summary, "problems": problems, "returncode": done.returncode}
 

@@ -17,7 +17,6 @@ The fake server runs in its own process, so on a two-core machine each side has 
 from __future__ import annotations
 
 import argparse
-import asyncio
 import os
 import socket
 import subprocess
@@ -31,6 +30,7 @@ sys.path.insert(0, str(REPO))
 
 from engine.bench.load import LoadSpec, run_level  # noqa: E402
 from engine.bench.stats import summarise_level  # noqa: E402
+from engine.bench.workload import RequestPlan  # noqa: E402
 
 PACE = 0.020  # seconds between tokens of one stream
 
@@ -65,11 +65,9 @@ class FakeServer:
 
 
 def measure(base_url: str, concurrency: int, requests: int, max_tokens: int):
-    spec = LoadSpec(base_url=base_url, model="fake-model", prompt="hi", max_tokens=max_tokens)
-    cpu_before = time.process_time()
-    results, wall = asyncio.run(run_level(spec, concurrency, requests))
-    cpu = time.process_time() - cpu_before
-    return summarise_level(concurrency, results, wall), cpu
+    spec = LoadSpec(base_url=base_url, model="fake-model")
+    run = run_level(spec, [RequestPlan("hi", max_tokens)] * requests, concurrency=concurrency)
+    return summarise_level(concurrency, run.results, run.wall_seconds), run.cpu_seconds
 
 
 def per_token_overhead(quick: bool) -> None:

@@ -68,6 +68,7 @@ def _llm_service(r: random.Random, engine: str) -> dict:
     }
     if engine == "transformers":
         service.update(cpu=4, memory="8GiB")
+        del service["model"]["served_name"]  # transformers serve answers only to the model's own name
     else:
         service["gpu"] = r.choice(_GPUS)
         if engine == "vllm":
@@ -200,8 +201,23 @@ def to_yaml(data: dict) -> str:
     return buffer.getvalue()
 
 
+# The handler modules the manifests name: validation reads them (engine/project/), so a realistic
+# repository has them, and a `setup.cfg` marking its root, where they are looked up.
+_HANDLERS = {
+    "__init__.py": "",
+    "pipeline.py": "def discover() -> int:\n    return 0\n\n\ndef process(path: str) -> dict:\n    return {'path': path}\n",
+    "embed.py": "def run(texts: list[str]) -> list[list[float]]:\n    return [[0.0] for _ in texts]\n",
+    **{f"web{i}.py": "from fastapi import FastAPI\n\napp = FastAPI()\n" for i in range(1, 10)},
+}
+
+
 def write_repository(root: Path, count: int) -> list[Path]:
-    """Write `count` manifests with their overlays under `root` (in folders of 50); the bases."""
+    """Write `count` manifests with their overlays under `root` (in folders of 50), and the
+    handler package they name; the bases."""
+    (root / "setup.cfg").write_text("")
+    (root / "workloads").mkdir(parents=True, exist_ok=True)
+    for name, text in _HANDLERS.items():
+        (root / "workloads" / name).write_text(text)
     bases = []
     for index in range(count):
         manifest, overlays = generate_manifest(index)
@@ -238,7 +254,7 @@ def main(argv: list[str] | None = None) -> int:
     root = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="mdeploy-bench-"))
     try:
         bases = write_repository(root, args.count)
-        overlays = sum(1 for p in root.rglob("*") if p.is_file()) - len(bases)
+        overlays = sum(1 for p in root.rglob("team-*/*") if p.is_file()) - len(bases)
         checks = len(bases) + overlays
         bin_dir = Path(sys.executable).parent
         mdeploy = [sys.executable, "-m", "engine", "validate"]

@@ -45,3 +45,15 @@ def run_mdeploy():
         )
 
     return run
+
+
+@pytest.fixture(scope="session")
+def rule_report():
+    """`report(name)`: what `mdeploy validate` says about one rule manifest of
+    tests/manifest/data/project/rules (one run per session; see tests/support/rule_report.py)."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("mdeploy_support_rule_report", REPO_ROOT / "tests" / "support" / "rule_report.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.report

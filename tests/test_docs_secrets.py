@@ -23,7 +23,7 @@ def test_the_page_shows_commands():
 
 @pytest.mark.parametrize("command", _commands())
 def test_each_command_succeeds_without_printing_the_value(run_mdeploy, command):
-    result = run_mdeploy(*shlex.split(command)[1:], env={"MDEPLOY_LOCAL_MODEL": "/srv/models/zq-private-path"})
+    result = run_mdeploy(*shlex.split(command)[1:], env={"MDEPLOY_LOCAL_MODEL": "private/zq-private-path"})
     assert result.returncode == 0, result.stderr
     assert "${MDEPLOY_LOCAL_MODEL:-.mdeploy/models/tiny-chat}" in result.stdout
     assert "zq-private-path" not in result.stdout + result.stderr

@@ -104,8 +104,10 @@ def test_readme_main_job_validates_every_shipped_manifest(run_mdeploy):
     done = run_mdeploy(*argv[1:])
     assert done.returncode == 0, done.stderr
     manifests = [p for p in (REPO / "manifests").iterdir() if p.suffix in (".yaml", ".toml")]
-    assert len(done.stdout.splitlines()) == len(manifests)  # one line per base and per overlay
-    assert all(line.startswith("ok ") for line in done.stdout.splitlines())
+    *checks, summary = done.stdout.splitlines()
+    assert len(checks) == len(manifests)  # one line per base and per overlay
+    assert all(line.startswith("ok ") for line in checks)
+    assert summary.endswith(f"{len(checks)} environments: {len(checks)} ok, 0 failed, 0 warnings")
 
 
 @pytest.fixture(scope="module")

@@ -1,126 +1,181 @@
-"""The load generator: stream chat completions at a fixed concurrency and time every chunk.
+"""The load generator: stream chat completions, closed or open loop, and time every token chunk.
 
-Built on aiohttp, which mdeploy already has through `modal`'s own dependencies (no extra install
-for `mdeploy bench`), and which reads a stream with less work per chunk than httpx's async
-client: the generator's own cost per token must stay far below the server's (see
-benchmarks/bench_overhead.py for the measured figures).
+Closed loop (`concurrency`): that many workers send requests back to back, so the server sees a
+steady number of streams in flight — the usual way to draw latency against concurrency. Open
+loop (`rate`): requests are sent at precomputed arrival times whatever the server's pace, as
+traffic arrives in production; a server that falls behind then shows queueing in TTFT.
 
-A level runs `concurrency` workers that each send requests back to back until `requests` have been
-sent, so the server sees a steady `concurrency` streams in flight — a closed loop, the usual way
-to draw latency against concurrency.
+Sockets are served by engine/bench/reactor.py (why not asyncio and aiohttp: see there). Request
+bodies are built before a level starts, so the CPU a level measures is the per-stream work.
 """
 
 from __future__ import annotations
 
-import asyncio
 import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from engine.bench.sse import DONE, parse_event_line, read_chunk
-from engine.bench.stats import RequestResult
+from engine.bench.http import Endpoint, request_bytes
+from engine.bench.reactor import Reactor
+from engine.bench.sse import StreamObserver
+from engine.bench.stats import RequestResult, stream_failure
+from engine.bench.workload import RequestPlan
 
 
 @dataclass(frozen=True)
 class LoadSpec:
     base_url: str  # ends in /v1
     model: str
-    prompt: str
-    max_tokens: int
+    prompt: str = ""
+    max_tokens: int = 128
     api_key: str | None = None
     request_timeout: float = 300.0
     temperature: float = 0.0
+    ignore_eos: bool = False
 
 
-def chat_request_body(spec: LoadSpec) -> dict:
-    """The request every stream sends: the standard OpenAI fields only, so any compatible server takes it."""
-    return {
+def chat_request_body(spec: LoadSpec, plan: RequestPlan | None = None) -> dict:
+    """The request every stream sends: the standard OpenAI fields, plus `ignore_eos` only when asked.
+
+    `ignore_eos` is vLLM's (and SGLang's) extension, passed at the top level of the body as
+    `vllm bench serve --ignore-eos` passes it; servers that do not know it ignore or refuse it.
+    """
+    plan = plan or RequestPlan(spec.prompt, spec.max_tokens)
+    body = {
         "model": spec.model,
-        "messages": [{"role": "user", "content": spec.prompt}],
-        "max_tokens": spec.max_tokens,
+        "messages": [{"role": "user", "content": plan.prompt}],
+        "max_tokens": plan.max_tokens,
         "temperature": spec.temperature,
         "stream": True,
         "stream_options": {"include_usage": True},
     }
+    if spec.ignore_eos:
+        body["ignore_eos"] = True
+    return body
 
 
 def request_headers(spec: LoadSpec) -> dict[str, str]:
-    headers = {"Content-Type": "application/json", "Accept": "text/event-stream"}
+    headers = {"Content-Type": "application/json", "Accept": "text/event-stream", "User-Agent": "mdeploy-bench"}
     if spec.api_key:
         headers["Authorization"] = f"Bearer {spec.api_key}"
     return headers
 
 
-async def stream_one(session, spec: LoadSpec, body: bytes, headers: dict[str, str]) -> RequestResult:
-    """Send one streaming request and record when each text chunk arrived."""
-    import aiohttp
+class _Stream:
+    """One request in flight: its observer, its timing, and what to do when it ends."""
 
-    clock = time.perf_counter
-    start = clock()
-    times: list[float] = []
-    usage: dict | None = None
-    error: str | None = None
-    try:
-        async with session.post(f"{spec.base_url}/chat/completions", data=body, headers=headers) as response:
-            if response.status != 200:
-                text = (await response.text())[:200].strip()
-                return RequestResult(start=start, end=clock(), error=f"HTTP {response.status}: {text}")
-            async for line in response.content:
-                payload = parse_event_line(line)
-                if payload is None:
-                    continue
-                if payload is DONE:
-                    break
-                chunk = read_chunk(payload)
-                if chunk.has_text:
-                    times.append(clock())
-                if chunk.usage is not None:
-                    usage = chunk.usage
-                if chunk.error:
-                    error = chunk.error
-                    break
-    except (aiohttp.ClientError, asyncio.TimeoutError, OSError) as exc:
-        error = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
-    end = clock()
-    return RequestResult(
-        start=start,
-        end=end,
-        token_times=tuple(times),
-        output_tokens=_int_or_none(usage, "completion_tokens"),
-        prompt_tokens=_int_or_none(usage, "prompt_tokens"),
-        error=error,
-    )
+    __slots__ = ("spec", "max_tokens", "scheduled", "observer", "start", "record")
+
+    def __init__(self, spec, max_tokens, scheduled, record):
+        self.spec = spec
+        self.max_tokens = max_tokens
+        self.scheduled = scheduled
+        self.observer = StreamObserver()
+        self.record = record
+        self.start = time.perf_counter()
+
+    def done(self, parser, error: str | None) -> None:
+        end = time.perf_counter()
+        observer = self.observer
+        status = parser.status if parser is not None else 0
+        if error is None and status != 200:
+            text = parser.error_body.decode("utf-8", "replace").strip()[:200]
+            error = f"HTTP {status}: {text}" if text else f"HTTP {status}"
+        if error is not None and error.startswith("timed out"):
+            error = f"{error} ({len(observer.token_times)} token chunks received)"
+        if status == 200:
+            observer.close(end)
+        usage = observer.usage or {}
+        output_tokens = _int_or_none(usage, "completion_tokens")
+        chunks = len(observer.token_times)
+        if error is None:
+            error = observer.error or stream_failure(
+                chunks=chunks,
+                tokens=output_tokens if output_tokens is not None else chunks,
+                saw_done=observer.saw_done,
+                finish_reason=observer.finish_reason,
+                max_tokens=self.max_tokens,
+                ignore_eos=self.spec.ignore_eos,
+                saw_usage=observer.usage is not None,
+            )
+        self.record(
+            RequestResult(
+                start=self.start,
+                end=end,
+                token_times=tuple(observer.token_times),
+                output_tokens=output_tokens,
+                prompt_tokens=_int_or_none(usage, "prompt_tokens"),
+                error=error,
+                max_tokens=self.max_tokens,
+                finish_reason=observer.finish_reason,
+                scheduled=self.scheduled,
+            )
+        )
 
 
-async def run_level(
+@dataclass
+class LevelRun:
+    results: list[RequestResult]
+    began: float  # perf_counter when the level started
+    wall_seconds: float
+    cpu_seconds: float  # process CPU time the level took (the generator's own cost)
+
+
+def run_level(
     spec: LoadSpec,
-    concurrency: int,
-    requests: int,
+    plans: list[RequestPlan],
+    *,
+    concurrency: int | None = None,
+    offsets: list[float] | None = None,
     on_result: Callable[[RequestResult], None] | None = None,
-) -> tuple[list[RequestResult], float]:
-    """Send `requests` streams with `concurrency` in flight; return the results and the wall time."""
-    import aiohttp
+    results: list[RequestResult] | None = None,
+) -> LevelRun:
+    """Send one request per plan: `concurrency` in flight (closed loop), or each at its offset (open loop).
 
-    body = json.dumps(chat_request_body(spec)).encode()
+    `results` may be passed in so a caller interrupted mid-level (Ctrl-C) still holds what finished.
+    """
+    if (concurrency is None) == (offsets is None):
+        raise ValueError("give either concurrency or offsets")
+    endpoint = Endpoint.from_url(spec.base_url)
     headers = request_headers(spec)
-    results: list[RequestResult] = []
-    remaining = iter(range(requests))
-    timeout = aiohttp.ClientTimeout(total=spec.request_timeout)
-    connector = aiohttp.TCPConnector(limit=concurrency, limit_per_host=concurrency)
+    requests = [
+        (request_bytes(endpoint, "POST", "/chat/completions", headers, json.dumps(chat_request_body(spec, plan)).encode()), plan.max_tokens)
+        for plan in plans
+    ]
+    results = [] if results is None else results
+    expected = len(results) + len(requests)
+    reactor = Reactor(endpoint, spec.request_timeout)
+    pending = iter(requests)
 
-    async def worker(session) -> None:
-        for _ in remaining:  # a shared iterator: each request index is taken by one worker only
-            result = await stream_one(session, spec, body, headers)
-            results.append(result)
-            if on_result is not None:
-                on_result(result)
+    def launch(request: bytes, max_tokens: int, scheduled: float | None = None) -> None:
+        stream = _Stream(spec, max_tokens, scheduled, record)
+        reactor.submit(request, stream.observer.feed, stream.done)
 
-    async with aiohttp.ClientSession(connector=connector, timeout=timeout) as session:
-        began = time.perf_counter()
-        await asyncio.gather(*(worker(session) for _ in range(min(concurrency, requests))))
-        wall = time.perf_counter() - began
-    return results, wall
+    def record(result: RequestResult) -> None:
+        results.append(result)
+        if on_result is not None:
+            on_result(result)
+        if offsets is None:
+            for request, max_tokens in pending:  # closed loop: the next request takes the freed slot
+                launch(request, max_tokens)
+                break
+
+    cpu_before = time.process_time()
+    began = time.perf_counter()
+    try:
+        if offsets is None:
+            for _, (request, max_tokens) in list(zip(range(concurrency), pending)):
+                launch(request, max_tokens)
+        else:
+            for (request, max_tokens), offset in zip(requests, offsets):
+                due = began + offset
+                reactor.call_at(due, lambda r=request, m=max_tokens, d=due: launch(r, m, d))
+        reactor.run(lambda: len(results) >= expected)
+    finally:
+        reactor.close()
+    wall = time.perf_counter() - began
+    return LevelRun(results=results, began=began, wall_seconds=wall, cpu_seconds=time.process_time() - cpu_before)
 
 
 def _int_or_none(usage: dict | None, key: str) -> int | None:

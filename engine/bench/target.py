@@ -62,12 +62,21 @@ def discover_model(base_url: str, api_key: str | None, timeout: float = 30.0) ->
         request.add_header("Authorization", f"Bearer {api_key}")
     try:
         with urllib.request.urlopen(request, timeout=timeout) as response:
-            listing = json.load(response)
+            body = response.read(1 << 20)
     except urllib.error.HTTPError as exc:
         raise UserError(f"GET {base_url}/models answered HTTP {exc.code}: pass --model NAME") from None
     except (urllib.error.URLError, OSError, ValueError) as exc:
         reason = getattr(exc, "reason", exc)
         raise UserError(f"cannot reach {base_url}/models ({reason}): is the server running?") from None
+    try:
+        listing = json.loads(body)
+    except ValueError:
+        # It answered, so it is reachable; what answered is not an OpenAI-compatible API.
+        start = body[:60].decode("utf-8", "replace").strip()
+        raise UserError(
+            f"GET {base_url}/models answered 200 with something that is not JSON ({start!r}): "
+            "is this an OpenAI-compatible server? Check the URL, or pass --model NAME"
+        ) from None
     models = [m.get("id") for m in listing.get("data") or () if isinstance(m, dict)] if isinstance(listing, dict) else []
     models = [m for m in models if isinstance(m, str)]
     if not models:

@@ -138,7 +138,6 @@ class ContainerSpec:
     cpu: float | None = None
     memory: int | None = None  # MiB
     ephemeral_disk: int | None = None  # MiB
-    timeout: int = 300
     region: tuple[str, ...] = ()
     cloud: str | None = None
     secrets: tuple[str, ...] = ()  # keys of Blueprint.secrets
@@ -207,13 +206,18 @@ class WebSpec:
 
 @dataclass(frozen=True)
 class FunctionSpec:
-    """An `@app.function` that imports and calls `handler` ("package.module:attr")."""
+    """An `@app.function` that imports and calls `handler` ("package.module:attr").
+
+    `timeout` is here and not in ContainerSpec because only functions have one: `app.server`
+    takes no timeout, so a server's Blueprint says nothing it could not send.
+    """
 
     key: str  # the manifest's name for it
     symbol: str  # Python identifier bound in the entry module's globals
     name: str  # Modal function name
     handler: str
     container: ContainerSpec
+    timeout: int = 300  # seconds one input may run before Modal stops it
     retries: RetrySpec | None = None
     schedule: ScheduleSpec | None = None
     concurrency: ConcurrencySpec | None = None
@@ -298,4 +302,5 @@ class Blueprint:
     buckets: tuple[BucketSpec, ...] = ()
     functions: tuple[FunctionSpec, ...] = ()
     servers: tuple[ServerSpec, ...] = ()
+    tags: dict[str, str] = field(default_factory=dict)  # modal.App(tags=...)
     version: int = BLUEPRINT_VERSION

@@ -34,7 +34,7 @@ from engine.blueprint.planner_images import debian_slim, plan_images
 from engine.blueprint.planner_names import free_key
 from engine.blueprint.planner_origins import OriginRecorder
 from engine.blueprint.planner_services import plan_llm_server, plan_web_service
-from engine.manifest.errors import ManifestError
+from engine.manifest.errors import ManifestError, Problem
 
 # Blueprint collection -> the manifest collections its objects are planned from.
 _COLLECTIONS = {
@@ -66,16 +66,52 @@ class PlannedApp:
     env_values: EnvValues
 
 
-def plan_file(path: str | Path, env: str | None, environ: Mapping[str, str] | None = None) -> Blueprint:
+def plan_file(
+    path: str | Path, env: str | None, environ: Mapping[str, str] | None = None, *, check_project: bool = True
+) -> Blueprint:
     """Load, validate and plan the manifest at `path` for environment `env`."""
-    return plan_file_with_origins(path, env, environ).blueprint
+    return plan_file_with_origins(path, env, environ, check_project=check_project).blueprint
 
 
-def plan_file_with_origins(path: str | Path, env: str | None, environ: Mapping[str, str] | None = None) -> PlannedApp:
+def plan_file_with_origins(
+    path: str | Path, env: str | None, environ: Mapping[str, str] | None = None, *, check_project: bool = True
+) -> PlannedApp:
     """Load, validate and plan the manifest at `path` for environment `env`, with the record."""
+    return load_and_plan(path, env, environ, check_project=check_project)[1]
+
+
+def load_and_plan(
+    path: str | Path, env: str | None, environ: Mapping[str, str] | None = None, *, check_project: bool = True
+) -> tuple[Any, PlannedApp]:
+    """(the LoadedManifest, its plan); every problem of planning and of the project's files
+    (handler modules, shipped packages, model paths: `engine/project/`) raised together.
+
+    `check_project=False` is for a manifest whose files are not this working tree's (a git ref's).
+    """
     from engine.manifest.validate import load_manifest
 
-    return plan_app_with_origins(load_manifest(path, env, environ))
+    loaded = load_manifest(path, env, environ)
+    return loaded, plan_loaded(loaded, check_project=check_project)
+
+
+def plan_loaded(loaded: Any, *, check_project: bool = True) -> PlannedApp:
+    """The plan of a loaded manifest; planning's and the project files' problems raised together."""
+    problems: list[Problem] = []
+    planned = None
+    try:
+        planned = plan_app_with_origins(loaded)
+    except ManifestError as exc:
+        problems.extend(exc.problems)
+    if check_project:
+        from engine.project.checks import project_problems
+
+        servers = planned.blueprint.servers if planned else None
+        mounts = {s.key: [m.path for m in s.container.mounts] for s in servers} if servers is not None else None
+        problems.extend(project_problems(loaded, mounts))
+    if problems:
+        raise ManifestError(problems)
+    assert planned is not None
+    return planned
 
 
 def plan_app(loaded: Any) -> Blueprint:
@@ -115,6 +151,9 @@ def plan_app_with_origins(loaded: Any) -> PlannedApp:
                 note="the environment chosen when planning (--env, else MODAL_ENVIRONMENT)" if loaded.environment else None)
     rec.planner(("source",), None, note="the manifest path as given, for humans")
     rec.planner(("version",), None, note="the Blueprint format version (engine/blueprint/model.py)")
+    rec.manifest(("tags",), ("tags",), parts=True)
+    for name in manifest.tags:
+        rec.manifest(("tags", name), ("tags", name))
     blueprint = Blueprint(
         app=manifest.app,
         environment=loaded.environment or DEFAULT_ENVIRONMENT,
@@ -130,6 +169,7 @@ def plan_app_with_origins(loaded: Any) -> PlannedApp:
         buckets=tuple(_bucket(rec, k, b) for k, b in manifest.buckets.items()),
         functions=tuple(functions),
         servers=tuple(servers),
+        tags=dict(manifest.tags),
     )
     return PlannedApp(blueprint, rec.origins(), {at: dict(values) for at, values in ctx.env_values.items()})
 

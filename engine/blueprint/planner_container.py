@@ -40,7 +40,6 @@ def resolve_container(
     at: tuple,
     source: tuple,
     image: str,
-    timeout_default: PlannerDefault,
     scaledown_default: PlannerDefault,
     extra_mounts: Iterable[MountSpec] = (),
     extra_secrets: Iterable[tuple[str, tuple]] = (),
@@ -68,9 +67,6 @@ def resolve_container(
         cpu=float(cpu) if cpu is not None else None,
         memory=rec.pick((*at, "memory"), (obj.memory, (*source, "memory")), (defaults.memory, ("defaults", "memory"))),
         ephemeral_disk=rec.pick((*at, "ephemeral_disk"), (obj.ephemeral_disk, (*source, "ephemeral_disk"))),
-        timeout=rec.pick(
-            (*at, "timeout"), (obj.timeout, (*source, "timeout")), (defaults.timeout, ("defaults", "timeout")), timeout_default
-        ),
         region=_listed(rec, (*at, "region"), (obj.region, (*source, "region")), (defaults.region, ("defaults", "region"))),
         cloud=rec.pick((*at, "cloud"), (obj.cloud, (*source, "cloud")), (defaults.cloud, ("defaults", "cloud"))),
         secrets=_secrets(rec, (*at, "secrets"), (defaults.secrets, ("defaults", "secrets")),
@@ -103,11 +99,22 @@ def resolve_function_container(ctx: Any, obj: Any, *, at: tuple, source: tuple, 
         at=(*at, "container"),
         source=source,
         image=image,
-        timeout_default=planner_default("FUNCTION_TIMEOUT"),
         scaledown_default=planner_default("FUNCTION_SCALEDOWN_WINDOW"),
     )
     ctx.origins.no_snapshot((*at, "container"))
     return container
+
+
+def resolve_timeout(ctx: Any, obj: Any, *, at: tuple, source: tuple) -> int:
+    """A function's or web service's timeout, recorded at `at` + timeout: its own, else
+    `defaults.timeout`, else Modal's. (LLM services have none: their model refuses the key, and
+    `defaults.timeout` skips them.)"""
+    return ctx.origins.pick(
+        (*at, "timeout"),
+        (obj.timeout, (*source, "timeout")),
+        (ctx.manifest.defaults.timeout, ("defaults", "timeout")),
+        planner_default("FUNCTION_TIMEOUT"),
+    )
 
 
 def _listed(rec: OriginRecorder, at: tuple, *candidates: tuple[Any, tuple]) -> tuple[str, ...]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 DEFAULT_ENVIRONMENT = "main"
 
 # Functions and web apps: Modal's own defaults (5 min per input, 60 s idle before scale-down).
+# LLM services have no timeout: `app.server` takes none (the manifest refuses the key).
 FUNCTION_TIMEOUT = 300
 FUNCTION_SCALEDOWN_WINDOW = 60
 
@@ -22,8 +23,6 @@ HTTP_METHOD = "GET"
 # LLM servers. A GPU cold start costs minutes (weights, compilation), so an idle container waits
 # 15 min before it goes, as in Modal's vLLM examples; the manifest sets less for dev.
 SERVER_SCALEDOWN_WINDOW = 15 * 60
-# Longest a request to an engine may run (long generations stream for minutes).
-SERVER_TIMEOUT = 10 * 60
 # Requests per container the autoscaler aims for: Modal's vLLM example value. Engines batch
 # continuously, so more in flight is cheaper per token; tune per model with `mdeploy bench`.
 SERVER_TARGET_CONCURRENCY = 32
@@ -41,7 +40,8 @@ SERVER_EXIT_GRACE_PERIOD = 5
 # written out so the plan shows what the app gets.
 SERVER_ROUTING_REGION = "us-east"
 # One request compiles the kernels real traffic needs: what `warmup: true` sends, and what a memory
-# snapshot gets when the manifest asks for no warm-up (a snapshot should capture a warmed-up engine).
+# snapshot gets when the manifest leaves `warmup` out (a snapshot should capture a warmed-up
+# engine); `warmup: false` means no request at all.
 WARMUP_REQUESTS = 1
 
 # Images. A debian_slim image's Python is pinned so the image does not change with the Python of

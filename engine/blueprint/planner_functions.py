@@ -12,7 +12,7 @@ from engine.blueprint.model import (
     ScheduleSpec,
     WebSpec,
 )
-from engine.blueprint.planner_container import resolve_function_container
+from engine.blueprint.planner_container import resolve_function_container, resolve_timeout
 from engine.blueprint.planner_context import PlanContext
 from engine.blueprint.planner_names import function_symbol
 from engine.blueprint.planner_origins import OriginRecorder, planner_default
@@ -47,6 +47,7 @@ def plan_function(ctx: PlanContext, key: str, fn: Any, *, fallback_image: str) -
         name=key,
         handler=fn.handler,
         container=container,
+        timeout=resolve_timeout(ctx, fn, at=at, source=path),
         retries=_retries(rec, at, path, fn.retries),
         schedule=_schedule(rec, at, path, fn.schedule),
         concurrency=_concurrency(rec, at, path, fn.concurrency),

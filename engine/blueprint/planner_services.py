@@ -19,12 +19,14 @@ from engine.blueprint.model import (
     ServerSpec,
     WebSpec,
 )
-from engine.blueprint.planner_container import resolve_container, resolve_function_container
+from engine.blueprint.planner_checks import check_api_key_env, check_cache_mounts, check_engine_env
+from engine.blueprint.planner_container import resolve_container, resolve_function_container, resolve_timeout
 from engine.blueprint.planner_context import PlanContext
 from engine.blueprint.planner_defaults import SERVER_TARGET_CONCURRENCY, WARMUP_REQUESTS
 from engine.blueprint.planner_names import class_symbol, function_symbol
 from engine.blueprint.planner_origins import planner_default
 from engine.engines.common import EngineOptionError, LaunchParams, chat_warmup, format_value
+from engine.engines.owned_flags import find_owned_flag, flag_name
 from engine.engines.registry import get_engine
 from engine.manifest.models.shorthands import gpu_count
 
@@ -74,8 +76,10 @@ def plan_llm_server(ctx: PlanContext, key: str, svc: Any) -> ServerSpec | None:
                            planner_default("SERVER_API_KEY_ENV"))
             secret_args = (SecretArg(flag=engine.api_key_flag, env=env),)
             extra_secrets = ((svc.auth.api_key_secret, (*path, "auth", "api_key_secret")),)
+            check_api_key_env(ctx, key, svc)
     else:
         rec.pick((*at, "secret_args"), (None, (*path, "auth", "api_key_secret")))
+    check_cache_mounts(ctx, key, svc, engine)
 
     model_keys = [(*path, "model", "id"), (*path, "model", "path")]
     fixed_name = engine.fixed_served_name(svc.model.name, svc.model.revision) if engine.fixed_served_name else None
@@ -108,6 +112,15 @@ def plan_llm_server(ctx: PlanContext, key: str, svc: Any) -> ServerSpec | None:
         options=options,
         extra_args=tuple(svc.engine_args.extra_args),
     )
+    for index, arg in enumerate(params.extra_args):
+        owned = find_owned_flag(arg, engine.owned_flags, engine.flag_syntax, params)
+        if owned is not None:
+            ctx.report(
+                (*path, "engine_args", "extra_args", index),
+                f"{flag_name(arg)} is a flag mdeploy sets itself; given again, the engine would use this "
+                "value instead of the one the plan, the health check and the warm-up rely on",
+                owned.hint(key),
+            )
     try:
         command = engine.launch_command(params)
     except EngineOptionError as exc:
@@ -126,10 +139,14 @@ def plan_llm_server(ctx: PlanContext, key: str, svc: Any) -> ServerSpec | None:
     ]
     snapshot_keys = ((*path, "memory_snapshot"),)
     option_keys = tuple((*path, "engine_args", name) for name in options)
+    snapshot_env = engine.snapshot_env if sleep_mode else {}
+    launch_env = engine.launch_env(params)
+    needed_env = {**snapshot_env, **launch_env}
+    # The engine's run-time env first: what the snapshot and the launch need overrides it.
     base_env = {
         **{name: (value, ()) for name, value in engine.runtime_env.items()},
-        **{name: (value, snapshot_keys) for name, value in (engine.snapshot_env if sleep_mode else {}).items()},
-        **{name: (value, option_keys) for name, value in engine.launch_env(params).items()},
+        **{name: (value, snapshot_keys) for name, value in snapshot_env.items()},
+        **{name: (value, option_keys) for name, value in launch_env.items()},
     }
     container_at = (*at, "container")
     if svc.image:
@@ -144,7 +161,6 @@ def plan_llm_server(ctx: PlanContext, key: str, svc: Any) -> ServerSpec | None:
         at=container_at,
         source=path,
         image=image,
-        timeout_default=planner_default("SERVER_TIMEOUT"),
         scaledown_default=planner_default("SERVER_SCALEDOWN_WINDOW"),
         extra_mounts=cache_mounts,
         extra_secrets=extra_secrets,
@@ -159,12 +175,17 @@ def plan_llm_server(ctx: PlanContext, key: str, svc: Any) -> ServerSpec | None:
         ),
         gpu_snapshot=rec.pick((*container_at, "gpu_snapshot"), (snapshot.gpu, (*path, "memory_snapshot", "gpu"))),
     )
+    check_engine_env(ctx, key, svc, engine, container.mounts, needed_env)
+    if len(ctx.problems) > before:
+        return None
 
     target, limit = _server_concurrency(rec, at, path, svc.concurrency)
-    if svc.warmup is not None:
+    if svc.warmup is False:  # `warmup: false`: none, snapshot or not
+        warmup_requests = 0
+    elif svc.warmup is not None:
         warmup_requests = rec.pick((*at, "warmup", "requests"), (svc.warmup.requests, (*path, "warmup", "requests")),
                                    planner_default("WARMUP_REQUESTS"))
-    elif sleep_mode:
+    elif sleep_mode:  # unset: a snapshot should hold a warmed-up engine
         warmup_requests = WARMUP_REQUESTS
         rec.planner((*at, "warmup", "requests"), "WARMUP_REQUESTS", [(*path, "memory_snapshot")])
     else:
@@ -320,6 +341,7 @@ def plan_web_service(ctx: PlanContext, key: str, svc: Any) -> FunctionSpec | Non
         name=key,
         handler=svc.app,
         container=container,
+        timeout=resolve_timeout(ctx, svc, at=at, source=path),
         concurrency=(
             ConcurrencySpec(max_inputs=concurrency.max_inputs, target_inputs=concurrency.target_inputs)
             if concurrency

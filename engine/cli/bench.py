@@ -1,15 +1,19 @@
-"""`mdeploy bench TARGET`: load-test an OpenAI-compatible endpoint at several concurrency levels."""
+"""`mdeploy bench TARGET`: load-test an OpenAI-compatible endpoint, closed or open loop."""
 
 from __future__ import annotations
 
 import argparse
 
 DESCRIPTION = """\
-Stream chat completions at each concurrency level and report time to first token, inter-token
-latency and time to last token (p50/p90/p99), requests/s and output tokens/s, with a check of
-P90 TTLT ≈ P90 TTFT + P90 ITL × output tokens. Writes report.json, latency.png and
-throughput.png. TARGET is a base URL (http://host:port or .../v1) or MANIFEST:SERVICE, which is
-served on this machine for the benchmark and stopped afterwards."""
+Stream chat completions at each level and report time to first token, inter-token latency,
+time per output token and end-to-end latency (p50/p90/p99), requests/s and output tokens/s,
+with a check of P90 E2E ≈ P90 TTFT + P90 ITL × output tokens. A level is a number of streams
+kept in flight (--concurrency) or a request rate (--rate). A request counts as failed, with its
+reason, when its stream ends without [DONE] or a finish reason, or (with --ignore-eos) with
+fewer tokens than asked. Writes report.json (every request's timings), latency.png (each level's
+distributions) and throughput.png; Ctrl-C keeps the levels already finished and exits 130.
+TARGET is a base URL (http://host:port or .../v1) or MANIFEST:SERVICE, which is served on this
+machine for the benchmark and stopped afterwards. Definitions: docs/bench.md."""
 
 DEFAULT_PROMPT = "Write a short story about a robot who learns to paint."
 
@@ -17,17 +21,45 @@ DEFAULT_PROMPT = "Write a short story about a robot who learns to paint."
 def register(subparsers) -> None:
     parser = subparsers.add_parser("bench", help="load-test an OpenAI-compatible endpoint", description=DESCRIPTION)
     parser.add_argument("target", metavar="TARGET", help="base URL, or MANIFEST:SERVICE to serve locally first")
-    parser.add_argument("--concurrency", default="1,4,16", help="levels, comma-separated (default: 1,4,16)")
-    parser.add_argument("--requests", type=int, help="requests per level (default: 4 x concurrency, at least 8)")
-    parser.add_argument("--max-tokens", type=int, default=128, help="max_tokens of each request (default: 128)")
-    parser.add_argument("--prompt", default=DEFAULT_PROMPT, help="the user message every request sends")
-    parser.add_argument("--model", help="model name to request (default: the first of GET /v1/models)")
-    parser.add_argument("--api-key-env", default="OPENAI_API_KEY", help="env var holding a bearer token, if set")
-    parser.add_argument("--timeout", type=float, default=300.0, help="seconds one request may take (default: 300)")
-    parser.add_argument("--output", help="report folder (default: .mdeploy/bench/<time>)")
-    parser.add_argument("--no-plots", action="store_true", help="write report.json only")
-    parser.add_argument("--env", help="Modal environment, for MANIFEST:SERVICE targets")
-    parser.add_argument("--port", type=int, help="local port, for MANIFEST:SERVICE targets (default: a free one)")
+    load = parser.add_argument_group("load")
+    load.add_argument("--concurrency", help="closed-loop levels: streams in flight, comma-separated (default: 1,4,16)")
+    load.add_argument("--rate", help="open-loop levels instead: requests per second, comma-separated, e.g. 1,4")
+    load.add_argument(
+        "--arrivals", choices=("constant", "poisson"), default="constant",
+        help="with --rate: evenly spaced requests, or a Poisson process (exponential gaps) (default: constant)",
+    )
+    load.add_argument(
+        "--requests", type=int,
+        help="requests per level (default: 4 x concurrency, or 10 s of arrivals at the rate; at least 8)",
+    )
+    load.add_argument("--seed", type=int, default=0, help="seed of every random draw: lengths, prompts, arrivals (default: 0)")
+    shape = parser.add_argument_group("requests")
+    shape.add_argument("--max-tokens", default="128", help="max_tokens of each request: N, or A:B drawn uniformly (default: 128)")
+    shape.add_argument(
+        "--ignore-eos", action="store_true",
+        help="send ignore_eos (vLLM, SGLang) so every request generates max_tokens; fewer is a failure",
+    )
+    shape.add_argument("--prompt", help="the user message every request sends (default: a short story request)")
+    shape.add_argument(
+        "--prompt-len", help="instead of --prompt: synthetic prompts of N words (about N tokens), or A:B drawn uniformly"
+    )
+    shape.add_argument(
+        "--dataset", metavar="FILE",
+        help='instead: a JSON Lines file, one request a line: {"prompt": TEXT} or {"prompt_len": N}, optional "max_tokens"',
+    )
+    shape.add_argument("--model", help="model name to request (default: the first of GET /v1/models)")
+    shape.add_argument("--api-key-env", default="OPENAI_API_KEY", help="env var holding a bearer token, if set")
+    shape.add_argument("--timeout", type=float, default=300.0, help="seconds one request may take (default: 300)")
+    report = parser.add_argument_group("report")
+    report.add_argument(
+        "--goodput", metavar="TARGETS",
+        help="count requests meeting every target, e.g. ttft:500ms,itl:50ms (metrics: ttft, itl, tpot, e2e)",
+    )
+    report.add_argument("--output", help="report folder (default: .mdeploy/bench/<time>)")
+    report.add_argument("--no-plots", action="store_true", help="write report.json only")
+    local = parser.add_argument_group("MANIFEST:SERVICE targets")
+    local.add_argument("--env", help="Modal environment of the manifest")
+    local.add_argument("--port", type=int, help="local port to serve on (default: a free one)")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -38,42 +70,98 @@ def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from engine.bench.load import LoadSpec
-    from engine.bench.report import build_report, render_table, report_json
-    from engine.bench.runner import parse_levels, run_benchmark
+    from engine.bench.runner import run_benchmark
     from engine.bench.target import discover_model, parse_target
     from engine.errors import UserError
 
-    levels = parse_levels(args.concurrency)
-    for name in ("requests", "max_tokens"):
-        value = getattr(args, name)
-        if value is not None and value < 1:
-            raise UserError(f"--{name.replace('_', '-')} must be at least 1, got {value}")
+    workload = _workload(args)
+    if args.timeout <= 0:
+        raise UserError(f"--timeout must be above 0, got {args.timeout:g}")
     target = parse_target(args.target)
     api_key = os.environ.get(args.api_key_env) or None
     output = Path(args.output or Path(".mdeploy") / "bench" / time.strftime("%Y%m%d-%H%M%S"))
 
+    finished: list = []
+    interrupted = False
     with contextlib.ExitStack() as stack:
         base_url = target.base_url or stack.enter_context(_served_locally(target, args))
         model = args.model or discover_model(base_url, api_key)
         spec = LoadSpec(
             base_url=base_url,
             model=model,
-            prompt=args.prompt,
-            max_tokens=args.max_tokens,
             api_key=api_key,
             request_timeout=args.timeout,
+            ignore_eos=args.ignore_eos,
         )
         print(f"mdeploy: benchmarking {model} at {base_url}", file=sys.stderr)
-        summaries = run_benchmark(spec, levels, args.requests)
+        try:
+            run_benchmark(spec, workload, finished)
+        except KeyboardInterrupt:
+            interrupted = True
+            print(f"\nmdeploy: interrupted; reporting the {len(finished)} finished level(s)", file=sys.stderr)
 
+    written = _write_report(args, output, base_url, model, workload, finished, interrupted)
+    if interrupted:
+        return 130
+    if not any(outcome.summary.succeeded for outcome in finished):
+        raise UserError("no request succeeded; see the errors above")
+    return 0 if written else 1
+
+
+def _workload(args):
+    from engine.bench.runner import Workload
+    from engine.bench.workload import parse_concurrency, parse_goodput, parse_length, parse_rates, read_dataset
+    from engine.errors import UserError
+
+    if args.rate is not None and args.concurrency is not None:
+        raise UserError("--rate and --concurrency are two kinds of level: give one of them")
+    if args.arrivals != "constant" and args.rate is None:
+        raise UserError("--arrivals applies to --rate levels: add --rate R")
+    sources = [name for name in ("prompt", "prompt_len", "dataset") if getattr(args, name) is not None]
+    if len(sources) > 1:
+        raise UserError(f"--{sources[0].replace('_', '-')} and --{sources[1].replace('_', '-')}: give one source of prompts")
+    if args.requests is not None and args.requests < 1:
+        raise UserError(f"--requests must be at least 1, got {args.requests}")
+    levels = parse_rates(args.rate) if args.rate is not None else parse_concurrency(args.concurrency or "1,4,16")
+    prompt = args.prompt if args.prompt is not None else (None if sources else DEFAULT_PROMPT)
+    return Workload(
+        levels=levels,
+        requests=args.requests,
+        max_tokens=parse_length("--max-tokens", args.max_tokens),
+        prompt=prompt,
+        prompt_len=parse_length("--prompt-len", args.prompt_len) if args.prompt_len is not None else None,
+        dataset=read_dataset(args.dataset) if args.dataset is not None else None,
+        arrivals=args.arrivals,
+        seed=args.seed,
+        goodput=parse_goodput(args.goodput) if args.goodput else {},
+    )
+
+
+def _write_report(args, output, base_url, model, workload, finished, interrupted) -> bool:
+    import sys
+
+    from engine.bench.report import build_report, render_table, report_json
+
+    if not finished:
+        print("mdeploy: no level finished; nothing to report", file=sys.stderr)
+        return False
     settings = {
-        "concurrency": levels,
-        "requests": args.requests,
-        "max_tokens": args.max_tokens,
-        "prompt": args.prompt,
+        "levels": [level.value for level in workload.levels],
+        "mode": "rate" if workload.levels[0].rate is not None else "concurrency",
+        "arrivals": workload.arrivals,
+        "requests": workload.requests,
+        "max_tokens": str(workload.max_tokens),
+        "ignore_eos": args.ignore_eos,
+        "prompt": workload.prompt,
+        "prompt_len": str(workload.prompt_len) if workload.prompt_len else None,
+        "dataset": args.dataset,
+        "seed": workload.seed,
+        "goodput": workload.goodput or None,
         "timeout": args.timeout,
     }
-    report = build_report(base_url=base_url, model=model, settings=settings, levels=summaries)
+    report = build_report(
+        base_url=base_url, model=model, settings=settings, outcomes=finished, interrupted=interrupted
+    )
     output.mkdir(parents=True, exist_ok=True)
     (output / "report.json").write_text(report_json(report), encoding="utf-8")
     written = [output / "report.json"]
@@ -81,12 +169,10 @@ def run(args: argparse.Namespace) -> int:
         from engine.bench.plots import write_plots
 
         written += write_plots(report, output)
-    print(render_table(summaries))
+    print(render_table([outcome.summary for outcome in finished]))
     for path in written:
         print(f"wrote {path}")
-    if not any(level.succeeded for level in summaries):
-        raise UserError("no request succeeded; see the errors above")
-    return 0
+    return True
 
 
 def _served_locally(target, args):

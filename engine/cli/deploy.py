@@ -1,4 +1,5 @@
-"""`mdeploy deploy MANIFEST --env ENV [--tag TAG] [--dry-run]`: validate, show the plan, deploy.
+"""`mdeploy deploy MANIFEST --env ENV [--tag TAG] [--strategy S] [--rollback-on-failure] [--dry-run]`:
+validate, show the plan, deploy, then smoke-check what was deployed.
 
 Deploying is Modal's own `modal deploy` on the generic entry module, with the manifest named in
 MDEPLOY_MANIFEST (an absolute path, so the command works from any directory):
@@ -10,6 +11,11 @@ the way modal/config.py finds them (MODAL_TOKEN_ID / MODAL_TOKEN_SECRET, else th
 of MODAL_CONFIG_PATH or ~/.modal.toml), so a missing token is one clear line rather than a
 traceback from the middle of a deploy. `--dry-run` prints the plan and the exact command, and
 needs no credentials.
+
+After a successful deploy (see deploy_checks.py): every LLM service and web endpoint is
+smoke-checked through Modal's URL for it, and `--rollback-on-failure` runs `modal app rollback`
+when a check fails. Without `--tag` the deploy is tagged `<git commit>-<content hash>`
+(engine/operate/tagging.py), which `mdeploy history` decodes.
 """
 
 from __future__ import annotations
@@ -26,7 +32,7 @@ NAME = "deploy"
 def register(subparsers) -> argparse.ArgumentParser:
     parser = subparsers.add_parser(
         NAME,
-        help="validate, show the plan, and run `modal deploy`",
+        help="validate, show the plan, run `modal deploy`, smoke-check it",
         description=(
             "Validate and plan a manifest, print the plan, then run `modal deploy` on mdeploy's "
             "entry module with MDEPLOY_MANIFEST set. Modal's output streams through."
@@ -34,12 +40,18 @@ def register(subparsers) -> argparse.ArgumentParser:
     )
     add_manifest_argument(parser)
     add_env_argument(parser, help="Modal environment (default: MODAL_ENVIRONMENT, else Modal's own default)")
-    parser.add_argument("--tag", help="tag the deployment with a version (modal deploy --tag)")
+    parser.add_argument(
+        "--tag",
+        help="tag the deployment with a version (modal deploy --tag); default: <git commit>-<content hash>",
+    )
     parser.add_argument(
         "--dry-run",
         action="store_true",
         help="print the plan and the command that would run; needs no Modal credentials",
     )
+    from engine.cli.deploy_checks import add_check_arguments
+
+    add_check_arguments(parser)
     return parser
 
 
@@ -62,21 +74,26 @@ def run(args: argparse.Namespace) -> int:
     manifest = manifest_path(args)
     env = chosen_environment(args)
     planned = plan_file_with_origins(manifest, env)
-    sys.stdout.write(render_plan(planned.blueprint, "text", origins=planned.origins))
+    blueprint = planned.blueprint
+    sys.stdout.write(render_plan(blueprint, "text", origins=planned.origins))
     sys.stdout.flush()
 
-    command = deploy_command(env, args.tag)
+    from engine.cli.deploy_checks import after_deploy, deploy_tag, show_checks
+
+    command = deploy_command(env, args.tag or deploy_tag(blueprint, manifest), args.strategy)
     manifest_env = {"MDEPLOY_MANIFEST": str(manifest.resolve())}
     shown = " ".join(f"{k}={shlex.quote(v)}" for k, v in manifest_env.items()) + " " + shlex.join(command)
     if args.dry_run:
         print(f"\nwould run: {shown}")
+        show_checks(args, blueprint, env, planned.origins)
         return 0
     print(f"\nrunning: {shown}", flush=True)
     try:
         # Not captured: Modal's progress output streams straight to the terminal.
-        return subprocess.run(command, env={**os.environ, **manifest_env}, check=False).returncode
+        returncode = subprocess.run(command, env={**os.environ, **manifest_env}, check=False).returncode
     except FileNotFoundError as exc:
         raise UserError(f"could not start modal: {exc}") from None
+    return returncode if returncode else after_deploy(args, blueprint, env)
 
 
 def entry_module() -> Path:
@@ -86,7 +103,7 @@ def entry_module() -> Path:
     return Path(engine.__file__).resolve().parent / "entry.py"
 
 
-def deploy_command(env: str | None, tag: str | None) -> list[str]:
+def deploy_command(env: str | None, tag: str | None, strategy: str | None = None) -> list[str]:
     """The `modal deploy` argv; the same interpreter as mdeploy, so the same installed modal."""
     import sys
 
@@ -95,12 +112,15 @@ def deploy_command(env: str | None, tag: str | None) -> list[str]:
         command += ["--env", env]
     if tag:
         command += ["--tag", tag]
+    if strategy:
+        command += ["--strategy", strategy]
     return command
 
 
-def missing_credentials(environ: Mapping[str, str]) -> str | None:
+def missing_credentials(environ: Mapping[str, str], command: str = NAME) -> str | None:
     """Why Modal would have no token, or None when it has one. Reads no network, only what
-    modal/config.py reads: per setting, MODAL_<KEY> wins over the profile in the config file."""
+    modal/config.py reads: per setting, MODAL_<KEY> wins over the profile in the config file.
+    `command` is the mdeploy command the message suggests running with --dry-run."""
     import tomllib
 
     config_path = Path(environ.get("MODAL_CONFIG_PATH") or Path("~/.modal.toml").expanduser())
@@ -120,5 +140,5 @@ def missing_credentials(environ: Mapping[str, str]) -> str | None:
         return None
     return (
         "no Modal credentials: set MODAL_TOKEN_ID and MODAL_TOKEN_SECRET, or run `modal token new` "
-        f"(writes {config_path}); `mdeploy deploy --dry-run` works without them"
+        f"(writes {config_path}); `mdeploy {command} --dry-run` works without them"
     )

@@ -45,9 +45,13 @@ def run(args: argparse.Namespace) -> int:
     create_mount_folders(mounts)
     for mount in mounts:
         print(f"mdeploy: {mount.kind} {mount.container_path} -> {mount.local_path}", file=sys.stderr)
-    # Handler packages live in the project folder, as Modal ships them with add_local_python_source.
-    if str(workdir) not in sys.path:
-        sys.path.insert(0, str(workdir))
+    # Handlers are imported from the manifest's project (engine/project/root.py), as the deploy
+    # ships them with add_local_python_source, then from the current folder.
+    from engine.project.root import import_paths
+
+    for folder in reversed([*import_paths(blueprint.source), str(workdir)]):
+        if folder not in sys.path:
+            sys.path.insert(0, folder)
     with environment(env):
         handler = import_handler(function.handler)
         try:

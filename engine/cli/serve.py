@@ -8,8 +8,8 @@ DESCRIPTION = """\
 Run a service of a manifest on this machine: its launch command from the plan, with volumes
 mapped to .mdeploy/volumes/NAME and secrets read from the environment or a .env file. Waits
 until the engine is healthy, prints the OpenAI base URL, streams the engine's log, and stops the
-whole engine process group on Ctrl-C or SIGTERM. MANIFEST may also be a Blueprint JSON file
-(`mdeploy plan --format json`)."""
+engine's whole process tree on Ctrl-C or SIGTERM, or when serve itself is killed. MANIFEST may
+also be a Blueprint JSON file (`mdeploy plan --format json`)."""
 
 
 def register(subparsers) -> None:
@@ -80,7 +80,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 class _Stopped(BaseException):
-    """SIGTERM, raised in the main thread so the engine's process group is stopped on the way out."""
+    """SIGTERM, raised in the main thread so the engine's process tree is stopped on the way out."""
 
     def __init__(self, signum: int):
         super().__init__(signum)

@@ -1,10 +1,17 @@
-"""`mdeploy validate PATH... [--env ENV | --all-envs]`: check manifests and their overlays.
+"""`mdeploy validate PATH... [--env ENV | --all-envs] [--strict]`: check manifests and their overlays.
 
 PATHs are manifest files or folders (every base manifest in them; overlays are found beside their
-base). An overlay file named as a PATH (`chat.prod.yaml`) checks its base in that environment. Environments: `--env ENV` checks each manifest merged with its ENV overlay; `--all-envs`
-checks the base alone and then with each overlay found; neither checks MODAL_ENVIRONMENT's
-overlay if that is set, else the base alone. One line per manifest and environment checked, then
-every problem of every check; exit 0 only if all are valid. Never imports modal.
+base). An overlay file named as a PATH (`chat.prod.yaml`) checks its base in that environment.
+Environments: `--env ENV` checks each manifest merged with its ENV overlay; `--all-envs` checks
+the base alone and then with each overlay found; neither checks MODAL_ENVIRONMENT's overlay if
+that is set, else the base alone. Each check is the planner's: the manifest, the rules an engine
+adds, and the project's files (handler modules, read, never run).
+
+Every file and environment is checked, whatever an earlier one did: a file that cannot be read,
+or has two overlays for one environment, is a problem of that file. Output (stdout), per manifest
+and environment: one `ok`/`FAIL` line, then its problems not already shown above it, each
+`file:line:col: key: [warning:] message (hint)`; last, one summary line. Exit 1 when a check has
+an error (with `--strict`, a warning too), else 0. Never imports modal.
 """
 
 from __future__ import annotations
@@ -24,6 +31,7 @@ def register(subparsers) -> argparse.ArgumentParser:
     envs = parser.add_mutually_exclusive_group()
     envs.add_argument("--env", help="check with this environment's overlay (default: MODAL_ENVIRONMENT, else the base alone)")
     envs.add_argument("--all-envs", action="store_true", help="check the base and every overlay found")
+    parser.add_argument("--strict", action="store_true", help="treat warnings (and an --env no overlay has) as errors")
     return parser
 
 
@@ -45,27 +53,23 @@ def summarize(manifest) -> str:
     return ", ".join(parts)
 
 
-def run(args: argparse.Namespace) -> int:
+def _checks(args: argparse.Namespace):
+    """(manifest, environment) pairs to check, in order; bad PATHs are a UserError up front."""
     from pathlib import Path
 
     from engine.errors import UserError
-    from engine.manifest.errors import ManifestError, Problem
     from engine.manifest.load import discover_manifests, display_path, environments_of, overlay_target, resolve_environment
-    from engine.manifest.validate import load_manifest
 
     # An overlay named on the command line means "its base, in that environment": an overlay
     # alone is not a manifest.
     checks: list[tuple[Path, str | None]] = []
-    other_paths = []
+    found: list[Path] = []
     for given in args.paths:
         target = overlay_target(given) if Path(given).is_file() else None
         if target:
             checks.append(target)
-        else:
-            other_paths.append(Path(given))
-    found: list[Path] = []
-    for given in other_paths:
-        in_path = discover_manifests([given])
+            continue
+        in_path = discover_manifests([Path(given)])
         if not in_path:
             # A folder with nothing to check would otherwise pass silently (a green CI run).
             raise UserError(f"{display_path(given)}: no manifests in this folder (files ending .yaml, .yml or .toml)")
@@ -75,17 +79,89 @@ def run(args: argparse.Namespace) -> int:
             checks.extend((path, env) for env in [None, *environments_of(path)])
         else:
             checks.append((path, resolve_environment(args.env)))
-    problems: list[Problem] = []
-    for path, env in dict.fromkeys(checks):
+    return list(dict.fromkeys(checks))
+
+
+def _check(path, env):
+    """(manifest or None, every problem) of one manifest in one environment."""
+    from engine.manifest.errors import ManifestError
+    from engine.manifest.load import FileProblem, load_merged
+    from engine.manifest.validate import collect_problems
+
+    from engine.blueprint.planner import plan_loaded
+    from engine.manifest.validate import LoadedManifest
+
+    try:
+        merged = load_merged(path, env)
+    except ManifestError as exc:
+        return None, list(exc.problems)
+    except FileProblem as exc:
+        return None, [exc.problem()]
+    manifest, problems = collect_problems(merged)
+    if manifest is None:
+        return None, problems
+    # A valid manifest is planned too: an engine's rules and the project's files (handler
+    # modules) only show there, and validate must refuse what plan and deploy would.
+    warnings = tuple(p for p in problems if not p.is_error)
+    loaded = LoadedManifest(manifest=manifest, merged=merged, environment=env, source=path.as_posix(), warnings=warnings)
+    try:
+        plan_loaded(loaded)
+    except ManifestError as exc:
+        return None, [*problems, *exc.problems]
+    return manifest, problems
+
+
+def _environment_note(args: argparse.Namespace, checks) -> str | None:
+    """When `--env ENV` matches no overlay of any manifest checked: say so, with did-you-mean."""
+    import difflib
+
+    from engine.manifest.load import environments_of
+
+    if not args.env or any(env == args.env and env in environments_of(path) for path, env in checks):
+        return None
+    known = sorted({env for path, _ in checks for env in environments_of(path)})
+    close = difflib.get_close_matches(args.env, known, n=1, cutoff=0.6)
+    hint = f" (did you mean '{close[0]}'?)" if close else (f" (overlays exist for: {', '.join(known)})" if known else "")
+    return f"no manifest checked has an overlay for environment {args.env!r}{hint}; each was checked as its base alone"
+
+
+def run(args: argparse.Namespace) -> int:
+    from engine.manifest.load import check_environment_name
+    from engine.manifest.models.secrets_scan import redact
+
+    if args.env:
+        check_environment_name(args.env)
+    checks = _checks(args)
+    note = _environment_note(args, checks)
+    warnings = 0
+    if note:
+        print(f"{'error' if args.strict else 'note'}: {note}")
+        warnings += 1
+    shown: set = set()
+    ok = failed = 0
+    for path, env in checks:
+        manifest, problems = _check(path, env)
+        problems = sorted(dict.fromkeys(problems), key=lambda p: p.sort_key())
+        errors = [p for p in problems if p.is_error]
+        warned = [p for p in problems if not p.is_error]
+        fresh = [p for p in problems if p not in shown]
+        warnings += sum(1 for p in warned if p in fresh)
+        shown.update(fresh)
         label = f"{path.as_posix()} [{env or 'base'}]"
-        try:
-            loaded = load_manifest(path, env)
-        except ManifestError as exc:
-            count = len(exc.problems)
-            print(f"FAIL {label}: {count} problem{'s' if count != 1 else ''}")
-            problems.extend(p for p in exc.problems if p not in problems)
-            continue
-        print(f"ok {label}: {summarize(loaded.manifest)}")
-    if problems:
-        raise ManifestError(problems)
-    return 0
+        above = f" ({len(problems) - len(fresh)} shown above)" if len(fresh) < len(problems) else ""
+        if errors or (warned and args.strict):
+            failed += 1
+            counts = [_count(len(errors), "problem")] if errors else []
+            counts += [_count(len(warned), "warning") + ("" if errors else " (--strict)")] if warned else []
+            print(f"FAIL {label}: {', '.join(counts)}{above}")
+        else:
+            ok += 1
+            extra = f"; {_count(len(warned), 'warning')}{above}" if warned else ""
+            print(f"ok {label}: {summarize(manifest)}{extra}")
+        for problem in fresh:
+            # A rule may quote the value it rejects; a token there must never reach a CI log.
+            print(redact(problem.format()))
+    manifests = len({path for path, _ in checks})
+    print(f"{_count(manifests, 'manifest')}, {_count(len(checks), 'environment')}: "
+          f"{ok} ok, {failed} failed, {_count(warnings, 'warning')}")
+    return 1 if failed or (note and args.strict) else 0

@@ -45,11 +45,13 @@ def container_kwargs(
     *,
     server: bool,
     gpu_source: str | None = None,
+    timeout: int | None = None,
     env_parts: Mapping[str, EnvParts] | None = None,
 ) -> list[tuple[str, str]]:
     """(keyword, source) pairs for `@app.function` / `@app.server`; `gpu_source` overrides the GPU
-    literal (servers write `f"H100:{N_GPU}"`); `env_parts` names the env entries that came from
-    variables, which the file reads from the deploying shell instead of holding their values."""
+    literal (servers write `f"H100:{N_GPU}"`); `timeout` is a function's (servers have none);
+    `env_parts` names the env entries that came from variables, which the file reads from the
+    deploying shell instead of holding their values."""
     kwargs: list[tuple[str, str]] = [("image", names.images[container.image])]
     if gpu_source is not None:
         kwargs.append(("gpu", gpu_source))
@@ -82,8 +84,8 @@ def container_kwargs(
         ]
         kwargs.append(("volumes", mapping(pairs)))
     kwargs.extend(_scaling(container))
-    if not server:
-        kwargs.append(("timeout", py_duration(container.timeout)))
+    if timeout is not None:
+        kwargs.append(("timeout", py_duration(timeout)))
     if container.enable_memory_snapshot:
         kwargs.append(("enable_memory_snapshot", "True"))
     if container.gpu_snapshot:

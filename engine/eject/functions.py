@@ -1,7 +1,11 @@
 """One `@app.function` per `FunctionSpec`: a thin function that imports its handler and calls it.
 
 The handler is imported inside the body, as Modal's examples import GPU-only packages: the
-package need not be installed where `modal deploy` runs, only in the image.
+package need not be installed where `modal deploy` runs, only in the image. Handlers may be
+`async def`, and the file cannot know which are, so the bodies do what the entry module's
+wrappers do (engine/modal_backend/functions.py): a plain or scheduled function runs a returned
+coroutine to completion (`run_to_completion`, written once per file), and a `fastapi_endpoint`
+is `async def`, awaiting an async handler and running a sync one in a worker thread.
 """
 
 from __future__ import annotations
@@ -9,6 +13,28 @@ from __future__ import annotations
 from engine.blueprint.model import FunctionSpec, RetrySpec, ScheduleSpec, WebSpec
 from engine.eject.container import EnvParts, Names, container_kwargs
 from engine.eject.pysrc import call, py_duration, py_literal, py_str
+
+# Written once per file, before the functions, when some function's body calls it.
+RUN_HELPER = '''\
+def run_to_completion(result):
+    """Handlers may be `async def`: run a returned coroutine to completion in this input's thread."""
+    if inspect.isawaitable(result):
+        return asyncio.run(_awaited(result))
+    return result
+
+
+async def _awaited(awaitable):
+    return await awaitable'''
+RUN_HELPER_NAMES = ("run_to_completion", "_awaited")
+
+
+def calls_run_helper(spec: FunctionSpec) -> bool:
+    """Plain, batched and scheduled functions call `run_to_completion`; web ones do not."""
+    return spec.web is None
+
+
+def awaits_handler(spec: FunctionSpec) -> bool:
+    return spec.web is not None and spec.web.kind == "fastapi_endpoint"
 
 
 def render_function(spec: FunctionSpec, names: Names, env_parts: dict[str, EnvParts] | None = None) -> str:
@@ -63,7 +89,7 @@ def _render_with_handler_signature(spec: FunctionSpec, names: Names, decorators:
 
 
 def _function_kwargs(spec: FunctionSpec, names: Names, env_parts: dict[str, EnvParts] | None) -> list[tuple[str, str]]:
-    kwargs = container_kwargs(spec.container, names, server=False, env_parts=env_parts)
+    kwargs = container_kwargs(spec.container, names, server=False, timeout=spec.timeout, env_parts=env_parts)
     if spec.name != spec.symbol:
         kwargs.insert(0, ("name", py_str(spec.name)))
     if spec.retries is not None:
@@ -134,12 +160,22 @@ def _body(spec: FunctionSpec) -> list[str]:
     if kind == "web_server":
         # The handler starts the HTTP server and returns; Modal then waits for the port.
         return [f"def {spec.symbol}():", imported, "", f"    {attr}()"]
+    if kind == "fastapi_endpoint":
+        # FastAPI awaits an async def endpoint; a sync handler must not block its event loop.
+        return [
+            f"async def {spec.symbol}(*args, **kwargs):",
+            imported,
+            "",
+            f"    if inspect.iscoroutinefunction({attr}):",
+            f"        return await {attr}(*args, **kwargs)",
+            f"    return await asyncio.to_thread({attr}, *args, **kwargs)",
+        ]
     if spec.schedule is not None:
         # Modal calls a scheduled function with no arguments.
-        return [f"def {spec.symbol}():", imported, "", f"    return {attr}()"]
+        return [f"def {spec.symbol}():", imported, "", f"    return run_to_completion({attr}())"]
     return [
         f"def {spec.symbol}(*args, **kwargs):",
         imported,
         "",
-        f"    return {attr}(*args, **kwargs)",
+        f"    return run_to_completion({attr}(*args, **kwargs))",
     ]

@@ -17,15 +17,17 @@ from collections.abc import Mapping
 from engine.blueprint.model import Blueprint, BucketSpec, SecretSpec, VolumeSpec
 from engine.eject.container import DEPLOY_ENV_HELPER, EnvParts, Names
 from engine.errors import UserError
-from engine.eject.functions import render_function
+from engine.eject.functions import RUN_HELPER, RUN_HELPER_NAMES, awaits_handler, calls_run_helper, render_function
 from engine.eject.images import render_image
 from engine.eject.pysrc import call, py_identifier, py_literal, py_str
 from engine.eject.servers import HELPERS, constants_for, render_server, render_server_constants
 
 
 # Module-level names the ejected file defines besides the objects' own symbols.
-_FILE_NAMES = {"app", "modal", "os", "subprocess", "time", "urllib", "MINUTES", "HOURS", "wait_until_healthy", "post",
-               DEPLOY_ENV_HELPER}
+_FILE_NAMES = {
+    "app", "modal", "os", "subprocess", "time", "urllib", "asyncio", "inspect",
+    "MINUTES", "HOURS", "wait_until_healthy", "post", *RUN_HELPER_NAMES, DEPLOY_ENV_HELPER,
+}
 
 # Defined in the file when an env value comes from the deploying shell. Every container imports
 # the file again, and only the deploy needs the value (it travels in the env secret), so a
@@ -84,6 +86,7 @@ def render_app(
         _section("Values read from the deploying shell", _DEPLOY_ENV_FUNCTION if reads_shell else ""),
         _section("Container images", "\n\n".join(render_image(i) for i in blueprint.images)),
         _section("Volumes, secrets and other named objects", "\n".join(storage)),
+        _section("Helpers for the functions below", RUN_HELPER if any(map(calls_run_helper, blueprint.functions)) else ""),
         _section("Helpers for the servers below", HELPERS if blueprint.servers else ""),
         _section("Functions", "\n\n\n".join(objects[: len(blueprint.functions)])),
         _section("Servers", "\n\n\n".join(objects[len(blueprint.functions) :])),
@@ -98,10 +101,16 @@ def render_app(
         _docstring(blueprint, filename),
         _imports(blueprint, reads_shell),
         "\n".join(head_constants),
-        f"app = modal.App({py_str(blueprint.app)})",
+        _app_line(blueprint),
         body,
     ]
     return "\n\n".join(parts) + "\n"
+
+
+def _app_line(blueprint: Blueprint) -> str:
+    if not blueprint.tags:
+        return f"app = modal.App({py_str(blueprint.app)})"
+    return f"app = modal.App({py_str(blueprint.app)}, tags={py_literal(dict(sorted(blueprint.tags.items())))})"
 
 
 def _check_symbols_are_free(blueprint: Blueprint, names: Names) -> None:
@@ -134,6 +143,8 @@ def _docstring(blueprint: Blueprint, filename: str) -> str:
 
 def _imports(blueprint: Blueprint, reads_shell: bool) -> str:
     stdlib = []
+    if any(calls_run_helper(f) or awaits_handler(f) for f in blueprint.functions):
+        stdlib += ["import asyncio", "import inspect"]
     if reads_shell or any(s.secret_args for s in blueprint.servers):
         stdlib.append("import os")
     if blueprint.servers:

@@ -13,10 +13,7 @@ from dataclasses import dataclass
 from engine.blueprint.model import ServerSpec
 from engine.eject.container import EnvParts, Names, container_kwargs
 from engine.eject.pysrc import call, py_constant, py_duration, py_str
-
-_REVISION_FLAGS = ("--revision",)
-_PORT_FLAGS = ("--port",)
-_TENSOR_PARALLEL_FLAGS = ("--tensor-parallel-size", "--tp", "--tp-size")
+from engine.engines.registry import get_engine
 
 # Stdlib helpers the server classes call; written once per file, only when there are servers.
 HELPERS = '''\
@@ -61,7 +58,7 @@ def constants_for(spec: ServerSpec, *, only_server: bool) -> ServerConstants:
 
 def render_server_constants(spec: ServerSpec, names: ServerConstants) -> list[str]:
     lines = [f"{names.MODEL_NAME} = {py_str(spec.model)}"]
-    revision = _value_after(spec.command, _REVISION_FLAGS)
+    revision = _value_after(spec.command, _flags(spec, "model.revision"))
     if revision is not None:
         lines.append(f"{names.MODEL_REVISION} = {py_str(revision)}  # a pinned commit, never a branch")
     if _single_gpu(spec) is not None:
@@ -147,16 +144,18 @@ def _start_method(spec: ServerSpec, c: ServerConstants) -> list[str]:
 def _command_lines(spec: ServerSpec, c: ServerConstants) -> list[str]:
     """The argv, a flag and its value on one line, values that are constants by name."""
     gpu = _single_gpu(spec)
+    revision_flags, port_flags = _flags(spec, "model.revision"), _flags(spec, "port")
+    tensor_parallel_flags = _flags(spec, "engine_args.tensor_parallel_size")
     sources = []
     previous = None
     for arg in spec.command:
         if arg == spec.model:
             source = c.MODEL_NAME
-        elif previous in _REVISION_FLAGS:
+        elif previous in revision_flags:
             source = c.MODEL_REVISION
-        elif previous in _PORT_FLAGS and arg == str(spec.port):
+        elif previous in port_flags and arg == str(spec.port):
             source = f"str({c.PORT})"
-        elif previous in _TENSOR_PARALLEL_FLAGS and gpu is not None and arg == str(gpu[1]):
+        elif previous in tensor_parallel_flags and gpu is not None and arg == str(gpu[1]):
             source = f"str({c.N_GPU})"
         else:
             source = py_str(arg)
@@ -177,6 +176,13 @@ def _url(c: ServerConstants, path: str) -> str:
     if any(ch in path for ch in '{}"\\'):
         return f'f"http://127.0.0.1:{{{c.PORT}}}" + {py_str(path)}'
     return f'f"http://127.0.0.1:{{{c.PORT}}}{path}"'
+
+
+def _flags(spec: ServerSpec, key: str) -> tuple[str, ...]:
+    """The engine's spellings of the flag the planner writes from manifest key `key`: the engine
+    module is the one place that knows them (a spelling missing here once left TensorRT-LLM's
+    --tp_size a literal "1" beside N_GPU)."""
+    return get_engine(spec.engine).flag_spellings(key)
 
 
 def _value_after(command: tuple[str, ...], flags: tuple[str, ...]) -> str | None:

@@ -14,6 +14,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from engine.blueprint.model import ImageSpec, SnapshotSpec, WarmupSpec
+from engine.engines.owned_flags import FlagSyntax, OwnedFlag
 
 LISTEN_HOST = "0.0.0.0"  # the Modal proxy reaches the server from outside the container
 HEALTH_PATH = "/health"  # all four servers answer 200 here once the model is loaded
@@ -32,6 +33,12 @@ class CacheVolume:
 # Every engine downloads weights through huggingface_hub; sharing one cache volume across
 # engines and apps is what Modal's examples do (`huggingface-cache`), so weights download once.
 HF_CACHE = CacheVolume(key="hf-cache", name="huggingface-cache", path="/root/.cache/huggingface")
+# The variables that move huggingface_hub's cache away from its default (~/.cache/huggingface,
+# where HF_CACHE is mounted): HF_HOME and its sub-paths, and the older names still honoured.
+HF_CACHE_VARIABLES = ("HF_HOME", "HF_HUB_CACHE", "HUGGINGFACE_HUB_CACHE", "TRANSFORMERS_CACHE")
+# huggingface_hub's Xet high-performance downloads (Modal's examples turn them on): a run-time
+# setting of whoever downloads weights, so it belongs to the container, not to one image.
+HF_DOWNLOAD_ENV = {"HF_XET_HIGH_PERFORMANCE": "1"}
 
 
 @dataclass(frozen=True)
@@ -72,9 +79,20 @@ class Engine:
     api_key_flag: str | None = None  # None: the server cannot check an API key itself
     snapshot: SnapshotSpec | None = None  # None: no sleep mode, so no GPU memory snapshot
     snapshot_env: Mapping[str, str] = field(default_factory=dict)  # env the sleep endpoints need
-    runtime_env: Mapping[str, str] = field(default_factory=dict)  # env every container gets
+    # Env the engine needs at run time: the planner puts it in every server container of this
+    # engine, under the manifest's own env (which wins), whatever image the service names; default
+    # images keep only what their build needs.
+    runtime_env: Mapping[str, str] = field(default_factory=dict)
     # (model, revision) -> the only name the server answers to; None: it serves the name it is given.
     fixed_served_name: Callable[[str, str | None], str] | None = None
+    # The flags launch_command writes from manifest keys, every spelling the engine accepts, and
+    # how its parser reads flags: extra_args may not repeat them (see owned_flags.py).
+    owned_flags: tuple[OwnedFlag, ...] = ()
+    flag_syntax: FlagSyntax = FlagSyntax()
+
+    def flag_spellings(self, key: str) -> tuple[str, ...]:
+        """Every spelling of the flags the planner sets from manifest key `key` ("port", ...)."""
+        return tuple(s for flag in self.owned_flags if flag.key == key for s in flag.spellings)
 
 
 @dataclass(frozen=True)
@@ -132,3 +150,20 @@ def chat_warmup(served_name: str, requests: int) -> WarmupSpec:
         "model": served_name,
     }
     return WarmupSpec(path=CHAT_PATH, body=json.dumps(body, sort_keys=True), requests=requests)
+
+
+def cache_variables(engine: Engine) -> dict[str, CacheVolume]:
+    """The variables that tell `engine` (or huggingface_hub under it) where one of its cache
+    volumes is: the Hub's own, and every variable the engine sets to one of its cache paths, in
+    its run-time env or in its default image."""
+    found: dict[str, CacheVolume] = {}
+    if HF_CACHE in engine.caches:
+        found.update((name, HF_CACHE) for name in HF_CACHE_VARIABLES)
+    env = {}
+    for step in engine.default_image().steps:
+        if step.op == "env" and step.env:
+            env.update(step.env)
+    env.update(engine.runtime_env)
+    by_path = {cache.path: cache for cache in engine.caches}
+    found.update((name, by_path[value]) for name, value in env.items() if value in by_path)
+    return found

@@ -8,9 +8,10 @@ starts reuse them.
 
 from __future__ import annotations
 
-from engine.blueprint.model import ImageSpec, ImageStep, SnapshotSpec
+from engine.blueprint.model import ImageSpec, SnapshotSpec
 from engine.engines.common import (
     HF_CACHE,
+    HF_DOWNLOAD_ENV,
     LISTEN_HOST,
     CacheVolume,
     Engine,
@@ -18,6 +19,7 @@ from engine.engines.common import (
     OptionFlag,
     render_options,
 )
+from engine.engines.owned_flags import FlagSyntax, OwnedFlag, option_flags
 
 IMAGE_KEY = "sglang-default"
 SGLANG_IMAGE = "lmsysorg/sglang:v0.5.9-cu129-amd64-runtime"
@@ -32,6 +34,27 @@ OPTIONS = (
 )
 
 
+def _sleeping(p: LaunchParams) -> bool:
+    return p.sleep_mode
+
+
+# Spellings from SGLang's ServerArgs (python/sglang/srt/server_args.py): --model is --model-path's
+# alias, --tp-size and --tensor-parallel-size name the tensor-parallel size (our --tp is argparse's
+# abbreviation of --tp-size, listed so it reads as owned without relying on that).
+OWNED_FLAGS = (
+    OwnedFlag(("--model-path", "--model"), "model.id", "the model is set from model.id or model.path"),
+    OwnedFlag(("--revision",), "model.revision"),
+    OwnedFlag(("--served-model-name",), "model.served_name"),
+    OwnedFlag(("--host",), None, "the server listens on 0.0.0.0, where Modal's proxy reaches it"),
+    OwnedFlag(("--port",), "port"),
+    OwnedFlag(("--tp", "--tp-size", "--tensor-parallel-size"), "engine_args.tensor_parallel_size"),
+    OwnedFlag(("--disable-cuda-graph",), "fast_boot"),
+    OwnedFlag(("--enable-memory-saver", "--enable-weights-cpu-backup"), "memory_snapshot", applies=_sleeping),
+    OwnedFlag(("--api-key",), "auth.api_key_secret"),
+    *option_flags(OPTIONS),
+)
+
+
 def default_image() -> ImageSpec:
     return ImageSpec(
         key=IMAGE_KEY,
@@ -39,12 +62,6 @@ def default_image() -> ImageSpec:
         python_version=None,
         registry_ref=SGLANG_IMAGE,
         clear_entrypoint=True,
-        steps=(
-            ImageStep(
-                op="env",
-                env={"HF_XET_HIGH_PERFORMANCE": "1", "SGLANG_DG_CACHE_DIR": DEEPGEMM_CACHE.path},
-            ),
-        ),
     )
 
 
@@ -60,8 +77,10 @@ def launch_command(p: LaunchParams) -> tuple[str, ...]:
         # SGLang's counterpart of vLLM's eager mode: no CUDA-graph capture at start.
         argv.append("--disable-cuda-graph")
     if p.sleep_mode:
-        # torch_memory_saver lets the server hand its GPU memory back before the snapshot.
-        argv.append("--enable-memory-saver")
+        # torch_memory_saver lets the server hand its GPU memory back before the snapshot; the
+        # weights' CPU backup is what it restores them from after (without it they come back as
+        # garbage). Both are what Modal's SGLang snapshot examples pass.
+        argv += ["--enable-memory-saver", "--enable-weights-cpu-backup"]
     argv += render_options(p.options, OPTIONS, "sglang")
     argv += p.extra_args
     return tuple(argv)
@@ -72,8 +91,14 @@ ENGINE = Engine(
     default_image=default_image,
     caches=(HF_CACHE, DEEPGEMM_CACHE),
     launch_command=launch_command,
+    runtime_env={**HF_DOWNLOAD_ENV, "SGLANG_DG_CACHE_DIR": DEEPGEMM_CACHE.path},
     api_key_flag="--api-key",
     # With --enable-memory-saver, these hand the GPU memory back before the snapshot and take it
     # again after restore. They parse a JSON body: the backend posts "{}".
     snapshot=SnapshotSpec(sleep_path="/release_memory_occupation", wake_path="/resume_memory_occupation"),
+    # One compile thread keeps the process snapshot-safe (no inductor worker pool alive across the
+    # checkpoint), as in Modal's SGLang snapshot examples.
+    snapshot_env={"TORCHINDUCTOR_COMPILE_THREADS": "1"},
+    owned_flags=OWNED_FLAGS,
+    flag_syntax=FlagSyntax(abbreviations=True),
 )

@@ -13,12 +13,14 @@ from __future__ import annotations
 from engine.blueprint.model import ImageSpec, ImageStep
 from engine.engines.common import (
     HF_CACHE,
+    HF_DOWNLOAD_ENV,
     LISTEN_HOST,
     Engine,
     LaunchParams,
     OptionFlag,
     render_options,
 )
+from engine.engines.owned_flags import OwnedFlag, option_flags
 
 IMAGE_KEY = "transformers-default"
 PYTHON_VERSION = "3.12"
@@ -35,11 +37,16 @@ def default_image() -> ImageSpec:
         key=IMAGE_KEY,
         base="debian_slim",
         python_version=PYTHON_VERSION,
-        steps=(
-            ImageStep(op="uv_pip_install", args=PACKAGES),
-            ImageStep(op="env", env={"HF_XET_HIGH_PERFORMANCE": "1"}),
-        ),
+        steps=(ImageStep(op="uv_pip_install", args=PACKAGES),),
     )
+
+
+# Spellings from `transformers serve`'s typer options (transformers/cli/serve.py); typer takes no prefixes.
+OWNED_FLAGS = (
+    OwnedFlag(("--host",), None, "the server listens on 0.0.0.0, where Modal's proxy reaches it"),
+    OwnedFlag(("--port",), "port"),
+    *option_flags(OPTIONS),
+)
 
 
 def model_argument(model: str, revision: str | None) -> str:
@@ -60,7 +67,9 @@ ENGINE = Engine(
     default_image=default_image,
     caches=(HF_CACHE,),
     launch_command=launch_command,
+    runtime_env=HF_DOWNLOAD_ENV,
     needs_gpu=False,
     supports_fast_boot=False,
     fixed_served_name=model_argument,
+    owned_flags=OWNED_FLAGS,
 )

@@ -25,6 +25,7 @@ from collections.abc import Mapping
 from engine.blueprint.model import ImageSpec, ImageStep
 from engine.engines.common import (
     HF_CACHE,
+    HF_DOWNLOAD_ENV,
     LISTEN_HOST,
     CacheVolume,
     Engine,
@@ -32,6 +33,7 @@ from engine.engines.common import (
     OptionFlag,
     render_options,
 )
+from engine.engines.owned_flags import FlagSyntax, OwnedFlag, option_flags
 
 IMAGE_KEY = "trtllm-default"
 CUDA_IMAGE = "nvidia/cuda:12.8.1-devel-ubuntu22.04"
@@ -53,6 +55,24 @@ OPTIONS = (
 _CONFIG_FILE_ONLY = ("dtype", "quantization")
 
 
+def _writes_config(p: LaunchParams) -> bool:
+    return config_yaml(p.options) is not None
+
+
+# Spellings from trtllm-serve's click options (tensorrt_llm/commands/serve.py): --tp_size is an
+# alias of --tensor_parallel_size, --config of --extra_llm_api_options. Click takes no prefixes.
+OWNED_FLAGS = (
+    OwnedFlag(("--tokenizer",), "model.id", "mdeploy passes the model as its own tokenizer"),
+    OwnedFlag(("--revision",), "model.revision"),
+    OwnedFlag(("--host",), None, "the server listens on 0.0.0.0, where Modal's proxy reaches it"),
+    OwnedFlag(("--port",), "port"),
+    OwnedFlag(("--backend",), None, "mdeploy serves with the TensorRT backend (an engine built for the GPU)"),
+    OwnedFlag(("--tensor_parallel_size", "--tp_size"), "engine_args.tensor_parallel_size"),
+    OwnedFlag(("--extra_llm_api_options", "--config"), "engine_args.dtype", applies=_writes_config),
+    *option_flags(OPTIONS),
+)
+
+
 def default_image() -> ImageSpec:
     return ImageSpec(
         key=IMAGE_KEY,
@@ -63,14 +83,6 @@ def default_image() -> ImageSpec:
         steps=(
             ImageStep(op="apt_install", args=("openmpi-bin", "libopenmpi-dev", "git", "git-lfs")),
             ImageStep(op="pip_install", args=(PACKAGE,), extra_index_url=NVIDIA_INDEX),
-            ImageStep(
-                op="env",
-                env={
-                    "HF_XET_HIGH_PERFORMANCE": "1",
-                    "TLLM_LLMAPI_BUILD_CACHE": "1",
-                    "TLLM_LLMAPI_BUILD_CACHE_ROOT": TRTLLM_CACHE.path,
-                },
-            ),
         ),
     )
 
@@ -115,7 +127,10 @@ ENGINE = Engine(
     caches=(HF_CACHE, TRTLLM_CACHE),
     launch_command=launch_command,
     launch_env=launch_env,
+    runtime_env={**HF_DOWNLOAD_ENV, "TLLM_LLMAPI_BUILD_CACHE": "1", "TLLM_LLMAPI_BUILD_CACHE_ROOT": TRTLLM_CACHE.path},
     supports_fast_boot=False,
+    owned_flags=OWNED_FLAGS,
+    flag_syntax=FlagSyntax(),
     # trtllm-serve has no served-name flag: it lists the model by its id and does not check the
     # name requests send, so clients keep using the manifest's served_name.
 )

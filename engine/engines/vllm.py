@@ -12,6 +12,7 @@ from __future__ import annotations
 from engine.blueprint.model import ImageSpec, ImageStep, SnapshotSpec
 from engine.engines.common import (
     HF_CACHE,
+    HF_DOWNLOAD_ENV,
     LISTEN_HOST,
     CacheVolume,
     Engine,
@@ -20,6 +21,7 @@ from engine.engines.common import (
     render_options,
     served_names,
 )
+from engine.engines.owned_flags import FlagSyntax, OwnedFlag, option_flags
 
 IMAGE_KEY = "vllm-default"
 CUDA_IMAGE = "nvidia/cuda:12.8.0-devel-ubuntu22.04"
@@ -38,6 +40,27 @@ OPTIONS = (
 )
 
 
+def _sleeping(p: LaunchParams) -> bool:
+    return p.sleep_mode
+
+
+# Spellings from vLLM's own parser (vllm/engine/arg_utils.py, FlexibleArgumentParser): a positional
+# model or --model, -tp for the tensor-parallel size, -q for quantization, --no- forms of booleans.
+OWNED_FLAGS = (
+    OwnedFlag(("--model",), "model.id", "the model is the positional argument"),
+    OwnedFlag(("--revision",), "model.revision"),
+    OwnedFlag(("--served-model-name",), "model.served_name"),
+    OwnedFlag(("--host",), None, "the server listens on 0.0.0.0, where Modal's proxy reaches it"),
+    OwnedFlag(("--port",), "port"),
+    OwnedFlag(("--tensor-parallel-size", "-tp"), "engine_args.tensor_parallel_size"),
+    OwnedFlag(("--enforce-eager", "--no-enforce-eager"), "fast_boot"),
+    OwnedFlag(("--enable-sleep-mode", "--no-enable-sleep-mode"), "memory_snapshot", applies=_sleeping),
+    OwnedFlag(("--api-key",), "auth.api_key_secret"),
+    OwnedFlag(("-q",), "engine_args.quantization"),
+    *option_flags(OPTIONS),
+)
+
+
 def default_image() -> ImageSpec:
     return ImageSpec(
         key=IMAGE_KEY,
@@ -45,10 +68,7 @@ def default_image() -> ImageSpec:
         python_version=PYTHON_VERSION,
         registry_ref=CUDA_IMAGE,
         clear_entrypoint=True,
-        steps=(
-            ImageStep(op="uv_pip_install", args=PACKAGES),
-            ImageStep(op="env", env={"HF_XET_HIGH_PERFORMANCE": "1"}),
-        ),
+        steps=(ImageStep(op="uv_pip_install", args=PACKAGES),),
     )
 
 
@@ -74,6 +94,7 @@ ENGINE = Engine(
     default_image=default_image,
     caches=(HF_CACHE, VLLM_CACHE),
     launch_command=launch_command,
+    runtime_env=HF_DOWNLOAD_ENV,
     api_key_flag="--api-key",
     # level 1 offloads weights to CPU memory and drops the KV cache: the snapshot then holds the
     # weights in host memory and the GPU is nearly empty when Modal checkpoints it.
@@ -81,4 +102,6 @@ ENGINE = Engine(
     # /sleep and /wake_up exist only in vLLM's development server mode; one compile thread keeps
     # the process snapshot-safe (no worker pool alive across the checkpoint).
     snapshot_env={"VLLM_SERVER_DEV_MODE": "1", "TORCHINDUCTOR_COMPILE_THREADS": "1"},
+    owned_flags=OWNED_FLAGS,
+    flag_syntax=FlagSyntax(underscores_are_dashes=True, abbreviations=True),
 )

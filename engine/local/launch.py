@@ -24,6 +24,7 @@ from pathlib import Path
 from engine.blueprint.model import Blueprint, FunctionSpec, ServerSpec
 from engine.errors import UserError
 from engine.local.mounts import LocalMount, hf_home, local_mounts, rewrite_path
+from engine.project.root import import_paths
 from engine.local.secrets import secret_arguments, secret_values
 
 CPU_CAPABLE_ENGINES = frozenset({"transformers"})
@@ -186,8 +187,10 @@ def _process_env(blueprint, container, mounts, environ, dotenv, workdir, *, owne
     cache = hf_home(mounts)
     if cache is not None and "HF_HOME" not in container.env:
         env["HF_HOME"] = str(cache)
-    # Handler packages are imported from the project folder, as `add_local_python_source` ships them.
-    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(workdir), environ.get("PYTHONPATH", "")) if p)
+    # Handlers are imported from the manifest's project (engine/project/root.py), as the deploy
+    # ships them with `add_local_python_source`, then from the current folder.
+    folders = (*import_paths(blueprint.source), str(workdir), environ.get("PYTHONPATH", ""))
+    env["PYTHONPATH"] = os.pathsep.join(dict.fromkeys(p for p in folders if p))
     return env
 
 

@@ -2,7 +2,7 @@
 
 `prepare_launch` is pure apart from reading `.env`; `running_service` is the context manager that
 owns the engine process — on leaving it, for any reason (Ctrl-C, SIGTERM, an error, the end of a
-benchmark), the whole process group is stopped.
+benchmark), the engine's whole process tree is stopped.
 """
 
 from __future__ import annotations
@@ -17,7 +17,8 @@ from engine.local.dotenv import read_dotenv
 from engine.local.launch import Launch, machine_has_gpu, server_launch, web_launch
 from engine.local.mounts import create_mount_folders
 from engine.local.ports import ensure_port_free
-from engine.local.process import EngineProcess
+from engine.local.process import start_engine, wait_until_ready
+from engine.runtime.supervisor import Supervisor
 
 
 def service_names(blueprint: Blueprint) -> list[str]:
@@ -67,15 +68,14 @@ def prepare_launch(
 
 
 @contextmanager
-def running_service(launch: Launch, *, workdir: Path, log: Callable[[str], None]) -> Iterator[EngineProcess]:
-    """Start the engine, wait for readiness, yield it; stop its whole process group on exit."""
+def running_service(launch: Launch, *, workdir: Path, log: Callable[[str], None]) -> Iterator[Supervisor]:
+    """Start the engine, wait for readiness, yield it; stop its whole process tree on exit."""
     ensure_port_free(launch.host, launch.port)
     create_mount_folders(launch.mounts)
-    process = EngineProcess(launch.argv, launch.env, workdir, log)
-    process.start()
+    engine = start_engine(launch.argv, launch.env, workdir, log)
     try:
         ready_url = launch.url + (launch.health_path or "/")
-        process.wait_ready(ready_url, launch.startup_timeout, any_answer=launch.health_path is None)
-        yield process
+        wait_until_ready(engine, ready_url, launch.startup_timeout, any_answer=launch.health_path is None)
+        yield engine
     finally:
-        process.stop()
+        engine.stop()

@@ -26,6 +26,8 @@ class Location:
 class Problem:
     """One mistake: where it is, which dotted key it concerns, what is wrong and how to fix it.
 
+    `severity` is "error" (the manifest is refused) or "warning" (it works, but probably not as
+    meant, or not for long: shown by `mdeploy validate`, an error only under `--strict`).
     `message` and `hint` must never contain a secret value: problems are printed as they are.
     """
 
@@ -33,12 +35,18 @@ class Problem:
     key: str
     message: str
     hint: str | None = None
+    severity: str = "error"
+
+    @property
+    def is_error(self) -> bool:
+        return self.severity != "warning"
 
     def format(self) -> str:
         where = str(self.location) if self.location else "<manifest>"
         key = f" {self.key}:" if self.key else ""
+        label = " warning:" if self.severity == "warning" else ""
         hint = f" ({self.hint})" if self.hint else ""
-        return f"{where}:{key} {self.message}{hint}"
+        return f"{where}:{key}{label} {self.message}{hint}"
 
     def sort_key(self) -> tuple:
         loc = self.location

@@ -15,7 +15,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path, PurePath
 
 from engine.errors import UserError
-from engine.manifest.errors import ManifestError, Problem
+from engine.manifest.errors import Location, ManifestError, Problem
 from engine.manifest.interpolate import interpolate_layer
 from engine.manifest.overlay import Merged, merge_layers
 from engine.manifest.source import MAX_FILE_BYTES, Layer, located
@@ -30,6 +30,19 @@ _BOMS = {
     b"\xff\xfe": "a UTF-16 byte order mark (the file is UTF-16)",
     b"\xfe\xff": "a UTF-16 byte order mark (the file is UTF-16)",
 }
+
+
+class FileProblem(UserError):
+    """A manifest file that cannot be read as one (missing, unreadable, not a regular file, two
+    overlays for one environment). Other commands print it as one `error:` line; `mdeploy
+    validate` reports it as a problem of `file` and goes on with the other files."""
+
+    def __init__(self, file: str, detail: str, message: str | None = None):
+        super().__init__(message or f"{file}: {detail}")
+        self.file, self.detail = file, detail
+
+    def problem(self) -> Problem:
+        return Problem(Location(self.file, 1, 1), "", self.detail)
 
 
 def display_path(path: str | os.PathLike) -> str:
@@ -67,14 +80,14 @@ def read_layer(path: str | os.PathLike) -> Layer:
     if suffix not in MANIFEST_SUFFIXES:
         raise UserError(f"{file}: not a manifest file (expected .yaml, .yml or .toml)")
     if not p.exists():
-        raise UserError(f"{file}: no such file")
+        raise FileProblem(file, "no such file")
     if not p.is_file():  # a folder, a FIFO or a device: never block reading one
-        raise UserError(f"{file}: not a regular file")
+        raise FileProblem(file, "not a regular file")
     try:
         with p.open("rb") as handle:
             raw = handle.read(MAX_FILE_BYTES + 1)
     except OSError as exc:
-        raise UserError(f"{file}: cannot read it ({exc.strerror or exc})") from None
+        raise FileProblem(file, f"cannot read it ({exc.strerror or exc})") from None
     if len(raw) > MAX_FILE_BYTES:
         raise ManifestError(located(file, 1, 1, "", "the file is larger than 1 MiB",
                                     "a manifest this big is a mistake; split it into several apps"))
@@ -82,20 +95,26 @@ def read_layer(path: str | os.PathLike) -> Layer:
     return parse_toml(text, file) if suffix == ".toml" else parse_yaml(text, file)
 
 
+def check_environment_name(env: str) -> None:
+    """A UserError unless `env` is a name Modal allows for an environment."""
+    if not _ENVIRONMENT_NAME.fullmatch(env):
+        raise UserError(f"{env!r} is not a valid Modal environment name "
+                        "(letters, digits, '-', '_' and '.', starting with a letter or digit)")
+
+
 def overlay_path(base: str | os.PathLike, env: str | None) -> Path | None:
     """The overlay of `base` for `env` (`NAME.ENV.yaml|yml|toml` beside it), or None if there is none."""
     if not env:
         return None
-    if not _ENVIRONMENT_NAME.fullmatch(env):
-        raise UserError(f"{env!r} is not a valid Modal environment name "
-                        "(letters, digits, '-', '_' and '.', starting with a letter or digit)")
+    check_environment_name(env)
     base = Path(base)
     stem = base.name[: -len(base.suffix)] if base.suffix else base.name
     found = [base.with_name(f"{stem}.{env}{ext}") for ext in MANIFEST_SUFFIXES]
     found = [p for p in found if p.is_file()]
     if len(found) > 1:
         names = " and ".join(display_path(p) for p in found)
-        raise UserError(f"two overlays for environment {env!r}: {names}; keep one")
+        detail = f"two overlays for environment {env!r}: {names}"
+        raise FileProblem(display_path(found[-1]), f"{detail} (keep one)", f"{detail}; keep one")
     return found[0] if found else None
 
 

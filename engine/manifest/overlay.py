@@ -8,6 +8,8 @@ by name, so an overlay can change one service without repeating the others.
 Provenance: `Merged.spans` maps every path to the span in the file that last set it, so a
 validation error about an overridden value points into the overlay. A replaced list takes all its
 item spans from the overlay; a merged mapping keeps the span of the layer that introduced it.
+`Merged.deleted` remembers where an overlay's `null` deleted a key, so that "missing required
+key" points at that `null` rather than at the base's mapping.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ class Merged:
     files: tuple[str, ...]
     plain_scalars: dict[tuple, str] = field(default_factory=dict)
     interpolated: dict[tuple, str] = field(default_factory=dict)
+    deleted: dict[tuple, Span] = field(default_factory=dict)
 
     def location(self, path: tuple) -> Location:
         """Where the value at `path` (or its nearest located ancestor) was set."""
@@ -45,6 +48,7 @@ class _Merger:
         self.spans = dict(base.spans)
         self.plain = dict(base.plain_scalars)
         self.interpolated = dict(base.interpolated)
+        self.deleted: dict[tuple, Span] = {}
 
     def _forget(self, path: tuple) -> None:
         """Drop the provenance of `path` and everything under it."""
@@ -66,7 +70,11 @@ class _Merger:
                 if key in target:
                     del target[key]
                     self._forget(here)
+                    span = layer.spans.get(here)
+                    if span is not None:
+                        self.deleted[here] = span
                 continue
+            self.deleted = {p: s for p, s in self.deleted.items() if not is_under(p, here)}
             if isinstance(value, dict):
                 if not isinstance(target.get(key), dict):
                     # A new (or retyped) mapping: merge into an empty one so nested nulls delete too.
@@ -93,4 +101,5 @@ def merge_layers(layers: Sequence[Layer]) -> Merged:
         files=tuple(layer.file for layer in layers),
         plain_scalars=merger.plain,
         interpolated=merger.interpolated,
+        deleted=merger.deleted,
     )

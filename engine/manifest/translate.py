@@ -153,6 +153,7 @@ class Locator:
         self.spans = getattr(merged, "spans", None) or {}
         self.plain = getattr(merged, "plain_scalars", None)
         self.files = tuple(getattr(merged, "files", ()) or ())
+        self.deleted = getattr(merged, "deleted", None) or {}
 
     def _nearest(self, path: tuple):
         for cut in range(len(path), -1, -1):
@@ -174,6 +175,11 @@ class Locator:
         if span is None:
             return self._fallback()
         return span.key or span.value
+
+    def deleted_at(self, path: tuple) -> Location | None:
+        """Where an overlay's `null` deleted the key at `path`, if one did."""
+        span = self.deleted.get(tuple(path))
+        return (span.key or span.value) if span is not None else None
 
     def _fallback(self) -> Location | None:
         return Location(self.files[0], 1, 1) if self.files and isinstance(self.files[0], str) else None
@@ -318,6 +324,9 @@ def problem_from_error(error: dict, data: Any, locator: Locator, root: type[Base
         model = model_at(root, raw_loc[:-1])
         field = model.model_fields.get(path[-1]) if model is not None and path else None
         hint = field.description if field is not None else None
+        deleted = locator.deleted_at(path)
+        if deleted is not None:
+            return Problem(deleted, dotted(path), f"`null` deletes the required key {show(path[-1])}", _restore_hint(hint))
         return Problem(locator.at_key(path[:-1]), dotted(path), f"missing required key {show(path[-1])}", hint)
 
     if kind in ("union_tag_invalid", "union_tag_not_found"):
@@ -327,6 +336,9 @@ def problem_from_error(error: dict, data: Any, locator: Locator, root: type[Base
             hint = f"add {discriminator}: " + " | ".join(_expected_tags(discriminator)) if _expected_tags(discriminator) else None
             path = manifest_path(raw_loc, data)
             tag_path = _resolve(data, (*raw_loc, discriminator), True) or (*path, discriminator)
+            deleted = locator.deleted_at(tag_path)
+            if deleted is not None:
+                return Problem(deleted, dotted(tag_path), f"`null` deletes the required key {show(discriminator)}", _restore_hint(hint))
             return Problem(locator.at_key(tag_path[:-1]), dotted(tag_path), f"missing required key {show(discriminator)}", hint)
         tag_path = manifest_path((*raw_loc, discriminator), data)
         message = f"unknown {discriminator} {show(ctx.get('tag'))}; expected one of: {', '.join(options)}"
@@ -364,6 +376,11 @@ def problem_from_error(error: dict, data: Any, locator: Locator, root: type[Base
     return Problem(locator.at_value(path), dotted(path), message, None)
 
 
+def _restore_hint(what: str | None) -> str:
+    about = f": {what.rstrip('.')}" if what else ""
+    return f"remove the null to keep the base's value, or set a new one{about}"
+
+
 _DISCRIMINATOR_TAGS = {"kind": ("llm", "web"), "engine": ("vllm", "sglang", "trtllm", "transformers")}
 
 
@@ -373,4 +390,4 @@ def _expected_tags(discriminator: str) -> tuple[str, ...]:
 
 def problem_from_finding(finding: Finding, locator: Locator) -> Problem:
     where = locator.at_key(finding.path) if finding.on_key else locator.at_value(finding.path)
-    return Problem(where, dotted(finding.path), finding.message, finding.hint)
+    return Problem(where, dotted(finding.path), finding.message, finding.hint, finding.severity)

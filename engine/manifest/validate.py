@@ -1,8 +1,10 @@
-"""Validation: merged manifest data in, a `Manifest` out, or one `ManifestError` with every problem.
+"""Validation: merged manifest data in, a `Manifest` out, or one `ManifestError` with every error.
 
-Pydantic checks shapes and per-model rules; the cross-manifest rules (references, identifiers)
-and the secret scan run over the same data even when pydantic fails, so one run reports all.
-Every problem is located through the merged spans (see `translate.py`).
+Pydantic checks shapes and per-model rules; the rules over the raw data (numbers no setting can
+mean, cross-manifest references and identifiers, values Modal or an engine would refuse later,
+secret-looking values) run over the same data even when pydantic fails, so one run reports all.
+A problem is an error or a warning (`Problem.severity`): errors refuse the manifest, warnings are
+returned beside it. Every problem is located through the merged spans (see `translate.py`).
 """
 
 from __future__ import annotations
@@ -16,19 +18,28 @@ from pydantic import ValidationError
 from engine.manifest.errors import ManifestError, Problem
 from engine.manifest.interpolate import hide_variable_values
 from engine.manifest.models.manifest import Manifest, check_manifest_rules
+from engine.manifest.models.numbers import TOO_LARGE, check_numbers
 from engine.manifest.models.secrets_scan import redact, scan_for_secrets
-from engine.manifest.translate import Locator, problem_from_error, problem_from_finding
+from engine.manifest.models.value_rules import check_value_rules
+from engine.manifest.overlay_hints import new_overlay_entries_hints
+from engine.manifest.translate import Locator, dotted, problem_from_error, problem_from_finding
+
+# pydantic's upper-bound errors: for a huge number under a field with its own bound ("at most
+# 65535"), the field's words are the better ones; for every other error about it, the number rule's.
+_BOUND_ERRORS = frozenset({"less_than", "less_than_equal"})
 
 
 @dataclass(frozen=True)
 class LoadedManifest:
     """A validated manifest with what produced it: the merged data (values and positions), the
-    environment it was loaded for (None: the base alone) and the manifest path as given."""
+    environment it was loaded for (None: the base alone), the manifest path as given, and the
+    warnings validation found (they do not stop a plan or a deploy; `mdeploy validate` shows them)."""
 
     manifest: Manifest
     merged: Any
     environment: str | None
     source: str
+    warnings: tuple[Problem, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -40,24 +51,58 @@ class _Unlocated:
     files: tuple = ()
 
 
+def _model_problems(data: Any, locator: Locator, numbers: list) -> tuple[Manifest | None, list[Problem], set[str]]:
+    """Pydantic's verdict, less what it says about a number the number rule refuses, and the
+    keys where the field's own bound ("at most 65535") words a huge number better than that rule."""
+    huge = {dotted(f.path) for f in numbers if f.message == TOO_LARGE}
+    absurd = {dotted(f.path) for f in numbers}
+    field_speaks: set[str] = set()
+    try:
+        return Manifest.model_validate(data), [], field_speaks
+    except ValidationError as exc:
+        problems = []
+        for error in exc.errors(include_url=False):
+            problem = problem_from_error(error, data, locator, Manifest)
+            if problem.key in absurd:
+                if not (problem.key in huge and error["type"] in _BOUND_ERRORS):
+                    continue
+                field_speaks.add(problem.key)
+            problems.append(problem)
+        return None, problems, field_speaks
+
+
 def collect_problems(merged: Any) -> tuple[Manifest | None, list[Problem]]:
-    """Validate `merged` (anything with `.data` and `.spans`); the manifest (None if invalid) and
-    every problem, deduplicated, in the order found."""
+    """Validate `merged` (anything with `.data` and `.spans`); the manifest (None if it has an
+    error) and every problem, errors and warnings, deduplicated, in the order found."""
     data = merged.data
     locator = Locator(merged)
-    problems: list[Problem] = []
-    manifest = None
-    try:
-        manifest = Manifest.model_validate(data)
-    except ValidationError as exc:
-        problems.extend(problem_from_error(e, data, locator, Manifest) for e in exc.errors(include_url=False))
-    findings = [*check_manifest_rules(data), *scan_for_secrets(data)]
+    numbers = check_numbers(data)
+    manifest, problems, field_speaks = _model_problems(data, locator, numbers)
+    numbers = [f for f in numbers if dotted(f.path) not in field_speaks]
+    findings = [*numbers, *check_manifest_rules(data), *check_value_rules(data), *scan_for_secrets(data)]
     problems.extend(problem_from_finding(f, locator) for f in findings)
+    problems.extend(new_overlay_entries_hints(merged, problems))
     # A rule may quote the value it rejects: a value from a variable is shown as its reference,
     # and a token must not reach the terminal or CI logs.
     problems = [hide_values(p, merged) for p in problems]
     unique = list(dict.fromkeys(problems))
-    return (manifest if not unique else None), unique
+    has_error = any(p.is_error for p in unique)
+    return (None if has_error else manifest), unique
+
+
+def split_problems(problems: list[Problem]) -> tuple[list[Problem], list[Problem]]:
+    """(errors, warnings), each in the given order."""
+    return [p for p in problems if p.is_error], [p for p in problems if not p.is_error]
+
+
+def validate_merged_with_warnings(merged: Any) -> tuple[Manifest, tuple[Problem, ...]]:
+    """The validated manifest and its warnings; raises ManifestError with every error, located."""
+    manifest, problems = collect_problems(merged)
+    errors, warnings = split_problems(problems)
+    if errors:
+        raise ManifestError(errors)
+    assert manifest is not None
+    return manifest, tuple(warnings)
 
 
 def hide_values(problem: Problem, merged: Any) -> Problem:
@@ -71,12 +116,9 @@ def hide_values(problem: Problem, merged: Any) -> Problem:
 
 
 def validate_merged(merged: Any) -> Manifest:
-    """The validated manifest; raises ManifestError with every problem, each located."""
-    manifest, problems = collect_problems(merged)
-    if problems:
-        raise ManifestError(problems)
-    assert manifest is not None
-    return manifest
+    """The validated manifest; raises ManifestError with every error, each located. Warnings do
+    not stop it (see `validate_merged_with_warnings`)."""
+    return validate_merged_with_warnings(merged)[0]
 
 
 def validate_data(data: Any) -> Manifest:
@@ -89,5 +131,5 @@ def load_manifest(path: str | Path, env: str | None, environ: Mapping[str, str] 
     from engine.manifest.load import load_merged
 
     merged = load_merged(Path(path), env, environ)
-    manifest = validate_merged(merged)
-    return LoadedManifest(manifest=manifest, merged=merged, environment=env, source=Path(path).as_posix())
+    manifest, warnings = validate_merged_with_warnings(merged)
+    return LoadedManifest(manifest=manifest, merged=merged, environment=env, source=Path(path).as_posix(), warnings=warnings)

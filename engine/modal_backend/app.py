@@ -59,7 +59,11 @@ def build_app(
     if in_container is None:
         in_container = not modal.is_local()
     _check_symbols(blueprint, namespace)
-    app = modal.App(blueprint.app, secrets=[modal.Secret.from_dict({ENV_VAR: encode_for_env(blueprint)})])
+    app = modal.App(
+        blueprint.app,
+        tags=blueprint.tags or None,
+        secrets=[modal.Secret.from_dict({ENV_VAR: encode_for_env(blueprint)})],
+    )
     images = build_images(blueprint)
     resources = build_resources(blueprint)
     values = env_values or {}

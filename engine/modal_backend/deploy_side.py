@@ -23,7 +23,8 @@ def blueprint_for_deploy(environ: Mapping[str, str]) -> Blueprint:
 
 def plan_for_deploy(environ: Mapping[str, str]) -> tuple[Blueprint, Mapping[tuple[str, str], Mapping[str, Any]]]:
     """Plan the manifest named by MDEPLOY_MANIFEST for MODAL_ENVIRONMENT: the Blueprint, and the
-    values of its env entries that came from variables (for `build_app(env_values=...)`).
+    values of its env entries that came from variables (for `build_app(env_values=...)`); put the
+    project's folders first on sys.path (engine/project/root.py).
 
     A missing variable or an invalid manifest raises UserError whose message is the whole story
     (the located problems, one per line) and no exception chain: `modal deploy` shows it as the
@@ -44,4 +45,18 @@ def plan_for_deploy(environ: Mapping[str, str]) -> tuple[Blueprint, Mapping[tupl
         planned = plan_file_with_origins(manifest, environment, environ)
     except ManifestError as exc:
         raise UserError(exc.format()) from None
+    _put_project_first(manifest)
     return planned.blueprint, planned.env_values
+
+
+def _put_project_first(manifest: str) -> None:
+    """Modal's `add_local_python_source` finds each handler package on sys.path when it deploys:
+    the project's folders go first, so it ships the very files the planner checked."""
+    import sys
+
+    from engine.project.root import import_paths
+
+    for folder in reversed(import_paths(manifest)):
+        if folder in sys.path:
+            sys.path.remove(folder)
+        sys.path.insert(0, folder)

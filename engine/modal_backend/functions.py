@@ -107,7 +107,7 @@ def function_kwargs(
     kwargs = shared_container_kwargs(container, images, resources, env_values)
     kwargs.update(
         name=spec.name,
-        timeout=container.timeout,
+        timeout=spec.timeout,
         region=region_argument(container.region),
         schedule=schedule_argument(spec.schedule),
         retries=retries_argument(spec.retries),

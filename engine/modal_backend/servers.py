@@ -16,7 +16,8 @@ The class:
 - with `snapshot`: the same in `@modal.enter(snap=True)`, then POST `sleep_path` so the snapshot
   holds a sleeping engine; `@modal.enter(snap=False)` POSTs `wake_path` in the restored container.
   The planner puts the engine's sleep-mode flag in `command`;
-- `@modal.exit()`: SIGTERM the process group, SIGKILL after a grace period.
+- `@modal.exit()`: stop the engine's whole process tree: SIGTERM, a grace period, SIGKILL
+  (`engine.runtime.supervisor`; docs/processes.md).
 """
 
 from __future__ import annotations

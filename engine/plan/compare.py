@@ -39,10 +39,10 @@ def display_path(path: Path) -> str:
 Side = tuple[Blueprint, Origins]  # a planned Blueprint and the planner's record of it
 
 
-def _plan(path: Path, env: str | None, source: str) -> Side:
+def _plan(path: Path, env: str | None, source: str, *, check_project: bool = True) -> Side:
     from engine.blueprint.planner import plan_file_with_origins
 
-    planned = plan_file_with_origins(path, env)
+    planned = plan_file_with_origins(path, env, check_project=check_project)
     return dataclasses.replace(planned.blueprint, source=source), planned.origins
 
 
@@ -81,7 +81,9 @@ class RefTree:
         if not copy.is_file():
             return None, None
         try:
-            return _plan(copy, env, source), None
+            # The project's files (handler modules) are the working tree's, not the ref's: checking
+            # them against the ref's manifest would say nothing about the ref.
+            return _plan(copy, env, source, check_project=False), None
         except ManifestError as error:
             relabelled = git_source.relabel_manifest_error(error, self.root, f"{self.ref}:")
             return None, invalid_at_ref(relabelled)

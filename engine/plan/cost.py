@@ -1,14 +1,20 @@
-"""Cost estimate of a Blueprint: what its GPUs cost per hour when idle and at peak.
+"""Cost estimate of a Blueprint: what its containers cost per hour when idle and at peak.
 
-Pure arithmetic over the Blueprint and the price table in `gpu_prices.json` (data, with its
-source and date beside it). Idle is what `min_containers` keep running with no traffic; peak is
-every container up to `max_containers` (no limit -> "unbounded"). Only GPUs are priced: the
-table has no CPU or memory prices, and an estimate that guessed them would look more exact than it
-is. A GPU missing from the table is reported as unpriced rather than guessed.
+Pure arithmetic over the Blueprint and a price table: `prices.json` (data, with its source and
+date beside it) offline, or the same table with Modal's live rates laid over it
+(engine/operate/billing.py). Idle is what `min_containers` keep running with no traffic; peak is
+every container up to `max_containers` (no limit -> "unbounded").
+
+One container costs its GPUs, plus its CPU and memory requests (Modal bills the greater of request
+and usage, so the request is a floor; an unset request is Modal's default of 0.125 cores and
+128 MiB; an ephemeral disk raises the memory request to disk / 20), times the region multiplier
+when a container region is set. Non-preemptible containers pay 3x for CPU and memory. A GPU
+missing from the table makes its object unpriced rather than guessed.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from dataclasses import dataclass
 from functools import cache
@@ -17,15 +23,24 @@ from pathlib import Path
 from engine.blueprint.model import Blueprint, ContainerSpec
 
 SECONDS_PER_HOUR = 3600
-_PRICE_FILE = Path(__file__).with_name("gpu_prices.json")
+MIB_PER_GIB = 1024
+_PRICE_FILE = Path(__file__).with_name("prices.json")
 
 
 @dataclass(frozen=True)
 class PriceTable:
-    """GPU prices per GPU per second, keyed by Modal's GPU type names."""
+    """Prices per second, keyed by Modal's GPU type names; CPU per physical core, memory per GiB."""
 
     gpu: dict[str, float]
     aliases: dict[str, str]
+    cpu_core: float
+    memory_gib: float
+    default_cpu_cores: float
+    default_memory_mib: int
+    disk_to_memory_ratio: int
+    broad_region_multiplier: float
+    narrow_region_multiplier: float
+    nonpreemptible_multiplier: float
     currency: str
     source: str
     source_url: str
@@ -39,6 +54,12 @@ class PriceTable:
     def gpu_price_per_second(self, gpu_type: str) -> float | None:
         return self.gpu.get(self.priced_as(gpu_type))
 
+    def region_multiplier(self, regions: tuple[str, ...]) -> float:
+        """1 without a container region; broad ("us") or narrow ("us-west"), the smaller of several."""
+        if not regions:
+            return 1.0
+        return min(self.narrow_region_multiplier if "-" in r else self.broad_region_multiplier for r in regions)
+
 
 @cache
 def load_price_table() -> PriceTable:
@@ -46,11 +67,24 @@ def load_price_table() -> PriceTable:
     return PriceTable(
         gpu={k.upper(): float(v) for k, v in data["gpu"].items()},
         aliases={k.upper(): v.upper() for k, v in data["aliases"].items()},
+        cpu_core=float(data["cpu_core"]),
+        memory_gib=float(data["memory_gib"]),
+        default_cpu_cores=float(data["default_request"]["cpu_cores"]),
+        default_memory_mib=int(data["default_request"]["memory_mib"]),
+        disk_to_memory_ratio=int(data["disk_to_memory_ratio"]),
+        broad_region_multiplier=float(data["region_multipliers"]["broad"]),
+        narrow_region_multiplier=float(data["region_multipliers"]["narrow"]),
+        nonpreemptible_multiplier=float(data["nonpreemptible_multiplier"]["cpu_memory"]),
         currency=data["currency"],
         source=data["source"],
         source_url=data["source_url"],
         as_of=data["as_of"],
     )
+
+
+def with_prices(table: PriceTable, **changes: object) -> PriceTable:
+    """A copy of `table` with some prices or its provenance replaced (live rates)."""
+    return dataclasses.replace(table, **changes)
 
 
 def parse_gpu_request(request: str) -> tuple[str, int]:
@@ -59,6 +93,19 @@ def parse_gpu_request(request: str) -> tuple[str, int]:
     if sep and count.isdigit():
         return gpu_type, int(count)
     return request, 1
+
+
+@dataclass(frozen=True)
+class ContainerPrice:
+    """What one running container costs per hour, by resource (the multipliers already applied)."""
+
+    gpu: float
+    cpu: float
+    memory: float
+
+    @property
+    def total(self) -> float:
+        return _money(self.gpu + self.cpu + self.memory)
 
 
 @dataclass(frozen=True)
@@ -79,6 +126,7 @@ class ObjectCost:
     idle_per_hour: float | None
     peak_per_hour: float | None
     notes: tuple[str, ...] = ()
+    breakdown: ContainerPrice | None = None  # per container, by resource; None when unpriced
 
     @property
     def priced(self) -> bool:
@@ -93,8 +141,8 @@ class ObjectCost:
 class CostEstimate:
     objects: tuple[ObjectCost, ...]
     idle_per_hour: float  # sum over priced objects
-    peak_per_hour: float | None  # None: some priced GPU object has no max_containers
-    unpriced: tuple[str, ...]  # "server chat (H200)": left out of both totals
+    peak_per_hour: float | None  # None: some priced object has no max_containers
+    unpriced: tuple[str, ...]  # "server chat (B200+)": left out of both totals
     currency: str
     source_url: str
     as_of: str
@@ -109,13 +157,27 @@ def _money(value: float) -> float:
     return round(value, 4)
 
 
+def container_price(container: ContainerSpec, gpu_per_second: float, prices: PriceTable) -> ContainerPrice:
+    """Per hour: the GPUs (already counted), the CPU and memory requests, times the multipliers."""
+    cores = container.cpu if container.cpu is not None else prices.default_cpu_cores
+    memory_mib = container.memory if container.memory is not None else prices.default_memory_mib
+    if container.ephemeral_disk:
+        memory_mib = max(memory_mib, container.ephemeral_disk / prices.disk_to_memory_ratio)
+    cpu_memory_multiplier = prices.nonpreemptible_multiplier if container.nonpreemptible else 1.0
+    region = prices.region_multiplier(container.region) * SECONDS_PER_HOUR
+    return ContainerPrice(
+        gpu=_money(gpu_per_second * region),
+        cpu=_money(cores * prices.cpu_core * cpu_memory_multiplier * region),
+        memory=_money(memory_mib / MIB_PER_GIB * prices.memory_gib * cpu_memory_multiplier * region),
+    )
+
+
 def estimate_object(kind: str, key: str, container: ContainerSpec, prices: PriceTable) -> ObjectCost:
     scaling = container.scaling
     notes: list[str] = []
-    if not container.gpu:
-        per_container: float | None = 0.0
-        priced_gpu = None
-    else:
+    gpu_per_second: float | None = 0.0
+    priced_gpu = None
+    if container.gpu:
         priced_gpu = container.gpu[0]
         gpu_type, count = parse_gpu_request(priced_gpu)
         price = prices.gpu_price_per_second(gpu_type)
@@ -124,17 +186,22 @@ def estimate_object(kind: str, key: str, container: ContainerSpec, prices: Price
         if price is not None and prices.priced_as(gpu_type) != gpu_type.upper():
             notes.append(f"{gpu_type} priced as {prices.priced_as(gpu_type)}")
         if price is None:
-            per_container = None
+            gpu_per_second = None
             notes.append(f"no price known for {gpu_type}: left out of the totals")
         else:
-            per_container = _money(price * count * SECONDS_PER_HOUR)
+            gpu_per_second = price * count
+    multiplier = prices.region_multiplier(container.region)
+    if multiplier != 1.0:
+        notes.append(f"region {', '.join(container.region)}: x{multiplier:g}")
+    if container.nonpreemptible:
+        notes.append(f"non-preemptible: CPU and memory x{prices.nonpreemptible_multiplier:g}")
+    breakdown = None if gpu_per_second is None else container_price(container, gpu_per_second, prices)
+    per_container = None if breakdown is None else breakdown.total
     idle = None if per_container is None else _money(per_container * scaling.min_containers)
     if per_container is None or scaling.max_containers is None:
         peak = None
     else:
         peak = _money(per_container * scaling.max_containers)
-    if per_container == 0.0 and scaling.max_containers is None:
-        peak = 0.0  # no GPU: nothing to multiply, however many containers run
     return ObjectCost(
         kind=kind,
         key=key,
@@ -146,11 +213,12 @@ def estimate_object(kind: str, key: str, container: ContainerSpec, prices: Price
         idle_per_hour=idle,
         peak_per_hour=peak,
         notes=tuple(notes),
+        breakdown=breakdown,
     )
 
 
 def estimate_cost(blueprint: Blueprint, prices: PriceTable | None = None) -> CostEstimate:
-    """Idle and peak GPU cost per hour of every server and function, and their totals."""
+    """Idle and peak cost per hour of every server and function, and their totals."""
     prices = prices or load_price_table()
     objects = [estimate_object("server", s.key, s.container, prices) for s in blueprint.servers]
     objects += [estimate_object("function", f.key, f.container, prices) for f in blueprint.functions]

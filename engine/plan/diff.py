@@ -171,7 +171,7 @@ class _Sides:
 def _app_field_changes(old: Blueprint, new: Blueprint, sides: _Sides) -> list[FieldChange]:
     # Not `environment` or `source`: they name the two sides being compared.
     changes = []
-    for name in ("app", "version"):
+    for name in ("app", "tags", "version"):
         before, after = getattr(old, name), getattr(new, name)
         if before != after:
             changes.append(sides.change(name, (name,), before, after))

@@ -22,6 +22,7 @@ from engine.blueprint.model import (
     FunctionSpec,
     ImageSpec,
     ImageStep,
+    MountSpec,
     ServerSpec,
 )
 from engine.blueprint.origins import NO_ORIGINS, Origins
@@ -86,11 +87,18 @@ def plan_sections(blueprint: Blueprint, cost: CostEstimate, origins: Origins = N
     def named(collection: str, key: str) -> _Shown:
         return _Shown(origins, (collection, key))
 
+    # A bucket's credentials secret is Modal's to use for the mount (CloudBucketMount(secret=)),
+    # not an env secret of the function: the plan shows it on the mount, where it applies.
+    bucket_secrets = {b.key: named("buckets", b.key)("secret", b.secret) for b in blueprint.buckets if b.secret}
     sections = [
-        Section("Services", tuple(_server_entry(s, costs[("server", s.key)], _Shown(origins, ("servers", s.key)))
-                                  for s in blueprint.servers)),
-        Section("Functions", tuple(_function_entry(f, costs[("function", f.key)], _Shown(origins, ("functions", f.key)))
-                                   for f in blueprint.functions)),
+        Section("Services", tuple(
+            _server_entry(s, costs[("server", s.key)], _Shown(origins, ("servers", s.key)), bucket_secrets)
+            for s in blueprint.servers
+        )),
+        Section("Functions", tuple(
+            _function_entry(f, costs[("function", f.key)], _Shown(origins, ("functions", f.key)), bucket_secrets)
+            for f in blueprint.functions
+        )),
         Section("Images", tuple(_image_entry(i, _Shown(origins, ("images", i.key))) for i in blueprint.images)),
         Section(
             "Volumes",
@@ -113,7 +121,7 @@ def plan_sections(blueprint: Blueprint, cost: CostEstimate, origins: Origins = N
         Section("Queues", tuple(Entry(q.key, f"Modal queue {named('queues', q.key)('name', q.name)}") for q in blueprint.queues)),
         Section("Buckets", tuple(_bucket_entry(b, _Shown(origins, ("buckets", b.key))) for b in blueprint.buckets)),
     ]
-    sections.append(_cost_section(cost, _gpu_references(blueprint, origins)))
+    sections.append(cost_section(cost, cost_references(blueprint, origins)))
     return [s for s in sections if s.entries or s.title == "Cost estimate"]
 
 
@@ -143,7 +151,7 @@ def launch_command(server: ServerSpec, origins: Origins = NO_ORIGINS) -> str:
     return line
 
 
-def _server_entry(server: ServerSpec, cost: ObjectCost, show: _Shown) -> Entry:
+def _server_entry(server: ServerSpec, cost: ObjectCost, show: _Shown, bucket_secrets: dict[str, str]) -> Entry:
     served_as = show("served_model_name", server.served_model_name)
     model = show("model", server.model)
     served = f" (served as {served_as})" if served_as != model else ""
@@ -155,32 +163,37 @@ def _server_entry(server: ServerSpec, cost: ObjectCost, show: _Shown) -> Entry:
         )
         if part
     )
-    warmup = ""
-    if server.warmup:
-        warmup = f"{show(('warmup', 'requests'), server.warmup.requests)} × POST {show(('warmup', 'path'), server.warmup.path)}"
     snapshot = ""
     if server.snapshot:
         snapshot = f"sleep {server.snapshot.sleep_path}, wake {server.snapshot.wake_path}"
     rows = _rows(
         ("model", f"{model}{served}"),
-        *_container_rows(server.container, show.under("container")),
+        *_container_rows(server.container, show.under("container"), bucket_secrets),
         ("concurrency", concurrency),
         ("port", f"{show('port', server.port)}, health {show('health_path', server.health_path)}, "
                  f"startup timeout {show('startup_timeout', server.startup_timeout, format_duration)}"),
         ("command", launch_command(server, show.origins)),
-        ("warmup", warmup),
+        ("warmup", _warmup(server, show)),
         ("snapshot", snapshot),
         ("auth", show("requires_proxy_auth", server.requires_proxy_auth,
                       lambda on: "Modal proxy auth" if on else "none (public URL)")),
         ("routing region", show("routing_region", server.routing_region or "")),
         ("exit grace", show("exit_grace_period", server.exit_grace_period,
                             lambda s: format_duration(s) if s else "")),
-        ("cost", _cost_line(cost, _gpu_hidden(server.container, show.under("container")))),
+        ("cost", _cost_line(cost, _cost_hidden(server.container, show.under("container")))),
     )
     return Entry(server.key, f"{show('engine', server.engine)} server, Modal name {server.name}, class {server.symbol}", rows)
 
 
-def _function_entry(function: FunctionSpec, cost: ObjectCost, show: _Shown) -> Entry:
+def _warmup(server: ServerSpec, show: _Shown) -> str:
+    """With a snapshot, say when the warm-up runs, and that none is a choice (`warmup: false`)."""
+    if server.warmup is None:
+        return "none: the snapshot holds an engine no request has warmed up" if server.snapshot else ""
+    text = f"{show(('warmup', 'requests'), server.warmup.requests)} × POST {show(('warmup', 'path'), server.warmup.path)}"
+    return f"{text}, before the snapshot (warmup: false skips it)" if server.snapshot else text
+
+
+def _function_entry(function: FunctionSpec, cost: ObjectCost, show: _Shown, bucket_secrets: dict[str, str]) -> Entry:
     concurrency = ""
     if function.concurrency:
         c = show.under("concurrency")
@@ -194,19 +207,23 @@ def _function_entry(function: FunctionSpec, cost: ObjectCost, show: _Shown) -> E
                     f"wait {b('wait_ms', function.batching.wait_ms)} ms")
     rows = _rows(
         ("handler", show("handler", function.handler)),
-        *_container_rows(function.container, show.under("container")),
+        *_container_rows(function.container, show.under("container"), bucket_secrets,
+                         timeout=show("timeout", function.timeout, format_duration)),
         ("schedule", _schedule(function, show.under("schedule"))),
         ("retries", _retries(function, show.under("retries"))),
         ("concurrency", concurrency),
         ("batching", batching),
         ("web", _web(function, show.under("web"))),
         ("max inputs", show("max_inputs", function.max_inputs, lambda n: f"{n} per container" if n else "")),
-        ("cost", _cost_line(cost, _gpu_hidden(function.container, show.under("container")))),
+        ("cost", _cost_line(cost, _cost_hidden(function.container, show.under("container")))),
     )
     return Entry(function.key, f"function, Modal name {function.name}, symbol {function.symbol}", rows)
 
 
-def _container_rows(container: ContainerSpec, show: _Shown) -> list[tuple[str, str]]:
+def _container_rows(
+    container: ContainerSpec, show: _Shown, bucket_secrets: dict[str, str], *, timeout: str = ""
+) -> list[tuple[str, str]]:
+    """`timeout` is a function's, as shown; a server has none (`app.server` takes no timeout)."""
     scaling = container.scaling
     s = show.under("scaling")
     max_text = s("max_containers", scaling.max_containers, lambda n: "unbounded" if n is None else str(n))
@@ -222,10 +239,7 @@ def _container_rows(container: ContainerSpec, show: _Shown) -> list[tuple[str, s
     snapshot = ""
     if container.enable_memory_snapshot:
         snapshot = "memory + GPU" if container.gpu_snapshot else "memory"
-    mounts = "; ".join(
-        f"{show(('mounts', i, 'path'), m.path)} <- {m.kind} {show(('mounts', i, 'source'), m.source)}"
-        for i, m in enumerate(container.mounts)
-    )
+    mounts = "; ".join(_mount(m, show.under("mounts", i), bucket_secrets) for i, m in enumerate(container.mounts))
     gpu = tuple(show(("gpu", i), g) for i, g in enumerate(container.gpu))
     env = " ".join(
         f"{k}={show(('env', k), v, shlex.quote)}" for k, v in sorted(container.env.items())
@@ -240,7 +254,7 @@ def _container_rows(container: ContainerSpec, show: _Shown) -> list[tuple[str, s
             f"buffer {s('buffer_containers', scaling.buffer_containers)}, "
             f"scaledown after {s('scaledown_window', scaling.scaledown_window, format_duration)}",
         ),
-        ("timeout", show("timeout", container.timeout, format_duration)),
+        ("timeout", timeout),
         ("region", ", ".join(show(("region", i), r) for i, r in enumerate(container.region))),
         ("cloud", show("cloud", container.cloud or "")),
         ("nonpreemptible", show("nonpreemptible", container.nonpreemptible, lambda on: "yes" if on else "")),
@@ -249,6 +263,13 @@ def _container_rows(container: ContainerSpec, show: _Shown) -> list[tuple[str, s
         ("mounts", mounts),
         ("env", env),
     ]
+
+
+def _mount(mount: MountSpec, show: _Shown, bucket_secrets: dict[str, str]) -> str:
+    text = f"{show('path', mount.path)} <- {mount.kind} {show('source', mount.source)}"
+    if mount.kind == "bucket" and mount.source in bucket_secrets:
+        text += f" (credentials: secret {bucket_secrets[mount.source]})"
+    return text
 
 
 def _schedule(function: FunctionSpec, show: _Shown) -> str:
@@ -318,27 +339,32 @@ def _step(step: ImageStep, show: _Shown) -> str:
     return text
 
 
-def _gpu_hidden(container: ContainerSpec, show: _Shown) -> dict[str, str]:
-    """GPU requests from variables -> their references, with the GPU type parsed from each."""
+def _cost_hidden(container: ContainerSpec, show: _Shown) -> dict[str, str]:
+    """What cost text names that came from variables -> its reference: GPU requests (with the GPU
+    type parsed from each) and regions (priced by their multiplier)."""
     hidden: dict[str, str] = {}
     for index, request in enumerate(container.gpu):
         if show.hidden(("gpu", index)):
             hidden[request] = show(("gpu", index), request)
             hidden.setdefault(parse_gpu_request(request)[0], f"(from {hidden[request]})")
+    for index, region in enumerate(container.region):
+        if show.hidden(("region", index)):
+            hidden[region] = show(("region", index), region)
     return hidden
 
 
-def _gpu_references(blueprint: Blueprint, origins: Origins) -> dict[str, str]:
+def cost_references(blueprint: Blueprint, origins: Origins = NO_ORIGINS) -> dict[str, str]:
+    """For `cost_section`: what the cost text names that came from variables -> its reference."""
     hidden: dict[str, str] = {}
     for collection, specs in (("servers", blueprint.servers), ("functions", blueprint.functions)):
         for spec in specs:
-            hidden.update(_gpu_hidden(spec.container, _Shown(origins, (collection, spec.key, "container"))))
+            hidden.update(_cost_hidden(spec.container, _Shown(origins, (collection, spec.key, "container"))))
     return hidden
 
 
 def _without(text: str, hidden: dict[str, str]) -> str:
-    """Cost text names the GPU requests it priced; those from variables become their references
-    (whole words only: the request strings are what cost.py put in)."""
+    """Cost text names the GPU requests and regions it priced; those from variables become their
+    references (whole words only: the request strings are what cost.py put in)."""
     if not hidden:
         return text
     pattern = re.compile("|".join(rf"(?<![\w.-]){re.escape(g)}(?![\w-])" for g in sorted(hidden, key=len, reverse=True)))
@@ -346,25 +372,29 @@ def _without(text: str, hidden: dict[str, str]) -> str:
 
 
 def _cost_line(cost: ObjectCost, hidden: dict[str, str]) -> str:
-    if not cost.gpu:
-        return "no GPU (CPU and memory are not priced)"
     line = (
         f"idle {format_money(cost.idle_per_hour)}, "
         f"peak {format_money(cost.peak_per_hour, unbounded=cost.peak_unbounded)}"
     )
-    if cost.priced:
-        line += f" ({format_money(cost.per_container)} per container)"
+    if cost.breakdown is not None:
+        parts = [f"GPU {format_money(cost.breakdown.gpu)}"] if cost.gpu else []
+        parts += [f"CPU {format_money(cost.breakdown.cpu)}", f"memory {format_money(cost.breakdown.memory)}"]
+        line += f" ({format_money(cost.per_container)} per container: {', '.join(parts)})"
     if cost.notes:
         line += f"; {_without('; '.join(cost.notes), hidden)}"
     return line
 
 
-def _cost_section(cost: CostEstimate, hidden: dict[str, str]) -> Section:
+def cost_section(cost: CostEstimate, hidden: dict[str, str] | None = None) -> Section:
+    """The cost table of a plan (and of `mdeploy cost`): per object and in total. `hidden`
+    (`cost_references`) names what came from variables, shown as its reference."""
+    hidden = hidden or {}
     entries = [
         Entry(
             f"{o.kind} {o.key}",
             _without(o.priced_gpu, hidden) if o.priced_gpu else "no GPU",
             (
+                ("per container", format_money(o.per_container)),
                 ("idle", format_money(o.idle_per_hour)),
                 ("peak", format_money(o.peak_per_hour, unbounded=o.peak_unbounded)),
             ),
@@ -376,18 +406,20 @@ def _cost_section(cost: CostEstimate, hidden: dict[str, str]) -> Section:
             "total",
             "",
             (
+                ("per container", ""),
                 ("idle", format_money(cost.idle_per_hour)),
                 ("peak", format_money(cost.peak_per_hour, unbounded=cost.peak_unbounded)),
             ),
         )
     )
     notes = [
-        f"GPU only, {cost.currency}; idle = min_containers running, peak = max_containers running",
-        f"prices from {cost.source_url}, {cost.as_of}",
+        f"GPU, CPU and memory requests, {cost.currency}; idle = min_containers running, "
+        "peak = max_containers running",
+        f"prices from {cost.source_url}, as of {cost.as_of}",
     ]
     if cost.unpriced:
         notes.append(_without(f"not in the totals (no price known): {', '.join(cost.unpriced)}", hidden))
-    return Section("Cost estimate", tuple(entries), tuple(notes), columns=("object", "GPU", "idle", "peak"))
+    return Section("Cost estimate", tuple(entries), tuple(notes), columns=("object", "GPU", "per container", "idle", "peak"))
 
 
 def _rows(*rows: tuple[str, str]) -> tuple[tuple[str, str], ...]:

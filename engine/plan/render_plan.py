@@ -13,7 +13,7 @@ from engine.blueprint import codec
 from engine.blueprint.model import Blueprint
 from engine.blueprint.origins import NO_ORIGINS, Origins
 from engine.plan.cost import CostEstimate, estimate_cost
-from engine.plan.plan_view import Section, plan_sections
+from engine.plan.plan_view import Section, cost_references, cost_section, plan_sections
 
 FORMATS = ("text", "markdown", "json")
 
@@ -32,8 +32,26 @@ def render_plan(
     raise ValueError(f"unknown plan format {fmt!r}; choose one of {', '.join(FORMATS)}")
 
 
+def render_cost(blueprint: Blueprint, cost: CostEstimate, fmt: str = "text", origins: Origins = NO_ORIGINS) -> str:
+    """Only the cost table of the plan, laid out as the plan lays it out (`mdeploy cost`)."""
+    section = cost_section(cost, cost_references(blueprint, origins))
+    if fmt == "text":
+        lines = [_header(blueprint, origins), "", section.title, *_text_table(section)]
+        return "\n".join(lines + [f"  ({note})" for note in section.notes]) + "\n"
+    if fmt == "markdown":
+        app = origins.text(("app",), blueprint.app)
+        lines = [f"### Cost: `{app}` ({blueprint.environment})", "", *_markdown_table(section)]
+        return "\n".join(lines + [line for note in section.notes for line in ("", f"_{_cell(note)}_")]) + "\n"
+    raise ValueError(f"unknown cost format {fmt!r}; choose text or markdown")
+
+
 def _header(blueprint: Blueprint, origins: Origins) -> str:
-    return f"app {origins.text(('app',), blueprint.app)} (environment {blueprint.environment}, from {blueprint.source})"
+    line = f"app {origins.text(('app',), blueprint.app)} (environment {blueprint.environment}, from {blueprint.source})"
+    return line + (f", tags {_tags(blueprint, origins)}" if blueprint.tags else "")
+
+
+def _tags(blueprint: Blueprint, origins: Origins) -> str:
+    return ", ".join(f"{k}={origins.text(('tags', k), v)}" for k, v in sorted(blueprint.tags.items()))
 
 
 # --- text -------------------------------------------------------------------------------------
@@ -70,6 +88,8 @@ def _text_table(section: Section) -> list[str]:
 def _markdown(blueprint: Blueprint, sections: list[Section], origins: Origins) -> str:
     app = origins.text(("app",), blueprint.app)
     lines = [f"### Plan: `{app}` ({blueprint.environment})", "", f"From `{blueprint.source}`."]
+    if blueprint.tags:
+        lines[-1] += f" Tags: `{_tags(blueprint, origins)}`."
     for section in sections:
         lines += ["", f"#### {section.title}", ""]
         lines += _markdown_table(section) if section.tabular else _markdown_blocks(section)

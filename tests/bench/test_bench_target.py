@@ -2,7 +2,7 @@ import re
 
 import pytest
 
-from engine.bench.runner import parse_levels, requests_for
+from engine.bench.workload import Level, parse_concurrency, requests_for
 from engine.bench.target import normalise_base_url, parse_target
 from engine.errors import UserError
 
@@ -56,16 +56,21 @@ def test_empty_service_after_colon_is_rejected():
 
 
 def test_concurrency_levels_parse_in_order():
-    assert parse_levels("1, 4,16") == [1, 4, 16]
+    assert [level.concurrency for level in parse_concurrency("1, 4,16")] == [1, 4, 16]
 
 
 @pytest.mark.parametrize("text", ["0", "1,,4", "a", "-1", "2,2"])
 def test_bad_concurrency_levels_are_rejected(text):
     with pytest.raises(UserError, match="--concurrency"):
-        parse_levels(text)
+        parse_concurrency(text)
 
 
 def test_default_requests_are_four_rounds_at_least_eight():
-    assert requests_for(1, None) == 8
-    assert requests_for(16, None) == 64
-    assert requests_for(16, 5) == 5
+    assert requests_for(Level(concurrency=1), None) == 8
+    assert requests_for(Level(concurrency=16), None) == 64
+    assert requests_for(Level(concurrency=16), 5) == 5
+
+
+def test_default_requests_at_a_rate_are_ten_seconds_of_arrivals():
+    assert requests_for(Level(rate=4.0), None) == 40
+    assert requests_for(Level(rate=0.1), None) == 8

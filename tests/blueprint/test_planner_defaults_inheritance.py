@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 
-def container(blueprint, key):
+def planned(blueprint, key):
     for spec in (*blueprint.functions, *blueprint.servers):
         if spec.key == key:
-            return spec.container
+            return spec
     raise KeyError(key)
+
+
+def container(blueprint, key):
+    return planned(blueprint, key).container
 
 
 def test_defaults_secrets_are_inherited_defaults_first(plan, fn_manifest):
@@ -44,8 +48,8 @@ def test_an_object_scalar_replaces_the_default(plan, fn_manifest):
         defaults={"timeout": "30m"},
     )
     blueprint = plan(data)
-    assert container(blueprint, "a").timeout == 3600
-    assert container(blueprint, "b").timeout == 1800
+    assert planned(blueprint, "a").timeout == 3600
+    assert planned(blueprint, "b").timeout == 1800
 
 
 def test_defaults_image_applies_to_functions(plan, fn_manifest):
@@ -59,8 +63,8 @@ def test_defaults_scaledown_window_is_inherited(plan, fn_manifest):
 
 
 def test_function_timeout_and_scaledown_default_to_modals(plan, fn_manifest):
-    c = container(plan(fn_manifest({"job": {"handler": "pkg.mod:run", "image": "base"}})), "job")
-    assert (c.timeout, c.scaling.scaledown_window) == (300, 60)
+    job = planned(plan(fn_manifest({"job": {"handler": "pkg.mod:run", "image": "base"}})), "job")
+    assert (job.timeout, job.container.scaling.scaledown_window) == (300, 60)
 
 
 def test_every_container_knows_its_app_name(plan, fn_manifest, llm_manifest):

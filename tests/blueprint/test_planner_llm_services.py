@@ -78,6 +78,22 @@ def test_llm_service_can_name_its_own_image(plan, llm_manifest):
     assert [i.key for i in blueprint.images] == ["custom"]
 
 
+@pytest.mark.parametrize("engine", ["vllm", "sglang", "trtllm", "transformers"])
+def test_a_service_with_its_own_image_keeps_the_engines_run_time_env(plan, llm_manifest, engine):
+    from engine.engines.registry import get_engine
+
+    data = llm_manifest(engine=engine, image="mine")
+    data["images"] = {"mine": {"python": "3.12"}}
+    server = only_server(plan(data))
+    for key, value in get_engine(engine).runtime_env.items():
+        assert server.container.env[key] == value
+
+
+def test_the_manifests_env_wins_over_the_engines(plan, llm_manifest):
+    server = only_server(plan(llm_manifest(env={"HF_XET_HIGH_PERFORMANCE": "0"})))
+    assert server.container.env["HF_XET_HIGH_PERFORMANCE"] == "0"
+
+
 def test_engine_caches_are_mounted_and_declared(plan, llm_manifest):
     blueprint = plan(llm_manifest())
     mounts = {m.path: m.source for m in only_server(blueprint).container.mounts}
@@ -109,7 +125,7 @@ def test_proxy_auth_is_on_by_default(plan, llm_manifest):
 
 def test_api_key_becomes_a_secret_arg_and_attaches_its_secret(plan, llm_manifest):
     data = llm_manifest(auth={"proxy": False, "api_key_secret": "llm-key", "api_key_env": "LLM_API_KEY"})
-    data["secrets"] = {"llm-key": {"name": "llm-api-key"}}
+    data["secrets"] = {"llm-key": {"name": "llm-api-key", "required_keys": ["LLM_API_KEY"]}}
     server = only_server(plan(data))
     assert [(a.flag, a.env) for a in server.secret_args] == [("--api-key", "LLM_API_KEY")]
     assert "llm-key" in server.container.secrets
@@ -133,9 +149,25 @@ def test_memory_snapshot_starts_in_sleep_mode_and_warms_up(plan, llm_manifest):
     assert server.warmup is not None and server.warmup.requests >= 1
 
 
+def test_warmup_false_means_no_warmup_even_with_a_snapshot(plan, llm_manifest):
+    server = only_server(plan(llm_manifest(memory_snapshot=True, warmup=False)))
+    assert server.snapshot is not None and server.warmup is None
+
+
+def test_unset_warmup_with_a_snapshot_sends_one_request(plan, llm_manifest):
+    assert only_server(plan(llm_manifest(memory_snapshot=True))).warmup.requests == 1
+
+
+def test_warmup_false_without_a_snapshot_is_no_warmup(plan, llm_manifest):
+    assert only_server(plan(llm_manifest(warmup=False))).warmup is None
+
+
 def test_sglang_memory_snapshot_uses_the_memory_saver(plan, llm_manifest):
     server = only_server(plan(llm_manifest(engine="sglang", memory_snapshot=True)))
     assert "--enable-memory-saver" in server.command
+    # Modal's SGLang snapshot examples: weights backed up to CPU, one inductor compile thread.
+    assert "--enable-weights-cpu-backup" in server.command
+    assert server.container.env["TORCHINDUCTOR_COMPILE_THREADS"] == "1"
     assert server.snapshot.sleep_path == "/release_memory_occupation"
     assert server.snapshot.wake_path == "/resume_memory_occupation"
 
@@ -221,6 +253,13 @@ def test_server_startup_timeout_comes_from_the_manifest(plan, llm_manifest):
     assert only_server(plan(llm_manifest(startup_timeout="30m"))).startup_timeout == 1800
 
 
+def test_a_server_has_no_timeout_even_with_defaults_timeout(plan, llm_manifest):
+    data = llm_manifest()
+    data["defaults"] = {"timeout": "1h"}
+    server = only_server(plan(data))
+    assert not hasattr(server, "timeout") and not hasattr(server.container, "timeout")
+
+
 def test_server_startup_timeout_defaults_to_20_minutes(plan, llm_manifest):
     assert only_server(plan(llm_manifest())).startup_timeout == 1200
 
@@ -237,7 +276,7 @@ def test_server_port_comes_from_the_manifest(plan, llm_manifest):
 
 def test_api_key_is_read_from_the_api_key_variable_by_default(plan, llm_manifest):
     data = llm_manifest(auth={"api_key_secret": "llm-key"})
-    data["secrets"] = {"llm-key": {}}
+    data["secrets"] = {"llm-key": {"required_keys": ["API_KEY"]}}
     assert [a.env for a in only_server(plan(data)).secret_args] == ["API_KEY"]
 
 
@@ -249,23 +288,56 @@ def test_health_path_is_the_engines(plan, llm_manifest):
     assert only_server(plan(llm_manifest())).health_path == "/health"
 
 
-def test_engine_problems_point_at_the_manifest_line(tmp_path):
+def _only_problem_planning(tmp_path, engine: str, *service_lines: str):
+    """Plan a one-service manifest file (lines 1-8 fixed, `service_lines` from line 9 on)."""
     from engine.blueprint.planner import plan_file
 
     path = tmp_path / "svc.yaml"
-    path.write_text(
+    head = (
         "version: 1\n"
         "app: t\n"
         "services:\n"
         "  chat:\n"
         "    kind: llm\n"
-        "    engine: trtllm\n"
+        f"    engine: {engine}\n"
         "    model: {id: org/m, revision: 0e9e39f249a16976918f6564b8830bc894c89659}\n"
         "    gpu: H100\n"
-        "    fast_boot: true\n"
     )
+    path.write_text(head + "".join(f"{line}\n" for line in service_lines))
     with pytest.raises(ManifestError) as info:
         plan_file(path, None, environ={})
     (problem,) = info.value.problems
+    return problem
+
+
+def test_engine_problems_point_at_the_manifest_line(tmp_path):
+    problem = _only_problem_planning(tmp_path, "trtllm", "    fast_boot: true")
     assert problem.key == "services.chat.fast_boot"
     assert problem.location is not None and problem.location.line == 9
+
+
+def test_extra_args_may_not_repeat_a_flag_the_planner_sets(plan, llm_manifest):
+    data = llm_manifest(engine_args={"extra_args": ["--seed", "0", "--port=9000", "-tp", "2", "--max_model_len", "4096"]})
+    with pytest.raises(ManifestError) as info:
+        plan(data)
+    found = [(p.key, p.hint) for p in info.value.problems]
+    assert found == [
+        ("services.chat.engine_args.extra_args[2]", "set services.chat.port instead, and remove it from extra_args"),
+        ("services.chat.engine_args.extra_args[3]", "set services.chat.engine_args.tensor_parallel_size instead, and remove it from extra_args"),
+        ("services.chat.engine_args.extra_args[5]", "set services.chat.engine_args.max_model_len instead, and remove it from extra_args"),
+    ]
+    assert "--port is a flag mdeploy sets itself" in info.value.problems[0].message
+
+
+def test_extra_args_the_planner_does_not_set_pass_through(plan, llm_manifest):
+    server = only_server(plan(llm_manifest(engine="sglang", engine_args={"extra_args": ["--disable-radix-cache", "--model-impl", "sglang"]})))
+    assert server.command[-3:] == ("--disable-radix-cache", "--model-impl", "sglang")
+
+
+def test_a_repeated_flag_in_extra_args_points_at_its_line(tmp_path):
+    problem = _only_problem_planning(
+        tmp_path, "sglang", "    engine_args:", "      extra_args:", "        - --enable-metrics", "        - --host=127.0.0.1"
+    )
+    assert problem.key == "services.chat.engine_args.extra_args[1]"
+    assert (problem.location.line, problem.location.col) == (12, 11)
+    assert "0.0.0.0" in problem.hint

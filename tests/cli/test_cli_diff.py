@@ -83,10 +83,12 @@ def test_diff_against_head_reports_the_cost_change(run_mdeploy, repo):
     _edit_gpu_and_scaling(repo)
     result = run_mdeploy("diff", "manifests/chat.yaml", "--env", "prod", "--against", "HEAD", "--format", "json", cwd=repo)
     cost = json.loads(result.stdout)[0]["cost"]
-    # One warm container: A100 (40 GB price) -> H100; peak: 2 A100s -> 6 H100s.
-    assert cost["old"]["idle"] == pytest.approx(0.000583 * 3600, abs=1e-3)
-    assert cost["new"]["idle"] == pytest.approx(0.001097 * 3600, abs=1e-3)
-    assert cost["new"]["peak"] == pytest.approx(6 * 0.001097 * 3600, abs=1e-3)
+    # One warm container: A100 (40 GB price) -> H100; peak: 2 A100s -> 6 H100s. Each container
+    # also pays Modal's default CPU and memory request, and prod pins region us-east (x1.75).
+    cpu_memory = (0.125 * 0.0000131 + 0.125 * 0.00000222) * 3600
+    assert cost["old"]["idle"] == pytest.approx(1.75 * (0.000583 * 3600 + cpu_memory), abs=1e-3)
+    assert cost["new"]["idle"] == pytest.approx(1.75 * (0.001097 * 3600 + cpu_memory), abs=1e-3)
+    assert cost["new"]["peak"] == pytest.approx(6 * 1.75 * (0.001097 * 3600 + cpu_memory), abs=1e-3)
 
 
 def test_text_diff_shows_fields_and_cost_lines(run_mdeploy, repo):
@@ -94,7 +96,7 @@ def test_text_diff_shows_fields_and_cost_lines(run_mdeploy, repo):
     result = run_mdeploy("diff", "manifests/chat.yaml", "--env", "prod", "--against", "HEAD", cwd=repo)
     assert 'container.gpu: ["A100"] -> ["H100"]' in result.stdout
     assert "container.scaling.max_containers: 2 -> 6" in result.stdout
-    assert "total cost: idle $2.10/h -> $3.95/h (+$1.85/h)" in result.stdout
+    assert "total cost: idle $3.68/h -> $6.92/h (+$3.24/h)" in result.stdout
 
 
 def test_exit_code_flag_exits_2_when_something_changed(run_mdeploy, repo):

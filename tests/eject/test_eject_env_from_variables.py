@@ -23,6 +23,10 @@ functions:
 @pytest.fixture
 def ejected(tmp_path, run_mdeploy):
     (tmp_path / "vars.yaml").write_text(MANIFEST)
+    (tmp_path / "setup.cfg").write_text("")  # the project root: validation reads the handler there
+    (tmp_path / "workloads").mkdir()
+    (tmp_path / "workloads" / "__init__.py").write_text("")
+    (tmp_path / "workloads" / "pipeline.py").write_text("def discover():\n    return []\n")
     done = run_mdeploy("eject", "vars.yaml", cwd=tmp_path, env={"STAGE_NAME": "stagingzq"})
     assert done.returncode == 0, done.stderr
     return done.stdout

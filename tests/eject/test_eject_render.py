@@ -74,7 +74,7 @@ def test_each_server_gets_prefixed_constants_when_there_are_several(blueprint, m
 def test_one_definition_per_function_and_server_in_blueprint_order(blueprint):
     tree = ast.parse(render_app(blueprint))
     symbols = [f.symbol for f in blueprint.functions] + [s.symbol for s in blueprint.servers]
-    defined = [n.name for n in tree.body if isinstance(n, (ast.FunctionDef, ast.ClassDef))]
+    defined = [n.name for n in tree.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))]
     assert [name for name in defined if name in symbols] == symbols
 
 

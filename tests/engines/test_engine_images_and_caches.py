@@ -29,11 +29,15 @@ def test_every_pip_requirement_is_pinned(name):
 
 
 @pytest.mark.parametrize("name", ALL)
-def test_every_image_turns_on_xet_high_performance(name):
-    env = {}
-    for step in ENGINES[name].default_image().steps:
-        env.update(step.env)
-    assert env.get("HF_XET_HIGH_PERFORMANCE") == "1"
+def test_every_engine_turns_on_xet_high_performance_at_run_time(name):
+    assert ENGINES[name].runtime_env.get("HF_XET_HIGH_PERFORMANCE") == "1"
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_default_images_carry_no_run_time_env(name):
+    # Run-time env belongs to the container (Engine.runtime_env), so a service naming its own
+    # image keeps it; an image env step would be lost with the image.
+    assert [s for s in ENGINES[name].default_image().steps if s.op == "env"] == []
 
 
 @pytest.mark.parametrize("name", ALL)
@@ -68,10 +72,7 @@ def test_vllm_caches_its_compile_cache():
 def test_sglang_caches_deepgemm_kernels_where_sglang_looks():
     engine = get_engine("sglang")
     (dg,) = [c for c in engine.caches if c.key == "deepgemm-cache"]
-    env = {}
-    for step in engine.default_image().steps:
-        env.update(step.env)
-    assert env["SGLANG_DG_CACHE_DIR"] == dg.path
+    assert engine.runtime_env["SGLANG_DG_CACHE_DIR"] == dg.path
 
 
 def test_trtllm_installs_from_nvidia_index_with_openmpi():
@@ -97,11 +98,8 @@ def test_vllm_snapshot_uses_sleep_level_one_and_dev_mode():
 
 def test_trtllm_engine_build_cache_lives_on_its_volume():
     engine = get_engine("trtllm")
-    env = {}
-    for step in engine.default_image().steps:
-        env.update(step.env)
-    assert env["TLLM_LLMAPI_BUILD_CACHE"] == "1"
-    assert env["TLLM_LLMAPI_BUILD_CACHE_ROOT"] in {c.path for c in engine.caches}
+    assert engine.runtime_env["TLLM_LLMAPI_BUILD_CACHE"] == "1"
+    assert engine.runtime_env["TLLM_LLMAPI_BUILD_CACHE_ROOT"] in {c.path for c in engine.caches}
 
 
 def test_engines_without_sleep_mode_offer_no_snapshot():

@@ -110,6 +110,11 @@ def test_sglang_sleep_mode_enables_memory_saver():
     assert "--enable-memory-saver" in sglang.launch_command(params(sleep_mode=True))
 
 
+def test_sglang_sleep_mode_backs_the_weights_up_to_cpu_and_only_then():
+    assert "--enable-weights-cpu-backup" in sglang.launch_command(params(sleep_mode=True))
+    assert "--enable-weights-cpu-backup" not in sglang.launch_command(params(sleep_mode=False))
+
+
 def test_trtllm_always_passes_a_tokenizer():
     argv = trtllm.launch_command(params())
     assert argv[:3] == ("trtllm-serve", "serve", MODEL)

@@ -4,6 +4,7 @@ engine/entry.py` does (modal.cli.import_refs) and print what it found, or the er
 from __future__ import annotations
 
 import json
+import os
 
 from modal.cli.import_refs import import_app_from_ref, parse_import_ref
 
@@ -25,8 +26,15 @@ def main() -> None:
         return
     state = app._local_state
     env = {name: _env_secret(function) for name, function in state.functions.items()}
-    print(json.dumps({"app": app.name, "functions": sorted(state.functions), "classes": sorted(state.classes),
-                      "env": {name: values for name, values in env.items() if values is not None}}))
+    report = {"app": app.name, "functions": sorted(state.functions), "classes": sorted(state.classes),
+              "env": {name: values for name, values in env.items() if values is not None}}
+    # What Modal's add_local_python_source would ship for these packages, as it looks them up.
+    packages = [p for p in os.environ.get("MDEPLOY_TEST_MOUNTED_PACKAGES", "").split(",") if p]
+    if packages:
+        from modal._utils.package_utils import get_module_mount_info
+
+        report["mounted"] = {p: [str(path) for _, path in get_module_mount_info(p)] for p in packages}
+    print(json.dumps(report))
 
 
 def _env_secret(function) -> dict | None:

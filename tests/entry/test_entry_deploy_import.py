@@ -40,6 +40,7 @@ def test_modal_import_finds_the_app_of_every_shipped_manifest(manifest):
     # Modal registers servers as functions too, under their names.
     assert report["functions"] == sorted([f.name for f in blueprint.functions] + [s.name for s in blueprint.servers])
 
+
 def test_modal_import_without_manifest_variable_names_it():
     report = _import_like_modal_deploy({})
     assert report["error"] == "UserError"
@@ -57,6 +58,10 @@ def test_modal_import_of_invalid_manifest_shows_located_problems_unchained(tmp_p
 
 
 def test_modal_import_sends_env_values_from_variables_but_the_blueprint_keeps_the_reference(tmp_path):
+    (tmp_path / "setup.cfg").write_text("")  # a project of its own, holding the handler's module
+    (tmp_path / "workloads").mkdir()
+    (tmp_path / "workloads" / "__init__.py").write_text("")
+    (tmp_path / "workloads" / "pipeline.py").write_text("def discover():\n    return []\n")
     manifest = tmp_path / "vars.yaml"
     manifest.write_text(
         "version: 1\napp: vars\nfunctions:\n  job:\n    handler: workloads.pipeline:discover\n"
@@ -70,3 +75,18 @@ def test_modal_import_sends_env_values_from_variables_but_the_blueprint_keeps_th
 
     blueprint_json = to_json(plan_file(manifest, None, {"STAGE_NAME": "stagingzq"}))
     assert "stagingzq" not in blueprint_json and "${STAGE_NAME:-dev}" in blueprint_json
+
+
+def test_modal_ships_the_handler_package_of_the_manifests_project(tmp_path):
+    """The deploy runs from the repository, which has a `workloads` package of its own; the
+    manifest's project has another. Validation read the project's file, so Modal must ship it."""
+    (tmp_path / "setup.cfg").write_text("")
+    (tmp_path / "workloads").mkdir()
+    (tmp_path / "workloads" / "__init__.py").write_text("")
+    (tmp_path / "workloads" / "tasks.py").write_text("def run(item):\n    return item\n")
+    (tmp_path / "deploy").mkdir()
+    manifest = tmp_path / "deploy" / "app.yaml"
+    manifest.write_text("version: 1\napp: elsewhere\nfunctions:\n  work:\n    handler: workloads.tasks:run\n")
+    report = _import_like_modal_deploy({"MDEPLOY_MANIFEST": str(manifest), "MDEPLOY_TEST_MOUNTED_PACKAGES": "workloads"})
+    assert report["functions"] == ["work"], report
+    assert report["mounted"]["workloads"] == [str((tmp_path / "workloads").resolve())]

@@ -103,3 +103,20 @@ def test_run_from_a_manifest_gives_env_entries_from_variables_their_values(tmp_p
     done = run_mdeploy("run", "app.yaml", "mode", cwd=tmp_path, env={"MODE_NAME": "batch"})
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout) == "m-batch"
+
+
+def test_run_imports_handlers_from_the_manifests_project_root(tmp_path, run_mdeploy):
+    """Run from elsewhere, a manifest's handlers come from its project root (engine/project/root.py),
+    the folder that validation read them from and the deploy ships them from."""
+    project = tmp_path / "project"
+    (project / "deploy").mkdir(parents=True)
+    (project / "setup.cfg").write_text("")
+    (project / "jobs").mkdir()
+    (project / "jobs" / "__init__.py").write_text("")
+    (project / "jobs" / "tasks.py").write_text("def add(a, b=0):\n    return {'sum': a + b}\n")
+    manifest = project / "deploy" / "app.yaml"
+    manifest.write_text("version: 1\napp: elsewhere\nfunctions:\n  add:\n    handler: jobs.tasks:add\n")
+    (tmp_path / "other").mkdir()
+    done = run_mdeploy("run", str(manifest), "add", "--", "2", "b=3", cwd=tmp_path / "other")
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout) == {"sum": 5}

@@ -165,6 +165,28 @@ def test_web_service_runs_under_uvicorn(bp, tmp_path):
             processes.kill_tree(proc)
 
 
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGKILL], ids=lambda s: s.name)
+def test_serve_ended_by_a_signal_leaves_no_descendant_of_the_engine(bp, tmp_path, sig):
+    # An engine whose workers leave its process group, even its session, and one orphaned at
+    # birth; SIGKILL gives serve no chance to stop anything itself.
+    pids_file = tmp_path / "pids.json"
+    forking = REPO / "tests" / "runtime" / "forking_engine.py"
+    command = (sys.executable, str(forking), "--pids", str(pids_file), "--obedient", "--port", "8000")
+    path = _write(tmp_path, bp, bp.server(engine="transformers", command=command))
+    proc = _serve(path, "--port", str(_free_port()), cwd=tmp_path)
+    reader = processes.LineReader(proc.stdout)
+    try:
+        assert reader.wait_for("mdeploy: chat is ready at ", timeout=60), proc.stderr.read() if proc.poll() else ""
+        tree = processes.descendants(proc.pid) | set(json.loads(pids_file.read_text()).values())
+        assert processes.alive(tree) == tree
+        proc.send_signal(sig)
+        proc.wait(timeout=60)
+        assert processes.survivors(tree) == set()
+    finally:
+        if proc.poll() is None:
+            processes.kill_tree(proc)
+
+
 def test_engine_installed_beside_this_python_is_found_without_path(tmp_path):
     from engine.local.process import find_executable
 

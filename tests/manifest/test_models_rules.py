@@ -292,6 +292,18 @@ def test_version_must_be_one():
     assert only_problem(with_("version", 2))[1] == "must be one of: 1 (got 2)"
 
 
+def test_timeout_on_an_llm_service_is_refused_naming_what_bounds_a_server():
+    key, message, hint = only_problem(with_("services.chat.timeout", 3600))
+    assert key == "services.chat.timeout"
+    assert "app.server has no such parameter" in message
+    assert "startup_timeout" in hint and "remove it" in hint
+
+
+def test_defaults_timeout_is_accepted_beside_an_llm_service():
+    # It applies to functions and web services; the llm service simply has none.
+    assert validate_data(base()).defaults.timeout == 600
+
+
 def test_null_timeout_asks_for_a_value():
     assert only_problem(with_("defaults.timeout", None))[1] == "null is not allowed: Modal needs a timeout"
 
@@ -306,12 +318,6 @@ def test_gpu_fallback_list_item_is_located():
 
 def test_web_method_only_for_fastapi_endpoint():
     assert "fastapi_endpoint only" in only_problem(with_("services.api.method", "POST"))[1]
-
-
-def test_extra_args_cannot_repeat_a_modelled_flag():
-    data = with_("services.chat.engine_args", {"tensor_parallel_size": 2, "extra_args": ["--max-model-len=4096"]})
-    key, _, hint = only_problem(data)
-    assert key == "services.chat.engine_args.extra_args[0]" and hint == "set engine_args.max_model_len instead"
 
 
 def test_shorthands_produce_canonical_values():
@@ -359,3 +365,10 @@ def test_a_mount_naming_a_list_is_a_located_type_error_not_a_crash():
         ('defaults.volumes["/cache"]', "expected text, got a list"),
         ('functions.ingest.volumes["/data"]', "expected text, got a list"),
     ]
+
+
+def test_app_tags_follow_modal_tag_rules():
+    assert validate_data(with_("tags", {"team": "ml", "cost-center": "r.d_1"})).tags == {"team": "ml", "cost-center": "r.d_1"}
+    key, message, hint = only_problem(with_("tags", {"team": "machine learning"}))
+    assert (key, message) == ("tags.team", "is not a valid Modal tag")
+    assert "63 characters" in hint

@@ -192,3 +192,12 @@ def test_image_carries_exactly_the_sources_the_blueprint_lists(monkeypatch):
     calls = _recorded_build(monkeypatch, spec)
     sources = [args for name, args, _kwargs in calls if name == "add_local_python_source"]
     assert sources == [("engine", "workloads")]
+
+
+def test_blueprint_tags_become_the_app_tags():
+    tagged = dataclasses.replace(web(), tags={"team": "platform"})
+    module = types.ModuleType(_module_name())
+    app = build_app(tagged, vars(module), module.__name__)
+    assert app._local_state.tags == {"team": "platform"}
+    untagged = build_app(web(), vars(types.ModuleType("m")), _module_name())
+    assert untagged._local_state.tags == {}

@@ -83,7 +83,7 @@ def test_container_pairs_the_same_dependencies_in_the_same_order(played):
     assert {name: found["deps"] for name, found in report["found"].items()} == local_deps
 
 
-def test_container_does_not_import_the_manifest_stack(played):
+def test_container_does_not_import_the_manifest_stack_nor_the_engine_runtime(played):
     _blueprint, _targets, _deps, report = played
     assert report["heavy_modules"] == []
 

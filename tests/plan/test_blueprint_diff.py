@@ -119,3 +119,8 @@ def test_required_key_names_change_shows_names_only(blueprint):
                                                   blueprint.secrets[1]))
     (obj,) = diff_blueprints(blueprint, new).objects
     assert [(f.path, f.new) for f in obj.fields] == [("required_keys", ["HF_TOKEN", "HF_USER"])]
+
+
+def test_changed_app_tags_are_an_app_field(blueprint):
+    diff = diff_blueprints(blueprint, dataclasses.replace(blueprint, tags={"team": "ml"}))
+    assert diff.changed and [(f.path, f.old, f.new) for f in diff.app_fields] == [("tags", {}, {"team": "ml"})]

@@ -29,7 +29,8 @@ def test_text_shows_object_field_and_old_to_new(gpu_diff):
 def test_text_shows_cost_change_with_delta(gpu_diff):
     out = render_diff(gpu_diff, "text")
     cost_line = next(line for line in out.splitlines() if line.strip().startswith("cost:"))
-    assert "idle $7.90/h -> $2.50/h (-$5.40/h)" in cost_line
+    # CPU and memory stay; the delta is the GPU alone (2 x H100 -> 1 x A100-80GB).
+    assert "idle $8.34/h -> $2.94/h (-$5.40/h)" in cost_line
 
 
 def test_unchanged_diff_says_no_changes(blueprint):

@@ -79,14 +79,14 @@ def test_text_plan_has_idle_and_peak_totals(blueprint):
     out = render_plan(blueprint, "text")
     total = next(line for line in out.splitlines() if line.strip().startswith("total"))
     # The embed function has no max_containers and a GPU: the peak total is unbounded.
-    assert "$7.90/h" in total and "unbounded" in total
+    assert "$8.34/h" in total and "unbounded" in total
 
 
 def test_bounded_peak_total_is_a_sum(blueprint):
     bounded = dataclasses.replace(blueprint, functions=blueprint.functions[:1])
     out = render_plan(bounded, "text")
     total = next(line for line in out.splitlines() if line.strip().startswith("total"))
-    assert "$31.59/h" in total
+    assert "$34.63/h" in total  # 8 x (2 x H100 + the CPU and memory requests)
 
 
 def test_fallback_gpu_list_says_which_entry_was_priced(blueprint):
@@ -121,3 +121,32 @@ def test_plan_of_an_empty_app_still_has_a_cost_total():
 
     out = render_plan(Blueprint(app="empty", environment="main", source="e.yaml"), "text")
     assert "app empty" in out and "total" in out
+
+
+def _with_snapshot(blueprint, warmup):
+    from engine.blueprint.model import SnapshotSpec, WarmupSpec
+
+    server = dataclasses.replace(
+        blueprint.servers[0],
+        snapshot=SnapshotSpec("/sleep?level=1", "/wake_up"),
+        warmup=WarmupSpec("/v1/chat/completions", "{}", 1) if warmup else None,
+    )
+    return dataclasses.replace(blueprint, servers=(server,))
+
+
+def test_a_snapshot_warmup_says_it_runs_before_the_snapshot_and_can_be_turned_off(blueprint):
+    out = render_plan(_with_snapshot(blueprint, warmup=True), "text")
+    assert "1 × POST /v1/chat/completions, before the snapshot (warmup: false skips it)" in out
+
+
+def test_a_snapshot_without_warmup_says_so(blueprint):
+    assert "none: the snapshot holds an engine no request has warmed up" in render_plan(_with_snapshot(blueprint, warmup=False), "text")
+
+
+def test_a_buckets_secret_is_shown_on_its_mount_not_as_an_env_secret():
+    from engine.blueprint.planner import plan_file
+
+    out = render_plan(plan_file("manifests/pipeline.yaml", None, environ={}), "text")
+    discover = out.split("  discover:")[1].split("  work:")[0]
+    assert "/raw <- bucket raw (credentials: secret aws)" in discover
+    assert "secrets" not in discover.replace("secret aws", "")

@@ -40,6 +40,7 @@ FIXTURES = [
     REPO / "tests" / "robustness" / "data" / "string-shorthands.yaml",
 ]
 
+HANDLERS = REPO / "tests" / "robustness" / "data" / "project"
 TOKENS = {
     "HF_TOKEN": "hf_FakeTokenForTestsOnly0001abcdefghijklmnop",
     "OPENAI_API_KEY": "sk-FakeKeyForTestsOnly0002abcdefghijkl",
@@ -73,9 +74,12 @@ for argv in json.loads(sys.argv[1]):
 print(json.dumps(outputs))
 """
 
+# The operate commands: with --dry-run each prints the Modal commands it would run.
+OPERATE = ("status", "logs", "history", "rollback", "drift", "cost")
 # Commands whose output humans read as a description of the app: no value from a variable there.
 HUMAN = ("validate", "plan m.yaml --env main --format text", "plan m.yaml --env main --format markdown",
-         "plan m.yaml --env prod --format text", "plan m.yaml --env prod --format markdown", "diff", "explain", "deploy")
+         "plan m.yaml --env prod --format text", "plan m.yaml --env prod --format markdown", "diff", "explain", "deploy",
+         *OPERATE)
 
 
 # --- the schema's string fields ------------------------------------------------------------------
@@ -197,10 +201,19 @@ def _git(cwd: Path, *args: str) -> None:
                    capture_output=True)
 
 
+def _handler_project(root: Path) -> Path:
+    """A folder holding the handler modules the fixtures name (validate reads them before it plans)."""
+    if not root.exists():
+        shutil.copytree(HANDLERS, root)
+        for package in ("workloads", "helpers"):  # kitchen-sink's and string-shorthands'
+            shutil.copytree(REPO / "tests" / "blueprint" / "data" / package, root / package,
+                            ignore=shutil.ignore_patterns("__pycache__"))
+    return root
+
+
 def _project(tmp_path: Path, head: tuple[str, str], now: tuple[str, str]) -> Path:
     """A git repository holding m.yaml + m.prod.yaml: `head` committed, `now` in the working tree."""
-    root = tmp_path / "repo"
-    root.mkdir()
+    root = _handler_project(tmp_path / "repo")
     _git(root, "init", "-q")
     for text, name in zip(head, ("m.yaml", "m.prod.yaml")):
         (root / name).write_text(text)
@@ -227,7 +240,9 @@ def _every_command(explain_keys: list[str]) -> list[list[str]]:
             ["serve", "m.yaml", "no-such-service", "--env", env],
             ["run", "m.yaml", "no-such-function", "--env", env],
         ]
+        commands += [[verb, "m.yaml", "--env", env, "--dry-run"] for verb in OPERATE]
     return commands
+
 
 
 FORMATS = ("text", "markdown", "json")
@@ -307,7 +322,7 @@ def _distinctive(source: Path, prefix: str, offset: int, scratch: Path):
     leaves = list(string_leaves(data))
     environ: dict[str, str] = {}
     distinctive: dict[str, str] = {}
-    trial_file = scratch / f"trial-{prefix}.yaml"
+    trial_file = _handler_project(scratch / "trial") / f"trial-{prefix}.yaml"
     names = {path: f"V{prefix}_{offset + index}" for index, (path, _) in enumerate(leaves)}
     for index, (path, original) in enumerate(leaves):
         name = names[path]

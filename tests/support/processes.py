@@ -51,6 +51,16 @@ def alive(pids: set[int]) -> set[int]:
     return {pid for pid in pids if _stat(pid) is not None}
 
 
+def survivors(pids: set[int], *, checks: int = 200, interval: float = 0.05) -> set[int]:
+    """Which of `pids` are still alive after they have had up to `checks` looks to disappear."""
+    for _ in range(checks):
+        left = alive(pids)
+        if not left:
+            return left
+        time.sleep(interval)
+    return alive(pids)
+
+
 def members_of_groups(groups: set[int]) -> set[int]:
     return {pid for pid in _all_pids() if (info := _stat(pid)) and info[1] in groups}
 

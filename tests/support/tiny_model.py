@@ -30,8 +30,12 @@ _CORPUS = (
 VOCAB_SIZE = 384
 
 
-def write_tiny_chat_model(directory: Path, *, seed: int = 0) -> Path:
-    """Write config, safetensors weights, tokenizer and chat template into `directory`."""
+def write_tiny_chat_model(directory: Path, *, seed: int = 0, attention_heads: int = 4, kv_heads: int = 2) -> Path:
+    """Write config, safetensors weights, tokenizer and chat template into `directory`.
+
+    The default head size is 16 (width 64 over 4 heads); vLLM's CPU attention needs at least 32,
+    so tests that serve it through vLLM ask for `attention_heads=2, kv_heads=1`.
+    """
     import torch
     from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
     from transformers import GenerationConfig, LlamaConfig, LlamaForCausalLM, PreTrainedTokenizerFast
@@ -64,8 +68,8 @@ def write_tiny_chat_model(directory: Path, *, seed: int = 0) -> Path:
         hidden_size=64,
         intermediate_size=128,
         num_hidden_layers=2,
-        num_attention_heads=4,
-        num_key_value_heads=2,
+        num_attention_heads=attention_heads,
+        num_key_value_heads=kv_heads,
         max_position_embeddings=512,
         eos_token_id=tokenizer.convert_tokens_to_ids("<|im_end|>"),
         pad_token_id=tokenizer.convert_tokens_to_ids("<|endoftext|>"),
@@ -84,4 +88,6 @@ def write_tiny_chat_model(directory: Path, *, seed: int = 0) -> Path:
 if __name__ == "__main__":
     import sys
 
-    print(write_tiny_chat_model(Path(sys.argv[1])))
+    # `--vllm` writes the variant vLLM's CPU backend accepts (head size 32).
+    heads = {"attention_heads": 2, "kv_heads": 1} if "--vllm" in sys.argv[2:] else {}
+    print(write_tiny_chat_model(Path(sys.argv[1]), **heads))

@@ -92,7 +92,7 @@ def _parse_with_cli(where: str, argv: list[str]) -> argparse.Namespace:
 
 
 def test_templates_exist():
-    assert {p.name for p in WORKFLOWS} == {"mdeploy-pull-request.yml", "mdeploy-deploy.yml"}
+    assert {p.name for p in WORKFLOWS} == {"mdeploy-pull-request.yml", "mdeploy-deploy.yml", "mdeploy-drift.yml"}
 
 
 def test_command_extraction_handles_continuations_pipes_and_redirections():
@@ -119,19 +119,39 @@ def test_pull_request_workflow_validates_and_posts_the_markdown_diff():
     assert any("gh pr comment" in script and "mdeploy-diff.md" in script for script in _run_scripts(workflow))
 
 
-def test_deploy_workflow_deploys_to_prod_with_the_commit_sha_and_modal_secrets():
+def test_deploy_workflow_deploys_to_prod_with_the_strategy_the_smoke_check_and_rollback():
     workflow = _load_yaml(REPO / "templates/github/workflows/mdeploy-deploy.yml")
     assert workflow["on"]["push"]["branches"] == ["main"]
     deploy = next(argv for name, argv in _workflow_commands() if name == "mdeploy-deploy.yml" and argv[0] == "deploy")
     args = _parse_with_cli("mdeploy-deploy.yml", deploy)
-    assert (args.env, args.tag) == ("prod", "EXPR")
-    assert "${{ github.sha }}" in (REPO / "templates/github/workflows/mdeploy-deploy.yml").read_text()
+    assert (args.env, args.strategy, args.rollback_on_failure, args.no_smoke) == ("prod", "rolling", True, False)
+    # No --tag: the default, <commit>-<content hash> of the checkout, is what `mdeploy history` decodes.
+    assert args.tag is None
     step_env = [step.get("env", {}) for job in workflow["jobs"].values() for step in job["steps"] if "run" in step
                 and "mdeploy deploy" in step["run"]]
     assert step_env[0] == {
         "MODAL_TOKEN_ID": "${{ secrets.MODAL_TOKEN_ID }}",
         "MODAL_TOKEN_SECRET": "${{ secrets.MODAL_TOKEN_SECRET }}",
+        # the smoke check's proxy auth token (engine/operate/smoke.py reads these two names)
+        "MDEPLOY_PROXY_TOKEN_ID": "${{ secrets.MDEPLOY_PROXY_TOKEN_ID }}",
+        "MDEPLOY_PROXY_TOKEN_SECRET": "${{ secrets.MDEPLOY_PROXY_TOKEN_SECRET }}",
     }
+    from engine.operate.smoke import PROXY_KEY_ENV, PROXY_SECRET_ENV
+
+    assert {PROXY_KEY_ENV, PROXY_SECRET_ENV} <= set(step_env[0])
+
+
+def test_drift_workflow_runs_on_a_schedule_and_fails_on_drift():
+    workflow = _load_yaml(REPO / "templates/github/workflows/mdeploy-drift.yml")
+    assert workflow["on"]["schedule"][0]["cron"] and "workflow_dispatch" in workflow["on"]
+    (drift,) = [argv for name, argv in _workflow_commands() if name == "mdeploy-drift.yml"]
+    args = _parse_with_cli("mdeploy-drift.yml", drift)
+    assert (args.command, args.env, args.exit_code, args.format) == ("drift", "prod", True, "markdown")
+    (script,) = [s for s in _run_scripts(workflow) if "mdeploy drift" in s]
+    assert "status -eq 2" in script  # drift's exit code, from engine/cli/drift.py
+    from engine.cli.drift import DRIFT_EXIT_CODE
+
+    assert DRIFT_EXIT_CODE == 2
 
 
 def test_pre_commit_hook_is_mdeploy_validate():

@@ -58,14 +58,25 @@ def one_or_many(value: Any) -> Any:
     return _list_as_tuple(value)
 
 
+def container_bodies(data: dict):
+    """(path, body) of `defaults` and of every service and function in raw manifest data; a body
+    may be anything (the models report what is not a mapping)."""
+    yield ("defaults",), data.get("defaults")
+    for section in ("services", "functions"):
+        bodies = data.get(section)
+        for key, body in (bodies.items() if isinstance(bodies, dict) else ()):
+            yield (section, key), body
+
+
 class Finding:
     """A problem found by a check over the raw manifest data (references, names, secrets), before
-    it is located: `path` is the manifest key path; `on_key` points at the key, not its value."""
+    it is located: `path` is the manifest key path; `on_key` points at the key, not its value;
+    `severity` is "error" or "warning" (see `Problem`)."""
 
-    __slots__ = ("path", "message", "hint", "on_key")
+    __slots__ = ("path", "message", "hint", "on_key", "severity")
 
-    def __init__(self, path: tuple, message: str, hint: str | None = None, *, on_key: bool = False):
-        self.path, self.message, self.hint, self.on_key = tuple(path), message, hint, on_key
+    def __init__(self, path: tuple, message: str, hint: str | None = None, *, on_key: bool = False, severity: str = "error"):
+        self.path, self.message, self.hint, self.on_key, self.severity = tuple(path), message, hint, on_key, severity
 
     def __repr__(self) -> str:
-        return f"Finding({self.path!r}, {self.message!r}, {self.hint!r}, on_key={self.on_key})"
+        return f"Finding({self.path!r}, {self.message!r}, {self.hint!r}, on_key={self.on_key}, severity={self.severity!r})"

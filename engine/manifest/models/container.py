@@ -10,7 +10,8 @@ from pydantic import BeforeValidator, Field, field_validator, model_validator
 
 from engine.manifest.models.base import StrictModel, fail, one_or_many
 from engine.manifest.models.images import EnvMap
-from engine.manifest.models.shorthands import Duration, Gpu, Memory, MountPath
+from engine.manifest.models.resources import Cpu, EphemeralDiskMiB, MemoryMiB
+from engine.manifest.models.shorthands import Duration, Gpu, MountPath
 
 MIN_SCALEDOWN_WINDOW = 2
 MAX_SCALEDOWN_WINDOW = 3600
@@ -58,6 +59,14 @@ class Scaling(StrictModel):
                 hint="raise max_containers or lower min_containers",
                 at=("min_containers",),
             )
+        # Buffer containers are started within max_containers, so more of them than the maximum
+        # can never exist: the setting would promise warm capacity the bound forbids.
+        if self.max_containers is not None and self.buffer_containers > self.max_containers:
+            raise fail(
+                f"buffer_containers ({self.buffer_containers}) is above max_containers ({self.max_containers})",
+                hint="raise max_containers or lower buffer_containers",
+                at=("buffer_containers",),
+            )
         return self
 
 
@@ -93,9 +102,9 @@ class ContainerSettings(StrictModel):
 
     image: ImageKey = None
     gpu: Annotated[Gpu | None, Field(description='GPU request: "H100", "H100:2", "A100-80GB", or a fallback list.')] = None
-    cpu: Annotated[float | None, Field(gt=0, description="CPU cores to reserve (fractions allowed).")] = None
-    memory: Annotated[Memory | None, Field(description='Memory to reserve: MiB, or "16GiB".')] = None
-    ephemeral_disk: Annotated[Memory | None, Field(description='Ephemeral disk: MiB, or "100GiB".')] = None
+    cpu: Annotated[Cpu | None, Field(description="CPU cores to reserve (fractions allowed, in thousandths).")] = None
+    memory: Annotated[MemoryMiB | None, Field(description='Memory to reserve: MiB, or "16GiB".')] = None
+    ephemeral_disk: Annotated[EphemeralDiskMiB | None, Field(description='Ephemeral disk: MiB, or "100GiB" (at most "3TiB").')] = None
     timeout: Timeout = None
     region: Region = None
     cloud: Cloud = None

@@ -2,7 +2,8 @@
 
 Forms per field: `*`, `5`, `1-5`, `*/15`, `10-50/10`, `5/10`, lists `1,15,30`; months also
 `JAN`-`DEC`, weekdays `SUN`-`SAT` (0 and 7 are both Sunday). Macros such as `@daily` are refused
-with the five fields they stand for, so every schedule reads the same way.
+with the five fields they stand for, so every schedule reads the same way. A schedule whose dates
+never exist (`0 3 30 2 *`, February 30th) is refused too: Modal would accept it and never run it.
 """
 
 from __future__ import annotations
@@ -55,22 +56,48 @@ def _value(text: str, field: str, low: int, high: int, names: list[str] | None) 
     return number
 
 
-def _check_field(text: str, field: str, low: int, high: int, names: list[str] | None) -> None:
+def _field_values(text: str, field: str, low: int, high: int, names: list[str] | None) -> set[int]:
+    """The values a field matches; raises CronError when it does not parse."""
+    values: set[int] = set()
     for item in text.split(","):
         match = _ITEM_RE.match(item)
         if not match:
             raise CronError(f"{field} {item!r} is not a cron item", "write *, N, N-M, */S, N-M/S or a list N,M")
-        span, step = match.group("range"), match.group("step")
-        if step is not None and int(step) == 0:
+        span, step_text = match.group("range"), match.group("step")
+        step = int(step_text) if step_text is not None else 1
+        if step == 0:
             raise CronError(f"{field} step cannot be 0")
         if span == "*":
-            continue
-        start_text, _, end_text = span.partition("-")
-        start = _value(start_text, field, low, high, names)
-        if end_text:
-            end = _value(end_text, field, low, high, names)
+            start, end = low, high
+        else:
+            start_text, _, end_text = span.partition("-")
+            start = _value(start_text, field, low, high, names)
+            # `5/10` runs from 5 to the top of the range, as in Vixie cron.
+            end = _value(end_text, field, low, high, names) if end_text else (high if step_text else start)
             if end < start:
                 raise CronError(f"{field} range {span} runs backwards", f"write {end_text}-{start_text}")
+        values.update(range(start, end + 1, step))
+    return values
+
+
+# The most days each month can have (February: in leap years), January first.
+_MONTH_DAYS = (31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
+_MONTH_NAMES = ("January", "February", "March", "April", "May", "June", "July", "August", "September",
+                "October", "November", "December")
+
+
+def _never_fires(days: set[int], months: set[int]) -> CronError | None:
+    """With every weekday allowed, a schedule fires only on dates that exist: `30 2` never does."""
+    if any(day <= _MONTH_DAYS[month - 1] for month in months for day in days):
+        return None
+    names = [_MONTH_NAMES[m - 1] for m in sorted(months)]
+    months_text = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+    have = "has" if len(names) == 1 else "have"
+    days_text = " or ".join(str(d) for d in sorted(days))
+    return CronError(
+        f"never fires: {months_text} {have} no day {days_text}",
+        f"pick a day of month that exists in {'that month' if len(names) == 1 else 'those months'}",
+    )
 
 
 def check_cron(expression: str) -> None:
@@ -84,8 +111,12 @@ def check_cron(expression: str) -> None:
             f"a cron expression has 5 fields (minute hour day-of-month month day-of-week), this has {len(fields)}",
             'e.g. "0 3 * * *" for 03:00 every day',
         )
-    for part, (field, low, high, names) in zip(fields, _FIELDS):
-        _check_field(part, field, low, high, names)
+    values = [_field_values(part, *spec) for part, spec in zip(fields, _FIELDS)]
+    # A restricted weekday makes cron fire on either match, so only `*` there rules a date out.
+    if fields[4] == "*":
+        problem = _never_fires(values[2], values[3])
+        if problem is not None:
+            raise problem
 
 
 def check_timezone(name: str) -> str | None:

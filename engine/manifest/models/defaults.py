@@ -24,7 +24,7 @@ from engine.manifest.models.container import (
     VolumeMounts,
 )
 from engine.manifest.models.images import EnvMap
-from engine.manifest.models.shorthands import Memory
+from engine.manifest.models.resources import Cpu, MemoryMiB
 
 
 class Defaults(StrictModel):
@@ -33,9 +33,11 @@ class Defaults(StrictModel):
     image: ImageKey = None
     region: Region = None
     cloud: Cloud = None
-    timeout: Timeout = None
-    cpu: Annotated[float | None, Field(gt=0, description="CPU cores to reserve.")] = None
-    memory: Annotated[Memory | None, Field(description='Memory to reserve: MiB, or "16GiB".')] = None
+    timeout: Annotated[
+        Timeout, Field(description='Default `timeout` of functions and web services, e.g. "10m"; llm services have none.')
+    ] = None
+    cpu: Annotated[Cpu | None, Field(description="CPU cores to reserve.")] = None
+    memory: Annotated[MemoryMiB | None, Field(description='Memory to reserve: MiB, or "16GiB".')] = None
     secrets: SecretKeys = ()
     env: EnvMap = {}
     volumes: VolumeMounts = {}

@@ -1,14 +1,15 @@
 """Per-engine `engine_args` of an `llm` service: the launch options each engine understands,
 chosen by the service's `engine`. Anything not modelled goes in `extra_args` (raw CLI flags), but a
-flag that has a field here must be set through the field, so the planner sees every value."""
+flag that has a field here (or that the planner sets from another key) must be set through that
+key, so the planner sees every value: the planner refuses it in extra_args."""
 
 from __future__ import annotations
 
-from typing import Annotated, ClassVar, Literal
+from typing import Annotated, Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field
 
-from engine.manifest.models.base import StrTuple, StrictModel, fail
+from engine.manifest.models.base import StrTuple, StrictModel
 
 MAX_TENSOR_PARALLEL = 8
 
@@ -27,32 +28,13 @@ ModelDtype = Annotated[
 
 
 class _EngineArgs(StrictModel):
-    # field name -> the CLI flag it stands for, so extra_args cannot set it a second time
-    FLAGS: ClassVar[dict[str, str]] = {}
-
-    @model_validator(mode="after")
-    def _no_duplicate_flags(self):
-        extra = getattr(self, "extra_args", ())
-        for index, arg in enumerate(extra):
-            flag = arg.split("=", 1)[0]
-            for field, field_flag in self.FLAGS.items():
-                if flag == field_flag:
-                    raise fail(f"{field_flag} has its own key", hint=f"set engine_args.{field} instead", at=("extra_args", index))
-        return self
+    """What every engine's options share. Flags in `extra_args` that the planner sets itself
+    (the port, the tensor-parallel size, a flag a key here stands for, ...) are refused by the
+    planner, which knows each engine's spellings (engine/engines/)."""
 
 
 class VllmArgs(_EngineArgs):
     """Options of `vllm serve`."""
-
-    FLAGS: ClassVar[dict[str, str]] = {
-        "max_model_len": "--max-model-len",
-        "gpu_memory_utilization": "--gpu-memory-utilization",
-        "tensor_parallel_size": "--tensor-parallel-size",
-        "dtype": "--dtype",
-        "quantization": "--quantization",
-        "max_num_seqs": "--max-num-seqs",
-        "enable_prefix_caching": "--enable-prefix-caching",
-    }
 
     max_model_len: Annotated[int | None, Field(ge=1, description="Longest context in tokens (prompt + output).")] = None
     gpu_memory_utilization: Annotated[
@@ -69,14 +51,6 @@ class VllmArgs(_EngineArgs):
 class SglangArgs(_EngineArgs):
     """Options of `python -m sglang.launch_server`."""
 
-    FLAGS: ClassVar[dict[str, str]] = {
-        "context_length": "--context-length",
-        "mem_fraction_static": "--mem-fraction-static",
-        "tensor_parallel_size": "--tp",
-        "dtype": "--dtype",
-        "quantization": "--quantization",
-    }
-
     context_length: Annotated[int | None, Field(ge=1, description="Longest context in tokens.")] = None
     mem_fraction_static: Annotated[
         float | None, Field(gt=0, lt=1, description="Share of GPU memory for weights and KV cache (0 < x < 1).")
@@ -89,13 +63,6 @@ class SglangArgs(_EngineArgs):
 
 class TrtllmArgs(_EngineArgs):
     """Options of `trtllm-serve`."""
-
-    FLAGS: ClassVar[dict[str, str]] = {
-        "max_batch_size": "--max_batch_size",
-        "max_num_tokens": "--max_num_tokens",
-        "max_seq_len": "--max_seq_len",
-        "tensor_parallel_size": "--tp_size",
-    }
 
     max_batch_size: Annotated[int | None, Field(ge=1, description="Most requests in one batch.")] = None
     max_num_tokens: Annotated[int | None, Field(ge=1, description="Most tokens in one batch.")] = None

@@ -129,6 +129,20 @@ class Function(ContainerSettings):
             raise fail("batching and concurrency cannot be combined (Modal refuses both)", hint="keep one of them", at=("batching",))
         if self.batching is not None and self.web is not None:
             raise fail("a batched function cannot be a web endpoint", hint="remove `web`, or batching", at=("batching",))
+        # A scheduled run is a call without arguments: an endpoint expects an HTTP request, and a
+        # batched function one list per parameter, so Modal would fail every scheduled run.
+        if self.schedule is not None and self.web is not None:
+            raise fail(
+                "a web endpoint cannot run on a schedule (a scheduled run is a call without a request)",
+                hint="split it into two functions: one with `web`, one with `schedule`",
+                at=("schedule",),
+            )
+        if self.schedule is not None and self.batching is not None:
+            raise fail(
+                "a batched function cannot run on a schedule (a scheduled run passes no inputs to batch)",
+                hint="remove `batching`, or the schedule",
+                at=("schedule",),
+            )
         return self
 
 

@@ -3,17 +3,28 @@ apt packages, pip packages, env, run commands, a workdir and extra local Python 
 
 from __future__ import annotations
 
+import posixpath
 import re
 from typing import Annotated, Literal
 
-from pydantic import Field, model_validator
+from pydantic import AfterValidator, Field, WithJsonSchema, model_validator
 
 from engine.manifest.models.base import StrTuple, StrictModel, fail
+from engine.manifest.models.python_versions import BUILDABLE, check_python_series
+from engine.manifest.models.requirements import requirement_problem
 from engine.manifest.models.shorthands import EnvName
 
 PYTHON_VERSION_PATTERN = r"^3\.[0-9]{1,2}$"
 _PYTHON_RE = re.compile(PYTHON_VERSION_PATTERN)
 _MODULE_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")
+
+PythonVersion = Annotated[
+    str,
+    Field(pattern=PYTHON_VERSION_PATTERN),
+    AfterValidator(check_python_series),
+    WithJsonSchema({"type": "string", "enum": BUILDABLE}),
+]
+"""A Python series some image builder of Modal 1.6 supports ("3.12")."""
 
 EnvMap = Annotated[
     dict[EnvName, str],
@@ -25,10 +36,9 @@ class Image(StrictModel):
     """An image recipe. Steps run in a fixed order: apt, pip, env, run, workdir, local sources."""
 
     python: Annotated[
-        str | None,
+        PythonVersion | None,
         Field(
-            description='Python version, e.g. "3.12" (quote it: 3.10 unquoted is the number 3.1). Default for debian_slim: "3.12"; with `registry`, Python is added only when set.',
-            pattern=PYTHON_VERSION_PATTERN,
+            description='Python version, e.g. "3.12" (quote it: 3.10 unquoted is the number 3.1): a series Modal\'s image builders support, 3.11 to 3.15 (3.10 still builds on older builders, with a warning). Default for debian_slim: "3.12"; with `registry`, Python is added only when set.',
         ),
     ] = None
     registry: Annotated[
@@ -59,6 +69,14 @@ class Image(StrictModel):
     def _check(self) -> "Image":
         if self.workdir is not None and not self.workdir.startswith("/"):
             raise fail("workdir must be an absolute path", hint=f"write '/{self.workdir}'", at=("workdir",))
+        if self.workdir is not None and ".." in self.workdir.split("/"):
+            raise fail("workdir cannot contain '..'", hint=f"write the folder it means: '{posixpath.normpath(self.workdir)}'", at=("workdir",))
+        for index, requirement in enumerate(self.pip):
+            problem = requirement_problem(requirement)
+            if problem is not None:
+                hint = ("pip options are not packages: give an index with index_url or extra_index_url"
+                        if requirement.lstrip().startswith("-") else "write a requirement like \"vllm==0.11.0\" or \"name @ https://...\"")
+                raise fail(f"is not a pip requirement: {problem}", hint=hint, at=("pip", index))
         for index, module in enumerate(self.python_sources):
             if not _MODULE_RE.match(module):
                 raise fail("is not a Python package name", hint="write an importable name, e.g. mypkg", at=("python_sources", index))

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any, Literal
 
-from pydantic import BeforeValidator, Field, model_validator
+from pydantic import BeforeValidator, Field, field_validator, model_validator
 
 from engine.manifest.models.base import StrictModel, fail
 from engine.manifest.models.container import ContainerSettings
@@ -56,6 +56,10 @@ class ModelSource(StrictModel):
                 raise fail("revision must be a full commit hash (40 hex characters)", hint="pin a commit, not a branch or tag", at=("revision",))
         elif self.revision is not None:
             raise fail("revision applies to hub models only", hint="remove it, or use `id` instead of `path`", at=("revision",))
+        if self.path is not None and ".." in re.split(r"[/\\]", self.path):
+            raise fail("a model path cannot contain '..'",
+                       hint="write the folder it means: an absolute path in a mounted volume, or a folder below the one you run mdeploy in",
+                       at=("path",))
         return self
 
     @property
@@ -114,11 +118,8 @@ class ServerConcurrency(StrictModel):
 
 
 def _warmup_shorthand(value: Any) -> Any:
-    if value is True:
-        return {}
-    if value is False:
-        return None
-    return value
+    # `false` stays False: "no warm-up, even for a snapshot", unlike leaving the key out.
+    return {} if value is True else value
 
 
 class Warmup(StrictModel):
@@ -128,10 +129,21 @@ class Warmup(StrictModel):
 
 
 WarmupField = Annotated[
-    Warmup | None,
+    Warmup | Literal[False] | None,
     BeforeValidator(_warmup_shorthand, json_schema_input_type=bool | Warmup | None),
-    Field(description="`true`, `false`, or {requests: N}. Default: none."),
+    Field(description="`true`, `false`, or {requests: N}. Default: none, except one request before a memory snapshot; `false` means none at all."),
 ]
+
+
+def refuse_server_timeout(value: Any) -> Any:
+    """An llm service runs in Modal's `app.server`, which has no `timeout` parameter: the value
+    would reach nothing. Called only for a value the manifest gives (defaults are not validated)."""
+    raise fail(
+        "an llm service takes no timeout: Modal's app.server has no such parameter, so the value "
+        "would be dropped and Modal's own limits would apply",
+        hint="remove it; startup_timeout bounds start-up, and a request's length is bounded by its "
+        "caller (the client's timeout, the request's max_tokens)",
+    )
 
 
 class _LlmService(ContainerSettings):
@@ -150,6 +162,13 @@ class _LlmService(ContainerSettings):
     auth: Annotated[Auth, Field(description="Who may call the service.")] = Auth()
     routing_region: Annotated[str | None, Field(description="Region requests enter Modal through; default: Modal's (us-east).")] = None
     warmup: WarmupField = None
+    timeout: Annotated[
+        None,
+        Field(description="Not accepted: `app.server` has no timeout (see startup_timeout); `defaults.timeout` does not apply either."),
+    ] = None
+
+    # Replaces ContainerSettings' validator of the same name: any timeout at all is refused here.
+    _timeout_not_null = field_validator("timeout", mode="before")(refuse_server_timeout)
 
     @model_validator(mode="after")
     def _check_tensor_parallel(self):

@@ -16,8 +16,9 @@ from engine.manifest.models.base import Finding, StrictModel
 from engine.manifest.models.defaults import Defaults
 from engine.manifest.models.functions import Function
 from engine.manifest.models.images import Image
+from engine.manifest.models.relations import check_relations
 from engine.manifest.models.services import Service
-from engine.manifest.models.shorthands import ModalName, python_identifier
+from engine.manifest.models.shorthands import AppTag, ModalName, python_identifier
 from engine.manifest.models.storage import Bucket, ModalDict, Queue, Secret, Volume
 
 MANIFEST_VERSION = 1
@@ -30,6 +31,10 @@ class Manifest(StrictModel):
     version: Annotated[Literal[1], Field(description="Manifest format version; always 1.")]
     app: Annotated[ModalName, Field(description="The Modal app name.")]
     description: Annotated[str | None, Field(description="Free text for humans.")] = None
+    tags: Annotated[
+        dict[AppTag, AppTag],
+        Field(description="Modal app tags (team: ml); `modal billing report --tag-names` groups costs by them."),
+    ] = {}
     defaults: Annotated[Defaults, Field(description="Values every service and function inherits.")] = Defaults()
     images: Annotated[dict[LocalKey, Image], Field(description="Image recipes by key.")] = {}
     volumes: Annotated[dict[LocalKey, Volume], Field(description="Modal Volumes by key.")] = {}
@@ -148,4 +153,4 @@ def check_manifest_rules(data: dict) -> list[Finding]:
     """All cross-manifest rules, in a fixed order."""
     if not isinstance(data, dict):
         return []
-    return [*check_references(data), *check_inherited_mounts(data), *check_identifiers(data)]
+    return [*check_references(data), *check_inherited_mounts(data), *check_identifiers(data), *check_relations(data)]

@@ -20,6 +20,8 @@ from typing import Annotated, Any
 from pydantic import AfterValidator, BeforeValidator, WithJsonSchema
 
 from engine.manifest.models.base import fail
+from engine.manifest.models.gpus import GPUS, lookup_names, spelled as _spelled_gpu
+from engine.manifest.models.numbers import MAX_NUMBER
 
 # ---------------------------------------------------------------------------------------------
 # Durations
@@ -46,7 +48,11 @@ def parse_duration(value: Any) -> Any:
         text = value.strip().lower()
         match = _DURATION_RE.match(text)
         if text and match and any(match.groups()):
-            return sum(int(g) * unit for g, unit in zip(match.groups(), _DURATION_UNITS) if g)
+            seconds = sum(int(g) * unit for g, unit in zip(match.groups(), _DURATION_UNITS) if g)
+            if seconds > MAX_NUMBER:
+                raise fail(f"is far too long: no Modal setting takes more than {MAX_NUMBER} seconds",
+                           hint="check for a stray digit or a wrong unit")
+            return seconds
         raise fail("is not a duration", hint=f"write {DURATION_FORMS}")
     return value  # None, lists, mappings: let the int check report the type
 
@@ -105,6 +111,9 @@ def parse_memory(value: Any) -> Any:
             mib = float(match.group(1)) * _MEMORY_FACTORS[match.group(2).lower()]
             if mib <= 0 or not mib.is_integer():
                 raise fail("is not a whole, positive number of MiB", hint=f"write {MEMORY_FORMS}")
+            if mib > MAX_NUMBER:
+                raise fail(f"is far too large: no Modal setting takes more than {MAX_NUMBER} MiB",
+                           hint="check for a stray digit or a wrong unit")
             return int(mib)
         decimal = _MEMORY_DECIMAL_RE.match(text)
         if decimal:
@@ -117,35 +126,38 @@ def parse_memory(value: Any) -> Any:
     return value
 
 
-MEMORY_SCHEMA = {"anyOf": [{"type": "integer", "minimum": 1}, {"type": "string", "pattern": MEMORY_PATTERN}]}
+def _mib_text(mib: int) -> str:
+    for unit, factor in (("TiB", 1024 * 1024), ("GiB", 1024)):
+        if mib % factor == 0:
+            return f"{mib // factor} {unit}"
+    return f"{mib} MiB"
 
-Memory = Annotated[int, BeforeValidator(parse_memory), WithJsonSchema(MEMORY_SCHEMA)]
-"""Memory in MiB; accepts `512`, `"512MiB"`, `"16GiB"`."""
+
+def _memory_at_most(maximum: int, why: str):
+    def check(mib: int) -> int:
+        if mib > maximum:
+            raise fail(f"{_mib_text(mib)} is more than {why}",
+                       hint="check the unit: a number is MiB; write e.g. \"16GiB\"")
+        return mib
+
+    return check
+
+
+def MemorySize(maximum: int, why: str) -> Any:  # noqa: N802 - a type factory
+    """An `Annotated[int, ...]` amount in MiB, at most `maximum` (`why` names that limit, e.g.
+    "Modal's largest ephemeral disk (3 TiB)")."""
+    schema = {"anyOf": [{"type": "integer", "minimum": 1, "maximum": maximum}, {"type": "string", "pattern": MEMORY_PATTERN}]}
+    return Annotated[int, BeforeValidator(parse_memory), AfterValidator(_memory_at_most(maximum, why)), WithJsonSchema(schema)]
 
 
 # ---------------------------------------------------------------------------------------------
 # GPUs
 
-# Modal 1.6's GPU types (MODAL-NOTES.md), spelled as Modal spells them, with the most a container
+# The GPU types Modal serves (gpus.py has the table and its sources), with the most a container
 # may request. Modal checks only the count client-side, so this list is what catches "H110".
-GPU_TYPES: dict[str, int] = {
-    "T4": 8,
-    "L4": 8,
-    "A10": 4,
-    "L40S": 8,
-    "A100": 8,
-    "A100-40GB": 8,
-    "A100-80GB": 8,
-    "RTX-PRO-6000": 8,
-    "H100": 8,
-    "H100!": 8,
-    "H200": 8,
-    "B200": 8,
-    "B200+": 8,
-}
-GPU_ALIASES = {"A10G": "A10"}
+GPU_TYPES: dict[str, int] = {name: gpu.max_per_container for name, gpu in GPUS.items()}
 GPU_FORMS = '"H100", "H100:2", "A100-80GB" (types: ' + ", ".join(GPU_TYPES) + ")"
-_GPU_LOOKUP = {name.upper(): name for name in GPU_TYPES} | {k.upper(): v for k, v in GPU_ALIASES.items()}
+_GPU_LOOKUP = {upper: _spelled_gpu(upper) for upper in lookup_names()}
 _LEGACY_GPU_RE = re.compile(r"^(?:modal\.)?(?:gpu\.)?([A-Za-z0-9!+-]+)\((?:count\s*=\s*)?(\d*)\)$")
 GPU_PATTERN = r"^[A-Za-z0-9!+-]+(:[0-9]+)?$"
 
@@ -266,11 +278,29 @@ def check_modal_name(value: str) -> str:
     dicts and queues, and used for the manifest's own keys so that they can become Modal names."""
     if not _NAME_RE.match(value) or _APP_ID_RE.match(value):
         raise fail("is not a valid Modal name", hint=NAME_RULE)
+    if value in (".", ".."):
+        # Modal would take it, but it is a path: the local runner keeps a volume in
+        # .mdeploy/volumes/NAME, and "." or ".." would put it outside that folder.
+        raise fail(f"{value!r} is a path, not a name", hint="name it with letters or digits, e.g. 'cache'")
     return value
 
 
 ModalName = Annotated[str, AfterValidator(check_modal_name), WithJsonSchema({"type": "string", "pattern": NAME_PATTERN})]
 """A Modal object name."""
+
+TAG_PATTERN = r"^[A-Za-z0-9._-]{1,63}$"
+_TAG_RE = re.compile(TAG_PATTERN)
+
+
+def check_app_tag(value: str) -> str:
+    """Modal's rule for app tag keys and values (modal/_utils/name_utils.py check_tag_dict)."""
+    if not _TAG_RE.match(value):
+        raise fail("is not a valid Modal tag", hint="letters, digits, '-', '_' and '.', at most 63 characters")
+    return value
+
+
+AppTag = Annotated[str, AfterValidator(check_app_tag), WithJsonSchema({"type": "string", "pattern": TAG_PATTERN})]
+"""A key or value of a Modal app tag (`modal.App(tags=...)`): what billing reports group by."""
 
 
 def python_identifier(name: str) -> str:

@@ -7,6 +7,7 @@ secret's value.
 
 from __future__ import annotations
 
+import re
 from typing import Annotated
 
 from pydantic import Field, model_validator
@@ -15,6 +16,8 @@ from engine.manifest.models.base import StrictModel, fail, tuple_of
 from engine.manifest.models.shorthands import EnvName, ModalName
 
 DEFAULT_CREATE_IF_MISSING = True
+_URL_SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*)://")
+_HTTP_URL = re.compile(r"^https?://[^\s/]+")
 
 _NameField = Annotated[ModalName | None, Field(description="The Modal object's name; default: the manifest key.")]
 
@@ -67,6 +70,17 @@ class Bucket(StrictModel):
 
     @model_validator(mode="after")
     def _check(self) -> "Bucket":
+        scheme = _URL_SCHEME.match(self.bucket)
+        if scheme:
+            name, _, prefix = self.bucket[scheme.end():].partition("/")
+            also = f" and key_prefix: {prefix.rstrip('/')}/" if prefix.strip("/") else ""
+            raise fail(f"a bucket is given by its name, not by a URL ({scheme.group(1)}://...)",
+                       hint=f"write bucket: {name}{also}", at=("bucket",))
+        if "/" in self.bucket:
+            name, _, prefix = self.bucket.partition("/")
+            raise fail("a bucket name cannot contain '/'", hint=f"write bucket: {name} and key_prefix: {prefix.rstrip('/')}/", at=("bucket",))
+        if self.endpoint_url is not None and not _HTTP_URL.match(self.endpoint_url):
+            raise fail("endpoint_url must be an http(s) URL", hint='e.g. "https://<account>.r2.cloudflarestorage.com"', at=("endpoint_url",))
         if self.key_prefix is not None and not self.key_prefix.endswith("/"):
             raise fail('key_prefix must end with "/"', hint=f'write "{self.key_prefix}/"', at=("key_prefix",))
         if self.requester_pays and self.secret is None:

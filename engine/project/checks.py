@@ -1,0 +1,96 @@
+"""The checks that read the project's files, reported at the manifest key they are about.
+
+Run wherever a manifest file is planned for use (`plan_file`: validate, plan, deploy, diff of the
+working tree, serve, run), never on data alone and never on a manifest read back from git (its
+files are not the working tree's). What they read:
+- `functions.*.handler` and `services.*.app`: the module, parsed (see `handlers.py`);
+- `images.*.python_sources`: packages the deploy ships with `add_local_python_source`, which must
+  be the project's or installed here, and never the standard library (a copy of `json` would sit in
+  front of the image's own);
+- `services.*.model.path` (LLM services on the engine's image): an absolute path must lie in a
+  mounted volume or bucket; one that exists on this machine is a local run's folder and passes.
+"""
+
+from __future__ import annotations
+
+import os
+import posixpath
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from engine.manifest.errors import Problem
+from engine.manifest.translate import Locator, dotted
+from engine.project.handlers import HandlerChecker, Mistake, Use
+from engine.project.modules import ProjectModules, outside_project
+from engine.project.root import project_root, shown, source_folders
+
+
+def project_problems(loaded: Any, server_mounts: Mapping[str, Iterable[str]] | None = None) -> list[Problem]:
+    """Problems of the validated manifest `loaded` (a LoadedManifest) against its project's files.
+
+    `server_mounts`: the mount paths of each planned LLM service (engine caches included), by
+    service key; without them the model path rule is skipped.
+    """
+    root = project_root(loaded.source)
+    checker = HandlerChecker(ProjectModules(source_folders(root)), root, shown(root))
+    locator = Locator(loaded.merged)
+    manifest = loaded.manifest
+    problems: list[Problem] = []
+
+    def report(path: tuple, mistake: Any) -> None:
+        if mistake is not None:
+            problems.append(Problem(locator.at_value(path), dotted(path), mistake.message, mistake.hint))
+
+    for key, svc in manifest.services.items():
+        if svc.kind == "web":
+            use = Use("endpoint", svc.method or "GET") if svc.interface == "fastapi_endpoint" else Use(svc.interface)
+            report(("services", key, "app"), checker.check(svc.app, use))
+        elif server_mounts is not None and key in server_mounts:
+            report(("services", key, "model", "path"), _model_path_mistake(svc, server_mounts[key]))
+    for key, fn in manifest.functions.items():
+        report(("functions", key, "handler"), checker.check(fn.handler, _function_use(fn)))
+    for key, image in manifest.images.items():
+        for index, package in enumerate(image.python_sources):
+            report(("images", key, "python_sources", index), _python_source_mistake(checker, package))
+    return problems
+
+
+def _function_use(fn: Any) -> Use:
+    if fn.web is not None:
+        return Use("endpoint", fn.web.method or "GET", method_key="web.method")
+    if fn.batching is not None:
+        return Use("batched")
+    if fn.schedule is not None:
+        return Use("scheduled")
+    return Use("function")
+
+
+def _python_source_mistake(checker: HandlerChecker, package: str) -> Mistake | None:
+    """A package to ship must be the project's, or installed here (a deliberate choice)."""
+    if checker.modules.folder_of(package) is not None:
+        return None
+    outside = outside_project(package)
+    if outside is None:
+        return Mistake(
+            f"no package {package!r} in this project (under {checker.root_shown}) or installed here, so the deploy cannot ship it",
+            "name a top-level package of the project",
+        )
+    if not outside.startswith("the installed"):
+        return Mistake(f"{package!r} is {outside}, which every image already has", "remove it")
+    return None
+
+
+def _model_path_mistake(svc: Any, mounts: Iterable[str]) -> Mistake | None:
+    path = svc.model.path
+    # Relative paths and folders of this machine are local runs' (`mdeploy serve`); an image of
+    # the user's own may hold the weights.
+    if path is None or svc.image is not None or not posixpath.isabs(path) or os.path.exists(path):
+        return None
+    normal = posixpath.normpath(path)
+    if any(normal == m or normal.startswith(m.rstrip("/") + "/") for m in map(posixpath.normpath, mounts)):
+        return None
+    return Mistake(
+        f"no volume or bucket is mounted at or above {path}, and {svc.engine}'s image does not hold it",
+        "mount the volume that holds the weights, e.g. volumes: {/models: weights}",
+    )
+

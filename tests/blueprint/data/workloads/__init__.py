@@ -1,0 +1,1 @@
+"""Handlers of the kitchen-sink fixture (planned, never run)."""

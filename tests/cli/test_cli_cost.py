@@ -1,0 +1,107 @@
+"""`mdeploy cost` through the real CLI: live rates from `modal billing rates` over the table, the
+table offline (with its date), and `--actual` from `modal billing report` beside the estimate."""
+
+from __future__ import annotations
+
+import json
+
+from tests.support import modal_replies as replies
+from tests.support.fake_modal import FakeModal
+
+CHAT = "manifests/chat.yaml"  # prod: one warm H100 in us-east (x1.75), max 8
+WEB = "manifests/web-api.yaml"  # tags: team=platform
+
+
+def _no_credentials(tmp_path) -> dict[str, str]:
+    return {"MODAL_CONFIG_PATH": str(tmp_path / "absent.toml"), "MODAL_TOKEN_ID": "", "MODAL_TOKEN_SECRET": ""}
+
+
+def test_without_credentials_the_table_prices_the_plan_and_says_its_date(run_mdeploy, tmp_path):
+    result = run_mdeploy("cost", CHAT, "--env", "prod", env=_no_credentials(tmp_path))
+    assert result.returncode == 0, result.stderr
+    assert "server llama  H100  $6.92/h        $6.92/h  $55.38/h" in result.stdout
+    assert "prices: the price table of 2026-07-01 (engine/plan/prices.json)" in result.stdout
+    assert "offline or no Modal credentials: prices from the table, not live" in result.stdout
+
+
+def test_live_rates_replace_the_table_where_modal_gives_them(run_mdeploy, repo_root, tmp_path):
+    modal = FakeModal(tmp_path)
+    # H100 at twice the table's rate; a name with no resource in it is reported, not used.
+    modal.reply("billing", "rates", json_data=replies.billing_rates(
+        {"gpu.h100": "0.002194", "cpu": "0.0000131", "memory": "0.00000222", "sandbox.seconds": "0.5"}
+    ))
+    result = run_mdeploy("cost", CHAT, "--env", "prod", "--format", "json", env=modal.env(repo_root))
+    assert result.returncode == 0, result.stderr
+    assert modal.calls() == [["billing", "rates", "--json"]]
+    data = json.loads(result.stdout)
+    (llama,) = data["estimate"]["objects"]
+    assert llama["breakdown"]["gpu"] == round(0.002194 * 3600 * 1.75, 4)
+    assert data["prices"].startswith("Modal's live rates (3 from `modal billing rates`")
+    assert data["estimate"]["source_url"] == "`modal billing rates`"
+    assert data["notes"] == ["live rate not used: sandbox.seconds (no GPU, CPU or memory in its name)"]
+
+
+def test_a_live_rate_in_an_unexpected_unit_is_not_taken(run_mdeploy, repo_root, tmp_path):
+    modal = FakeModal(tmp_path)
+    modal.reply("billing", "rates", json_data={"H100": "3.95"})  # per hour, but not said so
+    result = run_mdeploy("cost", CHAT, "--env", "prod", env=modal.env(repo_root))
+    assert "$6.92/h" in result.stdout  # the table's price
+    assert "live rate not used: H100 (unit not understood" in result.stdout
+
+
+def test_unreachable_rates_fall_back_to_the_table_in_one_line(run_mdeploy, repo_root, tmp_path):
+    modal = FakeModal(tmp_path)
+    modal.reply("billing", "rates", stderr="Error: Could not connect to the Modal server.\n", exit=1)
+    result = run_mdeploy("cost", CHAT, "--env", "prod", env=modal.env(repo_root))
+    assert result.returncode == 0, result.stderr
+    assert (
+        "live rates unavailable (`modal billing rates` failed: Error: Could not connect to the Modal server.): "
+        "the price table of 2026-07-01 (engine/plan/prices.json)"
+    ) in result.stdout
+
+
+def test_actual_cost_reads_the_billing_report_of_the_app_beside_the_estimate(run_mdeploy, repo_root, tmp_path):
+    modal = FakeModal(tmp_path)
+    modal.reply("billing", "rates", json_data={})
+    modal.reply("billing", "report", json_data=replies.billing_report(
+        [
+            ("notes-api", "prod", "2026-11-30", "CPU", "1.20"),
+            ("notes-api", "prod", "2026-11-30", "Memory", "0.30"),
+            ("notes-api", "prod", "2026-12-01", "CPU", "1.00"),
+            ("notes-api", "dev", "2026-12-01", "CPU", "9.00"),  # another environment
+            ("chat", "prod", "2026-12-01", "GPU (H100)", "50.00"),  # another app
+        ],
+        tags={"team": "platform"},
+    ))
+    result = run_mdeploy("cost", WEB, "--env", "prod", "--actual", "--since", "7d", env=modal.env(repo_root))
+    assert result.returncode == 0, result.stderr
+    assert sorted(modal.calls()) == [
+        ["billing", "rates", "--json"],
+        ["billing", "report", "--start", "7 days ago", "--resolution", "d", "--show-resources", "--tag-names", "team",
+         "--json"],
+    ]
+    out = result.stdout
+    assert "actual, the last 7 days (full days): $2.50, $0.01/h on average" in out
+    assert "  CPU: $2.20\n  Memory: $0.30\n" in out
+    assert "estimate per hour: idle $0.06/h, peak $1.10/h" in out
+    assert "tags: team=platform" in out
+
+
+def test_actual_cost_needs_credentials_and_says_so_in_one_line(run_mdeploy, tmp_path):
+    result = run_mdeploy("cost", WEB, "--env", "prod", "--actual", env=_no_credentials(tmp_path))
+    assert result.returncode == 1
+    assert result.stderr.startswith("error: no Modal credentials") and "`mdeploy cost --dry-run`" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_a_since_that_is_not_a_window_is_refused(run_mdeploy, tmp_path):
+    result = run_mdeploy("cost", WEB, "--actual", "--since", "a week", "--dry-run", env=_no_credentials(tmp_path))
+    assert result.returncode == 1
+    assert "--since 'a week': give a number of days or hours (7d, 12h) or a date" in result.stderr
+
+
+def test_offline_calls_nothing(run_mdeploy, repo_root, tmp_path):
+    modal = FakeModal(tmp_path)
+    result = run_mdeploy("cost", CHAT, "--env", "prod", "--offline", env=modal.env(repo_root))
+    assert result.returncode == 0, result.stderr
+    assert modal.calls() == []

@@ -121,12 +121,17 @@ class MountSpec:
 
 @dataclass(frozen=True)
 class ScalingSpec:
-    """Autoscaler settings, all explicit. `max_containers` None means no limit."""
+    """Autoscaler settings, all explicit. `max_containers` None means no limit.
+
+    `scaleup_window` (seconds of sustained demand before another container starts) is for servers
+    only: `app.function` has no such parameter, so a function's is always None (Modal's default).
+    """
 
     min_containers: int = 0
     max_containers: int | None = None
     buffer_containers: int = 0
     scaledown_window: int = 60
+    scaleup_window: int | None = None
 
 
 @dataclass(frozen=True)
@@ -224,6 +229,7 @@ class FunctionSpec:
     batching: BatchingSpec | None = None
     web: WebSpec | None = None
     max_inputs: int | None = None  # inputs per container before it is replaced
+    routing_region: str | None = None  # where inputs enter Modal; None: Modal's choice
 
 
 # ---------------------------------------------------------------------------------------------
@@ -282,7 +288,8 @@ class ServerSpec:
     snapshot: SnapshotSpec | None = None
     requires_proxy_auth: bool = False
     routing_region: str | None = None
-    exit_grace_period: int = 0
+    exit_grace_period: int = 0  # seconds a draining container may finish in-flight requests
+    h2_enabled: bool = False  # HTTP/2 from clients
 
 
 # ---------------------------------------------------------------------------------------------

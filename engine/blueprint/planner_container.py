@@ -86,6 +86,9 @@ def resolve_container(
                 (defaults.scaledown_window, ("defaults", "scaledown_window")),
                 scaledown_default,
             ),
+            # Functions' models refuse the key, so only a server's can be set.
+            scaleup_window=rec.pick((*at, "scaling", "scaleup_window"),
+                                    (scaling.scaleup_window, (*source, "scaling", "scaleup_window"))),
         ),
         nonpreemptible=rec.pick((*at, "nonpreemptible"), (obj.nonpreemptible, (*source, "nonpreemptible"))),
     )
@@ -115,6 +118,11 @@ def resolve_timeout(ctx: Any, obj: Any, *, at: tuple, source: tuple) -> int:
         (ctx.manifest.defaults.timeout, ("defaults", "timeout")),
         planner_default("FUNCTION_TIMEOUT"),
     )
+
+
+def resolve_routing_region(ctx: Any, obj: Any, *, at: tuple, source: tuple) -> str | None:
+    """A function's or web service's routing region: its own, else Modal's (None: not sent)."""
+    return ctx.origins.pick((*at, "routing_region"), (obj.routing_region, (*source, "routing_region")))
 
 
 def _listed(rec: OriginRecorder, at: tuple, *candidates: tuple[Any, tuple]) -> tuple[str, ...]:

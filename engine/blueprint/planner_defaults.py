@@ -34,7 +34,8 @@ SERVER_STARTUP_TIMEOUT = 20 * 60
 # The variable of `auth.api_key_secret` that holds the key: one conventional name, so a team's
 # API-key secrets look alike; `auth.api_key_env` names another.
 SERVER_API_KEY_ENV = "API_KEY"
-# Seconds Modal lets a draining container finish in-flight requests (Modal's example value).
+# Seconds Modal lets a draining container finish in-flight requests (Modal's example value);
+# `exit_grace_period` sets more for servers that drain slowly (large MoE models: 15-25 s).
 SERVER_EXIT_GRACE_PERIOD = 5
 # Where Modal routes a server's requests when the manifest does not say: `app.server`'s own default,
 # written out so the plan shows what the app gets.

@@ -12,7 +12,7 @@ from engine.blueprint.model import (
     ScheduleSpec,
     WebSpec,
 )
-from engine.blueprint.planner_container import resolve_function_container, resolve_timeout
+from engine.blueprint.planner_container import resolve_function_container, resolve_routing_region, resolve_timeout
 from engine.blueprint.planner_context import PlanContext
 from engine.blueprint.planner_names import function_symbol
 from engine.blueprint.planner_origins import OriginRecorder, planner_default
@@ -54,6 +54,7 @@ def plan_function(ctx: PlanContext, key: str, fn: Any, *, fallback_image: str) -
         batching=_batching(rec, at, path, fn.batching),
         web=_web(rec, at, path, fn.web),
         max_inputs=fn.max_inputs,
+        routing_region=resolve_routing_region(ctx, fn, at=at, source=path),
     )
 
 

@@ -20,7 +20,12 @@ from engine.blueprint.model import (
     WebSpec,
 )
 from engine.blueprint.planner_checks import check_api_key_env, check_cache_mounts, check_engine_env
-from engine.blueprint.planner_container import resolve_container, resolve_function_container, resolve_timeout
+from engine.blueprint.planner_container import (
+    resolve_container,
+    resolve_function_container,
+    resolve_routing_region,
+    resolve_timeout,
+)
 from engine.blueprint.planner_context import PlanContext
 from engine.blueprint.planner_defaults import SERVER_TARGET_CONCURRENCY, WARMUP_REQUESTS
 from engine.blueprint.planner_names import class_symbol, function_symbol
@@ -227,7 +232,9 @@ def plan_llm_server(ctx: PlanContext, key: str, svc: Any) -> ServerSpec | None:
                                      planner_default("PROXY_AUTH")),
         routing_region=rec.pick((*at, "routing_region"), (svc.routing_region, (*path, "routing_region")),
                                 planner_default("SERVER_ROUTING_REGION")),
-        exit_grace_period=rec.pick((*at, "exit_grace_period"), planner_default("SERVER_EXIT_GRACE_PERIOD")),
+        exit_grace_period=rec.pick((*at, "exit_grace_period"), (svc.exit_grace_period, (*path, "exit_grace_period")),
+                                   planner_default("SERVER_EXIT_GRACE_PERIOD")),
+        h2_enabled=rec.pick((*at, "h2_enabled"), (svc.http2, (*path, "http2"))),
     )
 
 
@@ -342,6 +349,7 @@ def plan_web_service(ctx: PlanContext, key: str, svc: Any) -> FunctionSpec | Non
         handler=svc.app,
         container=container,
         timeout=resolve_timeout(ctx, svc, at=at, source=path),
+        routing_region=resolve_routing_region(ctx, svc, at=at, source=path),
         concurrency=(
             ConcurrencySpec(max_inputs=concurrency.max_inputs, target_inputs=concurrency.target_inputs)
             if concurrency

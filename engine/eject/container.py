@@ -103,6 +103,8 @@ def _scaling(container: ContainerSpec) -> list[tuple[str, str]]:
     if scaling.buffer_containers:
         kwargs.append(("buffer_containers", str(scaling.buffer_containers)))
     kwargs.append(("scaledown_window", py_duration(scaling.scaledown_window)))
+    if scaling.scaleup_window is not None:  # servers only: the planner sets none for a function
+        kwargs.append(("scaleup_window", py_duration(scaling.scaleup_window)))
     return kwargs
 
 

@@ -96,6 +96,8 @@ def _function_kwargs(spec: FunctionSpec, names: Names, env_parts: dict[str, EnvP
         kwargs.append(("retries", _retries(spec.retries)))
     if spec.schedule is not None:
         kwargs.append(("schedule", _schedule(spec.schedule)))
+    if spec.routing_region is not None:
+        kwargs.append(("routing_region", py_str(spec.routing_region)))
     if spec.max_inputs == 1:
         # Modal 1.6 spells `max_inputs=1` this way (it accepts no other value).
         kwargs.append(("single_use_containers", "True"))

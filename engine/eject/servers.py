@@ -88,6 +88,8 @@ def render_server(
         kwargs.append(("routing_region", py_str(spec.routing_region)))
     if spec.exit_grace_period:
         kwargs.append(("exit_grace_period", str(spec.exit_grace_period)))
+    if spec.h2_enabled:
+        kwargs.append(("h2_enabled", "True"))
 
     lines = [call("@app.server", [], kwargs), f"class {spec.symbol}:"]
     lines.extend(_start_method(spec, c))

@@ -112,6 +112,10 @@ def function_kwargs(
         schedule=schedule_argument(spec.schedule),
         retries=retries_argument(spec.retries),
     )
+    if spec.routing_region is not None:
+        kwargs["routing_region"] = spec.routing_region
+    if container.scaling.scaleup_window is not None:
+        raise ValueError(f"function {spec.key!r}: app.function has no scaleup_window (servers only)")
     if spec.max_inputs == 1:
         # Modal's current spelling of "one input per container" (max_inputs=1 is deprecated).
         kwargs["single_use_containers"] = True

@@ -115,8 +115,11 @@ def server_kwargs(
         max_concurrency=spec.max_concurrency,
         unauthenticated=not spec.requires_proxy_auth,
         exit_grace_period=spec.exit_grace_period,
+        h2_enabled=spec.h2_enabled,
         compute_region=region_argument(spec.container.region),
     )
+    if spec.container.scaling.scaleup_window is not None:
+        kwargs["scaleup_window"] = spec.container.scaling.scaleup_window
     if spec.routing_region is not None:
         kwargs["routing_region"] = spec.routing_region
     return kwargs

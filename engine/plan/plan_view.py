@@ -180,6 +180,7 @@ def _server_entry(server: ServerSpec, cost: ObjectCost, show: _Shown, bucket_sec
         ("routing region", show("routing_region", server.routing_region or "")),
         ("exit grace", show("exit_grace_period", server.exit_grace_period,
                             lambda s: format_duration(s) if s else "")),
+        ("http/2", show("h2_enabled", server.h2_enabled, lambda on: "on" if on else "")),
         ("cost", _cost_line(cost, _cost_hidden(server.container, show.under("container")))),
     )
     return Entry(server.key, f"{show('engine', server.engine)} server, Modal name {server.name}, class {server.symbol}", rows)
@@ -215,6 +216,7 @@ def _function_entry(function: FunctionSpec, cost: ObjectCost, show: _Shown, buck
         ("batching", batching),
         ("web", _web(function, show.under("web"))),
         ("max inputs", show("max_inputs", function.max_inputs, lambda n: f"{n} per container" if n else "")),
+        ("routing region", show("routing_region", function.routing_region or "")),
         ("cost", _cost_line(cost, _cost_hidden(function.container, show.under("container")))),
     )
     return Entry(function.key, f"function, Modal name {function.name}, symbol {function.symbol}", rows)
@@ -252,7 +254,9 @@ def _container_rows(
             "scaling",
             f"min {s('min_containers', scaling.min_containers)}, max {max_text}, "
             f"buffer {s('buffer_containers', scaling.buffer_containers)}, "
-            f"scaledown after {s('scaledown_window', scaling.scaledown_window, format_duration)}",
+            f"scaledown after {s('scaledown_window', scaling.scaledown_window, format_duration)}"
+            + (f", scaleup after {s('scaleup_window', scaling.scaleup_window, format_duration)}"
+               if scaling.scaleup_window is not None else ""),
         ),
         ("timeout", timeout),
         ("region", ", ".join(show(("region", i), r) for i, r in enumerate(container.region))),

@@ -314,6 +314,7 @@ def check_mounts(m, where, blueprint, container, definitions, sent, is_server):
     "ScalingSpec.max_containers",
     "ScalingSpec.buffer_containers",
     "ScalingSpec.scaledown_window",
+    "ScalingSpec.scaleup_window",
 )
 def check_scaling(m, where, blueprint, container, definitions, sent, is_server):
     scaling = container.scaling
@@ -323,6 +324,8 @@ def check_scaling(m, where, blueprint, container, definitions, sent, is_server):
         m.expect(where, "max_containers", scaling.max_containers, a.max_containers if a.HasField("max_containers") else None)
         m.expect(where, "buffer_containers", scaling.buffer_containers, a.buffer_containers)
         m.expect(where, "scaledown_window", scaling.scaledown_window, a.scaledown_window)
+        # Unset is Modal's default, sent as no field at all.
+        m.expect(where, "scaleup_window", scaling.scaleup_window, a.scaleup_window if a.HasField("scaleup_window") else None)
 
 
 @compares(CONTAINER_CHECKS, "ContainerSpec.enable_memory_snapshot", "ContainerSpec.gpu_snapshot")
@@ -481,6 +484,13 @@ def check_web(m, where, blueprint, spec, definitions, sent):
         m.expect(where, "web (type, method, docs, proxy auth, label, port, startup timeout)", expected, got)
 
 
+@compares(FUNCTION_CHECKS, "FunctionSpec.routing_region")
+def check_function_routing_region(m, where, blueprint, spec, definitions, sent):
+    for d in definitions:
+        # A server's routing region travels in http_config; a function's in its own field ("" unset).
+        m.expect(where, "routing region", spec.routing_region or "", d.routing_region)
+
+
 @compares(FUNCTION_CHECKS, "FunctionSpec.max_inputs", "FunctionSpec.container")
 def check_single_use(m, where, blueprint, spec, definitions, sent):
     # FunctionSpec.container is compared field by field by the container checks.
@@ -503,10 +513,19 @@ def check_server_identity(m, where, blueprint, spec, definitions, sent):
         m.expect(where, "is a server class", (True, True), (d.is_server, d.is_class))
 
 
-@compares(SERVER_CHECKS, "ServerSpec.port", "ServerSpec.startup_timeout", "ServerSpec.exit_grace_period", "ServerSpec.routing_region", "ServerSpec.requires_proxy_auth")
+@compares(
+    SERVER_CHECKS,
+    "ServerSpec.port",
+    "ServerSpec.startup_timeout",
+    "ServerSpec.exit_grace_period",
+    "ServerSpec.routing_region",
+    "ServerSpec.requires_proxy_auth",
+    "ServerSpec.h2_enabled",
+)
 def check_http(m, where, blueprint, spec, definitions, sent):
     for d in definitions:
         h = d.http_config
+        m.expect(where, "HTTP/2", spec.h2_enabled, h.h2_enabled)
         m.expect(where, "port", spec.port, h.port)
         m.expect(where, "startup timeout", (spec.startup_timeout, spec.startup_timeout), (h.startup_timeout, d.startup_timeout_secs))
         m.expect(where, "exit grace period", spec.exit_grace_period, h.exit_grace_period)

@@ -209,7 +209,7 @@ MUTATIONS = {
         EVERYTHING,
         lambda bp: dataclasses.replace(bp, buckets=tuple(dataclasses.replace(b, read_only=True) for b in bp.buckets)),
     ),
-    "check_scaling": (EVERYTHING, lambda bp: _scaling(bp, "snappy", max_containers=30)),
+    "check_scaling": (EVERYTHING, lambda bp: _scaling(bp, "snappy", scaleup_window=46)),
     "check_snapshots": (EVERYTHING, lambda bp: _container(bp, "snappy", gpu_snapshot=False)),
     "check_image": (EVERYTHING, lambda bp: _image_step(bp, "tools", 0, args=("curl", "jq"))),
     "check_function_identity": (EVERYTHING, lambda bp: _function(bp, "hook", symbol="hook_2")),
@@ -224,7 +224,8 @@ MUTATIONS = {
     "check_web": (EVERYTHING, lambda bp: _function(bp, "wsgi-site", web=model.WebSpec("asgi_app", label="seam-site"))),
     "check_single_use": (EVERYTHING, lambda bp: _function(bp, "fallback", max_inputs=None)),
     "check_server_identity": (EVERYTHING, lambda bp: _server(bp, "snappy", symbol="Snappy2")),
-    "check_http": (EVERYTHING, lambda bp: _server(bp, "snappy", exit_grace_period=30)),
+    "check_http": (EVERYTHING, lambda bp: _server(bp, "snappy", h2_enabled=False)),
+    "check_function_routing_region": (EVERYTHING, lambda bp: _function(bp, "retrying", routing_region="us-east")),
     "check_server_concurrency": (EVERYTHING, lambda bp: _server(bp, "snappy", target_concurrency=16)),
 }
 

@@ -4,7 +4,7 @@ placement, storage, secrets, env, scaling. Services and functions extend `Contai
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BeforeValidator, Field, field_validator, model_validator
 
@@ -15,6 +15,11 @@ from engine.manifest.models.shorthands import Duration, Gpu, MountPath
 
 MIN_SCALEDOWN_WINDOW = 2
 MAX_SCALEDOWN_WINDOW = 3600
+# Modal checks only that a scale-up window is positive; the upper bound is mdeploy's, the same hour
+# as the scale-down window's: demand sustained that long is not a burst to smooth over.
+MAX_SCALEUP_WINDOW = 3600
+# `app.server` refuses more (modal/_server.py, validate_http_server_config).
+MAX_EXIT_GRACE_PERIOD = 3600
 MAX_TIMEOUT = 24 * 3600
 DEFAULT_MIN_CONTAINERS = 0
 DEFAULT_BUFFER_CONTAINERS = 0
@@ -68,6 +73,36 @@ class Scaling(StrictModel):
                 at=("buffer_containers",),
             )
         return self
+
+
+class ServerScaling(Scaling):
+    """An llm service's autoscaler: `app.server` also takes a scale-up window."""
+
+    scaleup_window: Annotated[
+        Duration(1, MAX_SCALEUP_WINDOW) | None,
+        Field(description='How long demand must stay above capacity before another container starts, e.g. "30s" (1 s to 1 h). Default: Modal\'s.'),
+    ] = None
+
+
+def _refuse_server_only(name: str, hint: str):
+    """A validator for a key only `app.server` has: a function or web service runs in
+    `app.function`, which takes no such parameter, so the value would reach nothing. Runs only for
+    a value the manifest gives."""
+
+    def refuse(value: Any) -> Any:
+        raise fail(f"only llm services take {name}: Modal's app.function has no such parameter, so the value would reach nothing", hint=hint)
+
+    return refuse
+
+
+class FunctionScaling(Scaling):
+    """A function's or web service's autoscaler (`app.function`: no scale-up window)."""
+
+    scaleup_window: Annotated[None, Field(description="Not accepted: `app.function` has no scale-up window (llm services have one).")] = None
+
+    _scaleup_not_here = field_validator("scaleup_window", mode="before")(
+        _refuse_server_only("a scale-up window", "remove it; buffer_containers keeps spare containers ready for bursts")
+    )
 
 
 class InputConcurrency(StrictModel):
@@ -128,3 +163,24 @@ class ContainerSettings(StrictModel):
                 raise fail(f"volume {key!r} is already mounted at {seen[key]}", hint="Modal mounts a volume at one path per container", at=("volumes", path))
             seen[key] = path
         return self
+
+
+class AppFunctionSettings(ContainerSettings):
+    """What functions and web services (both `app.function`) add: a routing region, and a clear
+    refusal of the options only `app.server` has."""
+
+    routing_region: Annotated[
+        str | None, Field(description="Region inputs (and HTTP requests) enter Modal through, e.g. \"us-east\"; default: Modal's.")
+    ] = None
+    scaling: Annotated[FunctionScaling, Field(description="Autoscaling bounds.")] = FunctionScaling()
+    exit_grace_period: Annotated[
+        None, Field(description="Not accepted: `app.function` has no exit grace period (llm services have one).")
+    ] = None
+    http2: Annotated[None, Field(description="Not accepted: `app.function` has no HTTP/2 switch (llm services have one).")] = None
+
+    _exit_grace_not_here = field_validator("exit_grace_period", mode="before")(
+        _refuse_server_only("exit_grace_period", "remove it; Modal's own shutdown handling applies to a function's containers")
+    )
+    _http2_not_here = field_validator("http2", mode="before")(
+        _refuse_server_only("http2", "remove it")
+    )

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from pydantic import BeforeValidator, Discriminator, Field, Tag, model_validator
 
 from engine.manifest.models.base import StrictModel, fail
-from engine.manifest.models.container import ContainerSettings, InputConcurrency
+from engine.manifest.models.container import AppFunctionSettings, InputConcurrency
 from engine.manifest.models.cron import CronError, check_cron, check_timezone
 from engine.manifest.models.shorthands import Duration, ImportPath
 from engine.manifest.models.web import HttpMethod, check_label
@@ -110,7 +110,7 @@ class FunctionWeb(StrictModel):
         return self
 
 
-class Function(ContainerSettings):
+class Function(AppFunctionSettings):
     """A handler (`package.module:attr`) run as a Modal Function."""
 
     handler: Annotated[ImportPath, Field(description='Import path of the function to run: "package.module:attr".')]

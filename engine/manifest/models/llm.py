@@ -12,7 +12,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BeforeValidator, Field, field_validator, model_validator
 
 from engine.manifest.models.base import StrictModel, fail
-from engine.manifest.models.container import ContainerSettings
+from engine.manifest.models.container import MAX_EXIT_GRACE_PERIOD, ContainerSettings, ServerScaling
 from engine.manifest.models.engines_config import SglangArgs, TransformersArgs, TrtllmArgs, VllmArgs
 from engine.manifest.models.shorthands import Duration, EnvName, Gpu, gpu_count
 
@@ -162,6 +162,12 @@ class _LlmService(ContainerSettings):
     auth: Annotated[Auth, Field(description="Who may call the service.")] = Auth()
     routing_region: Annotated[str | None, Field(description="Region requests enter Modal through; default: Modal's (us-east).")] = None
     warmup: WarmupField = None
+    scaling: Annotated[ServerScaling, Field(description="Autoscaling bounds.")] = ServerScaling()
+    exit_grace_period: Annotated[
+        Duration(0, MAX_EXIT_GRACE_PERIOD) | None,
+        Field(description='How long a draining container may finish in-flight requests before Modal stops it, e.g. "20s" (0 s to 1 h). Default: 5 s; large MoE servers want 15-25 s.'),
+    ] = None
+    http2: Annotated[bool, Field(description="Accept HTTP/2 from clients (`app.server(h2_enabled=True)`). Default: off (HTTP/1.1).")] = False
     timeout: Annotated[
         None,
         Field(description="Not accepted: `app.server` has no timeout (see startup_timeout); `defaults.timeout` does not apply either."),

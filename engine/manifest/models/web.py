@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 from pydantic import Field, model_validator
 
 from engine.manifest.models.base import StrictModel, fail
-from engine.manifest.models.container import ContainerSettings, InputConcurrency
+from engine.manifest.models.container import AppFunctionSettings, InputConcurrency
 from engine.manifest.models.shorthands import ImportPath
 
 DEFAULT_INTERFACE = "asgi"
@@ -29,7 +29,7 @@ class WebAuth(StrictModel):
     proxy: Annotated[bool | None, Field(description="Require Modal proxy auth tokens. Default: on (set false for a public API).")] = None
 
 
-class WebService(ContainerSettings):
+class WebService(AppFunctionSettings):
     """Your web app, imported from the image and served by Modal."""
 
     kind: Annotated[Literal["web"], Field(description="Your own web app.")]

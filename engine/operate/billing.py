@@ -48,8 +48,11 @@ class LiveRates:
 def live_price_table(rates: Mapping[str, Any], table: PriceTable, fetched_on: str) -> LiveRates:
     gpu = dict(table.gpu)
     cpu, memory = table.cpu_core, table.memory_gib
-    # Longest names first, so "a100-80gb" is not read as "a100" or "a10".
-    gpu_names = sorted({*table.gpu, *table.aliases}, key=lambda n: -len(_words(n)))
+    # Longest names first, so "a100-80gb" is not read as "a100" or "a10". An alias spelled like a
+    # priced type once punctuation goes ("B200+" is "b200") is left out: a B200 rate is not B300's.
+    priced_words = {_words(name) for name in table.gpu}
+    aliases = {alias for alias in table.aliases if _words(alias) not in priced_words}
+    gpu_names = sorted({*table.gpu, *aliases}, key=lambda n: (-len(_words(n)), n))
     used, ignored = [], []
     for name, raw in sorted(rates.items()):
         try:

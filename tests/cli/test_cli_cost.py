@@ -105,3 +105,37 @@ def test_offline_calls_nothing(run_mdeploy, repo_root, tmp_path):
     result = run_mdeploy("cost", CHAT, "--env", "prod", "--offline", env=modal.env(repo_root))
     assert result.returncode == 0, result.stderr
     assert modal.calls() == []
+
+
+H200_APP = """\
+version: 1
+app: all-h200
+services:
+  big:
+    kind: llm
+    engine: vllm
+    model: {id: Qwen/Qwen3-8B, revision: b968826d9c46dd6066d109eabc6255188de91218}
+    gpu: "H200:8"
+    region: %s
+    exit_grace_period: 25s
+    scaling: {min_containers: 1, max_containers: 2}
+"""
+
+
+def _h200_estimate(run_mdeploy, tmp_path, region: str) -> dict:
+    manifest = tmp_path / region / "h200.yaml"
+    manifest.parent.mkdir()
+    manifest.write_text(H200_APP % region, encoding="utf-8")
+    result = run_mdeploy("cost", str(manifest), "--offline", "--format", "json")
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)["estimate"]
+
+
+def test_an_all_h200_app_is_priced_and_a_pinned_region_multiplies_it(run_mdeploy, tmp_path):
+    broad = _h200_estimate(run_mdeploy, tmp_path, "us")  # a broad region: x1.5
+    narrow = _h200_estimate(run_mdeploy, tmp_path, "us-east")  # a narrow one: x1.75
+    (big,) = broad["objects"]
+    assert big["breakdown"]["gpu"] == round(8 * 0.001261 * 3600 * 1.5, 4)
+    assert broad["idle_per_hour"] > 0 and broad["peak_per_hour"] == round(2 * big["per_container"], 4)
+    assert narrow["objects"][0]["breakdown"]["gpu"] == round(8 * 0.001261 * 3600 * 1.75, 4)
+    assert "region us-east: x1.75" in narrow["objects"][0]["notes"]

@@ -52,7 +52,7 @@ def _vllm_server(**overrides) -> ServerSpec:
                 MountSpec("/root/.cache/huggingface", "volume", "hf-cache"),
                 MountSpec("/root/.cache/vllm", "volume", "vllm-cache"),
             ),
-            scaling=ScalingSpec(min_containers=1, max_containers=4, scaledown_window=900),
+            scaling=ScalingSpec(min_containers=1, max_containers=4, scaledown_window=900, scaleup_window=30),
             enable_memory_snapshot=True,
             gpu_snapshot=True,
         ),
@@ -70,6 +70,8 @@ def _vllm_server(**overrides) -> ServerSpec:
         snapshot=SnapshotSpec("/sleep?level=1", "/wake_up"),
         requires_proxy_auth=True,
         routing_region="us-east",
+        exit_grace_period=20,
+        h2_enabled=True,
     )
     values.update(overrides)
     return ServerSpec(**values)
@@ -122,6 +124,7 @@ def full_blueprint() -> Blueprint:
                     scaling=ScalingSpec(max_containers=10, scaledown_window=60),
                 ),
                 timeout=3600,
+                routing_region="eu-west",
                 retries=RetrySpec(3, 2.0, 1.0, 60.0),
                 schedule=ScheduleSpec("cron", cron="0 3 * * *", timezone="Europe/Berlin"),
                 concurrency=ConcurrencySpec(8, 4),

@@ -134,3 +134,11 @@ def test_mdeploys_own_package_is_not_shipped_but_handler_packages_are(blueprint)
     source = render_app(dataclasses.replace(blueprint, images=(with_handlers, *blueprint.images[1:])))
     assert '.add_local_python_source("pipeline")' in source
     assert '"engine"' not in source
+
+
+def test_a_servers_scaleup_window_is_written_though_info_cannot_show_it(blueprint):
+    # Function.info() has no autoscaler settings, so the readback comparison cannot see this one.
+    source = render_app(blueprint)
+    server_decorator = source[source.index("@app.server(") : source.index("class Chat:")]
+    assert "scaleup_window=30," in server_decorator
+    assert "scaleup_window" not in source.replace(server_decorator, "")

@@ -122,6 +122,17 @@ def test_snapshot_without_memory_snapshot_is_refused():
         build_into_module(dataclasses.replace(blueprint, servers=(server,)), _module_name())
 
 
+def test_a_function_with_a_scaleup_window_is_refused():
+    # app.function has no such parameter; the planner never sets one, and a hand-made Blueprint
+    # that does must not lose it silently.
+    blueprint = pipeline()
+    first = blueprint.functions[0]
+    scaling = dataclasses.replace(first.container.scaling, scaleup_window=30)
+    first = dataclasses.replace(first, container=dataclasses.replace(first.container, scaling=scaling))
+    with pytest.raises(ValueError, match="scaleup_window"):
+        build_into_module(dataclasses.replace(blueprint, functions=(first, *blueprint.functions[1:])), _module_name())
+
+
 @pytest.mark.parametrize("symbol", ["app", RESOURCES_SYMBOL, "existing"])
 def test_symbol_that_would_replace_an_entry_name_is_refused(symbol):
     blueprint = pipeline()

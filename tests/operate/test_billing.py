@@ -15,7 +15,7 @@ TABLE = load_price_table()
 @pytest.mark.parametrize(
     "name,entry",
     [("gpu.a100-80gb", "A100-80GB"), ("A100", "A100-40GB"), ("gpu_l40s", "L40S"), ("L4", "L4"), ("a10g", "A10"),
-     ("H100!", "H100")],
+     ("H100!", "H100"), ("gpu.b200", "B200"), ("b300", "B300")],
 )
 def test_a_rate_is_matched_to_the_longest_gpu_name_it_contains(name, entry):
     doubled = TABLE.gpu[entry] * 2

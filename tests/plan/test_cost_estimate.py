@@ -11,7 +11,8 @@ import pytest
 
 import engine.plan
 from engine.blueprint.model import Blueprint, ContainerSpec, FunctionSpec, ScalingSpec
-from engine.plan.cost import estimate_cost, format_money, load_price_table, parse_gpu_request
+from engine.manifest.models.gpus import GPU_ALIASES, GPUS
+from engine.plan.cost import estimate_cost, format_money, load_price_table, parse_gpu_request, with_prices
 
 
 def _function(key: str, gpu: tuple[str, ...], min_c: int = 0, max_c: int | None = None, **container) -> FunctionSpec:
@@ -134,10 +135,12 @@ def test_totals_sum_every_object():
 
 
 def test_gpu_without_a_price_is_reported_unpriced_not_guessed():
-    cost = estimate_cost(_blueprint(_function("a", ("B200+",), min_c=1, max_c=2), _function("b", ("L4",), min_c=1)))
+    table = load_price_table()
+    without_b300 = with_prices(table, gpu={k: v for k, v in table.gpu.items() if k != "B300"})
+    cost = estimate_cost(_blueprint(_function("a", ("B300",), min_c=1, max_c=2), _function("b", ("L4",), min_c=1)), without_b300)
     unpriced = cost.objects[0]
     assert unpriced.idle_per_hour is None and unpriced.peak_per_hour is None
-    assert cost.unpriced == ("function a (B200+)",)
+    assert cost.unpriced == ("function a (B300)",)
     assert cost.idle_per_hour == pytest.approx(_hourly("L4") + DEFAULT_CPU_MEMORY, abs=1e-3)
 
 
@@ -162,3 +165,16 @@ def test_plain_a100_is_priced_as_the_40gb_card_and_says_so():
     obj = cost.objects[0]
     assert obj.idle_per_hour == pytest.approx(_hourly("A100-40GB") + DEFAULT_CPU_MEMORY, abs=1e-3)
     assert "A100 priced as A100-40GB" in obj.notes
+
+
+@pytest.mark.parametrize("gpu", sorted({*GPUS, *GPU_ALIASES}))
+def test_every_gpu_the_manifest_accepts_has_a_price(gpu):
+    price = load_price_table().gpu_price_per_second(gpu)
+    assert price is not None and price > 0
+
+
+def test_b200_plus_is_priced_as_the_dearer_b300_and_says_so():
+    obj = estimate_cost(_blueprint(_function("f", ("B200+:2",), min_c=1, max_c=1))).objects[0]
+    assert obj.breakdown.gpu == pytest.approx(2 * _hourly("B300"), abs=1e-3)
+    assert _hourly("B300") > _hourly("B200")
+    assert "B200+ priced as B300" in obj.notes

@@ -20,7 +20,10 @@ def register(subparsers) -> None:
     parser.add_argument("function", metavar="FUNCTION")
     parser.add_argument("arguments", metavar="ARGS", nargs="*", help="JSON values or NAME=JSON (after --)")
     parser.add_argument("--env", help="Modal environment whose overlay applies (default: MODAL_ENVIRONMENT)")
-    parser.add_argument("--env-file", default=".env", help="where secrets come from when not in the environment")
+    parser.add_argument(
+        "--env-file", default=".env",
+        help="where secrets come from when not in the environment (default: .env, in the current folder)",
+    )
 
 
 def run(args: argparse.Namespace) -> int:

@@ -21,12 +21,14 @@ def register(subparsers) -> None:
     parser.add_argument("--env", help="Modal environment whose overlay applies (default: MODAL_ENVIRONMENT)")
     parser.add_argument("--port", type=int, help="local port (default: the service's port)")
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
-    parser.add_argument("--env-file", default=".env", help="where secrets come from when not in the environment")
+    parser.add_argument(
+        "--env-file", default=".env",
+        help="where secrets come from when not in the environment (default: .env, in the current folder)",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
     import os
-    import signal
     import sys
     from pathlib import Path
 
@@ -34,7 +36,7 @@ def run(args: argparse.Namespace) -> int:
     from engine.errors import UserError
     from engine.local.service import check_before_start, prepare_launch, running_service
     from engine.local.state import local_root
-    from engine.cli.common import manifest_path
+    from engine.cli.common import Stopped, manifest_path, stop_on_sigterm
     from engine.local.source import load_blueprint
 
     source = manifest_path(args)
@@ -56,10 +58,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"mdeploy: {note}", file=sys.stderr)
     print(f"mdeploy: starting {launch.service}: {' '.join(_shown(launch.argv, blueprint))}", file=sys.stderr)
 
-    def terminate(signum, _frame):
-        raise _Stopped(signum)
-
-    signal.signal(signal.SIGTERM, terminate)
+    stop_on_sigterm()
     prefix = f"[{launch.service}] "
     try:
         with running_service(launch, workdir=workdir, log=lambda line: print(prefix + line, file=sys.stderr, flush=True)) as engine:
@@ -74,20 +73,12 @@ def run(args: argparse.Namespace) -> int:
             print("mdeploy: press Ctrl-C to stop", file=sys.stderr, flush=True)
             code = engine.wait()
             raise UserError(f"the engine exited with code {code}")
-    except _Stopped as stop:
+    except Stopped as stop:
         print(f"mdeploy: stopped {launch.service}", file=sys.stderr)
-        return 128 + stop.signum
+        return stop.exit_code
     except KeyboardInterrupt:
         print(f"\nmdeploy: stopped {launch.service}", file=sys.stderr)
         return 130
-
-
-class _Stopped(BaseException):
-    """SIGTERM, raised in the main thread so the engine's process tree is stopped on the way out."""
-
-    def __init__(self, signum: int):
-        super().__init__(signum)
-        self.signum = signum
 
 
 def _shown(argv: tuple[str, ...], blueprint) -> list[str]:

@@ -30,6 +30,7 @@ from engine.local.model_source import HubModel, ModelFolder, model_source
 from engine.local.mounts import LocalMount, hf_home, local_mounts, rewrite_path
 from engine.project.root import import_paths
 from engine.local.secrets import secret_arguments, secret_values
+from engine.local.state import shown_path
 
 CPU_CAPABLE_ENGINES = frozenset({"transformers"})
 DEFAULT_WEB_PORT = 8000
@@ -220,6 +221,6 @@ def _set_flag(argv: list[str], flag: str, change, append: str | None = None) -> 
 
 
 def _mount_notes(mounts: list[LocalMount]) -> list[str]:
-    notes = [f"{m.kind} {m.container_path} -> {m.local_path}" for m in mounts]
+    notes = [f"{m.kind} {m.container_path} -> {shown_path(m.local_path)}" for m in mounts]
     notes += [f"bucket at {m.container_path} is an empty local folder here" for m in mounts if m.kind == "bucket"]
     return notes

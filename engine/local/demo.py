@@ -72,16 +72,19 @@ def run_demo(
     port: int | None = None,
 ) -> DemoAnswer:
     from engine.bench.target import discover_model
-    from engine.blueprint.planner import plan_file
+    from engine.blueprint.planner import plan_file_with_origins
     from engine.local.ports import ensure_port_free, free_port
     from engine.local.service import check_before_start, prepare_launch, running_service
+    from engine.local.source import with_env_values
 
     _require_local_extra()
     shown = shown_path(manifest)
     root = local_root(manifest)
     say(f"mdeploy: the demo serves {shown} (environment {DEMO_ENVIRONMENT}) here, asks it one question and stops it")
 
-    blueprint = plan_file(manifest, DEMO_ENVIRONMENT, environ)
+    planned = plan_file_with_origins(manifest, DEMO_ENVIRONMENT, environ)
+    # Run as a deploy would: env entries from variables get their values (the plan shows references).
+    blueprint = with_env_values(planned.blueprint, planned.env_values)
     launch = prepare_launch(
         blueprint, None, workdir=root, environ=environ, dotenv_path=Path(".env"),
         port=free_port() if port is None else port,

@@ -11,6 +11,7 @@ and web apps), `planner_functions`, `planner_images`, `planner_names` (Python sy
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -25,30 +26,64 @@ from engine.blueprint.model import (
     ServerSpec,
     VolumeSpec,
 )
+from engine.blueprint.origins import Origins
 from engine.blueprint.planner_context import PlanContext
-from engine.blueprint.planner_defaults import DEFAULT_ENVIRONMENT
+from engine.blueprint.planner_defaults import DEFAULT_ENVIRONMENT, FALLBACK_IMAGE_KEY
 from engine.blueprint.planner_functions import plan_function
 from engine.blueprint.planner_images import debian_slim, plan_images
 from engine.blueprint.planner_names import free_key
+from engine.blueprint.planner_origins import OriginRecorder
 from engine.blueprint.planner_services import plan_llm_server, plan_web_service
 from engine.manifest.errors import ManifestError, Problem
 
-# Image for functions that name none and have no defaults.image: Modal's debian_slim, with the
-# planner's Python (see `planner_images.debian_slim`).
-FALLBACK_IMAGE_KEY = "default"
+# Blueprint collection -> the manifest collections its objects are planned from.
+_COLLECTIONS = {
+    "images": ("images",),
+    "volumes": ("volumes",),
+    "secrets": ("secrets",),
+    "dicts": ("dicts",),
+    "queues": ("queues",),
+    "buckets": ("buckets",),
+    "functions": ("functions", "services"),
+    "servers": ("services",),
+}
+# ("servers" | "functions", key) -> {env name: value}: see PlannedApp.env_values.
+EnvValues = Mapping[tuple[str, str], Mapping[str, str]]
+
+
+@dataclass(frozen=True)
+class PlannedApp:
+    """What one planning run decides: the Blueprint, and beside it what never goes into it.
+
+    `origins`: where every Blueprint value came from (read by explain and the human renderers).
+    `env_values`: the values of env entries that came from variables. The Blueprint holds such an
+    entry as the manifest's `${...}` text; the deploy side (engine/entry.py), the local runner and
+    nothing else put these values into the container's environment.
+    """
+
+    blueprint: Blueprint
+    origins: Origins
+    env_values: EnvValues
 
 
 def plan_file(
     path: str | Path, env: str | None, environ: Mapping[str, str] | None = None, *, check_project: bool = True
 ) -> Blueprint:
     """Load, validate and plan the manifest at `path` for environment `env`."""
+    return plan_file_with_origins(path, env, environ, check_project=check_project).blueprint
+
+
+def plan_file_with_origins(
+    path: str | Path, env: str | None, environ: Mapping[str, str] | None = None, *, check_project: bool = True
+) -> PlannedApp:
+    """Load, validate and plan the manifest at `path` for environment `env`, with the record."""
     return load_and_plan(path, env, environ, check_project=check_project)[1]
 
 
 def load_and_plan(
     path: str | Path, env: str | None, environ: Mapping[str, str] | None = None, *, check_project: bool = True
-) -> tuple[Any, Blueprint]:
-    """(the LoadedManifest, its Blueprint); every problem of planning and of the project's files
+) -> tuple[Any, PlannedApp]:
+    """(the LoadedManifest, its plan); every problem of planning and of the project's files
     (handler modules, shipped packages, model paths: `engine/project/`) raised together.
 
     `check_project=False` is for a manifest whose files are not this working tree's (a git ref's).
@@ -59,29 +94,36 @@ def load_and_plan(
     return loaded, plan_loaded(loaded, check_project=check_project)
 
 
-def plan_loaded(loaded: Any, *, check_project: bool = True) -> Blueprint:
-    """The Blueprint of a loaded manifest; planning's and the project files' problems raised together."""
+def plan_loaded(loaded: Any, *, check_project: bool = True) -> PlannedApp:
+    """The plan of a loaded manifest; planning's and the project files' problems raised together."""
     problems: list[Problem] = []
-    blueprint = None
+    planned = None
     try:
-        blueprint = plan_app(loaded)
+        planned = plan_app_with_origins(loaded)
     except ManifestError as exc:
         problems.extend(exc.problems)
     if check_project:
         from engine.project.checks import project_problems
 
-        mounts = {s.key: [m.path for m in s.container.mounts] for s in blueprint.servers} if blueprint else None
+        servers = planned.blueprint.servers if planned else None
+        mounts = {s.key: [m.path for m in s.container.mounts] for s in servers} if servers is not None else None
         problems.extend(project_problems(loaded, mounts))
     if problems:
         raise ManifestError(problems)
-    assert blueprint is not None
-    return blueprint
+    assert planned is not None
+    return planned
 
 
 def plan_app(loaded: Any) -> Blueprint:
     """`loaded`: a `LoadedManifest` (manifest, merged, environment, source)."""
+    return plan_app_with_origins(loaded).blueprint
+
+
+def plan_app_with_origins(loaded: Any) -> PlannedApp:
+    """`loaded`: a `LoadedManifest` (manifest, merged, environment, source)."""
     manifest = loaded.manifest
     ctx = PlanContext(app=manifest.app, manifest=manifest, merged=loaded.merged)
+    rec = ctx.origins
 
     servers: list[ServerSpec] = []
     functions: list[FunctionSpec] = []
@@ -102,48 +144,86 @@ def plan_app(loaded: Any) -> Blueprint:
     if ctx.problems:
         raise ManifestError(ctx.problems)
 
-    return Blueprint(
+    rec.manifest(("app",), ("app",))
+    for collection, keys in _COLLECTIONS.items():
+        rec.planner((collection,), None, [(key,) for key in keys], parts=True, note="one object per manifest entry that is used")
+    rec.planner(("environment",), None if loaded.environment else "DEFAULT_ENVIRONMENT",
+                note="the environment chosen when planning (--env, else MODAL_ENVIRONMENT)" if loaded.environment else None)
+    rec.planner(("source",), None, note="the manifest path as given, for humans")
+    rec.planner(("version",), None, note="the Blueprint format version (engine/blueprint/model.py)")
+    rec.manifest(("tags",), ("tags",), parts=True)
+    for name in manifest.tags:
+        rec.manifest(("tags", name), ("tags", name))
+    blueprint = Blueprint(
         app=manifest.app,
         environment=loaded.environment or DEFAULT_ENVIRONMENT,
         source=Path(loaded.source).as_posix(),
         images=_images(ctx, servers, functions, fallback_image),
         volumes=(
-            *(
-                VolumeSpec(key=k, name=v.resolved_name(k), create_if_missing=v.create_if_missing)
-                for k, v in manifest.volumes.items()
-            ),
+            *(_volume(rec, k, v) for k, v in manifest.volumes.items()),
             *ctx.engine_volumes.values(),
         ),
-        secrets=tuple(
-            SecretSpec(key=k, name=s.resolved_name(k), required_keys=tuple(s.required_keys))
-            for k, s in manifest.secrets.items()
-        ),
-        dicts=tuple(DictSpec(key=k, name=d.resolved_name(k)) for k, d in manifest.dicts.items()),
-        queues=tuple(QueueSpec(key=k, name=q.resolved_name(k)) for k, q in manifest.queues.items()),
-        buckets=tuple(_bucket(k, b) for k, b in manifest.buckets.items()),
+        secrets=tuple(_secret(rec, k, s) for k, s in manifest.secrets.items()),
+        dicts=tuple(DictSpec(key=k, name=_named(rec, "dicts", k, d)) for k, d in manifest.dicts.items()),
+        queues=tuple(QueueSpec(key=k, name=_named(rec, "queues", k, q)) for k, q in manifest.queues.items()),
+        buckets=tuple(_bucket(rec, k, b) for k, b in manifest.buckets.items()),
         functions=tuple(functions),
         servers=tuple(servers),
         tags=dict(manifest.tags),
     )
+    return PlannedApp(blueprint, rec.origins(), {at: dict(values) for at, values in ctx.env_values.items()})
 
 
 def _images(
     ctx: PlanContext, servers: list[ServerSpec], functions: list[FunctionSpec], fallback_image: str
 ) -> tuple[ImageSpec, ...]:
-    uses = [(s.container.image, None) for s in servers] + [(f.container.image, f.handler) for f in functions]
+    uses = [(s.container.image, None, None) for s in servers]
+    for function in functions:
+        handler_key = ctx.origins.entries[("functions", function.key, "handler")].sources
+        key = handler_key[0].key if handler_key else None
+        uses.append((function.container.image, function.handler, key))
     extra = dict(ctx.engine_images)
-    if any(image == fallback_image for image, _ in uses):
+    if any(image == fallback_image for image, _, _ in uses):
         extra[fallback_image] = debian_slim(fallback_image)
-    return plan_images(ctx.manifest.images, extra, uses)
+        ctx.origins.planner(("images", fallback_image), "FALLBACK_IMAGE_KEY",
+                            note="debian_slim with the planner's Python, for functions that name no image")
+    return plan_images(ctx.origins, ctx.manifest.images, extra, uses)
 
 
-def _bucket(key: str, bucket: Any) -> BucketSpec:
+def _named(rec: OriginRecorder, collection: str, key: str, obj: Any) -> str:
+    """Record a named object and its key; its Modal name is `name:`, else the key."""
+    at = (collection, key)
+    rec.manifest(at, at, parts=True)
+    rec.manifest((*at, "key"), at)
+    if obj.name is not None:
+        rec.manifest((*at, "name"), (*at, "name"))
+    else:
+        rec.manifest((*at, "name"), at)
+    return obj.resolved_name(key)
+
+
+def _volume(rec: OriginRecorder, key: str, volume: Any) -> VolumeSpec:
+    name = _named(rec, "volumes", key, volume)
+    create = rec.pick(("volumes", key, "create_if_missing"), (volume.create_if_missing, ("volumes", key, "create_if_missing")))
+    return VolumeSpec(key=key, name=name, create_if_missing=create)
+
+
+def _secret(rec: OriginRecorder, key: str, secret: Any) -> SecretSpec:
+    name = _named(rec, "secrets", key, secret)
+    rec.each(("secrets", key, "required_keys"), ("secrets", key, "required_keys"), len(secret.required_keys))
+    return SecretSpec(key=key, name=name, required_keys=tuple(secret.required_keys))
+
+
+def _bucket(rec: OriginRecorder, key: str, bucket: Any) -> BucketSpec:
+    at = ("buckets", key)
+    rec.manifest(at, at, parts=True)
+    rec.manifest((*at, "key"), at)
     return BucketSpec(
         key=key,
-        bucket_name=bucket.bucket,
-        secret=bucket.secret,
-        read_only=bucket.read_only,
-        key_prefix=bucket.key_prefix,
-        bucket_endpoint_url=bucket.endpoint_url,
-        requester_pays=bucket.requester_pays,
+        bucket_name=rec.pick((*at, "bucket_name"), (bucket.bucket, (*at, "bucket"))),
+        secret=rec.pick((*at, "secret"), (bucket.secret, (*at, "secret"))),
+        read_only=rec.pick((*at, "read_only"), (bucket.read_only, (*at, "read_only"))),
+        key_prefix=rec.pick((*at, "key_prefix"), (bucket.key_prefix, (*at, "key_prefix"))),
+        bucket_endpoint_url=rec.pick((*at, "bucket_endpoint_url"), (bucket.endpoint_url, (*at, "endpoint_url"))),
+        requester_pays=rec.pick((*at, "requester_pays"), (bucket.requester_pays, (*at, "requester_pays"))),
     )

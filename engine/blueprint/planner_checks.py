@@ -84,8 +84,8 @@ def check_engine_env(
         if value is None or any(_is_under(value, p) for p in volume_paths):
             continue
         where, whose = _env_location(ctx, key, svc, name)
-        # A value that came through ${VAR} may be a secret: it is never printed.
-        shown = "a value from a variable" if where in getattr(ctx.merged, "interpolated", ()) else value
+        # A value that came through ${VAR} may be a secret: it is shown as the reference written.
+        shown = (getattr(ctx.merged, "interpolated", None) or {}).get(where, value)
         ctx.report(
             where,
             f"{name} moves {engine.name}'s cache off the {cache.name} volume ({cache.path}) to {shown}, "

@@ -3,7 +3,8 @@
 The rules (also in the Defaults model's docstring): scalars are the object's own value, else the
 default's, else the planner's; `secrets` are a union (defaults first); `env`, `volumes` and
 `buckets` are merged, the object winning on a shared key. Engine caches and planner env come in
-through the `extra_*` arguments so that every container is built by this one function.
+through the `extra_*` arguments so that every container is built by this one function. Each value's
+origin is recorded as it is picked (planner_origins.py).
 """
 
 from __future__ import annotations
@@ -12,7 +13,8 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from engine.blueprint.model import ContainerSpec, MountSpec, ScalingSpec
-from engine.blueprint.planner_defaults import APP_ENV_VAR, FUNCTION_TIMEOUT
+from engine.blueprint.planner_defaults import APP_ENV_VAR
+from engine.blueprint.planner_origins import OriginRecorder, PlannerDefault, planner_default
 
 
 def union(*groups: Iterable[str]) -> tuple[str, ...]:
@@ -32,61 +34,159 @@ def first(*values: Any) -> Any:
 
 
 def resolve_container(
-    app: str,
-    defaults: Any,
+    ctx: Any,
     obj: Any,
     *,
+    at: tuple,
+    source: tuple,
     image: str,
-    scaledown_default: int,
+    scaledown_default: PlannerDefault,
     extra_mounts: Iterable[MountSpec] = (),
-    extra_secrets: Iterable[str] = (),
-    base_env: Mapping[str, str] | None = None,
+    extra_secrets: Iterable[tuple[str, tuple]] = (),
+    base_env: Mapping[str, tuple[str, tuple[tuple, ...]]] | None = None,
+    engine: str | None = None,
 ) -> ContainerSpec:
-    """`obj` is a service or function model; `defaults` the manifest's Defaults.
+    """`obj` is a service or function model at manifest path `source`; `at` is the Blueprint path
+    of its container (origins are recorded there); `ctx` the PlanContext (defaults, record).
 
-    `base_env` sits under the manifest's env (engine settings a user may override);
-    `extra_mounts` are added at paths the manifest leaves free, for volumes it does not mount.
+    `base_env` (name -> (value, the manifest keys it came from)) sits under the manifest's env:
+    settings of `engine` a user may override. `extra_mounts` (the engine's caches) are added at
+    paths the manifest leaves free, for volumes it does not mount; `extra_secrets` are (secret
+    key, the manifest key that asked for it).
+    The image is chosen by the caller, which records its origin.
     """
-    cpu = first(obj.cpu, defaults.cpu)
-    env = {**(base_env or {}), **defaults.env, **obj.env, APP_ENV_VAR: app}
-    mounts = _mounts((defaults, obj), extra_mounts)
+    defaults = ctx.manifest.defaults
+    rec = ctx.origins
+    rec.planner(at, None, [source], parts=True, note="each setting the object's own, else defaults', else the planner's")
+    rec.planner((*at, "scaling"), None, [(*source, "scaling")], parts=True, note="autoscaler settings")
+    cpu = rec.pick((*at, "cpu"), (obj.cpu, (*source, "cpu")), (defaults.cpu, ("defaults", "cpu")))
     scaling = obj.scaling
     return ContainerSpec(
         image=image,
-        gpu=tuple(obj.gpu or ()),
+        gpu=_listed(rec, (*at, "gpu"), (obj.gpu, (*source, "gpu"))),
         cpu=float(cpu) if cpu is not None else None,
-        memory=first(obj.memory, defaults.memory),
-        ephemeral_disk=obj.ephemeral_disk,
-        region=tuple(first(obj.region, defaults.region, ())),
-        cloud=first(obj.cloud, defaults.cloud),
-        secrets=union(defaults.secrets, obj.secrets, extra_secrets),
-        env=env,
-        mounts=mounts,
+        memory=rec.pick((*at, "memory"), (obj.memory, (*source, "memory")), (defaults.memory, ("defaults", "memory"))),
+        ephemeral_disk=rec.pick((*at, "ephemeral_disk"), (obj.ephemeral_disk, (*source, "ephemeral_disk"))),
+        region=_listed(rec, (*at, "region"), (obj.region, (*source, "region")), (defaults.region, ("defaults", "region"))),
+        cloud=rec.pick((*at, "cloud"), (obj.cloud, (*source, "cloud")), (defaults.cloud, ("defaults", "cloud"))),
+        secrets=_secrets(rec, (*at, "secrets"), (defaults.secrets, ("defaults", "secrets")),
+                         (obj.secrets, (*source, "secrets")), extra_secrets),
+        env=_env(ctx, at, source, obj, base_env or {}, engine),
+        mounts=_mounts(rec, (*at, "mounts"), ((defaults, ("defaults",)), (obj, source)), extra_mounts, engine),
         scaling=ScalingSpec(
-            min_containers=scaling.min_containers,
-            max_containers=scaling.max_containers,
-            buffer_containers=scaling.buffer_containers,
-            scaledown_window=first(scaling.scaledown_window, defaults.scaledown_window, scaledown_default),
+            min_containers=rec.pick((*at, "scaling", "min_containers"),
+                                    (scaling.min_containers, (*source, "scaling", "min_containers"))),
+            max_containers=rec.pick((*at, "scaling", "max_containers"),
+                                    (scaling.max_containers, (*source, "scaling", "max_containers"))),
+            buffer_containers=rec.pick((*at, "scaling", "buffer_containers"),
+                                       (scaling.buffer_containers, (*source, "scaling", "buffer_containers"))),
+            scaledown_window=rec.pick(
+                (*at, "scaling", "scaledown_window"),
+                (scaling.scaledown_window, (*source, "scaling", "scaledown_window")),
+                (defaults.scaledown_window, ("defaults", "scaledown_window")),
+                scaledown_default,
+            ),
         ),
-        nonpreemptible=obj.nonpreemptible,
+        nonpreemptible=rec.pick((*at, "nonpreemptible"), (obj.nonpreemptible, (*source, "nonpreemptible"))),
     )
 
 
-def resolve_timeout(defaults: Any, obj: Any) -> int:
-    """A function's or web service's timeout: its own, else `defaults.timeout`, else Modal's.
-    (LLM services have none: their model refuses the key, and `defaults.timeout` skips them.)"""
-    return first(obj.timeout, defaults.timeout, FUNCTION_TIMEOUT)
+def resolve_function_container(ctx: Any, obj: Any, *, at: tuple, source: tuple, image: str) -> ContainerSpec:
+    """The container of a function or web service: Modal's function defaults, no snapshot."""
+    container = resolve_container(
+        ctx,
+        obj,
+        at=(*at, "container"),
+        source=source,
+        image=image,
+        scaledown_default=planner_default("FUNCTION_SCALEDOWN_WINDOW"),
+    )
+    ctx.origins.no_snapshot((*at, "container"))
+    return container
 
 
-def _mounts(layers: Iterable[Any], extra: Iterable[MountSpec]) -> tuple[MountSpec, ...]:
+def resolve_timeout(ctx: Any, obj: Any, *, at: tuple, source: tuple) -> int:
+    """A function's or web service's timeout, recorded at `at` + timeout: its own, else
+    `defaults.timeout`, else Modal's. (LLM services have none: their model refuses the key, and
+    `defaults.timeout` skips them.)"""
+    return ctx.origins.pick(
+        (*at, "timeout"),
+        (obj.timeout, (*source, "timeout")),
+        (ctx.manifest.defaults.timeout, ("defaults", "timeout")),
+        planner_default("FUNCTION_TIMEOUT"),
+    )
+
+
+def _listed(rec: OriginRecorder, at: tuple, *candidates: tuple[Any, tuple]) -> tuple[str, ...]:
+    """The first candidate list that is set, each element recorded (`gpu: A100` is one element)."""
+    for value, key in candidates:
+        if value is not None:
+            rec.each(at, key, len(value))
+            return tuple(value)
+    rec.pick(at, *candidates)
+    return ()
+
+
+def _secrets(rec: OriginRecorder, at: tuple, *groups: Any) -> tuple[str, ...]:
+    """`defaults` secrets, then the object's, then `extra` (key, manifest key) pairs: a union."""
+    (defaults, defaults_key), (own, own_key), extra = groups
+    origin_of: dict[str, tuple] = {}
+    for group, key in ((defaults, defaults_key), (own, own_key)):
+        for index, item in enumerate(group):
+            origin_of.setdefault(item, (*key, index) if rec.is_set((*key, index)) else key)
+    for item, key in extra:
+        origin_of.setdefault(item, key)
+    rec.planner(at, None, (defaults_key, own_key), parts=True, note="a union: defaults.secrets, then the object's")
+    for index, key in enumerate(origin_of.values()):
+        rec.manifest((*at, index), key)
+    return tuple(origin_of)
+
+
+def _env(ctx: Any, at: tuple, source: tuple, obj: Any, base_env: Mapping[str, tuple[str, tuple]],
+         engine: str | None) -> dict[str, str]:
+    """The engine's env, then `defaults.env`, then the object's, then the app name. An entry whose
+    value came from a variable keeps the manifest's `${...}` text: its value is not part of the
+    Blueprint, and is handed to the deploy side in `ctx.env_values` instead."""
+    rec = ctx.origins
+    interpolated = getattr(ctx.merged, "interpolated", None) or {}
+    env: dict[str, str] = {}
+    values: dict[str, str] = {}
+    for name, (value, inputs) in base_env.items():
+        env[name] = value
+        rec.engine((*at, "env", name), engine or "", inputs)
+    for layer, key in ((ctx.manifest.defaults.env, ("defaults", "env")), (obj.env, (*source, "env"))):
+        for name, value in layer.items():
+            path = (*key, name)
+            rec.manifest((*at, "env", name), path)
+            template = interpolated.get(path)
+            env[name] = value if template is None else template
+            if template is None:
+                values.pop(name, None)
+            else:
+                values[name] = value
+    env[APP_ENV_VAR] = ctx.app
+    values.pop(APP_ENV_VAR, None)
+    rec.planner((*at, "env", APP_ENV_VAR), "APP_ENV_VAR", [("app",)])
+    rec.planner((*at, "env"), None, (("defaults", "env"), (*source, "env")), parts=True,
+                note=f"the engine's env, then defaults.env, then the object's, then {APP_ENV_VAR}")
+    if values:
+        ctx.env_values[at[:2]] = values
+    return env
+
+
+def _mounts(rec: OriginRecorder, at: tuple, layers: Iterable[tuple[Any, tuple]], extra: Iterable[MountSpec],
+            engine: str | None) -> tuple[MountSpec, ...]:
     # One mapping path -> mount, so an object's volume or bucket replaces a default's at the same
     # path whatever its kind; the first layer to name a path fixes its position (determinism).
     by_path: dict[str, MountSpec] = {}
-    for layer in layers:
-        for path, key in layer.volumes.items():
-            by_path[path] = MountSpec(path=path, kind="volume", source=key)
-        for path, key in layer.buckets.items():
-            by_path[path] = MountSpec(path=path, kind="bucket", source=key)
+    key_of: dict[str, tuple] = {}
+    for layer, key in layers:
+        for path, volume in layer.volumes.items():
+            by_path[path] = MountSpec(path=path, kind="volume", source=volume)
+            key_of[path] = (*key, "volumes", path)
+        for path, bucket in layer.buckets.items():
+            by_path[path] = MountSpec(path=path, kind="bucket", source=bucket)
+            key_of[path] = (*key, "buckets", path)
     mounts = list(by_path.values())
     mounted_volumes = {m.source for m in mounts if m.kind == "volume"}
     for mount in extra:
@@ -96,4 +196,11 @@ def _mounts(layers: Iterable[Any], extra: Iterable[MountSpec]) -> tuple[MountSpe
             continue
         mounts.append(mount)
         by_path[mount.path] = mount
+    rec.planner(at, None, [(*key, kind) for _, key in layers for kind in ("volumes", "buckets")], parts=True,
+                note="defaults' mounts, the object's (winning on a shared path), then the engine's caches")
+    for index, mount in enumerate(mounts):
+        if mount.path in key_of:
+            rec.manifest((*at, index), key_of[mount.path])
+        else:
+            rec.engine((*at, index), engine or "", note="a cache volume the engine mounts where the manifest mounts none")
     return tuple(mounts)

@@ -1,7 +1,9 @@
 """State one planning run shares between the image, service and function planners.
 
 It collects what several objects contribute to (engine images, engine cache volumes, symbol
-names) and the located problems found on the way, so that all of them are reported at once.
+names), the located problems found on the way (so that all of them are reported at once), the
+origin of every value (`origins`) and the values of env entries the Blueprint holds as `${...}`
+references (`env_values`).
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from typing import Any
 from engine.blueprint.model import ImageSpec, VolumeSpec
 from engine.blueprint.planner_errors import problem
 from engine.blueprint.planner_names import SymbolTable, free_key
+from engine.blueprint.planner_origins import OriginRecorder
 from engine.engines.common import CacheVolume, Engine
 from engine.manifest.errors import Problem
 
@@ -26,6 +29,13 @@ class PlanContext:
     engine_images: dict[str, ImageSpec] = field(default_factory=dict)  # Blueprint key -> spec
     engine_volumes: dict[str, VolumeSpec] = field(default_factory=dict)  # Blueprint key -> spec
     _engine_image_keys: dict[str, str] = field(default_factory=dict)  # engine name -> Blueprint key
+    origins: OriginRecorder = field(init=False)
+    # ("servers" | "functions", key) -> {env name: value} for env entries whose Blueprint value is
+    # the manifest's `${...}` text: the deploy side supplies these values (see planner.PlannedApp).
+    env_values: dict[tuple[str, str], dict[str, str]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.origins = OriginRecorder(self.merged)
 
     def report(self, path: tuple, message: str, hint: str | None = None) -> None:
         self.problems.append(problem(self.merged, path, message, hint))
@@ -37,9 +47,10 @@ class PlanContext:
             key = free_key(spec.key, set(self.manifest.images) | set(self.engine_images))
             self.engine_images[key] = ImageSpec(**{**spec.__dict__, "key": key})
             self._engine_image_keys[engine.name] = key
+            self.origins.engine(("images", key), engine.name)
         return self._engine_image_keys[engine.name]
 
-    def cache_volume(self, cache: CacheVolume) -> str:
+    def cache_volume(self, cache: CacheVolume, engine: str) -> str:
         """The Blueprint key of the volume holding `cache`: the manifest's own volume when it
         declares one with the same Modal name (never two keys for one volume), else a new one."""
         for key, volume in self.manifest.volumes.items():
@@ -50,4 +61,5 @@ class PlanContext:
                 return key
         key = free_key(cache.key, set(self.manifest.volumes) | set(self.engine_volumes))
         self.engine_volumes[key] = VolumeSpec(key=key, name=cache.name, create_if_missing=True)
+        self.origins.engine(("volumes", key), engine)
         return key

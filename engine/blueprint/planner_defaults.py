@@ -48,6 +48,9 @@ WARMUP_REQUESTS = 1
 # whoever deploys (Modal would take the deploying machine's); a registry image gets none added
 # unless the manifest asks, since most ML registry images bring their own.
 IMAGE_PYTHON_VERSION = "3.12"
+# Image for functions that name none and have no defaults.image: Modal's debian_slim with the
+# Python above (a `-2`, `-3`... suffix when the manifest has an image of that key).
+FALLBACK_IMAGE_KEY = "default"
 # uv resolves and installs much faster than pip; `installer: pip` is there for indexes uv rejects.
 IMAGE_INSTALLER = "uv"
 # NVIDIA's registry images print a banner from their entrypoint on every container start.

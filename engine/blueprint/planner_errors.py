@@ -11,10 +11,13 @@ from typing import Any
 
 from engine.manifest.errors import Problem
 from engine.manifest.translate import Locator, dotted
+from engine.manifest.validate import hide_values
 
 
 def problem(merged: Any, path: tuple, message: str, hint: str | None = None) -> Problem:
     """`merged`: the loader's Merged (or anything with `.spans`); `path`: manifest keys, list
-    items by int index (shown as `extra_args[1]`)."""
+    items by int index (shown as `extra_args[1]`). A value from a variable that the message
+    quotes is shown as its reference, as in validation."""
     location = Locator(merged).at_key(path)
-    return Problem(location=location, key=dotted(path), message=message, hint=hint)
+    found = Problem(location=location, key=dotted(path), message=message, hint=hint)
+    return hide_values(found, merged)

@@ -12,15 +12,18 @@ from engine.blueprint.model import (
     ScheduleSpec,
     WebSpec,
 )
-from engine.blueprint.planner_container import first, resolve_container, resolve_timeout
+from engine.blueprint.planner_container import resolve_function_container, resolve_timeout
 from engine.blueprint.planner_context import PlanContext
-from engine.blueprint.planner_defaults import FUNCTION_SCALEDOWN_WINDOW, HTTP_METHOD, PROXY_AUTH
 from engine.blueprint.planner_names import function_symbol
+from engine.blueprint.planner_origins import OriginRecorder, planner_default
 
 
 def plan_function(ctx: PlanContext, key: str, fn: Any, *, fallback_image: str) -> FunctionSpec | None:
     """`fallback_image`: the Blueprint key of a plain debian_slim image for functions that name
     none (their handler needs only the standard library and the handler package)."""
+    path = ("functions", key)
+    at = ("functions", key)
+    rec = ctx.origins
     defaults = ctx.manifest.defaults
     if fn.web is not None and not (fn.image or defaults.image):
         ctx.report(
@@ -29,61 +32,103 @@ def plan_function(ctx: PlanContext, key: str, fn: Any, *, fallback_image: str) -
             "set `image:` (or defaults.image) to an image whose pip has fastapi[standard]",
         )
         return None
-    container = resolve_container(
-        ctx.app,
-        defaults,
-        fn,
-        image=fn.image or defaults.image or fallback_image,
-        scaledown_default=FUNCTION_SCALEDOWN_WINDOW,
-    )
+    image = rec.pick((*at, "container", "image"), (fn.image, (*path, "image")), (defaults.image, ("defaults", "image")))
+    if image is None:
+        image = fallback_image
+        rec.planner((*at, "container", "image"), "FALLBACK_IMAGE_KEY",
+                    note="debian_slim with the planner's Python, for a function that names no image")
+    container = resolve_function_container(ctx, fn, at=at, source=path, image=image)
+    rec.object(at, path)
+    rec.manifest((*at, "handler"), (*path, "handler"))
+    rec.pick((*at, "max_inputs"), (fn.max_inputs, (*path, "max_inputs")))
     return FunctionSpec(
         key=key,
         symbol=ctx.symbols.claim(function_symbol(key)),
         name=key,
         handler=fn.handler,
         container=container,
-        timeout=resolve_timeout(defaults, fn),
-        retries=_retries(fn.retries),
-        schedule=_schedule(fn.schedule),
-        concurrency=(
-            ConcurrencySpec(max_inputs=fn.concurrency.max_inputs, target_inputs=fn.concurrency.target_inputs)
-            if fn.concurrency
-            else None
-        ),
-        batching=(
-            BatchingSpec(max_batch_size=fn.batching.max_batch_size, wait_ms=fn.batching.wait_ms)
-            if fn.batching
-            else None
-        ),
-        web=(
-            WebSpec(
-                kind="fastapi_endpoint",
-                method=first(fn.web.method, HTTP_METHOD),
-                docs=fn.web.docs,
-                requires_proxy_auth=first(fn.web.proxy_auth, PROXY_AUTH),
-                label=fn.web.label,
-            )
-            if fn.web
-            else None
-        ),
+        timeout=resolve_timeout(ctx, fn, at=at, source=path),
+        retries=_retries(rec, at, path, fn.retries),
+        schedule=_schedule(rec, at, path, fn.schedule),
+        concurrency=_concurrency(rec, at, path, fn.concurrency),
+        batching=_batching(rec, at, path, fn.batching),
+        web=_web(rec, at, path, fn.web),
         max_inputs=fn.max_inputs,
     )
 
 
-def _retries(retries: Any) -> RetrySpec | None:
+def _retries(rec: OriginRecorder, at: tuple, path: tuple, retries: Any) -> RetrySpec | None:
+    at, path = (*at, "retries"), (*path, "retries")
     if retries is None:
+        rec.pick(at, (None, path))
         return None
+    rec.manifest(at, path, parts=True)
     return RetrySpec(
-        max_retries=retries.count,
-        backoff_coefficient=float(retries.backoff),
-        initial_delay=float(retries.initial_delay),
-        max_delay=float(retries.max_delay),
+        max_retries=rec.pick((*at, "max_retries"), (retries.count, (*path, "count"), path)),
+        backoff_coefficient=float(rec.pick((*at, "backoff_coefficient"), (retries.backoff, (*path, "backoff")))),
+        initial_delay=float(rec.pick((*at, "initial_delay"), (retries.initial_delay, (*path, "initial_delay")))),
+        max_delay=float(rec.pick((*at, "max_delay"), (retries.max_delay, (*path, "max_delay")))),
     )
 
 
-def _schedule(schedule: Any) -> ScheduleSpec | None:
+def _schedule(rec: OriginRecorder, at: tuple, path: tuple, schedule: Any) -> ScheduleSpec | None:
+    at, path = (*at, "schedule"), (*path, "schedule")
     if schedule is None:
+        rec.pick(at, (None, path))
         return None
+    rec.manifest(at, path, parts=True)
     if hasattr(schedule, "cron"):
-        return ScheduleSpec(kind="cron", cron=schedule.cron, timezone=schedule.timezone)
-    return ScheduleSpec(kind="period", seconds=schedule.every)
+        rec.planner((*at, "kind"), None, [(*path, "cron")], note="cron, as the manifest writes `cron:`")
+        rec.unset((*at, "seconds"), "a cron schedule has no period")
+        return ScheduleSpec(
+            kind="cron",
+            cron=rec.pick((*at, "cron"), (schedule.cron, (*path, "cron"))),
+            timezone=rec.pick((*at, "timezone"), (schedule.timezone, (*path, "timezone"))),
+        )
+    rec.planner((*at, "kind"), None, [(*path, "every")], note="period, as the manifest writes `every:`")
+    rec.unset((*at, "cron"), "a period schedule has no cron expression")
+    rec.unset((*at, "timezone"), "a period schedule has no time zone")
+    return ScheduleSpec(kind="period", seconds=rec.pick((*at, "seconds"), (schedule.every, (*path, "every"))))
+
+
+def _concurrency(rec: OriginRecorder, at: tuple, path: tuple, concurrency: Any) -> ConcurrencySpec | None:
+    at, path = (*at, "concurrency"), (*path, "concurrency")
+    if concurrency is None:
+        rec.pick(at, (None, path))
+        return None
+    rec.manifest(at, path, parts=True)
+    return ConcurrencySpec(
+        max_inputs=rec.pick((*at, "max_inputs"), (concurrency.max_inputs, (*path, "max_inputs"))),
+        target_inputs=rec.pick((*at, "target_inputs"), (concurrency.target_inputs, (*path, "target_inputs"))),
+    )
+
+
+def _batching(rec: OriginRecorder, at: tuple, path: tuple, batching: Any) -> BatchingSpec | None:
+    at, path = (*at, "batching"), (*path, "batching")
+    if batching is None:
+        rec.pick(at, (None, path))
+        return None
+    rec.manifest(at, path, parts=True)
+    return BatchingSpec(
+        max_batch_size=rec.pick((*at, "max_batch_size"), (batching.max_batch_size, (*path, "max_batch_size"))),
+        wait_ms=rec.pick((*at, "wait_ms"), (batching.wait_ms, (*path, "wait_ms"))),
+    )
+
+
+def _web(rec: OriginRecorder, at: tuple, path: tuple, web: Any) -> WebSpec | None:
+    at, path = (*at, "web"), (*path, "web")
+    if web is None:
+        rec.pick(at, (None, path))
+        return None
+    rec.manifest(at, path, parts=True)
+    rec.planner((*at, "kind"), None, [path], note="a function's `web:` is a FastAPI endpoint")
+    rec.unset((*at, "port"), "only a web_server has a port")
+    rec.unset((*at, "startup_timeout"), "only a web_server has a startup timeout")
+    return WebSpec(
+        kind="fastapi_endpoint",
+        method=rec.pick((*at, "method"), (web.method, (*path, "method")), planner_default("HTTP_METHOD")),
+        docs=rec.pick((*at, "docs"), (web.docs, (*path, "docs"))),
+        requires_proxy_auth=rec.pick((*at, "requires_proxy_auth"), (web.proxy_auth, (*path, "proxy_auth")),
+                                     planner_default("PROXY_AUTH")),
+        label=rec.pick((*at, "label"), (web.label, (*path, "label"))),
+    )

@@ -20,23 +20,12 @@ from engine.blueprint.model import (
     WebSpec,
 )
 from engine.blueprint.planner_checks import check_api_key_env, check_cache_mounts, check_engine_env
-from engine.blueprint.planner_container import first, resolve_container, resolve_timeout
+from engine.blueprint.planner_container import resolve_container, resolve_function_container, resolve_timeout
 from engine.blueprint.planner_context import PlanContext
-from engine.blueprint.planner_defaults import (
-    FUNCTION_SCALEDOWN_WINDOW,
-    HTTP_METHOD,
-    PROXY_AUTH,
-    SERVER_API_KEY_ENV,
-    SERVER_EXIT_GRACE_PERIOD,
-    SERVER_PORT,
-    SERVER_ROUTING_REGION,
-    SERVER_SCALEDOWN_WINDOW,
-    SERVER_STARTUP_TIMEOUT,
-    SERVER_TARGET_CONCURRENCY,
-    WARMUP_REQUESTS,
-)
+from engine.blueprint.planner_defaults import SERVER_TARGET_CONCURRENCY, WARMUP_REQUESTS
 from engine.blueprint.planner_names import class_symbol, function_symbol
-from engine.engines.common import EngineOptionError, LaunchParams, chat_warmup
+from engine.blueprint.planner_origins import planner_default
+from engine.engines.common import EngineOptionError, LaunchParams, chat_warmup, format_value
 from engine.engines.extra_args_check import check_extra_args
 from engine.engines.owned_flags import find_owned_flag, flag_name
 from engine.engines.registry import get_engine
@@ -57,6 +46,8 @@ def tensor_parallel_size(service: Any) -> int:
 
 def plan_llm_server(ctx: PlanContext, key: str, svc: Any) -> ServerSpec | None:
     path = ("services", key)
+    at = ("servers", key)
+    rec = ctx.origins
     engine = get_engine(svc.engine)
     before = len(ctx.problems)
 
@@ -70,7 +61,7 @@ def plan_llm_server(ctx: PlanContext, key: str, svc: Any) -> ServerSpec | None:
             "use engine vllm or sglang, or remove memory_snapshot",
         )
     secret_args: tuple[SecretArg, ...] = ()
-    extra_secrets: tuple[str, ...] = ()
+    extra_secrets: tuple[tuple[str, tuple], ...] = ()
     if svc.auth.api_key_secret:
         if engine.api_key_flag is None:
             ctx.report(
@@ -79,11 +70,19 @@ def plan_llm_server(ctx: PlanContext, key: str, svc: Any) -> ServerSpec | None:
                 "use Modal proxy auth (auth: {proxy: true})",
             )
         else:
-            secret_args = (SecretArg(flag=engine.api_key_flag, env=first(svc.auth.api_key_env, SERVER_API_KEY_ENV)),)
-            extra_secrets = (svc.auth.api_key_secret,)
+            rec.engine((*at, "secret_args"), engine.name, [(*path, "auth")], parts=True)
+            rec.engine((*at, "secret_args", 0), engine.name, [(*path, "auth", "api_key_secret")], parts=True)
+            rec.engine((*at, "secret_args", 0, "flag"), engine.name)
+            env = rec.pick((*at, "secret_args", 0, "env"), (svc.auth.api_key_env, (*path, "auth", "api_key_env")),
+                           planner_default("SERVER_API_KEY_ENV"))
+            secret_args = (SecretArg(flag=engine.api_key_flag, env=env),)
+            extra_secrets = ((svc.auth.api_key_secret, (*path, "auth", "api_key_secret")),)
             check_api_key_env(ctx, key, svc)
+    else:
+        rec.pick((*at, "secret_args"), (None, (*path, "auth", "api_key_secret")))
     check_cache_mounts(ctx, key, svc, engine)
 
+    model_keys = [(*path, "model", "id"), (*path, "model", "path")]
     fixed_name = engine.fixed_served_name(svc.model.name, svc.model.revision) if engine.fixed_served_name else None
     if fixed_name and svc.model.served_name:
         ctx.report(
@@ -91,18 +90,27 @@ def plan_llm_server(ctx: PlanContext, key: str, svc: Any) -> ServerSpec | None:
             f"{engine.name} answers only to the model it loaded ({fixed_name!r}), not to another name",
             "remove served_name",
         )
-    served_name = fixed_name or svc.model.served_name or svc.model.name
+    if fixed_name:
+        # A path served under itself is the manifest's value; `id@revision` is derived from both.
+        rec.engine((*at, "served_model_name"), engine.name, [*model_keys, (*path, "model", "revision")],
+                   direct=fixed_name == svc.model.name)
+        served_name = fixed_name
+    else:
+        served_name = rec.pick((*at, "served_model_name"), (svc.model.served_name, (*path, "model", "served_name")),
+                               (svc.model.id, model_keys[0]), (svc.model.path, model_keys[1]))
+    model = rec.pick((*at, "model"), (svc.model.id, model_keys[0]), (svc.model.path, model_keys[1]))
     sleep_mode = snapshot.enabled and engine.snapshot is not None
-    port = first(svc.port, SERVER_PORT)
+    port = rec.pick((*at, "port"), (svc.port, (*path, "port")), planner_default("SERVER_PORT"))
+    options = svc.engine_args.model_dump(exclude=_NOT_OPTIONS, exclude_none=True)
     params = LaunchParams(
-        model=svc.model.name,
+        model=model,
         revision=svc.model.revision,
         served_name=served_name,
         port=port,
         tensor_parallel=tensor_parallel_size(svc),
         fast_boot=svc.fast_boot and engine.supports_fast_boot,
         sleep_mode=sleep_mode,
-        options=svc.engine_args.model_dump(exclude=_NOT_OPTIONS, exclude_none=True),
+        options=options,
         extra_args=tuple(svc.engine_args.extra_args),
     )
     for index, arg in enumerate(params.extra_args):
@@ -126,72 +134,181 @@ def plan_llm_server(ctx: PlanContext, key: str, svc: Any) -> ServerSpec | None:
         ctx.report((*path, "engine_args", exc.key), exc.message, exc.hint)
     if len(ctx.problems) > before:
         return None
+    launch_inputs = _launch_inputs(path, svc, params)
+    _record_command(rec, (*at, "command"), engine.name, command, params, launch_inputs)
 
     defaults = ctx.manifest.defaults
     user_paths = {*defaults.volumes, *defaults.buckets, *svc.volumes, *svc.buckets}
     cache_mounts = [
-        MountSpec(path=cache.path, kind="volume", source=ctx.cache_volume(cache))
+        MountSpec(path=cache.path, kind="volume", source=ctx.cache_volume(cache, engine.name))
         for cache in engine.caches
         if cache.path not in user_paths
     ]
-    needed_env = {**(engine.snapshot_env if sleep_mode else {}), **engine.launch_env(params)}
-    base_env = {**engine.runtime_env, **needed_env}
+    snapshot_keys = ((*path, "memory_snapshot"),)
+    option_keys = tuple((*path, "engine_args", name) for name in options)
+    snapshot_env = engine.snapshot_env if sleep_mode else {}
+    launch_env = engine.launch_env(params)
+    needed_env = {**snapshot_env, **launch_env}
+    # The engine's run-time env first: what the snapshot and the launch need overrides it.
+    base_env = {
+        **{name: (value, ()) for name, value in engine.runtime_env.items()},
+        **{name: (value, snapshot_keys) for name, value in snapshot_env.items()},
+        **{name: (value, option_keys) for name, value in launch_env.items()},
+    }
+    container_at = (*at, "container")
+    if svc.image:
+        rec.manifest((*container_at, "image"), (*path, "image"))
+        image = svc.image
+    else:
+        image = ctx.engine_image(engine)
+        rec.engine((*container_at, "image"), engine.name)
     container = resolve_container(
-        ctx.app,
-        defaults,
+        ctx,
         svc,
-        image=svc.image or ctx.engine_image(engine),
-        scaledown_default=SERVER_SCALEDOWN_WINDOW,
+        at=container_at,
+        source=path,
+        image=image,
+        scaledown_default=planner_default("SERVER_SCALEDOWN_WINDOW"),
         extra_mounts=cache_mounts,
         extra_secrets=extra_secrets,
         base_env=base_env,
+        engine=engine.name,
     )
-    container = replace(container, enable_memory_snapshot=snapshot.enabled, gpu_snapshot=snapshot.gpu)
+    container = replace(
+        container,
+        enable_memory_snapshot=rec.pick(
+            (*container_at, "enable_memory_snapshot"),
+            (snapshot.enabled, (*path, "memory_snapshot", "enabled"), (*path, "memory_snapshot")),
+        ),
+        gpu_snapshot=rec.pick((*container_at, "gpu_snapshot"), (snapshot.gpu, (*path, "memory_snapshot", "gpu"))),
+    )
     check_engine_env(ctx, key, svc, engine, container.mounts, needed_env)
     if len(ctx.problems) > before:
         return None
 
-    target, limit = _server_concurrency(svc.concurrency)
+    target, limit = _server_concurrency(rec, at, path, svc.concurrency)
     if svc.warmup is False:  # `warmup: false`: none, snapshot or not
         warmup_requests = 0
     elif svc.warmup is not None:
-        warmup_requests = first(svc.warmup.requests, WARMUP_REQUESTS)
-    else:  # unset: a snapshot should hold a warmed-up engine
-        warmup_requests = WARMUP_REQUESTS if sleep_mode else 0
+        warmup_requests = rec.pick((*at, "warmup", "requests"), (svc.warmup.requests, (*path, "warmup", "requests")),
+                                   planner_default("WARMUP_REQUESTS"))
+    elif sleep_mode:  # unset: a snapshot should hold a warmed-up engine
+        warmup_requests = WARMUP_REQUESTS
+        rec.planner((*at, "warmup", "requests"), "WARMUP_REQUESTS", [(*path, "memory_snapshot")])
+    else:
+        warmup_requests = 0
+    if warmup_requests:
+        warmup = chat_warmup(served_name, warmup_requests)
+        rec.planner((*at, "warmup"), None, [(*path, "warmup"), *launch_inputs["served_name"][1]], parts=True)
+        rec.engine((*at, "warmup", "path"), engine.name)
+        rec.planner((*at, "warmup", "body"), None, launch_inputs["served_name"][1])
+    else:
+        warmup = None
+        rec.pick((*at, "warmup"), (svc.warmup, (*path, "warmup")))
+    rec.object(at, path)
+    rec.manifest((*at, "engine"), (*path, "engine"))
+    rec.engine((*at, "health_path"), engine.name)
+    if sleep_mode:
+        rec.engine((*at, "snapshot"), engine.name, [(*path, "memory_snapshot")])
+    else:
+        rec.pick((*at, "snapshot"), (None, (*path, "memory_snapshot")))
     return ServerSpec(
         key=key,
         symbol=ctx.symbols.claim(class_symbol(key)),
         name=key,
         engine=engine.name,
-        model=svc.model.name,
+        model=model,
         served_model_name=served_name,
         container=container,
         command=command,
         port=port,
-        startup_timeout=first(svc.startup_timeout, SERVER_STARTUP_TIMEOUT),
+        startup_timeout=rec.pick((*at, "startup_timeout"), (svc.startup_timeout, (*path, "startup_timeout")),
+                                 planner_default("SERVER_STARTUP_TIMEOUT")),
         health_path=engine.health_path,
         target_concurrency=target,
         max_concurrency=limit,
         secret_args=secret_args,
-        warmup=chat_warmup(served_name, warmup_requests) if warmup_requests else None,
+        warmup=warmup,
         snapshot=engine.snapshot if sleep_mode else None,
-        requires_proxy_auth=first(svc.auth.proxy, PROXY_AUTH),
-        routing_region=svc.routing_region or SERVER_ROUTING_REGION,
-        exit_grace_period=SERVER_EXIT_GRACE_PERIOD,
+        requires_proxy_auth=rec.pick((*at, "requires_proxy_auth"), (svc.auth.proxy, (*path, "auth", "proxy")),
+                                     planner_default("PROXY_AUTH")),
+        routing_region=rec.pick((*at, "routing_region"), (svc.routing_region, (*path, "routing_region")),
+                                planner_default("SERVER_ROUTING_REGION")),
+        exit_grace_period=rec.pick((*at, "exit_grace_period"), planner_default("SERVER_EXIT_GRACE_PERIOD")),
     )
 
 
-def _server_concurrency(concurrency: Any) -> tuple[int, int | None]:
+def _launch_inputs(path: tuple, svc: Any, params: LaunchParams) -> dict[str, tuple[bool, list[tuple]]]:
+    """LaunchParams field -> (whether the param is the manifest value itself, the manifest keys it
+    was planned from)."""
+    model = [(*path, "model", "id"), (*path, "model", "path")]
+    explicit_tp = svc.engine_args.tensor_parallel_size is not None if hasattr(svc.engine_args, "tensor_parallel_size") else False
+    return {
+        "model": (True, model),
+        "revision": (True, [(*path, "model", "revision")]),
+        "served_name": (True, [(*path, "model", "served_name")]) if svc.model.served_name else (True, model),
+        "port": (True, [(*path, "port")]),
+        "tensor_parallel": (explicit_tp, [(*path, "engine_args", "tensor_parallel_size"), (*path, "gpu")]),
+        "fast_boot": (False, [(*path, "fast_boot")]),
+        "sleep_mode": (False, [(*path, "memory_snapshot")]),
+        **{f"options.{name}": (True, [(*path, "engine_args", name)]) for name in params.options},
+        **{f"extra_args.{i}": (True, [(*path, "engine_args", "extra_args", i)]) for i in range(len(params.extra_args))},
+    }
+
+
+def _record_command(rec: Any, at: tuple, engine: str, command: tuple[str, ...], params: LaunchParams,
+                    inputs: dict[str, tuple[bool, list[tuple]]]) -> None:
+    """The whole command is the engine's, from every manifest key that fed it; each argv element
+    is credited to the param whose planned value it is (`--max-model-len 8192`: 8192 from
+    engine_args.max_model_len) or, for text, contains (`MODEL@REV`, derived from both)."""
+    rec.engine(at, engine, [key for _, keys in inputs.values() for key in keys], parts=True)
+    spelled: list[tuple[str, str]] = []  # (argv spelling, param)
+    for name in inputs:
+        value = _param_value(params, name)
+        if value is not None and not isinstance(value, bool):
+            spelled.append((format_value(value), name))
+    for index, element in enumerate(command):
+        equal = [name for text, name in spelled if text == element]
+        within = [name for text, name in spelled if len(text) >= 3 and text != element and text in element
+                  and isinstance(_param_value(params, name), str)]
+        if equal:
+            direct, keys = inputs[equal[0]]
+            rec.engine((*at, index), engine, keys, direct=direct)
+        elif within:
+            rec.engine((*at, index), engine, [key for name in within for key in inputs[name][1]])
+        else:
+            rec.engine((*at, index), engine)
+
+
+def _param_value(params: LaunchParams, name: str) -> Any:
+    if name.startswith("options."):
+        return params.options.get(name.split(".", 1)[1])
+    if name.startswith("extra_args."):
+        return params.extra_args[int(name.split(".", 1)[1])]
+    return getattr(params, name)
+
+
+def _server_concurrency(rec: Any, at: tuple, path: tuple, concurrency: Any) -> tuple[int, int | None]:
     """(target, max): the manifest's, else a target of 32 (capped by max when only max is set)."""
+    target_at, max_at = (*at, "target_concurrency"), (*at, "max_concurrency")
+    target_key, max_key = (*path, "concurrency", "target"), (*path, "concurrency", "max")
     if concurrency is None:
-        return SERVER_TARGET_CONCURRENCY, None
-    target = first(concurrency.target, min(SERVER_TARGET_CONCURRENCY, concurrency.max or SERVER_TARGET_CONCURRENCY))
-    return target, concurrency.max
+        rec.pick(max_at, (None, max_key))
+        return rec.pick(target_at, (None, target_key), planner_default("SERVER_TARGET_CONCURRENCY")), None
+    limit = rec.pick(max_at, (concurrency.max, max_key))
+    if concurrency.target is None and concurrency.max is not None and concurrency.max < SERVER_TARGET_CONCURRENCY:
+        rec.planner(target_at, "SERVER_TARGET_CONCURRENCY", [max_key])  # capped by max
+        return concurrency.max, limit
+    target = rec.pick(target_at, (concurrency.target, target_key), planner_default("SERVER_TARGET_CONCURRENCY"))
+    return target, limit
 
 
 def plan_web_service(ctx: PlanContext, key: str, svc: Any) -> FunctionSpec | None:
+    path = ("services", key)
+    at = ("functions", key)
+    rec = ctx.origins
     defaults = ctx.manifest.defaults
-    image = svc.image or defaults.image
+    image = rec.pick((*at, "container", "image"), (svc.image, (*path, "image")), (defaults.image, ("defaults", "image")))
     if image is None:
         ctx.report(
             ("services", key),
@@ -201,21 +318,37 @@ def plan_web_service(ctx: PlanContext, key: str, svc: Any) -> FunctionSpec | Non
         return None
     kind = WEB_KINDS[svc.interface]
     endpoint = kind == "fastapi_endpoint"
-    container = resolve_container(
-        ctx.app,
-        defaults,
-        svc,
-        image=image,
-        scaledown_default=FUNCTION_SCALEDOWN_WINDOW,
-    )
+    container = resolve_function_container(ctx, svc, at=at, source=path, image=image)
+    rec.object(at, path)
+    rec.manifest((*at, "handler"), (*path, "app"))
+    for name in ("retries", "schedule", "batching", "max_inputs"):
+        rec.unset((*at, name), "a web service has none")
     concurrency = svc.concurrency
+    if concurrency:
+        rec.manifest((*at, "concurrency"), (*path, "concurrency"), parts=True)
+        rec.manifest((*at, "concurrency", "max_inputs"), (*path, "concurrency", "max_inputs"))
+        rec.pick((*at, "concurrency", "target_inputs"), (concurrency.target_inputs, (*path, "concurrency", "target_inputs")))
+    else:
+        rec.pick((*at, "concurrency"), (None, (*path, "concurrency")))
+    web_at = (*at, "web")
+    rec.manifest(web_at, path, parts=True)
+    rec.manifest((*web_at, "kind"), (*path, "interface"))
+    if endpoint:
+        method = rec.pick((*web_at, "method"), (svc.method, (*path, "method")), planner_default("HTTP_METHOD"))
+        docs = rec.pick((*web_at, "docs"), (svc.docs, (*path, "docs")))
+    else:
+        method, docs = None, False
+        rec.unset((*web_at, "method"), "only a fastapi_endpoint has a method")
+        rec.unset((*web_at, "docs"), "only a fastapi_endpoint serves /docs")
+    rec.unset((*web_at, "port"), "only a web_server has a port")
+    rec.unset((*web_at, "startup_timeout"), "only a web_server has a startup timeout")
     return FunctionSpec(
         key=key,
         symbol=ctx.symbols.claim(function_symbol(key)),
         name=key,
         handler=svc.app,
         container=container,
-        timeout=resolve_timeout(defaults, svc),
+        timeout=resolve_timeout(ctx, svc, at=at, source=path),
         concurrency=(
             ConcurrencySpec(max_inputs=concurrency.max_inputs, target_inputs=concurrency.target_inputs)
             if concurrency
@@ -223,9 +356,10 @@ def plan_web_service(ctx: PlanContext, key: str, svc: Any) -> FunctionSpec | Non
         ),
         web=WebSpec(
             kind=kind,
-            method=first(svc.method, HTTP_METHOD) if endpoint else None,
-            docs=svc.docs if endpoint else False,
-            requires_proxy_auth=first(svc.auth.proxy, PROXY_AUTH),
-            label=svc.label,
+            method=method,
+            docs=docs,
+            requires_proxy_auth=rec.pick((*web_at, "requires_proxy_auth"), (svc.auth.proxy, (*path, "auth", "proxy")),
+                                         planner_default("PROXY_AUTH")),
+            label=rec.pick((*web_at, "label"), (svc.label, (*path, "label"))),
         ),
     )

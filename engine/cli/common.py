@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     from pathlib import Path
 
     from engine.blueprint.model import Blueprint
+    from engine.blueprint.planner import PlannedApp
 
 MANIFEST_HELP = "the base manifest (YAML or TOML)"
 ENV_HELP = "Modal environment (default: MODAL_ENVIRONMENT, else main)"
@@ -64,6 +65,11 @@ def manifest_path(args: argparse.Namespace, given: str | None = None) -> Path:
 
 def plan_manifest(args: argparse.Namespace) -> Blueprint:
     """The Blueprint of MANIFEST in the chosen environment."""
-    from engine.blueprint.planner import plan_file
+    return plan_manifest_with_origins(args).blueprint
 
-    return plan_file(manifest_path(args), chosen_environment(args))
+
+def plan_manifest_with_origins(args: argparse.Namespace) -> PlannedApp:
+    """The Blueprint of MANIFEST in the chosen environment, with the planner's origin record."""
+    from engine.blueprint.planner import plan_file_with_origins
+
+    return plan_file_with_origins(manifest_path(args), chosen_environment(args))

@@ -43,7 +43,7 @@ def run(args: argparse.Namespace) -> int:
     from engine.operate import billing
     from engine.operate.cost_report import cost_report, render_cost_report
 
-    blueprint, names = plan_names(args)
+    blueprint, names, _shown = plan_names(args)
     window = billing.parse_since(args.since) if args.actual else None
     calls = [] if args.offline else [billing.rates_call()]
     if window is not None:

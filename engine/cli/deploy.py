@@ -68,13 +68,14 @@ def run(args: argparse.Namespace) -> int:
         if problem:
             raise UserError(problem)
 
-    from engine.blueprint.planner import plan_file
+    from engine.blueprint.planner import plan_file_with_origins
     from engine.plan.render_plan import render_plan
 
     manifest = manifest_path(args)
     env = chosen_environment(args)
-    blueprint = plan_file(manifest, env)
-    sys.stdout.write(render_plan(blueprint, "text"))
+    planned = plan_file_with_origins(manifest, env)
+    blueprint = planned.blueprint
+    sys.stdout.write(render_plan(blueprint, "text", origins=planned.origins))
     sys.stdout.flush()
 
     from engine.cli.deploy_checks import after_deploy, deploy_tag, show_checks
@@ -84,7 +85,7 @@ def run(args: argparse.Namespace) -> int:
     shown = " ".join(f"{k}={shlex.quote(v)}" for k, v in manifest_env.items()) + " " + shlex.join(command)
     if args.dry_run:
         print(f"\nwould run: {shown}")
-        show_checks(args, blueprint, env)
+        show_checks(args, blueprint, env, planned.origins)
         return 0
     print(f"\nrunning: {shown}", flush=True)
     try:

@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     from pathlib import Path
 
     from engine.blueprint.model import Blueprint
+    from engine.blueprint.origins import Origins
 
 
 def add_check_arguments(parser: argparse.ArgumentParser) -> None:
@@ -50,8 +51,9 @@ def _names(blueprint: Blueprint, env: str | None):
     return modal_names(blueprint, env)
 
 
-def show_checks(args: argparse.Namespace, blueprint: Blueprint, env: str | None) -> None:
-    """For --dry-run: what would be checked and called after the deploy."""
+def show_checks(args: argparse.Namespace, blueprint: Blueprint, env: str | None, origins: Origins) -> None:
+    """For --dry-run: what would be checked and called after the deploy (names from variables
+    shown as their references, as the plan shows them)."""
     if args.no_smoke:
         return
     from engine.cli.operate_common import print_calls
@@ -59,7 +61,9 @@ def show_checks(args: argparse.Namespace, blueprint: Blueprint, env: str | None)
     from engine.operate.smoke import planned_requests
     from engine.operate.smoke_targets import url_calls
 
-    names = _names(blueprint, env)
+    from engine.operate.names import shown_names
+
+    names = shown_names(_names(blueprint, env), origins)
     if not names.http_objects:
         print("then: no smoke check (no LLM service or web endpoint)")
         return

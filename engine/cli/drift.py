@@ -37,9 +37,9 @@ def run(args: argparse.Namespace) -> int:
     from engine.cli.operate_common import plan_names, print_calls, require_credentials
     from engine.operate.drift_report import compare_with_deployed, drift_calls, render_drift
 
-    blueprint, names = plan_names(args)
+    blueprint, names, shown = plan_names(args)
     if args.dry_run:
-        print_calls(drift_calls(names))
+        print_calls(drift_calls(shown))
         print("  and the same two calls for any object the deployed app has that the manifest lacks")
         return 0
     require_credentials(NAME)

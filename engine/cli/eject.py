@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import argparse
 
-from engine.cli.common import add_env_argument, add_manifest_argument, plan_manifest
+from engine.cli.common import add_env_argument, add_manifest_argument
 
 NAME = "eject"
 
@@ -39,10 +39,20 @@ def run(args: argparse.Namespace) -> int:
     if output is not None:
         _check_output(output, force=args.force)
 
+    from engine.cli.common import plan_manifest_with_origins
     from engine.eject.render import render_app
+    from engine.manifest.interpolate import template_parts
 
-    blueprint = plan_manifest(args)
-    source = render_app(blueprint, filename=output.name if output else "app.py")
+    planned = plan_manifest_with_origins(args)
+    blueprint = planned.blueprint
+    # Env entries from variables: the Blueprint holds their manifest text; the file rebuilds
+    # them from the deploying shell, read with the loader's own syntax.
+    specs = {("functions", f.key): f for f in blueprint.functions} | {("servers", s.key): s for s in blueprint.servers}
+    from_shell = {
+        at: {name: template_parts(specs[at].container.env[name]) for name in values}
+        for at, values in planned.env_values.items()
+    }
+    source = render_app(blueprint, filename=output.name if output else "app.py", env_from_variables=from_shell)
     if output is None:
         sys.stdout.write(source)
         return 0

@@ -3,7 +3,8 @@
 KEY is a dotted key of the merged manifest (`services.chat.scaling.max_containers`: the value
 and the file:line:col that set it, overlay included) or of the Blueprint
 (`servers.chat.container.scaling.scaledown_window`: the planned value, and whether a manifest
-key, a `defaults` entry, an engine or the planner's defaults decided it).
+key, a `defaults` entry, an engine or the planner's defaults decided it, as the planner recorded
+it). Values that came from a `${VAR}` are shown as that reference.
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ def register(subparsers) -> argparse.ArgumentParser:
 def run(args: argparse.Namespace) -> int:
     import json
 
-    from engine.blueprint.planner import plan_app
+    from engine.blueprint.planner import plan_app_with_origins
     from engine.errors import UserError
     from engine.manifest.validate import load_manifest
     from engine.plan.explain import UnknownKey, explain_key
@@ -42,9 +43,10 @@ def run(args: argparse.Namespace) -> int:
     if not args.key.strip(" .[]"):
         raise UserError(f"KEY {args.key!r} names nothing; give a dotted key, e.g. services.NAME.gpu or servers.NAME.command")
     loaded = load_manifest(manifest_path(args), chosen_environment(args))
-    blueprint = plan_app(loaded)
+    planned = plan_app_with_origins(loaded)
+    blueprint = planned.blueprint
     try:
-        explanation = explain_key(args.key, loaded.merged, blueprint)
+        explanation = explain_key(args.key, loaded.merged, blueprint, planned.origins)
     except UnknownKey:
         raise UserError(
             f"{args.key!r} is not a key of the merged manifest or of the Blueprint of {args.manifest} "
@@ -63,4 +65,6 @@ def run(args: argparse.Namespace) -> int:
     print(f"  {origin}")
     if explanation.has_planned and explanation.planned != explanation.value:
         print(f"  planned as {show(explanation.planned)}")
+    elif len(explanation.planned_at) > 1:
+        print(f"  planned into {', '.join(explanation.planned_at)}")
     return 0

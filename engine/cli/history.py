@@ -37,10 +37,10 @@ def run(args: argparse.Namespace) -> int:
     from engine.operate.readback import history_call, parse_history
     from engine.operate.tagging import content_hash
 
-    blueprint, names = plan_names(args)
+    blueprint, names, shown = plan_names(args)
     history = history_call(names)
     if args.dry_run:
-        print_calls([history])
+        print_calls([history_call(shown)])
         return 0
     require_credentials(NAME)
     rows = history_rows(parse_history(modal_cli.read_or_fail(history)), content_hash(blueprint))

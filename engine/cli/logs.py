@@ -44,13 +44,13 @@ def run(args: argparse.Namespace) -> int:
     from engine.operate import modal_cli
     from engine.operate.logs import LogFilters, logs_call
 
-    _blueprint, names = plan_names(args)
+    _blueprint, names, shown = plan_names(args)
     obj = names.by_key(args.object) if args.object else None
     # Each filter option has the name of its LogFilters field.
     filters = LogFilters(**{f.name: getattr(args, f.name) for f in dataclasses.fields(LogFilters)})
     logs = logs_call(names, obj, filters)
     if args.dry_run:
-        print_calls([logs])
+        print_calls([logs_call(shown, shown.by_key(args.object) if args.object else None, filters)])
         return 0
     require_credentials(NAME)
     return modal_cli.stream(logs)

@@ -61,15 +61,17 @@ def require_credentials(command: str) -> None:
         raise UserError(problem)
 
 
-def plan_names(args: argparse.Namespace) -> tuple[Blueprint, ModalNames]:
-    """The manifest's Blueprint for the chosen environment, and the Modal names it deploys as."""
-    from engine.blueprint.planner import plan_file
+def plan_names(args: argparse.Namespace) -> tuple[Blueprint, ModalNames, ModalNames]:
+    """The manifest's Blueprint for the chosen environment, the Modal names it deploys as, and
+    those names as a dry run shows them (a name from a variable as its `${VAR}`)."""
+    from engine.blueprint.planner import plan_file_with_origins
     from engine.cli.common import chosen_environment, manifest_path
-    from engine.operate.names import modal_names
+    from engine.operate.names import modal_names, shown_names
 
     env = chosen_environment(args)
-    blueprint = plan_file(manifest_path(args), env)
-    return blueprint, modal_names(blueprint, env)
+    planned = plan_file_with_origins(manifest_path(args), env)
+    names = modal_names(planned.blueprint, env)
+    return planned.blueprint, names, shown_names(names, planned.origins)
 
 
 def print_calls(calls: Sequence[ModalCall], heading: str = "would run:") -> None:

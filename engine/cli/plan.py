@@ -2,14 +2,16 @@
 
 Validates and plans the manifest (with its overlay for the environment) and prints the
 Blueprint: every object, its GPU and scaling, image steps, launch commands and a GPU cost
-estimate. `--format json` prints the Blueprint itself, exactly what the container receives.
+estimate; a value that came from a `${VAR}` is shown as that reference. `--format json` prints
+the Blueprint itself, exactly what the container receives (env entries from variables are there
+as the manifest's text; their values travel only at deploy).
 """
 
 from __future__ import annotations
 
 import argparse
 
-from engine.cli.common import add_env_argument, add_format_argument, add_manifest_argument, plan_manifest
+from engine.cli.common import add_env_argument, add_format_argument, add_manifest_argument, plan_manifest_with_origins
 
 NAME = "plan"
 
@@ -34,6 +36,6 @@ def run(args: argparse.Namespace) -> int:
 
     from engine.plan.render_plan import render_plan
 
-    blueprint = plan_manifest(args)
-    sys.stdout.write(render_plan(blueprint, args.format))
+    planned = plan_manifest_with_origins(args)
+    sys.stdout.write(render_plan(planned.blueprint, args.format, origins=planned.origins))
     return 0

@@ -34,10 +34,10 @@ def run(args: argparse.Namespace) -> int:
     from engine.operate import modal_cli
     from engine.operate.lifecycle import rollback_call
 
-    _blueprint, names = plan_names(args)
+    _blueprint, names, shown = plan_names(args)
     rollback = rollback_call(names, args.version, args.strategy)
     if args.dry_run:
-        print_calls([rollback])
+        print_calls([rollback_call(shown, args.version, args.strategy)])
         return 0
     require_credentials(NAME)
     print(f"running: {rollback.shown}", flush=True)

@@ -37,9 +37,9 @@ def run(args: argparse.Namespace) -> int:
     from engine.cli.operate_common import plan_names, print_calls, require_credentials
     from engine.operate.status import collect_status, status_calls
 
-    blueprint, names = plan_names(args)
+    blueprint, names, shown = plan_names(args)
     if args.dry_run:
-        print_calls(status_calls(names))
+        print_calls(status_calls(shown))
         return 0
     require_credentials(NAME)
     status = collect_status(blueprint, names)

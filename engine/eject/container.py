@@ -6,6 +6,7 @@ hand-written one; values that change behaviour (timeouts, scaledown) are always 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from engine.blueprint.model import Blueprint, ContainerSpec
@@ -32,6 +33,12 @@ class Names:
         )
 
 
+# An env value that came from variables: literal text and (variable, default) pairs, in order.
+EnvParts = tuple[str | tuple[str, str | None], ...]
+# The helper the ejected file defines when some env value comes from the deploying shell.
+DEPLOY_ENV_HELPER = "from_deploy_env"
+
+
 def container_kwargs(
     container: ContainerSpec,
     names: Names,
@@ -39,9 +46,12 @@ def container_kwargs(
     server: bool,
     gpu_source: str | None = None,
     timeout: int | None = None,
+    env_parts: Mapping[str, EnvParts] | None = None,
 ) -> list[tuple[str, str]]:
     """(keyword, source) pairs for `@app.function` / `@app.server`; `gpu_source` overrides the GPU
-    literal (servers write `f"H100:{N_GPU}"`); `timeout` is a function's (servers have none)."""
+    literal (servers write `f"H100:{N_GPU}"`); `timeout` is a function's (servers have none);
+    `env_parts` names the env entries that came from variables, which the file reads from the
+    deploying shell instead of holding their values."""
     kwargs: list[tuple[str, str]] = [("image", names.images[container.image])]
     if gpu_source is not None:
         kwargs.append(("gpu", gpu_source))
@@ -64,7 +74,9 @@ def container_kwargs(
     if container.secrets:
         kwargs.append(("secrets", "[" + ", ".join(names.secrets[k] for k in container.secrets) + "]"))
     if container.env:
-        kwargs.append(("env", mapping([(py_str(k), py_str(container.env[k])) for k in sorted(container.env)])))
+        parts = env_parts or {}
+        pairs = [(py_str(k), env_expression(parts[k]) if k in parts else py_str(container.env[k])) for k in sorted(container.env)]
+        kwargs.append(("env", mapping(pairs)))
     if container.mounts:
         pairs = [
             (py_str(m.path), names.volumes[m.source] if m.kind == "volume" else names.buckets[m.source])
@@ -92,3 +104,17 @@ def _scaling(container: ContainerSpec) -> list[tuple[str, str]]:
         kwargs.append(("buffer_containers", str(scaling.buffer_containers)))
     kwargs.append(("scaledown_window", py_duration(scaling.scaledown_window)))
     return kwargs
+
+
+def env_expression(parts: EnvParts) -> str:
+    """Python source that rebuilds an env value from the deploying shell, as the manifest's
+    `${VAR}` / `${VAR:-default}` did: `"db-" + from_deploy_env("STAGE", "dev") + ".internal"`."""
+    pieces = []
+    for part in parts:
+        if isinstance(part, str):
+            pieces.append(py_str(part))
+        else:
+            name, default = part
+            args = [py_str(name)] + ([py_str(default)] if default is not None else [])
+            pieces.append(f"{DEPLOY_ENV_HELPER}({', '.join(args)})")
+    return " + ".join(pieces) if pieces else '""'

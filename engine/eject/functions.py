@@ -11,7 +11,7 @@ is `async def`, awaiting an async handler and running a sync one in a worker thr
 from __future__ import annotations
 
 from engine.blueprint.model import FunctionSpec, RetrySpec, ScheduleSpec, WebSpec
-from engine.eject.container import Names, container_kwargs
+from engine.eject.container import EnvParts, Names, container_kwargs
 from engine.eject.pysrc import call, py_duration, py_literal, py_str
 
 # Written once per file, before the functions, when some function's body calls it.
@@ -37,8 +37,8 @@ def awaits_handler(spec: FunctionSpec) -> bool:
     return spec.web is not None and spec.web.kind == "fastapi_endpoint"
 
 
-def render_function(spec: FunctionSpec, names: Names) -> str:
-    decorators = [call("@app.function", [], _function_kwargs(spec, names))]
+def render_function(spec: FunctionSpec, names: Names, env_parts: dict[str, EnvParts] | None = None) -> str:
+    decorators = [call("@app.function", [], _function_kwargs(spec, names, env_parts))]
     if spec.concurrency is not None:
         kwargs = [("max_inputs", str(spec.concurrency.max_inputs))]
         if spec.concurrency.target_inputs is not None:
@@ -88,8 +88,8 @@ def _render_with_handler_signature(spec: FunctionSpec, names: Names, decorators:
     return "\n".join(lines)
 
 
-def _function_kwargs(spec: FunctionSpec, names: Names) -> list[tuple[str, str]]:
-    kwargs = container_kwargs(spec.container, names, server=False, timeout=spec.timeout)
+def _function_kwargs(spec: FunctionSpec, names: Names, env_parts: dict[str, EnvParts] | None) -> list[tuple[str, str]]:
+    kwargs = container_kwargs(spec.container, names, server=False, timeout=spec.timeout, env_parts=env_parts)
     if spec.name != spec.symbol:
         kwargs.insert(0, ("name", py_str(spec.name)))
     if spec.retries is not None:

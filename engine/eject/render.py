@@ -4,13 +4,18 @@
 the text of one Python file that imports only `modal` and the standard library: a docstring, the
 constants, the images, the named objects, then one decorated function or class per object. The
 output is deterministic (same Blueprint, same bytes) and holds no secret values — the Blueprint
-has none, only secret names and the environment variables a secret provides.
+has none, only secret names and the environment variables a secret provides. An env entry that
+came from a `${VAR}` is not written as a value either: the file reads it from the shell that runs
+`modal deploy` (`from_deploy_env("VAR")`), as a hand-written app would, and Modal carries it to
+the containers in the function's env secret.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from engine.blueprint.model import Blueprint, BucketSpec, SecretSpec, VolumeSpec
-from engine.eject.container import Names
+from engine.eject.container import DEPLOY_ENV_HELPER, EnvParts, Names
 from engine.errors import UserError
 from engine.eject.functions import RUN_HELPER, RUN_HELPER_NAMES, awaits_handler, calls_run_helper, render_function
 from engine.eject.images import render_image
@@ -21,18 +26,44 @@ from engine.eject.servers import HELPERS, constants_for, render_server, render_s
 # Module-level names the ejected file defines besides the objects' own symbols.
 _FILE_NAMES = {
     "app", "modal", "os", "subprocess", "time", "urllib", "asyncio", "inspect",
-    "MINUTES", "HOURS", "wait_until_healthy", "post", *RUN_HELPER_NAMES,
+    "MINUTES", "HOURS", "wait_until_healthy", "post", *RUN_HELPER_NAMES, DEPLOY_ENV_HELPER,
 }
 
+# Defined in the file when an env value comes from the deploying shell. Every container imports
+# the file again, and only the deploy needs the value (it travels in the env secret), so a
+# container must not fail on a variable its own shell never had.
+_DEPLOY_ENV_FUNCTION = f'''def {DEPLOY_ENV_HELPER}(name: str, default: str | None = None) -> str:
+    """The deploying shell's value of `name` (the manifest's ${{name}}, or ${{name:-default}}).
+    Only `modal deploy` reads it; containers get the value from the env secret made at deploy."""
+    if not modal.is_local():
+        return ""
+    value = os.environ.get(name)
+    if default is not None and not value:
+        return default
+    if value is None:
+        raise RuntimeError(f"environment variable {{name}} is not set; this app reads it at deploy")
+    return value'''
 
-def render_app(blueprint: Blueprint, *, filename: str = "app.py") -> str:
+
+def render_app(
+    blueprint: Blueprint,
+    *,
+    filename: str = "app.py",
+    env_from_variables: Mapping[tuple[str, str], Mapping[str, EnvParts]] | None = None,
+) -> str:
+    """`env_from_variables`: ("functions" | "servers", key) -> {env name: its manifest text, as
+    literal text and (variable, default) pairs}, for the entries that came from variables."""
     names = Names.of(blueprint)
     _check_symbols_are_free(blueprint, names)
     only_server = len(blueprint.servers) == 1
     server_constants = [constants_for(s, only_server=only_server) for s in blueprint.servers]
+    from_shell = env_from_variables or {}
 
-    objects = [render_function(f, names) for f in blueprint.functions]
-    objects += [render_server(s, names, c) for s, c in zip(blueprint.servers, server_constants)]
+    objects = [render_function(f, names, dict(from_shell.get(("functions", f.key), {}))) for f in blueprint.functions]
+    objects += [
+        render_server(s, names, c, dict(from_shell.get(("servers", s.key), {})))
+        for s, c in zip(blueprint.servers, server_constants)
+    ]
 
     constants = []
     for spec, consts in zip(blueprint.servers, server_constants):
@@ -50,7 +81,9 @@ def render_app(blueprint: Blueprint, *, filename: str = "app.py") -> str:
         for n in blueprint.queues
     ]
 
+    reads_shell = any(from_shell.values())
     body_sections = [
+        _section("Values read from the deploying shell", _DEPLOY_ENV_FUNCTION if reads_shell else ""),
         _section("Container images", "\n\n".join(render_image(i) for i in blueprint.images)),
         _section("Volumes, secrets and other named objects", "\n".join(storage)),
         _section("Helpers for the functions below", RUN_HELPER if any(map(calls_run_helper, blueprint.functions)) else ""),
@@ -66,7 +99,7 @@ def render_app(blueprint: Blueprint, *, filename: str = "app.py") -> str:
 
     parts = [
         _docstring(blueprint, filename),
-        _imports(blueprint),
+        _imports(blueprint, reads_shell),
         "\n".join(head_constants),
         _app_line(blueprint),
         body,
@@ -108,11 +141,11 @@ def _docstring(blueprint: Blueprint, filename: str) -> str:
     )
 
 
-def _imports(blueprint: Blueprint) -> str:
+def _imports(blueprint: Blueprint, reads_shell: bool) -> str:
     stdlib = []
     if any(calls_run_helper(f) or awaits_handler(f) for f in blueprint.functions):
         stdlib += ["import asyncio", "import inspect"]
-    if any(s.secret_args for s in blueprint.servers):
+    if reads_shell or any(s.secret_args for s in blueprint.servers):
         stdlib.append("import os")
     if blueprint.servers:
         stdlib += ["import subprocess", "import time", "import urllib.request"]

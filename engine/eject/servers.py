@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from engine.blueprint.model import ServerSpec
-from engine.eject.container import Names, container_kwargs
+from engine.eject.container import EnvParts, Names, container_kwargs
 from engine.eject.pysrc import call, py_constant, py_duration, py_str
 from engine.engines.registry import get_engine
 
@@ -67,11 +67,13 @@ def render_server_constants(spec: ServerSpec, names: ServerConstants) -> list[st
     return lines
 
 
-def render_server(spec: ServerSpec, names: Names, constants: ServerConstants) -> str:
+def render_server(
+    spec: ServerSpec, names: Names, constants: ServerConstants, env_parts: dict[str, EnvParts] | None = None
+) -> str:
     c = constants
     gpu = _single_gpu(spec)
     gpu_source = f'f"{gpu[0]}:{{{c.N_GPU}}}"' if gpu is not None else None
-    kwargs = container_kwargs(spec.container, names, server=True, gpu_source=gpu_source)
+    kwargs = container_kwargs(spec.container, names, server=True, gpu_source=gpu_source, env_parts=env_parts)
     if spec.name != spec.symbol:
         kwargs.insert(0, ("name", py_str(spec.name)))
     kwargs.append(("port", c.PORT))

@@ -1,12 +1,16 @@
 """The Blueprint a local command works on: planned from a manifest, or read from a JSON file.
 
 A `.json` argument is a Blueprint as `mdeploy plan --format json` prints it, so what was planned
-(and reviewed) elsewhere can be served as it is.
+(and reviewed) elsewhere can be served as it is; its env entries that came from `${VAR}`s hold the
+manifest's text there, and run with that text. From a manifest, those entries get the values the
+loader expanded, as a deploy gives the container (planner.PlannedApp.env_values).
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
+from dataclasses import replace
 from pathlib import Path
 
 from engine.blueprint.model import Blueprint
@@ -26,6 +30,23 @@ def load_blueprint(path: str, env: str | None) -> Blueprint:
             return from_json(text)
         except BlueprintDecodeError as exc:
             raise UserError(f"{path}: not a Blueprint: {exc}") from None
-    from engine.blueprint.planner import plan_file
+    from engine.blueprint.planner import plan_file_with_origins
 
-    return plan_file(path, environment)
+    planned = plan_file_with_origins(path, environment)
+    return with_env_values(planned.blueprint, planned.env_values)
+
+
+def with_env_values(blueprint: Blueprint, env_values: Mapping[tuple[str, str], Mapping[str, str]]) -> Blueprint:
+    """`blueprint` with each env entry from a variable set to its value, for running it here."""
+
+    def filled(collection: str, spec):
+        values = env_values.get((collection, spec.key))
+        if not values:
+            return spec
+        return replace(spec, container=replace(spec.container, env={**spec.container.env, **values}))
+
+    return replace(
+        blueprint,
+        functions=tuple(filled("functions", f) for f in blueprint.functions),
+        servers=tuple(filled("servers", s) for s in blueprint.servers),
+    )

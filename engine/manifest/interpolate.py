@@ -17,8 +17,13 @@ null, as an empty plain scalar is in YAML). Quoted YAML strings and TOML strings
 except a TOML string that is exactly one reference (`port = "${PORT}"`), which is typed like a
 plain YAML scalar, since TOML has no unquoted form to ask for that.
 
-A value produced by a variable may be a secret: messages name the variable, never its value, and
-the paths of such values are kept in `Layer.interpolated` for later steps to honour the same rule.
+Credentials never come in through a variable: a reference whose NAME looks like a credential
+(`${HF_TOKEN}`, `${AWS_SECRET_ACCESS_KEY}`; the table is in credential_names.py) is refused whether
+the variable is set or not, and so is a reference whose VALUE (the variable's, or the default when
+it is unset or empty) looks like one (secrets_scan.py). Both messages name the variable, never its
+value. Every other value produced by a variable is shown to humans as the text the manifest wrote:
+`Layer.interpolated` maps the path of each such value to that text (`${GPU:-A100}`), so that later
+steps (messages, plans, diffs, explain) can show the reference instead of the value.
 """
 
 from __future__ import annotations
@@ -28,7 +33,10 @@ import re
 from collections.abc import Mapping
 from dataclasses import replace
 
+from engine.manifest.credential_names import HINT as CREDENTIAL_HINT
+from engine.manifest.credential_names import credential_kind
 from engine.manifest.errors import ManifestError, Problem
+from engine.manifest.models.secrets_scan import secret_kind
 from engine.manifest.source import Layer, format_path, location_of
 from engine.manifest.yaml_reader import resolve_plain_scalar
 
@@ -47,23 +55,46 @@ class _Malformed(Exception):
         self.reference = reference
 
 
-def substitute(text: str, environ: Mapping[str, str]) -> tuple[str, bool]:
-    """Expand one string; returns (result, whether any `${...}` reference was expanded).
+class _Credential(Exception):
+    """A reference that would bring a credential into the manifest: by its name, or by its value."""
 
-    Raises _Unset or _Malformed (turned into located problems by `interpolate_layer`).
+    def __init__(self, name: str, message: str):
+        self.name = name
+        self.message = message
+
+
+def _check_name(name: str) -> None:
+    kind = credential_kind(name)
+    if kind is not None:
+        raise _Credential(name, f"${{{name}}} names {kind}: credentials are never read into a manifest")
+
+
+def _check_value(name: str, value: str) -> None:
+    what = secret_kind(value, in_env=True)
+    if what is not None:
+        raise _Credential(
+            name,
+            f"the value of ${{{name}}} looks like a credential ({what}): credentials are never read into a manifest",
+        )
+
+
+def _tokens(text: str):
+    """The pieces of `text` in order: ("text", literal) and ("ref", name, default or None).
+
+    The one reading of the syntax: `substitute` expands it, `template_parts` hands it to eject.
+    Raises _Malformed.
     """
-    out: list[str] = []
-    expanded = False
     i, n = 0, len(text)
     while i < n:
         start = text.find("$", i)
         if start < 0:
-            out.append(text[i:])
-            break
-        out.append(text[i:start])
+            yield ("text", text[i:])
+            return
+        if start > i:
+            yield ("text", text[i:start])
         after = text[start + 1 : start + 2]
         if after == "$":
-            out.append("$")
+            yield ("text", "$")
             i = start + 2
         elif after == "{":
             close = text.find("}", start + 2)
@@ -72,19 +103,48 @@ def substitute(text: str, environ: Mapping[str, str]) -> tuple[str, bool]:
             m = _REFERENCE_BODY.fullmatch(text, start + 2, close)
             if m is None:
                 raise _Malformed(text[start : close + 1])
-            name, default = m.group("name"), m.group("default")
-            value = environ.get(name)
-            if default is not None and not value:
-                value = default
-            elif value is None:
-                raise _Unset(name)
-            out.append(value)
-            expanded = True
+            yield ("ref", m.group("name"), m.group("default"))
             i = close + 1
         else:
-            out.append("$")
+            yield ("text", "$")
             i = start + 1
+
+
+def substitute(text: str, environ: Mapping[str, str]) -> tuple[str, bool]:
+    """Expand one string; returns (result, whether any `${...}` reference was expanded).
+
+    Raises _Unset, _Malformed or _Credential (turned into located problems by `interpolate_layer`).
+    """
+    out: list[str] = []
+    expanded = False
+    for token in _tokens(text):
+        if token[0] == "text":
+            out.append(token[1])
+            continue
+        _, name, default = token
+        _check_name(name)  # before the lookup: an unset credential is refused, not asked for
+        value = environ.get(name)
+        if default is not None and not value:
+            value = default
+        elif value is None:
+            raise _Unset(name)
+        _check_value(name, value)
+        out.append(value)
+        expanded = True
     return "".join(out), expanded
+
+
+def template_parts(text: str) -> tuple[str | tuple[str, str | None], ...]:
+    """`db-${STAGE:-dev}.internal` -> ("db-", ("STAGE", "dev"), ".internal"): literal text and
+    (variable, default) pairs, adjacent literals joined, for code that rebuilds the value
+    elsewhere (an ejected app reads the variables from the deploying shell)."""
+    parts: list[str | tuple[str, str | None]] = []
+    for token in _tokens(text):
+        if token[0] == "text" and parts and isinstance(parts[-1], str):
+            parts[-1] += token[1]
+        else:
+            parts.append(token[1] if token[0] == "text" else (token[1], token[2]))
+    return tuple(parts)
 
 
 def _string_paths(data: object, path: tuple = ()):
@@ -114,7 +174,7 @@ def _retyped(layer: Layer, path: tuple, original: str) -> bool:
 def interpolate_layer(layer: Layer, environ: Mapping[str, str]) -> Layer:
     """A copy of `layer` with every string value expanded; all problems raised together, located."""
     data = copy.deepcopy(layer.data)
-    interpolated = set(layer.interpolated)
+    interpolated = dict(layer.interpolated)
     problems: list[Problem] = []
     for path, text in list(_string_paths(layer.data)):
         where = location_of(layer.spans, path, layer.file)
@@ -128,9 +188,12 @@ def interpolate_layer(layer: Layer, environ: Mapping[str, str]) -> Layer:
         except _Malformed as bad:
             problems.append(Problem(where, dotted, f"malformed reference {bad.reference!r}", _SYNTAX_HINT))
             continue
+        except _Credential as refused:
+            problems.append(Problem(where, dotted, refused.message, CREDENTIAL_HINT.format(var=refused.name)))
+            continue
         value: object = result
         if expanded:
-            interpolated.add(path)
+            interpolated[path] = text
             if _retyped(layer, path, text):
                 value = resolve_plain_scalar(result)
         _set(data, path, value)
@@ -138,3 +201,47 @@ def interpolate_layer(layer: Layer, environ: Mapping[str, str]) -> Layer:
         raise ManifestError(problems)
     return replace(layer, data=data, interpolated=interpolated)
 
+
+
+def _value_at(data: object, path: tuple) -> tuple[bool, object]:
+    node = data
+    for part in path:
+        try:
+            node = node[part]  # type: ignore[index]
+        except (KeyError, IndexError, TypeError):
+            return False, None
+    return True, node
+
+
+def _forms(value: object) -> list[str]:
+    """How a message may spell `value`: quoted (repr, JSON, truncated as messages shorten it), bare."""
+    if isinstance(value, str):
+        forms = [repr(value), f'"{value}"']
+        if len(value) > 40:
+            forms.append(repr(value[:37] + "..."))
+        return forms + ([value] if len(value) >= 3 else [])
+    if isinstance(value, bool) or value is None or isinstance(value, (dict, list)):
+        return []  # "true", "null", "a list": words every message uses; they reveal nothing
+    text = str(value)
+    return [text] if len(text) >= 2 else []
+
+
+def hide_variable_values(text: str | None, data: object, interpolated: Mapping[tuple, str]) -> str | None:
+    """`text` (a message or hint) with every value that came from a variable replaced, whole, by
+    the reference the manifest wrote (`unknown GPU type ${GPU}`). One pass, longest spelling first,
+    so a reference put in is never rewritten again; bare spellings only as whole words."""
+    if not text or not interpolated:
+        return text
+    replacements: dict[str, str] = {}
+    for path, template in interpolated.items():
+        found, value = _value_at(data, path)
+        if found:
+            for form in _forms(value):
+                replacements.setdefault(form, template)
+    if not replacements:
+        return text
+    alternatives = sorted(replacements, key=len, reverse=True)
+    pattern = re.compile("|".join(
+        re.escape(form) if form[:1] in "'\"" else rf"(?<![\w.-]){re.escape(form)}(?![\w-])" for form in alternatives
+    ))
+    return pattern.sub(lambda m: replacements[m.group(0)], text)

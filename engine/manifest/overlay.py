@@ -34,7 +34,7 @@ class Merged:
     spans: dict[tuple, Span]
     files: tuple[str, ...]
     plain_scalars: dict[tuple, str] = field(default_factory=dict)
-    interpolated: set[tuple] = field(default_factory=set)
+    interpolated: dict[tuple, str] = field(default_factory=dict)
     deleted: dict[tuple, Span] = field(default_factory=dict)
 
     def location(self, path: tuple) -> Location:
@@ -47,7 +47,7 @@ class _Merger:
         self.data = copy.deepcopy(base.data)
         self.spans = dict(base.spans)
         self.plain = dict(base.plain_scalars)
-        self.interpolated = set(base.interpolated)
+        self.interpolated = dict(base.interpolated)
         self.deleted: dict[tuple, Span] = {}
 
     def _forget(self, path: tuple) -> None:
@@ -55,13 +55,13 @@ class _Merger:
         for p in [p for p in self.spans if is_under(p, path)]:
             del self.spans[p]
         self.plain = {p: t for p, t in self.plain.items() if not is_under(p, path)}
-        self.interpolated = {p for p in self.interpolated if not is_under(p, path)}
+        self.interpolated = {p: t for p, t in self.interpolated.items() if not is_under(p, path)}
 
     def _adopt(self, layer: Layer, path: tuple) -> None:
         """Take the provenance of `path` and everything under it from `layer`."""
         self.spans.update((p, s) for p, s in layer.spans.items() if is_under(p, path))
         self.plain.update((p, t) for p, t in layer.plain_scalars.items() if is_under(p, path))
-        self.interpolated.update(p for p in layer.interpolated if is_under(p, path))
+        self.interpolated.update((p, t) for p, t in layer.interpolated.items() if is_under(p, path))
 
     def merge(self, target: dict, source: dict, path: tuple, layer: Layer) -> None:
         for key, value in source.items():

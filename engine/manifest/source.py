@@ -34,8 +34,8 @@ class Layer:
     `plain_scalars` maps each path whose YAML value was written unquoted (plain) to the text as
     written, so validation can say `quote it: "3.10"` or "write true/false" where YAML 1.2 read
     the text differently than meant (`3.10` is the number 3.1).
-    `interpolated` holds the paths whose value came (partly) from an environment variable: such
-    values may be secrets and must never be echoed in a message.
+    `interpolated` maps each path whose value came (partly) from an environment variable to the
+    text the file wrote (`${GPU:-A100}`): humans are shown that text, never the value.
     """
 
     file: str
@@ -43,7 +43,7 @@ class Layer:
     spans: dict[tuple, Span]
     plain_scalars: dict[tuple, str] = field(default_factory=dict)
     format: str = "yaml"
-    interpolated: set[tuple] = field(default_factory=set)
+    interpolated: dict[tuple, str] = field(default_factory=dict)
 
 
 def format_path(path: tuple) -> str:

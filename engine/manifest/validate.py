@@ -16,6 +16,7 @@ from typing import Any, Mapping
 from pydantic import ValidationError
 
 from engine.manifest.errors import ManifestError, Problem
+from engine.manifest.interpolate import hide_variable_values
 from engine.manifest.models.manifest import Manifest, check_manifest_rules
 from engine.manifest.models.numbers import TOO_LARGE, check_numbers
 from engine.manifest.models.secrets_scan import redact, scan_for_secrets
@@ -81,8 +82,9 @@ def collect_problems(merged: Any) -> tuple[Manifest | None, list[Problem]]:
     findings = [*numbers, *check_manifest_rules(data), *check_value_rules(data), *scan_for_secrets(data)]
     problems.extend(problem_from_finding(f, locator) for f in findings)
     problems.extend(new_overlay_entries_hints(merged, problems))
-    # A rule may quote the value it rejects; a token there must not reach the terminal or CI logs.
-    problems = [replace(p, message=redact(p.message), hint=redact(p.hint)) for p in problems]
+    # A rule may quote the value it rejects: a value from a variable is shown as its reference,
+    # and a token must not reach the terminal or CI logs.
+    problems = [hide_values(p, merged) for p in problems]
     unique = list(dict.fromkeys(problems))
     has_error = any(p.is_error for p in unique)
     return (None if has_error else manifest), unique
@@ -101,6 +103,16 @@ def validate_merged_with_warnings(merged: Any) -> tuple[Manifest, tuple[Problem,
         raise ManifestError(errors)
     assert manifest is not None
     return manifest, tuple(warnings)
+
+
+def hide_values(problem: Problem, merged: Any) -> Problem:
+    """`problem` with values from variables shown as their references and token shapes redacted."""
+    interpolated = getattr(merged, "interpolated", None) or {}
+
+    def safe(text: str | None) -> str | None:
+        return redact(hide_variable_values(text, merged.data, interpolated))
+
+    return replace(problem, message=safe(problem.message) or "", hint=safe(problem.hint))
 
 
 def validate_merged(merged: Any) -> Manifest:

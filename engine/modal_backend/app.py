@@ -9,11 +9,18 @@ The Blueprint travels to the container as an app-level secret `MDEPLOY_BLUEPRINT
 app-level secrets to every function and server). `build_app` attaches it itself, on both sides,
 so the dependency lists match by construction: the container's copy is re-encoded from the
 decoded Blueprint, which gives the same value (the codec is deterministic).
+
+Env entries that came from a `${VAR}` are in the Blueprint as the manifest's text, not their value.
+On the deploying machine `env_values` supplies the values, which go into each function's env
+secret (`env=`, Modal's `Secret.from_dict`) and so reach its containers; in the container there
+are none, and the same secret is built with the Blueprint's text in their place. Modal pairs a
+container's dependencies with the ids recorded at deploy by position, never by content, so only
+the names and their order must agree — and they come from the Blueprint on both sides.
 """
 
 from __future__ import annotations
 
-from collections.abc import MutableMapping
+from collections.abc import Mapping, MutableMapping
 from typing import Any
 
 import modal
@@ -38,8 +45,12 @@ def build_app(
     module_name: str,
     *,
     in_container: bool | None = None,
+    env_values: Mapping[tuple[str, str], Mapping[str, str]] | None = None,
 ) -> modal.App:
     """Build the app and bind each function/server in `namespace` under its symbol.
+
+    `env_values`: ("functions" | "servers", key) -> {env name: value}, the deploy side's values
+    of env entries the Blueprint holds as `${...}` text (the planner's PlannedApp.env_values).
 
     `module_name` must be the name under which `namespace`'s module sits in `sys.modules`: Modal
     records it, and the container imports it to find the symbols again. `in_container` defaults to
@@ -55,12 +66,16 @@ def build_app(
     )
     images = build_images(blueprint)
     resources = build_resources(blueprint)
+    values = env_values or {}
     for function in blueprint.functions:
         namespace[function.symbol] = add_function(
-            app, function, module_name, images, resources, in_container=in_container
+            app, function, module_name, images, resources, in_container=in_container,
+            env_values=values.get(("functions", function.key)),
         )
     for server in blueprint.servers:
-        namespace[server.symbol] = add_server(app, server, module_name, images, resources)
+        namespace[server.symbol] = add_server(
+            app, server, module_name, images, resources, values.get(("servers", server.key))
+        )
     namespace[RESOURCES_SYMBOL] = resources
     return app
 

@@ -7,6 +7,7 @@ means "not set" is left out, so Modal's own handling of "unset" applies.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import modal
@@ -26,8 +27,13 @@ def region_argument(region: tuple[str, ...]) -> list[str] | None:
 
 
 def shared_container_kwargs(
-    container: ContainerSpec, images: dict[str, modal.Image], resources: Resources
+    container: ContainerSpec,
+    images: dict[str, modal.Image],
+    resources: Resources,
+    env_values: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
+    """`env_values`: on the deploying machine, the values of env entries the Blueprint holds as
+    the manifest's `${...}` text (see app.build_app); None in the container."""
     scaling = container.scaling
     kwargs: dict[str, Any] = {
         "image": images[container.image],
@@ -46,8 +52,10 @@ def shared_container_kwargs(
         "enable_memory_snapshot": container.enable_memory_snapshot,
     }
     if container.env:
-        # Sorted: the same env gives the same secret however the dict was built.
-        kwargs["env"] = dict(sorted(container.env.items()))
+        # Sorted: the same env gives the same secret however the dict was built. Only values
+        # change with `env_values`, never names: the container pairs dependencies by position.
+        env = {**container.env, **{k: v for k, v in (env_values or {}).items() if k in container.env}}
+        kwargs["env"] = dict(sorted(env.items()))
     if container.gpu_snapshot:
         kwargs["experimental_options"] = {"enable_gpu_snapshot": True}
     return kwargs

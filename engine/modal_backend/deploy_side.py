@@ -7,6 +7,7 @@ through it pydantic and the YAML parser), so containers never pay for them.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 from engine.blueprint.model import Blueprint
 from engine.errors import UserError
@@ -16,14 +17,20 @@ ENVIRONMENT_VAR = "MODAL_ENVIRONMENT"
 
 
 def blueprint_for_deploy(environ: Mapping[str, str]) -> Blueprint:
-    """Plan the manifest named by MDEPLOY_MANIFEST for MODAL_ENVIRONMENT, and put its project's
-    folders first on sys.path (engine/project/root.py).
+    """The Blueprint of the manifest named by MDEPLOY_MANIFEST for MODAL_ENVIRONMENT."""
+    return plan_for_deploy(environ)[0]
+
+
+def plan_for_deploy(environ: Mapping[str, str]) -> tuple[Blueprint, Mapping[tuple[str, str], Mapping[str, Any]]]:
+    """Plan the manifest named by MDEPLOY_MANIFEST for MODAL_ENVIRONMENT: the Blueprint, and the
+    values of its env entries that came from variables (for `build_app(env_values=...)`); put the
+    project's folders first on sys.path (engine/project/root.py).
 
     A missing variable or an invalid manifest raises UserError whose message is the whole story
     (the located problems, one per line) and no exception chain: `modal deploy` shows it as the
     cause of the failed import, and the planner's internals are noise there.
     """
-    from engine.blueprint.planner import plan_file
+    from engine.blueprint.planner import plan_file_with_origins
     from engine.manifest.errors import ManifestError
 
     manifest = environ.get(MANIFEST_VAR)
@@ -35,11 +42,11 @@ def blueprint_for_deploy(environ: Mapping[str, str]) -> Blueprint:
         )
     environment = environ.get(ENVIRONMENT_VAR) or None
     try:
-        blueprint = plan_file(manifest, environment, environ)
+        planned = plan_file_with_origins(manifest, environment, environ)
     except ManifestError as exc:
         raise UserError(exc.format()) from None
     _put_project_first(manifest)
-    return blueprint
+    return planned.blueprint, planned.env_values
 
 
 def _put_project_first(manifest: str) -> None:

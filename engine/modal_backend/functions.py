@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import inspect
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import modal
@@ -77,6 +77,7 @@ def add_function(
     resources: Resources,
     *,
     in_container: bool,
+    env_values: Mapping[str, str] | None = None,
 ) -> modal.Function:
     wrapper, handler = make_wrapper(spec, module_name)
     decorated: Any = wrapper
@@ -90,15 +91,20 @@ def add_function(
         decorated = modal.concurrent(
             max_inputs=spec.concurrency.max_inputs, target_inputs=spec.concurrency.target_inputs
         )(decorated)
-    function = app.function(**function_kwargs(spec, images, resources))(decorated)
+    function = app.function(**function_kwargs(spec, images, resources, env_values))(decorated)
     if in_container and (spec.batching is not None or (spec.web and spec.web.kind == "fastapi_endpoint")):
         expose_signature(wrapper, handler)
     return function
 
 
-def function_kwargs(spec: FunctionSpec, images: dict[str, modal.Image], resources: Resources) -> dict[str, Any]:
+def function_kwargs(
+    spec: FunctionSpec,
+    images: dict[str, modal.Image],
+    resources: Resources,
+    env_values: Mapping[str, str] | None = None,
+) -> dict[str, Any]:
     container = spec.container
-    kwargs = shared_container_kwargs(container, images, resources)
+    kwargs = shared_container_kwargs(container, images, resources, env_values)
     kwargs.update(
         name=spec.name,
         timeout=spec.timeout,

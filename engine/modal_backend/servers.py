@@ -22,6 +22,7 @@ The class:
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 import modal
@@ -90,16 +91,22 @@ def add_server(
     module_name: str,
     images: dict[str, modal.Image],
     resources: Resources,
+    env_values: Mapping[str, str] | None = None,
 ) -> modal.Server:
     if spec.snapshot is not None and not spec.container.enable_memory_snapshot:
         raise ValueError(f"server {spec.key!r}: a snapshot needs container.enable_memory_snapshot")
     user_cls = make_server_class(spec, module_name)
-    return app.server(**server_kwargs(spec, images, resources))(user_cls)
+    return app.server(**server_kwargs(spec, images, resources, env_values))(user_cls)
 
 
-def server_kwargs(spec: ServerSpec, images: dict[str, modal.Image], resources: Resources) -> dict[str, Any]:
+def server_kwargs(
+    spec: ServerSpec,
+    images: dict[str, modal.Image],
+    resources: Resources,
+    env_values: Mapping[str, str] | None = None,
+) -> dict[str, Any]:
     # app.server has no `timeout` (a server has no inputs to time out) and no retries.
-    kwargs = shared_container_kwargs(spec.container, images, resources)
+    kwargs = shared_container_kwargs(spec.container, images, resources, env_values)
     kwargs.update(
         name=spec.name,
         port=spec.port,

@@ -77,13 +77,14 @@ def deployed_baseline(planned: Blueprint, manifest: Path, env: str | None, tag: 
         with compare.ref_tree(manifest, tag.commit) as tree:
             relative = git_source.repo_relative(tree.repo, manifest)
             tree.add_directory(relative.parent, recursive=False)
-            deployed, invalid = tree.plan(relative, env, planned.source)
+            side, invalid = tree.plan(relative, env, planned.source)
     except (UserError, ManifestError) as exc:
         reason = exc.message if isinstance(exc, UserError) else "it does not plan there"
         return dataclasses.replace(now, description=f"commit {tag.commit} cannot be read: {reason}")
-    if deployed is None:
+    if side is None:
         why = "it does not plan there" if invalid else "the manifest is not in it"
         return dataclasses.replace(now, description=f"commit {tag.commit} cannot be used: {why}")
+    deployed = side[0]  # (Blueprint, origin record)
     if content_hash(deployed) != tag.content_hash:
         return dataclasses.replace(
             now,

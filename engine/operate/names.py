@@ -10,9 +10,10 @@ Modal assigns them (they contain the workspace name), so they are read back with
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from engine.blueprint.model import Blueprint, FunctionSpec, ServerSpec
+from engine.blueprint.origins import Origins
 from engine.engines.registry import get_engine
 from engine.errors import UserError
 
@@ -68,6 +69,21 @@ def modal_names(blueprint: Blueprint, env: str | None) -> ModalNames:
     objects = [_server(blueprint.app, s) for s in blueprint.servers]
     objects += [_function(blueprint.app, f) for f in blueprint.functions]
     return ModalNames(app=blueprint.app, env=env, objects=tuple(objects))
+
+
+def shown_names(names: ModalNames, origins: Origins) -> ModalNames:
+    """`names` as humans see them in a dry run: a name that came from a variable is its reference
+    (`${APP}`), as the plan shows it; the real names are what the deploy itself uses."""
+    app = origins.text(("app",), names.app)
+    objects = []
+    for obj in names.objects:
+        collection = "servers" if obj.kind == "server" else "functions"
+        served = obj.served_model_name
+        if served is not None:
+            served = origins.text((collection, obj.key, "served_model_name"), served)
+        name = origins.text((collection, obj.key, "name"), obj.name)
+        objects.append(replace(obj, app=app, name=name, served_model_name=served))
+    return replace(names, app=app, objects=tuple(objects))
 
 
 def _server(app: str, spec: ServerSpec) -> ModalObject:

@@ -20,6 +20,7 @@ from contextlib import contextmanager
 from pathlib import Path, PurePosixPath
 
 from engine.blueprint.model import Blueprint
+from engine.blueprint.origins import NO_ORIGINS, Origins
 from engine.errors import UserError
 from engine.manifest.errors import ManifestError
 from engine.plan import git_source
@@ -35,10 +36,24 @@ def display_path(path: Path) -> str:
     return Path(path).as_posix() if relative.startswith("..") else Path(relative).as_posix()
 
 
-def _plan(path: Path, env: str | None, source: str, *, check_project: bool = True) -> Blueprint:
-    from engine.blueprint.planner import plan_file
+Side = tuple[Blueprint, Origins]  # a planned Blueprint and the planner's record of it
 
-    return dataclasses.replace(plan_file(path, env, check_project=check_project), source=source)
+
+def _plan(path: Path, env: str | None, source: str, *, check_project: bool = True) -> Side:
+    from engine.blueprint.planner import plan_file_with_origins
+
+    planned = plan_file_with_origins(path, env, check_project=check_project)
+    return dataclasses.replace(planned.blueprint, source=source), planned.origins
+
+
+def _diff(old: Side | None, new: Side | None):
+    """diff_blueprints of two sides (either may be absent), values from variables as references."""
+    return diff_blueprints(
+        old[0] if old else None,
+        new[0] if new else None,
+        old_origins=old[1] if old else NO_ORIGINS,
+        new_origins=new[1] if new else NO_ORIGINS,
+    )
 
 
 class RefTree:
@@ -59,7 +74,7 @@ class RefTree:
 
     def plan(
         self, relative: PurePosixPath, env: str | None, source: str
-    ) -> tuple[Blueprint | None, InvalidAtRef | None]:
+    ) -> tuple[Side | None, InvalidAtRef | None]:
         """The Blueprint at the ref; (None, None) when the manifest does not exist there, and
         (None, what was wrong) when it does not plan there."""
         copy = self.copy_of(relative)
@@ -106,7 +121,7 @@ def diff_against_ref(manifest: Path, env: str | None, ref: str) -> LabelledDiff:
                 f"({problem_count(invalid.problems)}): nothing to compare"
             )
         raise UserError(f"{source}: no such file, in the working tree or at {ref}")
-    return LabelledDiff(diff_blueprints(old, new), ref, WORKING_TREE, old_invalid=invalid)
+    return LabelledDiff(_diff(old, new), ref, WORKING_TREE, old_invalid=invalid)
 
 
 def diff_across_environments(manifest: Path, old_env: str, new_env: str | None) -> LabelledDiff:
@@ -114,7 +129,7 @@ def diff_across_environments(manifest: Path, old_env: str, new_env: str | None) 
     source = display_path(manifest)
     old = _plan(manifest, old_env, source)
     new = _plan(manifest, new_env, source)
-    return LabelledDiff(diff_blueprints(old, new), old.environment, new.environment)
+    return LabelledDiff(_diff(old, new), old[0].environment, new[0].environment)
 
 
 def diff_changed_against_ref(paths: list[Path], ref: str) -> list[LabelledDiff]:
@@ -156,7 +171,7 @@ def diff_changed_against_ref(paths: list[Path], ref: str) -> list[LabelledDiff]:
                 if old is None and new is None:
                     # Invalid at the ref and gone since: nothing was deployable, nothing is now.
                     continue
-                diff = diff_blueprints(old, new)
+                diff = _diff(old, new)
                 if diff.changed:
                     diffs.append(LabelledDiff(diff, ref, WORKING_TREE, old_invalid=invalid))
     return diffs

@@ -7,7 +7,9 @@ field `old -> new`, with the change in idle and peak GPU cost. Rendering is rend
 Fields are compared on the Blueprint's JSON data (codec.to_data), so a diff sees exactly what the
 container would receive. `environment` and `source` are not compared: they name the two sides
 (comparing dev with prod always differs there) and are shown in the header instead. The
-Blueprint holds no secret values, so no diff can show one.
+Blueprint holds no secret values, so no diff can show one; and a changed value that came from a
+`${VAR}` is shown as its reference (each side's origin record says which values did), in every
+format.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from typing import Any
 
 from engine.blueprint.codec import to_data
 from engine.blueprint.model import Blueprint
+from engine.blueprint.origins import NO_ORIGINS, Origins
 from engine.plan.cost import CostEstimate, ObjectCost, estimate_cost
 
 # Blueprint field -> the kind of object it holds, in the order a diff lists them.
@@ -109,15 +112,24 @@ class BlueprintDiff:
         return self.status != "unchanged"
 
 
-def diff_blueprints(old: Blueprint | None, new: Blueprint | None) -> BlueprintDiff:
+def diff_blueprints(
+    old: Blueprint | None,
+    new: Blueprint | None,
+    *,
+    old_origins: Origins = NO_ORIGINS,
+    new_origins: Origins = NO_ORIGINS,
+) -> BlueprintDiff:
+    """`old_origins` / `new_origins`: the planner's records of each side, so that a value from a
+    variable is shown as its reference (values are still compared as planned)."""
     if old is None and new is None:
         raise ValueError("diff_blueprints needs at least one Blueprint")
     named = new if new is not None else old
     assert named is not None
     old_cost = estimate_cost(old) if old is not None else None
     new_cost = estimate_cost(new) if new is not None else None
-    app_fields = tuple(_app_field_changes(old, new)) if old is not None and new is not None else ()
-    objects = tuple(_object_diffs(old, new, old_cost, new_cost))
+    sides = _Sides(old_origins, new_origins)
+    app_fields = tuple(_app_field_changes(old, new, sides)) if old is not None and new is not None else ()
+    objects = tuple(_object_diffs(old, new, old_cost, new_cost, sides))
     if old is None:
         status = "added"
     elif new is None:
@@ -125,7 +137,7 @@ def diff_blueprints(old: Blueprint | None, new: Blueprint | None) -> BlueprintDi
     else:
         status = "changed" if app_fields or objects else "unchanged"
     return BlueprintDiff(
-        app=named.app,
+        app=(new_origins if new is not None else old_origins).text(("app",), named.app),
         environment=named.environment,
         old_environment=(old or named).environment,
         source=named.source,
@@ -139,13 +151,30 @@ def diff_blueprints(old: Blueprint | None, new: Blueprint | None) -> BlueprintDi
     )
 
 
-def _app_field_changes(old: Blueprint, new: Blueprint) -> list[FieldChange]:
+class _Sides:
+    """Shows a value of the old or the new side as humans see it (references for variables)."""
+
+    def __init__(self, old: Origins, new: Origins):
+        self.old, self.new = old, new
+
+    def change(self, dotted: str, at: tuple, old: Any, new: Any, status: str = "changed", *,
+               element: bool = False) -> FieldChange:
+        """`element`: a whole list element, shown without its unset fields."""
+        shown_old = None if status == "added" else self.old.shown(at, old)
+        shown_new = None if status == "removed" else self.new.shown(at, new)
+        if element:
+            shown_old = _compact(shown_old) if isinstance(shown_old, dict) else shown_old
+            shown_new = _compact(shown_new) if isinstance(shown_new, dict) else shown_new
+        return FieldChange(dotted, shown_old, shown_new, status)
+
+
+def _app_field_changes(old: Blueprint, new: Blueprint, sides: _Sides) -> list[FieldChange]:
     # Not `environment` or `source`: they name the two sides being compared.
     changes = []
     for name in ("app", "tags", "version"):
         before, after = getattr(old, name), getattr(new, name)
         if before != after:
-            changes.append(FieldChange(name, before, after))
+            changes.append(sides.change(name, (name,), before, after))
     return changes
 
 
@@ -154,6 +183,7 @@ def _object_diffs(
     new: Blueprint | None,
     old_cost: CostEstimate | None,
     new_cost: CostEstimate | None,
+    sides: _Sides,
 ) -> list[ObjectDiff]:
     old_costs = _costs_by_object(old_cost)
     new_costs = _costs_by_object(new_cost)
@@ -170,7 +200,7 @@ def _object_diffs(
             elif key not in after:
                 diffs.append(ObjectDiff(kind, key, "removed", cost=cost))
             else:
-                fields = tuple(_field_changes("", to_data(before[key]), to_data(after[key])))
+                fields = tuple(_field_changes("", (field_name, key), to_data(before[key]), to_data(after[key]), sides))
                 if fields:
                     diffs.append(ObjectDiff(kind, key, "changed", fields, cost))
     return diffs
@@ -189,18 +219,20 @@ def _cost_change(old: ObjectCost | None, new: ObjectCost | None) -> CostChange |
     )
 
 
-def _field_changes(path: str, old: Any, new: Any) -> list[FieldChange]:
-    """Leaf differences between two JSON values, as dotted paths (`steps[2].args`)."""
+def _field_changes(path: str, at: tuple, old: Any, new: Any, sides: _Sides) -> list[FieldChange]:
+    """Leaf differences between two JSON values, as dotted paths (`steps[2].args`); `at` is the
+    same place as a Blueprint path, where the origin records look values up."""
     if isinstance(old, dict) and isinstance(new, dict):
         changes = []
         for name in list(old) + [k for k in new if k not in old]:
             sub = f"{path}.{name}" if path else name
+            here = (*at, name)
             if name not in old:
-                changes.append(FieldChange(sub, None, new[name], "added"))
+                changes.append(sides.change(sub, here, None, new[name], "added"))
             elif name not in new:
-                changes.append(FieldChange(sub, old[name], None, "removed"))
+                changes.append(sides.change(sub, here, old[name], None, "removed"))
             else:
-                changes += _field_changes(sub, old[name], new[name])
+                changes += _field_changes(sub, here, old[name], new[name], sides)
         return changes
     if _are_lists_of_objects(old, new):
         # Image steps, mounts, secret arguments: compare element by element, so one changed
@@ -208,18 +240,19 @@ def _field_changes(path: str, old: Any, new: Any) -> list[FieldChange]:
         changes = []
         for index in range(max(len(old), len(new))):
             sub = f"{path}[{index}]"
+            here = (*at, index)
             if index >= len(old):
-                changes.append(FieldChange(sub, None, _compact(new[index]), "added"))
+                changes.append(sides.change(sub, here, None, new[index], "added", element=True))
             elif index >= len(new):
-                changes.append(FieldChange(sub, _compact(old[index]), None, "removed"))
+                changes.append(sides.change(sub, here, old[index], None, "removed", element=True))
             else:
-                inner = _field_changes(sub, old[index], new[index])
+                inner = _field_changes(sub, here, old[index], new[index], sides)
                 if len(inner) > 1:
                     # A different element altogether (another step), not one edited field.
-                    inner = [FieldChange(sub, _compact(old[index]), _compact(new[index]))]
+                    inner = [sides.change(sub, here, old[index], new[index], element=True)]
                 changes += inner
         return changes
-    return [] if old == new else [FieldChange(path, old, new)]
+    return [] if old == new else [sides.change(path, at, old, new)]
 
 
 def _compact(element: dict[str, Any]) -> dict[str, Any]:

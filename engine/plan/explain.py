@@ -1,12 +1,13 @@
 """`explain_key`: a value of the merged manifest or of the Blueprint, and where it came from.
 
-A dotted key of the merged manifest (`services.chat.gpu`) answers with its value and the
-`file:line:col` that set it (overlays included). A key of the Blueprint
-(`servers.chat.container.scaling.scaledown_window`, objects addressed by their manifest key)
-answers with the planned value and its origin: the manifest key it was planned from, a
-`defaults` entry, an engine (launch command, default image, cache volumes), or else the
-planner's defaults. The origin is found by looking for the corresponding key in the merged
-manifest — a heuristic that says "not set in any manifest file" rather than guess a file.
+A dotted key of the merged manifest (`services.chat.gpu`) answers with its value, the
+`file:line:col` that set it (overlays included) and what the planner made of it. A key of the
+Blueprint (`servers.chat.container.scaling.scaledown_window`, objects addressed by their manifest
+key) answers with the planned value and its origin as the planner recorded it when it decided the
+value (engine/blueprint/origins.py): a manifest key, a `defaults` entry, the schema's default, an
+engine and the manifest keys it read, or a planner default. This module only reads that record.
+
+Values that came from a `${VAR}` are shown as that reference, never as the value.
 
 List elements are addressed as `steps.0` or `steps[0]`; keys that contain dots (mount paths)
 are matched whole.
@@ -20,35 +21,22 @@ from typing import Any
 
 from engine.blueprint.codec import to_data
 from engine.blueprint.model import Blueprint
+from engine.blueprint.origins import DEFAULTS, ENGINE, MANIFEST, PLANNER, SCHEMA, Origin, Origins, Source
 
-_COLLECTIONS = ("servers", "functions", "images", "volumes", "secrets", "dicts", "queues", "buckets")
-# Blueprint object field -> the manifest key it is planned from, where the names differ.
-_MANIFEST_NAMES = {
-    "target_concurrency": ("concurrency", "target"),
-    "max_concurrency": ("concurrency", "max"),
-    "requires_proxy_auth": ("auth", "proxy"),
-    "served_model_name": ("model", "served_name"),
-    "model": ("model", "id"),
-    "enable_memory_snapshot": ("memory_snapshot",),
-    "gpu_snapshot": ("memory_snapshot", "gpu"),
-    "mounts": ("volumes",),
-    "max_retries": ("retries",),
-}
-# Container settings a manifest's `defaults` can supply.
-_DEFAULTABLE = {"image", "region", "cloud", "timeout", "secrets", "env", "volumes", "scaledown_window"}
-# Server fields an engine decides from the manifest's model and engine_args.
-_ENGINE_FIELDS = {"command", "health_path", "snapshot", "secret_args"}
+COLLECTIONS = ("servers", "functions", "images", "volumes", "secrets", "dicts", "queues", "buckets")
+_DEFAULTS_MODULE = "engine/blueprint/planner_defaults.py"
 
 
 @dataclass(frozen=True)
 class Explanation:
     key: str
     found_in: str  # "manifest" | "blueprint"
-    value: Any  # JSON data
+    value: Any  # JSON data, values from variables shown as their references
     origin: str  # a sentence: where the value came from
-    location: str | None = None  # file:line:col that set it, when a file did
+    location: str | None = None  # file:line:col that set it, when one file did
     planned: Any = None  # the Blueprint's value for a manifest key, when one corresponds
     has_planned: bool = False
+    planned_at: tuple[str, ...] = ()  # the Blueprint keys planned from a manifest key
 
 
 class UnknownKey(LookupError):
@@ -83,13 +71,14 @@ def lookup(data: Any, pieces: list[str]) -> tuple[Any, tuple] | None:
 def blueprint_view(blueprint: Blueprint) -> dict[str, Any]:
     """The Blueprint's JSON data with each collection keyed by object key instead of a list."""
     data = to_data(blueprint)
-    for name in _COLLECTIONS:
+    for name in COLLECTIONS:
         data[name] = {obj["key"]: obj for obj in data[name]}
     return data
 
 
-def explain_key(key: str, merged: Any, blueprint: Blueprint) -> Explanation:
-    """`merged` is the loader's Merged (`data`, `spans`: path tuple -> Span with `.value` Location)."""
+def explain_key(key: str, merged: Any, blueprint: Blueprint, origins: Origins) -> Explanation:
+    """`merged` is the loader's Merged (`data`, `spans`, `interpolated`); `origins` the planner's
+    record for `blueprint`."""
     pieces = split_key(key)
     if not pieces:
         raise UnknownKey(key)
@@ -97,29 +86,51 @@ def explain_key(key: str, merged: Any, blueprint: Blueprint) -> Explanation:
     in_manifest = lookup(merged.data, pieces)
     if in_manifest is not None:
         value, path = in_manifest
-        planned = _planned_value(view, path)
+        planned_at = _planned_from(origins, path)
+        planned_value = lookup(view, [str(x) for x in planned_at[0]]) if len(planned_at) == 1 else None
         return Explanation(
-            key=_dotted(path),
+            key=dotted(path),
             found_in="manifest",
-            value=value,
+            value=manifest_shown(merged, path, value),
             origin="set in a manifest file",
             location=_location(merged, path),
-            planned=planned[0] if planned else None,
-            has_planned=planned is not None,
+            planned=origins.shown(planned_at[0], planned_value[0]) if planned_value else None,
+            has_planned=planned_value is not None,
+            planned_at=tuple(dotted(p) for p in planned_at),
         )
     in_blueprint = lookup(view, pieces)
     if in_blueprint is None:
         raise UnknownKey(key)
     value, path = in_blueprint
-    origin, location = _blueprint_origin(path, merged, view)
-    return Explanation(key=_dotted(path), found_in="blueprint", value=value, origin=origin, location=location)
+    found = origins.find(path)
+    origin, location = describe(found[1]) if found is not None else ("not recorded by the planner", None)
+    return Explanation(
+        key=dotted(path),
+        found_in="blueprint",
+        value=origins.shown(path, value),
+        origin=origin,
+        location=location,
+    )
 
 
-def _dotted(path: tuple) -> str:
+def dotted(path: tuple) -> str:
     out = ""
     for part in path:
         out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
     return out
+
+
+def manifest_shown(merged: Any, path: tuple, value: Any) -> Any:
+    """A merged-manifest value with every part that came from a variable shown as the text the
+    file wrote (`${GPU:-A100}`)."""
+    interpolated = getattr(merged, "interpolated", None) or {}
+    if tuple(path) in interpolated:
+        return interpolated[tuple(path)]
+    if isinstance(value, dict):
+        return {k: manifest_shown(merged, (*path, k), v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [manifest_shown(merged, (*path, i), v) for i, v in enumerate(value)]
+    return value
 
 
 def _location(merged: Any, path: tuple) -> str | None:
@@ -129,86 +140,45 @@ def _location(merged: Any, path: tuple) -> str | None:
     return str(span.value)
 
 
-def _manifest_path(path: tuple) -> tuple | None:
-    """The manifest key a Blueprint path is planned from: servers.K.container.X -> services.K.X."""
-    if len(path) < 2 or path[0] not in _COLLECTIONS:
-        return None
-    collection, key, *rest = path
-    if collection == "servers":
-        collection = "services"
-    if rest and rest[0] == "container":
-        rest = rest[1:]
-    if rest and rest[0] in _MANIFEST_NAMES:
-        rest = [*_MANIFEST_NAMES[rest[0]], *rest[1:]]
-    return (collection, key, *rest)
+def _planned_from(origins: Origins, manifest_path: tuple) -> list[tuple]:
+    """The outermost Blueprint paths whose value is the manifest value at `manifest_path` itself."""
+    found = [
+        path
+        for path, origin in origins.items()
+        if origin.kind in (MANIFEST, DEFAULTS) and origin.direct
+        and len(origin.sources) == 1 and origin.sources[0].key == tuple(manifest_path)
+    ]
+    found.sort(key=lambda p: (len(p), [str(x) for x in p]))
+    outermost = [p for p in found if not any(p[: len(q)] == q and p != q for q in found)]
+    return outermost
 
 
-def _scalar_prefix(data: Any, manifest_path: tuple) -> tuple | None:
-    """The longest proper prefix of `manifest_path` (below collection.key) set to a scalar."""
-    for end in range(len(manifest_path) - 1, 2, -1):
-        found = lookup(data, [str(p) for p in manifest_path[:end]])
-        if found is not None:
-            return None if isinstance(found[0], (dict, list)) else found[1]
-    return None
+def _keys(sources: tuple[Source, ...]) -> str:
+    return ", ".join(dotted(s.key) + (f" ({s.location})" if s.location else "") for s in sources)
 
 
-def _planned_value(view: dict[str, Any], manifest_path: tuple) -> tuple[Any] | None:
-    """The Blueprint value planned from a manifest key, when the correspondence is simple."""
-    if len(manifest_path) < 3:
-        return None
-    collection, key, *rest = manifest_path
-    blueprint_collection = "servers" if collection == "services" else collection
-    obj = view.get(blueprint_collection, {}).get(key)
-    if obj is None:
-        return None
-    reverse = {v: k for k, v in _MANIFEST_NAMES.items()}
-    for length in (2, 1):
-        head = tuple(rest[:length])
-        if len(head) == length and head in reverse:
-            rest = [reverse[head], *rest[length:]]
-            break
-    for base in (obj, obj.get("container", {})):
-        found = lookup(base, [str(p) for p in rest])
-        if found is not None and rest:
-            return (found[0],)
-    return None
-
-
-def _blueprint_origin(path: tuple, merged: Any, view: dict[str, Any]) -> tuple[str, str | None]:
-    manifest_path = _manifest_path(path)
-    if manifest_path is not None:
-        found = lookup(merged.data, [str(p) for p in manifest_path])
-        if found is not None:
-            where = _location(merged, found[1])
-            return f"planned from the manifest key {_dotted(found[1])}", where
-        # A scalar the planner widened (`gpu: A100` -> ["A100"]): an element of the planned
-        # value comes from that scalar, not from the planner.
-        scalar = _scalar_prefix(merged.data, manifest_path)
-        if scalar is not None:
-            return f"planned from the manifest key {_dotted(scalar)}", _location(merged, scalar)
-        field = path[-1] if isinstance(path[-1], str) else None
-        on_container = len(path) > 3 and path[2] == "container"
-        # A function's timeout is its own field, not a container setting (servers have none).
-        if (on_container or path[2:] == ("timeout",)) and field in _DEFAULTABLE:
-            default = lookup(merged.data, ["defaults", field])
-            if default is not None:
-                return f"inherited from defaults.{field}", _location(merged, default[1])
-    collection = path[0]
-    if collection == "servers" and len(path) > 2:
-        server = view["servers"][path[1]]
-        engine = server["engine"]
-        if path[2] in _ENGINE_FIELDS or path[2:] == ("container", "image"):
-            return f"decided by the {engine} engine (not set in any manifest file)", None
-        return (
-            f"not set in any manifest file: decided by the planner for this {engine} server "
-            "(the engine's settings or the planner's defaults)",
-            None,
-        )
-    if collection == "images" and len(path) > 1 and path[1] not in (merged.data.get("images") or {}):
-        engines = sorted({s["engine"] for s in view["servers"].values() if s["container"]["image"] == path[1]})
-        if engines:
-            return f"decided by the {', '.join(engines)} engine's default image recipe", None
-    if collection == "volumes" and len(path) > 1 and path[1] not in (merged.data.get("volumes") or {}):
-        if view["servers"]:
-            return "added by the planner: a cache volume an engine mounts (not in any manifest file)", None
-    return "decided by the planner default (not set in any manifest file)", None
+def describe(origin: Origin) -> tuple[str, str | None]:
+    """(sentence, location) for one recorded origin."""
+    sources = origin.sources
+    note = f" ({origin.note})" if origin.note else ""
+    if origin.kind in (MANIFEST, DEFAULTS) and len(sources) == 1:
+        verb = "inherited from" if origin.kind == DEFAULTS else "planned from the manifest key"
+        return f"{verb} {dotted(sources[0].key)}{note}", sources[0].location
+    if origin.kind in (MANIFEST, DEFAULTS):
+        return f"planned from the manifest keys {_keys(sources)}{note}", None
+    if origin.kind == SCHEMA:
+        keys = ", ".join(dotted(s.key) for s in sources)
+        return f"the manifest schema's default for {keys} (not set in any manifest file){note}", None
+    if origin.kind == ENGINE:
+        read = f" from {_keys(sources)}" if sources else " (not set in any manifest file)"
+        return f"decided by the {origin.engine} engine{read}{note}", None
+    if origin.kind == PLANNER:
+        if origin.constant:
+            head = f"the planner default {origin.constant} in {_DEFAULTS_MODULE}"
+        else:
+            head = "decided by the planner"
+        read = f" from {_keys(sources)}" if sources else " (not set in any manifest file)"
+        return f"{head}{read}{note}", None
+    keys = ", ".join(dotted(s.key) for s in sources)
+    what = f" ({keys} not set)" if keys else ""
+    return f"not set in any manifest file{what}: left to Modal{note}", None

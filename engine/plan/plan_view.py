@@ -3,13 +3,18 @@
 Text and markdown are two layouts of these same sections (render_plan.py), so they can never
 disagree about what a deployment holds. Everything is read from the Blueprint: no defaults are
 applied here and no manifest is read. Secrets appear by name only; a launch argument whose value
-comes from a secret shows the environment variable it is read from, never a value.
+comes from a secret shows the environment variable it is read from, never a value. A value that
+came from a `${VAR}` (the planner's origin record says which) is shown as that reference, whole:
+a reference replaces a value or an argv element, never a piece of other text.
 """
 
 from __future__ import annotations
 
+import re
 import shlex
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from engine.blueprint.model import (
     Blueprint,
@@ -20,7 +25,8 @@ from engine.blueprint.model import (
     MountSpec,
     ServerSpec,
 )
-from engine.plan.cost import CostEstimate, ObjectCost, format_money
+from engine.blueprint.origins import NO_ORIGINS, Origins
+from engine.plan.cost import CostEstimate, ObjectCost, format_money, parse_gpu_request
 from engine.plan.units import format_duration, format_gpu, format_memory
 
 
@@ -47,240 +53,325 @@ class Section:
         return bool(self.columns)
 
 
-def plan_sections(blueprint: Blueprint, cost: CostEstimate) -> list[Section]:
+class _Shown:
+    """Renders the values of one object for a human: a value from variables as its reference."""
+
+    def __init__(self, origins: Origins, at: tuple):
+        self.origins = origins
+        self.at = at
+
+    def __call__(self, field: str | tuple, value: Any, render: Callable[[Any], str] = str) -> str:
+        path = (*self.at, *((field,) if isinstance(field, str) else field))
+        return self.origins.text(path, value, render)
+
+    def under(self, *fields: Any) -> _Shown:
+        return _Shown(self.origins, (*self.at, *fields))
+
+    def hidden(self, field: str | tuple) -> bool:
+        path = (*self.at, *((field,) if isinstance(field, str) else field))
+        return self.origins.reference(path) is not None
+
+    def words(self, field: str, values: tuple[str, ...], join: Callable[[list[str]], str]) -> str:
+        """A list of words (argv, packages), each element shown on its own: a reference stands
+        for an element from variables, and is not shell-quoted (it is not what runs)."""
+        out = []
+        for index, value in enumerate(values):
+            reference = self.origins.reference((*self.at, field, index))
+            out.append(reference if reference is not None else shlex.quote(value))
+        return join(out)
+
+
+def plan_sections(blueprint: Blueprint, cost: CostEstimate, origins: Origins = NO_ORIGINS) -> list[Section]:
     costs = {(o.kind, o.key): o for o in cost.objects}
+
+    def named(collection: str, key: str) -> _Shown:
+        return _Shown(origins, (collection, key))
+
     # A bucket's credentials secret is Modal's to use for the mount (CloudBucketMount(secret=)),
     # not an env secret of the function: the plan shows it on the mount, where it applies.
-    bucket_secrets = {b.key: b.secret for b in blueprint.buckets if b.secret}
+    bucket_secrets = {b.key: named("buckets", b.key)("secret", b.secret) for b in blueprint.buckets if b.secret}
     sections = [
-        Section("Services", tuple(_server_entry(s, costs[("server", s.key)], bucket_secrets) for s in blueprint.servers)),
-        Section(
-            "Functions",
-            tuple(_function_entry(f, costs[("function", f.key)], bucket_secrets) for f in blueprint.functions),
-        ),
-        Section("Images", tuple(_image_entry(i) for i in blueprint.images)),
+        Section("Services", tuple(
+            _server_entry(s, costs[("server", s.key)], _Shown(origins, ("servers", s.key)), bucket_secrets)
+            for s in blueprint.servers
+        )),
+        Section("Functions", tuple(
+            _function_entry(f, costs[("function", f.key)], _Shown(origins, ("functions", f.key)), bucket_secrets)
+            for f in blueprint.functions
+        )),
+        Section("Images", tuple(_image_entry(i, _Shown(origins, ("images", i.key))) for i in blueprint.images)),
         Section(
             "Volumes",
             tuple(
-                Entry(v.key, f"Modal volume {v.name}", (("created if missing", _yes_no(v.create_if_missing)),))
+                Entry(v.key, f"Modal volume {named('volumes', v.key)('name', v.name)}",
+                      (("created if missing", named('volumes', v.key)("create_if_missing", v.create_if_missing, _yes_no)),))
                 for v in blueprint.volumes
             ),
         ),
         Section(
             "Secrets",
             tuple(
-                Entry(s.key, f"Modal secret {s.name}", _rows(("required keys", ", ".join(s.required_keys))))
+                Entry(s.key, f"Modal secret {named('secrets', s.key)('name', s.name)}",
+                      _rows(("required keys", named('secrets', s.key).words("required_keys", s.required_keys, ", ".join))))
                 for s in blueprint.secrets
             ),
             notes=("names only: mdeploy never reads or shows secret values",) if blueprint.secrets else (),
         ),
-        Section("Dicts", tuple(Entry(d.key, f"Modal dict {d.name}") for d in blueprint.dicts)),
-        Section("Queues", tuple(Entry(q.key, f"Modal queue {q.name}") for q in blueprint.queues)),
-        Section(
-            "Buckets",
-            tuple(
-                Entry(
-                    b.key,
-                    f"cloud bucket {b.bucket_name}",
-                    _rows(
-                        ("secret", b.secret or ""),
-                        ("read only", _yes_no(b.read_only)),
-                        ("key prefix", b.key_prefix or ""),
-                        ("endpoint", b.bucket_endpoint_url or ""),
-                        ("requester pays", "yes" if b.requester_pays else ""),
-                    ),
-                )
-                for b in blueprint.buckets
-            ),
-        ),
+        Section("Dicts", tuple(Entry(d.key, f"Modal dict {named('dicts', d.key)('name', d.name)}") for d in blueprint.dicts)),
+        Section("Queues", tuple(Entry(q.key, f"Modal queue {named('queues', q.key)('name', q.name)}") for q in blueprint.queues)),
+        Section("Buckets", tuple(_bucket_entry(b, _Shown(origins, ("buckets", b.key))) for b in blueprint.buckets)),
     ]
-    sections.append(cost_section(cost))
+    sections.append(cost_section(cost, cost_references(blueprint, origins)))
     return [s for s in sections if s.entries or s.title == "Cost estimate"]
 
 
-def launch_command(server: ServerSpec) -> str:
-    """The argv as a shell line; secret-valued arguments as `FLAG "$ENV"`, read at launch."""
-    line = shlex.join(server.command)
-    for arg in server.secret_args:
-        line += f' {shlex.quote(arg.flag)} "${arg.env}"'
+def _bucket_entry(bucket: Any, show: _Shown) -> Entry:
+    return Entry(
+        bucket.key,
+        f"cloud bucket {show('bucket_name', bucket.bucket_name)}",
+        _rows(
+            ("secret", show("secret", bucket.secret or "")),
+            ("read only", show("read_only", bucket.read_only, _yes_no)),
+            ("key prefix", show("key_prefix", bucket.key_prefix or "")),
+            ("endpoint", show("bucket_endpoint_url", bucket.bucket_endpoint_url or "")),
+            ("requester pays", show("requester_pays", bucket.requester_pays, lambda v: "yes" if v else "")),
+        ),
+    )
+
+
+def launch_command(server: ServerSpec, origins: Origins = NO_ORIGINS) -> str:
+    """The argv as a shell line; secret-valued arguments as `FLAG "$ENV"`, read at launch;
+    an element from variables as its reference."""
+    show = _Shown(origins, ("servers", server.key))
+    line = show.words("command", server.command, " ".join)
+    for index, arg in enumerate(server.secret_args):
+        # The variable's name itself may come from a `${VAR}` (auth.api_key_env): then say so.
+        named = show(("secret_args", index, "env"), arg.env, lambda env: f'"${env}"')
+        line += f" {shlex.quote(arg.flag)} {named}"
     return line
 
 
-def _server_entry(server: ServerSpec, cost: ObjectCost, bucket_secrets: dict[str, str]) -> Entry:
-    served = f" (served as {server.served_model_name})" if server.served_model_name != server.model else ""
+def _server_entry(server: ServerSpec, cost: ObjectCost, show: _Shown, bucket_secrets: dict[str, str]) -> Entry:
+    served_as = show("served_model_name", server.served_model_name)
+    model = show("model", server.model)
+    served = f" (served as {served_as})" if served_as != model else ""
     concurrency = ", ".join(
         part
         for part in (
-            f"target {server.target_concurrency}" if server.target_concurrency is not None else "",
-            f"max {server.max_concurrency}" if server.max_concurrency is not None else "",
+            f"target {show('target_concurrency', server.target_concurrency)}" if server.target_concurrency is not None else "",
+            f"max {show('max_concurrency', server.max_concurrency)}" if server.max_concurrency is not None else "",
         )
         if part
     )
+    snapshot = ""
+    if server.snapshot:
+        snapshot = f"sleep {server.snapshot.sleep_path}, wake {server.snapshot.wake_path}"
     rows = _rows(
-        ("model", f"{server.model}{served}"),
-        *_container_rows(server.container, bucket_secrets),
+        ("model", f"{model}{served}"),
+        *_container_rows(server.container, show.under("container"), bucket_secrets),
         ("concurrency", concurrency),
-        ("port", f"{server.port}, health {server.health_path}, startup timeout {format_duration(server.startup_timeout)}"),
-        ("command", launch_command(server)),
-        ("warmup", _warmup(server)),
-        ("snapshot", f"sleep {server.snapshot.sleep_path}, wake {server.snapshot.wake_path}" if server.snapshot else ""),
-        ("auth", "Modal proxy auth" if server.requires_proxy_auth else "none (public URL)"),
-        ("routing region", server.routing_region or ""),
-        ("exit grace", format_duration(server.exit_grace_period) if server.exit_grace_period else ""),
-        ("cost", _cost_line(cost)),
+        ("port", f"{show('port', server.port)}, health {show('health_path', server.health_path)}, "
+                 f"startup timeout {show('startup_timeout', server.startup_timeout, format_duration)}"),
+        ("command", launch_command(server, show.origins)),
+        ("warmup", _warmup(server, show)),
+        ("snapshot", snapshot),
+        ("auth", show("requires_proxy_auth", server.requires_proxy_auth,
+                      lambda on: "Modal proxy auth" if on else "none (public URL)")),
+        ("routing region", show("routing_region", server.routing_region or "")),
+        ("exit grace", show("exit_grace_period", server.exit_grace_period,
+                            lambda s: format_duration(s) if s else "")),
+        ("cost", _cost_line(cost, _cost_hidden(server.container, show.under("container")))),
     )
-    return Entry(server.key, f"{server.engine} server, Modal name {server.name}, class {server.symbol}", rows)
+    return Entry(server.key, f"{show('engine', server.engine)} server, Modal name {server.name}, class {server.symbol}", rows)
 
 
-def _warmup(server: ServerSpec) -> str:
+def _warmup(server: ServerSpec, show: _Shown) -> str:
     """With a snapshot, say when the warm-up runs, and that none is a choice (`warmup: false`)."""
     if server.warmup is None:
         return "none: the snapshot holds an engine no request has warmed up" if server.snapshot else ""
-    text = f"{server.warmup.requests} × POST {server.warmup.path}"
+    text = f"{show(('warmup', 'requests'), server.warmup.requests)} × POST {show(('warmup', 'path'), server.warmup.path)}"
     return f"{text}, before the snapshot (warmup: false skips it)" if server.snapshot else text
 
 
-def _function_entry(function: FunctionSpec, cost: ObjectCost, bucket_secrets: dict[str, str]) -> Entry:
+def _function_entry(function: FunctionSpec, cost: ObjectCost, show: _Shown, bucket_secrets: dict[str, str]) -> Entry:
+    concurrency = ""
+    if function.concurrency:
+        c = show.under("concurrency")
+        target = function.concurrency.target_inputs
+        concurrency = f"max {c('max_inputs', function.concurrency.max_inputs)} inputs" + (
+            f", target {c('target_inputs', target)}" if target is not None else "")
+    batching = ""
+    if function.batching:
+        b = show.under("batching")
+        batching = (f"up to {b('max_batch_size', function.batching.max_batch_size)} inputs, "
+                    f"wait {b('wait_ms', function.batching.wait_ms)} ms")
     rows = _rows(
-        ("handler", function.handler),
-        *_container_rows(function.container, bucket_secrets, timeout=function.timeout),
-        ("schedule", _schedule(function)),
-        ("retries", _retries(function)),
-        (
-            "concurrency",
-            _concurrency(function.concurrency.max_inputs, function.concurrency.target_inputs)
-            if function.concurrency
-            else "",
-        ),
-        (
-            "batching",
-            f"up to {function.batching.max_batch_size} inputs, wait {function.batching.wait_ms} ms"
-            if function.batching
-            else "",
-        ),
-        ("web", _web(function)),
-        ("max inputs", f"{function.max_inputs} per container" if function.max_inputs else ""),
-        ("cost", _cost_line(cost)),
+        ("handler", show("handler", function.handler)),
+        *_container_rows(function.container, show.under("container"), bucket_secrets,
+                         timeout=show("timeout", function.timeout, format_duration)),
+        ("schedule", _schedule(function, show.under("schedule"))),
+        ("retries", _retries(function, show.under("retries"))),
+        ("concurrency", concurrency),
+        ("batching", batching),
+        ("web", _web(function, show.under("web"))),
+        ("max inputs", show("max_inputs", function.max_inputs, lambda n: f"{n} per container" if n else "")),
+        ("cost", _cost_line(cost, _cost_hidden(function.container, show.under("container")))),
     )
     return Entry(function.key, f"function, Modal name {function.name}, symbol {function.symbol}", rows)
 
 
 def _container_rows(
-    container: ContainerSpec, bucket_secrets: dict[str, str], *, timeout: int | None = None
+    container: ContainerSpec, show: _Shown, bucket_secrets: dict[str, str], *, timeout: str = ""
 ) -> list[tuple[str, str]]:
-    """`timeout` is a function's; a server has none (`app.server` takes no timeout)."""
+    """`timeout` is a function's, as shown; a server has none (`app.server` takes no timeout)."""
     scaling = container.scaling
-    max_text = "unbounded" if scaling.max_containers is None else str(scaling.max_containers)
+    s = show.under("scaling")
+    max_text = s("max_containers", scaling.max_containers, lambda n: "unbounded" if n is None else str(n))
     resources = ", ".join(
         part
         for part in (
-            f"cpu {container.cpu:g}" if container.cpu is not None else "",
-            f"memory {format_memory(container.memory)}" if container.memory is not None else "",
-            f"disk {format_memory(container.ephemeral_disk)}" if container.ephemeral_disk is not None else "",
+            f"cpu {show('cpu', container.cpu, lambda c: f'{c:g}')}" if container.cpu is not None else "",
+            f"memory {show('memory', container.memory, format_memory)}" if container.memory is not None else "",
+            f"disk {show('ephemeral_disk', container.ephemeral_disk, format_memory)}" if container.ephemeral_disk is not None else "",
         )
         if part
     )
     snapshot = ""
     if container.enable_memory_snapshot:
         snapshot = "memory + GPU" if container.gpu_snapshot else "memory"
-    mounts = "; ".join(_mount(m, bucket_secrets) for m in container.mounts)
+    mounts = "; ".join(_mount(m, show.under("mounts", i), bucket_secrets) for i, m in enumerate(container.mounts))
+    gpu = tuple(show(("gpu", i), g) for i, g in enumerate(container.gpu))
+    env = " ".join(
+        f"{k}={show(('env', k), v, shlex.quote)}" for k, v in sorted(container.env.items())
+    )
     return [
-        ("gpu", format_gpu(container.gpu)),
+        ("gpu", format_gpu(gpu)),
         ("resources", resources),
-        ("image", container.image),
+        ("image", show("image", container.image)),
         (
             "scaling",
-            f"min {scaling.min_containers}, max {max_text}, buffer {scaling.buffer_containers}, "
-            f"scaledown after {format_duration(scaling.scaledown_window)}",
+            f"min {s('min_containers', scaling.min_containers)}, max {max_text}, "
+            f"buffer {s('buffer_containers', scaling.buffer_containers)}, "
+            f"scaledown after {s('scaledown_window', scaling.scaledown_window, format_duration)}",
         ),
-        ("timeout", format_duration(timeout) if timeout is not None else ""),
-        ("region", ", ".join(container.region)),
-        ("cloud", container.cloud or ""),
-        ("nonpreemptible", "yes" if container.nonpreemptible else ""),
+        ("timeout", timeout),
+        ("region", ", ".join(show(("region", i), r) for i, r in enumerate(container.region))),
+        ("cloud", show("cloud", container.cloud or "")),
+        ("nonpreemptible", show("nonpreemptible", container.nonpreemptible, lambda on: "yes" if on else "")),
         ("memory snapshot", snapshot),
-        ("secrets", ", ".join(container.secrets)),
+        ("secrets", ", ".join(show(("secrets", i), k) for i, k in enumerate(container.secrets))),
         ("mounts", mounts),
-        ("env", " ".join(f"{k}={shlex.quote(v)}" for k, v in sorted(container.env.items()))),
+        ("env", env),
     ]
 
 
-def _mount(mount: MountSpec, bucket_secrets: dict[str, str]) -> str:
-    text = f"{mount.path} <- {mount.kind} {mount.source}"
+def _mount(mount: MountSpec, show: _Shown, bucket_secrets: dict[str, str]) -> str:
+    text = f"{show('path', mount.path)} <- {mount.kind} {show('source', mount.source)}"
     if mount.kind == "bucket" and mount.source in bucket_secrets:
         text += f" (credentials: secret {bucket_secrets[mount.source]})"
     return text
 
 
-def _schedule(function: FunctionSpec) -> str:
+def _schedule(function: FunctionSpec, show: _Shown) -> str:
     schedule = function.schedule
     if schedule is None:
         return ""
     if schedule.kind == "cron":
-        zone = f" ({schedule.timezone})" if schedule.timezone else " (UTC)"
-        return f'cron "{schedule.cron}"{zone}'
-    return f"every {format_duration(schedule.seconds or 0)}"
+        zone = f" ({show('timezone', schedule.timezone)})" if schedule.timezone else " (UTC)"
+        cron = show("cron", schedule.cron, lambda c: f'"{c}"')
+        return f"cron {cron}{zone}"
+    return f"every {show('seconds', schedule.seconds or 0, format_duration)}"
 
 
-def _retries(function: FunctionSpec) -> str:
+def _retries(function: FunctionSpec, show: _Shown) -> str:
     retries = function.retries
     if retries is None:
         return ""
     return (
-        f"{retries.max_retries}, backoff ×{retries.backoff_coefficient:g} "
-        f"from {retries.initial_delay:g}s to {retries.max_delay:g}s"
+        f"{show('max_retries', retries.max_retries)}, "
+        f"backoff ×{show('backoff_coefficient', retries.backoff_coefficient, lambda v: f'{v:g}')} "
+        f"from {show('initial_delay', retries.initial_delay, lambda v: f'{v:g}s')} "
+        f"to {show('max_delay', retries.max_delay, lambda v: f'{v:g}s')}"
     )
 
 
-def _concurrency(max_inputs: int, target_inputs: int | None) -> str:
-    target = f", target {target_inputs}" if target_inputs is not None else ""
-    return f"max {max_inputs} inputs{target}"
-
-
-def _web(function: FunctionSpec) -> str:
+def _web(function: FunctionSpec, show: _Shown) -> str:
     web = function.web
     if web is None:
         return ""
-    parts = [web.kind]
+    parts = [show("kind", web.kind)]
     if web.method:
-        parts.append(web.method)
+        parts.append(show("method", web.method))
     if web.port is not None:
-        parts.append(f"port {web.port}")
+        parts.append(f"port {show('port', web.port)}")
     if web.startup_timeout is not None:
-        parts.append(f"startup timeout {format_duration(web.startup_timeout)}")
+        parts.append(f"startup timeout {show('startup_timeout', web.startup_timeout, format_duration)}")
     if web.docs:
-        parts.append("docs")
+        parts.append(show("docs", web.docs, lambda _: "docs"))
     if web.label:
-        parts.append(f"label {web.label}")
-    parts.append("Modal proxy auth" if web.requires_proxy_auth else "public")
+        parts.append(f"label {show('label', web.label)}")
+    parts.append(show("requires_proxy_auth", web.requires_proxy_auth, lambda on: "Modal proxy auth" if on else "public"))
     return ", ".join(parts)
 
 
-def _image_entry(image: ImageSpec) -> Entry:
+def _image_entry(image: ImageSpec, show: _Shown) -> Entry:
     if image.base == "registry":
-        summary = f"from registry {image.registry_ref}"
+        summary = f"from registry {show('registry_ref', image.registry_ref)}"
         if image.python_version:
-            summary += f", add Python {image.python_version}"
+            summary += f", add Python {show('python_version', image.python_version)}"
         if image.clear_entrypoint:
-            summary += ", entrypoint cleared"
+            summary += show("clear_entrypoint", image.clear_entrypoint, lambda _: ", entrypoint cleared")
     else:
-        summary = f"{image.base}, Python {image.python_version or 'default'}"
-    rows = tuple((f"{n}.", _step(step)) for n, step in enumerate(image.steps, start=1))
+        summary = f"{image.base}, Python {show('python_version', image.python_version or 'default')}"
+    rows = tuple((f"{n + 1}.", _step(step, show.under("steps", n))) for n, step in enumerate(image.steps))
     return Entry(image.key, summary, rows)
 
 
-def _step(step: ImageStep) -> str:
+def _step(step: ImageStep, show: _Shown) -> str:
     if step.op == "env":
-        text = f"env {' '.join(f'{k}={shlex.quote(v)}' for k, v in sorted(step.env.items()))}"
+        text = "env " + " ".join(f"{k}={show(('env', k), v, shlex.quote)}" for k, v in sorted(step.env.items()))
     else:
-        text = f"{step.op} {' '.join(shlex.quote(a) for a in step.args)}".rstrip()
+        text = f"{show('op', step.op)} {show.words('args', step.args, ' '.join)}".rstrip()
     if step.index_url:
-        text += f" (index {step.index_url})"
+        text += f" (index {show('index_url', step.index_url)})"
     if step.extra_index_url:
-        text += f" (extra index {step.extra_index_url})"
+        text += f" (extra index {show('extra_index_url', step.extra_index_url)})"
     return text
 
 
-def _cost_line(cost: ObjectCost) -> str:
+def _cost_hidden(container: ContainerSpec, show: _Shown) -> dict[str, str]:
+    """What cost text names that came from variables -> its reference: GPU requests (with the GPU
+    type parsed from each) and regions (priced by their multiplier)."""
+    hidden: dict[str, str] = {}
+    for index, request in enumerate(container.gpu):
+        if show.hidden(("gpu", index)):
+            hidden[request] = show(("gpu", index), request)
+            hidden.setdefault(parse_gpu_request(request)[0], f"(from {hidden[request]})")
+    for index, region in enumerate(container.region):
+        if show.hidden(("region", index)):
+            hidden[region] = show(("region", index), region)
+    return hidden
+
+
+def cost_references(blueprint: Blueprint, origins: Origins = NO_ORIGINS) -> dict[str, str]:
+    """For `cost_section`: what the cost text names that came from variables -> its reference."""
+    hidden: dict[str, str] = {}
+    for collection, specs in (("servers", blueprint.servers), ("functions", blueprint.functions)):
+        for spec in specs:
+            hidden.update(_cost_hidden(spec.container, _Shown(origins, (collection, spec.key, "container"))))
+    return hidden
+
+
+def _without(text: str, hidden: dict[str, str]) -> str:
+    """Cost text names the GPU requests and regions it priced; those from variables become their
+    references (whole words only: the request strings are what cost.py put in)."""
+    if not hidden:
+        return text
+    pattern = re.compile("|".join(rf"(?<![\w.-]){re.escape(g)}(?![\w-])" for g in sorted(hidden, key=len, reverse=True)))
+    return pattern.sub(lambda m: hidden[m.group(0)], text)
+
+
+def _cost_line(cost: ObjectCost, hidden: dict[str, str]) -> str:
     line = (
         f"idle {format_money(cost.idle_per_hour)}, "
         f"peak {format_money(cost.peak_per_hour, unbounded=cost.peak_unbounded)}"
@@ -290,16 +381,18 @@ def _cost_line(cost: ObjectCost) -> str:
         parts += [f"CPU {format_money(cost.breakdown.cpu)}", f"memory {format_money(cost.breakdown.memory)}"]
         line += f" ({format_money(cost.per_container)} per container: {', '.join(parts)})"
     if cost.notes:
-        line += f"; {'; '.join(cost.notes)}"
+        line += f"; {_without('; '.join(cost.notes), hidden)}"
     return line
 
 
-def cost_section(cost: CostEstimate) -> Section:
-    """The cost table of a plan (and of `mdeploy cost`): per object and in total."""
+def cost_section(cost: CostEstimate, hidden: dict[str, str] | None = None) -> Section:
+    """The cost table of a plan (and of `mdeploy cost`): per object and in total. `hidden`
+    (`cost_references`) names what came from variables, shown as its reference."""
+    hidden = hidden or {}
     entries = [
         Entry(
             f"{o.kind} {o.key}",
-            o.priced_gpu or "no GPU",
+            _without(o.priced_gpu, hidden) if o.priced_gpu else "no GPU",
             (
                 ("per container", format_money(o.per_container)),
                 ("idle", format_money(o.idle_per_hour)),
@@ -325,7 +418,7 @@ def cost_section(cost: CostEstimate) -> Section:
         f"prices from {cost.source_url}, as of {cost.as_of}",
     ]
     if cost.unpriced:
-        notes.append(f"not in the totals (no price known): {', '.join(cost.unpriced)}")
+        notes.append(_without(f"not in the totals (no price known): {', '.join(cost.unpriced)}", hidden))
     return Section("Cost estimate", tuple(entries), tuple(notes), columns=("object", "GPU", "per container", "idle", "peak"))
 
 

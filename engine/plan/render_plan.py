@@ -1,58 +1,64 @@
 """`render_plan(blueprint, fmt)`: the plan as text (terminal), markdown (pull requests) or json.
 
 json is exactly `codec.to_json(blueprint)`: the Blueprint itself, what golden tests pin and the
-container receives. text and markdown lay out the sections of plan_view.py, so both always say
-the same thing. Deterministic: same Blueprint, same bytes.
+container receives (an env entry from a `${VAR}` is there as the manifest's text; every other
+value as planned). text and markdown lay out the sections of plan_view.py, so both always say the
+same thing, and show every value that came from a variable as its reference (`origins`, the
+planner's record). Deterministic: same Blueprint and record, same bytes.
 """
 
 from __future__ import annotations
 
 from engine.blueprint import codec
 from engine.blueprint.model import Blueprint
+from engine.blueprint.origins import NO_ORIGINS, Origins
 from engine.plan.cost import CostEstimate, estimate_cost
-from engine.plan.plan_view import Section, cost_section, plan_sections
+from engine.plan.plan_view import Section, cost_references, cost_section, plan_sections
 
 FORMATS = ("text", "markdown", "json")
 
 
-def render_plan(blueprint: Blueprint, fmt: str = "text", cost: CostEstimate | None = None) -> str:
+def render_plan(
+    blueprint: Blueprint, fmt: str = "text", cost: CostEstimate | None = None, origins: Origins = NO_ORIGINS
+) -> str:
     if fmt == "json":
         return codec.to_json(blueprint) + "\n"
     cost = cost or estimate_cost(blueprint)
-    sections = plan_sections(blueprint, cost)
+    sections = plan_sections(blueprint, cost, origins)
     if fmt == "text":
-        return _text(blueprint, sections)
+        return _text(blueprint, sections, origins)
     if fmt == "markdown":
-        return _markdown(blueprint, sections)
+        return _markdown(blueprint, sections, origins)
     raise ValueError(f"unknown plan format {fmt!r}; choose one of {', '.join(FORMATS)}")
 
 
-def render_cost(blueprint: Blueprint, cost: CostEstimate, fmt: str = "text") -> str:
+def render_cost(blueprint: Blueprint, cost: CostEstimate, fmt: str = "text", origins: Origins = NO_ORIGINS) -> str:
     """Only the cost table of the plan, laid out as the plan lays it out (`mdeploy cost`)."""
-    section = cost_section(cost)
+    section = cost_section(cost, cost_references(blueprint, origins))
     if fmt == "text":
-        lines = [_header(blueprint), "", section.title, *_text_table(section)]
+        lines = [_header(blueprint, origins), "", section.title, *_text_table(section)]
         return "\n".join(lines + [f"  ({note})" for note in section.notes]) + "\n"
     if fmt == "markdown":
-        lines = [f"### Cost: `{blueprint.app}` ({blueprint.environment})", "", *_markdown_table(section)]
+        app = origins.text(("app",), blueprint.app)
+        lines = [f"### Cost: `{app}` ({blueprint.environment})", "", *_markdown_table(section)]
         return "\n".join(lines + [line for note in section.notes for line in ("", f"_{_cell(note)}_")]) + "\n"
     raise ValueError(f"unknown cost format {fmt!r}; choose text or markdown")
 
 
-def _header(blueprint: Blueprint) -> str:
-    line = f"app {blueprint.app} (environment {blueprint.environment}, from {blueprint.source})"
-    return line + (f", tags {_tags(blueprint)}" if blueprint.tags else "")
+def _header(blueprint: Blueprint, origins: Origins) -> str:
+    line = f"app {origins.text(('app',), blueprint.app)} (environment {blueprint.environment}, from {blueprint.source})"
+    return line + (f", tags {_tags(blueprint, origins)}" if blueprint.tags else "")
 
 
-def _tags(blueprint: Blueprint) -> str:
-    return ", ".join(f"{k}={v}" for k, v in sorted(blueprint.tags.items()))
+def _tags(blueprint: Blueprint, origins: Origins) -> str:
+    return ", ".join(f"{k}={origins.text(('tags', k), v)}" for k, v in sorted(blueprint.tags.items()))
 
 
 # --- text -------------------------------------------------------------------------------------
 
 
-def _text(blueprint: Blueprint, sections: list[Section]) -> str:
-    lines = [_header(blueprint)]
+def _text(blueprint: Blueprint, sections: list[Section], origins: Origins) -> str:
+    lines = [_header(blueprint, origins)]
     for section in sections:
         lines += ["", section.title]
         lines += _text_table(section) if section.tabular else _text_blocks(section)
@@ -79,10 +85,11 @@ def _text_table(section: Section) -> list[str]:
 # --- markdown ---------------------------------------------------------------------------------
 
 
-def _markdown(blueprint: Blueprint, sections: list[Section]) -> str:
-    lines = [f"### Plan: `{blueprint.app}` ({blueprint.environment})", "", f"From `{blueprint.source}`."]
+def _markdown(blueprint: Blueprint, sections: list[Section], origins: Origins) -> str:
+    app = origins.text(("app",), blueprint.app)
+    lines = [f"### Plan: `{app}` ({blueprint.environment})", "", f"From `{blueprint.source}`."]
     if blueprint.tags:
-        lines[-1] += f" Tags: `{_tags(blueprint)}`."
+        lines[-1] += f" Tags: `{_tags(blueprint, origins)}`."
     for section in sections:
         lines += ["", f"#### {section.title}", ""]
         lines += _markdown_table(section) if section.tabular else _markdown_blocks(section)

@@ -75,18 +75,19 @@ def test_a_cache_variable_set_in_defaults_is_reported_there(plan, llm_manifest):
     assert "(inherited by service 'chat')" in message
 
 
-def test_a_cache_variable_from_a_variable_is_not_printed(llm_manifest):
+def test_a_cache_variable_from_a_variable_is_shown_as_its_reference(llm_manifest):
     from types import SimpleNamespace
 
     from engine.blueprint.planner import plan_app
     from engine.manifest.validate import LoadedManifest, validate_data
 
     data = llm_manifest(env={"HF_HOME": "/tmp/s3cr3t-place"})
-    merged = SimpleNamespace(data=data, spans={}, files=(), interpolated={("services", "chat", "env", "HF_HOME")})
+    interpolated = {("services", "chat", "env", "HF_HOME"): "${CACHE_PLACE}"}
+    merged = SimpleNamespace(data=data, spans={}, files=(), interpolated=interpolated)
     with pytest.raises(ManifestError) as info:
         plan_app(LoadedManifest(manifest=validate_data(data), merged=merged, environment=None, source="t.yaml"))
     assert "s3cr3t" not in info.value.format()
-    assert "a value from a variable" in info.value.format()
+    assert "to ${CACHE_PLACE}, which no volume holds" in info.value.format()
 
 
 def test_what_a_memory_snapshot_needs_cannot_be_overridden(plan, llm_manifest):

@@ -25,7 +25,9 @@ def main() -> None:
         )
         return
     state = app._local_state
-    report = {"app": app.name, "functions": sorted(state.functions), "classes": sorted(state.classes)}
+    env = {name: _env_secret(function) for name, function in state.functions.items()}
+    report = {"app": app.name, "functions": sorted(state.functions), "classes": sorted(state.classes),
+              "env": {name: values for name, values in env.items() if values is not None}}
     # What Modal's add_local_python_source would ship for these packages, as it looks them up.
     packages = [p for p in os.environ.get("MDEPLOY_TEST_MOUNTED_PACKAGES", "").split(",") if p]
     if packages:
@@ -33,6 +35,16 @@ def main() -> None:
 
         report["mounted"] = {p: [str(path) for _, path in get_module_mount_info(p)] for p in packages}
     print(json.dumps(report))
+
+
+def _env_secret(function) -> dict | None:
+    """The values the function's `env=` secret (Secret.from_dict) would send at deploy."""
+    for dep in function._deps(only_explicit_mounts=True):
+        if repr(dep).startswith("Secret.from_dict(") and "MDEPLOY_BLUEPRINT" not in repr(dep):
+            load = dep._load
+            cells = dict(zip(load.__code__.co_freevars, (c.cell_contents for c in load.__closure__)))
+            return cells["load_env_dict"]()
+    return None
 
 
 main()

@@ -40,6 +40,7 @@ def test_modal_import_finds_the_app_of_every_shipped_manifest(manifest):
     # Modal registers servers as functions too, under their names.
     assert report["functions"] == sorted([f.name for f in blueprint.functions] + [s.name for s in blueprint.servers])
 
+
 def test_modal_import_without_manifest_variable_names_it():
     report = _import_like_modal_deploy({})
     assert report["error"] == "UserError"
@@ -54,6 +55,26 @@ def test_modal_import_of_invalid_manifest_shows_located_problems_unchained(tmp_p
     assert report["error"] == "UserError"
     assert "broken.yaml:3:1: servise:" in report["message"], report
     assert not report["chained"]
+
+
+def test_modal_import_sends_env_values_from_variables_but_the_blueprint_keeps_the_reference(tmp_path):
+    (tmp_path / "setup.cfg").write_text("")  # a project of its own, holding the handler's module
+    (tmp_path / "workloads").mkdir()
+    (tmp_path / "workloads" / "__init__.py").write_text("")
+    (tmp_path / "workloads" / "pipeline.py").write_text("def discover():\n    return []\n")
+    manifest = tmp_path / "vars.yaml"
+    manifest.write_text(
+        "version: 1\napp: vars\nfunctions:\n  job:\n    handler: workloads.pipeline:discover\n"
+        "    env: {STAGE: '${STAGE_NAME:-dev}', HOST: 'db-${STAGE_NAME}.internal'}\n"
+    )
+    report = _import_like_modal_deploy({"MDEPLOY_MANIFEST": str(manifest), "STAGE_NAME": "stagingzq"})
+    assert report["env"]["job"]["STAGE"] == "stagingzq" and report["env"]["job"]["HOST"] == "db-stagingzq.internal"
+
+    from engine.blueprint.codec import to_json
+    from engine.blueprint.planner import plan_file
+
+    blueprint_json = to_json(plan_file(manifest, None, {"STAGE_NAME": "stagingzq"}))
+    assert "stagingzq" not in blueprint_json and "${STAGE_NAME:-dev}" in blueprint_json
 
 
 def test_modal_ships_the_handler_package_of_the_manifests_project(tmp_path):

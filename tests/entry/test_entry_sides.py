@@ -12,7 +12,7 @@ from engine.blueprint.codec import COMPRESSED_PREFIX, ENV_VAR, encode_for_env, t
 from engine.errors import UserError
 from engine.manifest.errors import Location, ManifestError, Problem
 from engine.modal_backend.container_side import ContainerBlueprintError, blueprint_in_container
-from engine.modal_backend.deploy_side import blueprint_for_deploy
+from engine.modal_backend.deploy_side import blueprint_for_deploy, plan_for_deploy
 from tests.modal_backend.blueprints import pipeline, vllm_server
 
 
@@ -22,13 +22,13 @@ def fake_planner(monkeypatch):
     calls = []
     module = types.ModuleType("engine.blueprint.planner")
 
-    def plan_file(path, env, environ=None):
+    def plan_file_with_origins(path, env, environ=None):
         calls.append((path, env))
         if module.error is not None:
             raise module.error
-        return pipeline()
+        return types.SimpleNamespace(blueprint=pipeline(), origins=None, env_values={("functions", "discover"): {"A": "1"}})
 
-    module.plan_file = plan_file
+    module.plan_file_with_origins = plan_file_with_origins
     module.error = None
     module.calls = calls
     monkeypatch.setitem(sys.modules, "engine.blueprint.planner", module)
@@ -39,6 +39,11 @@ def test_deploy_plans_the_manifest_for_modal_environment(fake_planner):
     blueprint = blueprint_for_deploy({"MDEPLOY_MANIFEST": "manifests/pipeline.yaml", "MODAL_ENVIRONMENT": "prod"})
     assert blueprint == pipeline()
     assert fake_planner.calls == [("manifests/pipeline.yaml", "prod")]
+
+
+def test_deploy_hands_on_the_values_of_env_entries_from_variables(fake_planner):
+    blueprint, env_values = plan_for_deploy({"MDEPLOY_MANIFEST": "manifests/pipeline.yaml"})
+    assert blueprint == pipeline() and env_values == {("functions", "discover"): {"A": "1"}}
 
 
 def test_deploy_without_modal_environment_lets_the_planner_choose(fake_planner):

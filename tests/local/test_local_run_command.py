@@ -92,6 +92,19 @@ def test_a_handler_that_is_not_callable_fails_naming_its_reference(bp, tmp_path,
     )
 
 
+def test_run_from_a_manifest_gives_env_entries_from_variables_their_values(tmp_path, run_mdeploy):
+    """The Blueprint holds `${MODE_NAME:-dev}`; the handler sees the value the loader expanded."""
+    (tmp_path / "jobs").mkdir()
+    (tmp_path / "jobs" / "__init__.py").write_text("")
+    (tmp_path / "jobs" / "tasks.py").write_text("import os\n\ndef mode():\n    return os.environ['MODE']\n")
+    (tmp_path / "app.yaml").write_text(
+        "version: 1\napp: vars\nfunctions:\n  mode:\n    handler: jobs.tasks:mode\n    env: {MODE: 'm-${MODE_NAME:-dev}'}\n"
+    )
+    done = run_mdeploy("run", "app.yaml", "mode", cwd=tmp_path, env={"MODE_NAME": "batch"})
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout) == "m-batch"
+
+
 def test_run_imports_handlers_from_the_manifests_project_root(tmp_path, run_mdeploy):
     """Run from elsewhere, a manifest's handlers come from its project root (engine/project/root.py),
     the folder that validation read them from and the deploy ships them from."""

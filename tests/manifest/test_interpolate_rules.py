@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from engine.manifest.errors import ManifestError
-from engine.manifest.interpolate import interpolate_layer
+from engine.manifest.interpolate import hide_variable_values, interpolate_layer
 from engine.manifest.toml_reader import parse_toml
 from engine.manifest.yaml_reader import parse_yaml
 
@@ -78,7 +78,7 @@ def test_interpolated_value_never_echoed_in_errors():
 
 def test_interpolated_paths_are_recorded():
     layer = interpolate_layer(parse_yaml("a: ${T}\nb: plain\nc: $$x\n", "m.yaml"), {"T": "v"})
-    assert layer.interpolated == {("a",)}
+    assert layer.interpolated == {("a",): "${T}"}
 
 
 def test_plain_scalar_retyped_after_interpolation():
@@ -117,3 +117,59 @@ def test_interpolation_does_not_change_the_input_layer():
     layer = parse_yaml("a: ${X}\n", "m.yaml")
     interpolate_layer(layer, {"X": "1"})
     assert layer.data == {"a": "${X}"}
+
+
+# --- credentials never come in through a variable --------------------------------------------
+
+FAKE_MODAL_SECRET = "as-" + "0123456789abcdefghijkl"
+
+
+@pytest.mark.parametrize("environ", [{"HF_TOKEN": "hf_" + "A" * 34}, {"HF_TOKEN": "ordinary"}, {}],
+                         ids=["set-to-a-token", "set-to-anything", "unset"])
+def test_a_credential_named_variable_is_refused_set_or_not(environ):
+    (problem,) = yaml_problems("app: x\nenv:\n  T: ${HF_TOKEN}\n", environ)
+    assert (problem.location.line, problem.location.col, problem.key) == (3, 6, "env.T")
+    assert "${HF_TOKEN} names a token" in problem.message
+    assert "modal secret create NAME HF_TOKEN=..." in problem.hint and "`secrets`" in problem.hint
+    assert all(value not in problem.format() for value in environ.values())
+
+
+def test_a_credential_named_variable_with_a_default_is_refused_too():
+    (problem,) = yaml_problems("served: ${MODAL_TOKEN_SECRET:-llm}\n", {})
+    assert "${MODAL_TOKEN_SECRET} names a Modal token" in problem.message
+
+
+def test_an_ordinary_variable_holding_a_credential_is_refused_without_its_value():
+    (problem,) = yaml_problems("gpu: ${GPU}\n", {"GPU": FAKE_MODAL_SECRET})
+    assert "the value of ${GPU} looks like a credential (a Modal token)" in problem.message
+    assert FAKE_MODAL_SECRET not in problem.format()
+
+
+def test_a_credential_default_is_refused_like_a_value():
+    (problem,) = yaml_problems(f"gpu: ${{GPU:-{FAKE_MODAL_SECRET}}}\n", {})
+    assert "the value of ${GPU} looks like a credential" in problem.message
+
+
+def test_an_ordinary_variable_records_the_text_the_file_wrote():
+    layer = interpolate_layer(parse_yaml("model: org/${NAME:-tiny}\n", "m.yaml"), {"NAME": "chat"})
+    assert layer.data == {"model": "org/chat"} and layer.interpolated == {("model",): "org/${NAME:-tiny}"}
+
+
+def test_a_message_quoting_a_value_from_a_variable_shows_the_reference():
+    data, interpolated = {"gpu": "H1000", "port": 8001}, {("gpu",): "${GPU}", ("port",): "${PORT}"}
+    assert hide_variable_values("unknown GPU type 'H1000'", data, interpolated) == "unknown GPU type ${GPU}"
+    assert hide_variable_values("port 8001 is taken; 80011 is not", data, interpolated) == "port ${PORT} is taken; 80011 is not"
+    assert hide_variable_values("H1000x and xH1000", data, interpolated) == "H1000x and xH1000"
+
+
+def test_validation_problems_show_references_not_values(tmp_path):
+    from engine.manifest.validate import load_manifest
+
+    (tmp_path / "m.yaml").write_text(
+        "version: 1\napp: x\nfunctions:\n  f: {handler: 'pkg.mod:run', gpu: '${GPU}', volumes: {/d: '${VOL}'}}\n"
+    )
+    with pytest.raises(ManifestError) as caught:
+        load_manifest(tmp_path / "m.yaml", None, {"GPU": "H1000", "VOL": "scratchvolume"})
+    text = caught.value.format()
+    assert "${GPU}" in text and "${VOL}" in text
+    assert "H1000" not in text and "scratchvolume" not in text

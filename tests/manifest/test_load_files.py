@@ -147,7 +147,7 @@ def test_load_merged_applies_overlay_and_interpolation(in_tmp):
     merged = load_merged("chat.yaml", "prod", {"PORT": "80", "GPU": "H100"})
     assert merged.data == {"app": "chat", "services": {"c": {"gpu": "H100", "port": "80"}}}
     assert merged.files == ("chat.yaml", "chat.prod.yaml")
-    assert merged.interpolated == {("services", "c", "gpu"), ("services", "c", "port")}
+    assert merged.interpolated == {("services", "c", "gpu"): "${GPU}", ("services", "c", "port"): "${PORT}"}
 
 
 def test_load_merged_without_env_ignores_overlays(in_tmp):

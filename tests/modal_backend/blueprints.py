@@ -8,6 +8,7 @@ the expectations back from the same objects, so changing a value here cannot hid
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 from engine.blueprint.model import (
@@ -251,6 +252,22 @@ def web() -> Blueprint:
     )
 
 
+def web_with_env_from_variables() -> Blueprint:
+    """The web Blueprint with env entries that came from `${VAR}`s: the Blueprint holds the
+    manifest's text; the deploy side's values are in ENV_VALUES."""
+    base = web()
+    api = base.functions[1]
+    env = {**api.container.env, "NOTES_STAGE": "${STAGE:-dev}", "NOTES_HOST": "db-${STAGE}.internal"}
+    functions = (base.functions[0], replace(api, container=replace(api.container, env=env)))
+    return replace(base, app="notes-api-vars", functions=functions)
+
+
+# The deploy side's values of the env entries above, by Blueprint name (build_app's env_values).
+ENV_VALUES = {
+    "web_env_from_variables": {("functions", "api"): {"NOTES_STAGE": "prod", "NOTES_HOST": "db-prod.internal"}},
+}
+
+
 def shipped_blueprints() -> dict[str, Blueprint]:
     """The planned Blueprint of every shipped manifest in every environment (`chat_prod`, ...)."""
     from engine.blueprint.planner import plan_file
@@ -267,4 +284,10 @@ def shipped_blueprints() -> dict[str, Blueprint]:
 
 def all_blueprints() -> dict[str, Blueprint]:
     """Hand-made Blueprints (every Modal feature the backend maps) and every shipped manifest's."""
-    return {"vllm_server": vllm_server(), "pipeline": pipeline(), "web": web(), **shipped_blueprints()}
+    return {
+        "vllm_server": vllm_server(),
+        "pipeline": pipeline(),
+        "web": web(),
+        "web_env_from_variables": web_with_env_from_variables(),
+        **shipped_blueprints(),
+    }

@@ -17,14 +17,25 @@ from engine.modal_backend.app import build_app
 ENTRY_FILE = Path(__file__).resolve().parents[2] / "engine" / "entry.py"
 
 
-def build_into_module(blueprint: Blueprint, module_name: str, *, in_container: bool = False):
+def build_into_module(blueprint: Blueprint, module_name: str, *, in_container: bool = False, env_values=None):
     """Build `blueprint` into a fresh module registered as `module_name` (Modal locates functions
-    through sys.modules); returns (app, module). The module's file is engine/entry.py, as in a deploy."""
+    through sys.modules); returns (app, module). The module's file is engine/entry.py, as in a deploy.
+    `env_values`: the deploy side's values of env entries from variables (build_app's)."""
     module = types.ModuleType(module_name)
     module.__file__ = str(ENTRY_FILE)
     sys.modules[module_name] = module
-    app = build_app(blueprint, module.__dict__, module_name, in_container=in_container)
+    app = build_app(blueprint, module.__dict__, module_name, in_container=in_container, env_values=env_values)
     return app, module
+
+
+def env_secret_values(obj: modal.Function | modal.Server) -> dict[str, str] | None:
+    """What the function's `env=` secret (Modal's Secret.from_dict) would send at deploy."""
+    for dep in service_function(obj)._deps(only_explicit_mounts=True):
+        if repr(dep).startswith("Secret.from_dict(") and "MDEPLOY_BLUEPRINT" not in repr(dep):
+            load = synchronizer._translate_in(dep)._load
+            cells = dict(zip(load.__code__.co_freevars, (c.cell_contents for c in load.__closure__)))
+            return cells["load_env_dict"]()
+    return None
 
 
 def service_function(obj: modal.Function | modal.Server) -> Any:

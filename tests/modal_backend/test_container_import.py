@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 
 from engine.blueprint.codec import ENV_VAR, encode_for_env
-from tests.modal_backend.blueprints import all_blueprints
-from tests.modal_backend.introspect import build_into_module, dependency_reprs, load_closure
+from tests.modal_backend.blueprints import ENV_VALUES, all_blueprints
+from tests.modal_backend.introspect import build_into_module, dependency_reprs, env_secret_values, load_closure
 
 REPO = Path(__file__).resolve().parents[2]
 PLAYER = Path(__file__).with_name("play_container.py")
@@ -34,7 +34,9 @@ def _container_root(tmp_path: Path) -> Path:
 def played(request, tmp_path_factory):
     name = request.param
     blueprint = all_blueprints()[name]
-    _app, module = build_into_module(blueprint, f"mdeploy_local_{name}")
+    # As on the deploying machine: env entries from variables get their values (ENV_VALUES); the
+    # played container has only MDEPLOY_BLUEPRINT, whose env holds the manifest's `${...}` text.
+    _app, module = build_into_module(blueprint, f"mdeploy_local_{name}", env_values=ENV_VALUES.get(name))
     targets, local_deps = [], {}
     for spec in [*blueprint.functions, *blueprint.servers]:
         obj = getattr(module, spec.symbol)
@@ -92,3 +94,16 @@ def test_container_exposes_the_handler_signature_to_fastapi_and_batching(played)
     for spec in blueprint.functions:
         if spec.batching or (spec.web and spec.web.kind == "fastapi_endpoint"):
             assert report["found"][spec.symbol]["signature"] == expected[spec.symbol]
+
+
+def test_env_values_from_variables_reach_the_deployed_env_secret_only():
+    """The deploying side sends the values; the Blueprint (and so the container) holds the text."""
+    name = "web_env_from_variables"
+    blueprint = all_blueprints()[name]
+    _app, deployed = build_into_module(blueprint, "mdeploy_env_deployed", env_values=ENV_VALUES[name])
+    _app, container = build_into_module(blueprint, "mdeploy_env_container", in_container=True)
+    sent = env_secret_values(deployed.api)
+    assert sent["NOTES_STAGE"] == "prod" and sent["NOTES_HOST"] == "db-prod.internal"
+    assert env_secret_values(container.api)["NOTES_STAGE"] == "${STAGE:-dev}"
+    assert "prod" not in encode_for_env(blueprint)
+    assert dependency_reprs(deployed.api) == dependency_reprs(container.api)

@@ -46,12 +46,13 @@ def test_manifests_are_shipped_and_discovered():
 @pytest.mark.parametrize("fmt", sorted(SUFFIXES))
 @pytest.mark.parametrize(("manifest", "env"), CASES, ids=[f"{m}:{e or 'base'}" for m, e in CASES])
 def test_rendered_plan_matches_golden(manifest, env, fmt, monkeypatch):
-    from engine.blueprint.planner import plan_file
+    from engine.blueprint.planner import plan_file_with_origins
     from engine.plan.render_plan import render_plan
 
     monkeypatch.chdir(REPO_ROOT)  # the Blueprint's source is the path as given: manifests/…
     monkeypatch.delenv("MODAL_ENVIRONMENT", raising=False)
-    rendered = render_plan(plan_file(Path(manifest), env), fmt)
+    planned = plan_file_with_origins(Path(manifest), env)
+    rendered = render_plan(planned.blueprint, fmt, origins=planned.origins)
     golden = GOLDEN / _golden_name(manifest, env, fmt)
     if UPDATE:
         GOLDEN.mkdir(exist_ok=True)

@@ -19,7 +19,7 @@ _SCRIPT = r"""
 import contextlib, io, json, sys
 from pathlib import Path
 from engine.blueprint.codec import to_json
-from engine.blueprint.planner import plan_file
+from engine.blueprint.planner import plan_file_with_origins
 from engine.cli.main import main as cli
 from engine.eject.render import render_app
 from engine.manifest.load import discover_manifests, environments_of
@@ -34,18 +34,20 @@ for base in discover_manifests([Path("manifests"), Path("tests/blueprint/data")]
     plans = {}
     for env in envs:
         try:
-            bp = plan_file(base, env, environ={})
+            planned = plan_file_with_origins(base, env, environ={})
+            bp = planned.blueprint
         except Exception as exc:  # a fixture another change broke: its message must be stable too
             out[f"{base}:{env}:error"] = f"{type(exc).__name__}: {exc}"
             continue
-        plans[env] = bp
+        plans[env] = planned
         out[f"{base}:{env}:blueprint"] = to_json(bp)
         for fmt in ("text", "markdown", "json"):
-            out[f"{base}:{env}:plan:{fmt}"] = render_plan(bp, fmt)
+            out[f"{base}:{env}:plan:{fmt}"] = render_plan(bp, fmt, origins=planned.origins)
         out[f"{base}:{env}:eject"] = render_app(bp)
     for env in envs[1:]:
         if "main" in plans and env in plans:
-            diff = diff_blueprints(plans["main"], plans[env])
+            old, new = plans["main"], plans[env]
+            diff = diff_blueprints(old.blueprint, new.blueprint, old_origins=old.origins, new_origins=new.origins)
             for fmt in ("text", "markdown", "json"):
                 out[f"{base}:main->{env}:diff:{fmt}"] = render_diff(diff, fmt)
 out["schema"] = json.dumps(manifest_json_schema(), indent=2)

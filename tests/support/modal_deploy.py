@@ -91,12 +91,23 @@ def _restored_process_state() -> Iterator[None]:
 
 
 def _forget_project_modules() -> dict[str, object]:
-    """Remove (and return) imported modules of this repository other than `engine` and `tests`."""
+    """Remove (and return) imported modules of this repository other than `engine` and `tests`.
+
+    A virtual environment inside the checkout (CI's `.venv`) is not part of the project: its
+    modules, `__main__` included, stay imported."""
     root = str(REPO_ROOT) + os.sep
+    installed = tuple({os.path.join(p, "") for prefix in (sys.prefix, sys.base_prefix) for p in (prefix, os.path.realpath(prefix))})
     found = {}
     for name, module in list(sys.modules.items()):
         file = getattr(module, "__file__", None) or ""
-        if file.startswith(root) and name.split(".")[0] not in ("engine", "tests", "entry"):
+        if file and not os.path.isabs(file):
+            file = os.path.abspath(file)
+        if (
+            file.startswith(root)
+            and not file.startswith(installed)
+            and name != "__main__"
+            and name.split(".")[0] not in ("engine", "tests", "entry")
+        ):
             found[name] = sys.modules.pop(name)
     return found
 

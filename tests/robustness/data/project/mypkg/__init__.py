@@ -1,0 +1,1 @@
+"""A package an image ships (python_sources)."""

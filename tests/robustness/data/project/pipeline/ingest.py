@@ -1,0 +1,2 @@
+def run() -> None:
+    """Scheduled: called with no arguments."""

@@ -1,0 +1,2 @@
+def hello(body: dict) -> dict:
+    return body

@@ -1,0 +1,2 @@
+async def app(scope, receive, send) -> None:
+    """An ASGI app itself."""

@@ -12,12 +12,12 @@ from engine.blueprint.model import ImageSpec, SnapshotSpec
 from engine.engines.common import (
     HF_CACHE,
     HF_DOWNLOAD_ENV,
-    LISTEN_HOST,
     CacheVolume,
     Engine,
     LaunchParams,
     OptionFlag,
     render_options,
+    serving_defaults,
 )
 from engine.engines.owned_flags import FlagSyntax, OwnedFlag, option_flags
 
@@ -71,7 +71,7 @@ def launch_command(p: LaunchParams) -> tuple[str, ...]:
         argv += ["--revision", p.revision]
     # SGLang serves one name; clients then send the short name as "model".
     argv += ["--served-model-name", p.served_name]
-    argv += ["--host", LISTEN_HOST, "--port", str(p.port)]
+    argv += ["--host", p.host, "--port", str(p.port)]
     argv += ["--tp", str(p.tensor_parallel)]
     if p.fast_boot:
         # SGLang's counterpart of vLLM's eager mode: no CUDA-graph capture at start.
@@ -101,4 +101,14 @@ ENGINE = Engine(
     snapshot_env={"TORCHINDUCTOR_COMPILE_THREADS": "1"},
     owned_flags=OWNED_FLAGS,
     flag_syntax=FlagSyntax(abbreviations=True),
+    setting_keys={
+        "context_length": "context_length",
+        "memory_utilization": "mem_fraction_static",
+        "dtype": "dtype",
+        "quantization": "quantization",
+    },
+    # SGLang's ServerArgs defaults; it has no manifest key for the batch size, which extra_args
+    # may set with --max-running-requests.
+    setting_defaults=serving_defaults(max_sequences=256, memory_utilization=0.88),
+    extra_arg_settings={"kv_cache_dtype": ("--kv-cache-dtype",), "max_sequences": ("--max-running-requests",)},
 )

@@ -13,13 +13,13 @@ from engine.blueprint.model import ImageSpec, ImageStep, SnapshotSpec
 from engine.engines.common import (
     HF_CACHE,
     HF_DOWNLOAD_ENV,
-    LISTEN_HOST,
     CacheVolume,
     Engine,
     LaunchParams,
     OptionFlag,
     render_options,
     served_names,
+    serving_defaults,
 )
 from engine.engines.owned_flags import FlagSyntax, OwnedFlag, option_flags
 
@@ -77,7 +77,7 @@ def launch_command(p: LaunchParams) -> tuple[str, ...]:
     if p.revision:
         argv += ["--revision", p.revision]
     argv += ["--served-model-name", *served_names(p.model, p.served_name)]
-    argv += ["--host", LISTEN_HOST, "--port", str(p.port)]
+    argv += ["--host", p.host, "--port", str(p.port)]
     argv += ["--tensor-parallel-size", str(p.tensor_parallel)]
     # Eager mode skips CUDA-graph capture and torch.compile: a much faster cold start for some
     # throughput; --no-enforce-eager spells the opposite choice out so the plan shows it.
@@ -104,4 +104,15 @@ ENGINE = Engine(
     snapshot_env={"VLLM_SERVER_DEV_MODE": "1", "TORCHINDUCTOR_COMPILE_THREADS": "1"},
     owned_flags=OWNED_FLAGS,
     flag_syntax=FlagSyntax(underscores_are_dashes=True, abbreviations=True),
+    setting_keys={
+        "context_length": "max_model_len",
+        "max_sequences": "max_num_seqs",
+        "memory_utilization": "gpu_memory_utilization",
+        "dtype": "dtype",
+        "quantization": "quantization",
+    },
+    # vLLM's EngineArgs defaults (vllm/engine/arg_utils.py).
+    setting_defaults=serving_defaults(max_sequences=256, memory_utilization=0.9),
+    extra_arg_settings={"kv_cache_dtype": ("--kv-cache-dtype",)},
+    served_names=served_names,
 )

@@ -57,8 +57,10 @@ def engine_fields(ctx: PlanContext, key: str, svc: Any, engine: Engine) -> dict[
             try:
                 fields[name] = _SETTING_TYPES.get(name, str)(text)
             except ValueError:
-                ctx.report((*path, "engine_args", "extra_args", index), f"{text!r} is not a number",
-                           f"give {engine.name} a number here")
+                kind = "a whole number" if _SETTING_TYPES[name] is int else "a number"
+                ctx.report((*path, "engine_args", "extra_args", index),
+                           f"{engine.name} reads its {name} from this argument, and {text!r} is not {kind}",
+                           f"give {kind} here")
                 continue
             rec.manifest((*at, name), (*path, "engine_args", "extra_args", index))
         else:

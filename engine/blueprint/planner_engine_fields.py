@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from engine.blueprint.planner_context import PlanContext
-from engine.engines.common import SERVING_SETTINGS, LISTEN_HOST, Engine, extra_arg_setting, format_value
+from engine.engines.common import LISTEN_HOST, SERVING_SETTINGS, Engine, extra_arg_setting, format_value
 from engine.manifest.models.shorthands import gpu_count
 
 # How a setting given as extra_args text becomes its field's value.

@@ -20,7 +20,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-BLUEPRINT_VERSION = 1
+# 2: a server's engine facts (revision, served names, host, parallelism, serving limits, dtype,
+# quantization, GPU need, run-time env) are fields; `command` is derived from them.
+BLUEPRINT_VERSION = 2
 
 
 # ---------------------------------------------------------------------------------------------
@@ -277,8 +279,28 @@ class ServerSpec:
     model: str  # model id or path, as served
     served_model_name: str
     container: ContainerSpec
-    command: tuple[str, ...]
+    command: tuple[str, ...]  # derived from the fields below by the engine's module, and only there
     port: int = 8000
+    # What the engine is told, decided once by the planner. Backends read these, never `command`
+    # (whose flag spellings only engine/engines/ knows).
+    revision: str | None = None  # a pinned commit; None for a model path
+    served_names: tuple[str, ...] = ()  # every name the server answers to as "model"
+    host: str = "0.0.0.0"
+    tensor_parallel_size: int = 1
+    context_length: int | None = None  # tokens; None: the model's own maximum
+    max_sequences: int = 256  # sequences batched at once
+    memory_utilization: float = 0.9  # share of each GPU's memory the engine takes
+    dtype: str = "auto"  # "auto": the checkpoint's dtype
+    quantization: str | None = None
+    kv_cache_dtype: str = "auto"  # "auto": the dtype of the weights as served
+    # Which of the serving settings above are the engine's own defaults, which the command leaves
+    # to the engine (the rest are passed to it).
+    engine_defaults: tuple[str, ...] = ()
+    fast_boot: bool = False  # the engine's eager / fast-start mode
+    engine_options: dict[str, str] = field(default_factory=dict)  # other engine_args, as the engine reads them
+    extra_args: tuple[str, ...] = ()  # passed as they are, after everything else
+    needs_gpu: bool = True
+    engine_env: dict[str, str] = field(default_factory=dict)  # env the engine needs (also in container.env)
     startup_timeout: int = 600
     health_path: str = "/health"
     target_concurrency: int | None = None

@@ -13,6 +13,7 @@ from typing import Any
 
 from engine.blueprint.model import (
     ConcurrencySpec,
+    ContainerSpec,
     FunctionSpec,
     MountSpec,
     SecretArg,
@@ -28,25 +29,15 @@ from engine.blueprint.planner_container import (
 )
 from engine.blueprint.planner_context import PlanContext
 from engine.blueprint.planner_defaults import SERVER_TARGET_CONCURRENCY, WARMUP_REQUESTS
+from engine.blueprint.planner_engine_fields import engine_fields, served_names
 from engine.blueprint.planner_names import class_symbol, function_symbol
 from engine.blueprint.planner_origins import planner_default
 from engine.engines.common import EngineOptionError, LaunchParams, chat_warmup, format_value
 from engine.engines.extra_args_check import check_extra_args
 from engine.engines.owned_flags import find_owned_flag, flag_name
 from engine.engines.registry import get_engine
-from engine.manifest.models.shorthands import gpu_count
 
 WEB_KINDS = {"asgi": "asgi_app", "wsgi": "wsgi_app", "fastapi_endpoint": "fastapi_endpoint"}
-# engine_args that are not engine options: planned separately, or chosen by mdeploy
-_NOT_OPTIONS = {"extra_args", "tensor_parallel_size"}
-
-
-def tensor_parallel_size(service: Any) -> int:
-    """The manifest's value when set (validated equal to the GPU count), else the GPU count."""
-    explicit = getattr(service.engine_args, "tensor_parallel_size", None)
-    if explicit is not None:
-        return explicit
-    return gpu_count(service.gpu[0]) if service.gpu else 1
 
 
 def plan_llm_server(ctx: PlanContext, key: str, svc: Any) -> ServerSpec | None:
@@ -106,18 +97,18 @@ def plan_llm_server(ctx: PlanContext, key: str, svc: Any) -> ServerSpec | None:
     model = rec.pick((*at, "model"), (svc.model.id, model_keys[0]), (svc.model.path, model_keys[1]))
     sleep_mode = snapshot.enabled and engine.snapshot is not None
     port = rec.pick((*at, "port"), (svc.port, (*path, "port")), planner_default("SERVER_PORT"))
-    options = svc.engine_args.model_dump(exclude=_NOT_OPTIONS, exclude_none=True)
-    params = LaunchParams(
-        model=model,
-        revision=svc.model.revision,
-        served_name=served_name,
-        port=port,
-        tensor_parallel=tensor_parallel_size(svc),
-        fast_boot=svc.fast_boot and engine.supports_fast_boot,
-        sleep_mode=sleep_mode,
-        options=options,
-        extra_args=tuple(svc.engine_args.extra_args),
+    # The engine facts, decided once; the command and everything else derive from them.
+    facts = ServerSpec(
+        key=key, symbol="", name=key, engine=engine.name, model=model, served_model_name=served_name,
+        container=ContainerSpec(image=""), command=(), port=port,
+        served_names=served_names(ctx, key, engine, model, served_name),
+        snapshot=engine.snapshot if sleep_mode else None,
+        **engine_fields(ctx, key, svc, engine),
     )
+    if len(ctx.problems) > before:
+        return None
+    params = engine.params(facts)
+    options = params.options
     for index, arg in enumerate(params.extra_args):
         owned = find_owned_flag(arg, engine.owned_flags, engine.flag_syntax, params)
         if owned is not None:
@@ -134,7 +125,7 @@ def plan_llm_server(ctx: PlanContext, key: str, svc: Any) -> ServerSpec | None:
     for bad in check_extra_args(engine.name, version, engine.flag_syntax, params.extra_args, owns):
         ctx.report((*path, "engine_args", "extra_args", bad.index), bad.message, bad.hint)
     try:
-        command = engine.launch_command(params)
+        command = engine.command(facts)
     except EngineOptionError as exc:
         ctx.report((*path, "engine_args", exc.key), exc.message, exc.hint)
     if len(ctx.problems) > before:
@@ -154,6 +145,7 @@ def plan_llm_server(ctx: PlanContext, key: str, svc: Any) -> ServerSpec | None:
     snapshot_env = engine.snapshot_env if sleep_mode else {}
     launch_env = engine.launch_env(params)
     needed_env = {**snapshot_env, **launch_env}
+    rec.engine((*at, "engine_env"), engine.name, [*snapshot_keys, *option_keys])
     # The engine's run-time env first: what the snapshot and the launch need overrides it.
     base_env = {
         **{name: (value, ()) for name, value in engine.runtime_env.items()},
@@ -217,16 +209,12 @@ def plan_llm_server(ctx: PlanContext, key: str, svc: Any) -> ServerSpec | None:
         rec.engine((*at, "snapshot"), engine.name, [(*path, "memory_snapshot")])
     else:
         rec.pick((*at, "snapshot"), (None, (*path, "memory_snapshot")))
-    return ServerSpec(
-        key=key,
+    return replace(
+        facts,
         symbol=ctx.symbols.claim(class_symbol(key)),
-        name=key,
-        engine=engine.name,
-        model=model,
-        served_model_name=served_name,
         container=container,
         command=command,
-        port=port,
+        engine_env={**engine.runtime_env, **needed_env},
         startup_timeout=rec.pick((*at, "startup_timeout"), (svc.startup_timeout, (*path, "startup_timeout")),
                                  planner_default("SERVER_STARTUP_TIMEOUT")),
         health_path=engine.health_path,
@@ -234,7 +222,6 @@ def plan_llm_server(ctx: PlanContext, key: str, svc: Any) -> ServerSpec | None:
         max_concurrency=limit,
         secret_args=secret_args,
         warmup=warmup,
-        snapshot=engine.snapshot if sleep_mode else None,
         requires_proxy_auth=rec.pick((*at, "requires_proxy_auth"), (svc.auth.proxy, (*path, "auth", "proxy")),
                                      planner_default("PROXY_AUTH")),
         routing_region=rec.pick((*at, "routing_region"), (svc.routing_region, (*path, "routing_region")),
@@ -266,7 +253,7 @@ def _launch_inputs(path: tuple, svc: Any, params: LaunchParams) -> dict[str, tup
 def _record_command(rec: Any, at: tuple, engine: str, command: tuple[str, ...], params: LaunchParams,
                     inputs: dict[str, tuple[bool, list[tuple]]]) -> None:
     """The whole command is the engine's, from every manifest key that fed it; each argv element
-    is credited to the param whose planned value it is (`--max-model-len 8192`: 8192 from
+    is credited to the param whose planned value it is (vLLM's context-length flag's `8192`: from
     engine_args.max_model_len) or, for text, contains (`MODEL@REV`, derived from both)."""
     rec.engine(at, engine, [key for _, keys in inputs.values() for key in keys], parts=True)
     spelled: list[tuple[str, str]] = []  # (argv spelling, param)

@@ -58,9 +58,8 @@ def constants_for(spec: ServerSpec, *, only_server: bool) -> ServerConstants:
 
 def render_server_constants(spec: ServerSpec, names: ServerConstants) -> list[str]:
     lines = [f"{names.MODEL_NAME} = {py_str(spec.model)}"]
-    revision = _value_after(spec.command, _flags(spec, "model.revision"))
-    if revision is not None:
-        lines.append(f"{names.MODEL_REVISION} = {py_str(revision)}  # a pinned commit, never a branch")
+    if names.MODEL_REVISION in _constant_positions(spec, names).values():  # the command passes it
+        lines.append(f"{names.MODEL_REVISION} = {py_str(spec.revision)}  # a pinned commit, never a branch")
     if _single_gpu(spec) is not None:
         lines.append(f"{names.N_GPU} = {_single_gpu(spec)[1]}")
     lines.append(f"{names.PORT} = {spec.port}")
@@ -145,24 +144,8 @@ def _start_method(spec: ServerSpec, c: ServerConstants) -> list[str]:
 
 def _command_lines(spec: ServerSpec, c: ServerConstants) -> list[str]:
     """The argv, a flag and its value on one line, values that are constants by name."""
-    gpu = _single_gpu(spec)
-    revision_flags, port_flags = _flags(spec, "model.revision"), _flags(spec, "port")
-    tensor_parallel_flags = _flags(spec, "engine_args.tensor_parallel_size")
-    sources = []
-    previous = None
-    for arg in spec.command:
-        if arg == spec.model:
-            source = c.MODEL_NAME
-        elif previous in revision_flags:
-            source = c.MODEL_REVISION
-        elif previous in port_flags and arg == str(spec.port):
-            source = f"str({c.PORT})"
-        elif previous in tensor_parallel_flags and gpu is not None and arg == str(gpu[1]):
-            source = f"str({c.N_GPU})"
-        else:
-            source = py_str(arg)
-        sources.append((arg, source))
-        previous = arg
+    constants = _constant_positions(spec, c)
+    sources = [(arg, constants.get(index, py_str(arg))) for index, arg in enumerate(spec.command)]
     lines: list[str] = []
     for i, (arg, source) in enumerate(sources):
         is_value = i > 0 and sources[i - 1][0].startswith("--") and not arg.startswith("-")
@@ -180,18 +163,26 @@ def _url(c: ServerConstants, path: str) -> str:
     return f'f"http://127.0.0.1:{{{c.PORT}}}{path}"'
 
 
-def _flags(spec: ServerSpec, key: str) -> tuple[str, ...]:
-    """The engine's spellings of the flag the planner writes from manifest key `key`: the engine
-    module is the one place that knows them (a spelling missing here once left TensorRT-LLM's
-    --tp_size a literal "1" beside N_GPU)."""
-    return get_engine(spec.engine).flag_spellings(key)
-
-
-def _value_after(command: tuple[str, ...], flags: tuple[str, ...]) -> str | None:
-    for flag, value in zip(command, command[1:]):
-        if flag in flags:
-            return value
-    return None
+def _constant_positions(spec: ServerSpec, c: ServerConstants) -> dict[int, str]:
+    """argv index -> the constant's source, for the elements that hold the model, its revision,
+    the port or the GPU count: found from the server's fields through the engine's own argv
+    builder (the elements that change with the field), never from flag names (reading flags back
+    once left TensorRT-LLM's tensor-parallel size a literal "1" beside N_GPU)."""
+    # The model's id or path is distinctive text: every element that is it names it.
+    positions = {index: c.MODEL_NAME for index, arg in enumerate(spec.command) if arg == spec.model}
+    engine = get_engine(spec.engine)
+    if engine.command(spec) != spec.command:  # not the engine's own command: the rest as it is
+        return positions
+    gpu = _single_gpu(spec)
+    fields = [
+        ("revision", f"{spec.revision}0", c.MODEL_REVISION),
+        ("port", spec.port + 1, f"str({c.PORT})"),
+    ]
+    if gpu is not None and gpu[1] == spec.tensor_parallel_size:
+        fields.append(("tensor_parallel_size", spec.tensor_parallel_size + 1, f"str({c.N_GPU})"))
+    for name, other, source in fields:
+        positions.update(dict.fromkeys(engine.moves_with(spec, name, other), source))
+    return positions
 
 
 def _single_gpu(spec: ServerSpec) -> tuple[str, int] | None:

@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
-from engine.blueprint.model import ImageSpec, SnapshotSpec, WarmupSpec
-from engine.engines.owned_flags import FlagSyntax, OwnedFlag
+from engine.blueprint.model import ImageSpec, ServerSpec, SnapshotSpec, WarmupSpec
+from engine.engines.owned_flags import FlagSyntax, OwnedFlag, find_owned_flag
 
 LISTEN_HOST = "0.0.0.0"  # the Modal proxy reaches the server from outside the container
 HEALTH_PATH = "/health"  # all four servers answer 200 here once the model is loaded
@@ -49,6 +49,7 @@ class LaunchParams:
     revision: str | None  # a commit; None for a path
     served_name: str  # the name clients send as "model"
     port: int
+    host: str = LISTEN_HOST
     tensor_parallel: int = 1
     fast_boot: bool = True
     sleep_mode: bool = False  # start ready to sleep, for memory snapshots
@@ -64,6 +65,30 @@ class EngineOptionError(ValueError):
         self.key = key
         self.message = message
         self.hint = hint
+
+
+# The serving settings every engine has, as ServerSpec fields: the planner fills each from the
+# engine's manifest key for it (`Engine.setting_keys`), else from the engine's extra_args the
+# engine reads it from (`Engine.extra_arg_settings`), else with the engine's own default.
+SERVING_SETTINGS = ("context_length", "max_sequences", "memory_utilization", "dtype", "quantization", "kv_cache_dtype")
+
+
+def serving_defaults(*, max_sequences: int, memory_utilization: float) -> dict[str, object]:
+    """An engine's own defaults for SERVING_SETTINGS: the two that differ between engines, and
+    the model's own context length, its checkpoint dtype, no quantization, a KV cache as wide as
+    the weights."""
+    return {
+        "context_length": None,
+        "max_sequences": max_sequences,
+        "memory_utilization": memory_utilization,
+        "dtype": "auto",
+        "quantization": None,
+        "kv_cache_dtype": "auto",
+    }
+
+
+def _one_name(_model: str, served_name: str) -> tuple[str, ...]:
+    return (served_name,)
 
 
 @dataclass(frozen=True)
@@ -92,10 +117,75 @@ class Engine:
     # The engine version the default image pins: extra_args are checked against the flag catalogue
     # of this version (catalogue.py). None: no catalogue, extra_args pass unchecked.
     version: str | None = None
+    # SERVING_SETTINGS field -> the engine_args key that sets it ("context_length": "max_model_len").
+    setting_keys: Mapping[str, str] = field(default_factory=dict)
+    # SERVING_SETTINGS field -> the engine's own default, what it uses when nothing sets it.
+    setting_defaults: Mapping[str, object] = field(default_factory=dict)
+    # SERVING_SETTINGS field without a manifest key -> the flags of it the engine reads from extra_args.
+    extra_arg_settings: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    # (model, served_name) -> every name the server answers to.
+    served_names: Callable[[str, str], tuple[str, ...]] = _one_name
+    # The engine_args key that picks the device, for an engine that also runs on CPU.
+    device_option: str | None = None
+    # GPU type ("H100") -> the defaults of SERVING_SETTINGS the engine picks by GPU, over
+    # setting_defaults (vLLM sizes its batch by the GPU's memory).
+    gpu_setting_defaults: Callable[[str], Mapping[str, object]] | None = None
+
+    def default_settings(self, gpu_type: str | None) -> Mapping[str, object]:
+        """The engine's own defaults when it runs on `gpu_type` (None: no GPU)."""
+        if self.gpu_setting_defaults is None or gpu_type is None:
+            return self.setting_defaults
+        return {**self.setting_defaults, **self.gpu_setting_defaults(gpu_type)}
 
     def flag_spellings(self, key: str) -> tuple[str, ...]:
         """Every spelling of the flags the planner sets from manifest key `key` ("port", ...)."""
         return tuple(s for flag in self.owned_flags if flag.key == key for s in flag.spellings)
+
+    def all_flag_spellings(self) -> frozenset[str]:
+        """Every flag spelling this engine's module knows: the flags its argv builder writes, under
+        each spelling the engine accepts, and those it reads settings from in extra_args."""
+        spellings = {s for flag in self.owned_flags for s in flag.spellings}
+        spellings.update(s for flags in self.extra_arg_settings.values() for s in flags)
+        if self.api_key_flag:
+            spellings.add(self.api_key_flag)
+        return frozenset(spellings)
+
+    def params(self, server: ServerSpec) -> LaunchParams:
+        """The launch parameters a server's fields stand for: settings that are the engine's own
+        defaults stay off the command, the others become the engine's options."""
+        options: dict[str, object] = {
+            self.setting_keys[name]: getattr(server, name)
+            for name in SERVING_SETTINGS
+            if name in self.setting_keys and name not in server.engine_defaults
+        }
+        options.update(server.engine_options)
+        return LaunchParams(
+            model=server.model,
+            revision=server.revision,
+            served_name=server.served_model_name,
+            port=server.port,
+            host=server.host,
+            tensor_parallel=server.tensor_parallel_size,
+            fast_boot=server.fast_boot,
+            sleep_mode=server.snapshot is not None,
+            options=options,
+            extra_args=server.extra_args,
+        )
+
+    def command(self, server: ServerSpec) -> tuple[str, ...]:
+        """The server's argv, derived from its fields: what the planner puts in `command`."""
+        return self.launch_command(self.params(server))
+
+    def moves_with(self, server: ServerSpec, name: str, other: object) -> frozenset[int]:
+        """Indices of the server's command that hold field `name`'s value: they hold it, and they
+        change when the field is set to `other` (what eject turns into a named constant)."""
+        value = getattr(server, name)
+        before, after = self.command(server), self.command(replace(server, **{name: other}))
+        if value is None or len(before) != len(after):
+            return frozenset()
+        return frozenset(
+            i for i, (a, b) in enumerate(zip(before, after)) if a != b and a == format_value(value)
+        )
 
 
 @dataclass(frozen=True)
@@ -124,7 +214,8 @@ def render_options(options: Mapping[str, object], table: tuple[OptionFlag, ...],
         if value is None:
             continue
         if entry.boolean:
-            if value:
+            # The Blueprint holds options as the engine reads them: "true" / "false".
+            if value is True or value == "true":
                 argv.append(entry.flag)
             elif entry.negative:
                 argv.append(entry.negative)
@@ -169,4 +260,53 @@ def cache_variables(engine: Engine) -> dict[str, CacheVolume]:
     env.update(engine.runtime_env)
     by_path = {cache.path: cache for cache in engine.caches}
     found.update((name, by_path[value]) for name, value in env.items() if value in by_path)
+    return found
+
+
+def local_command(engine: Engine, server: ServerSpec, *, host: str, port: int, gpu_here: bool) -> tuple[tuple[str, ...], list[str]]:
+    """The argv that runs `server` on this machine, listening at host:port, and what changed.
+
+    A command the engine derived from the server's fields is derived again from the same fields
+    with this machine's address (and, without a GPU, the CPU for an engine that runs there).
+    Another command (a Blueprint written by hand, a test's stand-in server) keeps its arguments;
+    its listening address is set where it passes `--host` / `--port`, or appended.
+    """
+    if engine.command(server) != server.command:
+        argv = _with_flag(list(server.command), "--host", host)
+        return tuple(_with_flag(argv, "--port", str(port))), []
+    local = replace(server, host=host, port=port)
+    notes = []
+    device = engine.device_option
+    if device and not gpu_here and server.engine_options.get(device, "").startswith("cuda"):
+        local = replace(local, engine_options={**server.engine_options, device: "cpu"})
+        flag = engine.flag_spellings(f"engine_args.{device}")[0]
+        notes.append(f"no GPU here: running with {flag} cpu")
+    return engine.command(local), notes
+
+
+def _with_flag(argv: list[str], flag: str, value: str) -> list[str]:
+    """`flag`'s value (`--flag value` or `--flag=value`) set to `value`; appended when absent."""
+    for index, arg in enumerate(argv):
+        if arg == flag and index + 1 < len(argv):
+            return [*argv[: index + 1], value, *argv[index + 2 :]]
+        if arg.startswith(flag + "="):
+            return [*argv[:index], f"{flag}={value}", *argv[index + 1 :]]
+    return [*argv, flag, value]
+
+
+def extra_arg_setting(engine: Engine, name: str, extra_args: tuple[str, ...]) -> tuple[int, str] | None:
+    """(index, text) of the value extra_args gives serving setting `name` through a flag the
+    engine reads it from (the last one, as the engine's parser takes it), or None."""
+    flags = engine.extra_arg_settings.get(name)
+    if not flags:
+        return None
+    wanted = (OwnedFlag(flags, None),)
+    found = None
+    for index, arg in enumerate(extra_args):
+        if find_owned_flag(arg, wanted, engine.flag_syntax, None) is None:
+            continue
+        if "=" in arg:
+            found = (index, arg.split("=", 1)[1])
+        elif index + 1 < len(extra_args):
+            found = (index + 1, extra_args[index + 1])
     return found

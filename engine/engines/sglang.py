@@ -14,12 +14,12 @@ from engine.blueprint.model import ImageSpec, SnapshotSpec
 from engine.engines.common import (
     HF_CACHE,
     HF_DOWNLOAD_ENV,
-    LISTEN_HOST,
     CacheVolume,
     Engine,
     LaunchParams,
     OptionFlag,
     render_options,
+    serving_defaults,
 )
 from engine.engines.owned_flags import FlagSyntax, OwnedFlag, option_flags
 
@@ -74,7 +74,7 @@ def launch_command(p: LaunchParams) -> tuple[str, ...]:
         argv += ["--revision", p.revision]
     # SGLang serves one name; clients then send the short name as "model".
     argv += ["--served-model-name", p.served_name]
-    argv += ["--host", LISTEN_HOST, "--port", str(p.port)]
+    argv += ["--host", p.host, "--port", str(p.port)]
     argv += ["--tp", str(p.tensor_parallel)]
     if p.fast_boot:
         # SGLang's counterpart of vLLM's eager mode: no CUDA-graph capture at start.
@@ -105,4 +105,14 @@ ENGINE = Engine(
     owned_flags=OWNED_FLAGS,
     flag_syntax=FlagSyntax(abbreviations=True),
     version=VERSION,
+    setting_keys={
+        "context_length": "context_length",
+        "memory_utilization": "mem_fraction_static",
+        "dtype": "dtype",
+        "quantization": "quantization",
+    },
+    # SGLang's ServerArgs defaults; it has no manifest key for the batch size, which extra_args
+    # may set with --max-running-requests.
+    setting_defaults=serving_defaults(max_sequences=256, memory_utilization=0.88),
+    extra_arg_settings={"kv_cache_dtype": ("--kv-cache-dtype",), "max_sequences": ("--max-running-requests",)},
 )

@@ -14,11 +14,11 @@ from engine.blueprint.model import ImageSpec, ImageStep
 from engine.engines.common import (
     HF_CACHE,
     HF_DOWNLOAD_ENV,
-    LISTEN_HOST,
     Engine,
     LaunchParams,
     OptionFlag,
     render_options,
+    serving_defaults,
 )
 from engine.engines.owned_flags import OwnedFlag, option_flags
 
@@ -57,7 +57,7 @@ def model_argument(model: str, revision: str | None) -> str:
 
 def launch_command(p: LaunchParams) -> tuple[str, ...]:
     argv = ["transformers", "serve", model_argument(p.model, p.revision)]
-    argv += ["--host", LISTEN_HOST, "--port", str(p.port)]
+    argv += ["--host", p.host, "--port", str(p.port)]
     argv += render_options(p.options, OPTIONS, "transformers")
     argv += p.extra_args
     return tuple(argv)
@@ -74,4 +74,8 @@ ENGINE = Engine(
     fixed_served_name=model_argument,
     owned_flags=OWNED_FLAGS,
     version=VERSION,
+    setting_keys={"dtype": "dtype"},
+    # One request at a time, and no memory limit of its own.
+    setting_defaults=serving_defaults(max_sequences=1, memory_utilization=1.0),
+    device_option="device",
 )

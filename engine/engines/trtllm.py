@@ -26,12 +26,12 @@ from engine.blueprint.model import ImageSpec, ImageStep
 from engine.engines.common import (
     HF_CACHE,
     HF_DOWNLOAD_ENV,
-    LISTEN_HOST,
     CacheVolume,
     Engine,
     LaunchParams,
     OptionFlag,
     render_options,
+    serving_defaults,
 )
 from engine.engines.owned_flags import FlagSyntax, OwnedFlag, option_flags
 
@@ -110,7 +110,7 @@ def launch_command(p: LaunchParams) -> tuple[str, ...]:
     argv = ["trtllm-serve", "serve", p.model, "--tokenizer", p.model]
     if p.revision:
         argv += ["--revision", p.revision]
-    argv += ["--host", LISTEN_HOST, "--port", str(p.port)]
+    argv += ["--host", p.host, "--port", str(p.port)]
     argv += ["--backend", "tensorrt", "--tp_size", str(p.tensor_parallel)]
     argv += render_options(options, OPTIONS, "trtllm")
     if config_yaml(p.options) is None:
@@ -131,6 +131,13 @@ ENGINE = Engine(
     supports_fast_boot=False,
     owned_flags=OWNED_FLAGS,
     flag_syntax=FlagSyntax(),
+    setting_keys={
+        "context_length": "max_seq_len",
+        "max_sequences": "max_batch_size",
+        "dtype": "dtype",
+        "quantization": "quantization",
+    },
+    setting_defaults=serving_defaults(max_sequences=256, memory_utilization=0.9),
     # trtllm-serve has no served-name flag: it lists the model by its id and does not check the
     # name requests send, so clients keep using the manifest's served_name.
 )

@@ -16,13 +16,13 @@ from engine.blueprint.model import ImageSpec, ImageStep, SnapshotSpec
 from engine.engines.common import (
     HF_CACHE,
     HF_DOWNLOAD_ENV,
-    LISTEN_HOST,
     CacheVolume,
     Engine,
     LaunchParams,
     OptionFlag,
     render_options,
     served_names,
+    serving_defaults,
 )
 from engine.engines.owned_flags import FlagSyntax, OwnedFlag, option_flags
 
@@ -81,7 +81,7 @@ def launch_command(p: LaunchParams) -> tuple[str, ...]:
     if p.revision:
         argv += ["--revision", p.revision]
     argv += ["--served-model-name", *served_names(p.model, p.served_name)]
-    argv += ["--host", LISTEN_HOST, "--port", str(p.port)]
+    argv += ["--host", p.host, "--port", str(p.port)]
     argv += ["--tensor-parallel-size", str(p.tensor_parallel)]
     # Eager mode skips CUDA-graph capture and torch.compile: a much faster cold start for some
     # throughput; --no-enforce-eager spells the opposite choice out so the plan shows it.
@@ -91,6 +91,16 @@ def launch_command(p: LaunchParams) -> tuple[str, ...]:
     argv += render_options(p.options, OPTIONS, "vllm")
     argv += p.extra_args
     return tuple(argv)
+
+
+# GPUs with >= 70 GiB other than the A100 (vllm/engine/arg_utils.py, 0.33.0:
+# `_set_default_max_num_seqs_and_batched_tokens_args`): the API server batches up to 1024
+# sequences there, 256 elsewhere.
+_LARGE_BATCH_GPUS = frozenset({"H100", "H100!", "H200", "B200", "B200+", "B300"})
+
+
+def gpu_setting_defaults(gpu_type: str) -> dict[str, object]:
+    return {"max_sequences": 1024 if gpu_type.upper() in _LARGE_BATCH_GPUS else 256}
 
 
 ENGINE = Engine(
@@ -114,4 +124,17 @@ ENGINE = Engine(
         short_rewrites=(("-O", "--optimization-level"),),
     ),
     version=VERSION,
+    setting_keys={
+        "context_length": "max_model_len",
+        "max_sequences": "max_num_seqs",
+        "memory_utilization": "gpu_memory_utilization",
+        "dtype": "dtype",
+        "quantization": "quantization",
+    },
+    # vLLM 0.33.0's defaults: CacheConfig.gpu_memory_utilization 0.92 (vllm/config/cache.py);
+    # max_num_seqs by the GPU (gpu_setting_defaults below).
+    setting_defaults=serving_defaults(max_sequences=256, memory_utilization=0.92),
+    gpu_setting_defaults=gpu_setting_defaults,
+    extra_arg_settings={"kv_cache_dtype": ("--kv-cache-dtype",)},
+    served_names=served_names,
 )

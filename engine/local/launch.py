@@ -3,9 +3,11 @@
 The Blueprint's launch command is run as it is, with only what this machine forces changed, each
 change listed in `Launch.notes` so the user sees it:
 - mount paths in arguments and environment point at local folders (see mounts.py);
-- `--host`/`--port` take the local address (loopback by default: a local run is not a deployment);
-- an engine that can run on CPU (`transformers`) gets `--device cpu` where it asked for CUDA and
-  this machine has no GPU; a GPU-only engine on such a machine is a clear error instead;
+- the server listens at the local address (loopback by default: a local run is not a deployment);
+- an engine that can run on CPU (`transformers`, `needs_gpu` false) runs on the CPU where it asked
+  for CUDA and this machine has no GPU; a GPU-only engine on such a machine is a clear error instead;
+both derived again from the server's fields by the engine's own argv builder (engine/engines/),
+the one place that knows the engine's flags;
 - secret arguments get their values from the environment at launch, as in the container.
 
 `web` services (asgi_app / wsgi_app / fastapi_endpoint functions) run under uvicorn, the server
@@ -25,6 +27,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from engine.blueprint.model import Blueprint, FunctionSpec, ServerSpec
+from engine.engines.common import local_command
+from engine.engines.registry import get_engine
 from engine.errors import UserError
 from engine.local.model_source import HubModel, ModelFolder, model_source
 from engine.local.mounts import LocalMount, hf_home, local_mounts, rewrite_path
@@ -32,7 +36,6 @@ from engine.project.root import import_paths
 from engine.local.secrets import secret_arguments, secret_values
 from engine.local.state import shown_path
 
-CPU_CAPABLE_ENGINES = frozenset({"transformers"})
 DEFAULT_WEB_PORT = 8000
 DEFAULT_WEB_STARTUP_TIMEOUT = 120
 ENDPOINT_APP_FACTORY = "engine.local.endpoint_app:create_app"
@@ -84,21 +87,14 @@ def server_launch(
     owner = f"service {server.key!r}"
     mounts = local_mounts(blueprint, server.container, workdir)
     env = _process_env(blueprint, server.container, mounts, environ, dotenv, workdir, owner=owner)
-    notes: list[str] = []
-    argv = [rewrite_path(arg, mounts) for arg in server.command]
-    if server.container.gpu and not has_gpu:
-        if server.engine not in CPU_CAPABLE_ENGINES:
-            raise UserError(
-                f"{owner} runs engine {server.engine!r} on GPU {', '.join(server.container.gpu)}, and this machine "
-                f"has no GPU; only the transformers engine runs on CPU (deploy it, or bench a deployed URL)"
-            )
-    if server.engine in CPU_CAPABLE_ENGINES and not has_gpu:
-        argv, changed = _set_flag(argv, "--device", lambda old: "cpu" if old.startswith("cuda") else old)
-        if changed:
-            notes.append("no GPU here: running with --device cpu")
+    if server.container.gpu and not has_gpu and server.needs_gpu:
+        raise UserError(
+            f"{owner} runs engine {server.engine!r} on GPU {', '.join(server.container.gpu)}, and this machine "
+            f"has no GPU; only the transformers engine runs on CPU (deploy it, or bench a deployed URL)"
+        )
     local_port = port if port is not None else server.port
-    argv, _ = _set_flag(argv, "--host", lambda _old: host, append=host)
-    argv, _ = _set_flag(argv, "--port", lambda _old: str(local_port), append=str(local_port))
+    command, notes = local_command(get_engine(server.engine), server, host=host, port=local_port, gpu_here=has_gpu)
+    argv = [rewrite_path(arg, mounts) for arg in command]
     argv += secret_arguments(server.secret_args, env, owner=owner)
     # A model served from a mounted path is known to the engine by that path, now a local one.
     served = rewrite_path(server.served_model_name, mounts)
@@ -199,25 +195,6 @@ def _process_env(blueprint, container, mounts, environ, dotenv, workdir, *, owne
     folders = (*import_paths(blueprint.source), str(workdir), os.getcwd(), environ.get("PYTHONPATH", ""))
     env["PYTHONPATH"] = os.pathsep.join(dict.fromkeys(p for p in folders if p))
     return env
-
-
-def _set_flag(argv: list[str], flag: str, change, append: str | None = None) -> tuple[list[str], bool]:
-    """Change the value of `flag` (`--flag value` or `--flag=value`); append it when absent and asked."""
-    out = list(argv)
-    for index, arg in enumerate(out):
-        if arg == flag and index + 1 < len(out):
-            new = change(out[index + 1])
-            changed = new != out[index + 1]
-            out[index + 1] = new
-            return out, changed
-        if arg.startswith(flag + "="):
-            old = arg[len(flag) + 1 :]
-            new = change(old)
-            out[index] = f"{flag}={new}"
-            return out, new != old
-    if append is not None:
-        return out + [flag, append], True
-    return out, False
 
 
 def _mount_notes(mounts: list[LocalMount]) -> list[str]:

@@ -30,7 +30,7 @@ class ModalObject:
     health_path: str | None = None
     requires_proxy_auth: bool = False
     served_model_name: str | None = None
-    api_key_env: str | None = None  # env var a server reads its --api-key from
+    api_key_env: str | None = None  # env var a server reads its API key from
     method: str | None = None  # a fastapi_endpoint's HTTP method
 
     @property

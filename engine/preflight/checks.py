@@ -24,7 +24,6 @@ from engine.preflight.fit import (
 from engine.preflight.model_config import ModelConfigError, checkpoint_dtype, shape_from_config
 from engine.preflight.model_folder import ModelFolderError, ModelFolders
 from engine.preflight.probes import HubProbe, ModalProbe, NotOnHub, Unavailable
-from engine.preflight.serving import command_flags, serving_limits
 
 PASS, WARN, FAIL, SKIP = "pass", "warn", "fail", "skip"
 
@@ -108,7 +107,7 @@ def _hub_model(server: ServerSpec) -> tuple[str, str | None] | None:
     """(model id, revision) when the server loads from the Hub; None for a path on a volume."""
     if server.model.startswith(("/", ".")):
         return None
-    return server.model, command_flags(server.command).get("--revision")
+    return server.model, server.revision
 
 
 def _not_here(server: ServerSpec) -> str:
@@ -165,22 +164,22 @@ def _folder_fit(server: ServerSpec, folders: ModelFolders) -> tuple[str, str]:
 
 def fit_verdict(server: ServerSpec, config: dict, parameters: int | None) -> tuple[str, str]:
     """(status, message) for a server's GPUs given the model's config.json and parameter count."""
-    limits = serving_limits(server)
     try:
         shape = shape_from_config(config, parameters)
     except ModelConfigError as exc:
         return SKIP, str(exc)
-    context = limits.context or shape.max_context
+    context = server.context_length or shape.max_context
     if context is None:
         return SKIP, "no context length configured and none in the model config"
     if shape.max_context and context > shape.max_context:
         return FAIL, f"context {context} exceeds the model's maximum of {shape.max_context} tokens"
 
-    dtype = checkpoint_dtype(config) if limits.dtype == "auto" else limits.dtype
-    quantization = limits.quantization or _checkpoint_quantization(config)
+    # The server's settings, the engine's own defaults among them (ServerSpec.engine_defaults).
+    dtype = checkpoint_dtype(config) if server.dtype == "auto" else server.dtype
+    quantization = server.quantization or _checkpoint_quantization(config)
     try:
         weight_width = bytes_per_parameter(dtype, quantization)
-        kv_width = dtype_bytes(dtype if limits.kv_cache_dtype == "auto" else limits.kv_cache_dtype)
+        kv_width = dtype_bytes(dtype if server.kv_cache_dtype == "auto" else server.kv_cache_dtype)
         gpus = [gpu_memory_bytes(gpu) for gpu in server.container.gpu]
     except UnknownSizeError as exc:
         return SKIP, str(exc)
@@ -193,11 +192,11 @@ def fit_verdict(server: ServerSpec, config: dict, parameters: int | None) -> tup
             weight_bytes_per_param=weight_width,
             kv_element_bytes=kv_width,
             context=context,
-            sequences=limits.max_sequences,
+            sequences=server.max_sequences,
             gpu_bytes=total,
-            memory_fraction=limits.memory_fraction,
+            memory_fraction=server.memory_utilization,
         )
-        verdicts.append(_describe(report, f"{kind}:{count}", limits.memory_fraction, shape.parameters_estimated))
+        verdicts.append(_describe(report, f"{kind}:{count}", server.memory_utilization, shape.parameters_estimated))
     order = {FAIL: 0, WARN: 1, PASS: 2}
     return min(verdicts, key=lambda v: order[v[0]])
 

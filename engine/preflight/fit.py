@@ -2,8 +2,8 @@
 
 weights  = parameters x bytes per parameter (the dtype, or the quantization's width)
 KV cache = 2 (K and V) x layers x KV heads x head dim x bytes per element x context x sequences
-budget   = GPU memory x GPU count x the fraction the engine may use (vLLM's
-           --gpu-memory-utilization, SGLang's --mem-fraction-static)
+budget   = GPU memory x GPU count x the fraction the engine may use (the server's
+           memory_utilization: vLLM's gpu_memory_utilization, SGLang's mem_fraction_static)
 
 Two verdicts, because engines reserve the KV cache up front: if the weights plus the cache of
 *one* full-context sequence exceed the budget the server will not start (fail); if they fit but

@@ -4,7 +4,7 @@ environment at launch, never from the Blueprint (which holds only the variable's
 One definition for both places an engine starts: the Modal container
 (`engine.modal_backend.server_runtime`) and `mdeploy serve` (`engine.local.secrets`), so a value
 that starts the engine here starts it in the cloud. An empty variable counts as missing: an
-engine given `--api-key ""` would start and then refuse every request. Standard library only.
+engine given an empty API key would start and then refuse every request. Standard library only.
 """
 
 from __future__ import annotations

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from engine.blueprint.model import (
@@ -27,6 +29,9 @@ from engine.blueprint.model import (
     WarmupSpec,
     WebSpec,
 )
+
+from engine.engines.common import SERVING_SETTINGS
+from engine.engines.registry import get_engine
 
 REVISION = "0e9e39f249a16976918f6564b8830bc894c89659"
 MODEL = "meta-llama/Llama-3.1-8B-Instruct"
@@ -56,12 +61,13 @@ def _vllm_server(**overrides) -> ServerSpec:
             enable_memory_snapshot=True,
             gpu_snapshot=True,
         ),
-        command=(
-            "vllm", "serve", MODEL, "--revision", REVISION, "--served-model-name", MODEL, "llm",
-            "--host", "0.0.0.0", "--port", "8000", "--tensor-parallel-size", "2",
-            "--enforce-eager", "--enable-sleep-mode",
-        ),
+        command=(),  # derived below from the fields, by the engine, as the planner does
         port=8000,
+        revision=REVISION,
+        served_names=(MODEL, "llm"),
+        tensor_parallel_size=2,
+        fast_boot=True,
+        engine_defaults=SERVING_SETTINGS,
         startup_timeout=1200,
         target_concurrency=32,
         max_concurrency=64,
@@ -74,7 +80,8 @@ def _vllm_server(**overrides) -> ServerSpec:
         h2_enabled=True,
     )
     values.update(overrides)
-    return ServerSpec(**values)
+    server = ServerSpec(**values)
+    return dataclasses.replace(server, command=get_engine(server.engine).command(server))
 
 
 def full_blueprint() -> Blueprint:

@@ -170,3 +170,18 @@ def test_transformers_device_and_dtype_become_flags():
 def test_transformers_path_model_is_passed_as_is():
     argv = transformers.launch_command(params(model="/models/tiny", revision=None))
     assert argv[2] == "/models/tiny"
+
+
+def test_a_servers_settings_become_options_unless_they_are_the_engines_defaults():
+    from engine.blueprint.model import ContainerSpec, ServerSpec
+    from engine.engines.common import SERVING_SETTINGS
+
+    server = ServerSpec(
+        key="chat", symbol="Chat", name="chat", engine="vllm", model=MODEL, served_model_name="llm",
+        container=ContainerSpec(image="i"), command=(), revision=REV, context_length=4096, max_sequences=256,
+        engine_defaults=tuple(name for name in SERVING_SETTINGS if name != "context_length"),
+        engine_options={"enable_prefix_caching": "false"},
+    )
+    argv = vllm.ENGINE.command(server)
+    assert flag_value(argv, "--max-model-len") == "4096" and "--max-num-seqs" not in argv
+    assert "--no-enable-prefix-caching" in argv and "--enable-prefix-caching" not in argv

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 from pathlib import Path
 
@@ -18,6 +19,8 @@ from engine.blueprint.model import (
     VolumeSpec,
     WebSpec,
 )
+
+from engine.engines.registry import get_engine
 
 REPO = Path(__file__).resolve().parents[2]
 FAKE_SERVER = str(REPO / "benchmarks" / "fake_openai_server.py")
@@ -36,8 +39,10 @@ def server(
     model="/models/tiny",
     served=None,
     startup_timeout=60,
+    engine_options=None,
 ):
-    return ServerSpec(
+    """A server whose `command` is the given one; None: the one its engine derives from its fields."""
+    spec = ServerSpec(
         key=key,
         symbol=key.capitalize(),
         name=key,
@@ -45,10 +50,13 @@ def server(
         model=model,
         served_model_name=served or model,
         container=ContainerSpec(image="img", gpu=gpu, secrets=secrets, env=env or {}, mounts=mounts),
-        command=tuple(command),
+        command=tuple(command or ()),
         startup_timeout=startup_timeout,
         secret_args=secret_args,
+        engine_options=engine_options or {},
+        needs_gpu=get_engine(engine).needs_gpu,
     )
+    return spec if command is not None else dataclasses.replace(spec, command=get_engine(engine).command(spec))
 
 
 def blueprint(servers=(), functions=(), secrets=(), volumes=()):

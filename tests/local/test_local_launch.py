@@ -35,15 +35,16 @@ def test_port_is_appended_when_the_command_has_none(bp):
 
 
 def test_transformers_on_cuda_runs_on_cpu_without_a_gpu(bp):
-    server = bp.server(command=("transformers", "serve", "m", "--device", "cuda"), gpu=("L4",))
+    server = bp.server(command=None, engine_options={"device": "cuda"}, gpu=("L4",))
+    assert _flag(server.command, "--device") == "cuda"
     launch = _launch(bp, server)
     assert _flag(launch.argv, "--device") == "cpu"
     assert any("--device cpu" in note for note in launch.notes)
 
 
 def test_transformers_keeps_cuda_where_there_is_a_gpu(bp):
-    server = bp.server(command=("transformers", "serve", "m", "--device=cuda"), gpu=("L4",))
-    assert "--device=cuda" in _launch(bp, server, has_gpu=True).argv
+    server = bp.server(command=None, engine_options={"device": "cuda"}, gpu=("L4",))
+    assert _flag(_launch(bp, server, has_gpu=True).argv, "--device") == "cuda"
 
 
 def test_gpu_only_engine_without_a_gpu_is_a_clear_error(bp):
@@ -136,3 +137,12 @@ def test_web_server_port_cannot_be_moved(bp):
             bp.blueprint(functions=[function]), function, workdir=Path("/w"), environ={}, dotenv={},
             host="127.0.0.1", port=9000,
         )
+
+
+def test_an_engines_own_command_is_derived_again_at_the_local_address(bp):
+    server = bp.server(command=None, engine_options={"device": "auto"})
+    assert server.command == ("transformers", "serve", "/models/tiny", "--host", "0.0.0.0", "--port", "8000",
+                              "--device", "auto", "--dtype", "auto")
+    launch = _launch(bp, server, port=9123)
+    assert launch.argv == ("transformers", "serve", "/models/tiny", "--host", "127.0.0.1", "--port", "9123",
+                           "--device", "auto", "--dtype", "auto")

@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import pytest
 
+from dataclasses import replace
+
 from engine.blueprint.model import Blueprint, ContainerSpec, SecretSpec, ServerSpec, VolumeSpec
+from engine.engines.common import SERVING_SETTINGS
+from engine.engines.registry import get_engine
 from engine.preflight.probes import NotOnHub, Unavailable
 
 MODEL = "meta-llama/Llama-3.1-8B-Instruct"
@@ -53,14 +57,20 @@ class FakeHub:
         return self.parameters
 
 
-def make_server(gpu=("H100",), extra=(), model=MODEL, **overrides) -> ServerSpec:
-    command = ("vllm", "serve", model, "--revision", REVISION, "--port", "8000", *extra)
+def make_server(gpu=("H100",), model=MODEL, engine="vllm", **settings) -> ServerSpec:
+    """A server as the planner writes one: the serving settings given here, the engine's own
+    defaults for the rest, and the command derived from them by the engine."""
+    defaults = get_engine(engine).setting_defaults
     values = dict(
-        key="chat", symbol="Chat", name="chat", engine="vllm", model=model, served_model_name="llm",
-        container=ContainerSpec(image="vllm", gpu=tuple(gpu)), command=command,
+        key="chat", symbol="Chat", name="chat", engine=engine, model=model, served_model_name="llm",
+        container=ContainerSpec(image="vllm", gpu=tuple(gpu)), command=(),
+        revision=None if model.startswith("/") else REVISION,
+        engine_defaults=tuple(name for name in SERVING_SETTINGS if name not in settings),
+        **{name: defaults[name] for name in SERVING_SETTINGS if name not in settings},
     )
-    values.update(overrides)
-    return ServerSpec(**values)
+    values.update(settings)
+    server = ServerSpec(**values)
+    return replace(server, command=get_engine(engine).command(server))
 
 
 def make_blueprint(servers=None, secrets=None, volumes=None) -> Blueprint:
@@ -72,7 +82,7 @@ def make_blueprint(servers=None, secrets=None, volumes=None) -> Blueprint:
         volumes=(VolumeSpec("hf-cache", "huggingface-cache"), VolumeSpec("data", "data", create_if_missing=False))
         if volumes is None
         else volumes,
-        servers=(make_server(extra=("--max-model-len", "8192", "--max-num-seqs", "16")),) if servers is None else servers,
+        servers=(make_server(context_length=8192, max_sequences=16),) if servers is None else servers,
     )
 
 

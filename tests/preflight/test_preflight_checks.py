@@ -89,13 +89,13 @@ def test_server_without_gpu_skips_the_fit_check(fakes, world):
 
 
 def test_fit_fails_when_one_full_context_sequence_does_not_fit(fakes):
-    server = fakes["make_server"](gpu=("L4",), extra=("--max-model-len", "131072"))
+    server = fakes["make_server"](gpu=("L4",), context_length=131072)
     status, message = fit_verdict(server, fakes["config"], 8_030_261_248)
     assert status == FAIL and "cannot start" in message
 
 
 def test_fit_warns_when_not_all_concurrent_sequences_fit(fakes):
-    server = fakes["make_server"](extra=("--max-model-len", "131072", "--max-num-seqs", "64"))
+    server = fakes["make_server"](context_length=131072, max_sequences=64)
     status, message = fit_verdict(server, fakes["config"], 8_030_261_248)
     assert status == WARN and "holds 3 of 64" in message
 
@@ -107,23 +107,23 @@ def test_fit_uses_the_models_own_context_when_none_is_configured(fakes):
 
 
 def test_context_longer_than_the_model_supports_fails(fakes):
-    server = fakes["make_server"](extra=("--max-model-len", "200000"))
+    server = fakes["make_server"](context_length=200000)
     status, message = fit_verdict(server, fakes["config"], 8_030_261_248)
     assert status == FAIL and "131072" in message
 
 
 def test_quantization_flag_shrinks_the_weights(fakes):
-    args = ("--max-model-len", "4096", "--max-num-seqs", "1", "--gpu-memory-utilization", "0.9")
-    plain = fit_verdict(fakes["make_server"](gpu=("T4",), extra=args), fakes["config"], 8_030_261_248)
-    awq = fit_verdict(fakes["make_server"](gpu=("T4",), extra=(*args, "--quantization", "awq")), fakes["config"], 8_030_261_248)
+    settings = dict(context_length=4096, max_sequences=1, memory_utilization=0.9)
+    plain = fit_verdict(fakes["make_server"](gpu=("T4",), **settings), fakes["config"], 8_030_261_248)
+    awq = fit_verdict(fakes["make_server"](gpu=("T4",), quantization="awq", **settings), fakes["config"], 8_030_261_248)
     assert (plain[0], awq[0]) == (FAIL, PASS)
 
 
 def test_gpu_fallback_list_is_judged_by_its_smallest_option(fakes):
-    server = fakes["make_server"](gpu=("H100", "L4"), extra=("--max-model-len", "131072", "--max-num-seqs", "1"))
+    server = fakes["make_server"](gpu=("H100", "L4"), context_length=131072, max_sequences=1)
     assert fit_verdict(server, fakes["config"], 8_030_261_248)[0] == FAIL
 
 
 def test_estimated_parameter_count_is_said_so(fakes):
-    _, message = fit_verdict(fakes["make_server"](extra=("--max-model-len", "4096")), fakes["config"], None)
+    _, message = fit_verdict(fakes["make_server"](context_length=4096), fakes["config"], None)
     assert "estimated" in message

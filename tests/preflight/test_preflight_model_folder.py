@@ -34,8 +34,9 @@ def folder(tmp_path, fakes):
     return path
 
 
-def _results(fakes, tmp_path, *, model=FOLDER, gpu=("H100",), extra=("--max-model-len", "4096", "--max-num-seqs", "1")):
-    server = fakes["make_server"](model=model, gpu=gpu, extra=extra)
+def _results(fakes, tmp_path, *, model=FOLDER, gpu=("H100",), settings=None):
+    settings = dict(context_length=4096, max_sequences=1) if settings is None else settings
+    server = fakes["make_server"](model=model, gpu=gpu, **settings)
     blueprint = fakes["make_blueprint"](servers=(server,), secrets=(), volumes=())
     # No Hub at all: a folder on this machine must not need it.
     results = run_checks(blueprint, Unavailable("no Modal"), Unavailable("no network"), ModelFolders(tmp_path))
@@ -67,7 +68,7 @@ def test_a_model_path_not_on_this_machine_skips_both_checks_saying_so(fakes, tmp
 
 def test_the_fit_of_a_model_folder_is_judged_from_its_config(fakes, tmp_path, folder):
     # Llama 8B's shape at its own 131072-token context: 15 GiB of weights and a 16 GiB sequence overflow an L4.
-    result = _results(fakes, tmp_path, gpu=("L4",), extra=())["fit chat"]
+    result = _results(fakes, tmp_path, gpu=("L4",), settings={})["fit chat"]
     assert result.status == FAIL and "cannot start" in result.message
 
 

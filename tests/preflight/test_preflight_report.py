@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from engine.preflight.checks import FAIL, PASS, SKIP, WARN, CheckResult
 from engine.preflight.report import EXIT_FAILED, EXIT_OK, EXIT_SKIPPED_STRICT, exit_code, render_results
-from engine.preflight.serving import command_flags, serving_limits
 
 
 def test_nothing_failed_exits_zero_even_with_skips_and_warnings():
@@ -28,21 +27,3 @@ def test_each_skip_is_one_line_with_its_reason():
 def test_summary_counts_each_status():
     results = [CheckResult("a", PASS, ""), CheckResult("b", FAIL, ""), CheckResult("c", SKIP, "")]
     assert render_results(results, app="x", environment="e").splitlines()[-1] == "1 passed, 0 warned, 1 failed, 1 skipped"
-
-
-def test_command_flags_read_both_spellings():
-    assert command_flags(("vllm", "serve", "m", "--max-model-len=4096", "--dtype", "half", "--enforce-eager")) == {
-        "--max-model-len": "4096",
-        "--dtype": "half",
-    }
-
-
-def test_serving_limits_fall_back_to_engine_defaults(fakes):
-    limits = serving_limits(fakes["make_server"]())
-    assert (limits.context, limits.max_sequences, limits.memory_fraction, limits.dtype) == (None, 256, 0.9, "auto")
-
-
-def test_sglang_flags_are_read_too(fakes):
-    server = fakes["make_server"](engine="sglang", extra=("--context-length", "4096", "--mem-fraction-static", "0.8"))
-    limits = serving_limits(server)
-    assert (limits.context, limits.memory_fraction) == (4096, 0.8)

@@ -151,7 +151,7 @@ class _LlmService(ContainerSettings):
     model: Annotated[ModelSource, Field(description="The weights to serve.")]
     port: Annotated[int | None, Field(ge=1, le=65535, description="Port the engine listens on. Default: 8000.")] = None
     fast_boot: Annotated[
-        bool, Field(description="Start faster, serve slower (vLLM: --enforce-eager instead of CUDA graphs).")
+        bool, Field(description="Start faster, serve slower (vLLM: eager mode instead of CUDA graphs).")
     ] = DEFAULT_FAST_BOOT
     memory_snapshot: SnapshotField = MemorySnapshot(enabled=False)
     concurrency: Annotated[ServerConcurrency | None, Field(description="Concurrent requests per container.")] = None

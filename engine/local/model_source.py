@@ -3,8 +3,8 @@
 An engine told to load a folder that is not there, or a Hub model on a machine that cannot reach
 the Hub, fails only after it has imported torch (tens of seconds) and then in its own words
 (transformers: `OSError: Repo id must be in the form...`; huggingface_hub: minutes of retries).
-What the engine will load is read from the Blueprint's launch command:
-- a pinned revision (`--revision REV`, or `MODEL@REV` for transformers serve) means the Hub;
+What the engine will load is read from the server's fields:
+- a pinned `revision` means the Hub;
 - otherwise the model, when the command names it, is a folder: a path in a mount is the mount's
   local folder, a relative path is below the project root (where engines run locally);
 - a command that names neither (a test's stand-in engine) is not checked.
@@ -22,7 +22,6 @@ from engine.errors import UserError
 from engine.local import hub
 from engine.local.mounts import LocalMount, rewrite_path
 from engine.local.state import shown_path
-from engine.preflight.serving import command_flags
 
 TINY_MODEL_MODULE = "engine.local.tiny_model"
 
@@ -39,15 +38,12 @@ class ModelFolder:
 
 
 def model_source(server: ServerSpec, mounts: list[LocalMount], root: Path) -> HubModel | ModelFolder | None:
-    """What the engine of `server` will load, read from its launch command (see the module doc)."""
-    command = server.command
-    revision = command_flags(command).get("--revision")
-    if revision is None:
-        pinned = [arg.partition("@")[2] for arg in command if arg.startswith(server.model + "@")]
-        revision = pinned[0] if pinned else None
-    if revision:
-        return HubModel(server.model, revision)
-    named = any(arg == server.model or arg.endswith("=" + server.model) for arg in command)
+    """What the engine of `server` will load: a pinned Hub model (its `revision` field), else the
+    folder its `model` names, if its command loads a model at all (a stand-in command may not)."""
+    if server.revision:
+        return HubModel(server.model, server.revision)
+    named = any(arg == server.model or arg.endswith("=" + server.model) or arg.startswith(server.model + "@")
+                for arg in server.command)
     if not named:
         return None
     return ModelFolder((root / rewrite_path(server.model, mounts)).resolve())

@@ -16,12 +16,22 @@ def only_server(blueprint):
 
 
 def test_unset_serving_settings_hold_the_engines_defaults(plan, llm_manifest):
-    server = only_server(plan(llm_manifest()))
-    assert (server.context_length, server.max_sequences, server.memory_utilization) == (None, 256, 0.9)
+    server = only_server(plan(llm_manifest()))  # vLLM on an H100
+    assert (server.context_length, server.max_sequences, server.memory_utilization) == (None, 1024, 0.92)
     assert (server.dtype, server.quantization, server.kv_cache_dtype) == ("auto", None, "auto")
     assert set(server.engine_defaults) == {
         "context_length", "max_sequences", "memory_utilization", "dtype", "quantization", "kv_cache_dtype",
     }
+
+
+@pytest.mark.parametrize(("gpu", "sequences"), [
+    ("H100", 1024), ("H200:2", 1024), ("B200", 1024),  # >= 70 GiB: vLLM's larger batch
+    ("A100-80GB", 256), ("L40S", 256), ("L4", 256),  # the A100 is vLLM's named exception
+    (["L4", "H100"], 256),  # a fallback list: where Modal tries first
+])
+def test_vllms_default_batch_follows_the_gpu_it_runs_on(plan, llm_manifest, gpu, sequences):
+    server = only_server(plan(llm_manifest(gpu=gpu)))
+    assert server.max_sequences == sequences and "max_sequences" in server.engine_defaults
 
 
 def test_the_engines_keys_set_the_settings_and_leave_the_defaults(plan, llm_manifest):

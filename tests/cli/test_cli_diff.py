@@ -76,6 +76,9 @@ def test_diff_against_head_reports_exactly_the_edited_fields(run_mdeploy, repo):
     assert {(f["path"], json.dumps(f["old"]), json.dumps(f["new"])) for f in obj["fields"]} == {
         ("container.gpu", '["A100"]', '["H100"]'),
         ("container.scaling.max_containers", "2", "6"),
+        # vLLM's own batch size follows the GPU (256 on an A100, 1024 on an H100): shown, since
+        # the reviewer's edit changes it
+        ("max_sequences", "256", "1024"),
     }
 
 

@@ -27,6 +27,8 @@ OWN_OPTIONS_NAMED_IN = {
     "engine/bench/target.py",  # "pass --model NAME"
     "engine/local/ports.py",  # "pass --port"
     "engine/local/launch.py",  # uvicorn's --host/--port for web services; "drop --port"
+    "engine/local/demo.py",  # "mdeploy serve ... --port N", the command each step names
+    "engine/init",  # `mdeploy init --model/--model-path/--revision`, named in its messages
 }
 
 
@@ -94,7 +96,8 @@ def test_no_module_outside_the_engines_spells_an_engine_flag():
 def test_the_exemption_covers_only_mdeploys_own_options():
     own = _mdeploy_options()
     assert {"--host", "--port", "--model"} <= own
-    assert not {"--tp_size", "--max-model-len", "--served-model-name", "--revision"} & own
+    # (`--revision` is mdeploy init's own as well as the engines'.)
+    assert not {"--tp_size", "--max-model-len", "--served-model-name", "--tensor-parallel-size"} & own
 
 
 def test_the_scan_finds_a_spelling_where_it_is_written():

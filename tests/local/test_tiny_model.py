@@ -18,7 +18,6 @@ import pytest
 from engine.blueprint.planner import plan_file
 from engine.local.tiny_model import write_tiny_chat_model
 from engine.manifest.load import discover_manifests, environments_of
-from engine.preflight.serving import serving_limits
 
 REPO = Path(__file__).resolve().parents[2]
 VLLM_CPU_MIN_HEAD_SIZE = 32
@@ -34,7 +33,7 @@ def _longest_shipped_context() -> int:
     contexts = []
     for manifest in discover_manifests([REPO / "manifests"]):
         for env in (None, *environments_of(manifest)):
-            contexts += [serving_limits(s).context or 0 for s in plan_file(manifest, env).servers]
+            contexts += [s.context_length or 0 for s in plan_file(manifest, env).servers]
     return max(contexts)
 
 

@@ -24,6 +24,7 @@ from engine.modal_backend.offline_build import offline_complaints
 
 REPO = Path(__file__).resolve().parents[2]
 PIPELINE, WEB, CHAT = "manifests/pipeline.yaml", "manifests/web-api.yaml", "manifests/chat.yaml"
+EMBEDDINGS = "manifests/embeddings.yaml"
 R = dataclasses.replace
 
 
@@ -90,6 +91,10 @@ CASES = [
     ("concurrency_target_above_max", PIPELINE,
      lambda b: _function("work", concurrency=R(b.functions[1].concurrency, target_inputs=9))(b),
      "manifests/pipeline.yaml:68:5: functions.work.concurrency.target_inputs", "`target_inputs` parameter cannot be greater than `max_inputs`"),
+    ("batch_size", EMBEDDINGS, lambda b: _function("embed", batching=R(b.functions[0].batching, max_batch_size=5000))(b),
+     "manifests/embeddings.yaml:32:7: functions.embed.batching.max_batch_size", "max_batch_size cannot be greater than 1000."),
+    ("batch_wait", EMBEDDINGS, lambda b: _function("embed", batching=R(b.functions[0].batching, wait_ms=-1))(b),
+     "manifests/embeddings.yaml:33:7: functions.embed.batching.wait_ms", "wait_ms must be a non-negative integer."),
     ("gpu_count", PIPELINE, _container("work", gpu=("H100:x",)),
      "manifests/pipeline.yaml:59:3: functions.work.gpu", "Invalid GPU count: x"),
     ("timeout_none", PIPELINE, _function("work", timeout=None),

@@ -11,7 +11,11 @@ Every file and environment is checked, whatever an earlier one did: a file that 
 or has two overlays for one environment, is a problem of that file. Output (stdout), per manifest
 and environment: one `ok`/`FAIL` line, then its problems not already shown above it, each
 `file:line:col: key: [warning:] message (hint)`; last, one summary line. Exit 1 when a check has
-an error (with `--strict`, a warning too), else 0. Never imports modal.
+an error (with `--strict`, a warning too), else 0.
+
+A manifest that plans is then built into Modal objects as the deploy builds them (offline: no
+token, no network), so Modal's own client-side checks run too (engine/modal_backend/
+modal_problems.py). modal is imported once per process, the first time a manifest plans.
 """
 
 from __future__ import annotations
@@ -105,10 +109,14 @@ def _check(path, env):
     warnings = tuple(p for p in problems if not p.is_error)
     loaded = LoadedManifest(manifest=manifest, merged=merged, environment=env, source=path.as_posix(), warnings=warnings)
     try:
-        plan_loaded(loaded)
+        planned = plan_loaded(loaded)
     except ManifestError as exc:
         return None, [*problems, *exc.problems]
-    return manifest, problems
+    # A plan that passed our rules is built as the deploy builds it, offline: what Modal's own
+    # client refuses or warns about is a problem at the manifest key behind the value.
+    from engine.modal_backend.modal_problems import modal_problems
+
+    return manifest, [*problems, *modal_problems(loaded, planned)]
 
 
 def _environment_note(args: argparse.Namespace, checks) -> str | None:

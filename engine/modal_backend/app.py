@@ -27,6 +27,7 @@ import modal
 
 from engine.blueprint.codec import ENV_VAR, encode_for_env
 from engine.blueprint.model import Blueprint
+from engine.modal_backend.calls import building
 from engine.modal_backend.functions import add_function
 from engine.modal_backend.images import build_images
 from engine.modal_backend.resources import build_resources
@@ -59,11 +60,12 @@ def build_app(
     if in_container is None:
         in_container = not modal.is_local()
     _check_symbols(blueprint, namespace)
-    app = modal.App(
-        blueprint.app,
-        tags=blueprint.tags or None,
-        secrets=[modal.Secret.from_dict({ENV_VAR: encode_for_env(blueprint)})],
-    )
+    with building((), "App"):
+        app = modal.App(
+            blueprint.app,
+            tags=blueprint.tags or None,
+            secrets=[modal.Secret.from_dict({ENV_VAR: encode_for_env(blueprint)})],
+        )
     images = build_images(blueprint)
     resources = build_resources(blueprint)
     values = env_values or {}

@@ -28,10 +28,13 @@ def plan_for_deploy(environ: Mapping[str, str]) -> tuple[Blueprint, Mapping[tupl
 
     A missing variable or an invalid manifest raises UserError whose message is the whole story
     (the located problems, one per line) and no exception chain: `modal deploy` shows it as the
-    cause of the failed import, and the planner's internals are noise there.
+    cause of the failed import, and the planner's internals are noise there. What Modal's own
+    client would refuse while the app is built is among those problems, at its manifest key
+    (modal_problems.py), as `mdeploy validate` reports it.
     """
-    from engine.blueprint.planner import plan_file_with_origins
+    from engine.blueprint.planner import load_and_plan
     from engine.manifest.errors import ManifestError
+    from engine.modal_backend.modal_problems import modal_problems
 
     manifest = environ.get(MANIFEST_VAR)
     if not manifest:
@@ -42,7 +45,10 @@ def plan_for_deploy(environ: Mapping[str, str]) -> tuple[Blueprint, Mapping[tupl
         )
     environment = environ.get(ENVIRONMENT_VAR) or None
     try:
-        planned = plan_file_with_origins(manifest, environment, environ)
+        loaded, planned = load_and_plan(manifest, environment, environ)
+        refused = [problem for problem in modal_problems(loaded, planned) if problem.is_error]
+        if refused:
+            raise ManifestError(refused)
     except ManifestError as exc:
         raise UserError(exc.format()) from None
     _put_project_first(manifest)

@@ -27,6 +27,7 @@ from typing import Any
 import modal
 
 from engine.blueprint.model import FunctionSpec, RetrySpec, ScheduleSpec, WebSpec
+from engine.modal_backend.calls import building
 from engine.modal_backend.containers import region_argument, shared_container_kwargs
 from engine.modal_backend.handlers import HandlerRef, expose_signature
 from engine.modal_backend.resources import Resources
@@ -80,18 +81,24 @@ def add_function(
     env_values: Mapping[str, str] | None = None,
 ) -> modal.Function:
     wrapper, handler = make_wrapper(spec, module_name)
+    at = ("functions", spec.key)
     decorated: Any = wrapper
     if spec.web is not None:
-        decorated = _web_decorator(spec.web)(decorated)
+        with building(at, "web"):
+            decorated = _web_decorator(spec.web)(decorated)
     if spec.batching is not None:
-        decorated = modal.batched(max_batch_size=spec.batching.max_batch_size, wait_ms=spec.batching.wait_ms)(
-            decorated
-        )
+        with building(at, "batched"):
+            decorated = modal.batched(max_batch_size=spec.batching.max_batch_size, wait_ms=spec.batching.wait_ms)(
+                decorated
+            )
     if spec.concurrency is not None:
-        decorated = modal.concurrent(
-            max_inputs=spec.concurrency.max_inputs, target_inputs=spec.concurrency.target_inputs
-        )(decorated)
-    function = app.function(**function_kwargs(spec, images, resources, env_values))(decorated)
+        with building(at, "concurrent"):
+            decorated = modal.concurrent(
+                max_inputs=spec.concurrency.max_inputs, target_inputs=spec.concurrency.target_inputs
+            )(decorated)
+    kwargs = function_kwargs(spec, images, resources, env_values)
+    with building(at, "app.function"):
+        function = app.function(**kwargs)(decorated)
     if in_container and (spec.batching is not None or (spec.web and spec.web.kind == "fastapi_endpoint")):
         expose_signature(wrapper, handler)
     return function
@@ -109,9 +116,12 @@ def function_kwargs(
         name=spec.name,
         timeout=spec.timeout,
         region=region_argument(container.region),
-        schedule=schedule_argument(spec.schedule),
-        retries=retries_argument(spec.retries),
     )
+    # Built apart: Modal checks a schedule's and a retry policy's values as they are made.
+    with building(("functions", spec.key), "schedule"):
+        kwargs["schedule"] = schedule_argument(spec.schedule)
+    with building(("functions", spec.key), "retries"):
+        kwargs["retries"] = retries_argument(spec.retries)
     if spec.routing_region is not None:
         kwargs["routing_region"] = spec.routing_region
     if container.scaling.scaleup_window is not None:

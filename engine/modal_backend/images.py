@@ -12,12 +12,15 @@ from __future__ import annotations
 import modal
 
 from engine.blueprint.model import Blueprint, ImageSpec, ImageStep
+from engine.modal_backend.calls import building
 
 
 def build_image(spec: ImageSpec) -> modal.Image:
-    image = _base_image(spec)
-    for step in spec.steps:
-        image = _apply_step(image, step, spec.key)
+    with building(("images", spec.key), "Image"):
+        image = _base_image(spec)
+    for index, step in enumerate(spec.steps):
+        with building(("images", spec.key, "steps", index), "Image step"):
+            image = _apply_step(image, step, spec.key)
     return image
 
 

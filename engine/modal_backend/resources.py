@@ -14,6 +14,7 @@ from __future__ import annotations
 import modal
 
 from engine.blueprint.model import Blueprint, ContainerSpec
+from engine.modal_backend.calls import building
 
 
 class Resources:
@@ -40,18 +41,18 @@ class Resources:
 
 
 def build_resources(blueprint: Blueprint) -> Resources:
-    secrets = {
-        spec.key: modal.Secret.from_name(spec.name, required_keys=list(spec.required_keys))
-        for spec in blueprint.secrets
-    }
-    return Resources(
-        volumes={
-            spec.key: modal.Volume.from_name(spec.name, create_if_missing=spec.create_if_missing)
-            for spec in blueprint.volumes
-        },
-        secrets=secrets,
-        buckets={
-            spec.key: modal.CloudBucketMount(
+    secrets: dict[str, modal.Secret] = {}
+    for spec in blueprint.secrets:
+        with building(("secrets", spec.key), "Secret.from_name"):
+            secrets[spec.key] = modal.Secret.from_name(spec.name, required_keys=list(spec.required_keys))
+    volumes: dict[str, modal.Volume] = {}
+    for spec in blueprint.volumes:
+        with building(("volumes", spec.key), "Volume.from_name"):
+            volumes[spec.key] = modal.Volume.from_name(spec.name, create_if_missing=spec.create_if_missing)
+    buckets: dict[str, modal.CloudBucketMount] = {}
+    for spec in blueprint.buckets:
+        with building(("buckets", spec.key), "CloudBucketMount"):
+            buckets[spec.key] = modal.CloudBucketMount(
                 spec.bucket_name,
                 secret=secrets[spec.secret] if spec.secret else None,
                 read_only=spec.read_only,
@@ -59,11 +60,15 @@ def build_resources(blueprint: Blueprint) -> Resources:
                 bucket_endpoint_url=spec.bucket_endpoint_url,
                 requester_pays=spec.requester_pays,
             )
-            for spec in blueprint.buckets
-        },
-        dicts={spec.key: modal.Dict.from_name(spec.name, create_if_missing=True) for spec in blueprint.dicts},
-        queues={spec.key: modal.Queue.from_name(spec.name, create_if_missing=True) for spec in blueprint.queues},
-    )
+    dicts: dict[str, modal.Dict] = {}
+    for spec in blueprint.dicts:
+        with building(("dicts", spec.key), "Dict.from_name"):
+            dicts[spec.key] = modal.Dict.from_name(spec.name, create_if_missing=True)
+    queues: dict[str, modal.Queue] = {}
+    for spec in blueprint.queues:
+        with building(("queues", spec.key), "Queue.from_name"):
+            queues[spec.key] = modal.Queue.from_name(spec.name, create_if_missing=True)
+    return Resources(volumes=volumes, secrets=secrets, buckets=buckets, dicts=dicts, queues=queues)
 
 
 def container_mounts(container: ContainerSpec, resources: Resources) -> dict[str, modal.Volume | modal.CloudBucketMount]:

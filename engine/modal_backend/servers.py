@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 import modal
 
 from engine.blueprint.model import ServerSpec
+from engine.modal_backend.calls import building
 from engine.modal_backend.containers import region_argument, shared_container_kwargs
 from engine.modal_backend.resources import Resources
 
@@ -95,8 +96,12 @@ def add_server(
 ) -> modal.Server:
     if spec.snapshot is not None and not spec.container.enable_memory_snapshot:
         raise ValueError(f"server {spec.key!r}: a snapshot needs container.enable_memory_snapshot")
-    user_cls = make_server_class(spec, module_name)
-    return app.server(**server_kwargs(spec, images, resources, env_values))(user_cls)
+    at = ("servers", spec.key)
+    with building(at, "server class"):
+        user_cls = make_server_class(spec, module_name)
+    kwargs = server_kwargs(spec, images, resources, env_values)
+    with building(at, "app.server"):
+        return app.server(**kwargs)(user_cls)
 
 
 def server_kwargs(

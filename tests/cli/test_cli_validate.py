@@ -81,21 +81,6 @@ def test_valid_and_invalid_together_exit_1_and_report_both(run_mdeploy):
     assert result.stdout.splitlines()[0].startswith("ok ") and result.stdout.splitlines()[1].startswith("FAIL ")
 
 
-def test_validate_does_not_import_modal(run_mdeploy):
-    code = (
-        "import sys; from engine.cli.main import main; rc = main(['validate', '%s']); "
-        "assert 'modal' not in sys.modules, 'modal imported'; sys.exit(rc)" % f"{DATA}/envs/svc.yaml"
-    )
-    import subprocess
-    import sys
-
-    from pathlib import Path
-
-    root = Path(__file__).resolve().parents[2]
-    result = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True, text=True, timeout=60)
-    assert result.returncode == 0, result.stderr
-
-
 def test_shipped_manifests_validate_in_every_environment(run_mdeploy):
     result = run_mdeploy("validate", "manifests", "--all-envs")
     assert result.returncode == 0, result.stdout + result.stderr

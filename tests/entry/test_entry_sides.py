@@ -22,13 +22,15 @@ def fake_planner(monkeypatch):
     calls = []
     module = types.ModuleType("engine.blueprint.planner")
 
-    def plan_file_with_origins(path, env, environ=None):
+    def load_and_plan(path, env, environ=None):
         calls.append((path, env))
         if module.error is not None:
             raise module.error
-        return types.SimpleNamespace(blueprint=pipeline(), origins=None, env_values={("functions", "discover"): {"A": "1"}})
+        # A Blueprint Modal's client accepts: the deploy side builds it offline before handing it on.
+        planned = types.SimpleNamespace(blueprint=pipeline(), origins=None, env_values={("functions", "discover"): {"A": "1"}})
+        return types.SimpleNamespace(merged=None), planned
 
-    module.plan_file_with_origins = plan_file_with_origins
+    module.load_and_plan = load_and_plan
     module.error = None
     module.calls = calls
     monkeypatch.setitem(sys.modules, "engine.blueprint.planner", module)

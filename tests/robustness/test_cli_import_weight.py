@@ -1,6 +1,7 @@
-"""`mdeploy --help` never imports modal, torch or the engines; `mdeploy validate` plans (the engines
-add rules of their own: a cache mount, a setting an engine cannot honour), so it imports the
-engines, but never modal or torch."""
+"""`mdeploy --help` never imports modal, torch or the engines. `mdeploy validate` plans (the engines
+add rules of their own: a cache mount, a setting an engine cannot honour) and builds the planned
+app's Modal objects offline (Modal's own client-side checks), so it imports the engines and modal,
+but never torch or transformers; and modal only once a manifest has planned."""
 
 from __future__ import annotations
 
@@ -49,11 +50,18 @@ def test_help_does_not_import_modal_torch_or_engines():
 
 @pytest.mark.parametrize("argv", [["validate", "manifests/chat.yaml"], ["validate", "--all-envs", "manifests"]],
                          ids=["validate-one", "validate-all-envs"])
-def test_validate_does_not_import_modal_or_torch(argv):
+def test_validate_imports_modal_but_not_torch(argv):
     code, modules = _imported_by(*argv)
     assert code == 0
-    heavy = [m for m in _heavy(modules) if not m.startswith("engine.engines")]
+    heavy = [m for m in _heavy(modules) if not m.startswith(("engine.engines", "modal"))]
     assert not heavy, heavy
+    assert "modal" in modules  # the check above can fail: Modal's checks ran
+
+
+def test_validate_of_a_manifest_that_does_not_plan_does_not_import_modal():
+    code, modules = _imported_by("validate", "tests/manifest/data/mistakes/several.yaml")
+    assert code == 1
+    assert "modal" not in modules
 
 
 def test_plan_does_import_the_engines():

@@ -163,6 +163,7 @@ ARGUMENT_FIELDS: dict[str, dict[str, Any]] = {
             "exit_grace_period": ("exit_grace_period",),
             "compute_region": ("container", "region"),
             "routing_region": ("routing_region",),
+            "h2_enabled": ("h2_enabled",),
             "snap": ("snapshot",),
         },
     },

@@ -105,6 +105,10 @@ class _WarningRecords(logging.Handler):
         self.into = into
 
     def show_warning(self, message: Any, category: type, filename: str, lineno: int, file: Any = None, line: Any = None) -> None:
+        # A ResourceWarning is the garbage collector finding something unclosed (an asyncio
+        # transport of an earlier client, say) while the build runs: not Modal judging the app.
+        if issubclass(category, ResourceWarning):
+            return
         self.into.append(_complaint(current_call(), message, category.__name__, "warning"))
 
     def emit(self, record: logging.LogRecord) -> None:

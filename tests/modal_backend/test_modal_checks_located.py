@@ -265,3 +265,15 @@ def test_a_value_from_a_variable_is_shown_as_its_reference(project, monkeypatch)
     (problem,) = modal_problems(loaded, planned)
     assert "team-private-volume-7" not in problem.format()
     assert problem.format().startswith(f"{project}/m.yaml:4:10: volumes.data.name: Modal's client: Invalid Volume name: ${{VOLUME}}. ")
+
+
+def test_a_resource_warning_during_the_build_is_not_modals_complaint():
+    """The garbage collector may report an unclosed transport of an earlier client mid-build."""
+    from engine.modal_backend.offline_build import _WarningRecords
+
+    found: list = []
+    records = _WarningRecords(found)
+    records.show_warning("unclosed transport <_SelectorSocketTransport>", ResourceWarning, "asyncio.py", 1)
+    assert found == []
+    records.show_warning("a Modal deprecation", DeprecationWarning, "modal/app.py", 1)
+    assert len(found) == 1

@@ -230,4 +230,3 @@ LlmService = Annotated[
     Field(discriminator="engine"),
 ]
 """Any `kind: llm` service, told apart by `engine`."""
-ENGINES = ("vllm", "sglang", "trtllm", "transformers")

@@ -26,6 +26,7 @@ from engine.blueprint.planner_defaults import SERVER_TARGET_CONCURRENCY, WARMUP_
 from engine.blueprint.planner_names import class_symbol, function_symbol
 from engine.blueprint.planner_origins import planner_default
 from engine.engines.common import EngineOptionError, LaunchParams, chat_warmup, format_value
+from engine.engines.extra_args_check import check_extra_args
 from engine.engines.owned_flags import find_owned_flag, flag_name
 from engine.engines.registry import get_engine
 from engine.manifest.models.shorthands import gpu_count
@@ -121,6 +122,12 @@ def plan_llm_server(ctx: PlanContext, key: str, svc: Any) -> ServerSpec | None:
                 "value instead of the one the plan, the health check and the warm-up rely on",
                 owned.hint(key),
             )
+    # Checked against the flags of the version the default image pins; a named image runs a
+    # version mdeploy cannot know, so its extra_args pass unchecked (but for the owned flags).
+    version = engine.version if svc.image is None else None
+    owns = lambda arg: find_owned_flag(arg, engine.owned_flags, engine.flag_syntax, params) is not None  # noqa: E731
+    for bad in check_extra_args(engine.name, version, engine.flag_syntax, params.extra_args, owns):
+        ctx.report((*path, "engine_args", "extra_args", bad.index), bad.message, bad.hint)
     try:
         command = engine.launch_command(params)
     except EngineOptionError as exc:

@@ -89,6 +89,9 @@ class Engine:
     # how its parser reads flags: extra_args may not repeat them (see owned_flags.py).
     owned_flags: tuple[OwnedFlag, ...] = ()
     flag_syntax: FlagSyntax = FlagSyntax()
+    # The engine version the default image pins: extra_args are checked against the flag catalogue
+    # of this version (catalogue.py). None: no catalogue, extra_args pass unchecked.
+    version: str | None = None
 
     def flag_spellings(self, key: str) -> tuple[str, ...]:
         """Every spelling of the flags the planner sets from manifest key `key` ("port", ...)."""

@@ -51,10 +51,16 @@ class FlagSyntax:
     underscores_are_dashes: vLLM reads `--max_model_len` as `--max-model-len`.
     abbreviations: argparse (vLLM, SGLang) takes any unambiguous prefix of a long flag for the
       flag (`--tp` is SGLang's `--tp-size`); click (trtllm-serve) and typer do not.
+    dotted_keys: vLLM reads `--compilation-config.mode 3` as one key of the JSON value of
+      `--compilation-config`.
+    short_rewrites: single-dash spellings the engine rewrites before its parser sees them, with
+      the value attached (vLLM: `-O3` and `-O=3` are `--optimization-level 3`).
     """
 
     underscores_are_dashes: bool = False
     abbreviations: bool = False
+    dotted_keys: bool = False
+    short_rewrites: tuple[tuple[str, str], ...] = ()
 
 
 def flag_name(arg: str) -> str | None:

@@ -1,7 +1,9 @@
 """SGLang: `python -m sglang.launch_server`, from the SGLang team's own image.
 
-The image is the pinned `lmsysorg/sglang` runtime image Modal's SGLang examples use (it brings
-its own Python, so Modal adds none). DeepGEMM kernels are JIT-compiled on first use on Hopper
+The image is the pinned `lmsysorg/sglang` runtime image, as in Modal's SGLang examples (it brings
+its own Python, so Modal adds none). Its tag follows SGLang's release workflow: CUDA 13.0 runtime
+images are `v{version}-cu130-runtime` (SGLang's CUDA 12.9 lane ended with 0.5.19, and 0.5.23's own
+wheel requires torch 2.14.1 and cu13 kernels); see docs/engines.md. DeepGEMM kernels are JIT-compiled on first use on Hopper
 GPUs; SGLang keeps them under `SGLANG_DG_CACHE_DIR`, which we point at a volume so later cold
 starts reuse them.
 """
@@ -22,7 +24,8 @@ from engine.engines.common import (
 from engine.engines.owned_flags import FlagSyntax, OwnedFlag, option_flags
 
 IMAGE_KEY = "sglang-default"
-SGLANG_IMAGE = "lmsysorg/sglang:v0.5.9-cu129-amd64-runtime"
+VERSION = "0.5.23"  # moved 2026-12-02; how to move it: docs/engines.md
+SGLANG_IMAGE = f"lmsysorg/sglang:v{VERSION}-cu130-runtime"
 
 DEEPGEMM_CACHE = CacheVolume(key="deepgemm-cache", name="deepgemm-cache", path="/root/.cache/deepgemm")
 
@@ -101,4 +104,5 @@ ENGINE = Engine(
     snapshot_env={"TORCHINDUCTOR_COMPILE_THREADS": "1"},
     owned_flags=OWNED_FLAGS,
     flag_syntax=FlagSyntax(abbreviations=True),
+    version=VERSION,
 )

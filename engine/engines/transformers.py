@@ -24,7 +24,8 @@ from engine.engines.owned_flags import OwnedFlag, option_flags
 
 IMAGE_KEY = "transformers-default"
 PYTHON_VERSION = "3.12"
-PACKAGES = ("transformers[serving]==5.24.0", "torch==2.13.0", "huggingface-hub==2.4.0")
+VERSION = "5.24.0"
+PACKAGES = (f"transformers[serving]=={VERSION}", "torch==2.13.0", "huggingface-hub==2.4.0")
 
 OPTIONS = (
     OptionFlag("device", "--device"),
@@ -72,4 +73,5 @@ ENGINE = Engine(
     supports_fast_boot=False,
     fixed_served_name=model_argument,
     owned_flags=OWNED_FLAGS,
+    version=VERSION,
 )

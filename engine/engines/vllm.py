@@ -3,8 +3,11 @@
 Image and caches follow Modal's vLLM examples: the CUDA devel image (vLLM JIT-compiles kernels
 with nvcc via FlashInfer), Python added by Modal, pinned `vllm` + `huggingface-hub` installed
 with uv, Xet high-performance downloads, the Hugging Face cache and vLLM's compile cache on
-volumes. Pins are a tested pair (vllm 0.15.0 requires torch 2.9.1/CUDA 12.8 wheels, which match
-the base image; huggingface-hub 0.36.0 satisfies its transformers<5).
+volumes. The pins are read from the packages' own metadata (docs/engines.md): vllm 0.33.0
+requires torch==2.14.0, whose PyPI wheel is built for CUDA 13.0 (cuda-toolkit 13.0.3) and vLLM's
+own kernels link libcudart.so.13, so the base is the CUDA 13.0 devel image (nvcc 13.0 for
+FlashInfer's JIT); huggingface-hub 2.4.0 satisfies vllm (>=1.31.0) and the transformers it allows
+(<5.21, which wants >=1.31.0,<3.0).
 """
 
 from __future__ import annotations
@@ -24,9 +27,10 @@ from engine.engines.common import (
 from engine.engines.owned_flags import FlagSyntax, OwnedFlag, option_flags
 
 IMAGE_KEY = "vllm-default"
-CUDA_IMAGE = "nvidia/cuda:12.8.0-devel-ubuntu22.04"
+VERSION = "0.33.0"  # moved 2026-12-02; how to move it: docs/engines.md
+CUDA_IMAGE = "nvidia/cuda:13.0.2-devel-ubuntu22.04"
 PYTHON_VERSION = "3.12"
-PACKAGES = ("vllm==0.15.0", "huggingface-hub==0.36.0")
+PACKAGES = (f"vllm=={VERSION}", "huggingface-hub==2.4.0")
 
 VLLM_CACHE = CacheVolume(key="vllm-cache", name="vllm-cache", path="/root/.cache/vllm")
 
@@ -103,5 +107,11 @@ ENGINE = Engine(
     # the process snapshot-safe (no worker pool alive across the checkpoint).
     snapshot_env={"VLLM_SERVER_DEV_MODE": "1", "TORCHINDUCTOR_COMPILE_THREADS": "1"},
     owned_flags=OWNED_FLAGS,
-    flag_syntax=FlagSyntax(underscores_are_dashes=True, abbreviations=True),
+    flag_syntax=FlagSyntax(
+        underscores_are_dashes=True,
+        abbreviations=True,
+        dotted_keys=True,
+        short_rewrites=(("-O", "--optimization-level"),),
+    ),
+    version=VERSION,
 )

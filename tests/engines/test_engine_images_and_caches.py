@@ -61,7 +61,7 @@ def test_cache_keys_and_paths_are_unique(name):
 
 def test_vllm_image_is_cuda_devel_with_python_added():
     image = get_engine("vllm").default_image()
-    assert image.registry_ref == "nvidia/cuda:12.8.0-devel-ubuntu22.04"
+    assert image.registry_ref == "nvidia/cuda:13.0.2-devel-ubuntu22.04"  # vllm 0.33.0 runs on torch cu130
     assert image.python_version == "3.12"
 
 

@@ -4,7 +4,9 @@ Every `mdeploy ...` line the README shows is parsed by the real CLI parser; ever
 run here, in a copy of the repository, and must succeed (or fail the way the README says); the
 few that need a network, credentials or a long-running server name the test that runs them.
 The two set-up commands are checked too: CI runs the test command verbatim, and the main job's
-`mdeploy validate` is run.
+`mdeploy demo` is run here, offline, as a newcomer runs it (docs/demo.md's sample output is what
+it prints). The example manifest is the shipped file, and the defaults the local section (and
+docs/demo.md) quote are --help's.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import os
 import re
 import shlex
 import shutil
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -24,6 +27,7 @@ from engine.cli.main import COMMANDS
 
 REPO = Path(__file__).resolve().parent.parent
 README = (REPO / "README.md").read_text()
+DEMO_DOC = (REPO / "docs" / "demo.md").read_text()  # what the main job prints, for a newcomer
 
 # A word in capitals is a placeholder (MANIFEST, FUNCTION, ENV, ...): such a line shows syntax.
 PLACEHOLDER = re.compile(r"^[A-Z][A-Z_]+(\.\.\.)?$")
@@ -31,6 +35,8 @@ PLACEHOLDER = re.compile(r"^[A-Z][A-Z_]+(\.\.\.)?$")
 # Commands that cannot run inside this test, and the test that runs them instead (or why not).
 RUN_ELSEWHERE = {
     "mdeploy serve manifests/local-chat.yaml --env tiny": "tests/e2e/test_local_chat_e2e.py",
+    # asks the Hub for the commit to pin: run there against a fake Hub
+    "mdeploy init --kind llm --engine vllm --model Qwen/Qwen2.5-0.5B-Instruct --overlay prod": "tests/init/test_init_command.py",
     "mdeploy bench manifests/local-chat.yaml:chat --env tiny --concurrency 1,2,4": "tests/bench/test_bench_served_locally.py",
     "mdeploy bench http://127.0.0.1:8000 --concurrency 1,2,4,8 --max-tokens 64": "tests/e2e/test_local_chat_e2e.py",
 }
@@ -40,6 +46,8 @@ NEEDS_THE_INTERNET = {
 }
 # Exit codes the README documents for commands that do not exit 0 here (offline, no token).
 EXPECTED_EXIT = {"mdeploy preflight manifests/chat.yaml --env prod --strict": 3}
+# Commands that write files into the project: each runs in a copy of its own.
+WRITES_FILES = {"init"}
 
 
 def _code_lines() -> list[str]:
@@ -97,17 +105,107 @@ def test_ci_runs_the_readme_test_command():
     assert test_command in (REPO / ".ci" / "run").read_text().splitlines()
 
 
-def test_readme_main_job_validates_every_shipped_manifest(run_mdeploy):
-    main_job = next(line for line in _code_lines() if line.startswith("python3 -m venv") and "validate" in line)
-    argv = shlex.split(main_job.split("&&")[-1])
-    assert argv[0] == ".venv/bin/mdeploy"
-    done = run_mdeploy(*argv[1:])
+def test_validate_all_envs_checks_every_shipped_manifest(run_mdeploy):
+    assert "mdeploy validate manifests/ --all-envs" in shown_mdeploy_commands()
+    done = run_mdeploy("validate", "manifests/", "--all-envs")
     assert done.returncode == 0, done.stderr
     manifests = [p for p in (REPO / "manifests").iterdir() if p.suffix in (".yaml", ".toml")]
     *checks, summary = done.stdout.splitlines()
     assert len(checks) == len(manifests)  # one line per base and per overlay
     assert all(line.startswith("ok ") for line in checks)
     assert summary.endswith(f"{len(checks)} environments: {len(checks)} ok, 0 failed, 0 warnings")
+
+
+def _fenced_after(text: str, heading: str) -> list[str]:
+    """The lines of the first fenced block after `heading` in `text`."""
+    rest = text[text.index(heading):]
+    block = rest[rest.index("```\n") + 4:]
+    return block[: block.index("```")].splitlines()
+
+
+def _numbers_aside(line: str) -> re.Pattern:
+    """`line` as a pattern in which every number may be another (ports, seconds, sizes) and a
+    quoted string any other (the random model's answer)."""
+    pattern = ""
+    for part in re.split(r'("[^"]*")', line):
+        if len(part) >= 2 and part[0] == part[-1] == '"':
+            pattern += r'"(?:[^"\\]|\\.)*"'
+        else:
+            pattern += re.sub(r"\d+(?:\\\.\d+)?", lambda _m: r"\d+(?:\.\d+)?", re.escape(part))
+    return re.compile(pattern)
+
+
+def _project_copy(root: Path) -> Path:
+    for name in ("manifests", "schemas", "workloads"):
+        shutil.copytree(REPO / name, root / name)
+    subprocess.run(["git", "init", "-q"], cwd=root, check=True)
+    return root
+
+
+def test_readme_main_job_serves_the_tiny_model_asks_it_and_stops(tmp_path):
+    main_job = next(line for line in _code_lines() if line.startswith("python3 -m venv") and "pytest" not in line)
+    install, run = main_job.split(" && .venv/bin/mdeploy ")
+    assert '.venv/bin/pip install -e ".[local]"' in install  # the demo needs torch, transformers, openai
+    project = _project_copy(tmp_path)
+    # As a newcomer's shell has it: no HF_HUB_OFFLINE (the demo keeps its engine offline itself).
+    env = {**os.environ, "PYTHONPATH": str(REPO), "HOME": str(tmp_path)}
+    for var in ("MODAL_ENVIRONMENT", "MDEPLOY_TRACEBACK", "MDEPLOY_LOCAL_MODEL", "HF_HOME", "HF_HUB_OFFLINE"):
+        env.pop(var, None)
+    done = subprocess.run(  # the timeout bounds a hung demo; the demo's own waits are bounded too
+        [sys.executable, "-m", "engine", *shlex.split(run)], cwd=project, env=env, capture_output=True, text=True, timeout=600,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert done.stderr == "", done.stderr
+    printed = done.stdout.splitlines()
+    sample = _fenced_after(DEMO_DOC, "# `mdeploy demo`")
+    for shown in sample:
+        assert any(_numbers_aside(shown).fullmatch(line) for line in printed), (shown, printed)
+    named = [line.split(maxsplit=2)[2] for line in sample if re.match(r"\d\. \w+ +mdeploy ", line)]
+    assert len(named) == 2
+    for command in named:  # each step's own command is one the CLI takes
+        _parse(shlex.split(command)[1:])
+    answer = next(line.strip() for line in printed if line.strip().startswith("model: "))
+    assert re.fullmatch(r'model: ".+" \(16 tokens in [\d.]+ s; random weights, so gibberish\)', answer), answer
+    assert (project / ".mdeploy" / "models" / "tiny-chat" / "config.json").is_file()
+    port = int(re.search(r"--port (\d+)", next(line for line in printed if line.startswith("3. serve"))).group(1))
+    with pytest.raises(ConnectionRefusedError):  # the server is stopped again
+        socket.create_connection(("127.0.0.1", port), timeout=5).close()
+
+
+def test_the_example_manifest_is_the_shipped_file():
+    section = README[README.index("## A manifest"): README.index("`manifests/` holds real")]
+    blocks = re.findall(r"`(manifests/[\w.-]+)`[^`]*?:\n\n```yaml\n(.*?)```", section, re.S)
+    assert [name for name, _ in blocks] == ["manifests/chat.yaml", "manifests/chat.prod.yaml"]
+    for name, text in blocks:
+        assert text == (REPO / name).read_text(), f"the README's {name} differs from the file"
+
+
+# Defaults the local section quotes, and the --help text of the command that has them.
+QUOTED_DEFAULTS = [
+    ("serve", "the server listens on `127.0.0.1`", "address to listen on (default: 127.0.0.1)"),
+    ("serve", "`.env` in the current folder (`--env-file`", "(default: .env, in the current folder)"),
+    ("bench", "default 4 × the\nlevel and at least 8", "(default: 4 x concurrency, or 10 s of arrivals at the rate; at least 8)"),
+    ("bench", "`.mdeploy/bench/<time>/` (`--output DIR`), at the manifest's project root for `MANIFEST:SERVICE`\nand in the current folder for a URL",
+     "(default: .mdeploy/bench/<time> in the manifest's project root, or here for a URL)"),
+]
+
+
+# ... and those docs/demo.md quotes.
+DEMO_DEFAULTS = [
+    ("demo", "`--max-tokens N` (default 16)", "(default: 16)"),
+    ("demo", "`--port P` (default: a free one)", "local port to serve on (default: a free one)"),
+]
+
+
+@pytest.mark.parametrize(
+    "command,quoted,in_help", QUOTED_DEFAULTS + DEMO_DEFAULTS, ids=[q[1][:40] for q in QUOTED_DEFAULTS + DEMO_DEFAULTS]
+)
+def test_every_default_the_local_section_quotes_is_the_one_help_gives(command, quoted, in_help, run_mdeploy):
+    local = DEMO_DOC if command == "demo" else README[README.index("## Try it locally"): README.index("## Robustness and speed")]
+    assert quoted in local
+    shown = run_mdeploy(command, "--help", env={"COLUMNS": "500"})
+    assert shown.returncode == 0
+    assert in_help in " ".join(shown.stdout.split())
 
 
 @pytest.fixture(scope="module")
@@ -136,6 +234,8 @@ def _runnable() -> list[str]:
 
 @pytest.mark.parametrize("command", _runnable())
 def test_every_concrete_command_runs(command, repo_copy, tmp_path):
+    if shlex.split(command)[1] in WRITES_FILES:
+        repo_copy = _project_copy(tmp_path / "copy")
     env = {
         **os.environ,
         "PYTHONPATH": str(REPO),

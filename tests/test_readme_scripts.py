@@ -1,5 +1,6 @@
 """The scripts the README tells people to run (benchmarks, the long fuzz, the tiny-model
-generator) run: each shown command is found in the README and run here with small numbers.
+generator, run as a module) run: each shown command is found in the README and run here with
+small numbers.
 
 They are smoke runs, not measurements: the figures the README quotes come from full runs.
 """
@@ -24,12 +25,12 @@ QUICK_RUNS = {
     "benchmarks/bench_overhead.py": ["--quick"],
     "benchmarks/yaml_fast_path.py": ["--count", "4", "--repeat", "1"],
     "tests/robustness/fuzz_long.py": ["--minutes", "0.01", "--batch", "40", "--seed", "7"],
-    "tests/support/tiny_model.py": ["{tmp}/tiny-chat"],
+    "-m engine.local.tiny_model": ["{tmp}/tiny-chat"],
 }
 
 
 def shown_scripts() -> set[str]:
-    return set(re.findall(r"python (\S+\.py)", README))
+    return set(re.findall(r"python (\S+\.py)", README)) | set(re.findall(r"python (-m engine\.\S+)", README))
 
 
 def test_every_script_the_readme_shows_has_a_quick_run():
@@ -40,7 +41,7 @@ def test_every_script_the_readme_shows_has_a_quick_run():
 def test_script_runs(script, tmp_path):
     args = [a.replace("{tmp}", str(tmp_path)) for a in QUICK_RUNS[script]]
     done = subprocess.run(
-        [sys.executable, script, *args],
+        [sys.executable, *script.split(), *args],
         cwd=REPO,
         env={**os.environ, "PYTHONPATH": str(REPO)},
         capture_output=True,

@@ -55,7 +55,10 @@ def register(subparsers) -> None:
         "--goodput", metavar="TARGETS",
         help="count requests meeting every target, e.g. ttft:500ms,itl:50ms (metrics: ttft, itl, tpot, e2e)",
     )
-    report.add_argument("--output", help="report folder (default: .mdeploy/bench/<time>)")
+    report.add_argument(
+        "--output",
+        help="report folder (default: .mdeploy/bench/<time> in the manifest's project root, or here for a URL)",
+    )
     report.add_argument("--no-plots", action="store_true", help="write report.json only")
     local = parser.add_argument_group("MANIFEST:SERVICE targets")
     local.add_argument("--env", help="Modal environment of the manifest")
@@ -79,7 +82,7 @@ def run(args: argparse.Namespace) -> int:
         raise UserError(f"--timeout must be above 0, got {args.timeout:g}")
     target = parse_target(args.target)
     api_key = os.environ.get(args.api_key_env) or None
-    output = Path(args.output or Path(".mdeploy") / "bench" / time.strftime("%Y%m%d-%H%M%S"))
+    output = Path(args.output) if args.output else _report_folder(target, time.strftime("%Y%m%d-%H%M%S"))
 
     finished: list = []
     interrupted = False
@@ -175,6 +178,17 @@ def _write_report(args, output, base_url, model, workload, finished, interrupted
     return True
 
 
+def _report_folder(target, stamp: str):
+    """`.mdeploy/bench/<time>` of the manifest's project, where its other local state lives; a
+    URL has no manifest, so the current folder's."""
+    from pathlib import Path
+
+    from engine.local.state import local_root, state_folder
+
+    root = local_root(target.manifest) if target.manifest else Path.cwd()
+    return state_folder(root, "bench", stamp)
+
+
 def _served_locally(target, args):
     """Serve MANIFEST:SERVICE on a free local port for the length of the benchmark."""
     import os
@@ -182,25 +196,29 @@ def _served_locally(target, args):
     from pathlib import Path
 
     from engine.local.ports import free_port
-    from engine.local.service import prepare_launch, running_service
+    from engine.local.service import check_before_start, prepare_launch, running_service
     from engine.local.source import load_blueprint
+    from engine.local.state import local_root, state_folder
 
     blueprint = load_blueprint(target.manifest, args.env)
-    workdir = Path.cwd()
+    workdir = local_root(target.manifest)
     launch = prepare_launch(
         blueprint,
         target.service,
         workdir=workdir,
         environ=os.environ,
-        dotenv_path=workdir / ".env",
+        dotenv_path=Path(".env"),
         port=args.port or free_port(),
     )
     if launch.served_model is None:
         from engine.errors import UserError
 
         raise UserError(f"{target.service or launch.service} is a web app, not an OpenAI-compatible LLM service")
+    launch = check_before_start(launch)
+    for note in launch.notes:
+        print(f"mdeploy: {note}", file=sys.stderr)
     print(f"mdeploy: serving {launch.service} at {launch.url} for the benchmark", file=sys.stderr)
-    log_path = workdir / ".mdeploy" / "logs" / f"{launch.service}.log"
+    log_path = state_folder(workdir, "logs", f"{launch.service}.log")
     log_path.parent.mkdir(parents=True, exist_ok=True)
     log_file = log_path.open("w", encoding="utf-8")
 

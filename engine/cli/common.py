@@ -73,3 +73,26 @@ def plan_manifest_with_origins(args: argparse.Namespace) -> PlannedApp:
     from engine.blueprint.planner import plan_file_with_origins
 
     return plan_file_with_origins(manifest_path(args), chosen_environment(args))
+
+
+class Stopped(BaseException):
+    """SIGTERM, raised in the main thread (see `stop_on_sigterm`) so that a command running an
+    engine stops its whole process tree on the way out, as Ctrl-C does; exit with `exit_code`."""
+
+    def __init__(self, signum: int):
+        super().__init__(signum)
+        self.signum = signum
+
+    @property
+    def exit_code(self) -> int:
+        return 128 + self.signum
+
+
+def stop_on_sigterm() -> None:
+    """From now on, SIGTERM raises `Stopped` in the main thread."""
+    import signal
+
+    def terminate(signum, _frame):
+        raise Stopped(signum)
+
+    signal.signal(signal.SIGTERM, terminate)

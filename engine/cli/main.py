@@ -1,8 +1,10 @@
 """The `mdeploy` command: parse arguments, dispatch to one command module, turn errors into exits.
 
 This is the one catch point (see DESIGN.md, Errors): a `ManifestError` prints its located problems
-and exits 1, a `UserError` prints one line and exits with its code, Ctrl-C exits 130. Anything
-else is a bug: it gets a one-line report, and the traceback only with MDEPLOY_TRACEBACK=1.
+and exits 1, a `UserError` prints one line and exits with its code, Ctrl-C exits 130, and a reader
+that closed the pipe early (`mdeploy validate manifests/ --all-envs | head -1`) ends the command
+quietly with 141, the status of a Unix tool stopped by SIGPIPE. Anything else is a bug: it gets a
+one-line report, and the traceback only with MDEPLOY_TRACEBACK=1.
 
 Command modules are imported lazily, only the one being run, so `mdeploy --help` and
 `mdeploy validate` never pay for modal, the engines or the local runner. Each module under
@@ -40,7 +42,11 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "serve": ("engine.cli.serve", "run a service of a manifest on this machine"),
     "run": ("engine.cli.run", "call a function of a manifest on this machine"),
     "bench": ("engine.cli.bench", "load-test an OpenAI-compatible endpoint"),
+    "demo": ("engine.cli.demo", "serve the tiny chat model here, ask it one question, stop it"),
+    "init": ("engine.cli.init", "write a first manifest (and an overlay) for a service or a function"),
 }
+# 128 + SIGPIPE: what a shell reports for a tool whose reader went away (`seq 1000000 | head -1`).
+EXIT_BROKEN_PIPE = 141
 
 
 def _available_commands() -> dict[str, tuple[str, str]]:
@@ -53,10 +59,11 @@ def _available_commands() -> dict[str, tuple[str, str]]:
 
 
 def build_parser(argv: list[str]) -> tuple[argparse.ArgumentParser, str | None]:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="mdeploy",
         description="Declarative deployments for Modal: manifests in, Modal apps out.",
     )
+    parser.add_argument("--version", action=_VersionAction, help="print mdeploy's version and exit")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     commands = _available_commands()
     chosen = next((a for a in argv if not a.startswith("-")), None)
@@ -68,6 +75,44 @@ def build_parser(argv: list[str]) -> tuple[argparse.ArgumentParser, str | None]:
     return parser, chosen if chosen in commands else None
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, minus its habit of ignoring a failed write of help or usage text: a closed pipe
+    then ends `mdeploy --help | head -1` as it ends every other command (subcommands' parsers
+    are of this class too: argparse makes them with the parent's class)."""
+
+    def _print_message(self, message, file=None):
+        if message:
+            (file or sys.stderr).write(message)
+
+
+class _VersionAction(argparse.Action):
+    """argparse's `version` action, with the version looked up only when asked for."""
+
+    def __init__(self, option_strings, dest, help=None):
+        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS, help=help)
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        print(f"mdeploy {package_version()}")
+        parser.exit()
+
+
+def package_version() -> str:
+    """The installed distribution's version; a checkout run without installing reads pyproject.toml."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("mdeploy")
+    except PackageNotFoundError:
+        import tomllib
+        from pathlib import Path
+
+        pyproject = Path(__file__).resolve().parents[2] / "pyproject.toml"
+        try:
+            return tomllib.loads(pyproject.read_text(encoding="utf-8"))["project"]["version"]
+        except (OSError, KeyError, tomllib.TOMLDecodeError):
+            return "unknown (not installed)"
+
+
 def _redacted(text: str) -> str:
     """Last line of defence: no token shape leaves through an error message, whoever wrote it."""
     from engine.manifest.models.secrets_scan import redact  # only on the error path
@@ -77,6 +122,23 @@ def _redacted(text: str) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
+    try:
+        code = _main(argv)
+        sys.stdout.flush()  # here, so a reader that left is seen below rather than at exit
+        return code
+    except SystemExit:  # argparse's --help, --version and usage errors end this way
+        try:
+            sys.stdout.flush()
+        except BrokenPipeError:
+            _silence_stdout()
+            return EXIT_BROKEN_PIPE
+        raise
+    except BrokenPipeError:
+        _silence_stdout()
+        return EXIT_BROKEN_PIPE
+
+
+def _main(argv: list[str]) -> int:
     parser, chosen = build_parser(argv)
     args = parser.parse_args(argv)
     if chosen is None:
@@ -85,6 +147,8 @@ def main(argv: list[str] | None = None) -> int:
     module = importlib.import_module(COMMANDS[chosen][0])
     try:
         return int(module.run(args) or 0)
+    except BrokenPipeError:
+        raise
     except ManifestError as exc:
         print(_redacted(exc.format()), file=sys.stderr)
         count = len(exc.problems)
@@ -105,6 +169,17 @@ def main(argv: list[str] | None = None) -> int:
                 file=sys.stderr,
             )
         return 70
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null: the interpreter flushes it once more on exit, and a write to the
+    closed pipe there would print "Exception ignored ... BrokenPipeError" (Python's own advice,
+    in the `signal` module's notes on SIGPIPE)."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):  # no stdout file descriptor to replace
+        pass
 
 
 if __name__ == "__main__":

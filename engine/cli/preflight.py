@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import argparse
 
-from engine.cli.common import add_env_argument, add_manifest_argument, plan_manifest
+from engine.cli.common import add_env_argument, add_manifest_argument, manifest_path, plan_manifest
 
 NAME = "preflight"
 
@@ -36,8 +36,6 @@ def register(subparsers) -> argparse.ArgumentParser:
 
 
 def run(args: argparse.Namespace) -> int:
-    from pathlib import Path
-
     from engine.preflight.checks import run_checks
     from engine.preflight.model_folder import ModelFolders
     from engine.preflight.probes import LiveHub, LiveModal, Unavailable
@@ -46,7 +44,10 @@ def run(args: argparse.Namespace) -> int:
     blueprint = plan_manifest(args)
     modal = _probe(LiveModal, Unavailable) if blueprint.secrets or blueprint.volumes else Unavailable("not needed")
     hub = _probe(LiveHub, Unavailable) if blueprint.servers else Unavailable("not needed")
-    results = run_checks(blueprint, modal, hub, ModelFolders(Path.cwd()))
+    # A relative model path is a folder below the project root, where `mdeploy serve` runs engines.
+    from engine.project.root import project_root
+
+    results = run_checks(blueprint, modal, hub, ModelFolders(project_root(manifest_path(args))))
     print(render_results(results, app=blueprint.app, environment=blueprint.environment))
     return exit_code(results, strict=args.strict)
 

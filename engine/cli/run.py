@@ -7,8 +7,11 @@ import argparse
 DESCRIPTION = """\
 Call a function of a manifest on this machine with JSON arguments and print its JSON result.
 Arguments after `--` are positional JSON values (`3`, '"text"', '[1, 2]') or keywords
-NAME=JSON (`limit=10`). The handler runs with the function's env, its secrets' keys from the
-environment or .env, and its volumes mapped to .mdeploy/volumes/NAME."""
+NAME=JSON (`limit=10`). The handler runs in this process with the function's env, its secrets'
+keys from the environment or .env, and its volumes as folders under .mdeploy/volumes/NAME of the
+manifest's project root. A mount path (`/data`) does not exist here: env values and string
+arguments that name one are pointed at the local folder, and a path written in the handler's
+code is named before the call, since it cannot be."""
 
 
 def register(subparsers) -> None:
@@ -17,7 +20,10 @@ def register(subparsers) -> None:
     parser.add_argument("function", metavar="FUNCTION")
     parser.add_argument("arguments", metavar="ARGS", nargs="*", help="JSON values or NAME=JSON (after --)")
     parser.add_argument("--env", help="Modal environment whose overlay applies (default: MODAL_ENVIRONMENT)")
-    parser.add_argument("--env-file", default=".env", help="where secrets come from when not in the environment")
+    parser.add_argument(
+        "--env-file", default=".env",
+        help="where secrets come from when not in the environment (default: .env, in the current folder)",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -32,24 +38,32 @@ def run(args: argparse.Namespace) -> int:
     from engine.local.dotenv import read_dotenv
     from engine.local.launch import function_env
     from engine.local.mounts import create_mount_folders
+    from engine.local.run_mounts import (
+        literal_warning, mount_lines, path_literals, rewrite_arguments, unreachable_path_message,
+    )
+    from engine.local.state import local_root
     from engine.cli.common import manifest_path
     from engine.local.source import load_blueprint
 
-    blueprint = load_blueprint(str(manifest_path(args)), args.env)
+    source = manifest_path(args)
+    blueprint = load_blueprint(str(source), args.env)
     function = find_function(blueprint, args.function)
     call_args, call_kwargs = parse_call_arguments(args.arguments)
-    workdir = Path.cwd()
+    root = local_root(source)
     env, mounts = function_env(
-        blueprint, function, workdir=workdir, environ=os.environ, dotenv=read_dotenv(workdir / args.env_file)
+        blueprint, function, workdir=root, environ=os.environ, dotenv=read_dotenv(Path(args.env_file))
     )
     create_mount_folders(mounts)
-    for mount in mounts:
-        print(f"mdeploy: {mount.kind} {mount.container_path} -> {mount.local_path}", file=sys.stderr)
+    call_args, call_kwargs = rewrite_arguments(call_args, mounts), rewrite_arguments(call_kwargs, mounts)
+    for line in mount_lines(mounts):
+        print(f"mdeploy: {line}", file=sys.stderr)
+    for literal in path_literals(function.handler, root, mounts):
+        print(f"mdeploy: warning: {literal_warning(literal)}", file=sys.stderr)
     # Handlers are imported from the manifest's project (engine/project/root.py), as the deploy
     # ships them with add_local_python_source, then from the current folder.
     from engine.project.root import import_paths
 
-    for folder in reversed([*import_paths(blueprint.source), str(workdir)]):
+    for folder in reversed([*import_paths(blueprint.source), str(root), os.getcwd()]):
         if folder not in sys.path:
             sys.path.insert(0, folder)
     with environment(env):
@@ -60,6 +74,7 @@ def run(args: argparse.Namespace) -> int:
             raise
         except Exception as exc:  # the user's code failed: show its traceback, not ours
             print(user_traceback(exc), end="", file=sys.stderr)
-            raise UserError(f"{function.handler} raised {type(exc).__name__}: {exc}") from None
+            reason = unreachable_path_message(exc, function.handler, mounts)
+            raise UserError(reason or f"{function.handler} raised {type(exc).__name__}: {exc}") from None
     print(result_json(result, function.handler))
     return 0

@@ -5,9 +5,11 @@ from __future__ import annotations
 import argparse
 
 DESCRIPTION = """\
-Run a service of a manifest on this machine: its launch command from the plan, with volumes
-mapped to .mdeploy/volumes/NAME and secrets read from the environment or a .env file. Waits
-until the engine is healthy, prints the OpenAI base URL, streams the engine's log, and stops the
+Run a service of a manifest on this machine: its launch command from the plan, run in the
+manifest's project root, with volumes mapped to .mdeploy/volumes/NAME there and secrets read from
+the environment or a .env file. Checks first that the port is free and that the model can be
+loaded (a model folder with a config.json; a Hub model cached or the Hub reachable). Waits until
+the engine is healthy, prints the OpenAI base URL, streams the engine's log, and stops the
 engine's whole process tree on Ctrl-C or SIGTERM, or when serve itself is killed. MANIFEST may
 also be a Blueprint JSON file (`mdeploy plan --format json`)."""
 
@@ -19,44 +21,44 @@ def register(subparsers) -> None:
     parser.add_argument("--env", help="Modal environment whose overlay applies (default: MODAL_ENVIRONMENT)")
     parser.add_argument("--port", type=int, help="local port (default: the service's port)")
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
-    parser.add_argument("--env-file", default=".env", help="where secrets come from when not in the environment")
+    parser.add_argument(
+        "--env-file", default=".env",
+        help="where secrets come from when not in the environment (default: .env, in the current folder)",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
     import os
-    import signal
     import sys
     from pathlib import Path
 
     from engine.bench.target import discover_model
     from engine.errors import UserError
-    from engine.local.ports import ensure_port_free
-    from engine.local.service import prepare_launch, running_service
-    from engine.cli.common import manifest_path
+    from engine.local.service import check_before_start, prepare_launch, running_service
+    from engine.local.state import local_root
+    from engine.cli.common import Stopped, manifest_path, stop_on_sigterm
     from engine.local.source import load_blueprint
 
-    blueprint = load_blueprint(str(manifest_path(args)), args.env)
-    workdir = Path.cwd()
+    source = manifest_path(args)
+    blueprint = load_blueprint(str(source), args.env)
+    workdir = local_root(source)
     launch = prepare_launch(
         blueprint,
         args.service,
         workdir=workdir,
         environ=os.environ,
-        dotenv_path=workdir / args.env_file,
+        dotenv_path=Path(args.env_file),
         host=args.host,
         port=args.port,
     )
+    # Checked before announcing the start (running_service checks the port again, for bench): a
+    # port or model error must not follow a line saying the engine is starting.
+    launch = check_before_start(launch)
     for note in launch.notes:
         print(f"mdeploy: {note}", file=sys.stderr)
-    # Checked before announcing the start (running_service checks again, for bench): a port error
-    # must not follow a line saying the engine is starting.
-    ensure_port_free(launch.host, launch.port)
     print(f"mdeploy: starting {launch.service}: {' '.join(_shown(launch.argv, blueprint))}", file=sys.stderr)
 
-    def terminate(signum, _frame):
-        raise _Stopped(signum)
-
-    signal.signal(signal.SIGTERM, terminate)
+    stop_on_sigterm()
     prefix = f"[{launch.service}] "
     try:
         with running_service(launch, workdir=workdir, log=lambda line: print(prefix + line, file=sys.stderr, flush=True)) as engine:
@@ -71,20 +73,12 @@ def run(args: argparse.Namespace) -> int:
             print("mdeploy: press Ctrl-C to stop", file=sys.stderr, flush=True)
             code = engine.wait()
             raise UserError(f"the engine exited with code {code}")
-    except _Stopped as stop:
+    except Stopped as stop:
         print(f"mdeploy: stopped {launch.service}", file=sys.stderr)
-        return 128 + stop.signum
+        return stop.exit_code
     except KeyboardInterrupt:
         print(f"\nmdeploy: stopped {launch.service}", file=sys.stderr)
         return 130
-
-
-class _Stopped(BaseException):
-    """SIGTERM, raised in the main thread so the engine's process tree is stopped on the way out."""
-
-    def __init__(self, signum: int):
-        super().__init__(signum)
-        self.signum = signum
 
 
 def _shown(argv: tuple[str, ...], blueprint) -> list[str]:

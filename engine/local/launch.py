@@ -10,6 +10,9 @@ change listed in `Launch.notes` so the user sees it:
 
 `web` services (asgi_app / wsgi_app / fastapi_endpoint functions) run under uvicorn, the server
 Modal uses for them; a `web_server` handler is called and starts its own server, as in Modal.
+
+`workdir` is the project root (engine/local/state.py): mounts map below its `.mdeploy/`, and the
+engine runs there, so a relative model path means the same folder from wherever `serve` runs.
 """
 
 from __future__ import annotations
@@ -23,9 +26,11 @@ from pathlib import Path
 
 from engine.blueprint.model import Blueprint, FunctionSpec, ServerSpec
 from engine.errors import UserError
+from engine.local.model_source import HubModel, ModelFolder, model_source
 from engine.local.mounts import LocalMount, hf_home, local_mounts, rewrite_path
 from engine.project.root import import_paths
 from engine.local.secrets import secret_arguments, secret_values
+from engine.local.state import shown_path
 
 CPU_CAPABLE_ENGINES = frozenset({"transformers"})
 DEFAULT_WEB_PORT = 8000
@@ -52,6 +57,7 @@ class Launch:
     served_model: str | None  # the name OpenAI clients send as `model`; None for web apps
     mounts: list[LocalMount] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    model: HubModel | ModelFolder | None = None  # what the engine loads, checked before it starts
 
     @property
     def url(self) -> str:
@@ -107,6 +113,7 @@ def server_launch(
         served_model=served,
         mounts=mounts,
         notes=notes + _mount_notes(mounts),
+        model=model_source(server, mounts, workdir),
     )
 
 
@@ -189,7 +196,7 @@ def _process_env(blueprint, container, mounts, environ, dotenv, workdir, *, owne
         env["HF_HOME"] = str(cache)
     # Handlers are imported from the manifest's project (engine/project/root.py), as the deploy
     # ships them with `add_local_python_source`, then from the current folder.
-    folders = (*import_paths(blueprint.source), str(workdir), environ.get("PYTHONPATH", ""))
+    folders = (*import_paths(blueprint.source), str(workdir), os.getcwd(), environ.get("PYTHONPATH", ""))
     env["PYTHONPATH"] = os.pathsep.join(dict.fromkeys(p for p in folders if p))
     return env
 
@@ -214,6 +221,6 @@ def _set_flag(argv: list[str], flag: str, change, append: str | None = None) -> 
 
 
 def _mount_notes(mounts: list[LocalMount]) -> list[str]:
-    notes = [f"{m.kind} {m.container_path} -> {m.local_path}" for m in mounts]
+    notes = [f"{m.kind} {m.container_path} -> {shown_path(m.local_path)}" for m in mounts]
     notes += [f"bucket at {m.container_path} is an empty local folder here" for m in mounts if m.kind == "bucket"]
     return notes

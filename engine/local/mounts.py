@@ -1,4 +1,4 @@
-"""Volume and bucket mounts on this machine: each becomes a folder under `.mdeploy/`.
+"""Volume and bucket mounts on this machine: each becomes a folder under the project's `.mdeploy/`.
 
 In a container a volume appears at its mount path (`/root/.cache/huggingface`); locally that path
 is not ours to write, so it maps to `.mdeploy/volumes/NAME` (NAME: the Modal volume name, so two
@@ -13,8 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from engine.blueprint.model import Blueprint, ContainerSpec
-
-STATE_DIR = ".mdeploy"
+from engine.local.state import state_folder
 # Hugging Face libraries find their cache through HF_HOME; Modal manifests mount the cache here.
 HF_CACHE_SUFFIX = ".cache/huggingface"
 
@@ -26,15 +25,16 @@ class LocalMount:
     kind: str  # "volume" | "bucket"
 
 
-def local_mounts(blueprint: Blueprint, container: ContainerSpec, workdir: Path) -> list[LocalMount]:
-    """Every mount of `container` with its local folder (not created; see `create_mount_folders`)."""
+def local_mounts(blueprint: Blueprint, container: ContainerSpec, root: Path) -> list[LocalMount]:
+    """Every mount of `container` with its local folder under `root/.mdeploy/` (`root`: see
+    `engine.local.state.local_root`; not created, see `create_mount_folders`)."""
     volume_names = {volume.key: volume.name for volume in blueprint.volumes}
     mounts = []
     for mount in container.mounts:
         if mount.kind == "volume":
-            local = workdir / STATE_DIR / "volumes" / volume_names.get(mount.source, mount.source)
+            local = state_folder(root, "volumes", volume_names.get(mount.source, mount.source))
         else:
-            local = workdir / STATE_DIR / "buckets" / mount.source
+            local = state_folder(root, "buckets", mount.source)
         mounts.append(LocalMount(mount.path, local.resolve(), mount.kind))
     return mounts
 
@@ -49,12 +49,19 @@ def rewrite_path(value: str, mounts: list[LocalMount]) -> str:
     flag, sep, rest = value.partition("=")
     if sep and flag.startswith("-"):
         return f"{flag}={rewrite_path(rest, mounts)}"
-    # Longest mount first, so /models/base wins over /models when both are mounted.
+    mount = mount_of(value, mounts)
+    if mount is None:
+        return value
+    return str(mount.local_path) + value[len(mount.container_path.rstrip("/")) :]
+
+
+def mount_of(path: str, mounts: list[LocalMount]) -> LocalMount | None:
+    """The mount whose path is `path` or above it; the longest, so /models/base wins over /models."""
     for mount in sorted(mounts, key=lambda m: len(m.container_path), reverse=True):
         root = mount.container_path.rstrip("/")
-        if value == root or value.startswith(root + "/"):
-            return str(mount.local_path) + value[len(root) :]
-    return value
+        if path == root or path.startswith(root + "/"):
+            return mount
+    return None
 
 
 def hf_home(mounts: list[LocalMount]) -> Path | None:

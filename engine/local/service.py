@@ -1,20 +1,23 @@
 """Serve one service of a Blueprint on this machine: pick it, launch it, wait until it is ready.
 
-`prepare_launch` is pure apart from reading `.env`; `running_service` is the context manager that
-owns the engine process — on leaving it, for any reason (Ctrl-C, SIGTERM, an error, the end of a
-benchmark), the engine's whole process tree is stopped.
+`prepare_launch` is pure apart from reading `.env`; `check_before_start` checks what can be
+checked before an engine starts (its port, its model); `running_service` is the context manager
+that owns the engine process — on leaving it, for any reason (Ctrl-C, SIGTERM, an error, the end
+of a benchmark), the engine's whole process tree is stopped.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 
 from engine.blueprint.model import Blueprint, FunctionSpec, ServerSpec
 from engine.errors import UserError
 from engine.local.dotenv import read_dotenv
 from engine.local.launch import Launch, machine_has_gpu, server_launch, web_launch
+from engine.local.model_source import check_model_available
 from engine.local.mounts import create_mount_folders
 from engine.local.ports import ensure_port_free
 from engine.local.process import start_engine, wait_until_ready
@@ -65,6 +68,16 @@ def prepare_launch(
         gpu = machine_has_gpu() if has_gpu is None else has_gpu
         return server_launch(blueprint, service, has_gpu=gpu, **common)
     return web_launch(blueprint, service, **common)
+
+
+def check_before_start(launch: Launch) -> Launch:
+    """A UserError for what would make the engine fail after its start-up (a busy port, a model
+    it cannot load here); the launch with the notes the checks add (and HF_HUB_OFFLINE=1 in its
+    environment when a cached Hub model is served offline)."""
+    ensure_port_free(launch.host, launch.port)
+    env = dict(launch.env)
+    notes = check_model_available(launch.model, env)
+    return replace(launch, env=env, notes=[*launch.notes, *notes])
 
 
 @contextmanager

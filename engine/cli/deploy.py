@@ -32,7 +32,6 @@ NAME = "deploy"
 def register(subparsers) -> argparse.ArgumentParser:
     parser = subparsers.add_parser(
         NAME,
-        help="validate, show the plan, run `modal deploy`, smoke-check it",
         description=(
             "Validate and plan a manifest, print the plan, then run `modal deploy` on mdeploy's "
             "entry module with MDEPLOY_MANIFEST set. Modal's output streams through."

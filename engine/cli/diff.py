@@ -24,7 +24,6 @@ CHANGED_EXIT_CODE = 2
 def register(subparsers) -> argparse.ArgumentParser:
     parser = subparsers.add_parser(
         NAME,
-        help="compare Blueprints across git refs or environments",
         description=(
             "Compare the Blueprint of a manifest with the same manifest at a git ref (--against) "
             "or in another environment (--against-env); --changed compares every manifest under "

@@ -20,7 +20,6 @@ DRIFT_EXIT_CODE = 2
 def register(subparsers) -> argparse.ArgumentParser:
     parser = subparsers.add_parser(
         NAME,
-        help="what the deployed app runs against what the manifest plans now",
         description="Compare the deployed app, as Modal reports it, with the manifest's plan now, "
         "field by field; fields Modal cannot report are named.",
     )

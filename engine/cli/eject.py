@@ -16,7 +16,6 @@ NAME = "eject"
 def register(subparsers) -> argparse.ArgumentParser:
     parser = subparsers.add_parser(
         NAME,
-        help="write a standalone Modal Python file for a manifest",
         description=(
             "Write a standalone Modal app (imports only `modal` and the standard library) equivalent "
             "to the manifest's Blueprint for one environment."

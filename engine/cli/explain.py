@@ -19,7 +19,6 @@ NAME = "explain"
 def register(subparsers) -> argparse.ArgumentParser:
     parser = subparsers.add_parser(
         NAME,
-        help="show a value and where it came from",
         description=(
             "Show the value of a dotted key of the merged manifest (with the file:line that set "
             "it) or of the Blueprint (servers.KEY..., functions.KEY..., objects by their manifest "

@@ -17,7 +17,6 @@ NAME = "history"
 def register(subparsers) -> argparse.ArgumentParser:
     parser = subparsers.add_parser(
         NAME,
-        help="the deployed versions of the manifest's app, with their commits",
         description="List the deployments of the app, newest first, with the commit and content "
         "each came from (decoded from mdeploy's deploy tags).",
     )

@@ -20,7 +20,7 @@ manifests/APP.yaml."""
 def register(subparsers) -> None:
     from engine.init.choices import DEFAULT_ENGINE, DEFAULT_GPU, DEFAULT_KEY, DEFAULT_SCHEDULE, ENGINES, KINDS
 
-    parser = subparsers.add_parser("init", help="write a first manifest (and an overlay) for a service or a function", description=DESCRIPTION)
+    parser = subparsers.add_parser("init", description=DESCRIPTION)
     parser.add_argument("path", metavar="PATH", nargs="?", help="the manifest to write (default: manifests/APP.yaml)")
     parser.add_argument("--kind", choices=KINDS, help="llm: a model service; web: a FastAPI app; function: a scheduled job")
     parser.add_argument("--app", help="the Modal app's name (default: from the model, else web-app or jobs)")

@@ -18,7 +18,6 @@ SOURCES = ("stdout", "stderr", "system")
 def register(subparsers) -> argparse.ArgumentParser:
     parser = subparsers.add_parser(
         NAME,
-        help="the logs of a manifest's app, or of one service or function",
         description="Fetch or follow the logs of the deployed app, or of one of its services or "
         "functions (by manifest key), with Modal's filters.",
     )

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import importlib.util
 import os
 import sys
 import traceback
@@ -49,13 +48,16 @@ COMMANDS: dict[str, tuple[str, str]] = {
 EXIT_BROKEN_PIPE = 141
 
 
-def _available_commands() -> dict[str, tuple[str, str]]:
-    """Commands whose module exists in this install (lets the CLI grow one module at a time)."""
-    found = {}
-    for name, (module, summary) in COMMANDS.items():
-        if importlib.util.find_spec(module) is not None:
-            found[name] = (module, summary)
-    return found
+class _Subcommands:
+    """The subparsers action as a command module sees it: `add_parser(NAME, ...)` gets the
+    command's one-line help from COMMANDS, so each summary is written once."""
+
+    def __init__(self, action: argparse._SubParsersAction):
+        self._action = action
+
+    def add_parser(self, name: str, **kwargs) -> argparse.ArgumentParser:
+        kwargs.setdefault("help", COMMANDS[name][1])
+        return self._action.add_parser(name, **kwargs)
 
 
 def build_parser(argv: list[str]) -> tuple[argparse.ArgumentParser, str | None]:
@@ -65,14 +67,13 @@ def build_parser(argv: list[str]) -> tuple[argparse.ArgumentParser, str | None]:
     )
     parser.add_argument("--version", action=_VersionAction, help="print mdeploy's version and exit")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    commands = _available_commands()
     chosen = next((a for a in argv if not a.startswith("-")), None)
-    for name, (module, summary) in commands.items():
+    for name, (module, summary) in COMMANDS.items():
         if name == chosen:
-            importlib.import_module(module).register(sub)
+            importlib.import_module(module).register(_Subcommands(sub))
         else:
             sub.add_parser(name, help=summary, description=summary)
-    return parser, chosen if chosen in commands else None
+    return parser, chosen if chosen in COMMANDS else None
 
 
 class _Parser(argparse.ArgumentParser):

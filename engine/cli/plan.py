@@ -19,7 +19,6 @@ NAME = "plan"
 def register(subparsers) -> argparse.ArgumentParser:
     parser = subparsers.add_parser(
         NAME,
-        help="show what a manifest deploys, with a cost estimate",
         description=(
             "Validate and plan a manifest for one environment and print every Modal object it "
             "holds, fully resolved, with an idle and peak GPU cost estimate."

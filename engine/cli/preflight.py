@@ -19,7 +19,6 @@ NAME = "preflight"
 def register(subparsers) -> argparse.ArgumentParser:
     parser = subparsers.add_parser(
         NAME,
-        help="check secrets, volumes and model fit against the world",
         description=(
             "Check what only the world can answer before deploying: Modal secrets and volumes in the "
             "environment, the model and revision on the Hugging Face Hub, and whether the weights and "

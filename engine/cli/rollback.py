@@ -18,7 +18,6 @@ def register(subparsers) -> argparse.ArgumentParser:
 
     parser = subparsers.add_parser(
         NAME,
-        help="roll the manifest's app back to an earlier version",
         description="Redeploy an earlier version of the deployed app (modal app rollback); "
         "without VERSION, the previous one.",
     )

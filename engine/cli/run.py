@@ -15,7 +15,7 @@ code is named before the call, since it cannot be."""
 
 
 def register(subparsers) -> None:
-    parser = subparsers.add_parser("run", help="call a function of a manifest on this machine", description=DESCRIPTION)
+    parser = subparsers.add_parser("run", description=DESCRIPTION)
     parser.add_argument("manifest", metavar="MANIFEST")
     parser.add_argument("function", metavar="FUNCTION")
     parser.add_argument("arguments", metavar="ARGS", nargs="*", help="JSON values or NAME=JSON (after --)")

@@ -17,7 +17,6 @@ NAME = "schema"
 def register(subparsers) -> argparse.ArgumentParser:
     parser = subparsers.add_parser(
         NAME,
-        help="print or check the manifest JSON Schema",
         description="Print the manifest JSON Schema generated from the models, write it to a file, or check a file is current.",
     )
     parser.add_argument("-o", "--output", metavar="FILE", help="write the schema to FILE (with --check: the file to compare)")

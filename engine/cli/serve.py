@@ -15,7 +15,7 @@ also be a Blueprint JSON file (`mdeploy plan --format json`)."""
 
 
 def register(subparsers) -> None:
-    parser = subparsers.add_parser("serve", help="run a service of a manifest on this machine", description=DESCRIPTION)
+    parser = subparsers.add_parser("serve", description=DESCRIPTION)
     parser.add_argument("manifest", metavar="MANIFEST")
     parser.add_argument("service", metavar="SERVICE", nargs="?", help="the service's name (default: the only one)")
     parser.add_argument("--env", help="Modal environment whose overlay applies (default: MODAL_ENVIRONMENT)")

@@ -21,7 +21,6 @@ NAME = "status"
 def register(subparsers) -> argparse.ArgumentParser:
     parser = subparsers.add_parser(
         NAME,
-        help="each object's URL, state, containers and recent errors",
         description="Show what the deployed app of a manifest runs: per object its state, URL, "
         "containers and the errors of the last hour, and which commit is live.",
     )

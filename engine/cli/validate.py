@@ -28,7 +28,6 @@ NAME = "validate"
 def register(subparsers) -> argparse.ArgumentParser:
     parser = subparsers.add_parser(
         NAME,
-        help="check manifests and their overlays; report every problem",
         description="Check manifests (files or folders) and their environment overlays; report every problem with its position.",
     )
     parser.add_argument("paths", nargs="+", metavar="PATH", help="manifest files or folders of manifests")

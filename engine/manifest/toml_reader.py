@@ -236,8 +236,8 @@ def _scan_positions(text: str, file: str, data: dict | None) -> dict[tuple, Span
         scanner.scan()
     except _TooDeep as deep:
         raise _too_deep(file, scanner.loc(deep.index)) from None
-    except Exception:  # positions are best effort: keep what was found, ancestors cover the rest
-        pass
+    # Nothing else is caught: tomllib has accepted the text, so a failure here is the scanner's
+    # own bug, and it must show (the fuzz tests feed it), not degrade positions silently.
     return scanner.spans
 
 

@@ -30,9 +30,23 @@ def test_malformed_line_error_names_the_line_but_not_its_text():
     assert info.value.message == ".env:2: expected KEY=value"
 
 
-def test_unclosed_quote_is_an_error():
-    with pytest.raises(UserError, match="unclosed"):
-        parse_dotenv('A="open')
+def test_unclosed_quote_is_an_error_without_the_value():
+    with pytest.raises(UserError) as info:
+        parse_dotenv('A=1\nB="open-hf_abcdef')
+    assert info.value.message == ".env:2: expected KEY=value"
+
+
+def test_a_key_without_a_value_is_an_error():
+    with pytest.raises(UserError, match=r"\.env:1: expected KEY=value"):
+        parse_dotenv("HF_TOKEN\n")
+
+
+def test_a_double_quoted_value_may_span_lines():
+    assert parse_dotenv('KEY="first\nsecond"\nB=2\n') == {"KEY": "first\nsecond", "B": "2"}
+
+
+def test_no_variable_expansion():
+    assert parse_dotenv("A=1\nB=${A}-x\n") == {"A": "1", "B": "${A}-x"}
 
 
 def test_missing_file_is_empty(tmp_path):

@@ -48,7 +48,7 @@ def main() -> None:
     heavy = sorted(
         name
         for name in sys.modules
-        if name.split(".")[0] in ("pydantic", "ruamel", "yaml", "tomllib", "tomli")
+        if name.split(".")[0] in ("pydantic", "ruamel", "yaml", "tomllib")
         or name.startswith(("engine.manifest", "engine.engines", "engine.cli", "engine.blueprint.planner",
                             "engine.blueprint.origins"))
         # The engine's runtime is imported by a server's @modal.enter, never by the import itself.

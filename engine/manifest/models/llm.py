@@ -236,4 +236,3 @@ LlmService = Annotated[
     Field(discriminator="engine"),
 ]
 """Any `kind: llm` service, told apart by `engine`."""
-ENGINES = ("vllm", "sglang", "trtllm", "transformers")

@@ -23,7 +23,8 @@ ALLOWED: dict[str, set[str]] = {
     "plan": {"blueprint", "manifest"},  # renderers, and the comparisons that load manifests
     "eject": {"blueprint", "engines"},
     "preflight": {"blueprint"},
-    "local": {"blueprint", "project", "runtime", "bench", "preflight"},  # serves; asks the model (bench), reads model folders (preflight)
+    # serves (an engine builds the argv from the fields), asks the model (bench), reads model folders
+    "local": {"blueprint", "engines", "project", "runtime", "bench", "preflight"},
     "bench": set(),
     "operate": {"blueprint", "engines", "manifest", "plan"},
     "init": {"manifest", "blueprint", "project", "local"},  # writes a manifest, validates it by planning

@@ -1,6 +1,6 @@
 """How much a server asks of its GPUs, read from its launch command in the Blueprint.
 
-The planner wrote every engine setting into `ServerSpec.command` (DESIGN.md: the Blueprint is the
+The planner wrote every engine setting into `ServerSpec.command` (docs/architecture.md: the Blueprint is the
 contract), so this reads flags back rather than re-reading the manifest. Unset flags get the
 engine's own default, named here once.
 """

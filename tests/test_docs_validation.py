@@ -1,4 +1,4 @@
-"""docs/validation.md's commands run (STYLE.md 13): each `mdeploy ...` line it shows passes on the
+"""docs/validation.md's commands run: each `mdeploy ...` line it shows passes on the
 shipped manifests, `--strict` included (they carry no warnings)."""
 
 from __future__ import annotations

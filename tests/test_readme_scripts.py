@@ -1,22 +1,22 @@
-"""The scripts the README tells people to run (benchmarks, the long fuzz, the tiny-model
-generator, run as a module) run: each shown command is found in the README and run here with
-small numbers.
+"""The scripts the README and the docs pages tell people to run (benchmarks, the long fuzz, the
+tiny-model generator, the engine catalogue, run as a module) run: each shown command is found in
+a page and run here with small numbers, or names the test that runs it.
 
-They are smoke runs, not measurements: the figures the README quotes come from full runs.
+They are smoke runs, not measurements: the figures the pages quote come from full runs.
 """
 
 from __future__ import annotations
 
 import os
-import re
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
+from tests.support.doc_commands import pages, shown_scripts as scripts_of
+
 REPO = Path(__file__).resolve().parent.parent
-README = (REPO / "README.md").read_text()
 
 # script shown in the README -> the arguments of a quick run here (a `{tmp}` is a scratch folder)
 QUICK_RUNS = {
@@ -26,15 +26,26 @@ QUICK_RUNS = {
     "benchmarks/yaml_fast_path.py": ["--count", "4", "--repeat", "1"],
     "tests/robustness/fuzz_long.py": ["--minutes", "0.01", "--batch", "40", "--seed", "7"],
     "-m engine.local.tiny_model": ["{tmp}/tiny-chat"],
+    "tests/support/tiny_model.py": ["{tmp}/tiny-vllm", "--vllm"],
+    "scripts/engine_catalogue.py": ["transformers", "--check"],
+}
+# Scripts that need what the suite does not install, and the test that runs them where it is.
+RUN_ELSEWHERE = {
+    "benchmarks/bench_vs_vllm.py": "tests/bench/test_bench_against_vllm.py",  # needs vLLM (docs/bench.md)
 }
 
 
 def shown_scripts() -> set[str]:
-    return set(re.findall(r"python (\S+\.py)", README)) | set(re.findall(r"python (-m engine\.\S+)", README))
+    return set().union(*(scripts_of(page.read_text()) for page in pages()))
 
 
-def test_every_script_the_readme_shows_has_a_quick_run():
-    assert shown_scripts() == set(QUICK_RUNS)
+def test_every_script_a_page_shows_has_a_quick_run():
+    assert shown_scripts() == set(QUICK_RUNS) | set(RUN_ELSEWHERE)
+
+
+@pytest.mark.parametrize("script", sorted(RUN_ELSEWHERE))
+def test_scripts_run_elsewhere_are_run_there(script):
+    assert Path(script).name in (REPO / RUN_ELSEWHERE[script]).read_text()
 
 
 @pytest.mark.parametrize("script", sorted(QUICK_RUNS))

@@ -1,7 +1,7 @@
 """Every default the planner decides, in one place, each with the reason for its value.
 
 Backends never apply defaults: whatever is not in the manifest is decided here and written into
-the Blueprint explicitly. Documented for users in the README ("What mdeploy decides for you").
+the Blueprint explicitly. Documented for users in docs/plan-and-diff.md ("What mdeploy decides for you").
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """The `mdeploy` command: parse arguments, dispatch to one command module, turn errors into exits.
 
-This is the one catch point (see DESIGN.md, Errors): a `ManifestError` prints its located problems
+This is the one catch point (docs/architecture.md, "Errors"): a `ManifestError` prints its located problems
 and exits 1, a `UserError` prints one line and exits with its code, Ctrl-C exits 130, and a reader
 that closed the pipe early (`mdeploy validate manifests/ --all-envs | head -1`) ends the command
 quietly with 141, the status of a Unix tool stopped by SIGPIPE. Anything else is a bug: it gets a

@@ -1,10 +1,12 @@
-"""`mdeploy schema [--overlay] [-o FILE] [--check]`: print, write or check the JSON Schemas.
+"""`mdeploy schema [--overlay | --reference] [-o FILE] [--check]`: print, write or check the JSON
+Schemas and the manifest reference.
 
-Both schemas are generated from the models: the manifest schema, and the overlay schema (the same
-with nothing required and `null` allowed, for `NAME.ENV.yaml` files). `--check` compares the
-generated schemas with the checked-in files (`schemas/` of the checkout that holds this package,
-else of the current directory; or `-o FILE` for one of them) and exits 1 when one differs, so CI
-catches a model change whose schemas were not regenerated.
+Everything here is generated from the models: the manifest schema, the overlay schema (the same
+with nothing required and `null` allowed, for `NAME.ENV.yaml` files) and, with `--reference`, the
+Markdown reference of every key (`docs/reference.md`). `--check` compares what is generated with
+the checked-in files (`schemas/`, or `docs/reference.md` with `--reference`, of the checkout that
+holds this package, else of the current directory; or `-o FILE`) and exits 1 when one differs, so
+CI catches a model change whose schemas or reference were not regenerated.
 """
 
 from __future__ import annotations
@@ -26,10 +28,15 @@ def register(subparsers) -> argparse.ArgumentParser:
         help="the schema for overlay files (NAME.ENV.yaml): nothing required, null deletes a key",
     )
     parser.add_argument(
+        "--reference",
+        action="store_true",
+        help="the Markdown reference of every manifest key (docs/reference.md) instead of a JSON Schema",
+    )
+    parser.add_argument(
         "--check",
         action="store_true",
         help="exit 1 if the checked-in schemas (schemas/manifest.schema.json and "
-        "schemas/manifest-overlay.schema.json, or FILE) differ from the generated ones",
+        "schemas/manifest-overlay.schema.json; with --reference docs/reference.md; or FILE) differ from the generated ones",
     )
     return parser
 
@@ -39,31 +46,40 @@ def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from engine.errors import UserError
-    from engine.manifest.schema import default_schema_path, render_schema
+    from engine.manifest.schema import default_schema_path
 
+    if args.overlay and args.reference:
+        raise UserError("--overlay and --reference choose different outputs; give one of them")
+    kind = "reference" if args.reference else "overlay" if args.overlay else "manifest"
     if args.check:
         if args.output:
-            targets = [(Path(args.output), args.overlay)]
+            targets = [(Path(args.output), kind)]
+        elif args.reference:
+            from engine.manifest.reference import default_reference_path
+
+            targets = [(default_reference_path(), kind)]
         else:
-            targets = [(default_schema_path(overlay=overlay), overlay) for overlay in (False, True)]
+            targets = [(default_schema_path(overlay=overlay), "overlay" if overlay else "manifest") for overlay in (False, True)]
         stale = 0
-        for path, overlay in targets:
+        for path, target_kind in targets:
+            what = "reference" if target_kind == "reference" else "schema"
             if path.is_dir():
-                raise UserError(f"{path}: is a folder, not a schema file")
+                raise UserError(f"{path}: is a folder, not a {what} file")
             if not path.is_file():
-                raise UserError(f"{path}: no schema file to check; write it with `{_write_command(path, overlay)}`")
-            if _read_or_none(path) != render_schema(overlay=overlay):
+                raise UserError(f"{path}: no {what} file to check; write it with `{_write_command(path, target_kind)}`")
+            if _read_or_none(path) != _render(target_kind):
                 print(f"{path} is out of date with the manifest models; regenerate it with "
-                      f"`{_write_command(path, overlay)}`", file=sys.stderr)
+                      f"`{_write_command(path, target_kind)}`", file=sys.stderr)
                 stale += 1
             else:
                 print(f"{path} is up to date")
         return 1 if stale else 0
-    text = render_schema(overlay=args.overlay)
+    text = _render(kind)
     if args.output:
         path = Path(args.output)
         if path.is_dir():
-            raise UserError(f"{path}: is a folder; give a file name, e.g. {path / 'manifest.schema.json'}")
+            example = "reference.md" if args.reference else "manifest.schema.json"
+            raise UserError(f"{path}: is a folder; give a file name, e.g. {path / example}")
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(text, encoding="utf-8")
@@ -88,5 +104,16 @@ def _read_or_none(path) -> str | None:
         raise UserError(f"{path}: cannot read it ({exc.strerror or exc})") from None
 
 
-def _write_command(path, overlay: bool) -> str:
-    return f"mdeploy schema{' --overlay' if overlay else ''} -o {path}"
+def _render(kind: str) -> str:
+    if kind == "reference":
+        from engine.manifest.reference import render_reference
+
+        return render_reference()
+    from engine.manifest.schema import render_schema
+
+    return render_schema(overlay=kind == "overlay")
+
+
+def _write_command(path, kind: str) -> str:
+    flag = {"manifest": "", "overlay": " --overlay", "reference": " --reference"}[kind]
+    return f"mdeploy schema{flag} -o {path}"

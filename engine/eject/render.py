@@ -1,6 +1,6 @@
 """Blueprint -> the source of a standalone Modal app, as a person would write it.
 
-`render_app` reads only the Blueprint (DESIGN.md: backends never re-read a manifest) and returns
+`render_app` reads only the Blueprint (docs/architecture.md: backends never re-read a manifest) and returns
 the text of one Python file that imports only `modal` and the standard library: a docstring, the
 constants, the images, the named objects, then one decorated function or class per object. The
 output is deterministic (same Blueprint, same bytes) and holds no secret values — the Blueprint

@@ -1,6 +1,6 @@
 """Deep-merge a base manifest with its environment overlay, remembering which file set each value.
 
-Rules (DESIGN.md, "overlay"): mappings merge key by key, recursively; scalars and lists replace
+Rules (docs/architecture.md, "overlay"): mappings merge key by key, recursively; scalars and lists replace
 whatever was there (a list is never merged item by item); `null` in an overlay deletes the key.
 A `null` in the base layer is an ordinary value and stays. Resource collections are mappings keyed
 by name, so an overlay can change one service without repeating the others.

@@ -86,3 +86,69 @@ def test_schema_check_of_a_folder_is_a_user_error(run_mdeploy, tmp_path):
     result = run_mdeploy("schema", "--check", "-o", str(tmp_path))
     assert result.returncode == 1
     assert result.stderr.startswith(f"error: {tmp_path}: is a folder"), result.stderr
+
+
+def test_the_checked_in_reference_is_current(run_mdeploy):
+    result = run_mdeploy("schema", "--reference", "--check")
+    assert result.returncode == 0, result.stderr
+    assert "docs/reference.md is up to date" in result.stdout
+
+
+def test_a_stale_reference_fails_the_check_and_names_the_command(run_mdeploy, tmp_path):
+    from engine.manifest.reference import render_reference
+
+    stale = tmp_path / "reference.md"
+    stale.write_text(render_reference().replace("Modal Volumes by key.", "Volumes."), encoding="utf-8")
+    result = run_mdeploy("schema", "--reference", "--check", "-o", str(stale))
+    assert result.returncode == 1
+    assert "out of date" in result.stderr and f"mdeploy schema --reference -o {stale}" in result.stderr
+
+
+def test_reference_writes_the_page(run_mdeploy, tmp_path):
+    from engine.manifest.reference import render_reference
+
+    target = tmp_path / "docs" / "reference.md"
+    result = run_mdeploy("schema", "--reference", "-o", str(target))
+    assert result.returncode == 0, result.stderr
+    assert target.read_text(encoding="utf-8") == render_reference()
+
+
+def test_reference_and_overlay_together_are_a_user_error(run_mdeploy):
+    result = run_mdeploy("schema", "--reference", "--overlay")
+    assert result.returncode == 1
+    assert result.stderr.startswith("error:") and "Traceback" not in result.stderr
+
+
+def test_the_reference_lists_every_key_of_every_model_with_its_description():
+    """Every property of every object in the schema has a row in its section, with the type and
+    the default the models give it."""
+    from engine.manifest.reference import render_reference
+    from engine.manifest.schema import manifest_json_schema
+
+    page = render_reference()
+    schema = manifest_json_schema()
+    objects = {"Top level": schema, **schema["$defs"]}
+    rows = 0
+    for name, node in objects.items():
+        if "properties" not in node:
+            continue
+        heading = "## Top level" if name == "Top level" else f"## `{name}`"
+        assert heading in page, f"no section for {name}"
+        section = page.split(heading + "\n", 1)[1].split("\n## ", 1)[0]
+        for key, field in node["properties"].items():
+            row = next((line for line in section.splitlines() if line.startswith(f"| `{key}` |")), None)
+            assert row, f"{name}.{key} has no row"
+            description = " ".join(field.get("description", "").split()).replace("|", "\\|")
+            assert description in row, (name, key)
+            if key in node.get("required", []):
+                assert "| required |" in row, (name, key)
+            rows += 1
+    assert rows > 150
+
+
+def test_a_duration_field_shows_its_bounds_and_default():
+    from engine.manifest.reference import render_reference
+
+    section = render_reference().split("## `Scaling`\n", 1)[1].split("\n## ", 1)[0]
+    assert "| `min_containers` | integer >= 0 | `0` |" in section
+    assert "| `scaledown_window` | integer >= 2, <= 3600 \\| string \\| null | - |" in section

@@ -1,4 +1,4 @@
-"""`mdeploy serve manifests/web-api.yaml`, as the README shows: the shipped FastAPI app under uvicorn."""
+"""`mdeploy serve manifests/web-api.yaml`, as docs/local.md shows: the shipped FastAPI app under uvicorn."""
 
 import importlib.util
 import json

@@ -1,5 +1,6 @@
 """Read back what a built app holds, offline: public `info()` first, Modal's private state where
-`info()` is silent (autoscaler settings, snapshots, experimental options — see MODAL-NOTES.md)."""
+`info()` is silent (autoscaler settings, snapshots, experimental options: where modal 1.6.4 keeps
+each, read from the installed client)."""
 
 from __future__ import annotations
 

@@ -44,8 +44,13 @@ WRITES_FILES = {"init"}
 TALKS_TO_MODAL = {"deploy", "status", "logs", "history", "rollback", "drift", "cost"}
 
 
+def _own_test(page: Path) -> Path:
+    """tests/test_docs_<page>.py (a dash in the page's name is an underscore in a module's)."""
+    return REPO / "tests" / f"test_docs_{page.stem.replace('-', '_')}.py"
+
+
 def _has_own_test(page: Path) -> bool:
-    return page.parent.name == "docs" and (REPO / "tests" / f"test_docs_{page.stem}.py").is_file()
+    return page.parent.name == "docs" and _own_test(page).is_file()
 
 
 def shown() -> list[tuple[str, str]]:
@@ -140,7 +145,7 @@ def test_pages_with_a_test_of_their_own_have_it_run_their_commands():
     """A page left to its own test must have one that reads that page and runs what it shows."""
     for page in pages():
         if _has_own_test(page) and shown_mdeploy_commands(page.read_text()):
-            source = (REPO / "tests" / f"test_docs_{page.stem}.py").read_text()
+            source = _own_test(page).read_text()
             assert f'"{page.name}"' in source and "run_mdeploy" in source, page
 
 

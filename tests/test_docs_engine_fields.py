@@ -22,6 +22,6 @@ def test_each_command_names_the_fields_origin(run_mdeploy, command):
     assert result.returncode == 0, result.stderr
     expected = {
         "servers.llama.context_length": "services.llama.engine_args.max_model_len at manifests/chat.yaml:",
-        "servers.llama.max_sequences": "decided by the vllm engine (not set in any manifest file) (vllm's own default)",
+        "servers.llama.max_sequences": "decided by the vllm engine (not set in any manifest file) (vllm's own default on A100)",
     }[shlex.split(command)[-1]]
     assert expected in result.stdout

@@ -45,8 +45,14 @@ class FakeServer:
     def __init__(self, token_delay: float):
         self.port = _free_port()
         self.proc = subprocess.Popen(
-            [sys.executable, str(REPO / "benchmarks" / "fake_openai_server.py"), "--port", str(self.port),
-             "--token-delay", str(token_delay)]
+            [
+                sys.executable,
+                str(REPO / "benchmarks" / "fake_openai_server.py"),
+                "--port",
+                str(self.port),
+                "--token-delay",
+                str(token_delay),
+            ]
         )
         self.base_url = f"http://127.0.0.1:{self.port}/v1"
         deadline = time.monotonic() + 20

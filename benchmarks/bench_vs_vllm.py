@@ -59,10 +59,25 @@ def run_checked(command: list[str], env: dict | None = None) -> None:
 def run_mdeploy(args, requests: int, out: Path) -> tuple[dict, float]:
     env = dict(os.environ, PYTHONPATH=str(REPO))
     command = [
-        sys.executable, "-m", "engine", "bench", args.url, "--model", args.model,
-        "--concurrency", str(args.concurrency), "--requests", str(requests),
-        "--max-tokens", str(args.output_len), "--ignore-eos", "--prompt-len", str(args.input_len),
-        "--no-plots", "--output", str(out),
+        sys.executable,
+        "-m",
+        "engine",
+        "bench",
+        args.url,
+        "--model",
+        args.model,
+        "--concurrency",
+        str(args.concurrency),
+        "--requests",
+        str(requests),
+        "--max-tokens",
+        str(args.output_len),
+        "--ignore-eos",
+        "--prompt-len",
+        str(args.input_len),
+        "--no-plots",
+        "--output",
+        str(out),
     ]
     run_checked(command, env)
     level = json.loads((out / "report.json").read_text())["levels"][0]
@@ -91,13 +106,44 @@ main()
 def run_vllm(args, requests: int, out: Path) -> tuple[dict, float]:
     python = str(Path(args.vllm).resolve().parent / "python")
     command = [
-        python, "-c", VLLM_WRAPPER, "bench", "serve", "--backend", "openai-chat", "--base-url", args.url.removesuffix("/v1"),
-        "--endpoint", "/v1/chat/completions", "--model", args.model, "--tokenizer", args.tokenizer or args.model,
-        "--dataset-name", "random", "--random-input-len", str(args.input_len),
-        "--random-output-len", str(args.output_len), "--num-prompts", str(requests),
-        "--max-concurrency", str(args.concurrency), "--ignore-eos", "--num-warmups", "0", "--disable-tqdm",
-        "--percentile-metrics", "ttft,tpot,itl,e2el", "--metric-percentiles", "50,90,99",
-        "--save-result", "--result-dir", str(out), "--result-filename", "result.json",
+        python,
+        "-c",
+        VLLM_WRAPPER,
+        "bench",
+        "serve",
+        "--backend",
+        "openai-chat",
+        "--base-url",
+        args.url.removesuffix("/v1"),
+        "--endpoint",
+        "/v1/chat/completions",
+        "--model",
+        args.model,
+        "--tokenizer",
+        args.tokenizer or args.model,
+        "--dataset-name",
+        "random",
+        "--random-input-len",
+        str(args.input_len),
+        "--random-output-len",
+        str(args.output_len),
+        "--num-prompts",
+        str(requests),
+        "--max-concurrency",
+        str(args.concurrency),
+        "--ignore-eos",
+        "--num-warmups",
+        "0",
+        "--disable-tqdm",
+        "--percentile-metrics",
+        "ttft,tpot,itl,e2el",
+        "--metric-percentiles",
+        "50,90,99",
+        "--save-result",
+        "--result-dir",
+        str(out),
+        "--result-filename",
+        "result.json",
     ]
     out.mkdir(parents=True, exist_ok=True)
     run_checked(command, dict(os.environ, BENCH_VS_VLLM_CPU=str(out / "cpu.json")))
@@ -110,9 +156,21 @@ def serve_vllm(args) -> subprocess.Popen:
     port = args.port
     log = open(Path(tempfile.gettempdir()) / "bench_vs_vllm-serve.log", "w")
     proc = subprocess.Popen(
-        [args.vllm, "serve", args.serve, "--port", str(port), "--max-model-len", "512", "--dtype", "float32",
-         "--enforce-eager"],
-        stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+        [
+            args.vllm,
+            "serve",
+            args.serve,
+            "--port",
+            str(port),
+            "--max-model-len",
+            "512",
+            "--dtype",
+            "float32",
+            "--enforce-eager",
+        ],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
         env=dict(os.environ, VLLM_CPU_KVCACHE_SPACE=os.environ.get("VLLM_CPU_KVCACHE_SPACE", "1")),
     )
     deadline = time.monotonic() + 900
@@ -122,7 +180,7 @@ def serve_vllm(args) -> subprocess.Popen:
             return proc
         except OSError:
             if proc.poll() is not None:
-                raise SystemExit(f"vllm serve exited ({proc.returncode}); see {log.name}")
+                raise SystemExit(f"vllm serve exited ({proc.returncode}); see {log.name}") from None
             time.sleep(2)
     raise SystemExit(f"vllm serve did not answer in 15 minutes; see {log.name}")
 
@@ -180,12 +238,16 @@ def compare(args) -> int:
         values = [run[0]["result"][key] for run in runs["vllm"]]
         return sum(values) / len(values)
 
-    print(f"server {args.url}, model {args.model}: concurrency {args.concurrency}, {args.requests} requests of "
-          f"{args.output_len} tokens (ignore_eos), about {args.input_len} prompt tokens, {args.rounds} round(s)")
+    print(
+        f"server {args.url}, model {args.model}: concurrency {args.concurrency}, {args.requests} requests of "
+        f"{args.output_len} tokens (ignore_eos), about {args.input_len} prompt tokens, {args.rounds} round(s)"
+    )
     print(f"{'':<22} {'mdeploy':>10} {'vllm':>10} {'ratio':>7}")
     rows = [(label, mdeploy_value(path), vllm_value(key)) for label, path, key in METRICS]
-    for label, key, theirs in (("output tok/s", "output_tokens_per_second", "output_throughput"),
-                               ("requests/s", "requests_per_second", "request_throughput")):
+    for label, key, theirs in (
+        ("output tok/s", "output_tokens_per_second", "output_throughput"),
+        ("requests/s", "requests_per_second", "request_throughput"),
+    ):
         mine = sum(run[0]["level"][key] for run in runs["mdeploy"]) / len(runs["mdeploy"])
         rows.append((label, mine, vllm_value(theirs)))
     for label, mine, theirs in rows:

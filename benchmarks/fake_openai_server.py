@@ -62,8 +62,14 @@ def build_app(token_delay: float):
         if not body.get("stream"):
             message = {"role": "assistant", "content": " ".join(["tok"] * tokens)}
             return web.json_response(
-                {"id": "fake", "object": "chat.completion", "created": int(time.time()), "model": MODEL,
-                 "choices": [{"index": 0, "message": message, "finish_reason": finish}], "usage": usage}
+                {
+                    "id": "fake",
+                    "object": "chat.completion",
+                    "created": int(time.time()),
+                    "model": MODEL,
+                    "choices": [{"index": 0, "message": message, "finish_reason": finish}],
+                    "usage": usage,
+                }
             )
         response = web.StreamResponse(headers={"Content-Type": "text/event-stream", "Cache-Control": "no-cache"})
         await response.prepare(request)
@@ -73,7 +79,9 @@ def build_app(token_delay: float):
             data = payload if isinstance(payload, bytes) else json.dumps(payload, separators=(",", ":")).encode()
             await response.write(b"data: " + data + b"\n\n")
 
-        await event({**head, "choices": [{"index": 0, "delta": {"role": "assistant", "content": ""}, "finish_reason": None}]})
+        await event(
+            {**head, "choices": [{"index": 0, "delta": {"role": "assistant", "content": ""}, "finish_reason": None}]}
+        )
         for index in range(tokens):
             if token_delay:
                 await asyncio.sleep(token_delay)

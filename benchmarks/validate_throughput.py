@@ -33,19 +33,25 @@ REPO = Path(__file__).resolve().parent.parent
 SCHEMA = REPO / "schemas" / "manifest.schema.json"
 
 _MODELS = {
-    "vllm": [("meta-llama/Llama-3.1-8B-Instruct", "0e9e39f249a16976918f6564b8830bc894c89659"),
-             ("Qwen/Qwen3-8B", "b968826d9c46dd6066d109eabc6255188de91218"),
-             ("mistralai/Mistral-7B-Instruct-v0.3", "e0bc86c23ce5aae1db576c8cca6f06f1f73af2db")],
-    "sglang": [("Qwen/Qwen3-8B-FP8", "220b46e3b2180893580a4454f21f22d3ebb187d3"),
-               ("Qwen/Qwen2.5-7B-Instruct", "a09a35458c702b33eeacc393d103063234e8bc28")],
+    "vllm": [
+        ("meta-llama/Llama-3.1-8B-Instruct", "0e9e39f249a16976918f6564b8830bc894c89659"),
+        ("Qwen/Qwen3-8B", "b968826d9c46dd6066d109eabc6255188de91218"),
+        ("mistralai/Mistral-7B-Instruct-v0.3", "e0bc86c23ce5aae1db576c8cca6f06f1f73af2db"),
+    ],
+    "sglang": [
+        ("Qwen/Qwen3-8B-FP8", "220b46e3b2180893580a4454f21f22d3ebb187d3"),
+        ("Qwen/Qwen2.5-7B-Instruct", "a09a35458c702b33eeacc393d103063234e8bc28"),
+    ],
     "trtllm": [("meta-llama/Llama-3.1-8B-Instruct", "0e9e39f249a16976918f6564b8830bc894c89659")],
     "transformers": [("HuggingFaceTB/SmolLM2-135M-Instruct", "12fd25f77366fa6b3b4b768ec3050bf629380bac")],
 }
 _GPUS = ["L4", "A10", "L40S", "A100", "A100-80GB", "H100", "H200"]
 _ENGINE_ARGS = {
-    "vllm": lambda r: {"max_model_len": r.choice([4096, 8192, 16384]),
-                       "gpu_memory_utilization": r.choice([0.85, 0.9, 0.95]),
-                       "enable_prefix_caching": r.choice([True, False])},
+    "vllm": lambda r: {
+        "max_model_len": r.choice([4096, 8192, 16384]),
+        "gpu_memory_utilization": r.choice([0.85, 0.9, 0.95]),
+        "enable_prefix_caching": r.choice([True, False]),
+    },
     "sglang": lambda r: {"context_length": r.choice([4096, 8192]), "mem_fraction_static": 0.85},
     "trtllm": lambda r: {"max_batch_size": r.choice([32, 64]), "max_num_tokens": 8192, "max_seq_len": 8192},
     "transformers": lambda r: {"device": "cpu", "dtype": "float32"},
@@ -60,7 +66,11 @@ def _llm_service(r: random.Random, engine: str) -> dict:
         "model": {"id": model_id, "revision": revision, "served_name": "llm"},
         "secrets": ["huggingface"],
         "engine_args": _ENGINE_ARGS[engine](r),
-        "scaling": {"min_containers": 0, "max_containers": r.randint(1, 8), "scaledown_window": r.choice(["2m", "5m", "15m"])},
+        "scaling": {
+            "min_containers": 0,
+            "max_containers": r.randint(1, 8),
+            "scaledown_window": r.choice(["2m", "5m", "15m"]),
+        },
         "concurrency": {"target": 16, "max": r.choice([32, 64])},
         "startup_timeout": r.choice(["10m", "20m", "30m"]),
         "auth": {"proxy": True},
@@ -93,8 +103,12 @@ def _functions(r: random.Random) -> dict:
     functions = {
         "discover": {
             "handler": "workloads.pipeline:discover",
-            "schedule": r.choice([{"cron": f"{r.randint(0, 59)} {r.randint(0, 23)} * * *", "timezone": "Europe/Berlin"},
-                                  {"every": r.choice(["1h", "4h", "30m"])}]),
+            "schedule": r.choice(
+                [
+                    {"cron": f"{r.randint(0, 59)} {r.randint(0, 23)} * * *", "timezone": "Europe/Berlin"},
+                    {"every": r.choice(["1h", "4h", "30m"])},
+                ]
+            ),
             "timeout": "10m",
             "retries": r.randint(0, 3),
             "buckets": {"/raw": "raw"},
@@ -109,14 +123,23 @@ def _functions(r: random.Random) -> dict:
         },
     }
     if r.random() < 0.5:
-        functions["embed"] = {"handler": "workloads.embed:run", "gpu": r.choice(["T4", "L4", ["L4", "A10"]]),
-                              "batching": {"max_batch_size": 32, "wait_ms": 100}}
+        functions["embed"] = {
+            "handler": "workloads.embed:run",
+            "gpu": r.choice(["T4", "L4", ["L4", "A10"]]),
+            "batching": {"max_batch_size": 32, "wait_ms": 100},
+        }
     return functions
 
 
 def _storage(manifest: dict, r: random.Random, app: str) -> None:
-    manifest["images"] = {"base": {"python": "3.12", "pip": ["fastapi[standard]==0.115.6", "boto3==1.35.99"],
-                                   "apt": ["git"], "env": {"TZ": "UTC"}}}
+    manifest["images"] = {
+        "base": {
+            "python": "3.12",
+            "pip": ["fastapi[standard]==0.115.6", "boto3==1.35.99"],
+            "apt": ["git"],
+            "env": {"TZ": "UTC"},
+        }
+    }
     manifest["volumes"] = {"results": {"name": f"{app}-results"}}
     manifest["secrets"] = {"aws": {"name": "aws-pipeline", "required_keys": ["AWS_ACCESS_KEY_ID"]}}
     manifest["buckets"] = {"raw": {"bucket": f"{app}-raw", "secret": "aws", "read_only": True, "key_prefix": "in/"}}
@@ -145,9 +168,11 @@ def generate_manifest(index: int) -> tuple[dict, dict[str, dict]]:
             manifest["services"] = {"api": _web_service(r)}
         if shape in ("functions", "mixed"):
             manifest["functions"] = _functions(r)
-        overlays["prod"] = {"defaults": {"env": {"LOG_LEVEL": "warning"}},
-                            **({"services": {"api": {"scaling": {"max_containers": 20}}}} if "services" in manifest else {}),
-                            **({"functions": {"work": {"scaling": {"max_containers": 50}}}} if "functions" in manifest else {})}
+        overlays["prod"] = {
+            "defaults": {"env": {"LOG_LEVEL": "warning"}},
+            **({"services": {"api": {"scaling": {"max_containers": 20}}}} if "services" in manifest else {}),
+            **({"functions": {"work": {"scaling": {"max_containers": 50}}}} if "functions" in manifest else {}),
+        }
     if r.random() < 0.3:
         overlays["staging"] = {"description": f"Staging of {app}."}
     if r.random() < 0.1:
@@ -274,7 +299,10 @@ def main(argv: list[str] | None = None) -> int:
         for label, (command, units) in runs.items():
             seconds, result = _time_best(command, args.repeat, REPO)
             if result.returncode != 0:
-                print(f"{label}: exit {result.returncode}\n{result.stdout[-2000:]}{result.stderr[-2000:]}", file=sys.stderr)
+                print(
+                    f"{label}: exit {result.returncode}\n{result.stdout[-2000:]}{result.stderr[-2000:]}",
+                    file=sys.stderr,
+                )
                 return 1
             rates[label] = units / seconds
             print(f"{label:32s} {units:5d} checks  {seconds:7.2f} s  {rates[label]:8.1f} manifests/s")

@@ -43,8 +43,8 @@ def _best_cpu(work: Callable[[], None], source: Callable, rounds: list[float]) -
 
 def measure(root: Path, bases: list[Path], repeat: int) -> dict[str, dict[str, float]]:
     from engine.blueprint.planner import load_and_plan
-    from engine.manifest.load import environments_of, read_layer
     from engine.manifest.errors import ManifestError
+    from engine.manifest.load import environments_of, read_layer
 
     yaml_files = sorted(root.rglob("*.yaml"))  # bases and overlays
 
@@ -84,7 +84,9 @@ def main(argv: list[str] | None = None) -> int:
     fast, pure = results["libyaml fast path"], results["pure ruamel"]
     print(f"{args.count} manifests ({yaml_count} YAML files), best CPU time of {args.repeat} alternated rounds:")
     for step, label in (("read", "read the YAML files"), ("validate", "load + plan every environment")):
-        print(f"  {label:30} fast {fast[step]:6.2f} s   pure {pure[step]:6.2f} s   pure/fast {pure[step] / fast[step]:4.2f}x")
+        print(
+            f"  {label:30} fast {fast[step]:6.2f} s   pure {pure[step]:6.2f} s   pure/fast {pure[step] / fast[step]:4.2f}x"
+        )
     return 0
 
 

@@ -53,7 +53,9 @@ def rule_report():
     tests/manifest/data/project/rules (one run per session; see tests/support/rule_report.py)."""
     import importlib.util
 
-    spec = importlib.util.spec_from_file_location("mdeploy_support_rule_report", REPO_ROOT / "tests" / "support" / "rule_report.py")
+    spec = importlib.util.spec_from_file_location(
+        "mdeploy_support_rule_report", REPO_ROOT / "tests" / "support" / "rule_report.py"
+    )
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module.report

@@ -59,9 +59,12 @@ def shown() -> list[tuple[str, str]]:
 
 def _runnable() -> list[tuple[str, str]]:
     return [
-        (page, command) for page, command in shown()
-        if not _has_own_test(REPO / page) and not is_template(command)
-        and command not in RUN_ELSEWHERE and command not in NEEDS_THE_INTERNET
+        (page, command)
+        for page, command in shown()
+        if not _has_own_test(REPO / page)
+        and not is_template(command)
+        and command not in RUN_ELSEWHERE
+        and command not in NEEDS_THE_INTERNET
     ]
 
 
@@ -123,7 +126,12 @@ def test_every_concrete_command_runs(page, command, repo_copy, tmp_path):
         if "--dry-run" not in argv:
             argv.append("--dry-run")
     done = subprocess.run(
-        [sys.executable, "-m", "engine", *argv], cwd=repo_copy, env=env, capture_output=True, text=True, timeout=120,
+        [sys.executable, "-m", "engine", *argv],
+        cwd=repo_copy,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert done.returncode == EXPECTED_EXIT.get(command, 0), f"{page}: {command}\n{done.stdout}\n{done.stderr}"
     assert "Traceback" not in done.stderr
@@ -150,8 +158,8 @@ def test_pages_with_a_test_of_their_own_have_it_run_their_commands():
 
 
 def _fenced_after(text: str, heading: str) -> list[str]:
-    rest = text[text.index(heading):]
-    block = rest[rest.index("```\n") + 4:]
+    rest = text[text.index(heading) :]
+    block = rest[rest.index("```\n") + 4 :]
     return block[: block.index("```")].splitlines()
 
 
@@ -165,7 +173,10 @@ def test_explain_examples_print_what_the_page_shows(repo_copy):
     for command, shown_output in examples:
         done = subprocess.run(
             [sys.executable, "-m", "engine", *shlex.split(command)[1:]],
-            cwd=repo_copy, env={**os.environ, "PYTHONPATH": str(REPO)}, capture_output=True, text=True,
+            cwd=repo_copy,
+            env={**os.environ, "PYTHONPATH": str(REPO)},
+            capture_output=True,
+            text=True,
         )
         assert done.returncode == 0, done.stderr
         for line in shown_output.splitlines():
@@ -180,9 +191,16 @@ def test_explain_examples_print_what_the_page_shows(repo_copy):
 QUOTED_DEFAULTS = [
     ("serve", "the server listens on `127.0.0.1`", "address to listen on (default: 127.0.0.1)"),
     ("serve", "`.env` in the current folder (`--env-file`", "(default: .env, in the current folder)"),
-    ("bench", "default 4 × the\nlevel and at least 8", "(default: 4 x concurrency, or 10 s of arrivals at the rate; at least 8)"),
-    ("bench", "`.mdeploy/bench/<time>/` (`--output DIR`), at the manifest's project root for `MANIFEST:SERVICE`\nand in the current folder for a URL",
-     "(default: .mdeploy/bench/<time> in the manifest's project root, or here for a URL)"),
+    (
+        "bench",
+        "default 4 × the\nlevel and at least 8",
+        "(default: 4 x concurrency, or 10 s of arrivals at the rate; at least 8)",
+    ),
+    (
+        "bench",
+        "`.mdeploy/bench/<time>/` (`--output DIR`), at the manifest's project root for `MANIFEST:SERVICE`\nand in the current folder for a URL",
+        "(default: .mdeploy/bench/<time> in the manifest's project root, or here for a URL)",
+    ),
 ]
 # ... and those docs/demo.md quotes.
 DEMO_DEFAULTS = [
@@ -204,7 +222,8 @@ def test_every_default_the_local_pages_quote_is_the_one_help_gives(command, quot
 
 def test_the_development_page_shows_the_test_command_ci_runs():
     command = next(
-        line.strip() for line in (REPO / "docs" / "development.md").read_text().splitlines()
+        line.strip()
+        for line in (REPO / "docs" / "development.md").read_text().splitlines()
         if line.strip().startswith("python3 -m venv") and "pytest" in line
     )
     assert command in (REPO / ".ci" / "run").read_text().splitlines()
@@ -217,11 +236,15 @@ MODAL_DEPLOY_TESTS = ("tests/modal_backend/test_deploy_seam.py", "tests/support/
 
 def test_modal_deploy_lines_are_what_the_seam_test_runs():
     lines = [
-        line.strip() for page in pages() for line in page.read_text().splitlines()
+        line.strip()
+        for page in pages()
+        for line in page.read_text().splitlines()
         if line.startswith("    ") and "modal deploy engine/entry.py" in line
     ]
     assert lines, "no page shows the entry module's deploy"
     source = "".join((REPO / name).read_text() for name in MODAL_DEPLOY_TESTS)
     assert all(part in source for part in ("MDEPLOY_MANIFEST", '"deploy"', '"--env"', "entry.py"))
     for line in lines:
-        assert re.fullmatch(r"MDEPLOY_MANIFEST=\S+ (python -m )?modal deploy \S*engine/entry\.py --env[= ]\S+( --tag \S+)?", line), line
+        assert re.fullmatch(
+            r"MDEPLOY_MANIFEST=\S+ (python -m )?modal deploy \S*engine/entry\.py --env[= ]\S+( --tag \S+)?", line
+        ), line

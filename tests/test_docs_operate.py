@@ -63,9 +63,9 @@ def _sample(first_line: str) -> list[str]:
 
 
 def test_the_status_sample_is_what_status_prints(run_mdeploy, tmp_path):
-    from tests.cli.test_cli_status_logs_history import _status_replies
     from engine.blueprint.planner import plan_file
     from engine.operate.tagging import content_hash
+    from tests.cli.test_cli_status_logs_history import _status_replies
 
     fake = FakeModal(tmp_path)
     real_hash = content_hash(plan_file("manifests/chat.yaml", "prod"))
@@ -77,17 +77,23 @@ def test_the_status_sample_is_what_status_prints(run_mdeploy, tmp_path):
 
 
 def test_the_history_sample_is_what_history_prints(run_mdeploy, tmp_path):
-    from tests.support import modal_replies as replies
     from engine.blueprint.planner import plan_file
     from engine.operate.tagging import content_hash
+    from tests.support import modal_replies as replies
 
     fake = FakeModal(tmp_path)
     real_hash = content_hash(plan_file("manifests/chat.yaml", "prod"))
-    fake.reply("app", "history", json_data=replies.history(
-        [(1, "release-1"), (2, "0123456789ab-dirty-ffffffffffff"), (3, f"1a2b3c4d5e6f-{real_hash}")]
-    ))
+    fake.reply(
+        "app",
+        "history",
+        json_data=replies.history(
+            [(1, "release-1"), (2, "0123456789ab-dirty-ffffffffffff"), (3, f"1a2b3c4d5e6f-{real_hash}")]
+        ),
+    )
     result = run_mdeploy("history", "manifests/chat.yaml", "--env", "prod", env=fake.env(REPO))
-    assert result.stdout.replace(real_hash, SAMPLE_HASH).splitlines() == _sample("app chat (environment prod): 3 deployments")
+    assert result.stdout.replace(real_hash, SAMPLE_HASH).splitlines() == _sample(
+        "app chat (environment prod): 3 deployments"
+    )
 
 
 def test_the_drift_sample_is_what_drift_prints(run_mdeploy, tmp_path):

@@ -14,7 +14,11 @@ DOC = (REPO / "docs" / "secrets.md").read_text(encoding="utf-8")
 
 
 def _commands() -> list[str]:
-    return [line.strip() for line in DOC.splitlines() if line.startswith("      mdeploy ") or line.startswith("    mdeploy ")]
+    return [
+        line.strip()
+        for line in DOC.splitlines()
+        if line.startswith("      mdeploy ") or line.startswith("    mdeploy ")
+    ]
 
 
 def test_the_page_shows_commands():

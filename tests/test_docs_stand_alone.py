@@ -18,12 +18,23 @@ OUTSIDE = re.compile(r"\.\./shared|(?<![\w.])/work/|/root/\.pyenv|\b(?:DESIGN|MO
 
 
 def _tracked_text_files() -> list[Path]:
-    listed = subprocess.run(["git", "ls-files", "-co", "--exclude-standard"], cwd=REPO, capture_output=True, text=True, check=True)
+    listed = subprocess.run(
+        ["git", "ls-files", "-co", "--exclude-standard"], cwd=REPO, capture_output=True, text=True, check=True
+    )
     found = []
     for name in listed.stdout.splitlines():
         path = REPO / name
         top = name.split("/", 1)[0]
-        if not path.is_file() or top not in {"README.md", "docs", "manifests", "templates", "schemas", "workloads", "pyproject.toml", ".ci"}:
+        if not path.is_file() or top not in {
+            "README.md",
+            "docs",
+            "manifests",
+            "templates",
+            "schemas",
+            "workloads",
+            "pyproject.toml",
+            ".ci",
+        }:
             continue
         try:
             path.read_text(encoding="utf-8")
@@ -50,7 +61,9 @@ WORKSPACE_NOTES = re.compile(r"\.\./shared|\b(?:DESIGN|MODAL-NOTES|STYLE)\.md\b|
 
 
 def test_no_tracked_file_points_at_the_workspace_notes():
-    listed = subprocess.run(["git", "ls-files", "-co", "--exclude-standard"], cwd=REPO, capture_output=True, text=True, check=True)
+    listed = subprocess.run(
+        ["git", "ls-files", "-co", "--exclude-standard"], cwd=REPO, capture_output=True, text=True, check=True
+    )
     offending = []
     for name in listed.stdout.splitlines():
         path = REPO / name
@@ -60,7 +73,9 @@ def test_no_tracked_file_points_at_the_workspace_notes():
             text = path.read_text(encoding="utf-8")
         except UnicodeDecodeError:
             continue
-        offending += [f"{name}:{n}: {line.strip()}" for n, line in enumerate(text.splitlines(), 1) if WORKSPACE_NOTES.search(line)]
+        offending += [
+            f"{name}:{n}: {line.strip()}" for n, line in enumerate(text.splitlines(), 1) if WORKSPACE_NOTES.search(line)
+        ]
     assert offending == []
 
 
@@ -93,7 +108,9 @@ def test_every_relative_link_resolves_inside_the_repository(page):
 def test_files_and_modules_a_page_names_exist(page):
     """A page that names a path or a module that is gone tells an untruth."""
     text = page.read_text()
-    paths = set(re.findall(r"`((?:engine|tests|benchmarks|schemas|manifests|templates|docs|workloads|scripts)/[\w./-]+)`", text))
+    paths = set(
+        re.findall(r"`((?:engine|tests|benchmarks|schemas|manifests|templates|docs|workloads|scripts)/[\w./-]+)`", text)
+    )
     missing = sorted(p for p in paths if "*" not in p and not (REPO / p.rstrip("/")).exists())
     assert missing == []
     for dotted in set(re.findall(r"`(engine(?:\.\w+)+)(?:\([^`]*\))?`", text)):

@@ -10,8 +10,9 @@ from pathlib import Path
 import pytest
 
 PAGE = (Path(__file__).resolve().parent.parent / "docs" / "validation.md").read_text(encoding="utf-8")
-COMMANDS = sorted({re.sub(r"\s+#\s.*$", "", line.strip()) for line in PAGE.splitlines()
-                   if line.startswith("    mdeploy ")})
+COMMANDS = sorted(
+    {re.sub(r"\s+#\s.*$", "", line.strip()) for line in PAGE.splitlines() if line.startswith("    mdeploy ")}
+)
 
 
 def test_the_page_shows_commands():

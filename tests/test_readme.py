@@ -46,16 +46,28 @@ def test_the_readme_has_the_front_door_sections_in_order():
 
 
 def test_read_more_links_every_docs_page():
-    section = README[README.index("## Read more"):]
+    section = README[README.index("## Read more") :]
     linked = set(re.findall(r"\]\((docs/[\w.-]+\.md)\)", section))
     pages = {f"docs/{p.name}" for p in (REPO / "docs").glob("*.md")}
     assert linked == pages, f"unlinked: {sorted(pages - linked)}, gone: {sorted(linked - pages)}"
 
 
 def test_the_workflow_shows_each_step_with_its_commands():
-    section = README[README.index("## The workflow"): README.index("## Commands")]
+    section = README[README.index("## The workflow") : README.index("## Commands")]
     shown = {shlex.split(c)[1] for c in shown_mdeploy_commands(section)}
-    assert {"validate", "plan", "diff", "preflight", "deploy", "status", "logs", "history", "rollback", "drift", "cost"} <= shown
+    assert {
+        "validate",
+        "plan",
+        "diff",
+        "preflight",
+        "deploy",
+        "status",
+        "logs",
+        "history",
+        "rollback",
+        "drift",
+        "cost",
+    } <= shown
     for step in ("Edit", "Open a pull request", "Review", "Merge; deploy", "Operate"):
         assert f"**{step}" in section, step
 
@@ -63,7 +75,7 @@ def test_the_workflow_shows_each_step_with_its_commands():
 def test_the_commands_table_lists_every_command():
     from engine.cli.main import COMMANDS
 
-    section = README[README.index("## Commands"): README.index("## Read more")]
+    section = README[README.index("## Commands") : README.index("## Read more")]
     listed = set(re.findall(r"^\| `mdeploy ([a-z]+)", section, re.M))
     assert listed == set(COMMANDS)
 
@@ -86,8 +98,8 @@ def test_validate_all_envs_checks_every_shipped_manifest(run_mdeploy):
 
 def _fenced_after(text: str, heading: str) -> list[str]:
     """The lines of the first fenced block after `heading` in `text`."""
-    rest = text[text.index(heading):]
-    block = rest[rest.index("```\n") + 4:]
+    rest = text[text.index(heading) :]
+    block = rest[rest.index("```\n") + 4 :]
     return block[: block.index("```")].splitlines()
 
 
@@ -113,7 +125,12 @@ def test_readme_main_job_serves_the_tiny_model_asks_it_and_stops(tmp_path):
     for var in ("MODAL_ENVIRONMENT", "MDEPLOY_TRACEBACK", "MDEPLOY_LOCAL_MODEL", "HF_HOME", "HF_HUB_OFFLINE"):
         env.pop(var, None)
     done = subprocess.run(  # the timeout bounds a hung demo; the demo's own waits are bounded too
-        [sys.executable, "-m", "engine", *shlex.split(run)], cwd=project, env=env, capture_output=True, text=True, timeout=600,
+        [sys.executable, "-m", "engine", *shlex.split(run)],
+        cwd=project,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
     )
     assert done.returncode == 0, done.stdout + done.stderr
     assert done.stderr == "", done.stderr
@@ -134,7 +151,7 @@ def test_readme_main_job_serves_the_tiny_model_asks_it_and_stops(tmp_path):
 
 
 def test_the_example_manifest_is_the_shipped_file():
-    section = README[README.index("## A manifest"): README.index("`manifests/` holds real")]
+    section = README[README.index("## A manifest") : README.index("`manifests/` holds real")]
     blocks = re.findall(r"`(manifests/[\w.-]+)`[^`]*?:\n\n```yaml\n(.*?)```", section, re.S)
     assert [name for name, _ in blocks] == ["manifests/chat.yaml", "manifests/chat.prod.yaml"]
     for name, text in blocks:

@@ -14,7 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.doc_commands import pages, shown_scripts as scripts_of
+from tests.support.doc_commands import pages
+from tests.support.doc_commands import shown_scripts as scripts_of
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -61,4 +62,3 @@ def test_script_runs(script, tmp_path):
     )
     assert done.returncode == 0, f"{script}\n{done.stdout[-2000:]}\n{done.stderr[-2000:]}"
     assert "Traceback" not in done.stderr
-

@@ -55,8 +55,18 @@ class ResponseParser:
     """
 
     __slots__ = (
-        "_sink", "_buffer", "_in_head", "status", "headers", "keep_alive", "complete",
-        "_length", "_chunked", "_chunk_left", "error_body", "received_any",
+        "_sink",
+        "_buffer",
+        "_in_head",
+        "status",
+        "headers",
+        "keep_alive",
+        "complete",
+        "_length",
+        "_chunked",
+        "_chunk_left",
+        "error_body",
+        "received_any",
     )
 
     def __init__(self, sink: BodySink):

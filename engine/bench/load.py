@@ -140,7 +140,12 @@ def run_level(
     endpoint = Endpoint.from_url(spec.base_url)
     headers = request_headers(spec)
     requests = [
-        (request_bytes(endpoint, "POST", "/chat/completions", headers, json.dumps(chat_request_body(spec, plan)).encode()), plan.max_tokens)
+        (
+            request_bytes(
+                endpoint, "POST", "/chat/completions", headers, json.dumps(chat_request_body(spec, plan)).encode()
+            ),
+            plan.max_tokens,
+        )
         for plan in plans
     ]
     results = [] if results is None else results

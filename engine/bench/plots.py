@@ -53,7 +53,9 @@ def write_plots(report: dict, directory: Path) -> list[Path]:
         data = [[value * 1000 for value in s[metric]] for s in samples]
         drawn = [(p, d) for p, d in zip(positions, data) if len(d) >= 2]
         if drawn:
-            parts = axis.violinplot([d for _, d in drawn], positions=[p for p, _ in drawn], showextrema=False, widths=0.8)
+            parts = axis.violinplot(
+                [d for _, d in drawn], positions=[p for p, _ in drawn], showextrema=False, widths=0.8
+            )
             for body in parts["bodies"]:
                 body.set_alpha(0.35)
         for key, marker in PERCENTILE_MARKS:
@@ -72,7 +74,14 @@ def write_plots(report: dict, directory: Path) -> list[Path]:
     plt.close(fig)
 
     fig, left = plt.subplots(figsize=(7, 4.2), constrained_layout=True)
-    left.plot(positions, [level["output_tokens_per_second"] for level in levels], "-o", color="tab:blue", linewidth=3, markersize=8)
+    left.plot(
+        positions,
+        [level["output_tokens_per_second"] for level in levels],
+        "-o",
+        color="tab:blue",
+        linewidth=3,
+        markersize=8,
+    )
     left.set_xlabel(axis_label)
     left.set_ylabel("output tokens / s", color="tab:blue")
     left.set_xticks(positions)

@@ -67,7 +67,9 @@ class Reactor:
         self.endpoint = endpoint
         self.timeout = timeout
         try:
-            family, kind, proto, _, address = socket.getaddrinfo(endpoint.host, endpoint.port, type=socket.SOCK_STREAM)[0]
+            family, kind, proto, _, address = socket.getaddrinfo(endpoint.host, endpoint.port, type=socket.SOCK_STREAM)[
+                0
+            ]
         except socket.gaierror as exc:
             raise OSError(f"cannot resolve {endpoint.host}: {exc.strerror}") from None
         self._family, self._address = family, address

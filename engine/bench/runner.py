@@ -60,7 +60,11 @@ def run_benchmark(
         gc.disable()
         try:
             run = run_level(
-                spec, plans, concurrency=level.concurrency, offsets=offsets, on_result=lambda r: bar.advance(r.ok)
+                spec,
+                plans,
+                concurrency=level.concurrency,
+                offsets=offsets,
+                on_result=lambda r, bar=bar: bar.advance(r.ok),
             )
         finally:
             gc.enable()

@@ -42,7 +42,7 @@ def _check_url(url: str) -> None:
     """A URL urllib can request: a host, and a port that is a number (checked by `.port`)."""
     try:
         parts = urllib.parse.urlsplit(url)
-        parts.port
+        _ = parts.port  # a port that is not a number raises ValueError here
     except ValueError as exc:
         raise UserError(f"bench target {url!r} is not a valid URL: {exc}") from None
     if not parts.hostname:
@@ -77,7 +77,9 @@ def discover_model(base_url: str, api_key: str | None, timeout: float = 30.0) ->
             f"GET {base_url}/models answered 200 with something that is not JSON ({start!r}): "
             "is this an OpenAI-compatible server? Check the URL, or pass --model NAME"
         ) from None
-    models = [m.get("id") for m in listing.get("data") or () if isinstance(m, dict)] if isinstance(listing, dict) else []
+    models = (
+        [m.get("id") for m in listing.get("data") or () if isinstance(m, dict)] if isinstance(listing, dict) else []
+    )
     models = [m for m in models if isinstance(m, str)]
     if not models:
         raise UserError(f"{base_url}/models lists no model: pass --model NAME")

@@ -121,7 +121,7 @@ def parse_goodput(text: str) -> dict[str, float]:
 
 def _seconds(flag: str, text: str) -> float:
     text = text.strip()
-    for suffix, scale in (("ms", 1e-3), ("us", 1e-6), ("µs", 1e-6), ("s", 1.0)):
+    for suffix, scale in (("ms", 1e-3), ("us", 1e-6), ("µs", 1e-6), ("s", 1.0)):  # noqa: B007 - used after the break
         if text.endswith(suffix):
             number = text[: -len(suffix)]
             break
@@ -150,8 +150,10 @@ def read_dataset(path: str) -> list[dict]:
         try:
             row = json.loads(line)
         except ValueError as exc:
-            raise UserError(f"{where}: not JSON ({exc}); write one object per line, e.g. {{\"prompt\": \"Hi\"}}") from None
-        if not isinstance(row, dict) or not (isinstance(row.get("prompt"), str) or _positive_int(row.get("prompt_len"))):
+            raise UserError(f'{where}: not JSON ({exc}); write one object per line, e.g. {{"prompt": "Hi"}}') from None
+        if not isinstance(row, dict) or not (
+            isinstance(row.get("prompt"), str) or _positive_int(row.get("prompt_len"))
+        ):
             raise UserError(f'{where}: each line needs "prompt" (text) or "prompt_len" (a positive integer)')
         if "max_tokens" in row and not _positive_int(row["max_tokens"]):
             raise UserError(f'{where}: "max_tokens" must be a positive integer')

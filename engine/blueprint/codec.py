@@ -34,7 +34,7 @@ class BlueprintDecodeError(ValueError):
 
 def to_data(obj: Any) -> Any:
     """Dataclasses -> plain JSON data (dicts, lists, scalars), keys of mappings sorted."""
-    names = _field_names(type(obj))
+    names = _field_names(type(obj))  # type: ignore[arg-type]  # every type is hashable
     if names is not None:
         return {name: to_data(getattr(obj, name)) for name in names}
     if isinstance(obj, (tuple, list)):
@@ -76,7 +76,8 @@ def from_json(text: str) -> Blueprint:
         raise BlueprintDecodeError(
             f"Blueprint version {version!r} is not {BLUEPRINT_VERSION}: deploy with the same mdeploy version"
         )
-    return _convert(Blueprint, data, "blueprint")
+    blueprint: Blueprint = _convert(Blueprint, data, "blueprint")
+    return blueprint
 
 
 def encode_for_env(blueprint: Blueprint) -> str:
@@ -110,7 +111,7 @@ def _convert(tp: Any, data: Any, where: str) -> Any:
             return None
         (inner,) = [o for o in options if o is not type(None)]
         return _convert(inner, data, where)
-    if dataclasses.is_dataclass(tp):
+    if isinstance(tp, type) and dataclasses.is_dataclass(tp):
         if not isinstance(data, dict):
             raise BlueprintDecodeError(f"{where}: expected an object")
         hints = _hints(tp)

@@ -19,6 +19,9 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+# A place in the Blueprint: keys and list indices, ("servers", "chat", "command", 3).
+BlueprintPath = tuple[str | int, ...]
+
 # Origin kinds.
 MANIFEST = "manifest"  # a key some manifest file sets (the base or the overlay)
 DEFAULTS = "defaults"  # inherited from an entry of `defaults:`
@@ -36,7 +39,7 @@ class Source:
     wrote exactly one string, which referenced variables); False when only parts below it did.
     """
 
-    key: tuple
+    key: tuple[str | int, ...]  # manifest keys and list indices
     location: str | None = None
     references: tuple[str, ...] = ()
     whole: bool = False
@@ -76,20 +79,20 @@ class Origin:
 class Origins:
     """The planner's record: Blueprint path -> Origin."""
 
-    def __init__(self, entries: Mapping[tuple, Origin] | None = None):
-        self._entries: dict[tuple, Origin] = dict(entries or {})
+    def __init__(self, entries: Mapping[BlueprintPath, Origin] | None = None):
+        self._entries: dict[BlueprintPath, Origin] = dict(entries or {})
 
     def __len__(self) -> int:
         return len(self._entries)
 
-    def items(self) -> Iterator[tuple[tuple, Origin]]:
+    def items(self) -> Iterator[tuple[BlueprintPath, Origin]]:
         return iter(self._entries.items())
 
-    def get(self, path: tuple) -> Origin | None:
+    def get(self, path: BlueprintPath) -> Origin | None:
         """The entry recorded at exactly `path`."""
         return self._entries.get(tuple(path))
 
-    def find(self, path: tuple) -> tuple[tuple, Origin] | None:
+    def find(self, path: BlueprintPath) -> tuple[BlueprintPath, Origin] | None:
         """(where, origin) for `path`: its own entry, else the nearest ancestor's that covers it."""
         path = tuple(path)
         own = self._entries.get(path)
@@ -101,14 +104,14 @@ class Origins:
                 return path[:cut], above
         return None
 
-    def reference(self, path: tuple) -> str | None:
+    def reference(self, path: BlueprintPath) -> str | None:
         """What to show instead of the value at `path` when it came from variables, else None."""
         found = self.find(path)
         if found is None or found[1].parts:
             return None
         return found[1].shown_as()
 
-    def shown(self, path: tuple, value: Any) -> Any:
+    def shown(self, path: BlueprintPath, value: Any) -> Any:
         """`value` (JSON data of the Blueprint at `path`) with every part that came from variables
         replaced, whole, by its reference: what humans see."""
         replaced = self.reference(path)
@@ -120,7 +123,7 @@ class Origins:
             return [self.shown((*path, index), item) for index, item in enumerate(value)]
         return value
 
-    def text(self, path: tuple, value: Any, render: Any = str) -> str:
+    def text(self, path: BlueprintPath, value: Any, render: Any = str) -> str:
         """The value at `path` rendered for a human by `render`, or its reference."""
         replaced = self.reference(path)
         return replaced if replaced is not None else render(value)

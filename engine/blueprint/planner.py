@@ -11,16 +11,17 @@ and web apps), `planner_functions`, `planner_images`, `planner_names` (Python sy
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 from engine.blueprint.model import (
-    BucketSpec,
     Blueprint,
+    BucketSpec,
     DictSpec,
-    ImageSpec,
     FunctionSpec,
+    ImageSpec,
     QueueSpec,
     SecretSpec,
     ServerSpec,
@@ -146,9 +147,14 @@ def plan_app_with_origins(loaded: Any) -> PlannedApp:
 
     rec.manifest(("app",), ("app",))
     for collection, keys in _COLLECTIONS.items():
-        rec.planner((collection,), None, [(key,) for key in keys], parts=True, note="one object per manifest entry that is used")
-    rec.planner(("environment",), None if loaded.environment else "DEFAULT_ENVIRONMENT",
-                note="the environment chosen when planning (--env, else MODAL_ENVIRONMENT)" if loaded.environment else None)
+        rec.planner(
+            (collection,), None, [(key,) for key in keys], parts=True, note="one object per manifest entry that is used"
+        )
+    rec.planner(
+        ("environment",),
+        None if loaded.environment else "DEFAULT_ENVIRONMENT",
+        note="the environment chosen when planning (--env, else MODAL_ENVIRONMENT)" if loaded.environment else None,
+    )
     rec.planner(("source",), None, note="the manifest path as given, for humans")
     rec.planner(("version",), None, note="the Blueprint format version (engine/blueprint/model.py)")
     rec.manifest(("tags",), ("tags",), parts=True)
@@ -185,8 +191,11 @@ def _images(
     extra = dict(ctx.engine_images)
     if any(image == fallback_image for image, _, _ in uses):
         extra[fallback_image] = debian_slim(fallback_image)
-        ctx.origins.planner(("images", fallback_image), "FALLBACK_IMAGE_KEY",
-                            note="debian_slim with the planner's Python, for functions that name no image")
+        ctx.origins.planner(
+            ("images", fallback_image),
+            "FALLBACK_IMAGE_KEY",
+            note="debian_slim with the planner's Python, for functions that name no image",
+        )
     return plan_images(ctx.origins, ctx.manifest.images, extra, uses)
 
 
@@ -204,7 +213,9 @@ def _named(rec: OriginRecorder, collection: str, key: str, obj: Any) -> str:
 
 def _volume(rec: OriginRecorder, key: str, volume: Any) -> VolumeSpec:
     name = _named(rec, "volumes", key, volume)
-    create = rec.pick(("volumes", key, "create_if_missing"), (volume.create_if_missing, ("volumes", key, "create_if_missing")))
+    create = rec.pick(
+        ("volumes", key, "create_if_missing"), (volume.create_if_missing, ("volumes", key, "create_if_missing"))
+    )
     return VolumeSpec(key=key, name=name, create_if_missing=create)
 
 

@@ -49,7 +49,9 @@ def check_cache_mounts(ctx: PlanContext, key: str, svc: Any, engine: Engine) -> 
                 where,
                 f"{kind} {source!r} mounted at {path} covers the cache volume{'s' if len(covered) > 1 else ''} "
                 f"{engine.name} mounts below it: {volumes}",
-                f"mount it elsewhere, or at {covered[0].path} itself to be that cache" if kind == "volume" else "mount it elsewhere",
+                f"mount it elsewhere, or at {covered[0].path} itself to be that cache"
+                if kind == "volume"
+                else "mount it elsewhere",
             )
         if kind == "bucket" and any(c.path == path for c in engine.caches):
             cache = next(c for c in engine.caches if c.path == path)
@@ -117,4 +119,6 @@ def check_api_key_env(ctx: PlanContext, key: str, svc: Any) -> None:
         hint = f"set api_key_env to one of {', '.join(secret.required_keys)}, or add {variable} to secrets.{secret_key}.required_keys"
     else:
         hint = f"add required_keys: [{variable}] to secrets.{secret_key}"
-    ctx.report(at, f"the API key is read from {variable}, which secret {secret_key!r} does not list in required_keys", hint)
+    ctx.report(
+        at, f"the API key is read from {variable}, which secret {secret_key!r} does not list in required_keys", hint
+    )

@@ -57,7 +57,9 @@ def resolve_container(
     """
     defaults = ctx.manifest.defaults
     rec = ctx.origins
-    rec.planner(at, None, [source], parts=True, note="each setting the object's own, else defaults', else the planner's")
+    rec.planner(
+        at, None, [source], parts=True, note="each setting the object's own, else defaults', else the planner's"
+    )
     rec.planner((*at, "scaling"), None, [(*source, "scaling")], parts=True, note="autoscaler settings")
     cpu = rec.pick((*at, "cpu"), (obj.cpu, (*source, "cpu")), (defaults.cpu, ("defaults", "cpu")))
     scaling = obj.scaling
@@ -67,19 +69,30 @@ def resolve_container(
         cpu=float(cpu) if cpu is not None else None,
         memory=rec.pick((*at, "memory"), (obj.memory, (*source, "memory")), (defaults.memory, ("defaults", "memory"))),
         ephemeral_disk=rec.pick((*at, "ephemeral_disk"), (obj.ephemeral_disk, (*source, "ephemeral_disk"))),
-        region=_listed(rec, (*at, "region"), (obj.region, (*source, "region")), (defaults.region, ("defaults", "region"))),
+        region=_listed(
+            rec, (*at, "region"), (obj.region, (*source, "region")), (defaults.region, ("defaults", "region"))
+        ),
         cloud=rec.pick((*at, "cloud"), (obj.cloud, (*source, "cloud")), (defaults.cloud, ("defaults", "cloud"))),
-        secrets=_secrets(rec, (*at, "secrets"), (defaults.secrets, ("defaults", "secrets")),
-                         (obj.secrets, (*source, "secrets")), extra_secrets),
+        secrets=_secrets(
+            rec,
+            (*at, "secrets"),
+            (defaults.secrets, ("defaults", "secrets")),
+            (obj.secrets, (*source, "secrets")),
+            extra_secrets,
+        ),
         env=_env(ctx, at, source, obj, base_env or {}, engine),
         mounts=_mounts(rec, (*at, "mounts"), ((defaults, ("defaults",)), (obj, source)), extra_mounts, engine),
         scaling=ScalingSpec(
-            min_containers=rec.pick((*at, "scaling", "min_containers"),
-                                    (scaling.min_containers, (*source, "scaling", "min_containers"))),
-            max_containers=rec.pick((*at, "scaling", "max_containers"),
-                                    (scaling.max_containers, (*source, "scaling", "max_containers"))),
-            buffer_containers=rec.pick((*at, "scaling", "buffer_containers"),
-                                       (scaling.buffer_containers, (*source, "scaling", "buffer_containers"))),
+            min_containers=rec.pick(
+                (*at, "scaling", "min_containers"), (scaling.min_containers, (*source, "scaling", "min_containers"))
+            ),
+            max_containers=rec.pick(
+                (*at, "scaling", "max_containers"), (scaling.max_containers, (*source, "scaling", "max_containers"))
+            ),
+            buffer_containers=rec.pick(
+                (*at, "scaling", "buffer_containers"),
+                (scaling.buffer_containers, (*source, "scaling", "buffer_containers")),
+            ),
             scaledown_window=rec.pick(
                 (*at, "scaling", "scaledown_window"),
                 (scaling.scaledown_window, (*source, "scaling", "scaledown_window")),
@@ -87,8 +100,9 @@ def resolve_container(
                 scaledown_default,
             ),
             # Functions' models refuse the key, so only a server's can be set.
-            scaleup_window=rec.pick((*at, "scaling", "scaleup_window"),
-                                    (scaling.scaleup_window, (*source, "scaling", "scaleup_window"))),
+            scaleup_window=rec.pick(
+                (*at, "scaling", "scaleup_window"), (scaling.scaleup_window, (*source, "scaling", "scaleup_window"))
+            ),
         ),
         nonpreemptible=rec.pick((*at, "nonpreemptible"), (obj.nonpreemptible, (*source, "nonpreemptible"))),
     )
@@ -150,8 +164,9 @@ def _secrets(rec: OriginRecorder, at: tuple, *groups: Any) -> tuple[str, ...]:
     return tuple(origin_of)
 
 
-def _env(ctx: Any, at: tuple, source: tuple, obj: Any, base_env: Mapping[str, tuple[str, tuple]],
-         engine: str | None) -> dict[str, str]:
+def _env(
+    ctx: Any, at: tuple, source: tuple, obj: Any, base_env: Mapping[str, tuple[str, tuple]], engine: str | None
+) -> dict[str, str]:
     """The engine's env, then `defaults.env`, then the object's, then the app name. An entry whose
     value came from a variable keeps the manifest's `${...}` text: its value is not part of the
     Blueprint, and is handed to the deploy side in `ctx.env_values` instead."""
@@ -175,15 +190,21 @@ def _env(ctx: Any, at: tuple, source: tuple, obj: Any, base_env: Mapping[str, tu
     env[APP_ENV_VAR] = ctx.app
     values.pop(APP_ENV_VAR, None)
     rec.planner((*at, "env", APP_ENV_VAR), "APP_ENV_VAR", [("app",)])
-    rec.planner((*at, "env"), None, (("defaults", "env"), (*source, "env")), parts=True,
-                note=f"the engine's env, then defaults.env, then the object's, then {APP_ENV_VAR}")
+    rec.planner(
+        (*at, "env"),
+        None,
+        (("defaults", "env"), (*source, "env")),
+        parts=True,
+        note=f"the engine's env, then defaults.env, then the object's, then {APP_ENV_VAR}",
+    )
     if values:
         ctx.env_values[at[:2]] = values
     return env
 
 
-def _mounts(rec: OriginRecorder, at: tuple, layers: Iterable[tuple[Any, tuple]], extra: Iterable[MountSpec],
-            engine: str | None) -> tuple[MountSpec, ...]:
+def _mounts(
+    rec: OriginRecorder, at: tuple, layers: Iterable[tuple[Any, tuple]], extra: Iterable[MountSpec], engine: str | None
+) -> tuple[MountSpec, ...]:
     # One mapping path -> mount, so an object's volume or bucket replaces a default's at the same
     # path whatever its kind; the first layer to name a path fixes its position (determinism).
     by_path: dict[str, MountSpec] = {}
@@ -204,11 +225,18 @@ def _mounts(rec: OriginRecorder, at: tuple, layers: Iterable[tuple[Any, tuple]],
             continue
         mounts.append(mount)
         by_path[mount.path] = mount
-    rec.planner(at, None, [(*key, kind) for _, key in layers for kind in ("volumes", "buckets")], parts=True,
-                note="defaults' mounts, the object's (winning on a shared path), then the engine's caches")
+    rec.planner(
+        at,
+        None,
+        [(*key, kind) for _, key in layers for kind in ("volumes", "buckets")],
+        parts=True,
+        note="defaults' mounts, the object's (winning on a shared path), then the engine's caches",
+    )
     for index, mount in enumerate(mounts):
         if mount.path in key_of:
             rec.manifest((*at, index), key_of[mount.path])
         else:
-            rec.engine((*at, index), engine or "", note="a cache volume the engine mounts where the manifest mounts none")
+            rec.engine(
+                (*at, index), engine or "", note="a cache volume the engine mounts where the manifest mounts none"
+            )
     return tuple(mounts)

@@ -62,9 +62,11 @@ def engine_fields(ctx: PlanContext, key: str, svc: Any, engine: Engine) -> dict[
                 fields[name] = _SETTING_TYPES.get(name, str)(text)
             except ValueError:
                 kind = "a whole number" if _SETTING_TYPES[name] is int else "a number"
-                ctx.report((*path, "engine_args", "extra_args", index),
-                           f"{engine.name} reads its {name} from this argument, and {text!r} is not {kind}",
-                           f"give {kind} here")
+                ctx.report(
+                    (*path, "engine_args", "extra_args", index),
+                    f"{engine.name} reads its {name} from this argument, and {text!r} is not {kind}",
+                    f"give {kind} here",
+                )
                 continue
             rec.manifest((*at, name), (*path, "engine_args", "extra_args", index))
         else:
@@ -73,8 +75,12 @@ def engine_fields(ctx: PlanContext, key: str, svc: Any, engine: Engine) -> dict[
             on = f" on {first_gpu}" if first_gpu and engine.gpu_setting_defaults else ""
             rec.engine((*at, name), engine.name, note=f"{engine.name}'s own default{on}")
     fields["engine_defaults"] = tuple(defaults)
-    rec.engine((*at, "engine_defaults"), engine.name, [(*path, "engine_args")],
-               note="the settings no manifest key or extra argument sets")
+    rec.engine(
+        (*at, "engine_defaults"),
+        engine.name,
+        [(*path, "engine_args")],
+        note="the settings no manifest key or extra argument sets",
+    )
 
     fields["fast_boot"] = svc.fast_boot and engine.supports_fast_boot
     if engine.supports_fast_boot:
@@ -98,6 +104,9 @@ def engine_fields(ctx: PlanContext, key: str, svc: Any, engine: Engine) -> dict[
 def served_names(ctx: PlanContext, key: str, engine: Engine, model: str, served_name: str) -> tuple[str, ...]:
     names = engine.served_names(model, served_name)
     path = ("services", key)
-    ctx.origins.engine(("servers", key, "served_names"), engine.name,
-                       [(*path, "model", "id"), (*path, "model", "path"), (*path, "model", "served_name")])
+    ctx.origins.engine(
+        ("servers", key, "served_names"),
+        engine.name,
+        [(*path, "model", "id"), (*path, "model", "path"), (*path, "model", "served_name")],
+    )
     return names

@@ -35,8 +35,11 @@ def plan_function(ctx: PlanContext, key: str, fn: Any, *, fallback_image: str) -
     image = rec.pick((*at, "container", "image"), (fn.image, (*path, "image")), (defaults.image, ("defaults", "image")))
     if image is None:
         image = fallback_image
-        rec.planner((*at, "container", "image"), "FALLBACK_IMAGE_KEY",
-                    note="debian_slim with the planner's Python, for a function that names no image")
+        rec.planner(
+            (*at, "container", "image"),
+            "FALLBACK_IMAGE_KEY",
+            note="debian_slim with the planner's Python, for a function that names no image",
+        )
     container = resolve_function_container(ctx, fn, at=at, source=path, image=image)
     rec.object(at, path)
     rec.manifest((*at, "handler"), (*path, "handler"))
@@ -129,7 +132,8 @@ def _web(rec: OriginRecorder, at: tuple, path: tuple, web: Any) -> WebSpec | Non
         kind="fastapi_endpoint",
         method=rec.pick((*at, "method"), (web.method, (*path, "method")), planner_default("HTTP_METHOD")),
         docs=rec.pick((*at, "docs"), (web.docs, (*path, "docs"))),
-        requires_proxy_auth=rec.pick((*at, "requires_proxy_auth"), (web.proxy_auth, (*path, "proxy_auth")),
-                                     planner_default("PROXY_AUTH")),
+        requires_proxy_auth=rec.pick(
+            (*at, "requires_proxy_auth"), (web.proxy_auth, (*path, "proxy_auth")), planner_default("PROXY_AUTH")
+        ),
         label=rec.pick((*at, "label"), (web.label, (*path, "label"))),
     )

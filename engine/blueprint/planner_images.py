@@ -67,10 +67,17 @@ def image_from_recipe(rec: OriginRecorder, key: str, image: Any) -> ImageSpec:
         step("workdir", ImageStep(op="workdir", args=(image.workdir,)))
         rec.manifest((*where, "args"), (*path, "workdir"), parts=True)
         rec.manifest((*where, "args", 0), (*path, "workdir"))
-    rec.planner((*at, "steps"), None, [path], parts=True,
-                note="apt, pip, env, run, workdir, then local Python sources, in that order")
+    rec.planner(
+        (*at, "steps"),
+        None,
+        [path],
+        parts=True,
+        note="apt, pip, env, run, workdir, then local Python sources, in that order",
+    )
     if image.registry:
-        rec.planner((*at, "base"), None, [(*path, "registry")], note="registry, as the manifest names a `registry:` image")
+        rec.planner(
+            (*at, "base"), None, [(*path, "registry")], note="registry, as the manifest names a `registry:` image"
+        )
         rec.manifest((*at, "registry_ref"), (*path, "registry"))
         rec.pick((*at, "python_version"), (image.python, (*path, "python")))
         return ImageSpec(
@@ -78,14 +85,19 @@ def image_from_recipe(rec: OriginRecorder, key: str, image: Any) -> ImageSpec:
             base="registry",
             python_version=image.python,
             registry_ref=image.registry,
-            clear_entrypoint=rec.pick((*at, "clear_entrypoint"), (image.clear_entrypoint, (*path, "clear_entrypoint")),
-                                      planner_default("REGISTRY_CLEAR_ENTRYPOINT")),
+            clear_entrypoint=rec.pick(
+                (*at, "clear_entrypoint"),
+                (image.clear_entrypoint, (*path, "clear_entrypoint")),
+                planner_default("REGISTRY_CLEAR_ENTRYPOINT"),
+            ),
             steps=tuple(steps),
         )
     rec.planner((*at, "base"), None, [], note="debian_slim, as the manifest names no `registry:` image")
     rec.unset((*at, "registry_ref"), "a debian_slim image has no registry reference")
     rec.unset((*at, "clear_entrypoint"), "a debian_slim image has no entrypoint to clear")
-    python = rec.pick((*at, "python_version"), (image.python, (*path, "python")), planner_default("IMAGE_PYTHON_VERSION"))
+    python = rec.pick(
+        (*at, "python_version"), (image.python, (*path, "python")), planner_default("IMAGE_PYTHON_VERSION")
+    )
     return debian_slim(key, python, tuple(steps))
 
 
@@ -101,15 +113,22 @@ def with_local_sources(rec: OriginRecorder, spec: ImageSpec, packages: Iterable[
     for package, key in packages:
         origin_of.setdefault(package, key)
     where = ("images", spec.key, "steps", len(spec.steps))
-    rec.planner(where, None, [k for k in origin_of.values() if k is not None], parts=True,
-                note="the engine package and the handler packages every image carries")
+    rec.planner(
+        where,
+        None,
+        [k for k in origin_of.values() if k is not None],
+        parts=True,
+        note="the engine package and the handler packages every image carries",
+    )
     rec.planner((*where, "op"), None, note="local Python sources are added last, as Modal requires")
     rec.planner((*where, "args"), None, parts=True)
-    for index, (package, key) in enumerate(origin_of.items()):
+    for index, key in enumerate(origin_of.values()):
         if key is None:
             rec.planner((*where, "args", index), "ENGINE_PACKAGE")
         else:
-            rec.planner((*where, "args", index), None, [key], note="the top-level package of a handler or python_sources entry")
+            rec.planner(
+                (*where, "args", index), None, [key], note="the top-level package of a handler or python_sources entry"
+            )
     for field in ("env", "index_url", "extra_index_url"):
         rec.unset((*where, field), "local sources take no env or index")
     modules = tuple(origin_of)

@@ -18,8 +18,18 @@ _WORD = re.compile(r"[A-Za-z0-9]+")
 # Names engine/entry.py already binds at module level (a function bound under one of them would
 # shadow it), plus a few a reader would expect to mean the obvious module.
 RESERVED = frozenset(
-    {"app", "modal", "build_app", "blueprint_for_deploy", "plan_for_deploy", "blueprint_in_container", "os", "sys",
-     "json", "main"}
+    {
+        "app",
+        "modal",
+        "build_app",
+        "blueprint_for_deploy",
+        "plan_for_deploy",
+        "blueprint_in_container",
+        "os",
+        "sys",
+        "json",
+        "main",
+    }
 )
 
 

@@ -124,14 +124,29 @@ class OriginRecorder:
         for index in range(count):
             self.manifest((*at, index), (*key, index) if listed else key)
 
-    def engine(self, at: tuple, engine: str, inputs: Iterable[tuple] = (), *, direct: bool = False,
-               parts: bool = False, note: str | None = None) -> None:
+    def engine(
+        self,
+        at: tuple,
+        engine: str,
+        inputs: Iterable[tuple] = (),
+        *,
+        direct: bool = False,
+        parts: bool = False,
+        note: str | None = None,
+    ) -> None:
         """Decided by `engine` from the manifest keys `inputs` (those no file sets are left out)."""
         sources = self._sources(inputs)
         self.record(at, Origin(ENGINE, sources=sources, engine=engine, direct=direct, parts=parts, note=note))
 
-    def planner(self, at: tuple, constant: str | None = None, inputs: Iterable[tuple] = (), *,
-                parts: bool = False, note: str | None = None) -> None:
+    def planner(
+        self,
+        at: tuple,
+        constant: str | None = None,
+        inputs: Iterable[tuple] = (),
+        *,
+        parts: bool = False,
+        note: str | None = None,
+    ) -> None:
         """Decided by the planner: a constant of planner_defaults.py, or derived from `inputs`."""
         sources = self._sources(inputs)
         self.record(at, Origin(PLANNER, sources=sources, constant=constant, direct=False, parts=parts, note=note))
@@ -146,7 +161,9 @@ class OriginRecorder:
         self.manifest(at, path, parts=True)
         self.manifest((*at, "key"), path)
         self.manifest((*at, "name"), path)
-        self.planner((*at, "symbol"), None, [path], note="a Python name derived from the manifest key (planner_names.py)")
+        self.planner(
+            (*at, "symbol"), None, [path], note="a Python name derived from the manifest key (planner_names.py)"
+        )
 
     def no_snapshot(self, at: tuple) -> None:
         """Functions and web apps take no memory snapshot: the manifest has no such setting for them."""

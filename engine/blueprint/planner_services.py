@@ -69,8 +69,11 @@ def plan_llm_server(ctx: PlanContext, key: str, svc: Any) -> ServerSpec | None:
             rec.engine((*at, "secret_args"), engine.name, [(*path, "auth")], parts=True)
             rec.engine((*at, "secret_args", 0), engine.name, [(*path, "auth", "api_key_secret")], parts=True)
             rec.engine((*at, "secret_args", 0, "flag"), engine.name)
-            env = rec.pick((*at, "secret_args", 0, "env"), (svc.auth.api_key_env, (*path, "auth", "api_key_env")),
-                           planner_default("SERVER_API_KEY_ENV"))
+            env = rec.pick(
+                (*at, "secret_args", 0, "env"),
+                (svc.auth.api_key_env, (*path, "auth", "api_key_env")),
+                planner_default("SERVER_API_KEY_ENV"),
+            )
             secret_args = (SecretArg(flag=engine.api_key_flag, env=env),)
             extra_secrets = ((svc.auth.api_key_secret, (*path, "auth", "api_key_secret")),)
             check_api_key_env(ctx, key, svc)
@@ -88,19 +91,34 @@ def plan_llm_server(ctx: PlanContext, key: str, svc: Any) -> ServerSpec | None:
         )
     if fixed_name:
         # A path served under itself is the manifest's value; `id@revision` is derived from both.
-        rec.engine((*at, "served_model_name"), engine.name, [*model_keys, (*path, "model", "revision")],
-                   direct=fixed_name == svc.model.name)
+        rec.engine(
+            (*at, "served_model_name"),
+            engine.name,
+            [*model_keys, (*path, "model", "revision")],
+            direct=fixed_name == svc.model.name,
+        )
         served_name = fixed_name
     else:
-        served_name = rec.pick((*at, "served_model_name"), (svc.model.served_name, (*path, "model", "served_name")),
-                               (svc.model.id, model_keys[0]), (svc.model.path, model_keys[1]))
+        served_name = rec.pick(
+            (*at, "served_model_name"),
+            (svc.model.served_name, (*path, "model", "served_name")),
+            (svc.model.id, model_keys[0]),
+            (svc.model.path, model_keys[1]),
+        )
     model = rec.pick((*at, "model"), (svc.model.id, model_keys[0]), (svc.model.path, model_keys[1]))
     sleep_mode = snapshot.enabled and engine.snapshot is not None
     port = rec.pick((*at, "port"), (svc.port, (*path, "port")), planner_default("SERVER_PORT"))
     # The engine facts, decided once; the command and everything else derive from them.
     facts = ServerSpec(
-        key=key, symbol="", name=key, engine=engine.name, model=model, served_model_name=served_name,
-        container=ContainerSpec(image=""), command=(), port=port,
+        key=key,
+        symbol="",
+        name=key,
+        engine=engine.name,
+        model=model,
+        served_model_name=served_name,
+        container=ContainerSpec(image=""),
+        command=(),
+        port=port,
         served_names=served_names(ctx, key, engine, model, served_name),
         snapshot=engine.snapshot if sleep_mode else None,
         **engine_fields(ctx, key, svc, engine),
@@ -187,8 +205,11 @@ def plan_llm_server(ctx: PlanContext, key: str, svc: Any) -> ServerSpec | None:
     if svc.warmup is False:  # `warmup: false`: none, snapshot or not
         warmup_requests = 0
     elif svc.warmup is not None:
-        warmup_requests = rec.pick((*at, "warmup", "requests"), (svc.warmup.requests, (*path, "warmup", "requests")),
-                                   planner_default("WARMUP_REQUESTS"))
+        warmup_requests = rec.pick(
+            (*at, "warmup", "requests"),
+            (svc.warmup.requests, (*path, "warmup", "requests")),
+            planner_default("WARMUP_REQUESTS"),
+        )
     elif sleep_mode:  # unset: a snapshot should hold a warmed-up engine
         warmup_requests = WARMUP_REQUESTS
         rec.planner((*at, "warmup", "requests"), "WARMUP_REQUESTS", [(*path, "memory_snapshot")])
@@ -215,19 +236,29 @@ def plan_llm_server(ctx: PlanContext, key: str, svc: Any) -> ServerSpec | None:
         container=container,
         command=command,
         engine_env={**engine.runtime_env, **needed_env},
-        startup_timeout=rec.pick((*at, "startup_timeout"), (svc.startup_timeout, (*path, "startup_timeout")),
-                                 planner_default("SERVER_STARTUP_TIMEOUT")),
+        startup_timeout=rec.pick(
+            (*at, "startup_timeout"),
+            (svc.startup_timeout, (*path, "startup_timeout")),
+            planner_default("SERVER_STARTUP_TIMEOUT"),
+        ),
         health_path=engine.health_path,
         target_concurrency=target,
         max_concurrency=limit,
         secret_args=secret_args,
         warmup=warmup,
-        requires_proxy_auth=rec.pick((*at, "requires_proxy_auth"), (svc.auth.proxy, (*path, "auth", "proxy")),
-                                     planner_default("PROXY_AUTH")),
-        routing_region=rec.pick((*at, "routing_region"), (svc.routing_region, (*path, "routing_region")),
-                                planner_default("SERVER_ROUTING_REGION")),
-        exit_grace_period=rec.pick((*at, "exit_grace_period"), (svc.exit_grace_period, (*path, "exit_grace_period")),
-                                   planner_default("SERVER_EXIT_GRACE_PERIOD")),
+        requires_proxy_auth=rec.pick(
+            (*at, "requires_proxy_auth"), (svc.auth.proxy, (*path, "auth", "proxy")), planner_default("PROXY_AUTH")
+        ),
+        routing_region=rec.pick(
+            (*at, "routing_region"),
+            (svc.routing_region, (*path, "routing_region")),
+            planner_default("SERVER_ROUTING_REGION"),
+        ),
+        exit_grace_period=rec.pick(
+            (*at, "exit_grace_period"),
+            (svc.exit_grace_period, (*path, "exit_grace_period")),
+            planner_default("SERVER_EXIT_GRACE_PERIOD"),
+        ),
         h2_enabled=rec.pick((*at, "h2_enabled"), (svc.http2, (*path, "http2"))),
     )
 
@@ -236,7 +267,9 @@ def _launch_inputs(path: tuple, svc: Any, params: LaunchParams) -> dict[str, tup
     """LaunchParams field -> (whether the param is the manifest value itself, the manifest keys it
     was planned from)."""
     model = [(*path, "model", "id"), (*path, "model", "path")]
-    explicit_tp = svc.engine_args.tensor_parallel_size is not None if hasattr(svc.engine_args, "tensor_parallel_size") else False
+    explicit_tp = (
+        svc.engine_args.tensor_parallel_size is not None if hasattr(svc.engine_args, "tensor_parallel_size") else False
+    )
     return {
         "model": (True, model),
         "revision": (True, [(*path, "model", "revision")]),
@@ -250,8 +283,14 @@ def _launch_inputs(path: tuple, svc: Any, params: LaunchParams) -> dict[str, tup
     }
 
 
-def _record_command(rec: Any, at: tuple, engine: str, command: tuple[str, ...], params: LaunchParams,
-                    inputs: dict[str, tuple[bool, list[tuple]]]) -> None:
+def _record_command(
+    rec: Any,
+    at: tuple,
+    engine: str,
+    command: tuple[str, ...],
+    params: LaunchParams,
+    inputs: dict[str, tuple[bool, list[tuple]]],
+) -> None:
     """The whole command is the engine's, from every manifest key that fed it; each argv element
     is credited to the param whose planned value it is (vLLM's context-length flag's `8192`: from
     engine_args.max_model_len) or, for text, contains (`MODEL@REV`, derived from both)."""
@@ -263,8 +302,11 @@ def _record_command(rec: Any, at: tuple, engine: str, command: tuple[str, ...], 
             spelled.append((format_value(value), name))
     for index, element in enumerate(command):
         equal = [name for text, name in spelled if text == element]
-        within = [name for text, name in spelled if len(text) >= 3 and text != element and text in element
-                  and isinstance(_param_value(params, name), str)]
+        within = [
+            name
+            for text, name in spelled
+            if len(text) >= 3 and text != element and text in element and isinstance(_param_value(params, name), str)
+        ]
         if equal:
             direct, keys = inputs[equal[0]]
             rec.engine((*at, index), engine, keys, direct=direct)
@@ -302,7 +344,9 @@ def plan_web_service(ctx: PlanContext, key: str, svc: Any) -> FunctionSpec | Non
     at = ("functions", key)
     rec = ctx.origins
     defaults = ctx.manifest.defaults
-    image = rec.pick((*at, "container", "image"), (svc.image, (*path, "image")), (defaults.image, ("defaults", "image")))
+    image = rec.pick(
+        (*at, "container", "image"), (svc.image, (*path, "image")), (defaults.image, ("defaults", "image"))
+    )
     if image is None:
         ctx.report(
             ("services", key),
@@ -321,7 +365,9 @@ def plan_web_service(ctx: PlanContext, key: str, svc: Any) -> FunctionSpec | Non
     if concurrency:
         rec.manifest((*at, "concurrency"), (*path, "concurrency"), parts=True)
         rec.manifest((*at, "concurrency", "max_inputs"), (*path, "concurrency", "max_inputs"))
-        rec.pick((*at, "concurrency", "target_inputs"), (concurrency.target_inputs, (*path, "concurrency", "target_inputs")))
+        rec.pick(
+            (*at, "concurrency", "target_inputs"), (concurrency.target_inputs, (*path, "concurrency", "target_inputs"))
+        )
     else:
         rec.pick((*at, "concurrency"), (None, (*path, "concurrency")))
     web_at = (*at, "web")
@@ -353,8 +399,11 @@ def plan_web_service(ctx: PlanContext, key: str, svc: Any) -> FunctionSpec | Non
             kind=kind,
             method=method,
             docs=docs,
-            requires_proxy_auth=rec.pick((*web_at, "requires_proxy_auth"), (svc.auth.proxy, (*path, "auth", "proxy")),
-                                         planner_default("PROXY_AUTH")),
+            requires_proxy_auth=rec.pick(
+                (*web_at, "requires_proxy_auth"),
+                (svc.auth.proxy, (*path, "auth", "proxy")),
+                planner_default("PROXY_AUTH"),
+            ),
             label=rec.pick((*web_at, "label"), (svc.label, (*path, "label"))),
         ),
     )

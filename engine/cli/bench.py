@@ -25,26 +25,36 @@ def register(subparsers) -> None:
     load.add_argument("--concurrency", help="closed-loop levels: streams in flight, comma-separated (default: 1,4,16)")
     load.add_argument("--rate", help="open-loop levels instead: requests per second, comma-separated, e.g. 1,4")
     load.add_argument(
-        "--arrivals", choices=("constant", "poisson"), default="constant",
+        "--arrivals",
+        choices=("constant", "poisson"),
+        default="constant",
         help="with --rate: evenly spaced requests, or a Poisson process (exponential gaps) (default: constant)",
     )
     load.add_argument(
-        "--requests", type=int,
+        "--requests",
+        type=int,
         help="requests per level (default: 4 x concurrency, or 10 s of arrivals at the rate; at least 8)",
     )
-    load.add_argument("--seed", type=int, default=0, help="seed of every random draw: lengths, prompts, arrivals (default: 0)")
+    load.add_argument(
+        "--seed", type=int, default=0, help="seed of every random draw: lengths, prompts, arrivals (default: 0)"
+    )
     shape = parser.add_argument_group("requests")
-    shape.add_argument("--max-tokens", default="128", help="max_tokens of each request: N, or A:B drawn uniformly (default: 128)")
     shape.add_argument(
-        "--ignore-eos", action="store_true",
+        "--max-tokens", default="128", help="max_tokens of each request: N, or A:B drawn uniformly (default: 128)"
+    )
+    shape.add_argument(
+        "--ignore-eos",
+        action="store_true",
         help="send ignore_eos (vLLM, SGLang) so every request generates max_tokens; fewer is a failure",
     )
     shape.add_argument("--prompt", help="the user message every request sends (default: a short story request)")
     shape.add_argument(
-        "--prompt-len", help="instead of --prompt: synthetic prompts of N words (about N tokens), or A:B drawn uniformly"
+        "--prompt-len",
+        help="instead of --prompt: synthetic prompts of N words (about N tokens), or A:B drawn uniformly",
     )
     shape.add_argument(
-        "--dataset", metavar="FILE",
+        "--dataset",
+        metavar="FILE",
         help='instead: a JSON Lines file, one request a line: {"prompt": TEXT} or {"prompt_len": N}, optional "max_tokens"',
     )
     shape.add_argument("--model", help="model name to request (default: the first of GET /v1/models)")
@@ -52,7 +62,8 @@ def register(subparsers) -> None:
     shape.add_argument("--timeout", type=float, default=300.0, help="seconds one request may take (default: 300)")
     report = parser.add_argument_group("report")
     report.add_argument(
-        "--goodput", metavar="TARGETS",
+        "--goodput",
+        metavar="TARGETS",
         help="count requests meeting every target, e.g. ttft:500ms,itl:50ms (metrics: ttft, itl, tpot, e2e)",
     )
     report.add_argument(
@@ -122,7 +133,9 @@ def _workload(args):
         raise UserError("--arrivals applies to --rate levels: add --rate R")
     sources = [name for name in ("prompt", "prompt_len", "dataset") if getattr(args, name) is not None]
     if len(sources) > 1:
-        raise UserError(f"--{sources[0].replace('_', '-')} and --{sources[1].replace('_', '-')}: give one source of prompts")
+        raise UserError(
+            f"--{sources[0].replace('_', '-')} and --{sources[1].replace('_', '-')}: give one source of prompts"
+        )
     if args.requests is not None and args.requests < 1:
         raise UserError(f"--requests must be at least 1, got {args.requests}")
     levels = parse_rates(args.rate) if args.rate is not None else parse_concurrency(args.concurrency or "1,4,16")
@@ -162,9 +175,7 @@ def _write_report(args, output, base_url, model, workload, finished, interrupted
         "goodput": workload.goodput or None,
         "timeout": args.timeout,
     }
-    report = build_report(
-        base_url=base_url, model=model, settings=settings, outcomes=finished, interrupted=interrupted
-    )
+    report = build_report(base_url=base_url, model=model, settings=settings, outcomes=finished, interrupted=interrupted)
     output.mkdir(parents=True, exist_ok=True)
     (output / "report.json").write_text(report_json(report), encoding="utf-8")
     written = [output / "report.json"]
@@ -227,7 +238,10 @@ def _served_locally(target, args):
     @contextlib.contextmanager
     def served():
         # The engine's log would interleave with the progress bar; it goes to a file instead.
-        with log_file, running_service(launch, workdir=workdir, log=lambda line: print(line, file=log_file, flush=True)):
+        with (
+            log_file,
+            running_service(launch, workdir=workdir, log=lambda line: print(line, file=log_file, flush=True)),
+        ):
             yield f"{launch.url}/v1"
 
     return served()

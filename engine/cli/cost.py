@@ -26,7 +26,9 @@ def register(subparsers) -> argparse.ArgumentParser:
     add_app_arguments(parser)
     parser.add_argument("--actual", action="store_true", help="add the app's cost from Modal's billing report")
     parser.add_argument(
-        "--since", default=DEFAULT_SINCE, help=f"window of --actual: 7d, 12h or a date 2026-11-01 (default {DEFAULT_SINCE})"
+        "--since",
+        default=DEFAULT_SINCE,
+        help=f"window of --actual: 7d, 12h or a date 2026-11-01 (default {DEFAULT_SINCE})",
     )
     parser.add_argument("--offline", action="store_true", help="price with the table only; call nothing")
     parser.add_argument("--format", choices=("text", "markdown", "json"), default="text", help="text, markdown or json")

@@ -19,7 +19,10 @@ def register(subparsers) -> None:
     parser = subparsers.add_parser("demo", description=DESCRIPTION)
     parser.add_argument("--question", default=DEFAULT_QUESTION, help=f"what to ask (default: {DEFAULT_QUESTION!r})")
     parser.add_argument(
-        "--max-tokens", type=int, default=DEFAULT_MAX_TOKENS, help=f"the answer's length limit (default: {DEFAULT_MAX_TOKENS})"
+        "--max-tokens",
+        type=int,
+        default=DEFAULT_MAX_TOKENS,
+        help=f"the answer's length limit (default: {DEFAULT_MAX_TOKENS})",
     )
     parser.add_argument("--port", type=int, help="local port to serve on (default: a free one)")
 
@@ -46,7 +49,14 @@ def run(args: argparse.Namespace) -> int:
     # a half-written model removed (engine/local/demo.py).
     interrupted = "\nmdeploy: the demo was interrupted; nothing of it is left running"
     try:
-        run_demo(manifest, environ=dict(os.environ), say=say, question=args.question, max_tokens=args.max_tokens, port=args.port)
+        run_demo(
+            manifest,
+            environ=dict(os.environ),
+            say=say,
+            question=args.question,
+            max_tokens=args.max_tokens,
+            port=args.port,
+        )
     except Stopped as stop:
         print(interrupted, file=sys.stderr)
         return stop.exit_code

@@ -58,10 +58,9 @@ def show_checks(args: argparse.Namespace, blueprint: Blueprint, env: str | None,
         return
     from engine.cli.operate_common import print_calls
     from engine.operate.lifecycle import rollback_call
+    from engine.operate.names import shown_names
     from engine.operate.smoke import planned_requests
     from engine.operate.smoke_targets import url_calls
-
-    from engine.operate.names import shown_names
 
     names = shown_names(_names(blueprint, env), origins)
     if not names.http_objects:

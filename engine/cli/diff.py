@@ -38,7 +38,9 @@ def register(subparsers) -> argparse.ArgumentParser:
     )
     add_env_argument(parser, help="Modal environment of the new side (default: MODAL_ENVIRONMENT, else main)")
     against = parser.add_mutually_exclusive_group(required=True)
-    against.add_argument("--against", metavar="REF", help="git ref to compare the working tree with (HEAD, main, a tag)")
+    against.add_argument(
+        "--against", metavar="REF", help="git ref to compare the working tree with (HEAD, main, a tag)"
+    )
     against.add_argument("--against-env", metavar="ENV", help="environment to compare --env with")
     parser.add_argument(
         "--changed",
@@ -67,10 +69,7 @@ def run(args: argparse.Namespace) -> int:
         diffs = compare.diff_changed_against_ref(paths, args.against)
     else:
         if len(paths) != 1:
-            raise UserError(
-                "give one MANIFEST (or --changed to compare every manifest under PATHs); "
-                f"got {len(paths)}"
-            )
+            raise UserError(f"give one MANIFEST (or --changed to compare every manifest under PATHs); got {len(paths)}")
         env = chosen_environment(args)
         manifest = manifest_path(args, args.paths[0])
         if args.against is not None:

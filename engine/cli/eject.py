@@ -63,7 +63,6 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-
 def _check_output(output, *, force: bool) -> None:
     """Refuse, before planning, a FILE that cannot be written or would be overwritten unasked."""
     from engine.errors import UserError

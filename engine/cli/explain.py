@@ -40,7 +40,9 @@ def run(args: argparse.Namespace) -> int:
     from engine.plan.explain import UnknownKey, explain_key
 
     if not args.key.strip(" .[]"):
-        raise UserError(f"KEY {args.key!r} names nothing; give a dotted key, e.g. services.NAME.gpu or servers.NAME.command")
+        raise UserError(
+            f"KEY {args.key!r} names nothing; give a dotted key, e.g. services.NAME.gpu or servers.NAME.command"
+        )
     loaded = load_manifest(manifest_path(args), chosen_environment(args))
     planned = plan_app_with_origins(loaded)
     blueprint = planned.blueprint

@@ -22,21 +22,35 @@ def register(subparsers) -> None:
 
     parser = subparsers.add_parser("init", description=DESCRIPTION)
     parser.add_argument("path", metavar="PATH", nargs="?", help="the manifest to write (default: manifests/APP.yaml)")
-    parser.add_argument("--kind", choices=KINDS, help="llm: a model service; web: a FastAPI app; function: a scheduled job")
+    parser.add_argument(
+        "--kind", choices=KINDS, help="llm: a model service; web: a FastAPI app; function: a scheduled job"
+    )
     parser.add_argument("--app", help="the Modal app's name (default: from the model, else web-app or jobs)")
-    parser.add_argument("--name", help=f"the service's or function's key (default: {', '.join(f'{k} for {v}' for v, k in DEFAULT_KEY.items())})")
+    parser.add_argument(
+        "--name",
+        help=f"the service's or function's key (default: {', '.join(f'{k} for {v}' for v, k in DEFAULT_KEY.items())})",
+    )
     parser.add_argument("--overlay", metavar="ENV", help="also write the overlay for environment ENV (e.g. prod)")
     llm = parser.add_argument_group("--kind llm")
     llm.add_argument("--engine", choices=ENGINES, help=f"the serving engine (default: {DEFAULT_ENGINE})")
     llm.add_argument("--model", metavar="ORG/NAME", help="a Hugging Face model repo")
-    llm.add_argument("--revision", metavar="COMMIT", help="the commit to pin (default: main's, from the Hub or the local cache)")
+    llm.add_argument(
+        "--revision", metavar="COMMIT", help="the commit to pin (default: main's, from the Hub or the local cache)"
+    )
     llm.add_argument("--model-path", metavar="DIR", help="instead of --model: a folder with config.json")
     gpus = ", ".join(f"{gpu} for {engine}" for engine, gpu in DEFAULT_GPU.items())
     llm.add_argument("--gpu", help=f"the GPU on Modal (default: {gpus})")
     code = parser.add_argument_group("--kind web, --kind function")
-    code.add_argument("--handler", metavar="MODULE:ATTR", help="the app or function (default: workloads.APP:app, workloads.APP:main)")
-    code.add_argument("--schedule", help=f'--kind function: a cron line in UTC or an interval like "4h" (default: "{DEFAULT_SCHEDULE}")')
-    parser.add_argument("--no-input", action="store_true", help="never ask, even on a terminal: missing flags take their defaults")
+    code.add_argument(
+        "--handler", metavar="MODULE:ATTR", help="the app or function (default: workloads.APP:app, workloads.APP:main)"
+    )
+    code.add_argument(
+        "--schedule",
+        help=f'--kind function: a cron line in UTC or an interval like "4h" (default: "{DEFAULT_SCHEDULE}")',
+    )
+    parser.add_argument(
+        "--no-input", action="store_true", help="never ask, even on a terminal: missing flags take their defaults"
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -45,17 +59,25 @@ def run(args: argparse.Namespace) -> int:
     import sys
     from pathlib import Path
 
+    from engine.cli.validate import summarize
     from engine.init.choices import Choices, completed
     from engine.init.revision import pin_revision
     from engine.init.write import plan_files, refuse_existing, write_and_validate
     from engine.local.state import shown_path
 
-    from engine.cli.validate import summarize
-
     given = Choices(
-        kind=args.kind, engine=args.engine, model_id=args.model, model_path=args.model_path, revision=args.revision,
-        app=args.app, key=args.name, gpu=args.gpu, handler=args.handler, schedule=args.schedule,
-        overlay=args.overlay, path=Path(args.path) if args.path else None,
+        kind=args.kind,
+        engine=args.engine,
+        model_id=args.model,
+        model_path=args.model_path,
+        revision=args.revision,
+        app=args.app,
+        key=args.name,
+        gpu=args.gpu,
+        handler=args.handler,
+        schedule=args.schedule,
+        overlay=args.overlay,
+        path=Path(args.path) if args.path else None,
     )
     if sys.stdin.isatty() and not args.no_input:
         from engine.init.prompts import ask_missing
@@ -99,7 +121,17 @@ def _rerun_command(choices) -> str:
     """The command line that writes the same files, for the message that asks for --revision."""
     import shlex
 
-    words = ["mdeploy", "init", choices.path.as_posix(), "--kind", "llm", "--engine", choices.engine, "--model", choices.model_id]
+    words = [
+        "mdeploy",
+        "init",
+        choices.path.as_posix(),
+        "--kind",
+        "llm",
+        "--engine",
+        choices.engine,
+        "--model",
+        choices.model_id,
+    ]
     words += ["--app", choices.app, "--name", choices.key, "--gpu", choices.gpu]
     if choices.overlay:
         words += ["--overlay", choices.overlay]

@@ -21,7 +21,8 @@ def register(subparsers) -> None:
     parser.add_argument("arguments", metavar="ARGS", nargs="*", help="JSON values or NAME=JSON (after --)")
     parser.add_argument("--env", help="Modal environment whose overlay applies (default: MODAL_ENVIRONMENT)")
     parser.add_argument(
-        "--env-file", default=".env",
+        "--env-file",
+        default=".env",
         help="where secrets come from when not in the environment (default: .env, in the current folder)",
     )
 
@@ -31,19 +32,29 @@ def run(args: argparse.Namespace) -> int:
     import sys
     from pathlib import Path
 
+    from engine.cli.common import manifest_path
     from engine.errors import UserError
     from engine.local.call import (
-        call_handler, environment, find_function, import_handler, parse_call_arguments, result_json, user_traceback,
+        call_handler,
+        environment,
+        find_function,
+        import_handler,
+        parse_call_arguments,
+        result_json,
+        user_traceback,
     )
     from engine.local.dotenv import read_dotenv
     from engine.local.launch import function_env
     from engine.local.mounts import create_mount_folders
     from engine.local.run_mounts import (
-        literal_warning, mount_lines, path_literals, rewrite_arguments, unreachable_path_message,
+        literal_warning,
+        mount_lines,
+        path_literals,
+        rewrite_arguments,
+        unreachable_path_message,
     )
-    from engine.local.state import local_root
-    from engine.cli.common import manifest_path
     from engine.local.source import load_blueprint
+    from engine.local.state import local_root
 
     source = manifest_path(args)
     blueprint = load_blueprint(str(source), args.env)

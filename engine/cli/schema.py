@@ -21,7 +21,9 @@ def register(subparsers) -> argparse.ArgumentParser:
         NAME,
         description="Print the manifest JSON Schema generated from the models, write it to a file, or check a file is current.",
     )
-    parser.add_argument("-o", "--output", metavar="FILE", help="write the schema to FILE (with --check: the file to compare)")
+    parser.add_argument(
+        "-o", "--output", metavar="FILE", help="write the schema to FILE (with --check: the file to compare)"
+    )
     parser.add_argument(
         "--overlay",
         action="store_true",
@@ -59,7 +61,10 @@ def run(args: argparse.Namespace) -> int:
 
             targets = [(default_reference_path(), kind)]
         else:
-            targets = [(default_schema_path(overlay=overlay), "overlay" if overlay else "manifest") for overlay in (False, True)]
+            targets = [
+                (default_schema_path(overlay=overlay), "overlay" if overlay else "manifest")
+                for overlay in (False, True)
+            ]
         stale = 0
         for path, target_kind in targets:
             what = "reference" if target_kind == "reference" else "schema"
@@ -68,8 +73,11 @@ def run(args: argparse.Namespace) -> int:
             if not path.is_file():
                 raise UserError(f"{path}: no {what} file to check; write it with `{_write_command(path, target_kind)}`")
             if _read_or_none(path) != _render(target_kind):
-                print(f"{path} is out of date with the manifest models; regenerate it with "
-                      f"`{_write_command(path, target_kind)}`", file=sys.stderr)
+                print(
+                    f"{path} is out of date with the manifest models; regenerate it with "
+                    f"`{_write_command(path, target_kind)}`",
+                    file=sys.stderr,
+                )
                 stale += 1
             else:
                 print(f"{path} is up to date")

@@ -22,7 +22,8 @@ def register(subparsers) -> None:
     parser.add_argument("--port", type=int, help="local port (default: the service's port)")
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
     parser.add_argument(
-        "--env-file", default=".env",
+        "--env-file",
+        default=".env",
         help="where secrets come from when not in the environment (default: .env, in the current folder)",
     )
 
@@ -33,11 +34,11 @@ def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from engine.bench.target import discover_model
+    from engine.cli.common import Stopped, manifest_path, stop_on_sigterm
     from engine.errors import UserError
     from engine.local.service import check_before_start, prepare_launch, running_service
-    from engine.local.state import local_root
-    from engine.cli.common import Stopped, manifest_path, stop_on_sigterm
     from engine.local.source import load_blueprint
+    from engine.local.state import local_root
 
     source = manifest_path(args)
     blueprint = load_blueprint(str(source), args.env)
@@ -61,7 +62,9 @@ def run(args: argparse.Namespace) -> int:
     stop_on_sigterm()
     prefix = f"[{launch.service}] "
     try:
-        with running_service(launch, workdir=workdir, log=lambda line: print(prefix + line, file=sys.stderr, flush=True)) as engine:
+        with running_service(
+            launch, workdir=workdir, log=lambda line: print(prefix + line, file=sys.stderr, flush=True)
+        ) as engine:
             print(f"mdeploy: {launch.service} is ready at {launch.url}", flush=True)
             if launch.served_model is not None:
                 try:

@@ -32,7 +32,9 @@ def register(subparsers) -> argparse.ArgumentParser:
     )
     parser.add_argument("paths", nargs="+", metavar="PATH", help="manifest files or folders of manifests")
     envs = parser.add_mutually_exclusive_group()
-    envs.add_argument("--env", help="check with this environment's overlay (default: MODAL_ENVIRONMENT, else the base alone)")
+    envs.add_argument(
+        "--env", help="check with this environment's overlay (default: MODAL_ENVIRONMENT, else the base alone)"
+    )
     envs.add_argument("--all-envs", action="store_true", help="check the base and every overlay found")
     parser.add_argument("--strict", action="store_true", help="treat warnings (and an --env no overlay has) as errors")
     return parser
@@ -49,7 +51,14 @@ def summarize(manifest) -> str:
     """`1 service, 2 functions, 1 volume, 1 secret` (empty kinds left out, but always services
     and functions)."""
     parts = [_count(len(manifest.services), "service"), _count(len(manifest.functions), "function")]
-    for attr, noun in (("images", "image"), ("volumes", "volume"), ("secrets", "secret"), ("dicts", "dict"), ("queues", "queue"), ("buckets", "bucket")):
+    for attr, noun in (
+        ("images", "image"),
+        ("volumes", "volume"),
+        ("secrets", "secret"),
+        ("dicts", "dict"),
+        ("queues", "queue"),
+        ("buckets", "bucket"),
+    ):
         number = len(getattr(manifest, attr))
         if number:
             parts.append(_count(number, noun))
@@ -61,7 +70,13 @@ def _checks(args: argparse.Namespace):
     from pathlib import Path
 
     from engine.errors import UserError
-    from engine.manifest.load import discover_manifests, display_path, environments_of, overlay_target, resolve_environment
+    from engine.manifest.load import (
+        discover_manifests,
+        display_path,
+        environments_of,
+        overlay_target,
+        resolve_environment,
+    )
 
     # An overlay named on the command line means "its base, in that environment": an overlay
     # alone is not a manifest.
@@ -87,12 +102,10 @@ def _checks(args: argparse.Namespace):
 
 def _check(path, env):
     """(manifest or None, every problem) of one manifest in one environment."""
+    from engine.blueprint.planner import plan_loaded
     from engine.manifest.errors import ManifestError
     from engine.manifest.load import FileProblem, load_merged
-    from engine.manifest.validate import collect_problems
-
-    from engine.blueprint.planner import plan_loaded
-    from engine.manifest.validate import LoadedManifest
+    from engine.manifest.validate import LoadedManifest, collect_problems
 
     try:
         merged = load_merged(path, env)
@@ -106,7 +119,9 @@ def _check(path, env):
     # A valid manifest is planned too: an engine's rules and the project's files (handler
     # modules) only show there, and validate must refuse what plan and deploy would.
     warnings = tuple(p for p in problems if not p.is_error)
-    loaded = LoadedManifest(manifest=manifest, merged=merged, environment=env, source=path.as_posix(), warnings=warnings)
+    loaded = LoadedManifest(
+        manifest=manifest, merged=merged, environment=env, source=path.as_posix(), warnings=warnings
+    )
     try:
         planned = plan_loaded(loaded)
     except ManifestError as exc:
@@ -128,7 +143,9 @@ def _environment_note(args: argparse.Namespace, checks) -> str | None:
         return None
     known = sorted({env for path, _ in checks for env in environments_of(path)})
     close = difflib.get_close_matches(args.env, known, n=1, cutoff=0.6)
-    hint = f" (did you mean '{close[0]}'?)" if close else (f" (overlays exist for: {', '.join(known)})" if known else "")
+    hint = (
+        f" (did you mean '{close[0]}'?)" if close else (f" (overlays exist for: {', '.join(known)})" if known else "")
+    )
     return f"no manifest checked has an overlay for environment {args.env!r}{hint}; each was checked as its base alone"
 
 
@@ -169,6 +186,8 @@ def run(args: argparse.Namespace) -> int:
             # A rule may quote the value it rejects; a token there must never reach a CI log.
             print(redact(problem.format()))
     manifests = len({path for path, _ in checks})
-    print(f"{_count(manifests, 'manifest')}, {_count(len(checks), 'environment')}: "
-          f"{ok} ok, {failed} failed, {_count(warnings, 'warning')}")
+    print(
+        f"{_count(manifests, 'manifest')}, {_count(len(checks), 'environment')}: "
+        f"{ok} ok, {failed} failed, {_count(warnings, 'warning')}"
+    )
     return 1 if failed or (note and args.strict) else 0

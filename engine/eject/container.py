@@ -75,7 +75,10 @@ def container_kwargs(
         kwargs.append(("secrets", "[" + ", ".join(names.secrets[k] for k in container.secrets) + "]"))
     if container.env:
         parts = env_parts or {}
-        pairs = [(py_str(k), env_expression(parts[k]) if k in parts else py_str(container.env[k])) for k in sorted(container.env)]
+        pairs = [
+            (py_str(k), env_expression(parts[k]) if k in parts else py_str(container.env[k]))
+            for k in sorted(container.env)
+        ]
         kwargs.append(("env", mapping(pairs)))
     if container.mounts:
         pairs = [

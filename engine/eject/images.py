@@ -5,7 +5,6 @@ from __future__ import annotations
 from engine.blueprint.model import ImageSpec, ImageStep
 from engine.eject.pysrc import call, py_identifier, py_literal, py_str
 
-
 MDEPLOY_PACKAGE = "engine"
 
 

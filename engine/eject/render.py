@@ -16,17 +16,28 @@ from collections.abc import Mapping
 
 from engine.blueprint.model import Blueprint, BucketSpec, SecretSpec, VolumeSpec
 from engine.eject.container import DEPLOY_ENV_HELPER, EnvParts, Names
-from engine.errors import UserError
 from engine.eject.functions import RUN_HELPER, RUN_HELPER_NAMES, awaits_handler, calls_run_helper, render_function
 from engine.eject.images import render_image
 from engine.eject.pysrc import call, py_identifier, py_literal, py_str
 from engine.eject.servers import HELPERS, constants_for, render_server, render_server_constants
-
+from engine.errors import UserError
 
 # Module-level names the ejected file defines besides the objects' own symbols.
 _FILE_NAMES = {
-    "app", "modal", "os", "subprocess", "time", "urllib", "asyncio", "inspect",
-    "MINUTES", "HOURS", "wait_until_healthy", "post", *RUN_HELPER_NAMES, DEPLOY_ENV_HELPER,
+    "app",
+    "modal",
+    "os",
+    "subprocess",
+    "time",
+    "urllib",
+    "asyncio",
+    "inspect",
+    "MINUTES",
+    "HOURS",
+    "wait_until_healthy",
+    "post",
+    *RUN_HELPER_NAMES,
+    DEPLOY_ENV_HELPER,
 }
 
 # Defined in the file when an env value comes from the deploying shell. Every container imports
@@ -86,7 +97,9 @@ def render_app(
         _section("Values read from the deploying shell", _DEPLOY_ENV_FUNCTION if reads_shell else ""),
         _section("Container images", "\n\n".join(render_image(i) for i in blueprint.images)),
         _section("Volumes, secrets and other named objects", "\n".join(storage)),
-        _section("Helpers for the functions below", RUN_HELPER if any(map(calls_run_helper, blueprint.functions)) else ""),
+        _section(
+            "Helpers for the functions below", RUN_HELPER if any(map(calls_run_helper, blueprint.functions)) else ""
+        ),
         _section("Helpers for the servers below", HELPERS if blueprint.servers else ""),
         _section("Functions", "\n\n\n".join(objects[: len(blueprint.functions)])),
         _section("Servers", "\n\n\n".join(objects[len(blueprint.functions) :])),

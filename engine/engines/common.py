@@ -180,12 +180,11 @@ class Engine:
         """Indices of the server's command that hold field `name`'s value: they hold it, and they
         change when the field is set to `other` (what eject turns into a named constant)."""
         value = getattr(server, name)
-        before, after = self.command(server), self.command(replace(server, **{name: other}))
+        # A field chosen by name: its type is the caller's to match (eject passes a value of it).
+        before, after = self.command(server), self.command(replace(server, **{name: other}))  # type: ignore[arg-type]
         if value is None or len(before) != len(after):
             return frozenset()
-        return frozenset(
-            i for i, (a, b) in enumerate(zip(before, after)) if a != b and a == format_value(value)
-        )
+        return frozenset(i for i, (a, b) in enumerate(zip(before, after)) if a != b and a == format_value(value))
 
 
 @dataclass(frozen=True)
@@ -263,7 +262,9 @@ def cache_variables(engine: Engine) -> dict[str, CacheVolume]:
     return found
 
 
-def local_command(engine: Engine, server: ServerSpec, *, host: str, port: int, gpu_here: bool) -> tuple[tuple[str, ...], list[str]]:
+def local_command(
+    engine: Engine, server: ServerSpec, *, host: str, port: int, gpu_here: bool
+) -> tuple[tuple[str, ...], list[str]]:
     """The argv that runs `server` on this machine, listening at host:port, and what changed.
 
     A command the engine derived from the server's fields is derived again from the same fields

@@ -85,8 +85,11 @@ def _stray(index: int, arg: str, switch: _Resolved | None, table: Catalogue) -> 
     refused = f"{table.engine} would refuse it as an unrecognized argument"
     if switch is None:
         return ArgProblem(index, f"{arg!r} is not a flag, and no flag before it takes a value", f"{refused}; remove it")
-    return ArgProblem(index, f"{arg!r} follows {switch.spelling}, a switch that takes no value: {refused}",
-                      f"remove it{_other_spellings(switch)}")
+    return ArgProblem(
+        index,
+        f"{arg!r} follows {switch.spelling}, a switch that takes no value: {refused}",
+        f"remove it{_other_spellings(switch)}",
+    )
 
 
 def _other_spellings(resolved: _Resolved) -> str:
@@ -121,17 +124,21 @@ def _resolve(arg: str, name: str, table: Catalogue, syntax: FlagSyntax) -> _Reso
             if len(matches) == 1:
                 return _Resolved(table.by_spelling[matches[0]], matches[0], dotted)
             if len(matches) > 1:
-                return _Resolved(None, lookup, problem=f"{lookup} is ambiguous for {table.engine} {table.version}: it "
-                                 f"abbreviates {', '.join(matches[:4])}{' ...' if len(matches) > 4 else ''}",
-                                 hint="write the whole flag")
+                return _Resolved(
+                    None,
+                    lookup,
+                    problem=f"{lookup} is ambiguous for {table.engine} {table.version}: it "
+                    f"abbreviates {', '.join(matches[:4])}{' ...' if len(matches) > 4 else ''}",
+                    hint="write the whole flag",
+                )
         return _unknown(table, lookup)
     # A single-dash spelling: exact (`-tp`, `-q`), `-tp=2`, or a one-letter option with its
     # value attached (`-n4`), as argparse reads them.
     if name in table.by_spelling:
         return _Resolved(table.by_spelling[name], name)
-    short = table.by_spelling.get(arg[:2])
-    if short is not None and short.nargs != 0:
-        return _Resolved(short, arg[:2])
+    one_letter = table.by_spelling.get(arg[:2])
+    if one_letter is not None and one_letter.nargs != 0:
+        return _Resolved(one_letter, arg[:2])
     return _unknown(table, name)
 
 
@@ -139,13 +146,15 @@ def _unknown(table: Catalogue, spelling: str) -> _Resolved:
     for old in catalogues.older(table.engine, table.version):
         if spelling in old.by_spelling:
             return _Resolved(
-                None, spelling,
+                None,
+                spelling,
                 problem=f"{spelling} was removed from {table.engine}: {old.version} had it, {table.version} "
                 f"(the version mdeploy runs) does not",
                 hint=_suggest(table, spelling) or "remove it; the engine's release notes say what replaced it",
             )
     return _Resolved(
-        None, spelling,
+        None,
+        spelling,
         problem=f"{spelling} is not an option of {table.engine} {table.version} (the version mdeploy runs)",
         hint=_suggest(table, spelling) or f"see `{table.engine} --help` of {table.version}; docs/engines.md",
     )
@@ -203,8 +212,13 @@ def _value_problems(
         return []
     if option.nargs == 0:
         if attached is not None:
-            return [ArgProblem(index, f"{flag} is a switch in {where} and takes no value",
-                               f"write {flag} alone{_other_spellings(resolved)}")]
+            return [
+                ArgProblem(
+                    index,
+                    f"{flag} is a switch in {where} and takes no value",
+                    f"write {flag} alone{_other_spellings(resolved)}",
+                )
+            ]
         return []
     wanted = option.nargs
     if not values and wanted not in ("?", "*"):

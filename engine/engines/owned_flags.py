@@ -98,6 +98,4 @@ def _matches(arg: str, name: str, spelling: str, syntax: FlagSyntax) -> bool:
 
 def option_flags(options: Iterable[Any]) -> tuple[OwnedFlag, ...]:
     """The flags an engine's `OptionFlag` table writes from `engine_args` keys."""
-    return tuple(
-        OwnedFlag((o.flag, *((o.negative,) if o.negative else ())), f"engine_args.{o.key}") for o in options
-    )
+    return tuple(OwnedFlag((o.flag, *((o.negative,) if o.negative else ())), f"engine_args.{o.key}") for o in options)

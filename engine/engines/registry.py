@@ -5,9 +5,7 @@ from __future__ import annotations
 from engine.engines import sglang, transformers, trtllm, vllm
 from engine.engines.common import Engine
 
-ENGINES: dict[str, Engine] = {
-    e.name: e for e in (vllm.ENGINE, sglang.ENGINE, trtllm.ENGINE, transformers.ENGINE)
-}
+ENGINES: dict[str, Engine] = {e.name: e for e in (vllm.ENGINE, sglang.ENGINE, trtllm.ENGINE, transformers.ENGINE)}
 
 
 def get_engine(name: str) -> Engine:

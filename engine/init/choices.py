@@ -58,7 +58,11 @@ def completed(choices: Choices) -> Choices:
     if kind == "llm":
         choices = _completed_llm(choices)
     else:
-        for flag, value in (("--engine", choices.engine), ("--model", choices.model_id), ("--model-path", choices.model_path)):
+        for flag, value in (
+            ("--engine", choices.engine),
+            ("--model", choices.model_id),
+            ("--model-path", choices.model_path),
+        ):
             if value is not None:
                 raise UserError(f"{flag} is for --kind llm; a {kind} has its own code instead (--handler)")
     app = choices.app or DEFAULT_APP.get(kind) or app_name_for(choices)
@@ -101,7 +105,9 @@ def _completed_llm(choices: Choices) -> Choices:
     if engine not in ENGINES:
         raise UserError(f"--engine must be one of {', '.join(ENGINES)}, got {engine!r}")
     if (choices.model_id is None) == (choices.model_path is None):
-        raise UserError("an llm service serves one model: give --model ORG/NAME (a Hub repo) or --model-path DIR, not both")
+        raise UserError(
+            "an llm service serves one model: give --model ORG/NAME (a Hub repo) or --model-path DIR, not both"
+        )
     if choices.model_path is not None and choices.revision is not None:
         raise UserError("--revision pins a Hub model; a --model-path folder has none")
     return replace(choices, engine=engine, gpu=choices.gpu or DEFAULT_GPU[engine])

@@ -12,8 +12,17 @@ from dataclasses import replace
 from pathlib import Path
 
 from engine.init.choices import (
-    DEFAULT_APP, DEFAULT_ENGINE, DEFAULT_GPU, DEFAULT_SCHEDULE, ENGINES, HANDLER_ATTR, HANDLER_PACKAGE, KINDS,
-    MANIFESTS_FOLDER, Choices, app_name_for,
+    DEFAULT_APP,
+    DEFAULT_ENGINE,
+    DEFAULT_GPU,
+    DEFAULT_SCHEDULE,
+    ENGINES,
+    HANDLER_ATTR,
+    HANDLER_PACKAGE,
+    KINDS,
+    MANIFESTS_FOLDER,
+    Choices,
+    app_name_for,
 )
 
 Ask = Callable[[str, str | None], str]

@@ -66,40 +66,44 @@ def handler_text(c: Choices) -> str:
     module, _, attr = c.handler.partition(":")
     manifest = c.path.as_posix()
     if c.kind == "web":
-        return "\n".join([
-            f'"""The web app of {manifest}: FastAPI, served as ASGI.',
+        return "\n".join(
+            [
+                f'"""The web app of {manifest}: FastAPI, served as ASGI.',
+                "",
+                f"    mdeploy serve {manifest}      # on this machine, under uvicorn",
+                '"""',
+                "",
+                "from fastapi import FastAPI",
+                "",
+                f"{attr} = FastAPI()",
+                "",
+                "",
+                f'@{attr}.get("/")',
+                "def hello() -> dict:",
+                '    return {"hello": "world"}',
+                "",
+            ]
+        )
+    return "\n".join(
+        [
+            f'"""The scheduled function of {manifest} ({c.key}).',
             "",
-            f"    mdeploy serve {manifest}      # on this machine, under uvicorn",
+            f"    mdeploy run {manifest} {c.key}      # call it once on this machine",
             '"""',
             "",
-            "from fastapi import FastAPI",
+            "from __future__ import annotations",
             "",
-            f"{attr} = FastAPI()",
+            "import datetime",
+            "import os",
             "",
             "",
-            f'@{attr}.get("/")',
-            "def hello() -> dict:",
-            '    return {"hello": "world"}',
+            f"def {attr}() -> dict:",
+            '    """Runs on the schedule; what it returns is the call\'s result (`mdeploy run` prints it)."""',
+            "    now = datetime.datetime.now(datetime.timezone.utc)",
+            '    return {"app": os.environ.get("MDEPLOY_APP"), "ran_at": now.isoformat(timespec="seconds")}',
             "",
-        ])
-    return "\n".join([
-        f'"""The scheduled function of {manifest} ({c.key}).',
-        "",
-        f"    mdeploy run {manifest} {c.key}      # call it once on this machine",
-        '"""',
-        "",
-        "from __future__ import annotations",
-        "",
-        "import datetime",
-        "import os",
-        "",
-        "",
-        f"def {attr}() -> dict:",
-        '    """Runs on the schedule; what it returns is the call\'s result (`mdeploy run` prints it)."""',
-        '    now = datetime.datetime.now(datetime.timezone.utc)',
-        '    return {"app": os.environ.get("MDEPLOY_APP"), "ran_at": now.isoformat(timespec="seconds")}',
-        "",
-    ])
+        ]
+    )
 
 
 def schema_reference(manifest_folder: str, schemas_folder: str, overlay: bool) -> str:
@@ -116,7 +120,10 @@ def _intro(c: Choices) -> list[str]:
         what = f"A FastAPI app ({c.handler}), served as ASGI."
     else:
         what = f"A scheduled function ({c.handler})."
-    commands = [(f"mdeploy validate {manifest}", ""), (f"mdeploy plan {manifest}", "everything it deploys, with a cost estimate")]
+    commands = [
+        (f"mdeploy validate {manifest}", ""),
+        (f"mdeploy plan {manifest}", "everything it deploys, with a cost estimate"),
+    ]
     if c.kind == "function":
         commands.append((f"mdeploy run {manifest} {c.key}", "call it on this machine"))
     elif c.kind == "web" or c.engine == "transformers":
@@ -137,7 +144,9 @@ def _llm_service(c: Choices, pinned: Pinned | None) -> list[str]:
             f"      revision: {pinned.commit}   # {pinned.how}; pinned, as a branch can move under a deployed service",
         ]
     else:
-        lines.append(f"      path: {scalar(c.model_path)}   # a folder with config.json (a local run's, or in a mounted volume)")
+        lines.append(
+            f"      path: {scalar(c.model_path)}   # a folder with config.json (a local run's, or in a mounted volume)"
+        )
     lines += [
         f"    gpu: {c.gpu}",
         "    scaling:",

@@ -53,7 +53,9 @@ def _main_commit(repo_id: str, endpoint: str, env: Mapping[str, str]) -> str:
     except GatedRepoError:
         raise UserError(f"{repo_id} is gated: set HF_TOKEN to a token with access, or pass --revision COMMIT") from None
     except RepositoryNotFoundError:
-        raise UserError(f"{repo_id} is not on the Hub at {endpoint} (or is private): check the name, or set HF_TOKEN") from None
+        raise UserError(
+            f"{repo_id} is not on the Hub at {endpoint} (or is private): check the name, or set HF_TOKEN"
+        ) from None
     except OSError as exc:  # requests' and httpx's transport errors are OSErrors
         raise UserError(f"the Hub at {endpoint} did not answer about {repo_id}: {type(exc).__name__}: {exc}") from None
     if not info.sha:

@@ -64,9 +64,13 @@ def refuse_existing(c: Choices) -> None:
         paths += [file.path for file in _handler_files(c, project_root(c.path))]
     for path in paths:
         if path is not None and path.exists():
-            raise UserError(f"{_shown(path)} exists; mdeploy init never overwrites a file: choose another name (--app, or a path)")
+            raise UserError(
+                f"{_shown(path)} exists; mdeploy init never overwrites a file: choose another name (--app, or a path)"
+            )
     if c.overlay is not None and (found := existing_overlay(c.path, c.overlay)) is not None:
-        raise UserError(f"{_shown(found)} exists and is the {c.overlay} overlay already; mdeploy init never overwrites a file")
+        raise UserError(
+            f"{_shown(found)} exists and is the {c.overlay} overlay already; mdeploy init never overwrites a file"
+        )
 
 
 def write_and_validate(c: Choices, files: list[NewFile], environ) -> list[tuple[str, object]]:
@@ -89,7 +93,9 @@ def write_and_validate(c: Choices, files: list[NewFile], environ) -> list[tuple[
         return checked
     except FileExistsError as exc:
         _take_back(created)
-        raise UserError(f"{_shown(Path(exc.filename))} appeared while init was writing; nothing was left written") from None
+        raise UserError(
+            f"{_shown(Path(exc.filename))} appeared while init was writing; nothing was left written"
+        ) from None
     except ManifestError as exc:
         _take_back(created)
         problems = "; ".join(f"{p.key}: {p.message}" + (f" ({p.hint})" if p.hint else "") for p in exc.problems)

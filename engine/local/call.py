@@ -56,7 +56,9 @@ def import_handler(reference: str):
         handler = _resolve(reference)
     except HandlerImportError as exc:
         if exc.import_failure is not None:
-            raise UserError(f"cannot import {exc.module_name!r} for handler {reference!r}: {exc.import_failure}") from None
+            raise UserError(
+                f"cannot import {exc.module_name!r} for handler {reference!r}: {exc.import_failure}"
+            ) from None
         if exc.attr:
             raise UserError(f"module {exc.module_name!r} has no {exc.attr!r} (handler {reference!r})") from None
         raise UserError(str(exc)) from None  # malformed: the manifest's validation normally stops it first

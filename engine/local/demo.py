@@ -86,7 +86,11 @@ def run_demo(
     # Run as a deploy would: env entries from variables get their values (the plan shows references).
     blueprint = with_env_values(planned.blueprint, planned.env_values)
     launch = prepare_launch(
-        blueprint, None, workdir=root, environ=environ, dotenv_path=Path(".env"),
+        blueprint,
+        None,
+        workdir=root,
+        environ=environ,
+        dotenv_path=Path(".env"),
         port=free_port() if port is None else port,
     )
     # Before the model is written: a busy port is one line, not a line after seconds of work.

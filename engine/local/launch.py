@@ -32,9 +32,9 @@ from engine.engines.registry import get_engine
 from engine.errors import UserError
 from engine.local.model_source import HubModel, ModelFolder, model_source
 from engine.local.mounts import LocalMount, hf_home, local_mounts, rewrite_path
-from engine.project.root import import_paths
 from engine.local.secrets import secret_arguments, secret_values
 from engine.local.state import shown_path
+from engine.project.root import import_paths
 
 DEFAULT_WEB_PORT = 8000
 DEFAULT_WEB_STARTUP_TIMEOUT = 120
@@ -145,7 +145,9 @@ def web_launch(
         # The handler starts its own server on web.port (usually a child process) and returns;
         # this process then idles so the server's process group lives until `serve` stops it.
         if port is not None and port != web.port:
-            raise UserError(f"{owner} listens on port {web.port}, chosen by its handler: drop --port or pass {web.port}")
+            raise UserError(
+                f"{owner} listens on port {web.port}, chosen by its handler: drop --port or pass {web.port}"
+            )
         local_port = web.port
         argv = [sys.executable, "-c", WEB_SERVER_RUNNER, function.handler]
     else:

@@ -42,8 +42,10 @@ def model_source(server: ServerSpec, mounts: list[LocalMount], root: Path) -> Hu
     folder its `model` names, if its command loads a model at all (a stand-in command may not)."""
     if server.revision:
         return HubModel(server.model, server.revision)
-    named = any(arg == server.model or arg.endswith("=" + server.model) or arg.startswith(server.model + "@")
-                for arg in server.command)
+    named = any(
+        arg == server.model or arg.endswith("=" + server.model) or arg.startswith(server.model + "@")
+        for arg in server.command
+    )
     if not named:
         return None
     return ModelFolder((root / rewrite_path(server.model, mounts)).resolve())
@@ -97,7 +99,9 @@ def _check_hub_model(model: HubModel, env: MutableMapping[str, str]) -> list[str
         f"the local cache {shown_path(cache)}"
     )
     if hub.offline(env):
-        raise UserError(f"{wanted}, and HF_HUB_OFFLINE is set: unset it to download the model, or serve a model folder (model.path)")
+        raise UserError(
+            f"{wanted}, and HF_HUB_OFFLINE is set: unset it to download the model, or serve a model folder (model.path)"
+        )
     problem = hub.unreachable(hub.endpoint(env))
     if problem is not None:
         raise UserError(f"{wanted}, and {problem}: connect to the network, or serve a model folder (model.path)")

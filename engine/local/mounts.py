@@ -14,6 +14,7 @@ from pathlib import Path
 
 from engine.blueprint.model import Blueprint, ContainerSpec
 from engine.local.state import state_folder
+
 # Hugging Face libraries find their cache through HF_HOME; Modal manifests mount the cache here.
 HF_CACHE_SUFFIX = ".cache/huggingface"
 

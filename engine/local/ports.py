@@ -22,7 +22,9 @@ def ensure_port_free(host: str, port: int) -> None:
             probe.bind((host, port))
         except OSError as exc:
             if exc.errno == errno.EADDRINUSE:
-                raise UserError(f"port {port} on {host} is already in use: stop what listens there or pass --port") from None
+                raise UserError(
+                    f"port {port} on {host} is already in use: stop what listens there or pass --port"
+                ) from None
             raise UserError(f"cannot listen on {host}:{port}: {exc.strerror}") from None
 
 

@@ -38,8 +38,14 @@ def mount_lines(mounts: list[LocalMount]) -> list[str]:
     lines = []
     for mount in mounts:
         path, local = mount.container_path, shown_path(mount.local_path)
-        what = f"an empty folder here, {local} (a bucket cannot be mounted locally)" if mount.kind == "bucket" else f"{local} here"
-        lines.append(f"{mount.kind} at {path} is {what}; env values and arguments naming {path} are pointed there, but {path} itself is not")
+        what = (
+            f"an empty folder here, {local} (a bucket cannot be mounted locally)"
+            if mount.kind == "bucket"
+            else f"{local} here"
+        )
+        lines.append(
+            f"{mount.kind} at {path} is {what}; env values and arguments naming {path} are pointed there, but {path} itself is not"
+        )
     return lines
 
 

@@ -113,10 +113,14 @@ def build_parser() -> argparse.ArgumentParser:
             "Its answers are gibberish."
         ),
     )
-    parser.add_argument("directory", metavar="DIR", type=Path, help="the folder to write (created; files in it are replaced)")
+    parser.add_argument(
+        "directory", metavar="DIR", type=Path, help="the folder to write (created; files in it are replaced)"
+    )
     parser.add_argument("--seed", type=int, default=0, help="seed of the random weights (default: 0)")
     parser.add_argument(
-        "--attention-heads", type=int, default=ATTENTION_HEADS,
+        "--attention-heads",
+        type=int,
+        default=ATTENTION_HEADS,
         help=f"attention heads over the width of {HIDDEN_SIZE} (default: {ATTENTION_HEADS}, head size 32)",
     )
     parser.add_argument("--kv-heads", type=int, default=KV_HEADS, help=f"key/value heads (default: {KV_HEADS})")
@@ -127,13 +131,21 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    if min(args.attention_heads, args.kv_heads) < 1 or HIDDEN_SIZE % args.attention_heads or args.attention_heads % args.kv_heads:
+    if (
+        min(args.attention_heads, args.kv_heads) < 1
+        or HIDDEN_SIZE % args.attention_heads
+        or args.attention_heads % args.kv_heads
+    ):
         print(
             f"error: --attention-heads must divide {HIDDEN_SIZE} and be a positive multiple of --kv-heads",
             file=sys.stderr,
         )
         return 2
-    print(write_tiny_chat_model(args.directory, seed=args.seed, attention_heads=args.attention_heads, kv_heads=args.kv_heads))
+    print(
+        write_tiny_chat_model(
+            args.directory, seed=args.seed, attention_heads=args.attention_heads, kv_heads=args.kv_heads
+        )
+    )
     return 0
 
 

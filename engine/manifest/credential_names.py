@@ -19,7 +19,10 @@ CREDENTIAL_NAME_RULES: tuple[tuple[str, re.Pattern[str]], ...] = (
     # Modal's own credentials (token id and secret) and its proxy-auth tokens.
     ("a Modal token", re.compile(r"^MODAL_(?:TOKEN|PROXY)_")),
     # Cloud credentials whose names carry none of the words below.
-    ("a cloud credential", re.compile(r"^(?:AZURE_STORAGE_CONNECTION_STRING|AZURE_STORAGE_SAS_TOKEN|AWS_SECURITY_TOKEN)$")),
+    (
+        "a cloud credential",
+        re.compile(r"^(?:AZURE_STORAGE_CONNECTION_STRING|AZURE_STORAGE_SAS_TOKEN|AWS_SECURITY_TOKEN)$"),
+    ),
     # HF_TOKEN, GITHUB_TOKEN, AWS_SESSION_TOKEN, ACCESSTOKEN; not TOKENIZER or MAX_TOKENS.
     ("a token", re.compile(r"(?:^|_)[A-Z0-9]*TOKEN(?:_|$)")),
     # AZURE_CLIENT_SECRET, CLIENT_SECRET_ID, SECRETKEY.

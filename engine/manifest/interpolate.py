@@ -182,8 +182,14 @@ def interpolate_layer(layer: Layer, environ: Mapping[str, str]) -> Layer:
         try:
             result, expanded = substitute(text, environ)
         except _Unset as unset:
-            problems.append(Problem(where, dotted, f"environment variable {unset.name} is not set",
-                                    f"set it, or give a default: ${{{unset.name}:-value}}"))
+            problems.append(
+                Problem(
+                    where,
+                    dotted,
+                    f"environment variable {unset.name} is not set",
+                    f"set it, or give a default: ${{{unset.name}:-value}}",
+                )
+            )
             continue
         except _Malformed as bad:
             problems.append(Problem(where, dotted, f"malformed reference {bad.reference!r}", _SYNTAX_HINT))
@@ -200,7 +206,6 @@ def interpolate_layer(layer: Layer, environ: Mapping[str, str]) -> Layer:
     if problems:
         raise ManifestError(problems)
     return replace(layer, data=data, interpolated=interpolated)
-
 
 
 def _value_at(data: object, path: tuple) -> tuple[bool, object]:
@@ -241,7 +246,9 @@ def hide_variable_values(text: str | None, data: object, interpolated: Mapping[t
     if not replacements:
         return text
     alternatives = sorted(replacements, key=len, reverse=True)
-    pattern = re.compile("|".join(
-        re.escape(form) if form[:1] in "'\"" else rf"(?<![\w.-]){re.escape(form)}(?![\w-])" for form in alternatives
-    ))
+    pattern = re.compile(
+        "|".join(
+            re.escape(form) if form[:1] in "'\"" else rf"(?<![\w.-]){re.escape(form)}(?![\w-])" for form in alternatives
+        )
+    )
     return pattern.sub(lambda m: replacements[m.group(0)], text)

@@ -60,16 +60,20 @@ def resolve_environment(cli_env: str | None, environ: Mapping[str, str] | None =
 def _decode(raw: bytes, file: str) -> str:
     for bom, what in _BOMS.items():
         if raw.startswith(bom):
-            raise ManifestError(located(file, 1, 1, "", f"the file starts with {what}",
-                                        "save it as UTF-8 without a BOM"))
+            raise ManifestError(
+                located(file, 1, 1, "", f"the file starts with {what}", "save it as UTF-8 without a BOM")
+            )
     try:
         return raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         line_start = raw.rfind(b"\n", 0, exc.start) + 1
         line = raw.count(b"\n", 0, exc.start) + 1
         col = len(raw[line_start : exc.start].decode("utf-8", errors="replace")) + 1
-        raise ManifestError(located(file, line, col, "", f"the file is not valid UTF-8 (byte 0x{raw[exc.start]:02x})",
-                                    "save it as UTF-8")) from None
+        raise ManifestError(
+            located(
+                file, line, col, "", f"the file is not valid UTF-8 (byte 0x{raw[exc.start]:02x})", "save it as UTF-8"
+            )
+        ) from None
 
 
 def read_layer(path: str | os.PathLike) -> Layer:
@@ -89,8 +93,16 @@ def read_layer(path: str | os.PathLike) -> Layer:
     except OSError as exc:
         raise FileProblem(file, f"cannot read it ({exc.strerror or exc})") from None
     if len(raw) > MAX_FILE_BYTES:
-        raise ManifestError(located(file, 1, 1, "", "the file is larger than 1 MiB",
-                                    "a manifest this big is a mistake; split it into several apps"))
+        raise ManifestError(
+            located(
+                file,
+                1,
+                1,
+                "",
+                "the file is larger than 1 MiB",
+                "a manifest this big is a mistake; split it into several apps",
+            )
+        )
     text = _decode(raw, file)
     return parse_toml(text, file) if suffix == ".toml" else parse_yaml(text, file)
 
@@ -98,8 +110,10 @@ def read_layer(path: str | os.PathLike) -> Layer:
 def check_environment_name(env: str) -> None:
     """A UserError unless `env` is a name Modal allows for an environment."""
     if not _ENVIRONMENT_NAME.fullmatch(env):
-        raise UserError(f"{env!r} is not a valid Modal environment name "
-                        "(letters, digits, '-', '_' and '.', starting with a letter or digit)")
+        raise UserError(
+            f"{env!r} is not a valid Modal environment name "
+            "(letters, digits, '-', '_' and '.', starting with a letter or digit)"
+        )
 
 
 def overlay_path(base: str | os.PathLike, env: str | None) -> Path | None:
@@ -179,8 +193,12 @@ def discover_manifests(paths: Iterable[str | os.PathLike]) -> list[Path]:
             dirs[:] = sorted(d for d in dirs if not d.startswith("."))
             for name in names:
                 file = Path(folder) / name
-                if (not name.startswith(".") and file.suffix.lower() in MANIFEST_SUFFIXES
-                        and file.is_file() and _base_of(file) is None):
+                if (
+                    not name.startswith(".")
+                    and file.suffix.lower() in MANIFEST_SUFFIXES
+                    and file.is_file()
+                    and _base_of(file) is None
+                ):
                     found.add(file)
     return sorted(found, key=lambda p: p.as_posix())
 

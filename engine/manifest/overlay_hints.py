@@ -1,4 +1,4 @@
-""""Did you mean" for an overlay entry that the base does not have.
+""" "Did you mean" for an overlay entry that the base does not have.
 
 An overlay changes a service (function, image, volume, ...) by naming its key; a misspelt key
 (`lama:` for `llama:`) is not an unknown key to the schema, it is a new, incomplete entry, and the
@@ -47,9 +47,12 @@ def new_overlay_entries_hints(merged: Any, problems: list[Problem]) -> list[Prob
             close = difflib.get_close_matches(key, base_keys, n=1, cutoff=0.6)
             if close:
                 noun = section[:-1] if section != "dicts" else "dict"
-                hints.append(Problem(
-                    span.key, prefix,
-                    f"the base manifest has no {noun} {key!r}, so this overlay declares a new one",
-                    f"did you mean '{close[0]}'? an overlay changes an entry by its exact key",
-                ))
+                hints.append(
+                    Problem(
+                        span.key,
+                        prefix,
+                        f"the base manifest has no {noun} {key!r}, so this overlay declares a new one",
+                        f"did you mean '{close[0]}'? an overlay changes an entry by its exact key",
+                    )
+                )
     return hints

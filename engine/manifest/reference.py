@@ -57,8 +57,11 @@ def render_reference() -> str:
                     sections.append((ref, definitions[ref]))
                     queue.append((ref, definitions[ref], path + "."))
                 holders = places[ref].setdefault(path, [])
-                holder = f"when `{', '.join(chosen_by[ref])}`" if ref in chosen_by else "in " + (
-                    "" if parent == "Top level" else f"[{parent}](#{parent.lower()})")
+                holder = (
+                    f"when `{', '.join(chosen_by[ref])}`"
+                    if ref in chosen_by
+                    else "in " + ("" if parent == "Top level" else f"[{parent}](#{parent.lower()})")
+                )
                 if holder != "in " and holder not in holders:
                     holders.append(holder)
     lines = [_HEAD]
@@ -109,7 +112,10 @@ def _section(name: str, node: dict, places: dict[str, list[str]]) -> str:
     title = "Top level" if name == "Top level" else f"`{name}`"
     out = [f"## {title}", ""]
     if name != "Top level":
-        at = [f"`{path}`" + (f" ({', '.join(holders).replace(', in [', ', [')})" if holders else "") for path, holders in places.items()]
+        at = [
+            f"`{path}`" + (f" ({', '.join(holders).replace(', in [', ', [')})" if holders else "")
+            for path, holders in places.items()
+        ]
         out += ["At " + "; ".join(at) + ".", ""]
         if node.get("description"):
             out += [_one_line(node["description"]), ""]
@@ -117,7 +123,9 @@ def _section(name: str, node: dict, places: dict[str, list[str]]) -> str:
     required = set(node.get("required", []))
     for key, field in node.get("properties", {}).items():
         default = "required" if key in required else _default(field)
-        out.append(f"| `{key}` | {_cell(_type(field))} | {_cell(default)} | {_cell(_one_line(field.get('description', '')))} |")
+        out.append(
+            f"| `{key}` | {_cell(_type(field))} | {_cell(default)} | {_cell(_one_line(field.get('description', '')))} |"
+        )
     return "\n".join(out) + "\n"
 
 

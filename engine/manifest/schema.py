@@ -68,7 +68,7 @@ def _tidy(node: Any) -> Any:
         out[key] = _tidy(value)
     patterns = out.get("patternProperties")
     if isinstance(patterns, dict) and len(patterns) == 1 and "additionalProperties" not in out:
-        (pattern, schema), = patterns.items()
+        ((pattern, schema),) = patterns.items()
         del out["patternProperties"]
         out["propertyNames"] = {"pattern": pattern}
         out["additionalProperties"] = schema

@@ -92,7 +92,7 @@ class _PositionScanner:
             start = self.i
             if self.peek() in ('"', "'"):
                 self.skip_string()
-                parts.append((tomllib.loads(f"k = {self.s[start:self.i]}")["k"], start))
+                parts.append((tomllib.loads(f"k = {self.s[start : self.i]}")["k"], start))
             else:
                 m = _BARE_KEY.match(self.s, self.i)
                 if not m:
@@ -261,8 +261,16 @@ def parse_toml(text: str, file: str) -> Layer:
         if isinstance(value, (dict, list)) and _level(path) > MAX_DEPTH:
             raise _too_deep(file, where, path)
         if isinstance(value, (datetime.datetime, datetime.date, datetime.time)):
-            problems.append(located(file, where.line, where.col, path, "dates and times are not manifest values",
-                                    'write it as a quoted string, e.g. "2024-01-01"'))
+            problems.append(
+                located(
+                    file,
+                    where.line,
+                    where.col,
+                    path,
+                    "dates and times are not manifest values",
+                    'write it as a quoted string, e.g. "2024-01-01"',
+                )
+            )
     if problems:
         raise ManifestError(problems)
     return Layer(file=file, data=data, spans=spans, plain_scalars={}, format="toml")

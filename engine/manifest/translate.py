@@ -14,7 +14,8 @@ import difflib
 import re
 import types
 import typing
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 from pydantic import BaseModel, Tag
 
@@ -235,7 +236,10 @@ def _type_message(kind: str, value: Any, path: tuple, locator: Locator) -> tuple
         if not path:
             return "the manifest is empty", "start with `version: 1` and `app: NAME`"
         if path[-1] == "timeout":
-            return "null is not allowed: Modal needs a timeout", 'give a duration, e.g. "10m", or remove the key to inherit one'
+            return (
+                "null is not allowed: Modal needs a timeout",
+                'give a duration, e.g. "10m", or remove the key to inherit one',
+            )
         return "null is not allowed here", "give a value, or remove the key to use the default"
     if kind == "string_type":
         if isinstance(value, bool):
@@ -243,18 +247,26 @@ def _type_message(kind: str, value: Any, path: tuple, locator: Locator) -> tuple
         if isinstance(value, int | float):
             written = locator.source_text(path)
             if written is not None and written != str(value):
-                return f"expected text, got the number {value} (YAML reads {written} as a number)", f'quote it: "{written}"'
+                return (
+                    f"expected text, got the number {value} (YAML reads {written} as a number)",
+                    f'quote it: "{written}"',
+                )
             return f"expected text, got the number {value}", f'quote it: "{written or value}"'
         return f"expected text, got {show(value)}", None
     if kind == "bool_type":
         if isinstance(value, str):
-            return f"expected true or false, got the text {show(value)}", "write true or false; YAML 1.2 reads yes/no/on/off as text"
+            return (
+                f"expected true or false, got the text {show(value)}",
+                "write true or false; YAML 1.2 reads yes/no/on/off as text",
+            )
         return f"expected true or false, got {show(value)}", "write true or false"
     if kind in ("int_type", "int_from_float", "int_parsing"):
         if isinstance(value, float):
             return f"expected a whole number, got {value}", f"write {int(value)}" if value.is_integer() else None
         if isinstance(value, str):
-            return f"expected a number, got the text {show(value)}", "remove the quotes" if value.strip().lstrip("-").isdigit() else None
+            return f"expected a number, got the text {show(value)}", "remove the quotes" if value.strip().lstrip(
+                "-"
+            ).isdigit() else None
         return f"expected a whole number, got {show(value)}", None
     if kind in ("float_type", "float_parsing"):
         if isinstance(value, str):
@@ -326,26 +338,44 @@ def problem_from_error(error: dict, data: Any, locator: Locator, root: type[Base
         hint = field.description if field is not None else None
         deleted = locator.deleted_at(path)
         if deleted is not None:
-            return Problem(deleted, dotted(path), f"`null` deletes the required key {show(path[-1])}", _restore_hint(hint))
+            return Problem(
+                deleted, dotted(path), f"`null` deletes the required key {show(path[-1])}", _restore_hint(hint)
+            )
         return Problem(locator.at_key(path[:-1]), dotted(path), f"missing required key {show(path[-1])}", hint)
 
     if kind in ("union_tag_invalid", "union_tag_not_found"):
         discriminator = (ctx.get("discriminator") or "").strip("'")
         options = _quoted_options(ctx.get("expected_tags", ""))
         if kind == "union_tag_not_found":
-            hint = f"add {discriminator}: " + " | ".join(_expected_tags(discriminator)) if _expected_tags(discriminator) else None
+            hint = (
+                f"add {discriminator}: " + " | ".join(_expected_tags(discriminator))
+                if _expected_tags(discriminator)
+                else None
+            )
             path = manifest_path(raw_loc, data)
             tag_path = _resolve(data, (*raw_loc, discriminator), True) or (*path, discriminator)
             deleted = locator.deleted_at(tag_path)
             if deleted is not None:
-                return Problem(deleted, dotted(tag_path), f"`null` deletes the required key {show(discriminator)}", _restore_hint(hint))
-            return Problem(locator.at_key(tag_path[:-1]), dotted(tag_path), f"missing required key {show(discriminator)}", hint)
+                return Problem(
+                    deleted,
+                    dotted(tag_path),
+                    f"`null` deletes the required key {show(discriminator)}",
+                    _restore_hint(hint),
+                )
+            return Problem(
+                locator.at_key(tag_path[:-1]), dotted(tag_path), f"missing required key {show(discriminator)}", hint
+            )
         tag_path = manifest_path((*raw_loc, discriminator), data)
         message = f"unknown {discriminator} {show(ctx.get('tag'))}; expected one of: {', '.join(options)}"
         return Problem(locator.at_value(tag_path), dotted(tag_path), message, _did_you_mean(ctx.get("tag"), options))
 
     if kind == "schedule_kind":
-        return Problem(locator.at_value(path), dotted(path), error["msg"], 'e.g. {cron: "0 3 * * *", timezone: "Europe/Berlin"} or {every: "4h"}')
+        return Problem(
+            locator.at_value(path),
+            dotted(path),
+            error["msg"],
+            'e.g. {cron: "0 3 * * *", timezone: "Europe/Berlin"} or {every: "4h"}',
+        )
 
     if kind == "literal_error":
         options = _quoted_options(ctx.get("expected", "")) or [ctx.get("expected", "")]

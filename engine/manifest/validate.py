@@ -9,9 +9,10 @@ returned beside it. Every problem is located through the merged spans (see `tran
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 from pydantic import ValidationError
 
@@ -132,4 +133,6 @@ def load_manifest(path: str | Path, env: str | None, environ: Mapping[str, str] 
 
     merged = load_merged(Path(path), env, environ)
     manifest, warnings = validate_merged_with_warnings(merged)
-    return LoadedManifest(manifest=manifest, merged=merged, environment=env, source=Path(path).as_posix(), warnings=warnings)
+    return LoadedManifest(
+        manifest=manifest, merged=merged, environment=env, source=Path(path).as_posix(), warnings=warnings
+    )

@@ -152,17 +152,24 @@ class _Builder:
         text = event.value
         if event.style is None and event.tag is None:
             if text == "<<":
-                raise self.fail(event.start_mark, path, "YAML merge keys (`<<`) are not supported",
-                                "repeat the keys, or use `defaults:` or an environment overlay")
+                raise self.fail(
+                    event.start_mark,
+                    path,
+                    "YAML merge keys (`<<`) are not supported",
+                    "repeat the keys, or use `defaults:` or an environment overlay",
+                )
             typed = resolve_plain_scalar(text)
             if not isinstance(typed, str):
                 shown = text if text else "(empty)"
-                raise self.fail(event.start_mark, path, f"key {shown} is not a string",
-                                f'quote it: "{text}"')
+                raise self.fail(event.start_mark, path, f"key {shown} is not a string", f'quote it: "{text}"')
         top = self.stack[-1]
         if text in top.key_lines:
-            raise self.fail(event.start_mark, top.path + (text,), f"duplicate key {text!r}",
-                            f"first set on line {top.key_lines[text]}; keep one")
+            raise self.fail(
+                event.start_mark,
+                top.path + (text,),
+                f"duplicate key {text!r}",
+                f"first set on line {top.key_lines[text]}; keep one",
+            )
         top.key_lines[text] = event.start_mark.line + 1
         top.key, top.key_loc = text, self.loc(event.start_mark)
 
@@ -170,8 +177,9 @@ class _Builder:
         path, key_loc = self._slot()
         tag, text = event.tag, event.value
         if tag not in _SCALAR_TAGS:
-            raise self.fail(event.start_mark, path, f"tag {tag!r} is not allowed",
-                            "manifests hold plain data; remove the tag")
+            raise self.fail(
+                event.start_mark, path, f"tag {tag!r} is not allowed", "manifests hold plain data; remove the tag"
+            )
         if event.start_mark.line != event.end_mark.line:
             self.multiline_scalars.append((event.start_mark.line, event.end_mark.line))
         if tag is None and event.style is None:
@@ -186,7 +194,7 @@ class _Builder:
 
     def _typed(self, event, path: tuple) -> object:
         """A scalar with an explicit core tag (`!!int 3`): its text must really be of that type."""
-        name = event.tag[len(_CORE):]
+        name = event.tag[len(_CORE) :]
         value = resolve_plain_scalar(event.value)
         wanted = {"int": (int,), "float": (float, int), "bool": (bool,), "null": (type(None),)}[name]
         if isinstance(value, bool) and name != "bool" or not isinstance(value, wanted):
@@ -197,8 +205,9 @@ class _Builder:
         path, key_loc = self._slot()
         allowed = _MAPPING_TAGS if is_mapping else _SEQUENCE_TAGS
         if event.tag not in allowed:
-            raise self.fail(event.start_mark, path, f"tag {event.tag!r} is not allowed",
-                            "manifests hold plain data; remove the tag")
+            raise self.fail(
+                event.start_mark, path, f"tag {event.tag!r} is not allowed", "manifests hold plain data; remove the tag"
+            )
         if len(self.stack) + 1 > MAX_DEPTH:
             raise self.fail(event.start_mark, path, f"nesting is deeper than {MAX_DEPTH} levels")
         value: dict | list = {} if is_mapping else []
@@ -213,12 +222,20 @@ class _Builder:
         path, key_loc = self._slot()
         self.alias_uses += 1
         if self.alias_uses > MAX_ALIAS_USES:
-            raise self.fail(event.start_mark, path, f"more than {MAX_ALIAS_USES} alias uses",
-                            "manifests may reuse a few anchors; repeat the values or use `defaults:`")
+            raise self.fail(
+                event.start_mark,
+                path,
+                f"more than {MAX_ALIAS_USES} alias uses",
+                "manifests may reuse a few anchors; repeat the values or use `defaults:`",
+            )
         anchored = self.anchors.get(event.anchor)
         if anchored is None:
-            raise self.fail(event.start_mark, path, f"alias *{event.anchor} refers to no finished anchor",
-                            "define `&name` before using `*name`, and not inside itself")
+            raise self.fail(
+                event.start_mark,
+                path,
+                f"alias *{event.anchor} refers to no finished anchor",
+                "define `&name` before using `*name`, and not inside itself",
+            )
         self.expanded += len(anchored.spans)
         if self.expanded > _MAX_EXPANDED_NODES:
             raise self.fail(event.start_mark, path, "aliases expand to too many values")
@@ -252,8 +269,12 @@ def parse_yaml(text: str, file: str) -> Layer:
             if kind == "DocumentStartEvent":
                 documents += 1
                 if documents > 1:
-                    raise builder.fail(event.start_mark, "", "more than one YAML document in the file",
-                                       "keep one document per manifest; remove the extra `---`")
+                    raise builder.fail(
+                        event.start_mark,
+                        "",
+                        "more than one YAML document in the file",
+                        "keep one document per manifest; remove the extra `---`",
+                    )
             elif kind in ("StreamStartEvent", "StreamEndEvent", "DocumentEndEvent"):
                 continue
             elif builder._expects_key() and kind not in ("MappingEndEvent",):
@@ -275,7 +296,9 @@ def parse_yaml(text: str, file: str) -> Layer:
     except RecursionError:
         raise ManifestError(located(file, 1, 1, "", f"nesting is deeper than {MAX_DEPTH} levels")) from None
     except Exception as exc:  # the parser is third-party: a crash in it is still the file's problem to report
-        raise ManifestError(located(file, 1, 1, "", f"the YAML parser could not read this file ({type(exc).__name__})")) from None
+        raise ManifestError(
+            located(file, 1, 1, "", f"the YAML parser could not read this file ({type(exc).__name__})")
+        ) from None
 
     _check_tabs(text, file, builder.multiline_scalars)
     if not builder.has_root or builder.root is None:
@@ -283,7 +306,9 @@ def parse_yaml(text: str, file: str) -> Layer:
     if not isinstance(builder.root, dict):
         where = builder.spans[()].value
         kind = "a list" if isinstance(builder.root, list) else "a single value"
-        raise ManifestError(located(file, where.line, where.col, "", f"the manifest must be a mapping of keys, not {kind}"))
+        raise ManifestError(
+            located(file, where.line, where.col, "", f"the manifest must be a mapping of keys, not {kind}")
+        )
     plain = {p: t for p, t in builder.plain.items() if p}
     return Layer(file=file, data=builder.root, spans=builder.spans, plain_scalars=plain, format="yaml")
 
@@ -298,8 +323,16 @@ def _leading_tab(line: str) -> int | None:
 
 
 def _tab_error(file: str, line_no: int, col: int) -> ManifestError:
-    return ManifestError(located(file, line_no + 1, col + 1, "", "a tab is used for indentation",
-                                 "YAML indents with spaces only; replace the tab with spaces"))
+    return ManifestError(
+        located(
+            file,
+            line_no + 1,
+            col + 1,
+            "",
+            "a tab is used for indentation",
+            "YAML indents with spaces only; replace the tab with spaces",
+        )
+    )
 
 
 def _check_tabs(text: str, file: str, multiline: list[tuple[int, int]]) -> None:
@@ -318,8 +351,16 @@ def _parse_error(exc, text: str, file: str) -> ManifestError:
     if mark is None and hasattr(exc, "position"):  # ReaderError: an unacceptable character
         before = text[: exc.position]
         line, col = before.count("\n"), exc.position - (before.rfind("\n") + 1)
-        return ManifestError(located(file, line + 1, col + 1, "", f"character #x{exc.character:04x} is not allowed in YAML",
-                                     "remove control characters from the file"))
+        return ManifestError(
+            located(
+                file,
+                line + 1,
+                col + 1,
+                "",
+                f"character #x{exc.character:04x} is not allowed in YAML",
+                "remove control characters from the file",
+            )
+        )
     line, col = (mark.line, mark.column) if mark is not None else (0, 0)
     lines = text.splitlines()
     if line < len(lines) and _leading_tab(lines[line]) is not None:
@@ -328,5 +369,3 @@ def _parse_error(exc, text: str, file: str) -> ManifestError:
     context = getattr(exc, "context", None)
     message = f"{problem} ({context})" if context else problem
     return ManifestError(located(file, line + 1, col + 1, "", f"invalid YAML: {message}"))
-
-

@@ -71,7 +71,12 @@ def build_app(
     values = env_values or {}
     for function in blueprint.functions:
         namespace[function.symbol] = add_function(
-            app, function, module_name, images, resources, in_container=in_container,
+            app,
+            function,
+            module_name,
+            images,
+            resources,
+            in_container=in_container,
             env_values=values.get(("functions", function.key)),
         )
     for server in blueprint.servers:

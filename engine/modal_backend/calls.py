@@ -77,7 +77,10 @@ ARGUMENT_FIELDS: dict[str, dict[str, Any]] = {
             "path": ("args",),
         },
     },
-    "Volume.from_name": {"whole": ("name",), "fields": {"name": ("name",), "create_if_missing": ("create_if_missing",)}},
+    "Volume.from_name": {
+        "whole": ("name",),
+        "fields": {"name": ("name",), "create_if_missing": ("create_if_missing",)},
+    },
     "Secret.from_name": {"whole": ("name",), "fields": {"name": ("name",), "required_keys": ("required_keys",)}},
     "CloudBucketMount": {
         "whole": (),
@@ -116,8 +119,11 @@ ARGUMENT_FIELDS: dict[str, dict[str, Any]] = {
     },
     "schedule": {
         "whole": ("schedule",),
-        "fields": {"cron_string": ("schedule", "cron"), "timezone": ("schedule", "timezone"),
-                   "seconds": ("schedule", "seconds")},
+        "fields": {
+            "cron_string": ("schedule", "cron"),
+            "timezone": ("schedule", "timezone"),
+            "seconds": ("schedule", "seconds"),
+        },
     },
     "retries": {
         "whole": ("retries",),

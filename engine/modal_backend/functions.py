@@ -32,6 +32,7 @@ from engine.modal_backend.containers import region_argument, shared_container_kw
 from engine.modal_backend.handlers import HandlerRef, expose_signature
 from engine.modal_backend.resources import Resources
 
+
 def make_wrapper(spec: FunctionSpec, module_name: str) -> tuple[Callable[..., Any], HandlerRef]:
     handler = HandlerRef(spec.handler)
     web_kind = spec.web.kind if spec.web else None

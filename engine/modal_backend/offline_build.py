@@ -104,7 +104,9 @@ class _WarningRecords(logging.Handler):
         super().__init__(level=logging.WARNING)
         self.into = into
 
-    def show_warning(self, message: Any, category: type, filename: str, lineno: int, file: Any = None, line: Any = None) -> None:
+    def show_warning(
+        self, message: Any, category: type, filename: str, lineno: int, file: Any = None, line: Any = None
+    ) -> None:
         # A ResourceWarning is the garbage collector finding something unclosed (an asyncio
         # transport of an earlier client, say) while the build runs: not Modal judging the app.
         if issubclass(category, ResourceWarning):

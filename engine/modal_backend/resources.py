@@ -71,7 +71,9 @@ def build_resources(blueprint: Blueprint) -> Resources:
     return Resources(volumes=volumes, secrets=secrets, buckets=buckets, dicts=dicts, queues=queues)
 
 
-def container_mounts(container: ContainerSpec, resources: Resources) -> dict[str, modal.Volume | modal.CloudBucketMount]:
+def container_mounts(
+    container: ContainerSpec, resources: Resources
+) -> dict[str, modal.Volume | modal.CloudBucketMount]:
     """The `volumes=` argument of a function or server: mount path -> volume or bucket mount."""
     mounts: dict[str, modal.Volume | modal.CloudBucketMount] = {}
     for mount in container.mounts:
@@ -86,4 +88,3 @@ def container_mounts(container: ContainerSpec, resources: Resources) -> dict[str
 
 def container_secrets(container: ContainerSpec, resources: Resources) -> list[modal.Secret]:
     return [resources.secrets[key] for key in container.secrets]
-

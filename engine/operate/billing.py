@@ -115,8 +115,15 @@ def parse_since(since: str) -> Window:
 def report_call(window: Window, tag_names: list[str]) -> ModalCall:
     tags = ("--tag-names", ",".join(tag_names)) if tag_names else ()
     return call(
-        "billing", "report", "--start", window.start, "--resolution", window.resolution,
-        "--show-resources", *tags, "--json",
+        "billing",
+        "report",
+        "--start",
+        window.start,
+        "--resolution",
+        window.resolution,
+        "--show-resources",
+        *tags,
+        "--json",
     )
 
 

@@ -38,7 +38,7 @@ def cost_report(
     if live_rates:
         reply = replies.pop(0)
         if reply.ok and isinstance(reply.data, dict):
-            today = datetime.datetime.now(datetime.timezone.utc).date().isoformat()
+            today = datetime.datetime.now(datetime.UTC).date().isoformat()
             rates = billing.live_price_table(reply.data, table, today)
             table = rates.table
             if rates.used:
@@ -65,8 +65,10 @@ def _actual_lines(report: CostReport) -> list[str]:
     if not actual.rows:
         return [f"actual, {window.shown}: no billing rows for app {report.blueprint.app}"]
     average = f", {format_money(actual.total / window.hours)} on average" if window.hours else ""
-    lines = [f"actual, {window.shown} (full {'days' if window.resolution == 'd' else 'hours'}): "
-             f"${actual.total:,.2f}{average}"]
+    lines = [
+        f"actual, {window.shown} (full {'days' if window.resolution == 'd' else 'hours'}): "
+        f"${actual.total:,.2f}{average}"
+    ]
     lines += [f"  {resource}: ${cost:,.2f}" for resource, cost in actual.by_resource.items()]
     estimate = report.estimate
     lines.append(
@@ -88,7 +90,9 @@ def render_cost_report(report: CostReport, fmt: str) -> str:
             "prices": report.prices,
             "estimate": to_data(report.estimate),
             "notes": list(report.notes),
-            "actual": None if report.actual is None else {
+            "actual": None
+            if report.actual is None
+            else {
                 **to_data(report.actual),
                 "window": window.shown if window else None,
                 "per_hour": per_hour,

@@ -61,6 +61,8 @@ def render_history(app: str, environment: str | None, rows: list[HistoryRow]) ->
     widths = [max(len(r[i]) for r in table) for i in range(len(table[0]))]
     lines = [f"app {app}{where}: {len(rows)} deployment{'s' if len(rows) != 1 else ''}, newest first"]
     lines += ["  " + "  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in table]
-    lines.append("  (* live; commit* = deployed with uncommitted changes; "
-                 "'= manifest now': the same content as the manifest plans now)")
+    lines.append(
+        "  (* live; commit* = deployed with uncommitted changes; "
+        "'= manifest now': the same content as the manifest plans now)"
+    )
     return "\n".join(lines) + "\n"

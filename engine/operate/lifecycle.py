@@ -18,7 +18,7 @@ _VERSION = re.compile(r"^v?([1-9][0-9]*)$")
 
 
 def version_argument(version: str) -> str:
-    """"3" or "v3" -> "v3", the form `modal app rollback` accepts."""
+    """ "3" or "v3" -> "v3", the form `modal app rollback` accepts."""
     match = _VERSION.match(version.strip())
     if not match:
         raise UserError(f"{version!r} is not a version: give a number from `mdeploy history`, like 3 or v3")

@@ -75,9 +75,7 @@ def planned_requests(obj: ModalObject) -> list[str]:
     return ["GET /"]
 
 
-def check_all(
-    targets: list[tuple[ModalObject, str | None, int]], environ: Mapping[str, str]
-) -> list[SmokeResult]:
+def check_all(targets: list[tuple[ModalObject, str | None, int]], environ: Mapping[str, str]) -> list[SmokeResult]:
     """Check every (object, url, startup timeout) at once; results in the same order."""
     if not targets:
         return []

@@ -52,13 +52,17 @@ def git_state(anchor: Path) -> tuple[str, bool] | None:
     try:
         head = subprocess.run(
             ["git", "-C", str(folder), "rev-parse", f"--short={COMMIT_LENGTH}", "HEAD"],
-            capture_output=True, text=True, check=False,
+            capture_output=True,
+            text=True,
+            check=False,
         )
         if head.returncode != 0:
             return None
         status = subprocess.run(
             ["git", "-C", str(folder), "status", "--porcelain", "--untracked-files=no"],
-            capture_output=True, text=True, check=False,
+            capture_output=True,
+            text=True,
+            check=False,
         )
     except OSError:
         return None
@@ -77,4 +81,6 @@ def decode_tag(tag: str | None) -> DeployTag | None:
     if not match:
         return None
     commit = match["commit"]
-    return DeployTag(commit=None if commit == NO_GIT else commit, dirty=bool(match["dirty"]), content_hash=match["hash"])
+    return DeployTag(
+        commit=None if commit == NO_GIT else commit, dirty=bool(match["dirty"]), content_hash=match["hash"]
+    )

@@ -72,9 +72,7 @@ class RefTree:
     def copy_of(self, relative: PurePosixPath) -> Path:
         return self.root.joinpath(*relative.parts)
 
-    def plan(
-        self, relative: PurePosixPath, env: str | None, source: str
-    ) -> tuple[Side | None, InvalidAtRef | None]:
+    def plan(self, relative: PurePosixPath, env: str | None, source: str) -> tuple[Side | None, InvalidAtRef | None]:
         """The Blueprint at the ref; (None, None) when the manifest does not exist there, and
         (None, what was wrong) when it does not plan there."""
         copy = self.copy_of(relative)

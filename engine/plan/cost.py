@@ -88,7 +88,7 @@ def with_prices(table: PriceTable, **changes: object) -> PriceTable:
 
 
 def parse_gpu_request(request: str) -> tuple[str, int]:
-    """"H100:2" -> ("H100", 2); "L4" -> ("L4", 1). The planner already validated the string."""
+    """ "H100:2" -> ("H100", 2); "L4" -> ("L4", 1). The planner already validated the string."""
     gpu_type, sep, count = request.rpartition(":")
     if sep and count.isdigit():
         return gpu_type, int(count)
@@ -241,7 +241,7 @@ def estimate_cost(blueprint: Blueprint, prices: PriceTable | None = None) -> Cos
 
 
 def format_money(value: float | None, *, unbounded: bool = False) -> str:
-    """"$3.95/h"; "unbounded"; "unpriced" (no price known). Two decimals, or four below a cent."""
+    """ "$3.95/h"; "unbounded"; "unpriced" (no price known). Two decimals, or four below a cent."""
     if unbounded:
         return "unbounded"
     if value is None:

@@ -157,8 +157,9 @@ class _Sides:
     def __init__(self, old: Origins, new: Origins):
         self.old, self.new = old, new
 
-    def change(self, dotted: str, at: tuple, old: Any, new: Any, status: str = "changed", *,
-               element: bool = False) -> FieldChange:
+    def change(
+        self, dotted: str, at: tuple, old: Any, new: Any, status: str = "changed", *, element: bool = False
+    ) -> FieldChange:
         """`element`: a whole list element, shown without its unset fields."""
         shown_old = None if status == "added" else self.old.shown(at, old)
         shown_new = None if status == "removed" else self.new.shown(at, new)

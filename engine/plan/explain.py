@@ -145,8 +145,10 @@ def _planned_from(origins: Origins, manifest_path: tuple) -> list[tuple]:
     found = [
         path
         for path, origin in origins.items()
-        if origin.kind in (MANIFEST, DEFAULTS) and origin.direct
-        and len(origin.sources) == 1 and origin.sources[0].key == tuple(manifest_path)
+        if origin.kind in (MANIFEST, DEFAULTS)
+        and origin.direct
+        and len(origin.sources) == 1
+        and origin.sources[0].key == tuple(manifest_path)
     ]
     found.sort(key=lambda p: (len(p), [str(x) for x in p]))
     outermost = [p for p in found if not any(p[: len(q)] == q and p != q for q in found)]

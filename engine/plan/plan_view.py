@@ -91,34 +91,58 @@ def plan_sections(blueprint: Blueprint, cost: CostEstimate, origins: Origins = N
     # not an env secret of the function: the plan shows it on the mount, where it applies.
     bucket_secrets = {b.key: named("buckets", b.key)("secret", b.secret) for b in blueprint.buckets if b.secret}
     sections = [
-        Section("Services", tuple(
-            _server_entry(s, costs[("server", s.key)], _Shown(origins, ("servers", s.key)), bucket_secrets)
-            for s in blueprint.servers
-        )),
-        Section("Functions", tuple(
-            _function_entry(f, costs[("function", f.key)], _Shown(origins, ("functions", f.key)), bucket_secrets)
-            for f in blueprint.functions
-        )),
+        Section(
+            "Services",
+            tuple(
+                _server_entry(s, costs[("server", s.key)], _Shown(origins, ("servers", s.key)), bucket_secrets)
+                for s in blueprint.servers
+            ),
+        ),
+        Section(
+            "Functions",
+            tuple(
+                _function_entry(f, costs[("function", f.key)], _Shown(origins, ("functions", f.key)), bucket_secrets)
+                for f in blueprint.functions
+            ),
+        ),
         Section("Images", tuple(_image_entry(i, _Shown(origins, ("images", i.key))) for i in blueprint.images)),
         Section(
             "Volumes",
             tuple(
-                Entry(v.key, f"Modal volume {named('volumes', v.key)('name', v.name)}",
-                      (("created if missing", named('volumes', v.key)("create_if_missing", v.create_if_missing, _yes_no)),))
+                Entry(
+                    v.key,
+                    f"Modal volume {named('volumes', v.key)('name', v.name)}",
+                    (
+                        (
+                            "created if missing",
+                            named("volumes", v.key)("create_if_missing", v.create_if_missing, _yes_no),
+                        ),
+                    ),
+                )
                 for v in blueprint.volumes
             ),
         ),
         Section(
             "Secrets",
             tuple(
-                Entry(s.key, f"Modal secret {named('secrets', s.key)('name', s.name)}",
-                      _rows(("required keys", named('secrets', s.key).words("required_keys", s.required_keys, ", ".join))))
+                Entry(
+                    s.key,
+                    f"Modal secret {named('secrets', s.key)('name', s.name)}",
+                    _rows(
+                        ("required keys", named("secrets", s.key).words("required_keys", s.required_keys, ", ".join))
+                    ),
+                )
                 for s in blueprint.secrets
             ),
             notes=("names only: mdeploy never reads or shows secret values",) if blueprint.secrets else (),
         ),
-        Section("Dicts", tuple(Entry(d.key, f"Modal dict {named('dicts', d.key)('name', d.name)}") for d in blueprint.dicts)),
-        Section("Queues", tuple(Entry(q.key, f"Modal queue {named('queues', q.key)('name', q.name)}") for q in blueprint.queues)),
+        Section(
+            "Dicts", tuple(Entry(d.key, f"Modal dict {named('dicts', d.key)('name', d.name)}") for d in blueprint.dicts)
+        ),
+        Section(
+            "Queues",
+            tuple(Entry(q.key, f"Modal queue {named('queues', q.key)('name', q.name)}") for q in blueprint.queues),
+        ),
         Section("Buckets", tuple(_bucket_entry(b, _Shown(origins, ("buckets", b.key))) for b in blueprint.buckets)),
     ]
     sections.append(cost_section(cost, cost_references(blueprint, origins)))
@@ -158,7 +182,9 @@ def _server_entry(server: ServerSpec, cost: ObjectCost, show: _Shown, bucket_sec
     concurrency = ", ".join(
         part
         for part in (
-            f"target {show('target_concurrency', server.target_concurrency)}" if server.target_concurrency is not None else "",
+            f"target {show('target_concurrency', server.target_concurrency)}"
+            if server.target_concurrency is not None
+            else "",
             f"max {show('max_concurrency', server.max_concurrency)}" if server.max_concurrency is not None else "",
         )
         if part
@@ -170,27 +196,39 @@ def _server_entry(server: ServerSpec, cost: ObjectCost, show: _Shown, bucket_sec
         ("model", f"{model}{served}"),
         *_container_rows(server.container, show.under("container"), bucket_secrets),
         ("concurrency", concurrency),
-        ("port", f"{show('port', server.port)}, health {show('health_path', server.health_path)}, "
-                 f"startup timeout {show('startup_timeout', server.startup_timeout, format_duration)}"),
+        (
+            "port",
+            f"{show('port', server.port)}, health {show('health_path', server.health_path)}, "
+            f"startup timeout {show('startup_timeout', server.startup_timeout, format_duration)}",
+        ),
         ("command", launch_command(server, show.origins)),
         ("warmup", _warmup(server, show)),
         ("snapshot", snapshot),
-        ("auth", show("requires_proxy_auth", server.requires_proxy_auth,
-                      lambda on: "Modal proxy auth" if on else "none (public URL)")),
+        (
+            "auth",
+            show(
+                "requires_proxy_auth",
+                server.requires_proxy_auth,
+                lambda on: "Modal proxy auth" if on else "none (public URL)",
+            ),
+        ),
         ("routing region", show("routing_region", server.routing_region or "")),
-        ("exit grace", show("exit_grace_period", server.exit_grace_period,
-                            lambda s: format_duration(s) if s else "")),
+        ("exit grace", show("exit_grace_period", server.exit_grace_period, lambda s: format_duration(s) if s else "")),
         ("http/2", show("h2_enabled", server.h2_enabled, lambda on: "on" if on else "")),
         ("cost", _cost_line(cost, _cost_hidden(server.container, show.under("container")))),
     )
-    return Entry(server.key, f"{show('engine', server.engine)} server, Modal name {server.name}, class {server.symbol}", rows)
+    return Entry(
+        server.key, f"{show('engine', server.engine)} server, Modal name {server.name}, class {server.symbol}", rows
+    )
 
 
 def _warmup(server: ServerSpec, show: _Shown) -> str:
     """With a snapshot, say when the warm-up runs, and that none is a choice (`warmup: false`)."""
     if server.warmup is None:
         return "none: the snapshot holds an engine no request has warmed up" if server.snapshot else ""
-    text = f"{show(('warmup', 'requests'), server.warmup.requests)} × POST {show(('warmup', 'path'), server.warmup.path)}"
+    text = (
+        f"{show(('warmup', 'requests'), server.warmup.requests)} × POST {show(('warmup', 'path'), server.warmup.path)}"
+    )
     return f"{text}, before the snapshot (warmup: false skips it)" if server.snapshot else text
 
 
@@ -200,16 +238,23 @@ def _function_entry(function: FunctionSpec, cost: ObjectCost, show: _Shown, buck
         c = show.under("concurrency")
         target = function.concurrency.target_inputs
         concurrency = f"max {c('max_inputs', function.concurrency.max_inputs)} inputs" + (
-            f", target {c('target_inputs', target)}" if target is not None else "")
+            f", target {c('target_inputs', target)}" if target is not None else ""
+        )
     batching = ""
     if function.batching:
         b = show.under("batching")
-        batching = (f"up to {b('max_batch_size', function.batching.max_batch_size)} inputs, "
-                    f"wait {b('wait_ms', function.batching.wait_ms)} ms")
+        batching = (
+            f"up to {b('max_batch_size', function.batching.max_batch_size)} inputs, "
+            f"wait {b('wait_ms', function.batching.wait_ms)} ms"
+        )
     rows = _rows(
         ("handler", show("handler", function.handler)),
-        *_container_rows(function.container, show.under("container"), bucket_secrets,
-                         timeout=show("timeout", function.timeout, format_duration)),
+        *_container_rows(
+            function.container,
+            show.under("container"),
+            bucket_secrets,
+            timeout=show("timeout", function.timeout, format_duration),
+        ),
         ("schedule", _schedule(function, show.under("schedule"))),
         ("retries", _retries(function, show.under("retries"))),
         ("concurrency", concurrency),
@@ -234,7 +279,9 @@ def _container_rows(
         for part in (
             f"cpu {show('cpu', container.cpu, lambda c: f'{c:g}')}" if container.cpu is not None else "",
             f"memory {show('memory', container.memory, format_memory)}" if container.memory is not None else "",
-            f"disk {show('ephemeral_disk', container.ephemeral_disk, format_memory)}" if container.ephemeral_disk is not None else "",
+            f"disk {show('ephemeral_disk', container.ephemeral_disk, format_memory)}"
+            if container.ephemeral_disk is not None
+            else "",
         )
         if part
     )
@@ -243,9 +290,7 @@ def _container_rows(
         snapshot = "memory + GPU" if container.gpu_snapshot else "memory"
     mounts = "; ".join(_mount(m, show.under("mounts", i), bucket_secrets) for i, m in enumerate(container.mounts))
     gpu = tuple(show(("gpu", i), g) for i, g in enumerate(container.gpu))
-    env = " ".join(
-        f"{k}={show(('env', k), v, shlex.quote)}" for k, v in sorted(container.env.items())
-    )
+    env = " ".join(f"{k}={show(('env', k), v, shlex.quote)}" for k, v in sorted(container.env.items()))
     return [
         ("gpu", format_gpu(gpu)),
         ("resources", resources),
@@ -255,8 +300,11 @@ def _container_rows(
             f"min {s('min_containers', scaling.min_containers)}, max {max_text}, "
             f"buffer {s('buffer_containers', scaling.buffer_containers)}, "
             f"scaledown after {s('scaledown_window', scaling.scaledown_window, format_duration)}"
-            + (f", scaleup after {s('scaleup_window', scaling.scaleup_window, format_duration)}"
-               if scaling.scaleup_window is not None else ""),
+            + (
+                f", scaleup after {s('scaleup_window', scaling.scaleup_window, format_duration)}"
+                if scaling.scaleup_window is not None
+                else ""
+            ),
         ),
         ("timeout", timeout),
         ("region", ", ".join(show(("region", i), r) for i, r in enumerate(container.region))),
@@ -314,7 +362,9 @@ def _web(function: FunctionSpec, show: _Shown) -> str:
         parts.append(show("docs", web.docs, lambda _: "docs"))
     if web.label:
         parts.append(f"label {show('label', web.label)}")
-    parts.append(show("requires_proxy_auth", web.requires_proxy_auth, lambda on: "Modal proxy auth" if on else "public"))
+    parts.append(
+        show("requires_proxy_auth", web.requires_proxy_auth, lambda on: "Modal proxy auth" if on else "public")
+    )
     return ", ".join(parts)
 
 
@@ -371,7 +421,9 @@ def _without(text: str, hidden: dict[str, str]) -> str:
     references (whole words only: the request strings are what cost.py put in)."""
     if not hidden:
         return text
-    pattern = re.compile("|".join(rf"(?<![\w.-]){re.escape(g)}(?![\w-])" for g in sorted(hidden, key=len, reverse=True)))
+    pattern = re.compile(
+        "|".join(rf"(?<![\w.-]){re.escape(g)}(?![\w-])" for g in sorted(hidden, key=len, reverse=True))
+    )
     return pattern.sub(lambda m: hidden[m.group(0)], text)
 
 
@@ -417,13 +469,14 @@ def cost_section(cost: CostEstimate, hidden: dict[str, str] | None = None) -> Se
         )
     )
     notes = [
-        f"GPU, CPU and memory requests, {cost.currency}; idle = min_containers running, "
-        "peak = max_containers running",
+        f"GPU, CPU and memory requests, {cost.currency}; idle = min_containers running, peak = max_containers running",
         f"prices from {cost.source_url}, as of {cost.as_of}",
     ]
     if cost.unpriced:
         notes.append(_without(f"not in the totals (no price known): {', '.join(cost.unpriced)}", hidden))
-    return Section("Cost estimate", tuple(entries), tuple(notes), columns=("object", "GPU", "per container", "idle", "peak"))
+    return Section(
+        "Cost estimate", tuple(entries), tuple(notes), columns=("object", "GPU", "per container", "idle", "peak")
+    )
 
 
 def _rows(*rows: tuple[str, str]) -> tuple[tuple[str, str], ...]:

@@ -57,8 +57,7 @@ def invalid_note(item: LabelledDiff, *, literal: Callable[[str], str] = str) -> 
     first += [f"key {literal(invalid.first_key)}"] if invalid.first_key else []
     details = ", ".join([problem_count(invalid.problems), *first])
     return (
-        f"{literal(item.diff.source)} was invalid at {literal(item.old_label)} ({details}): "
-        "everything shows as added"
+        f"{literal(item.diff.source)} was invalid at {literal(item.old_label)} ({details}): everything shows as added"
     )
 
 

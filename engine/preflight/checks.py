@@ -94,7 +94,10 @@ def _volume_checks(blueprint: Blueprint, modal: ModalProbe | Unavailable) -> Ite
                 return PASS, f"{where} exists"
             if volume.create_if_missing:
                 return PASS, f"{where} does not exist yet; the deploy creates it (create_if_missing)"
-            return FAIL, f"{where} does not exist and the manifest does not create it (create with `modal volume create {volume.name}`)"
+            return (
+                FAIL,
+                f"{where} does not exist and the manifest does not create it (create with `modal volume create {volume.name}`)",
+            )
 
         yield _guarded(check, body)
 
@@ -111,7 +114,9 @@ def _hub_model(server: ServerSpec) -> tuple[str, str | None] | None:
 
 
 def _not_here(server: ServerSpec) -> str:
-    return f"model path {server.model} is not on this machine (it lives in a Modal volume): its config cannot be read here"
+    return (
+        f"model path {server.model} is not on this machine (it lives in a Modal volume): its config cannot be read here"
+    )
 
 
 def _model_check(server: ServerSpec, hub: HubProbe | Unavailable, folders: ModelFolders) -> tuple[str, str]:
@@ -211,7 +216,10 @@ def _describe(report: FitReport, gpu: str, fraction: float, estimated: bool) -> 
     per_sequence = f"KV cache {_gib(report.kv_bytes_per_sequence)} per {report.context}-token sequence"
     budget = f"{_gib(report.budget_bytes)} usable on {gpu} at {fraction:g}"
     if not report.starts:
-        return FAIL, f"{weights} + {per_sequence} exceed {budget}: the server cannot start (more GPUs, a larger GPU, quantization or a shorter context)"
+        return (
+            FAIL,
+            f"{weights} + {per_sequence} exceed {budget}: the server cannot start (more GPUs, a larger GPU, quantization or a shorter context)",
+        )
     if not report.fits_all_sequences:
         return WARN, (
             f"{weights}, {per_sequence}; {budget} holds {report.sequences_that_fit} of "

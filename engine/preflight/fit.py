@@ -23,16 +23,39 @@ _TABLE_PATH = Path(__file__).with_name("gpu_memory.json")
 
 # Bytes per element of a dtype as engines spell it ("auto" means the checkpoint's own dtype).
 DTYPE_BYTES: dict[str, float] = {
-    "float32": 4, "fp32": 4, "float": 4,
-    "bfloat16": 2, "bf16": 2, "float16": 2, "fp16": 2, "half": 2,
-    "float8": 1, "fp8": 1, "fp8_e4m3": 1, "fp8_e5m2": 1, "int8": 1,
+    "float32": 4,
+    "fp32": 4,
+    "float": 4,
+    "bfloat16": 2,
+    "bf16": 2,
+    "float16": 2,
+    "fp16": 2,
+    "half": 2,
+    "float8": 1,
+    "fp8": 1,
+    "fp8_e4m3": 1,
+    "fp8_e5m2": 1,
+    "int8": 1,
 }
 
 # Weight width of a quantization method, bytes per parameter (scales and zero points ignored).
 QUANTIZATION_BYTES: dict[str, float] = {
-    "fp8": 1, "int8": 1, "w8a8": 1, "fbgemm_fp8": 1, "compressed-tensors": 1, "modelopt": 1,
-    "awq": 0.5, "awq_marlin": 0.5, "gptq": 0.5, "gptq_marlin": 0.5, "bitsandbytes": 0.5,
-    "gguf": 0.5, "marlin": 0.5, "int4": 0.5, "mxfp4": 0.5, "nvfp4": 0.5,
+    "fp8": 1,
+    "int8": 1,
+    "w8a8": 1,
+    "fbgemm_fp8": 1,
+    "compressed-tensors": 1,
+    "modelopt": 1,
+    "awq": 0.5,
+    "awq_marlin": 0.5,
+    "gptq": 0.5,
+    "gptq_marlin": 0.5,
+    "bitsandbytes": 0.5,
+    "gguf": 0.5,
+    "marlin": 0.5,
+    "int4": 0.5,
+    "mxfp4": 0.5,
+    "nvfp4": 0.5,
 }
 
 

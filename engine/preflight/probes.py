@@ -53,7 +53,8 @@ def _network_errors_as_unavailable(service: str):
     except ImportError:
         pass
     try:
-        from modal.exception import AuthError, ConnectionError as ModalConnectionError
+        from modal.exception import AuthError
+        from modal.exception import ConnectionError as ModalConnectionError
 
         transport += (AuthError, ModalConnectionError)
     except ImportError:

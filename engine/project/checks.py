@@ -93,4 +93,3 @@ def _model_path_mistake(svc: Any, mounts: Iterable[str]) -> Mistake | None:
         f"no volume or bucket is mounted at or above {path}, and {svc.engine}'s image does not hold it",
         "mount the volume that holds the weights, e.g. volumes: {/models: weights}",
     )
-

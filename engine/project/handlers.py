@@ -44,11 +44,30 @@ REFUSED_MODULES = {
 }
 # Annotations FastAPI reads from the request body when a parameter has no Query()/Path()/...:
 # anything that is not a scalar (its `field_annotation_is_scalar`), named as typing or builtins do.
-_BODY_TYPES = frozenset({
-    "dict", "list", "set", "frozenset", "tuple", "Dict", "List", "Set", "FrozenSet", "Tuple", "Sequence",
-    "MutableSequence", "Mapping", "MutableMapping", "Deque", "deque", "defaultdict", "OrderedDict", "Counter",
-    "UploadFile",
-})
+_BODY_TYPES = frozenset(
+    {
+        "dict",
+        "list",
+        "set",
+        "frozenset",
+        "tuple",
+        "Dict",
+        "List",
+        "Set",
+        "FrozenSet",
+        "Tuple",
+        "Sequence",
+        "MutableSequence",
+        "Mapping",
+        "MutableMapping",
+        "Deque",
+        "deque",
+        "defaultdict",
+        "OrderedDict",
+        "Counter",
+        "UploadFile",
+    }
+)
 _APP_SHAPES = {
     "asgi": ("an ASGI", 3, "(scope, receive, send)", "app = FastAPI()"),
     "wsgi": ("a WSGI", 2, "(environ, start_response)", "app = Flask(__name__)"),
@@ -84,7 +103,10 @@ class HandlerChecker:
         """Why `module` (of `reference`) is not a module file of the project, or None when it is."""
         top = module.split(".")[0]
         if top in REFUSED_MODULES:
-            return Mistake(f"{reference or module!r} is refused: {top} {REFUSED_MODULES[top]}", "name a function of your own package, e.g. jobs.tasks:run")
+            return Mistake(
+                f"{reference or module!r} is refused: {top} {REFUSED_MODULES[top]}",
+                "name a function of your own package, e.g. jobs.tasks:run",
+            )
         if self.modules.locate(module) is not None:
             return None
         ours = self.modules.folder_of(top)
@@ -93,7 +115,9 @@ class HandlerChecker:
             return Mistake(
                 f"{module!r} is {outside}, not a module of this project (under {self.root_shown})",
                 "mdeploy ships only the project's own packages: write a function in one of them that calls it"
-                + (", and install the distribution with the image's pip" if outside.startswith("the installed") else ""),
+                + (
+                    ", and install the distribution with the image's pip" if outside.startswith("the installed") else ""
+                ),
             )
         parts = module.split(".")
         if ours is None:
@@ -102,8 +126,12 @@ class HandlerChecker:
             stem = "/".join(parts)
             where = f"neither {stem}.py nor {stem}/__init__.py under {self.root_shown}"
         close = difflib.get_close_matches(module, self.modules.siblings(module), n=1, cutoff=0.6)
-        hint = f"did you mean '{close[0]}'?" if close else (
-            "handler modules are files of the project, whose root is the nearest folder above the manifest holding pyproject.toml, setup.cfg, setup.py or .git"
+        hint = (
+            f"did you mean '{close[0]}'?"
+            if close
+            else (
+                "handler modules are files of the project, whose root is the nearest folder above the manifest holding pyproject.toml, setup.cfg, setup.py or .git"
+            )
         )
         return Mistake(f"no module {module!r} in this project: {where}", hint)
 
@@ -113,7 +141,10 @@ class HandlerChecker:
             self.modules.parse(path)  # type: ignore[arg-type]
         except ModuleSyntaxError as exc:
             at = f"line {exc.line}: " if exc.line else ""
-            return Mistake(f"{self._shown(exc.path)} does not parse ({at}{exc.reason}), so the container cannot import it", "fix the module")
+            return Mistake(
+                f"{self._shown(exc.path)} does not parse ({at}{exc.reason}), so the container cannot import it",
+                "fix the module",
+            )
         return None
 
     # -- references -----------------------------------------------------------------------------
@@ -127,7 +158,11 @@ class HandlerChecker:
         found = self.resolver.attribute(module, name)
         if isinstance(found, Missing):
             close = difflib.get_close_matches(name, found.names, n=1, cutoff=0.6)
-            hint = f"did you mean '{close[0]}'?" if close else f"define {name} at the top level of {self._shown(self.modules.locate(module))}"
+            hint = (
+                f"did you mean '{close[0]}'?"
+                if close
+                else f"define {name} at the top level of {self._shown(self.modules.locate(module))}"
+            )
             return Mistake(f"module {module!r} has no top-level {name!r}", hint)
         ref = repr(reference)
         if use.kind in _APP_SHAPES:
@@ -139,7 +174,10 @@ class HandlerChecker:
             return None
         where = f"{ref} ({self._defined(found)})"
         if _is_generator(found.node):
-            return Mistake(f"{where} is a generator function; mdeploy functions return their result, they cannot yield", "collect the items into a list and return it")
+            return Mistake(
+                f"{where} is a generator function; mdeploy functions return their result, they cannot yield",
+                "collect the items into a list and return it",
+            )
         params = _Params(found.node.args)  # type: ignore[union-attr]
         if use.kind == "scheduled":
             return _scheduled(where, params)
@@ -171,7 +209,7 @@ class HandlerChecker:
             f"name the app object, e.g. {example}",
         )
 
-    def _get_endpoint(self, where: str, params: "_Params", found: Found, use: Use) -> Mistake | None:
+    def _get_endpoint(self, where: str, params: _Params, found: Found, use: Use) -> Mistake | None:
         classes = _body_classes(self.modules.parse(found.file)) if found.file else set()  # type: ignore[arg-type]
         for name, annotation, default in params.annotated:
             if _from_body(annotation, default, classes):
@@ -201,7 +239,9 @@ class _Params:
     def __init__(self, args: ast.arguments):
         positional = [*args.posonlyargs, *args.args]
         first_default = len(positional) - len(args.defaults)
-        self.positional = [(a, args.defaults[i - first_default] if i >= first_default else None) for i, a in enumerate(positional)]
+        self.positional = [
+            (a, args.defaults[i - first_default] if i >= first_default else None) for i, a in enumerate(positional)
+        ]
         self.keyword_only = list(zip(args.kwonlyargs, args.kw_defaults))
         self.var_positional = args.vararg
         self.var_keyword = args.kwarg
@@ -285,10 +325,15 @@ def _is_generator(node: ast.AST | None) -> bool:
 
 def _body_classes(tree: ast.Module) -> set[str]:
     """Classes of the module that subclass pydantic's BaseModel directly (FastAPI reads them from the body)."""
+
     def base_name(base: ast.expr) -> str:
         return base.attr if isinstance(base, ast.Attribute) else getattr(base, "id", "")
 
-    return {st.name for st in tree.body if isinstance(st, ast.ClassDef) and any(base_name(b) == "BaseModel" for b in st.bases)}
+    return {
+        st.name
+        for st in tree.body
+        if isinstance(st, ast.ClassDef) and any(base_name(b) == "BaseModel" for b in st.bases)
+    }
 
 
 def _type_name(node: ast.expr) -> str:

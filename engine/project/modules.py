@@ -57,7 +57,9 @@ class ProjectModules:
         if self._exists_exactly(target) and self._exists_exactly(target / "__init__.py"):
             return target / "__init__.py"
         module_file = target.with_name(parts[-1] + ".py")
-        if self._exists_exactly(module_file) and all(self._exists_exactly(folder.joinpath(*parts[:i])) for i in range(1, len(parts))):
+        if self._exists_exactly(module_file) and all(
+            self._exists_exactly(folder.joinpath(*parts[:i])) for i in range(1, len(parts))
+        ):
             return module_file
         return None
 
@@ -65,8 +67,11 @@ class ProjectModules:
         """`module` is a folder of the project without `__init__.py` (importable, with no file)."""
         parts = module.split(".")
         folder = self.folder_of(parts[0])
-        return folder is not None and all(self._exists_exactly(folder.joinpath(*parts[:i])) for i in range(1, len(parts) + 1)) \
+        return (
+            folder is not None
+            and all(self._exists_exactly(folder.joinpath(*parts[:i])) for i in range(1, len(parts) + 1))
             and folder.joinpath(*parts).is_dir()
+        )
 
     def siblings(self, module: str) -> list[str]:
         """Dotted names of the modules beside `module` (for "did you mean")."""

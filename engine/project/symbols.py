@@ -45,8 +45,15 @@ class Missing:
 
 UNKNOWN = Found("unknown")
 _LITERALS = {
-    ast.List: "a list", ast.ListComp: "a list", ast.Tuple: "a tuple", ast.Dict: "a mapping", ast.DictComp: "a mapping",
-    ast.Set: "a set", ast.SetComp: "a set", ast.JoinedStr: "text", ast.GeneratorExp: "a generator",
+    ast.List: "a list",
+    ast.ListComp: "a list",
+    ast.Tuple: "a tuple",
+    ast.Dict: "a mapping",
+    ast.DictComp: "a mapping",
+    ast.Set: "a set",
+    ast.SetComp: "a set",
+    ast.JoinedStr: "text",
+    ast.GeneratorExp: "a generator",
 }
 
 
@@ -142,7 +149,12 @@ def _is_dynamic(tree: ast.Module) -> bool:
     for node in ast.walk(tree):
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in _DYNAMIC_CALLS:
             return True
-        if isinstance(node, ast.Attribute) and node.attr == "modules" and isinstance(node.value, ast.Name) and node.value.id == "sys":
+        if (
+            isinstance(node, ast.Attribute)
+            and node.attr == "modules"
+            and isinstance(node.value, ast.Name)
+            and node.value.id == "sys"
+        ):
             return True
     return False
 

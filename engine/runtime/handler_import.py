@@ -20,7 +20,9 @@ class HandlerImportError(ImportError):
     module without `attr`). Callers that word their own message read these rather than the text.
     """
 
-    def __init__(self, message: str, *, module_name: str = "", attr: str = "", import_failure: ImportError | None = None):
+    def __init__(
+        self, message: str, *, module_name: str = "", attr: str = "", import_failure: ImportError | None = None
+    ):
         super().__init__(message)
         self.module_name = module_name
         self.attr = attr

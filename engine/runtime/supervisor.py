@@ -171,7 +171,9 @@ class Supervisor:
                 raise EngineExitedEarly(
                     f"`{self.shown_as}` exited with code {code} before {url} was ready; "
                     f"last output:\n{self._tail_text()}",
-                    self.tail, code=code, url=url,
+                    self.tail,
+                    code=code,
+                    url=url,
                 )
             if probe(url, any_answer=any_answer, timeout_s=min(PROBE_TIMEOUT_S, max(deadline - clock(), 0.1))):
                 return clock() - started
@@ -179,7 +181,9 @@ class Supervisor:
                 raise EngineNotReady(
                     f"{url} not ready after {timeout_s:g}s (`{self.shown_as}` still running); "
                     f"last output:\n{self._tail_text()}",
-                    self.tail, url=url, timeout_s=timeout_s,
+                    self.tail,
+                    url=url,
+                    timeout_s=timeout_s,
                 )
             time.sleep(interval_s)
 

@@ -36,14 +36,13 @@ or by the watchdog itself, last, when the supervisor is gone).
 
 from __future__ import annotations
 
+# The C module under `signal`: the same functions and numbers, without the IntEnum wrappers whose
+# import (enum, functools, collections) would triple this bare interpreter's start-up.
+import _signal as signal
 import os
 import select
 import sys
 import time
-
-# The C module under `signal`: the same functions and numbers, without the IntEnum wrappers whose
-# import (enum, functools, collections) would triple this bare interpreter's start-up.
-import _signal as signal
 
 _STOP_SIGNALS = frozenset({signal.SIGTERM, signal.SIGINT, signal.SIGHUP})
 _POLL_S = 0.05

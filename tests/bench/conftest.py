@@ -22,7 +22,14 @@ def free_port() -> int:
 def fake_server():
     port = free_port()
     proc = subprocess.Popen(
-        [sys.executable, str(REPO / "benchmarks" / "fake_openai_server.py"), "--port", str(port), "--token-delay", "0.002"]
+        [
+            sys.executable,
+            str(REPO / "benchmarks" / "fake_openai_server.py"),
+            "--port",
+            str(port),
+            "--token-delay",
+            "0.002",
+        ]
     )
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 30
@@ -33,7 +40,7 @@ def fake_server():
         except OSError:
             if time.monotonic() > deadline or proc.poll() is not None:
                 proc.kill()
-                raise RuntimeError("fake server did not start")
+                raise RuntimeError("fake server did not start") from None
             time.sleep(0.1)
     yield url
     proc.terminate()

@@ -90,8 +90,18 @@ def test_bench_command_writes_report_plots_and_every_request(fake_server, run_md
 )
 def test_a_misbehaving_stream_is_a_failed_request_with_its_reason(fake_server, run_mdeploy, tmp_path, mode, reason):
     done, report = _bench(
-        run_mdeploy, f"{fake_server}/{mode}", tmp_path,
-        "--concurrency", "2", "--requests", "3", "--max-tokens", "20", "--ignore-eos", "--timeout", "1",
+        run_mdeploy,
+        f"{fake_server}/{mode}",
+        tmp_path,
+        "--concurrency",
+        "2",
+        "--requests",
+        "3",
+        "--max-tokens",
+        "20",
+        "--ignore-eos",
+        "--timeout",
+        "1",
     )
     assert done.returncode == 1
     assert f"c2: 3 failed: {reason}" in done.stdout
@@ -103,7 +113,9 @@ def test_a_misbehaving_stream_is_a_failed_request_with_its_reason(fake_server, r
 
 
 def test_a_short_stream_without_ignore_eos_is_an_early_stop_not_a_failure(fake_server, run_mdeploy, tmp_path):
-    done, report = _bench(run_mdeploy, f"{fake_server}/short", tmp_path, "--concurrency", "1", "--requests", "2", "--max-tokens", "20")
+    done, report = _bench(
+        run_mdeploy, f"{fake_server}/short", tmp_path, "--concurrency", "1", "--requests", "2", "--max-tokens", "20"
+    )
     assert done.returncode == 0, done.stderr
     assert [r["output_tokens"] for r in report["levels"][0]["records"]] == [5, 5]
 
@@ -138,8 +150,18 @@ def test_rate_levels_send_at_the_rate_with_seeded_poisson_arrivals(fake_server, 
 
 def test_length_distributions_reach_the_requests(fake_server, run_mdeploy, tmp_path):
     done, report = _bench(
-        run_mdeploy, fake_server, tmp_path,
-        "--concurrency", "4", "--requests", "24", "--max-tokens", "2:9", "--prompt-len", "5:50", "--ignore-eos",
+        run_mdeploy,
+        fake_server,
+        tmp_path,
+        "--concurrency",
+        "4",
+        "--requests",
+        "24",
+        "--max-tokens",
+        "2:9",
+        "--prompt-len",
+        "5:50",
+        "--ignore-eos",
     )
     assert done.returncode == 0, done.stderr
     records = report["levels"][0]["records"]
@@ -152,21 +174,34 @@ def test_length_distributions_reach_the_requests(fake_server, run_mdeploy, tmp_p
 def test_a_dataset_file_supplies_prompts_and_lengths(fake_server, run_mdeploy, tmp_path):
     dataset = tmp_path / "requests.jsonl"
     dataset.write_text('{"prompt": "one two three", "max_tokens": 2}\n{"prompt_len": 30, "max_tokens": 4}\n')
-    done, report = _bench(run_mdeploy, fake_server, tmp_path, "--concurrency", "1", "--requests", "4", "--dataset", str(dataset))
+    done, report = _bench(
+        run_mdeploy, fake_server, tmp_path, "--concurrency", "1", "--requests", "4", "--dataset", str(dataset)
+    )
     assert done.returncode == 0, done.stderr
     assert [r["output_tokens"] for r in report["levels"][0]["records"]] == [2, 4, 2, 4]
 
 
 def test_goodput_reports_share_and_rate_of_requests_meeting_targets(fake_server, run_mdeploy, tmp_path):
     done, report = _bench(
-        run_mdeploy, fake_server, tmp_path,
-        "--concurrency", "2", "--requests", "4", "--max-tokens", "3", "--goodput", "ttft:60s,itl:60s",
+        run_mdeploy,
+        fake_server,
+        tmp_path,
+        "--concurrency",
+        "2",
+        "--requests",
+        "4",
+        "--max-tokens",
+        "3",
+        "--goodput",
+        "ttft:60s,itl:60s",
     )
     assert done.returncode == 0, done.stderr
     goodput = report["levels"][0]["goodput"]
     assert (goodput["good_requests"], goodput["share"]) == (4, 1.0)
     assert "c2: goodput 4/4 requests (100%) met ttft ≤ 60000 ms, itl ≤ 60000 ms" in done.stdout
-    _, strict = _bench(run_mdeploy, fake_server, tmp_path, "--concurrency", "1", "--requests", "2", "--goodput", "itl:1us")
+    _, strict = _bench(
+        run_mdeploy, fake_server, tmp_path, "--concurrency", "1", "--requests", "2", "--goodput", "itl:1us"
+    )
     assert strict["levels"][0]["goodput"]["good_requests"] == 0  # 2 ms between tokens misses 1 µs
 
 
@@ -186,13 +221,17 @@ def test_flags_that_contradict_each_other_are_refused(run_mdeploy, args, says):
 
 
 def test_help_documents_every_flag(run_mdeploy):
-    from engine.cli import bench
-
     import argparse
+
+    from engine.cli import bench
 
     parser = argparse.ArgumentParser()
     bench.register(parser.add_subparsers())
-    flags = {option for action in parser._subparsers._group_actions[0].choices["bench"]._actions for option in action.option_strings}
+    flags = {
+        option
+        for action in parser._subparsers._group_actions[0].choices["bench"]._actions
+        for option in action.option_strings
+    }
     done = run_mdeploy("bench", "--help")
     help_text = " ".join(done.stdout.split())
     for flag in flags:
@@ -207,9 +246,26 @@ def test_ctrl_c_keeps_the_finished_levels(fake_server, tmp_path):
     env = {**os.environ, "PYTHONPATH": str(REPO), "PYTHONUNBUFFERED": "1"}
     # Level 1 sends 3 requests within ~0.1 s; level 2 (one every 10 s) is still running when SIGINT comes.
     proc = subprocess.Popen(
-        [sys.executable, "-m", "engine", "bench", fake_server, "--rate", "30,0.1", "--requests", "3",
-         "--max-tokens", "3", "--output", str(out)],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=tmp_path,
+        [
+            sys.executable,
+            "-m",
+            "engine",
+            "bench",
+            fake_server,
+            "--rate",
+            "30,0.1",
+            "--requests",
+            "3",
+            "--max-tokens",
+            "3",
+            "--output",
+            str(out),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+        cwd=tmp_path,
     )
     for line in proc.stderr:
         if "rate 0.1/s" in line:  # the second level has started
@@ -229,7 +285,9 @@ def test_ctrl_c_keeps_the_finished_levels(fake_server, tmp_path):
 def test_overhead_benchmark_prints_its_figures():
     done = subprocess.run(
         [sys.executable, str(REPO / "benchmarks" / "bench_overhead.py"), "--quick"],
-        capture_output=True, text=True, timeout=120,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert done.returncode == 0, done.stderr
     assert "µs per token" in done.stdout

@@ -37,7 +37,9 @@ def vllm_server(tmp_path_factory):
     log = open(model.parent / "vllm.log", "w")
     proc = subprocess.Popen(
         [VLLM, "serve", str(model), "--port", str(port), "--dtype", "float32", "--enforce-eager"],
-        stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
         env=dict(os.environ, VLLM_CPU_KVCACHE_SPACE="1", HF_HUB_OFFLINE="1"),
     )
     url = f"http://127.0.0.1:{port}"
@@ -63,8 +65,18 @@ def test_every_stream_from_vllm_delivers_the_tokens_asked(vllm_server, run_mdepl
     url, model = vllm_server
     out = tmp_path / "report"
     done = run_mdeploy(
-        "bench", url, "--concurrency", "1,4", "--requests", "8", "--max-tokens", "16", "--ignore-eos",
-        "--output", str(out), timeout=600,
+        "bench",
+        url,
+        "--concurrency",
+        "1,4",
+        "--requests",
+        "8",
+        "--max-tokens",
+        "16",
+        "--ignore-eos",
+        "--output",
+        str(out),
+        timeout=600,
     )
     assert done.returncode == 0, done.stderr
     report = json.loads((out / "report.json").read_text())
@@ -81,8 +93,20 @@ def test_every_stream_from_vllm_delivers_the_tokens_asked(vllm_server, run_mdepl
 
 def test_a_short_max_tokens_without_ignore_eos_still_succeeds(vllm_server, run_mdeploy, tmp_path):
     url, _ = vllm_server
-    done = run_mdeploy("bench", url, "--concurrency", "2", "--requests", "2", "--max-tokens", "4", "--no-plots",
-                       "--output", str(tmp_path), timeout=600)
+    done = run_mdeploy(
+        "bench",
+        url,
+        "--concurrency",
+        "2",
+        "--requests",
+        "2",
+        "--max-tokens",
+        "4",
+        "--no-plots",
+        "--output",
+        str(tmp_path),
+        timeout=600,
+    )
     assert done.returncode == 0, done.stderr
 
 
@@ -90,7 +114,9 @@ def test_side_by_side_script_compares_with_vllm_bench_serve(vllm_server):
     url, model = vllm_server
     done = subprocess.run(
         [sys.executable, str(REPO / "benchmarks" / "bench_vs_vllm.py"), "--url", url, "--model", model, "--quick"],
-        capture_output=True, text=True, timeout=1200,
+        capture_output=True,
+        text=True,
+        timeout=1200,
     )
     assert done.returncode == 0, done.stderr
     lines = {line.split("  ")[0].strip(): line.split() for line in done.stdout.splitlines() if line.endswith("x")}

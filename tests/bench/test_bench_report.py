@@ -6,7 +6,9 @@ from engine.bench.stats import RequestResult, summarise_level
 
 
 def _outcome(concurrency=1, results=None):
-    results = results or [RequestResult(start=10.0, end=10.6, token_times=(10.1, 10.2, 10.3), output_tokens=3, max_tokens=3)]
+    results = results or [
+        RequestResult(start=10.0, end=10.6, token_times=(10.1, 10.2, 10.3), output_tokens=3, max_tokens=3)
+    ]
     return LevelOutcome(summarise_level(concurrency, results, wall_seconds=1.0), results, began=10.0)
 
 

@@ -12,8 +12,15 @@ REPO = Path(__file__).resolve().parents[2]
 
 def _blueprint_file(tmp_path, command):
     server = ServerSpec(
-        key="chat", symbol="Chat", name="chat", engine="vllm", model="fake-model", served_model_name="fake-model",
-        container=ContainerSpec(image="img"), command=command, startup_timeout=30,
+        key="chat",
+        symbol="Chat",
+        name="chat",
+        engine="vllm",
+        model="fake-model",
+        served_model_name="fake-model",
+        container=ContainerSpec(image="img"),
+        command=command,
+        startup_timeout=30,
     )
     path = tmp_path / "blueprint.json"
     path.write_text(to_json(Blueprint(app="demo", environment="main", source="demo.yaml", servers=(server,))))
@@ -24,8 +31,18 @@ def test_bench_serves_the_service_and_reports(tmp_path, run_mdeploy):
     fake = (sys.executable, str(REPO / "benchmarks" / "fake_openai_server.py"), "--port", "8000")
     path = _blueprint_file(tmp_path, fake)
     done = run_mdeploy(
-        "bench", f"{path}:chat", "--concurrency", "1,2", "--requests", "3", "--max-tokens", "4", "--no-plots",
-        "--output", str(tmp_path / "out"), cwd=tmp_path,
+        "bench",
+        f"{path}:chat",
+        "--concurrency",
+        "1,2",
+        "--requests",
+        "3",
+        "--max-tokens",
+        "4",
+        "--no-plots",
+        "--output",
+        str(tmp_path / "out"),
+        cwd=tmp_path,
     )
     assert done.returncode == 0, done.stderr
     report = json.loads((tmp_path / "out" / "report.json").read_text())

@@ -4,7 +4,9 @@ from engine.bench.sse import StreamObserver
 def _chunk(delta, finish=None):
     import json
 
-    return ("data: " + json.dumps({"choices": [{"index": 0, "delta": delta, "finish_reason": finish}]}) + "\n\n").encode()
+    return (
+        "data: " + json.dumps({"choices": [{"index": 0, "delta": delta, "finish_reason": finish}]}) + "\n\n"
+    ).encode()
 
 
 def _observe(*pieces):

@@ -5,8 +5,8 @@ import pytest
 from engine.bench.stats import (
     RequestResult,
     inter_token_latencies,
-    percentile,
     meets_targets,
+    percentile,
     rule_of_thumb,
     stream_failure,
     summarise_level,
@@ -51,7 +51,9 @@ def test_inter_token_latencies_need_two_chunks():
 
 
 def _result(start, times, tokens=None, error=None):
-    return RequestResult(start=start, end=times[-1] if times else start, token_times=tuple(times), output_tokens=tokens, error=error)
+    return RequestResult(
+        start=start, end=times[-1] if times else start, token_times=tuple(times), output_tokens=tokens, error=error
+    )
 
 
 def test_ttft_and_e2e_are_measured_from_the_request_start():

@@ -2,8 +2,8 @@ import re
 
 import pytest
 
-from engine.bench.workload import Level, parse_concurrency, requests_for
 from engine.bench.target import normalise_base_url, parse_target
+from engine.bench.workload import Level, parse_concurrency, requests_for
 from engine.errors import UserError
 
 

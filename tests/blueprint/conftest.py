@@ -53,7 +53,12 @@ def fn_manifest():
     """fn_manifest(functions: dict, **top_level) -> manifest data with those functions."""
 
     def make(functions: dict, **top) -> dict:
-        data = {"version": 1, "app": "jobs", "images": {"base": {"python": "3.12"}}, "functions": copy.deepcopy(functions)}
+        data = {
+            "version": 1,
+            "app": "jobs",
+            "images": {"base": {"python": "3.12"}},
+            "functions": copy.deepcopy(functions),
+        }
         data.update(copy.deepcopy(top))
         return data
 

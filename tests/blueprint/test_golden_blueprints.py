@@ -46,7 +46,12 @@ def _environments(base: Path) -> list[str | None]:
 
 
 def _cases() -> list[tuple[str, Path, str | None]]:
-    return [(group, base, env) for group, folder in SOURCES.items() for base in _bases(folder) for env in _environments(base)]
+    return [
+        (group, base, env)
+        for group, folder in SOURCES.items()
+        for base in _bases(folder)
+        for env in _environments(base)
+    ]
 
 
 def _golden_path(group: str, base: Path, env: str | None) -> Path:

@@ -8,7 +8,6 @@ import pytest
 from engine.manifest.errors import ManifestError
 
 
-
 def test_a_mount_above_an_engine_cache_is_refused(rule_report):
     assert rule_report("mount_above_engine_cache.yaml")["problems"] == [
         "12:7: services.llm.volumes[\"/root/.cache\"]: volume 'home' mounted at /root/.cache covers the cache volumes "
@@ -108,4 +107,7 @@ def test_an_api_key_secret_without_required_keys_is_told_what_to_declare(plan, l
     with pytest.raises(ManifestError) as info:
         plan(data)
     problem = info.value.problems[0]
-    assert (problem.key, problem.hint) == ("services.chat.auth.api_key_secret", "add required_keys: [API_KEY] to secrets.key")
+    assert (problem.key, problem.hint) == (
+        "services.chat.auth.api_key_secret",
+        "add required_keys: [API_KEY] to secrets.key",
+    )

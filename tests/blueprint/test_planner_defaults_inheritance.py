@@ -44,7 +44,10 @@ def test_defaults_volumes_are_merged_with_the_objects(plan, fn_manifest):
 
 def test_an_object_scalar_replaces_the_default(plan, fn_manifest):
     data = fn_manifest(
-        {"a": {"handler": "pkg.mod:run", "image": "base", "timeout": "1h"}, "b": {"handler": "pkg.mod:run", "image": "base"}},
+        {
+            "a": {"handler": "pkg.mod:run", "image": "base", "timeout": "1h"},
+            "b": {"handler": "pkg.mod:run", "image": "base"},
+        },
         defaults={"timeout": "30m"},
     )
     blueprint = plan(data)

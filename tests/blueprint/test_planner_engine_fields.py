@@ -20,15 +20,27 @@ def test_unset_serving_settings_hold_the_engines_defaults(plan, llm_manifest):
     assert (server.context_length, server.max_sequences, server.memory_utilization) == (None, 1024, 0.92)
     assert (server.dtype, server.quantization, server.kv_cache_dtype) == ("auto", None, "auto")
     assert set(server.engine_defaults) == {
-        "context_length", "max_sequences", "memory_utilization", "dtype", "quantization", "kv_cache_dtype",
+        "context_length",
+        "max_sequences",
+        "memory_utilization",
+        "dtype",
+        "quantization",
+        "kv_cache_dtype",
     }
 
 
-@pytest.mark.parametrize(("gpu", "sequences"), [
-    ("H100", 1024), ("H200:2", 1024), ("B200", 1024),  # >= 70 GiB: vLLM's larger batch
-    ("A100-80GB", 256), ("L40S", 256), ("L4", 256),  # the A100 is vLLM's named exception
-    (["L4", "H100"], 256),  # a fallback list: where Modal tries first
-])
+@pytest.mark.parametrize(
+    ("gpu", "sequences"),
+    [
+        ("H100", 1024),
+        ("H200:2", 1024),
+        ("B200", 1024),  # >= 70 GiB: vLLM's larger batch
+        ("A100-80GB", 256),
+        ("L40S", 256),
+        ("L4", 256),  # the A100 is vLLM's named exception
+        (["L4", "H100"], 256),  # a fallback list: where Modal tries first
+    ],
+)
 def test_vllms_default_batch_follows_the_gpu_it_runs_on(plan, llm_manifest, gpu, sequences):
     server = only_server(plan(llm_manifest(gpu=gpu)))
     assert server.max_sequences == sequences and "max_sequences" in server.engine_defaults
@@ -43,7 +55,9 @@ def test_the_engines_keys_set_the_settings_and_leave_the_defaults(plan, llm_mani
 
 def test_sglang_reads_a_batch_size_and_kv_dtype_it_has_no_key_for_from_extra_args(plan, llm_manifest):
     extra = ["--max-running-requests", "48", "--kv-cache-dtype=fp8_e5m2"]
-    server = only_server(plan(llm_manifest(engine="sglang", engine_args={"mem_fraction_static": 0.7, "extra_args": extra})))
+    server = only_server(
+        plan(llm_manifest(engine="sglang", engine_args={"mem_fraction_static": 0.7, "extra_args": extra}))
+    )
     assert (server.max_sequences, server.kv_cache_dtype, server.memory_utilization) == (48, "fp8_e5m2", 0.7)
     assert server.command[-3:] == ("--max-running-requests", "48", "--kv-cache-dtype=fp8_e5m2")
 
@@ -66,7 +80,9 @@ def test_the_command_is_the_engines_argv_of_the_fields(plan, llm_manifest, engin
 def test_served_names_are_what_the_engine_answers_to(plan, llm_manifest):
     vllm = only_server(plan(llm_manifest(model={"id": "org/m", "revision": "a" * 40, "served_name": "llm"})))
     assert vllm.served_names == ("org/m", "llm") and vllm.revision == "a" * 40
-    sglang = only_server(plan(llm_manifest(engine="sglang", model={"id": "org/m", "revision": "a" * 40, "served_name": "llm"})))
+    sglang = only_server(
+        plan(llm_manifest(engine="sglang", model={"id": "org/m", "revision": "a" * 40, "served_name": "llm"}))
+    )
     assert sglang.served_names == ("llm",)
 
 

@@ -13,7 +13,15 @@ def only_function(blueprint):
 
 
 def test_cron_schedule_keeps_expression_and_timezone(plan, fn_manifest):
-    data = fn_manifest({"job": {"handler": "pkg.mod:run", "image": "base", "schedule": {"cron": "0 3 * * *", "timezone": "Europe/Berlin"}}})
+    data = fn_manifest(
+        {
+            "job": {
+                "handler": "pkg.mod:run",
+                "image": "base",
+                "schedule": {"cron": "0 3 * * *", "timezone": "Europe/Berlin"},
+            }
+        }
+    )
     schedule = only_function(plan(data)).schedule
     assert (schedule.kind, schedule.cron, schedule.timezone) == ("cron", "0 3 * * *", "Europe/Berlin")
 
@@ -25,12 +33,21 @@ def test_period_schedule_is_in_seconds(plan, fn_manifest):
 
 
 def test_retry_count_shorthand_uses_modal_backoff_defaults(plan, fn_manifest):
-    retries = only_function(plan(fn_manifest({"job": {"handler": "pkg.mod:run", "image": "base", "retries": 3}}))).retries
-    assert (retries.max_retries, retries.backoff_coefficient, retries.initial_delay, retries.max_delay) == (3, 2.0, 1.0, 60.0)
+    retries = only_function(
+        plan(fn_manifest({"job": {"handler": "pkg.mod:run", "image": "base", "retries": 3}}))
+    ).retries
+    assert (retries.max_retries, retries.backoff_coefficient, retries.initial_delay, retries.max_delay) == (
+        3,
+        2.0,
+        1.0,
+        60.0,
+    )
 
 
 def test_batching_is_planned(plan, fn_manifest):
-    data = fn_manifest({"job": {"handler": "pkg.mod:run", "image": "base", "batching": {"max_batch_size": 8, "wait_ms": 100}}})
+    data = fn_manifest(
+        {"job": {"handler": "pkg.mod:run", "image": "base", "batching": {"max_batch_size": 8, "wait_ms": 100}}}
+    )
     batching = only_function(plan(data)).batching
     assert (batching.max_batch_size, batching.wait_ms) == (8, 100)
 
@@ -79,10 +96,23 @@ def test_web_service_asgi_becomes_an_asgi_app(plan):
         "version": 1,
         "app": "site",
         "images": {"web": {"pip": ["fastapi[standard]==0.115.6"]}},
-        "services": {"api": {"kind": "web", "app": "site.main:app", "image": "web", "auth": {"proxy": False}, "label": "site-api"}},
+        "services": {
+            "api": {
+                "kind": "web",
+                "app": "site.main:app",
+                "image": "web",
+                "auth": {"proxy": False},
+                "label": "site-api",
+            }
+        },
     }
     fn = only_function(plan(data))
-    assert (fn.handler, fn.web.kind, fn.web.requires_proxy_auth, fn.web.label) == ("site.main:app", "asgi_app", False, "site-api")
+    assert (fn.handler, fn.web.kind, fn.web.requires_proxy_auth, fn.web.label) == (
+        "site.main:app",
+        "asgi_app",
+        False,
+        "site-api",
+    )
     assert fn.web.method is None
 
 
@@ -91,7 +121,9 @@ def test_fastapi_endpoint_service_method_defaults_to_get(plan):
         "version": 1,
         "app": "site",
         "images": {"web": {"pip": ["fastapi[standard]==0.115.6"]}},
-        "services": {"hello": {"kind": "web", "app": "site.main:hello", "interface": "fastapi_endpoint", "image": "web"}},
+        "services": {
+            "hello": {"kind": "web", "app": "site.main:hello", "interface": "fastapi_endpoint", "image": "web"}
+        },
     }
     assert only_function(plan(data)).web.method == "GET"
 
@@ -104,6 +136,8 @@ def test_web_service_without_an_image_is_an_error(plan):
 
 
 def test_function_concurrency_is_planned(plan, fn_manifest):
-    data = fn_manifest({"job": {"handler": "pkg.mod:run", "image": "base", "concurrency": {"max_inputs": 8, "target_inputs": 4}}})
+    data = fn_manifest(
+        {"job": {"handler": "pkg.mod:run", "image": "base", "concurrency": {"max_inputs": 8, "target_inputs": 4}}}
+    )
     c = only_function(plan(data)).concurrency
     assert (c.max_inputs, c.target_inputs) == (8, 4)

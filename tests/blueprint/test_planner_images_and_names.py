@@ -51,11 +51,17 @@ def test_registry_image_keeps_its_reference_and_clears_the_entrypoint(plan, fn_m
     data = fn_manifest({"job": {"handler": "pkg.mod:run", "image": "base"}})
     data["images"]["base"] = {"registry": "nvidia/cuda:12.8.0-devel-ubuntu22.04", "python": "3.12"}
     spec = image(plan(data), "base")
-    assert (spec.base, spec.registry_ref, spec.clear_entrypoint) == ("registry", "nvidia/cuda:12.8.0-devel-ubuntu22.04", True)
+    assert (spec.base, spec.registry_ref, spec.clear_entrypoint) == (
+        "registry",
+        "nvidia/cuda:12.8.0-devel-ubuntu22.04",
+        True,
+    )
 
 
 def test_image_defaults_pin_python_on_debian_slim_and_clear_a_registry_entrypoint(plan, fn_manifest):
-    data = fn_manifest({"cuda-job": {"handler": "pkg.mod:run", "image": "cuda"}, "job": {"handler": "pkg.mod:run", "image": "plain"}})
+    data = fn_manifest(
+        {"cuda-job": {"handler": "pkg.mod:run", "image": "cuda"}, "job": {"handler": "pkg.mod:run", "image": "plain"}}
+    )
     data["images"] = {"cuda": {"registry": "nvidia/cuda:12.8.0-devel-ubuntu22.04"}, "plain": {"pip": ["x==1"]}}
     cuda, plain = image(plan(data), "cuda"), image(plan(data), "plain")
     assert (cuda.python_version, cuda.clear_entrypoint) == (None, True)

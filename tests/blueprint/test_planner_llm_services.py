@@ -317,26 +317,45 @@ def test_engine_problems_point_at_the_manifest_line(tmp_path):
 
 
 def test_extra_args_may_not_repeat_a_flag_the_planner_sets(plan, llm_manifest):
-    data = llm_manifest(engine_args={"extra_args": ["--seed", "0", "--port=9000", "-tp", "2", "--max_model_len", "4096"]})
+    data = llm_manifest(
+        engine_args={"extra_args": ["--seed", "0", "--port=9000", "-tp", "2", "--max_model_len", "4096"]}
+    )
     with pytest.raises(ManifestError) as info:
         plan(data)
     found = [(p.key, p.hint) for p in info.value.problems]
     assert found == [
         ("services.chat.engine_args.extra_args[2]", "set services.chat.port instead, and remove it from extra_args"),
-        ("services.chat.engine_args.extra_args[3]", "set services.chat.engine_args.tensor_parallel_size instead, and remove it from extra_args"),
-        ("services.chat.engine_args.extra_args[5]", "set services.chat.engine_args.max_model_len instead, and remove it from extra_args"),
+        (
+            "services.chat.engine_args.extra_args[3]",
+            "set services.chat.engine_args.tensor_parallel_size instead, and remove it from extra_args",
+        ),
+        (
+            "services.chat.engine_args.extra_args[5]",
+            "set services.chat.engine_args.max_model_len instead, and remove it from extra_args",
+        ),
     ]
     assert "--port is a flag mdeploy sets itself" in info.value.problems[0].message
 
 
 def test_extra_args_the_planner_does_not_set_pass_through(plan, llm_manifest):
-    server = only_server(plan(llm_manifest(engine="sglang", engine_args={"extra_args": ["--disable-radix-cache", "--model-impl", "sglang"]})))
+    server = only_server(
+        plan(
+            llm_manifest(
+                engine="sglang", engine_args={"extra_args": ["--disable-radix-cache", "--model-impl", "sglang"]}
+            )
+        )
+    )
     assert server.command[-3:] == ("--disable-radix-cache", "--model-impl", "sglang")
 
 
 def test_a_repeated_flag_in_extra_args_points_at_its_line(tmp_path):
     problem = _only_problem_planning(
-        tmp_path, "sglang", "    engine_args:", "      extra_args:", "        - --enable-metrics", "        - --host=127.0.0.1"
+        tmp_path,
+        "sglang",
+        "    engine_args:",
+        "      extra_args:",
+        "        - --enable-metrics",
+        "        - --host=127.0.0.1",
     )
     assert problem.key == "services.chat.engine_args.extra_args[1]"
     assert (problem.location.line, problem.location.col) == (12, 11)

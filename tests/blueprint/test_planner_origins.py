@@ -16,7 +16,9 @@ from engine.manifest.validate import load_manifest
 from engine.plan.explain import blueprint_view
 
 REPO = Path(__file__).resolve().parents[2]
-MANIFESTS = discover_manifests([REPO / "manifests", REPO / "tests" / "blueprint" / "data", REPO / "tests" / "manifest" / "data" / "valid"])
+MANIFESTS = discover_manifests(
+    [REPO / "manifests", REPO / "tests" / "blueprint" / "data", REPO / "tests" / "manifest" / "data" / "valid"]
+)
 CASES = [(m, env) for m in MANIFESTS for env in [None, *environments_of(m)]]
 
 

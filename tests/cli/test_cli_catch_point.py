@@ -42,10 +42,14 @@ def test_user_error_is_one_line_with_its_exit_code(command_raising, capsys):
 
 
 def test_manifest_error_prints_every_problem_and_exits_1(command_raising, capsys):
-    command_raising(ManifestError([
-        Problem(Location("m.yaml", 2, 3), "app", "bad name"),
-        Problem(Location("m.yaml", 5, 1), "services.x.gpu", "unknown GPU", "write H100"),
-    ]))
+    command_raising(
+        ManifestError(
+            [
+                Problem(Location("m.yaml", 2, 3), "app", "bad name"),
+                Problem(Location("m.yaml", 5, 1), "services.x.gpu", "unknown GPU", "write H100"),
+            ]
+        )
+    )
     assert cli_main.main(["boom"]) == 1
     assert capsys.readouterr().err.splitlines() == [
         "m.yaml:2:3: app: bad name",

@@ -27,9 +27,13 @@ def test_without_credentials_the_table_prices_the_plan_and_says_its_date(run_mde
 def test_live_rates_replace_the_table_where_modal_gives_them(run_mdeploy, repo_root, tmp_path):
     modal = FakeModal(tmp_path)
     # H100 at twice the table's rate; a name with no resource in it is reported, not used.
-    modal.reply("billing", "rates", json_data=replies.billing_rates(
-        {"gpu.h100": "0.002194", "cpu": "0.0000131", "memory": "0.00000222", "sandbox.seconds": "0.5"}
-    ))
+    modal.reply(
+        "billing",
+        "rates",
+        json_data=replies.billing_rates(
+            {"gpu.h100": "0.002194", "cpu": "0.0000131", "memory": "0.00000222", "sandbox.seconds": "0.5"}
+        ),
+    )
     result = run_mdeploy("cost", CHAT, "--env", "prod", "--format", "json", env=modal.env(repo_root))
     assert result.returncode == 0, result.stderr
     assert modal.calls() == [["billing", "rates", "--json"]]
@@ -63,22 +67,36 @@ def test_unreachable_rates_fall_back_to_the_table_in_one_line(run_mdeploy, repo_
 def test_actual_cost_reads_the_billing_report_of_the_app_beside_the_estimate(run_mdeploy, repo_root, tmp_path):
     modal = FakeModal(tmp_path)
     modal.reply("billing", "rates", json_data={})
-    modal.reply("billing", "report", json_data=replies.billing_report(
-        [
-            ("notes-api", "prod", "2026-11-30", "CPU", "1.20"),
-            ("notes-api", "prod", "2026-11-30", "Memory", "0.30"),
-            ("notes-api", "prod", "2026-12-01", "CPU", "1.00"),
-            ("notes-api", "dev", "2026-12-01", "CPU", "9.00"),  # another environment
-            ("chat", "prod", "2026-12-01", "GPU (H100)", "50.00"),  # another app
-        ],
-        tags={"team": "platform"},
-    ))
+    modal.reply(
+        "billing",
+        "report",
+        json_data=replies.billing_report(
+            [
+                ("notes-api", "prod", "2026-11-30", "CPU", "1.20"),
+                ("notes-api", "prod", "2026-11-30", "Memory", "0.30"),
+                ("notes-api", "prod", "2026-12-01", "CPU", "1.00"),
+                ("notes-api", "dev", "2026-12-01", "CPU", "9.00"),  # another environment
+                ("chat", "prod", "2026-12-01", "GPU (H100)", "50.00"),  # another app
+            ],
+            tags={"team": "platform"},
+        ),
+    )
     result = run_mdeploy("cost", WEB, "--env", "prod", "--actual", "--since", "7d", env=modal.env(repo_root))
     assert result.returncode == 0, result.stderr
     assert sorted(modal.calls()) == [
         ["billing", "rates", "--json"],
-        ["billing", "report", "--start", "7 days ago", "--resolution", "d", "--show-resources", "--tag-names", "team",
-         "--json"],
+        [
+            "billing",
+            "report",
+            "--start",
+            "7 days ago",
+            "--resolution",
+            "d",
+            "--show-resources",
+            "--tag-names",
+            "team",
+            "--json",
+        ],
     ]
     out = result.stdout
     assert "actual, the last 7 days (full days): $2.50, $0.01/h on average" in out

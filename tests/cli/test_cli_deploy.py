@@ -61,7 +61,15 @@ def test_entry_module_is_found_inside_the_installed_package():
 
 def test_command_is_modal_deploy_of_the_entry_with_env_and_tag():
     assert deploy_command("prod", "v1") == [
-        sys.executable, "-m", "modal", "deploy", str(entry_module()), "--env", "prod", "--tag", "v1"
+        sys.executable,
+        "-m",
+        "modal",
+        "deploy",
+        str(entry_module()),
+        "--env",
+        "prod",
+        "--tag",
+        "v1",
     ]
 
 

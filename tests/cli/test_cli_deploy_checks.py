@@ -27,7 +27,9 @@ def modal(tmp_path):
 
 
 def _serve(modal: FakeModal, endpoint: FakeEndpoint) -> None:
-    modal.reply("server", "info", "chat/llama", json_data=replies.server_info("chat", "llama", "fu-1", url=endpoint.url))
+    modal.reply(
+        "server", "info", "chat/llama", json_data=replies.server_info("chat", "llama", "fu-1", url=endpoint.url)
+    )
 
 
 def test_deploy_passes_the_strategy_and_smoke_checks_the_server_through_proxy_auth(run_mdeploy, repo_root, modal):
@@ -45,7 +47,9 @@ def test_deploy_passes_the_strategy_and_smoke_checks_the_server_through_proxy_au
     chat = server.requests[1]
     assert b'"model": "llm"' in chat["body"]  # the manifest's served_name and b'"max_tokens": 1' in chat["body"]
     line = next(line for line in result.stdout.splitlines() if line.startswith("smoke: server llama"))
-    assert re.fullmatch(r"smoke: server llama: ok: GET /health 200 \(\d+ ms\); POST /v1/chat/completions 200 \(\d+ ms\)", line)
+    assert re.fullmatch(
+        r"smoke: server llama: ok: GET /health 200 \(\d+ ms\); POST /v1/chat/completions 200 \(\d+ ms\)", line
+    )
     assert "smoke: all 1 passed" in result.stdout
     assert "ws-proxy-secret-value" not in result.stdout + result.stderr
 
@@ -54,7 +58,15 @@ def test_a_failed_smoke_check_rolls_back_with_the_same_strategy(run_mdeploy, rep
     with FakeEndpoint("broken") as server:
         _serve(modal, server)
         result = run_mdeploy(
-            "deploy", CHAT, "--env", "prod", "--tag", "v9", "--strategy", "rolling", "--rollback-on-failure",
+            "deploy",
+            CHAT,
+            "--env",
+            "prod",
+            "--tag",
+            "v9",
+            "--strategy",
+            "rolling",
+            "--rollback-on-failure",
             env=modal.env(repo_root, **PROXY),
         )
     assert result.returncode == 1
@@ -87,7 +99,10 @@ def test_proxy_auth_without_a_token_in_the_environment_fails_the_check_naming_th
 def test_a_public_web_endpoint_is_checked_with_one_get_and_no_auth_headers(run_mdeploy, repo_root, modal):
     with FakeEndpoint("web") as app:
         modal.reply(
-            "function", "info", "notes-api/api", json_data=replies.function_info("notes-api", "api", "fu-2", url=app.url)
+            "function",
+            "info",
+            "notes-api/api",
+            json_data=replies.function_info("notes-api", "api", "fu-2", url=app.url),
         )
         result = run_mdeploy("deploy", WEB, "--env", "prod", "--tag", "v1", env=modal.env(repo_root, **PROXY))
     assert result.returncode == 0, result.stderr
@@ -113,7 +128,9 @@ def test_no_smoke_skips_the_check(run_mdeploy, repo_root, modal):
 def test_a_failed_deploy_is_not_smoke_checked(run_mdeploy, repo_root, tmp_path):
     modal = FakeModal(tmp_path)
     modal.reply("deploy", stderr="Error: image build failed\n", exit=1)
-    result = run_mdeploy("deploy", CHAT, "--env", "prod", "--tag", "v9", "--rollback-on-failure", env=modal.env(repo_root))
+    result = run_mdeploy(
+        "deploy", CHAT, "--env", "prod", "--tag", "v9", "--rollback-on-failure", env=modal.env(repo_root)
+    )
     assert result.returncode == 1
     assert [c[0] for c in modal.calls()] == ["deploy"]
 
@@ -121,7 +138,16 @@ def test_a_failed_deploy_is_not_smoke_checked(run_mdeploy, repo_root, tmp_path):
 def test_dry_run_shows_the_smoke_check_and_the_rollback_it_would_run(run_mdeploy, tmp_path):
     env = {"MODAL_CONFIG_PATH": str(tmp_path / "none.toml"), "MODAL_TOKEN_ID": "", "MODAL_TOKEN_SECRET": ""}
     result = run_mdeploy(
-        "deploy", CHAT, "--env", "prod", "--tag", "v9", "--strategy", "recreate", "--rollback-on-failure", "--dry-run",
+        "deploy",
+        CHAT,
+        "--env",
+        "prod",
+        "--tag",
+        "v9",
+        "--strategy",
+        "recreate",
+        "--rollback-on-failure",
+        "--dry-run",
         env=env,
     )
     assert result.returncode == 0, result.stderr

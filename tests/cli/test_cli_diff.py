@@ -11,8 +11,10 @@ from pathlib import Path
 import pytest
 
 GIT_ENV = {
-    "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.com",
-    "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.com",
+    "GIT_AUTHOR_NAME": "t",
+    "GIT_AUTHOR_EMAIL": "t@example.com",
+    "GIT_COMMITTER_NAME": "t",
+    "GIT_COMMITTER_EMAIL": "t@example.com",
 }
 REVISION = "0e9e39f249a16976918f6564b8830bc894c89659"
 
@@ -67,7 +69,9 @@ def test_unchanged_working_tree_has_no_changes_and_exit_zero(run_mdeploy, repo):
 
 def test_diff_against_head_reports_exactly_the_edited_fields(run_mdeploy, repo):
     _edit_gpu_and_scaling(repo)
-    result = run_mdeploy("diff", "manifests/chat.yaml", "--env", "prod", "--against", "HEAD", "--format", "json", cwd=repo)
+    result = run_mdeploy(
+        "diff", "manifests/chat.yaml", "--env", "prod", "--against", "HEAD", "--format", "json", cwd=repo
+    )
     assert result.returncode == 0, result.stderr
     (diff,) = json.loads(result.stdout)
     assert (diff["old"], diff["new"], diff["source"]) == ("HEAD", "working tree", "manifests/chat.yaml")
@@ -84,7 +88,9 @@ def test_diff_against_head_reports_exactly_the_edited_fields(run_mdeploy, repo):
 
 def test_diff_against_head_reports_the_cost_change(run_mdeploy, repo):
     _edit_gpu_and_scaling(repo)
-    result = run_mdeploy("diff", "manifests/chat.yaml", "--env", "prod", "--against", "HEAD", "--format", "json", cwd=repo)
+    result = run_mdeploy(
+        "diff", "manifests/chat.yaml", "--env", "prod", "--against", "HEAD", "--format", "json", cwd=repo
+    )
     cost = json.loads(result.stdout)[0]["cost"]
     # One warm container: A100 (40 GB price) -> H100; peak: 2 A100s -> 6 H100s. Each container
     # also pays Modal's default CPU and memory request, and prod pins region us-east (x1.75).
@@ -183,7 +189,11 @@ def test_manifest_invalid_at_the_ref_shows_as_added_with_a_note_in_json(run_mdep
     assert result.returncode == 0, result.stderr
     (diff,) = json.loads(result.stdout)
     assert (diff["status"], diff["note"]) == ("added", INVALID_NOTE)
-    assert diff["old_invalid"] == {"problems": 2, "first_location": "HEAD:manifests/chat.yaml:2:1", "first_key": "bogus"}
+    assert diff["old_invalid"] == {
+        "problems": 2,
+        "first_location": "HEAD:manifests/chat.yaml:2:1",
+        "first_key": "bogus",
+    }
 
 
 def test_manifest_invalid_at_the_ref_never_shows_a_problems_value(run_mdeploy, fixed_repo):
@@ -200,8 +210,11 @@ def test_manifest_invalid_at_the_ref_still_exits_2_with_exit_code(run_mdeploy, f
 def test_changed_includes_a_manifest_invalid_at_the_ref_as_added(run_mdeploy, fixed_repo):
     result = run_mdeploy("diff", "--changed", "--against", "HEAD", "manifests", "--format", "json", cwd=fixed_repo)
     assert result.returncode == 0, result.stderr
-    chat = [(d["environment"], d["status"], d.get("note")) for d in json.loads(result.stdout)
-            if d["source"] == "manifests/chat.yaml"]
+    chat = [
+        (d["environment"], d["status"], d.get("note"))
+        for d in json.loads(result.stdout)
+        if d["source"] == "manifests/chat.yaml"
+    ]
     assert chat == [("main", "added", INVALID_NOTE), ("prod", "added", INVALID_NOTE)]
 
 
@@ -217,7 +230,9 @@ def test_changed_with_an_overlay_invalid_at_the_ref_adds_only_that_environment(r
 
 
 def test_working_tree_invalid_stays_a_located_error_when_the_ref_is_invalid_too(run_mdeploy, fixed_repo):
-    (fixed_repo / "manifests" / "chat.yaml").write_text(_manifest("chat", "H100", 6).replace("version: 1", "version: 1\nstill_bogus: 1"))
+    (fixed_repo / "manifests" / "chat.yaml").write_text(
+        _manifest("chat", "H100", 6).replace("version: 1", "version: 1\nstill_bogus: 1")
+    )
     for args in (["manifests/chat.yaml"], ["--changed", "manifests"]):
         result = run_mdeploy("diff", *args, "--against", "HEAD", cwd=fixed_repo)
         assert result.returncode == 1, args
@@ -226,7 +241,9 @@ def test_working_tree_invalid_stays_a_located_error_when_the_ref_is_invalid_too(
 
 
 def test_working_tree_invalid_is_a_located_error_when_the_ref_is_valid(run_mdeploy, repo):
-    (repo / "manifests" / "chat.yaml").write_text(_manifest("chat", "H100", 6).replace("version: 1", "version: 1\nbogus: 1"))
+    (repo / "manifests" / "chat.yaml").write_text(
+        _manifest("chat", "H100", 6).replace("version: 1", "version: 1\nbogus: 1")
+    )
     result = run_mdeploy("diff", "manifests/chat.yaml", "--against", "HEAD", cwd=repo)
     assert result.returncode == 1
     assert "manifests/chat.yaml:2:1: bogus:" in result.stderr and "HEAD:" not in result.stderr

@@ -24,16 +24,21 @@ CALLS = [
 ]
 
 
-def _live_web(modal: FakeModal, *, max_containers: int = 20, overrides=(), tag: str | None = "release-7", **info) -> None:
+def _live_web(
+    modal: FakeModal, *, max_containers: int = 20, overrides=(), tag: str | None = "release-7", **info
+) -> None:
     settings = FunctionAutoscalerSettings(
         min_containers=1, max_containers=max_containers, scaledown_window=120, buffer_containers=None
     )
     modal.reply("app", "info", json_data=replies.app_info("notes-api", functions={"api": "fu-2"}, version=7))
     modal.reply("app", "history", json_data=replies.history([(6, None), (7, tag)]))
     modal.reply(
-        "function", "info", "notes-api/api",
-        json_data=replies.function_info("notes-api", "api", "fu-2", url="https://x--notes-api.modal.run",
-                                        autoscaler=settings, **info),
+        "function",
+        "info",
+        "notes-api/api",
+        json_data=replies.function_info(
+            "notes-api", "api", "fu-2", url="https://x--notes-api.modal.run", autoscaler=settings, **info
+        ),
     )
     modal.reply("function", "autoscaler", json_data=replies.autoscaler_settings(settings, list(overrides)))
 
@@ -62,12 +67,19 @@ def test_a_run_time_autoscaler_override_is_drift_with_who_made_it(run_mdeploy, r
 def test_gpus_and_resources_are_read_back_and_objects_the_manifest_lacks_show(run_mdeploy, repo_root, tmp_path):
     modal = FakeModal(tmp_path)
     _live_web(modal, gpus=[("T4", 1)], memory_mib=2048)
-    modal.reply("app", "info", json_data=replies.app_info("notes-api", functions={"api": "fu-2", "old-job": "fu-3"}, version=7))
-    modal.reply("function", "info", "notes-api/old-job", json_data=replies.function_info("notes-api", "old-job", "fu-3"))
+    modal.reply(
+        "app", "info", json_data=replies.app_info("notes-api", functions={"api": "fu-2", "old-job": "fu-3"}, version=7)
+    )
+    modal.reply(
+        "function", "info", "notes-api/old-job", json_data=replies.function_info("notes-api", "old-job", "fu-3")
+    )
     result = run_mdeploy("drift", WEB, "--env", "prod", "--format", "json", env=modal.env(repo_root))
     assert result.returncode == 0, result.stderr
     data = json.loads(result.stdout)
-    changes = {(o["kind"], o["key"], o["status"]): [(f["path"], f["old"], f["new"]) for f in o["fields"]] for o in data["objects"]}
+    changes = {
+        (o["kind"], o["key"], o["status"]): [(f["path"], f["old"], f["new"]) for f in o["fields"]]
+        for o in data["objects"]
+    }
     assert changes == {
         ("function", "api", "changed"): [("container.gpu", ["T4"], []), ("container.memory", 2048, 1024)],
         ("function", "old-job", "removed"): [],
@@ -78,12 +90,18 @@ def test_gpus_and_resources_are_read_back_and_objects_the_manifest_lacks_show(ru
 def test_a_server_is_read_with_server_info_and_its_autoscaler(run_mdeploy, repo_root, tmp_path):
     modal = FakeModal(tmp_path)
     settings = ServerAutoscalerSettings(
-        target_concurrency=32, min_containers=2, max_containers=8, buffer_containers=1, scaleup_window=None,
+        target_concurrency=32,
+        min_containers=2,
+        max_containers=8,
+        buffer_containers=1,
+        scaleup_window=None,
         scaledown_window=900,
     )
     modal.reply("app", "info", json_data=replies.app_info("chat", servers={"llama": "fu-1"}))
     modal.reply("app", "history", json_data=replies.history([(3, None)]))
-    modal.reply("server", "info", json_data=replies.server_info("chat", "llama", "fu-1", url="https://u", autoscaler=settings))
+    modal.reply(
+        "server", "info", json_data=replies.server_info("chat", "llama", "fu-1", url="https://u", autoscaler=settings)
+    )
     modal.reply("server", "autoscaler", json_data=replies.autoscaler_settings(settings, [("min_containers", "bob")]))
     result = run_mdeploy("drift", "manifests/chat.yaml", "--env", "prod", env=modal.env(repo_root))
     assert result.returncode == 0, result.stderr
@@ -94,13 +112,18 @@ def test_a_server_is_read_with_server_info_and_its_autoscaler(run_mdeploy, repo_
 
 # ---- the deployed commit as the baseline (a temporary git repository) -------------------------
 
-GIT_ENV = {"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.com", "GIT_COMMITTER_NAME": "t",
-           "GIT_COMMITTER_EMAIL": "t@example.com"}
+GIT_ENV = {
+    "GIT_AUTHOR_NAME": "t",
+    "GIT_AUTHOR_EMAIL": "t@example.com",
+    "GIT_COMMITTER_NAME": "t",
+    "GIT_COMMITTER_EMAIL": "t@example.com",
+}
 
 
 def _git(repo: Path, *args: str) -> str:
-    done = subprocess.run(["git", "-C", str(repo), *args], check=True, capture_output=True, text=True,
-                          env={**os.environ, **GIT_ENV})
+    done = subprocess.run(
+        ["git", "-C", str(repo), *args], check=True, capture_output=True, text=True, env={**os.environ, **GIT_ENV}
+    )
     return done.stdout.strip()
 
 
@@ -134,7 +157,10 @@ def test_with_the_deployed_commit_what_modal_cannot_report_is_compared_too(run_m
     manifest.write_text(manifest.read_text().replace("fastapi[standard]==0.115.6", "fastapi[standard]==0.116.0"))
     result = run_mdeploy("drift", WEB, "--env", "prod", "--exit-code", cwd=repo, env=env)
     assert result.returncode == 2, result.stdout + result.stderr
-    assert '~ image api\n      steps[0].args: ["fastapi[standard]==0.115.6"] -> ["fastapi[standard]==0.116.0"]' in result.stdout
+    assert (
+        '~ image api\n      steps[0].args: ["fastapi[standard]==0.115.6"] -> ["fastapi[standard]==0.116.0"]'
+        in result.stdout
+    )
     assert f"deployed side: the deployed commit {tag.split('-')[0]}" in result.stdout
 
 

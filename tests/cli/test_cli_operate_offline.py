@@ -13,25 +13,37 @@ from tests.support.fake_modal import FakeModal
 CHAT = "manifests/chat.yaml"
 PYTHON_MODAL = f"{shlex.quote(sys.executable)} -m modal"
 COMMANDS = {
-    "status": ([CHAT, "--env", "prod"], [
-        "app info chat --env prod --json",
-        "app stats chat --env prod --json",
-        "app history chat --env prod --json",
-        "server info chat/llama --env prod --json",
-    ]),
-    "logs": ([CHAT, "llama", "--env", "prod", "--source", "stderr"], ["server logs chat/llama --source stderr --env prod"]),
+    "status": (
+        [CHAT, "--env", "prod"],
+        [
+            "app info chat --env prod --json",
+            "app stats chat --env prod --json",
+            "app history chat --env prod --json",
+            "server info chat/llama --env prod --json",
+        ],
+    ),
+    "logs": (
+        [CHAT, "llama", "--env", "prod", "--source", "stderr"],
+        ["server logs chat/llama --source stderr --env prod"],
+    ),
     "history": ([CHAT, "--env", "prod"], ["app history chat --env prod --json"]),
     "rollback": ([CHAT, "--env", "prod", "2"], ["app rollback chat v2 --env prod"]),
-    "drift": ([CHAT, "--env", "prod"], [
-        "app info chat --env prod --json",
-        "app history chat --env prod --json",
-        "server info chat/llama --env prod --json",
-        "server autoscaler settings chat/llama --env prod --json",
-    ]),
-    "cost": ([CHAT, "--env", "prod", "--actual"], [
-        "billing rates --json",
-        "billing report --start '7 days ago' --resolution d --show-resources --json",
-    ]),
+    "drift": (
+        [CHAT, "--env", "prod"],
+        [
+            "app info chat --env prod --json",
+            "app history chat --env prod --json",
+            "server info chat/llama --env prod --json",
+            "server autoscaler settings chat/llama --env prod --json",
+        ],
+    ),
+    "cost": (
+        [CHAT, "--env", "prod", "--actual"],
+        [
+            "billing rates --json",
+            "billing report --start '7 days ago' --resolution d --show-resources --json",
+        ],
+    ),
 }
 
 

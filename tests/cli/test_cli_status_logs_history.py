@@ -33,7 +33,9 @@ def _status_replies(modal: FakeModal, tag: str | None) -> None:
     modal.reply("app", "stats", json_data=replies.app_stats(servers={"llama": ("fu-1", 2, 1, 120, 3)}))
     modal.reply("app", "history", json_data=replies.history([(1, None), (2, None), (3, tag)]))
     modal.reply(
-        "server", "info", "chat/llama",
+        "server",
+        "info",
+        "chat/llama",
         json_data=replies.server_info("chat", "llama", "fu-1", url="https://acme-prod--chat-llama.modal.run"),
     )
 
@@ -42,12 +44,14 @@ def test_status_reads_the_app_its_stats_history_and_urls(run_mdeploy, repo_root,
     _status_replies(modal, f"1a2b3c4d5e6f-{chat_hash}")
     result = run_mdeploy("status", CHAT, "--env", "prod", env=modal.env(repo_root))
     assert result.returncode == 0, result.stderr
-    assert sorted(modal.calls()) == sorted([
-        ["app", "info", "chat", "--env", "prod", "--json"],
-        ["app", "stats", "chat", "--env", "prod", "--json"],
-        ["app", "history", "chat", "--env", "prod", "--json"],
-        ["server", "info", "chat/llama", "--env", "prod", "--json"],
-    ])
+    assert sorted(modal.calls()) == sorted(
+        [
+            ["app", "info", "chat", "--env", "prod", "--json"],
+            ["app", "stats", "chat", "--env", "prod", "--json"],
+            ["app", "history", "chat", "--env", "prod", "--json"],
+            ["server", "info", "chat/llama", "--env", "prod", "--json"],
+        ]
+    )
     out = result.stdout
     assert out.startswith("app chat (environment prod): deployed, v3, deployed 2026-12-01T09:30:00+00:00 by ci-bot\n")
     assert "live tag 1a2b3c4d5e6f-" in out and "commit 1a2b3c4d5e6f, content = the manifest now" in out
@@ -62,7 +66,10 @@ def test_status_json_says_when_the_live_content_differs(run_mdeploy, repo_root, 
     result = run_mdeploy("status", CHAT, "--env", "prod", "--format", "json", env=modal.env(repo_root))
     data = json.loads(result.stdout)
     assert (data["version"], data["content_matches"], data["commit"]) == (3, False, "1a2b3c4d5e6f")
-    assert [(o["key"], o["state"]) for o in data["objects"]] == [("llama", "deployed"), ("old-llama", "not in the manifest")]
+    assert [(o["key"], o["state"]) for o in data["objects"]] == [
+        ("llama", "deployed"),
+        ("old-llama", "not in the manifest"),
+    ]
 
 
 def test_status_markdown_has_a_row_per_object_and_says_what_is_missing(run_mdeploy, repo_root, modal):
@@ -77,7 +84,8 @@ def test_status_markdown_has_a_row_per_object_and_says_what_is_missing(run_mdepl
 
 def test_status_of_an_app_that_is_not_deployed_is_one_line(run_mdeploy, repo_root, modal):
     modal.reply(
-        "app", "info",
+        "app",
+        "info",
         stderr="╭─ Error ─────────────────────────────────────╮\n"
         "│ No App with name 'chat' found in the 'prod' environment. │\n"
         "╰─────────────────────────────────────────────╯\n",
@@ -99,12 +107,28 @@ def test_status_of_an_app_that_is_not_deployed_is_one_line(run_mdeploy, repo_roo
         (["llama", "-f"], ["server", "logs", "chat/llama", "--follow", "--env", "prod"]),
         (
             ["--since", "2h", "-n", "50", "--search", "OOM", "-s", "stderr", "--timestamps"],
-            ["app", "logs", "chat", "--since", "2h", "--tail", "50", "--search", "OOM", "--source", "stderr",
-             "--timestamps", "--env", "prod"],
+            [
+                "app",
+                "logs",
+                "chat",
+                "--since",
+                "2h",
+                "--tail",
+                "50",
+                "--search",
+                "OOM",
+                "--source",
+                "stderr",
+                "--timestamps",
+                "--env",
+                "prod",
+            ],
         ),
     ],
 )
-def test_logs_runs_modals_logs_for_the_app_or_one_object_with_its_filters(run_mdeploy, repo_root, modal, args, expected):
+def test_logs_runs_modals_logs_for_the_app_or_one_object_with_its_filters(
+    run_mdeploy, repo_root, modal, args, expected
+):
     modal.reply("app", "logs", stdout="line one\n")
     modal.reply("server", "logs", stdout="engine started\n")
     result = run_mdeploy("logs", CHAT, "--env", "prod", *args, env=modal.env(repo_root))
@@ -128,15 +152,28 @@ def test_logs_of_an_unknown_object_names_the_known_ones(run_mdeploy, repo_root, 
 
 def test_history_decodes_mdeploys_tags_into_commits_and_content(run_mdeploy, repo_root, modal, chat_hash):
     modal.reply(
-        "app", "history",
-        json_data=replies.history([(1, "release-1"), (2, "0123456789ab-dirty-ffffffffffff"), (3, f"1a2b3c4d5e6f-{chat_hash}")]),
+        "app",
+        "history",
+        json_data=replies.history(
+            [(1, "release-1"), (2, "0123456789ab-dirty-ffffffffffff"), (3, f"1a2b3c4d5e6f-{chat_hash}")]
+        ),
     )
     result = run_mdeploy("history", CHAT, "--env", "prod", env=modal.env(repo_root))
     assert result.returncode == 0, result.stderr
     assert modal.calls() == [["app", "history", "chat", "--env", "prod", "--json"]]
     rows = result.stdout.splitlines()
     assert rows[0] == "app chat (environment prod): 3 deployments, newest first"
-    assert rows[2].split() == ["*", "v3", "2026-12-04T09:00:00+00:00", "ci-bot", "1a2b3c4d5e6f", chat_hash, "=", "manifest", "now"]
+    assert rows[2].split() == [
+        "*",
+        "v3",
+        "2026-12-04T09:00:00+00:00",
+        "ci-bot",
+        "1a2b3c4d5e6f",
+        chat_hash,
+        "=",
+        "manifest",
+        "now",
+    ]
     assert rows[3].split() == ["v2", "2026-12-03T09:00:00+00:00", "ci-bot", "0123456789ab*", "ffffffffffff"]
     assert rows[4].split() == ["v1", "2026-12-02T09:00:00+00:00", "ci-bot", "1a2b3c4", "-", "release-1"]
 

@@ -10,8 +10,10 @@ SEVERAL = f"{DATA}/mistakes/several.yaml"
 def test_valid_manifest_prints_one_ok_line_and_a_summary_and_exits_0(run_mdeploy):
     result = run_mdeploy("validate", f"{DATA}/envs/svc.yaml")
     assert result.returncode == 0, result.stderr
-    assert result.stdout == (f"ok {DATA}/envs/svc.yaml [base]: 1 service, 0 functions\n"
-                             "1 manifest, 1 environment: 1 ok, 0 failed, 0 warnings\n")
+    assert result.stdout == (
+        f"ok {DATA}/envs/svc.yaml [base]: 1 service, 0 functions\n"
+        "1 manifest, 1 environment: 1 ok, 0 failed, 0 warnings\n"
+    )
     assert result.stderr == ""
 
 
@@ -65,7 +67,7 @@ def test_several_mistakes_are_all_reported_with_positions(run_mdeploy):
         f"{SEVERAL}:17:19: services.chat.secrets[1]: no secret 'openai' is declared in `secrets` (declare it under `secrets:`)",
         f"{SEVERAL}:21:22: functions.nightly.schedule.cron: hour 25 is out of range 0-23",
         f"{SEVERAL}:23:18: functions.nightly.env.API_TOKEN: looks like a secret value (an API key (sk-...)); store it in a Modal secret and reference it by name (create it with `modal secret create NAME KEY=...` and list NAME under `secrets`)",
-        f"{SEVERAL}:26:13: images.base.python: expected text, got the number 3.1 (YAML reads 3.10 as a number) (quote it: \"3.10\")",
+        f'{SEVERAL}:26:13: images.base.python: expected text, got the number 3.1 (YAML reads 3.10 as a number) (quote it: "3.10")',
         "1 manifest, 1 environment: 0 ok, 1 failed, 0 warnings",
     ]
 
@@ -121,9 +123,9 @@ def test_a_directory_is_validated_whole_past_a_file_level_error(run_mdeploy):
         f"FAIL {DIRECTORY}/jobs.yaml [base]: 1 problem",
         f"{DIRECTORY}/jobs.yaml:6:10: functions.nightly.cpu: is not a finite number (YAML's .inf and .nan, TOML's inf and nan) (write the number you mean)",
         f"ok {DIRECTORY}/web.yaml [base]: 1 service, 0 functions, 1 image; 1 warning",
-        f"{DIRECTORY}/web.yaml:5:13: images.api.python: warning: Python 3.10 is end of life: Modal's latest image builder (2026.10) does not offer it, and Modal 1.7 will not run apps whose images use it (write one of: \"3.11\", \"3.12\", \"3.13\", \"3.14\", \"3.15\")",
+        f'{DIRECTORY}/web.yaml:5:13: images.api.python: warning: Python 3.10 is end of life: Modal\'s latest image builder (2026.10) does not offer it, and Modal 1.7 will not run apps whose images use it (write one of: "3.11", "3.12", "3.13", "3.14", "3.15")',
         f"ok {DIRECTORY}/web.yaml [staging]: 1 service, 0 functions, 1 image; 2 warnings (1 shown above)",
-        f"{DIRECTORY}/web.staging.yaml:3:13: services.api.memory: warning: 64 MiB is less than Modal's default reservation (128 MiB) (memory is counted in MiB: did you mean \"64GiB\"?)",
+        f'{DIRECTORY}/web.staging.yaml:3:13: services.api.memory: warning: 64 MiB is less than Modal\'s default reservation (128 MiB) (memory is counted in MiB: did you mean "64GiB"?)',
         "3 manifests, 5 environments: 3 ok, 2 failed, 2 warnings",
     ]
 
@@ -191,8 +193,10 @@ def test_env_no_manifest_has_an_overlay_for_is_a_note_with_did_you_mean(run_mdep
     result = run_mdeploy("validate", f"{DATA}/envs", "--env", "prdo")
     assert result.returncode == 0, result.stdout
     lines = result.stdout.splitlines()
-    assert lines[0] == ("note: no manifest checked has an overlay for environment 'prdo' (did you mean 'prod'?); "
-                        "each was checked as its base alone")
+    assert lines[0] == (
+        "note: no manifest checked has an overlay for environment 'prdo' (did you mean 'prod'?); "
+        "each was checked as its base alone"
+    )
     assert lines[-1] == "2 manifests, 2 environments: 2 ok, 0 failed, 1 warning"
 
 

@@ -27,8 +27,7 @@ def write(tmp_path, *args: str, engine: str = "vllm", image: str = ""):
 
 
 def test_typo_removed_and_mistyped_flags_are_located_errors(run_mdeploy, tmp_path):
-    path = write(tmp_path, "--max-num-batch-tokens", "4096", "--swap-space", "4", "--max-loras", "lots",
-                 "--seed", "0")
+    path = write(tmp_path, "--max-num-batch-tokens", "4096", "--swap-space", "4", "--max-loras", "lots", "--seed", "0")
     result = run_mdeploy("validate", str(path))
     assert result.returncode == 1
     assert result.stdout.splitlines()[1:4] == [
@@ -47,7 +46,8 @@ def test_plan_refuses_them_too(run_mdeploy, tmp_path):
     result = run_mdeploy("plan", str(path))
     assert result.returncode == 1
     assert f"{path}:14:11: services.chat.engine_args.extra_args[1]: --schedule-policy takes one of its values" in (
-        result.stdout + result.stderr)
+        result.stdout + result.stderr
+    )
 
 
 def test_flags_of_the_pinned_version_validate(run_mdeploy, tmp_path):

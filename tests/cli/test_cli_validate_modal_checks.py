@@ -24,8 +24,10 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[2]
 FASTAPI_IMAGE = 'images:\n  api: {python: "3.12", pip: ["fastapi[standard]==0.115.6"]}\n'
-LLM = ("services:\n  chat:\n    kind: llm\n    engine: vllm\n    gpu: L4\n"
-       "    model: {id: Qwen/Qwen3-8B, revision: b968826d9c46dd6066d109eabc6255188de91218}\n")
+LLM = (
+    "services:\n  chat:\n    kind: llm\n    engine: vllm\n    gpu: L4\n"
+    "    model: {id: Qwen/Qwen3-8B, revision: b968826d9c46dd6066d109eabc6255188de91218}\n"
+)
 
 
 def _function(body: str, head: str = "") -> str:
@@ -34,58 +36,196 @@ def _function(body: str, head: str = "") -> str:
 
 # (name, manifest, by, expected line after the file name, Modal case it stands for)
 CASES = [
-    ("web_retries", _function("    image: api\n    web: {method: POST}\n    retries: 2\n", FASTAPI_IMAGE), "modal",
-     "10:5: functions.work.retries: Modal's client: Web Functions do not support retries. (Modal 1.6.4 checks this as "
-     "the app is declared: `modal deploy` would stop here)", "web_retries"),
-    ("scaledown_window", _function("    scaling: {scaledown_window: 1s}\n"), "mdeploy",
-     "6:33: functions.work.scaling.scaledown_window: must be between 2 and 3600 seconds (got 1)", "scaledown_window"),
-    ("min_above_max", _function("    scaling: {min_containers: 3, max_containers: 2}\n"), "mdeploy",
-     "6:31: functions.work.scaling.min_containers: min_containers (3) is above max_containers (2)", "min_above_max"),
-    ("retries_count", _function("    retries: -1\n"), "mdeploy", "4:3: functions.work.count: must be at least 0 (got -1)", "retries_count"),
-    ("retries_backoff", _function("    retries: {count: 1, backoff: 20}\n"), "mdeploy",
-     "6:34: functions.work.retries.backoff: must be at most 10.0 (got 20)", "retries_backoff"),
-    ("retries_initial_delay", _function("    retries: {count: 1, initial_delay: 90s}\n"), "mdeploy",
-     "6:40: functions.work.retries.initial_delay: must be between 0 and 60 seconds (got 90)", "retries_initial_delay"),
-    ("retries_max_delay", _function("    retries: {count: 1, max_delay: 2m}\n"), "mdeploy",
-     "6:36: functions.work.retries.max_delay: must be between 1 and 60 seconds (got 120)", "retries_max_delay"),
-    ("batch_size", _function("    batching: {max_batch_size: 5000, wait_ms: 10}\n"), "mdeploy",
-     "6:32: functions.work.batching.max_batch_size: must be at most 1000 (got 5000)", "batch_size"),
-    ("batch_wait", _function("    batching: {max_batch_size: 5, wait_ms: 100000000}\n"), "mdeploy",
-     "6:44: functions.work.batching.wait_ms: must be at most 600000 (got 100000000)", "batch_wait"),
-    ("concurrency_target_above_max", _function("    concurrency: {max_inputs: 4, target_inputs: 8}\n"), "mdeploy",
-     "6:49: functions.work.concurrency.target_inputs: target_inputs (8) is above max_inputs (4)", "concurrency_target_above_max"),
-    ("gpu_count", _function('    gpu: "H100:x"\n'), "mdeploy",
-     "6:10: functions.work.gpu: GPU count 'x' is not a number", "gpu_count"),
-    ("timeout_none", _function("    timeout: null\n"), "mdeploy", "6:14: functions.work.timeout: null is not allowed", "timeout_none"),
-    ("mount_at_root", _function("    volumes: {/root: v}\n", "volumes:\n  v: {name: data}\n"), "mdeploy",
-     "8:15: functions.work.volumes[\"/root\"]: Modal cannot mount at '/root'", "mount_at_root"),
-    ("mount_at_tmp", _function("    volumes: {/tmp: v}\n", "volumes:\n  v: {name: data}\n"), "mdeploy",
-     "8:15: functions.work.volumes[\"/tmp\"]: Modal cannot mount at '/tmp'", "mount_at_tmp"),
-    ("mount_not_canonical", _function("    volumes: {/data/: v}\n", "volumes:\n  v: {name: data}\n"), "mdeploy",
-     "8:15: functions.work.volumes[\"/data/\"]: a mount path must be written in canonical form", "mount_not_canonical"),
-    ("same_volume_twice", _function("    volumes: {/a: v, /b: v}\n", "volumes:\n  v: {name: data}\n"), "mdeploy",
-     "8:26: functions.work.volumes[\"/b\"]: volume 'v' is already mounted at /a", "same_volume_twice"),
-    ("volume_name", _function("", 'volumes:\n  v: {name: "bad name"}\n'), "mdeploy",
-     "4:13: volumes.v.name: is not a valid Modal name", "volume_name"),
-    ("dict_name", _function("", 'dicts:\n  d: {name: "bad name"}\n'), "mdeploy",
-     "4:13: dicts.d.name: is not a valid Modal name", "dict_name"),
-    ("queue_name", _function("", 'queues:\n  q: {name: "bad name"}\n'), "mdeploy",
-     "4:13: queues.q.name: is not a valid Modal name", "queue_name"),
-    ("tag", _function("", 'tags: {team: "plat form"}\n'), "mdeploy", "3:14: tags.team: is not a valid Modal tag", "tag"),
-    ("server_port", f"version: 1\napp: checks\n{LLM}    port: 70000\n", "mdeploy",
-     "9:11: services.chat.port: must be at most 65535 (got 70000)", "server_port"),
-    ("server_startup_timeout", f"version: 1\napp: checks\n{LLM}    startup_timeout: 0s\n", "mdeploy",
-     "9:22: services.chat.startup_timeout: must be between 1 and 86400 seconds (got 0)", "server_startup_timeout"),
-    ("server_target_above_max", f"version: 1\napp: checks\n{LLM}    concurrency: {{target: 64, max: 8}}\n", "mdeploy",
-     "9:27: services.chat.concurrency.target: target (64) is above max (8)", "server_target_above_max"),
-    ("server_target_negative", f"version: 1\napp: checks\n{LLM}    concurrency: {{target: -1}}\n", "mdeploy",
-     "9:27: services.chat.concurrency.target: must be at least 1 (got -1)", "server_target_negative"),
-    ("server_max_negative", f"version: 1\napp: checks\n{LLM}    concurrency: {{max: -1}}\n", "mdeploy",
-     "9:24: services.chat.concurrency.max: must be at least 1 (got -1)", "server_max_negative"),
-    ("server_routing_region", f'version: 1\napp: checks\n{LLM}    routing_region: ""\n', "mdeploy",
-     "9:21: services.chat.routing_region: is not a routing region Modal has", "server_routing_region"),
-    ("server_scaledown_window", f"version: 1\napp: checks\n{LLM}    scaling: {{scaledown_window: 1s}}\n", "mdeploy",
-     "9:33: services.chat.scaling.scaledown_window: must be between 2 and 3600 seconds (got 1)", "server_scaledown_window"),
+    (
+        "web_retries",
+        _function("    image: api\n    web: {method: POST}\n    retries: 2\n", FASTAPI_IMAGE),
+        "modal",
+        "10:5: functions.work.retries: Modal's client: Web Functions do not support retries. (Modal 1.6.4 checks this as "
+        "the app is declared: `modal deploy` would stop here)",
+        "web_retries",
+    ),
+    (
+        "scaledown_window",
+        _function("    scaling: {scaledown_window: 1s}\n"),
+        "mdeploy",
+        "6:33: functions.work.scaling.scaledown_window: must be between 2 and 3600 seconds (got 1)",
+        "scaledown_window",
+    ),
+    (
+        "min_above_max",
+        _function("    scaling: {min_containers: 3, max_containers: 2}\n"),
+        "mdeploy",
+        "6:31: functions.work.scaling.min_containers: min_containers (3) is above max_containers (2)",
+        "min_above_max",
+    ),
+    (
+        "retries_count",
+        _function("    retries: -1\n"),
+        "mdeploy",
+        "4:3: functions.work.count: must be at least 0 (got -1)",
+        "retries_count",
+    ),
+    (
+        "retries_backoff",
+        _function("    retries: {count: 1, backoff: 20}\n"),
+        "mdeploy",
+        "6:34: functions.work.retries.backoff: must be at most 10.0 (got 20)",
+        "retries_backoff",
+    ),
+    (
+        "retries_initial_delay",
+        _function("    retries: {count: 1, initial_delay: 90s}\n"),
+        "mdeploy",
+        "6:40: functions.work.retries.initial_delay: must be between 0 and 60 seconds (got 90)",
+        "retries_initial_delay",
+    ),
+    (
+        "retries_max_delay",
+        _function("    retries: {count: 1, max_delay: 2m}\n"),
+        "mdeploy",
+        "6:36: functions.work.retries.max_delay: must be between 1 and 60 seconds (got 120)",
+        "retries_max_delay",
+    ),
+    (
+        "batch_size",
+        _function("    batching: {max_batch_size: 5000, wait_ms: 10}\n"),
+        "mdeploy",
+        "6:32: functions.work.batching.max_batch_size: must be at most 1000 (got 5000)",
+        "batch_size",
+    ),
+    (
+        "batch_wait",
+        _function("    batching: {max_batch_size: 5, wait_ms: 100000000}\n"),
+        "mdeploy",
+        "6:44: functions.work.batching.wait_ms: must be at most 600000 (got 100000000)",
+        "batch_wait",
+    ),
+    (
+        "concurrency_target_above_max",
+        _function("    concurrency: {max_inputs: 4, target_inputs: 8}\n"),
+        "mdeploy",
+        "6:49: functions.work.concurrency.target_inputs: target_inputs (8) is above max_inputs (4)",
+        "concurrency_target_above_max",
+    ),
+    (
+        "gpu_count",
+        _function('    gpu: "H100:x"\n'),
+        "mdeploy",
+        "6:10: functions.work.gpu: GPU count 'x' is not a number",
+        "gpu_count",
+    ),
+    (
+        "timeout_none",
+        _function("    timeout: null\n"),
+        "mdeploy",
+        "6:14: functions.work.timeout: null is not allowed",
+        "timeout_none",
+    ),
+    (
+        "mount_at_root",
+        _function("    volumes: {/root: v}\n", "volumes:\n  v: {name: data}\n"),
+        "mdeploy",
+        "8:15: functions.work.volumes[\"/root\"]: Modal cannot mount at '/root'",
+        "mount_at_root",
+    ),
+    (
+        "mount_at_tmp",
+        _function("    volumes: {/tmp: v}\n", "volumes:\n  v: {name: data}\n"),
+        "mdeploy",
+        "8:15: functions.work.volumes[\"/tmp\"]: Modal cannot mount at '/tmp'",
+        "mount_at_tmp",
+    ),
+    (
+        "mount_not_canonical",
+        _function("    volumes: {/data/: v}\n", "volumes:\n  v: {name: data}\n"),
+        "mdeploy",
+        '8:15: functions.work.volumes["/data/"]: a mount path must be written in canonical form',
+        "mount_not_canonical",
+    ),
+    (
+        "same_volume_twice",
+        _function("    volumes: {/a: v, /b: v}\n", "volumes:\n  v: {name: data}\n"),
+        "mdeploy",
+        "8:26: functions.work.volumes[\"/b\"]: volume 'v' is already mounted at /a",
+        "same_volume_twice",
+    ),
+    (
+        "volume_name",
+        _function("", 'volumes:\n  v: {name: "bad name"}\n'),
+        "mdeploy",
+        "4:13: volumes.v.name: is not a valid Modal name",
+        "volume_name",
+    ),
+    (
+        "dict_name",
+        _function("", 'dicts:\n  d: {name: "bad name"}\n'),
+        "mdeploy",
+        "4:13: dicts.d.name: is not a valid Modal name",
+        "dict_name",
+    ),
+    (
+        "queue_name",
+        _function("", 'queues:\n  q: {name: "bad name"}\n'),
+        "mdeploy",
+        "4:13: queues.q.name: is not a valid Modal name",
+        "queue_name",
+    ),
+    (
+        "tag",
+        _function("", 'tags: {team: "plat form"}\n'),
+        "mdeploy",
+        "3:14: tags.team: is not a valid Modal tag",
+        "tag",
+    ),
+    (
+        "server_port",
+        f"version: 1\napp: checks\n{LLM}    port: 70000\n",
+        "mdeploy",
+        "9:11: services.chat.port: must be at most 65535 (got 70000)",
+        "server_port",
+    ),
+    (
+        "server_startup_timeout",
+        f"version: 1\napp: checks\n{LLM}    startup_timeout: 0s\n",
+        "mdeploy",
+        "9:22: services.chat.startup_timeout: must be between 1 and 86400 seconds (got 0)",
+        "server_startup_timeout",
+    ),
+    (
+        "server_target_above_max",
+        f"version: 1\napp: checks\n{LLM}    concurrency: {{target: 64, max: 8}}\n",
+        "mdeploy",
+        "9:27: services.chat.concurrency.target: target (64) is above max (8)",
+        "server_target_above_max",
+    ),
+    (
+        "server_target_negative",
+        f"version: 1\napp: checks\n{LLM}    concurrency: {{target: -1}}\n",
+        "mdeploy",
+        "9:27: services.chat.concurrency.target: must be at least 1 (got -1)",
+        "server_target_negative",
+    ),
+    (
+        "server_max_negative",
+        f"version: 1\napp: checks\n{LLM}    concurrency: {{max: -1}}\n",
+        "mdeploy",
+        "9:24: services.chat.concurrency.max: must be at least 1 (got -1)",
+        "server_max_negative",
+    ),
+    (
+        "server_routing_region",
+        f'version: 1\napp: checks\n{LLM}    routing_region: ""\n',
+        "mdeploy",
+        "9:21: services.chat.routing_region: is not a routing region Modal has",
+        "server_routing_region",
+    ),
+    (
+        "server_scaledown_window",
+        f"version: 1\napp: checks\n{LLM}    scaling: {{scaledown_window: 1s}}\n",
+        "mdeploy",
+        "9:33: services.chat.scaling.scaledown_window: must be between 2 and 3600 seconds (got 1)",
+        "server_scaledown_window",
+    ),
 ]
 
 
@@ -100,14 +240,20 @@ def report(tmp_path_factory):
         (project / f"{name}.yaml").write_text(manifest)
     env = {k: v for k, v in os.environ.items() if k not in ("MODAL_ENVIRONMENT", "MDEPLOY_TRACEBACK")}
     env["PYTHONPATH"] = str(REPO)
-    done = subprocess.run([sys.executable, "-m", "engine", "validate", str(project)], cwd=REPO, env=env,
-                          capture_output=True, text=True, timeout=300)
+    done = subprocess.run(
+        [sys.executable, "-m", "engine", "validate", str(project)],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     lines: dict[str, list[str]] = {}
     for line in done.stdout.splitlines():
         for name, *_ in CASES:
             prefix = f"{project}/{name}.yaml:"
             if line.startswith(prefix):
-                lines.setdefault(name, []).append(line[len(prefix):])
+                lines.setdefault(name, []).append(line[len(prefix) :])
     return done, lines
 
 
@@ -115,7 +261,10 @@ def test_the_run_fails_every_case_without_a_traceback(report):
     done, lines = report
     assert done.returncode == 1
     assert "Traceback" not in done.stdout + done.stderr and done.stderr == ""
-    assert done.stdout.splitlines()[-1] == f"{len(CASES)} manifests, {len(CASES)} environments: 0 ok, {len(CASES)} failed, 0 warnings"
+    assert (
+        done.stdout.splitlines()[-1]
+        == f"{len(CASES)} manifests, {len(CASES)} environments: 0 ok, {len(CASES)} failed, 0 warnings"
+    )
 
 
 @pytest.mark.parametrize("name, by, expected, modal_case", [(c[0], *c[2:]) for c in CASES], ids=[c[0] for c in CASES])
@@ -137,6 +286,11 @@ def test_every_modal_case_of_the_mapping_test_has_a_manifest_here():
     here = {c[4] for c in CASES if c[4]}
     # No manifest can reach these: the values come from engine and planner defaults (a server's
     # exit grace period) or a Blueprint shape no manifest plans (web_server functions).
-    unreachable = {"server_exit_grace_period_long", "server_exit_grace_period_negative", "web_server_port",
-                   "web_server_startup_timeout", "server_min_above_max"}
+    unreachable = {
+        "server_exit_grace_period_long",
+        "server_exit_grace_period_negative",
+        "web_server_port",
+        "web_server_startup_timeout",
+        "server_min_above_max",
+    }
     assert {c[0] for c in MAPPING_CASES} - here == unreachable

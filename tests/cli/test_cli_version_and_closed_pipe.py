@@ -45,7 +45,9 @@ def test_version_imports_neither_modal_nor_the_engines():
         "try:\n    main(['--version'])\nexcept SystemExit:\n    pass\n"
         "print(json.dumps(sorted(sys.modules)), file=sys.stderr)\n"
     )
-    done = subprocess.run([sys.executable, "-c", probe], cwd=REPO, env=_env(), capture_output=True, text=True, timeout=60)
+    done = subprocess.run(
+        [sys.executable, "-c", probe], cwd=REPO, env=_env(), capture_output=True, text=True, timeout=60
+    )
     modules = json.loads(done.stderr.strip().splitlines()[-1])
     heavy = [m for m in modules if m.split(".")[0] in ("modal", "torch", "pydantic") or m.startswith("engine.engines")]
     assert heavy == []
@@ -71,8 +73,11 @@ PRINTING = [
 def test_a_pipe_closed_before_the_first_line_ends_the_command_quietly(argv, buffering):
     env = {**_env(), "PYTHONUNBUFFERED": "1" if buffering == "unbuffered" else ""}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "engine", *argv], cwd=REPO, env=env,
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        [sys.executable, "-m", "engine", *argv],
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
     )
     proc.stdout.close()  # the reader is gone before mdeploy writes anything: every write fails
     _, stderr = proc.communicate(timeout=120)

@@ -62,8 +62,23 @@ def _start_serve(project):
     root, _, env = project
     port = _free_port()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "engine", "serve", "../manifests/local-chat.yaml", "chat", "--env", "tiny", "--port", str(port)],
-        cwd=root / "elsewhere", env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        [
+            sys.executable,
+            "-m",
+            "engine",
+            "serve",
+            "../manifests/local-chat.yaml",
+            "chat",
+            "--env",
+            "tiny",
+            "--port",
+            str(port),
+        ],
+        cwd=root / "elsewhere",
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     reader = processes.LineReader(proc.stdout)
     line = reader.wait_for("OpenAI base URL: ", timeout=START_TIMEOUT)
@@ -113,8 +128,11 @@ def test_openai_client_streaming_with_usage(chat):
     _, base_url, model = chat
     client = OpenAI(base_url=base_url, api_key="unused", max_retries=0, timeout=60)
     stream = client.chat.completions.create(
-        model=model, messages=[{"role": "user", "content": "Tell me a story"}], max_tokens=5,
-        stream=True, stream_options={"include_usage": True},
+        model=model,
+        messages=[{"role": "user", "content": "Tell me a story"}],
+        max_tokens=5,
+        stream=True,
+        stream_options={"include_usage": True},
     )
     chunks = list(stream)
     texts = [c.choices[0].delta.content for c in chunks if c.choices and c.choices[0].delta.content]
@@ -127,9 +145,26 @@ def test_bench_against_the_served_model(chat, project, tmp_path):
     root, _, env = project
     _, base_url, _ = chat
     done = subprocess.run(
-        [sys.executable, "-m", "engine", "bench", base_url, "--concurrency", "1,2", "--requests", "4",
-         "--max-tokens", "8", "--output", str(tmp_path)],
-        cwd=root, env=env, capture_output=True, text=True, timeout=120,
+        [
+            sys.executable,
+            "-m",
+            "engine",
+            "bench",
+            base_url,
+            "--concurrency",
+            "1,2",
+            "--requests",
+            "4",
+            "--max-tokens",
+            "8",
+            "--output",
+            str(tmp_path),
+        ],
+        cwd=root,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert done.returncode == 0, done.stderr
     report = json.loads((tmp_path / "report.json").read_text())

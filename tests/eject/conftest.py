@@ -29,7 +29,6 @@ from engine.blueprint.model import (
     WarmupSpec,
     WebSpec,
 )
-
 from engine.engines.common import SERVING_SETTINGS
 from engine.engines.registry import get_engine
 
@@ -72,7 +71,9 @@ def _vllm_server(**overrides) -> ServerSpec:
         target_concurrency=32,
         max_concurrency=64,
         secret_args=(SecretArg("--api-key", "API_KEY"),),
-        warmup=WarmupSpec("/v1/chat/completions", '{"model": "llm", "messages": [{"role": "user", "content": "hi"}]}', 2),
+        warmup=WarmupSpec(
+            "/v1/chat/completions", '{"model": "llm", "messages": [{"role": "user", "content": "hi"}]}', 2
+        ),
         snapshot=SnapshotSpec("/sleep?level=1", "/wake_up"),
         requires_proxy_auth=True,
         routing_region="us-east",
@@ -109,24 +110,36 @@ def full_blueprint() -> Blueprint:
                 python_version="3.12",
                 steps=(
                     ImageStep("apt_install", ("git",)),
-                    ImageStep("pip_install", ("fastapi[standard]==0.115.12",), extra_index_url="https://example.org/simple"),
+                    ImageStep(
+                        "pip_install", ("fastapi[standard]==0.115.12",), extra_index_url="https://example.org/simple"
+                    ),
                     ImageStep("run_commands", ("echo 'hi \"there\"'",)),
                     ImageStep("workdir", ("/root",)),
                 ),
             ),
         ),
-        volumes=(VolumeSpec("hf-cache", "huggingface-cache"), VolumeSpec("vllm-cache", "vllm-cache"),
-                 VolumeSpec("data", "pipeline-data", create_if_missing=False)),
+        volumes=(
+            VolumeSpec("hf-cache", "huggingface-cache"),
+            VolumeSpec("vllm-cache", "vllm-cache"),
+            VolumeSpec("data", "pipeline-data", create_if_missing=False),
+        ),
         secrets=(SecretSpec("hf", "huggingface-secret", ("HF_TOKEN",)), SecretSpec("aws", "aws-creds")),
         dicts=(DictSpec("results", "pipeline-results"),),
         queues=(QueueSpec("jobs", "jobs"),),
         buckets=(BucketSpec("raw", "acme-raw-data", secret="aws", read_only=True, key_prefix="raw/"),),
         functions=(
             FunctionSpec(
-                key="ingest", symbol="ingest", name="ingest", handler="pipeline.ingest:run",
+                key="ingest",
+                symbol="ingest",
+                name="ingest",
+                handler="pipeline.ingest:run",
                 container=ContainerSpec(
-                    image="base", cpu=2.0, memory=4096, region=("us-east", "us-west"),
-                    cloud="aws", secrets=("aws",),
+                    image="base",
+                    cpu=2.0,
+                    memory=4096,
+                    region=("us-east", "us-west"),
+                    cloud="aws",
+                    secrets=("aws",),
                     mounts=(MountSpec("/data", "volume", "data"), MountSpec("/raw", "bucket", "raw")),
                     scaling=ScalingSpec(max_containers=10, scaledown_window=60),
                 ),
@@ -137,25 +150,37 @@ def full_blueprint() -> Blueprint:
                 concurrency=ConcurrencySpec(8, 4),
             ),
             FunctionSpec(
-                key="nightly-report", symbol="nightly_report", name="nightly-report", handler="pipeline.report:main",
+                key="nightly-report",
+                symbol="nightly_report",
+                name="nightly-report",
+                handler="pipeline.report:main",
                 container=ContainerSpec(image="base", gpu=("L4", "A10")),
                 timeout=300,
                 schedule=ScheduleSpec("period", seconds=14400),
                 max_inputs=1,
             ),
             FunctionSpec(
-                key="embed", symbol="embed", name="embed", handler="pipeline.embed:embed_batch",
+                key="embed",
+                symbol="embed",
+                name="embed",
+                handler="pipeline.embed:embed_batch",
                 container=ContainerSpec(image="base", gpu=("L4",)),
                 batching=BatchingSpec(32, 100),
             ),
             FunctionSpec(
-                key="api", symbol="api", name="api", handler="webapp.main:app",
+                key="api",
+                symbol="api",
+                name="api",
+                handler="webapp.main:app",
                 container=ContainerSpec(image="base"),
                 concurrency=ConcurrencySpec(100),
                 web=WebSpec("asgi_app", requires_proxy_auth=True, label="acme-api"),
             ),
             FunctionSpec(
-                key="score", symbol="score", name="score", handler="webapp.score:handle",
+                key="score",
+                symbol="score",
+                name="score",
+                handler="webapp.score:handle",
                 container=ContainerSpec(image="base"),
                 timeout=120,
                 web=WebSpec("fastapi_endpoint", method="POST", docs=True),
@@ -185,8 +210,15 @@ def _period_seconds(schedule: str) -> str:
 
     if not schedule.startswith("Period("):
         return schedule
-    units = {"years": 365 * 86400, "months": 30 * 86400, "weeks": 7 * 86400, "days": 86400,
-             "hours": 3600, "minutes": 60, "seconds": 1}
+    units = {
+        "years": 365 * 86400,
+        "months": 30 * 86400,
+        "weeks": 7 * 86400,
+        "days": 86400,
+        "hours": 3600,
+        "minutes": 60,
+        "seconds": 1,
+    }
     total = sum(units[u] * float(n) for u, n in re.findall(r"(\w+)=([\d.]+)", schedule))
     return f"Period(seconds={total:g})"
 

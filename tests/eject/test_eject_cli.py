@@ -45,7 +45,9 @@ def test_eject_of_a_missing_manifest_is_a_clear_error(run_mdeploy, tmp_path):
 def test_eject_into_a_directory_asks_for_a_file_name(run_mdeploy, tmp_path):
     result = run_mdeploy("eject", "manifests/chat.yaml", "--env", "prod", "-o", str(tmp_path), "--force")
     assert result.returncode == 1
-    assert result.stderr.strip() == f"error: {tmp_path} is a directory: name the file to write, e.g. {tmp_path / 'app.py'}"
+    assert (
+        result.stderr.strip() == f"error: {tmp_path} is a directory: name the file to write, e.g. {tmp_path / 'app.py'}"
+    )
 
 
 def test_eject_into_a_missing_directory_names_it(run_mdeploy, tmp_path):

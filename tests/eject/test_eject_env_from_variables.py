@@ -43,7 +43,10 @@ def test_deploying_the_ejected_file_sends_the_shell_value(ejected, import_source
     monkeypatch.setenv("STAGE_NAME", "prodzq")
     module = import_source(ejected)
     assert env_secret_values(module.job) == {
-        "HOST": "db-prodzq.internal", "LITERAL": "${HOME}", "MDEPLOY_APP": "vars-eject", "STAGE": "prodzq",
+        "HOST": "db-prodzq.internal",
+        "LITERAL": "${HOME}",
+        "MDEPLOY_APP": "vars-eject",
+        "STAGE": "prodzq",
     }
 
 

@@ -33,7 +33,11 @@ def test_every_object_is_bound_under_its_symbol(blueprint, ejected):
 def test_server_reads_back_its_http_and_resource_settings(blueprint, ejected):
     spec = blueprint.servers[0]
     info = ejected.Chat.info()
-    assert (info.port, info.startup_timeout, info.routing_region) == (spec.port, spec.startup_timeout, spec.routing_region)
+    assert (info.port, info.startup_timeout, info.routing_region) == (
+        spec.port,
+        spec.startup_timeout,
+        spec.routing_region,
+    )
     assert info.unauthenticated is (not spec.requires_proxy_auth)
     assert info.gpus == [("H100", 2)]
     assert (info.cpu, info.memory_mib, info.compute_regions) == (4.0, 32768, ["us-east"])
@@ -78,7 +82,9 @@ def test_env_travels_as_a_dict_secret_of_key_names(ejected):
 
 def test_server_without_gpu_reads_back_no_gpu(blueprint, make_server, import_source):
     cpu_server = make_server(
-        container=dataclasses.replace(blueprint.servers[0].container, gpu=(), enable_memory_snapshot=False, gpu_snapshot=False),
+        container=dataclasses.replace(
+            blueprint.servers[0].container, gpu=(), enable_memory_snapshot=False, gpu_snapshot=False
+        ),
         snapshot=None,
         command=("python", "-m", "server", "--port", "8000"),
     )

@@ -52,7 +52,9 @@ def test_handlers_are_imported_from_their_packages_inside_the_function(blueprint
 def test_model_constants_are_at_the_top_and_used_by_the_command(blueprint):
     source = render_app(blueprint)
     tree = ast.parse(source)
-    assigned = {t.id: n.value for n in tree.body if isinstance(n, ast.Assign) for t in n.targets if isinstance(t, ast.Name)}
+    assigned = {
+        t.id: n.value for n in tree.body if isinstance(n, ast.Assign) for t in n.targets if isinstance(t, ast.Name)
+    }
     server = blueprint.servers[0]
     assert ast.literal_eval(assigned["MODEL_NAME"]) == server.model
     assert ast.literal_eval(assigned["MODEL_REVISION"]) == server.command[server.command.index("--revision") + 1]
@@ -98,8 +100,10 @@ def test_durations_read_as_minutes_and_hours(blueprint):
 
 
 def test_server_without_snapshot_starts_in_a_plain_enter(blueprint, make_server):
-    plain = make_server(snapshot=None, container=dataclasses.replace(
-        blueprint.servers[0].container, enable_memory_snapshot=False, gpu_snapshot=False))
+    plain = make_server(
+        snapshot=None,
+        container=dataclasses.replace(blueprint.servers[0].container, enable_memory_snapshot=False, gpu_snapshot=False),
+    )
     source = render_app(dataclasses.replace(blueprint, servers=(plain,)))
     assert "@modal.enter()\n    def start(self):" in source
     assert "snap=" not in source
@@ -130,7 +134,9 @@ def test_mdeploys_own_package_is_not_shipped_but_handler_packages_are(blueprint)
     from engine.blueprint.model import ImageStep
 
     image = blueprint.images[0]
-    with_handlers = dataclasses.replace(image, steps=(*image.steps[:-1], ImageStep("add_local_python_source", ("engine", "pipeline"))))
+    with_handlers = dataclasses.replace(
+        image, steps=(*image.steps[:-1], ImageStep("add_local_python_source", ("engine", "pipeline")))
+    )
     source = render_app(dataclasses.replace(blueprint, images=(with_handlers, *blueprint.images[1:])))
     assert '.add_local_python_source("pipeline")' in source
     assert '"engine"' not in source

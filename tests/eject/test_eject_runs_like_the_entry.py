@@ -23,7 +23,7 @@ from engine.modal_backend.functions import make_wrapper
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
-HANDLERS = '''
+HANDLERS = """
 import threading
 
 async def async_double(x=21):
@@ -40,7 +40,7 @@ def sync_report():
 
 def where():
     return threading.current_thread().name
-'''
+"""
 
 
 @pytest.fixture
@@ -69,7 +69,13 @@ def _function(key, handler, **fields):
 CASES = [
     ("plain_async", "handlers_pkg.jobs:async_double", {}, (5,), 10),
     ("plain_sync", "handlers_pkg.jobs:sync_double", {}, (5,), 10),
-    ("nightly_async", "handlers_pkg.jobs:async_report", {"schedule": ScheduleSpec("period", seconds=60)}, (), "async ran"),
+    (
+        "nightly_async",
+        "handlers_pkg.jobs:async_report",
+        {"schedule": ScheduleSpec("period", seconds=60)},
+        (),
+        "async ran",
+    ),
     ("nightly_sync", "handlers_pkg.jobs:sync_report", {"schedule": ScheduleSpec("period", seconds=60)}, (), "sync ran"),
     ("hook_async", "handlers_pkg.jobs:async_double", {"web": WebSpec("fastapi_endpoint", method="GET")}, (4,), 8),
     ("hook_sync", "handlers_pkg.jobs:sync_double", {"web": WebSpec("fastapi_endpoint", method="GET")}, (4,), 8),
@@ -88,7 +94,9 @@ def _call(function, args):
 
 
 @pytest.mark.parametrize(("key", "handler", "fields", "args", "expected"), CASES, ids=[c[0] for c in CASES])
-def test_ejected_function_returns_what_the_entry_wrapper_returns(handler_package, import_source, key, handler, fields, args, expected):
+def test_ejected_function_returns_what_the_entry_wrapper_returns(
+    handler_package, import_source, key, handler, fields, args, expected
+):
     spec = _function(key, handler, **fields)
     ejected = import_source(render_app(_blueprint([spec])))
     ejected_raw = _raw(getattr(ejected, key))

@@ -95,8 +95,14 @@ def test_every_owned_flag_spelling_is_one_the_engine_accepts(name):
 
 # engine_args values of each kind, for every key an engine module turns into a flag.
 OPTIONS = {
-    "vllm": {"max_model_len": 4096, "gpu_memory_utilization": 0.9, "max_num_seqs": 64, "dtype": "bfloat16",
-             "quantization": "fp8", "enable_prefix_caching": True},
+    "vllm": {
+        "max_model_len": 4096,
+        "gpu_memory_utilization": 0.9,
+        "max_num_seqs": 64,
+        "dtype": "bfloat16",
+        "quantization": "fp8",
+        "enable_prefix_caching": True,
+    },
     "sglang": {"context_length": 4096, "mem_fraction_static": 0.8, "dtype": "bfloat16", "quantization": "fp8"},
     "transformers": {"device": "cpu", "dtype": "bfloat16"},
 }
@@ -108,16 +114,26 @@ def _launch_variants(name: str):
     for fast_boot, sleep_mode, revision, options in itertools.product(
         (True, False), (True, False), ("0e9e39f249a16976918f6564b8830bc894c89659", None), (every, switched_off, {})
     ):
-        yield LaunchParams(model="org/model", revision=revision, served_name="short", port=8000,
-                           tensor_parallel=2, fast_boot=fast_boot, sleep_mode=sleep_mode, options=options)
+        yield LaunchParams(
+            model="org/model",
+            revision=revision,
+            served_name="short",
+            port=8000,
+            tensor_parallel=2,
+            fast_boot=fast_boot,
+            sleep_mode=sleep_mode,
+            options=options,
+        )
 
 
 @pytest.mark.parametrize("name", ["vllm", "sglang", "transformers"])
 def test_every_flag_a_launch_command_writes_is_in_the_pinned_catalogue(name):
     engine = ENGINES[name]
-    assert set(OPTIONS[name]) == {o.key for o in {"vllm": vllm, "sglang": sglang, "transformers": transformers}[name].OPTIONS}
+    assert set(OPTIONS[name]) == {
+        o.key for o in {"vllm": vllm, "sglang": sglang, "transformers": transformers}[name].OPTIONS
+    }
     for params in _launch_variants(name):
-        argv = engine.launch_command(params)[PROGRAM[name]:]
+        argv = engine.launch_command(params)[PROGRAM[name] :]
         assert _problems(name, argv) == [], argv
     if engine.api_key_flag:
         assert _problems(name, [engine.api_key_flag, "key-from-the-secret"]) == []
@@ -137,7 +153,7 @@ def test_every_flag_the_planner_writes_for_the_shipped_manifests_is_in_the_pinne
     for path, env in _manifest_cases():
         for server in plan_file(path, env, check_project=False).servers:
             if server.engine in PROGRAM:
-                assert _problems(server.engine, server.command[PROGRAM[server.engine]:]) == [], (path.name, env)
+                assert _problems(server.engine, server.command[PROGRAM[server.engine] :]) == [], (path.name, env)
                 assert all(_problems(server.engine, [a.flag, "key"]) == [] for a in server.secret_args)
                 checked.add(server.engine)
     assert checked == {"vllm", "sglang", "transformers"}
@@ -162,8 +178,10 @@ def test_a_checked_in_catalogue_is_what_its_engine_generates_today(path):
     engine, version = data["engine"], data["version"]
     python = next((p for p in _interpreters() if _installed(p, generator.DISTRIBUTIONS[engine]) == version), None)
     if python is None:
-        pytest.skip(f"{engine} {version} is not installed in any interpreter this test knows "
-                    "(this one, the vLLM CPU build of docs/bench.md, MDEPLOY_ENGINE_PYTHONS); CI installs no engine")
+        pytest.skip(
+            f"{engine} {version} is not installed in any interpreter this test knows "
+            "(this one, the vLLM CPU build of docs/bench.md, MDEPLOY_ENGINE_PYTHONS); CI installs no engine"
+        )
     assert generator.render(generator.generate(engine, python)) == path.read_text(), (
         f"{path.name} is stale: python scripts/engine_catalogue.py {engine} --python {python}"
     )

@@ -177,8 +177,17 @@ def test_a_servers_settings_become_options_unless_they_are_the_engines_defaults(
     from engine.engines.common import SERVING_SETTINGS
 
     server = ServerSpec(
-        key="chat", symbol="Chat", name="chat", engine="vllm", model=MODEL, served_model_name="llm",
-        container=ContainerSpec(image="i"), command=(), revision=REV, context_length=4096, max_sequences=256,
+        key="chat",
+        symbol="Chat",
+        name="chat",
+        engine="vllm",
+        model=MODEL,
+        served_model_name="llm",
+        container=ContainerSpec(image="i"),
+        command=(),
+        revision=REV,
+        context_length=4096,
+        max_sequences=256,
         engine_defaults=tuple(name for name in SERVING_SETTINGS if name != "context_length"),
         engine_options={"enable_prefix_caching": "false"},
     )

@@ -17,10 +17,22 @@ def owned(engine: str, arg: str, **overrides):
 
 
 ALL_OPTIONS = {
-    "vllm": {"max_model_len": 4096, "gpu_memory_utilization": 0.9, "max_num_seqs": 8, "dtype": "half",
-             "quantization": "awq", "enable_prefix_caching": False},
+    "vllm": {
+        "max_model_len": 4096,
+        "gpu_memory_utilization": 0.9,
+        "max_num_seqs": 8,
+        "dtype": "half",
+        "quantization": "awq",
+        "enable_prefix_caching": False,
+    },
     "sglang": {"context_length": 4096, "mem_fraction_static": 0.8, "dtype": "half", "quantization": "fp8"},
-    "trtllm": {"max_batch_size": 8, "max_num_tokens": 1024, "max_seq_len": 2048, "dtype": "float16", "quantization": "fp8"},
+    "trtllm": {
+        "max_batch_size": 8,
+        "max_num_tokens": 1024,
+        "max_seq_len": 2048,
+        "dtype": "float16",
+        "quantization": "fp8",
+    },
     "transformers": {"device": "cpu", "dtype": "float32"},
 }
 
@@ -30,13 +42,19 @@ def test_every_flag_a_launch_command_writes_is_owned(engine):
     """Whatever the planner writes, extra_args could not write again: the declaration is whole."""
     e = get_engine(engine)
     for fast_boot, sleep_mode, options in itertools.product((False, True), (False, True), ({}, ALL_OPTIONS[engine])):
-        p = params(fast_boot=fast_boot and e.supports_fast_boot, sleep_mode=sleep_mode and e.snapshot is not None, options=options)
+        p = params(
+            fast_boot=fast_boot and e.supports_fast_boot,
+            sleep_mode=sleep_mode and e.snapshot is not None,
+            options=options,
+        )
         argv = e.launch_command(p)
         written = [a for a in argv if a.startswith("--")]
         if e.api_key_flag:
             written.append(e.api_key_flag)
         for flag in written:
-            assert find_owned_flag(flag, e.owned_flags, e.flag_syntax, p) is not None, f"{engine}: {flag} is not declared"
+            assert find_owned_flag(flag, e.owned_flags, e.flag_syntax, p) is not None, (
+                f"{engine}: {flag} is not declared"
+            )
 
 
 @pytest.mark.parametrize(

@@ -19,15 +19,21 @@ def main() -> None:
                 {
                     "error": type(cause).__name__,
                     "message": str(cause),
-                    "chained": cause.__cause__ is not None or not cause.__suppress_context__ and cause.__context__ is not None,
+                    "chained": cause.__cause__ is not None
+                    or not cause.__suppress_context__
+                    and cause.__context__ is not None,
                 }
             )
         )
         return
     state = app._local_state
     env = {name: _env_secret(function) for name, function in state.functions.items()}
-    report = {"app": app.name, "functions": sorted(state.functions), "classes": sorted(state.classes),
-              "env": {name: values for name, values in env.items() if values is not None}}
+    report = {
+        "app": app.name,
+        "functions": sorted(state.functions),
+        "classes": sorted(state.classes),
+        "env": {name: values for name, values in env.items() if values is not None},
+    }
     # What Modal's add_local_python_source would ship for these packages, as it looks them up.
     packages = [p for p in os.environ.get("MDEPLOY_TEST_MOUNTED_PACKAGES", "").split(",") if p]
     if packages:

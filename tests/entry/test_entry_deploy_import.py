@@ -87,6 +87,8 @@ def test_modal_ships_the_handler_package_of_the_manifests_project(tmp_path):
     (tmp_path / "deploy").mkdir()
     manifest = tmp_path / "deploy" / "app.yaml"
     manifest.write_text("version: 1\napp: elsewhere\nfunctions:\n  work:\n    handler: workloads.tasks:run\n")
-    report = _import_like_modal_deploy({"MDEPLOY_MANIFEST": str(manifest), "MDEPLOY_TEST_MOUNTED_PACKAGES": "workloads"})
+    report = _import_like_modal_deploy(
+        {"MDEPLOY_MANIFEST": str(manifest), "MDEPLOY_TEST_MOUNTED_PACKAGES": "workloads"}
+    )
     assert report["functions"] == ["work"], report
     assert report["mounted"]["workloads"] == [str((tmp_path / "workloads").resolve())]

@@ -27,7 +27,9 @@ def fake_planner(monkeypatch):
         if module.error is not None:
             raise module.error
         # A Blueprint Modal's client accepts: the deploy side builds it offline before handing it on.
-        planned = types.SimpleNamespace(blueprint=pipeline(), origins=None, env_values={("functions", "discover"): {"A": "1"}})
+        planned = types.SimpleNamespace(
+            blueprint=pipeline(), origins=None, env_values={("functions", "discover"): {"A": "1"}}
+        )
         return types.SimpleNamespace(merged=None), planned
 
     module.load_and_plan = load_and_plan

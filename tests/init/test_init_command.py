@@ -42,7 +42,11 @@ def init(run_mdeploy, project, tmp_path):
     """`mdeploy init ARGS` in the project, offline unless HF_ENDPOINT is given."""
 
     def run(*args: str, **env: str):
-        base = {"HF_ENDPOINT": f"http://127.0.0.1:{_closed_port()}", "HF_HOME": str(tmp_path / "hf"), "HF_HUB_OFFLINE": ""}
+        base = {
+            "HF_ENDPOINT": f"http://127.0.0.1:{_closed_port()}",
+            "HF_HOME": str(tmp_path / "hf"),
+            "HF_HUB_OFFLINE": "",
+        }
         return run_mdeploy("init", *args, cwd=project, env={**base, **env})
 
     return run
@@ -85,7 +89,9 @@ def test_the_function_it_writes_runs_here(init, run_mdeploy, project):
 
 
 def test_a_model_folder_needs_no_revision(init, run_mdeploy, project):
-    done = init("--kind", "llm", "--engine", "transformers", "--model-path", ".mdeploy/models/tiny-chat", "--app", "tiny")
+    done = init(
+        "--kind", "llm", "--engine", "transformers", "--model-path", ".mdeploy/models/tiny-chat", "--app", "tiny"
+    )
     assert done.returncode == 0, done.stderr
     assert "path: .mdeploy/models/tiny-chat" in (project / "manifests" / "tiny.yaml").read_text()
     _validate(run_mdeploy, project, "manifests/tiny.yaml")
@@ -118,7 +124,10 @@ def test_offline_without_a_cached_model_writes_nothing_and_says_how_to_pin(init,
     assert done.returncode == 1
     line = done.stderr.strip()
     assert line.startswith(f"error: cannot pin a revision of {MODEL}: the Hub at http://127.0.0.1:")
-    assert "is not reachable (Connection refused), and the model is not in the local cache, so nothing was written." in line
+    assert (
+        "is not reachable (Connection refused), and the model is not in the local cache, so nothing was written."
+        in line
+    )
     assert line.endswith(
         f"run: mdeploy init manifests/qwen2-5-0-5b-instruct.yaml --kind llm --engine vllm --model {MODEL} "
         "--app qwen2-5-0-5b-instruct --name chat --gpu L40S --revision COMMIT"
@@ -161,7 +170,9 @@ class _FakeHub:
             def do_GET(self):
                 hub.paths.append(self.path)
                 known = self.path.startswith(f"/api/models/{MODEL}")
-                body = json.dumps({"id": MODEL, "sha": HUB_SHA} if known else {"error": "Repository not found"}).encode()
+                body = json.dumps(
+                    {"id": MODEL, "sha": HUB_SHA} if known else {"error": "Repository not found"}
+                ).encode()
                 self.send_response(200 if known else 404)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(body)))
@@ -227,8 +238,13 @@ def test_on_a_terminal_it_asks_for_what_no_flag_said(project, run_mdeploy):
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     env.pop("MODAL_ENVIRONMENT", None)
     proc = subprocess.Popen(
-        [sys.executable, "-m", "engine", "init"], cwd=project, env=env,
-        stdin=follower, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        [sys.executable, "-m", "engine", "init"],
+        cwd=project,
+        env=env,
+        stdin=follower,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     os.close(follower)
     answers = ["function", "reports", "", "", "", "prod"]
@@ -236,8 +252,11 @@ def test_on_a_terminal_it_asks_for_what_no_flag_said(project, run_mdeploy):
     stdout, stderr = proc.communicate(timeout=120)
     os.close(leader)
     assert proc.returncode == 0, stderr
-    assert "What will it run? llm (a model behind an OpenAI API), web (a FastAPI app), function (a scheduled job) [llm]: " in stdout
-    assert "Schedule: a cron line in UTC, or an interval like \"4h\" [0 3 * * *]: " in stdout
+    assert (
+        "What will it run? llm (a model behind an OpenAI API), web (a FastAPI app), function (a scheduled job) [llm]: "
+        in stdout
+    )
+    assert 'Schedule: a cron line in UTC, or an interval like "4h" [0 3 * * *]: ' in stdout
     assert (project / "manifests" / "reports.yaml").is_file()
     assert (project / "manifests" / "reports.prod.yaml").is_file()
     assert (project / "workloads" / "reports.py").is_file()

@@ -19,7 +19,6 @@ from engine.blueprint.model import (
     VolumeSpec,
     WebSpec,
 )
-
 from engine.engines.registry import get_engine
 
 REPO = Path(__file__).resolve().parents[2]
@@ -61,15 +60,24 @@ def server(
 
 def blueprint(servers=(), functions=(), secrets=(), volumes=()):
     return Blueprint(
-        app="demo", environment="main", source="manifests/demo.yaml",
-        servers=tuple(servers), functions=tuple(functions), secrets=tuple(secrets), volumes=tuple(volumes),
+        app="demo",
+        environment="main",
+        source="manifests/demo.yaml",
+        servers=tuple(servers),
+        functions=tuple(functions),
+        secrets=tuple(secrets),
+        volumes=tuple(volumes),
     )
 
 
 def function(key="job", handler="pkg.mod:run", web=None, env=None, secrets=(), mounts=()):
     return FunctionSpec(
-        key=key, symbol=key, name=key, handler=handler,
-        container=ContainerSpec(image="img", env=env or {}, secrets=secrets, mounts=mounts), web=web,
+        key=key,
+        symbol=key,
+        name=key,
+        handler=handler,
+        container=ContainerSpec(image="img", env=env or {}, secrets=secrets, mounts=mounts),
+        web=web,
     )
 
 
@@ -85,7 +93,14 @@ def fake_engine_server(key="chat", **kwargs):
 
 
 __all__ = [
-    "MountSpec", "SecretArg", "SecretSpec", "VolumeSpec", "WebSpec", "blueprint", "function", "server",
+    "MountSpec",
+    "SecretArg",
+    "SecretSpec",
+    "VolumeSpec",
+    "WebSpec",
+    "blueprint",
+    "function",
+    "server",
     "fake_engine_server",
 ]
 
@@ -96,6 +111,13 @@ def bp():
     import types
 
     return types.SimpleNamespace(
-        server=server, blueprint=blueprint, function=function, fake_engine_server=fake_engine_server,
-        MountSpec=MountSpec, SecretArg=SecretArg, SecretSpec=SecretSpec, VolumeSpec=VolumeSpec, WebSpec=WebSpec,
+        server=server,
+        blueprint=blueprint,
+        function=function,
+        fake_engine_server=fake_engine_server,
+        MountSpec=MountSpec,
+        SecretArg=SecretArg,
+        SecretSpec=SecretSpec,
+        VolumeSpec=VolumeSpec,
+        WebSpec=WebSpec,
     )

@@ -48,7 +48,11 @@ def _env(tmp_path) -> dict[str, str]:
 def _demo(project, tmp_path, *args, timeout=300):
     return subprocess.run(
         [sys.executable, "-m", "engine", "demo", *args],
-        cwd=project, env=_env(tmp_path), capture_output=True, text=True, timeout=timeout,
+        cwd=project,
+        env=_env(tmp_path),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
     )
 
 
@@ -137,7 +141,11 @@ def test_an_interrupted_demo_stops_the_engine_tree(signum, code, project, tmp_pa
     shutil.copytree(tiny_model, _model_folder(project))
     proc = subprocess.Popen(
         [sys.executable, "-m", "engine", "demo"],
-        cwd=project, env=_env(tmp_path), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        cwd=project,
+        env=_env(tmp_path),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     try:
         reader = processes.LineReader(proc.stdout)
@@ -156,7 +164,9 @@ def test_an_interrupted_demo_stops_the_engine_tree(signum, code, project, tmp_pa
 
 
 def test_outside_a_checkout_the_demo_says_where_to_run_it(tmp_path):
-    with pytest.raises(UserError, match=r"manifests/local-chat\.yaml of an mdeploy checkout.*run it in a clone of mdeploy"):
+    with pytest.raises(
+        UserError, match=r"manifests/local-chat\.yaml of an mdeploy checkout.*run it in a clone of mdeploy"
+    ):
         demo.find_demo_manifest(tmp_path / "here", tmp_path / "site-packages")
 
 
@@ -207,8 +217,11 @@ def test_an_interrupted_model_write_leaves_no_half_model(failure, tmp_path, monk
 
     monkeypatch.setattr(tiny_model, "write_tiny_chat_model", _fake_writer([], fail=failure))
     folder = tmp_path / "models" / "tiny-chat"
-    expected = pytest.raises(UserError, match="cannot write the tiny model to .*: No space left on device") \
-        if isinstance(failure, OSError) else pytest.raises(KeyboardInterrupt)
+    expected = (
+        pytest.raises(UserError, match="cannot write the tiny model to .*: No space left on device")
+        if isinstance(failure, OSError)
+        else pytest.raises(KeyboardInterrupt)
+    )
     with expected:
         demo._ensure_tiny_model(folder)
     assert list(folder.parent.iterdir()) == []

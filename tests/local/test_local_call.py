@@ -4,7 +4,13 @@ import pytest
 
 from engine.errors import UserError
 from engine.local.call import (
-    call_handler, environment, find_function, import_handler, parse_call_arguments, result_json, user_traceback,
+    call_handler,
+    environment,
+    find_function,
+    import_handler,
+    parse_call_arguments,
+    result_json,
+    user_traceback,
 )
 
 

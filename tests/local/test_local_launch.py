@@ -9,8 +9,14 @@ from engine.local.launch import server_launch, web_launch
 def _launch(bp, server, *, environ=None, dotenv=None, port=None, has_gpu=False, blueprint=None, tmp=Path("/w")):
     blueprint = blueprint or bp.blueprint(servers=[server])
     return server_launch(
-        blueprint, server, workdir=tmp, environ=environ or {"PATH": "/bin"}, dotenv=dotenv or {},
-        host="127.0.0.1", port=port, has_gpu=has_gpu,
+        blueprint,
+        server,
+        workdir=tmp,
+        environ=environ or {"PATH": "/bin"},
+        dotenv=dotenv or {},
+        host="127.0.0.1",
+        port=port,
+        has_gpu=has_gpu,
     )
 
 
@@ -99,8 +105,13 @@ def test_missing_required_secret_key_stops_the_launch(bp):
 def _web(bp, kind, **kw):
     function = bp.function(key="api", handler="webapp.main:app", web=bp.WebSpec(kind=kind, **kw))
     return web_launch(
-        bp.blueprint(functions=[function]), function, workdir=Path("/w"), environ={}, dotenv={},
-        host="127.0.0.1", port=None,
+        bp.blueprint(functions=[function]),
+        function,
+        workdir=Path("/w"),
+        environ={},
+        dotenv={},
+        host="127.0.0.1",
+        port=None,
     )
 
 
@@ -134,15 +145,42 @@ def test_web_server_port_cannot_be_moved(bp):
     function = bp.function(key="api", handler="m:f", web=bp.WebSpec(kind="web_server", port=8080, startup_timeout=5))
     with pytest.raises(UserError, match="port 8080, chosen by its handler"):
         web_launch(
-            bp.blueprint(functions=[function]), function, workdir=Path("/w"), environ={}, dotenv={},
-            host="127.0.0.1", port=9000,
+            bp.blueprint(functions=[function]),
+            function,
+            workdir=Path("/w"),
+            environ={},
+            dotenv={},
+            host="127.0.0.1",
+            port=9000,
         )
 
 
 def test_an_engines_own_command_is_derived_again_at_the_local_address(bp):
     server = bp.server(command=None, engine_options={"device": "auto"})
-    assert server.command == ("transformers", "serve", "/models/tiny", "--host", "0.0.0.0", "--port", "8000",
-                              "--device", "auto", "--dtype", "auto")
+    assert server.command == (
+        "transformers",
+        "serve",
+        "/models/tiny",
+        "--host",
+        "0.0.0.0",
+        "--port",
+        "8000",
+        "--device",
+        "auto",
+        "--dtype",
+        "auto",
+    )
     launch = _launch(bp, server, port=9123)
-    assert launch.argv == ("transformers", "serve", "/models/tiny", "--host", "127.0.0.1", "--port", "9123",
-                           "--device", "auto", "--dtype", "auto")
+    assert launch.argv == (
+        "transformers",
+        "serve",
+        "/models/tiny",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        "9123",
+        "--device",
+        "auto",
+        "--dtype",
+        "auto",
+    )

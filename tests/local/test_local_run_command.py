@@ -9,7 +9,8 @@ from engine.blueprint.codec import to_json
 def _project(tmp_path, bp, secrets=(), secret_specs=()):
     (tmp_path / "jobs").mkdir()
     (tmp_path / "jobs" / "__init__.py").write_text("")
-    (tmp_path / "jobs" / "tasks.py").write_text(textwrap.dedent("""
+    (tmp_path / "jobs" / "tasks.py").write_text(
+        textwrap.dedent("""
         import os
 
         def add(a, b=0):
@@ -25,7 +26,8 @@ def _project(tmp_path, bp, secrets=(), secret_specs=()):
             return {"score": float("nan")}
 
         limit = 3
-    """))
+    """)
+    )
     functions = [
         bp.function("add", handler="jobs.tasks:add", env={"MODE": "local"}),
         bp.function("token", handler="jobs.tasks:token_length", secrets=secrets),

@@ -24,7 +24,8 @@ def project(tmp_path) -> Path:
     root = tmp_path / "project"
     (root / "jobs").mkdir(parents=True)
     (root / "pyproject.toml").write_text("[project]\nname = 'p'\n")
-    (root / "jobs" / "files.py").write_text(textwrap.dedent(f"""
+    (root / "jobs" / "files.py").write_text(
+        textwrap.dedent(f"""
         import os
         from pathlib import Path
 
@@ -36,8 +37,10 @@ def project(tmp_path) -> Path:
 
         def read_literal():
             return Path("{MOUNT}/in.txt").read_text()
-    """))
-    (root / "app.yaml").write_text(textwrap.dedent(f"""
+    """)
+    )
+    (root / "app.yaml").write_text(
+        textwrap.dedent(f"""
         version: 1
         app: files
         volumes:
@@ -49,7 +52,8 @@ def project(tmp_path) -> Path:
           read: {{handler: "jobs.files:read"}}
           read-env: {{handler: "jobs.files:read_env"}}
           read-literal: {{handler: "jobs.files:read_literal"}}
-    """))
+    """)
+    )
     local = root / ".mdeploy" / "volumes" / "files-data"
     local.mkdir(parents=True)
     (local / "in.txt").write_text("local copy")
@@ -108,7 +112,9 @@ def shipped(tmp_path) -> Path:
 
 def test_the_shipped_hello_jobs_run_end_to_end_from_another_folder(shipped, run_mdeploy):
     elsewhere = shipped / "elsewhere"
-    first = run_mdeploy("run", "../manifests/hello-jobs.yaml", "count-words", "--", '"the quick brown fox the"', cwd=elsewhere)
+    first = run_mdeploy(
+        "run", "../manifests/hello-jobs.yaml", "count-words", "--", '"the quick brown fox the"', cwd=elsewhere
+    )
     assert first.returncode == 0, first.stderr
     result = json.loads(first.stdout)
     assert (result["words"], result["distinct"]) == (5, 4)

@@ -37,7 +37,11 @@ def _serve(path, *args, cwd):
     env.pop("MODAL_ENVIRONMENT", None)
     return subprocess.Popen(
         [sys.executable, "-m", "engine", "serve", str(path), *args],
-        cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        cwd=cwd,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
 
 

@@ -51,7 +51,9 @@ def _one_error(done) -> str:
 
 
 def test_a_missing_model_folder_names_it_and_the_command_that_writes_the_tiny_model(project, run_mdeploy):
-    done = run_mdeploy("serve", "manifests/local-chat.yaml", "--env", "tiny", cwd=project, env={"MDEPLOY_LOCAL_MODEL": ""})
+    done = run_mdeploy(
+        "serve", "manifests/local-chat.yaml", "--env", "tiny", cwd=project, env={"MDEPLOY_LOCAL_MODEL": ""}
+    )
     line = _one_error(done)
     assert line.startswith(f"error: model folder {TINY} does not exist: put a model saved with save_pretrained there, ")
     assert line.endswith(f" -m engine.local.tiny_model {TINY}")
@@ -59,7 +61,14 @@ def test_a_missing_model_folder_names_it_and_the_command_that_writes_the_tiny_mo
 
 def test_the_folder_is_found_at_the_project_root_from_any_folder(project, run_mdeploy):
     (project / "manifests" / "sub").mkdir()
-    done = run_mdeploy("serve", "../local-chat.yaml", "--env", "tiny", cwd=project / "manifests" / "sub", env={"MDEPLOY_LOCAL_MODEL": ""})
+    done = run_mdeploy(
+        "serve",
+        "../local-chat.yaml",
+        "--env",
+        "tiny",
+        cwd=project / "manifests" / "sub",
+        env={"MDEPLOY_LOCAL_MODEL": ""},
+    )
     line = _one_error(done)
     assert f"error: model folder {project / TINY} does not exist" in line
 
@@ -67,7 +76,9 @@ def test_the_folder_is_found_at_the_project_root_from_any_folder(project, run_md
 def test_a_folder_without_config_json_is_one_line(project, run_mdeploy):
     (project / TINY).mkdir(parents=True)
     (project / TINY / "tokenizer.json").write_text("{}")
-    done = run_mdeploy("serve", "manifests/local-chat.yaml", "--env", "tiny", cwd=project, env={"MDEPLOY_LOCAL_MODEL": ""})
+    done = run_mdeploy(
+        "serve", "manifests/local-chat.yaml", "--env", "tiny", cwd=project, env={"MDEPLOY_LOCAL_MODEL": ""}
+    )
     assert _one_error(done).startswith(f"error: model folder {TINY} has no config.json: ")
 
 
@@ -75,10 +86,14 @@ def test_the_command_it_names_writes_a_model_serve_then_accepts(project, run_mde
     """The fix the message names works: afterwards the check passes (the engine then starts)."""
     import subprocess
 
-    done = run_mdeploy("serve", "manifests/local-chat.yaml", "--env", "tiny", cwd=project, env={"MDEPLOY_LOCAL_MODEL": ""})
+    done = run_mdeploy(
+        "serve", "manifests/local-chat.yaml", "--env", "tiny", cwd=project, env={"MDEPLOY_LOCAL_MODEL": ""}
+    )
     command = _one_error(done).rsplit(": ", 1)[1].split()
     assert command[0] == sys.executable and command[1:3] == ["-m", "engine.local.tiny_model"]
-    written = subprocess.run(command, cwd=project, env={"PYTHONPATH": str(REPO)}, capture_output=True, text=True, timeout=300)
+    written = subprocess.run(
+        command, cwd=project, env={"PYTHONPATH": str(REPO)}, capture_output=True, text=True, timeout=300
+    )
     assert written.returncode == 0, written.stderr
     assert (project / TINY / "config.json").is_file()
 
@@ -86,12 +101,16 @@ def test_the_command_it_names_writes_a_model_serve_then_accepts(project, run_mde
 def test_a_hub_model_with_the_hub_unreachable_is_one_line(project, run_mdeploy, tmp_path):
     done = run_mdeploy("serve", "manifests/local-chat.yaml", cwd=project, env=_offline_env(tmp_path))
     line = _one_error(done)
-    assert line.startswith(f"error: {QWEN} (revision {QWEN_REVISION[:12]}) must come from the Hugging Face Hub and is not in the local cache ")
+    assert line.startswith(
+        f"error: {QWEN} (revision {QWEN_REVISION[:12]}) must come from the Hugging Face Hub and is not in the local cache "
+    )
     assert "is not reachable (Connection refused): connect to the network, or serve a model folder (model.path)" in line
 
 
 def test_a_hub_model_with_hf_hub_offline_is_one_line(project, run_mdeploy, tmp_path):
-    done = run_mdeploy("serve", "manifests/local-chat.yaml", cwd=project, env=_offline_env(tmp_path, HF_HUB_OFFLINE="1"))
+    done = run_mdeploy(
+        "serve", "manifests/local-chat.yaml", cwd=project, env=_offline_env(tmp_path, HF_HUB_OFFLINE="1")
+    )
     assert _one_error(done).endswith(
         ", and HF_HUB_OFFLINE is set: unset it to download the model, or serve a model folder (model.path)"
     )
@@ -104,7 +123,11 @@ def test_a_cached_hub_model_is_served_offline_when_the_hub_is_unreachable(bp, tm
     snapshot.mkdir(parents=True)
     (snapshot / "config.json").write_text("{}")
     # A stand-in engine that says what it was given, then stops.
-    engine = (sys.executable, "-c", "import os; print('offline=' + os.environ.get('HF_HUB_OFFLINE', '')); raise SystemExit(3)")
+    engine = (
+        sys.executable,
+        "-c",
+        "import os; print('offline=' + os.environ.get('HF_HUB_OFFLINE', '')); raise SystemExit(3)",
+    )
     server = bp.server(engine="vllm", model="org/model", command=(*engine, "--revision", revision))
     path = tmp_path / "blueprint.json"
     path.write_text(to_json(bp.blueprint(servers=[server])))

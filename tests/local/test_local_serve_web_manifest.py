@@ -24,7 +24,11 @@ def test_shipped_web_api_manifest_serves_its_health_route():
     env.pop("MODAL_ENVIRONMENT", None)
     proc = subprocess.Popen(
         [sys.executable, "-m", "engine", "serve", "manifests/web-api.yaml", "--port", str(port)],
-        cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     reader = processes.LineReader(proc.stdout)
     try:

@@ -32,7 +32,16 @@ def test_bench_of_a_manifest_keeps_its_volumes_log_and_report_at_the_project_roo
     path = _blueprint_with_a_volume(bp, project)
     elsewhere = project / "deploy" / "nested"
     done = run_mdeploy(
-        "bench", f"{path}:chat", "--concurrency", "1", "--requests", "2", "--max-tokens", "2", "--no-plots", cwd=elsewhere,
+        "bench",
+        f"{path}:chat",
+        "--concurrency",
+        "1",
+        "--requests",
+        "2",
+        "--max-tokens",
+        "2",
+        "--no-plots",
+        cwd=elsewhere,
     )
     assert done.returncode == 0, done.stderr
     state = project / ".mdeploy"

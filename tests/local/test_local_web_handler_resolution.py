@@ -26,8 +26,10 @@ def test_missing_web_handler_is_reported_as_the_container_words_it(bp, tmp_path,
     path.write_text(to_json(bp.blueprint(functions=[function])))
     done = run_mdeploy("serve", str(path), "--port", str(port), cwd=tmp_path, timeout=60)
     assert done.returncode == 1, done.stderr
-    assert done.stderr.strip().splitlines()[-1].endswith(
-        "HandlerImportError: handler 'webpkg.api:nothere': module 'webpkg.api' has no 'nothere'"
+    assert (
+        done.stderr.strip()
+        .splitlines()[-1]
+        .endswith("HandlerImportError: handler 'webpkg.api:nothere': module 'webpkg.api' has no 'nothere'")
     )
 
 

@@ -50,13 +50,20 @@ def test_context_covers_every_shipped_manifests_max_model_len(config):
 
 def _run(*argv: str, cwd: Path) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, *argv], cwd=cwd, capture_output=True, text=True, timeout=300,
+        [sys.executable, *argv],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=300,
         env={"PYTHONPATH": str(REPO), "PATH": "/usr/bin:/bin"},
     )
 
 
-@pytest.mark.parametrize("entry", [["-m", "engine.local.tiny_model"], [str(REPO / "tests" / "support" / "tiny_model.py")]],
-                         ids=["module", "tests-support-script"])
+@pytest.mark.parametrize(
+    "entry",
+    [["-m", "engine.local.tiny_model"], [str(REPO / "tests" / "support" / "tiny_model.py")]],
+    ids=["module", "tests-support-script"],
+)
 def test_help_is_help_not_a_folder_name(entry, tmp_path):
     done = _run(*entry, "--help", cwd=tmp_path)
     assert done.returncode == 0, done.stderr

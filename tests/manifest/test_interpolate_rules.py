@@ -54,7 +54,7 @@ def test_keys_are_never_interpolated():
 
 
 def test_unset_variable_is_located_error_naming_it():
-    (problem,) = yaml_problems("app: x\nservices:\n  a: {port: \"${PORT}\"}\n", {})
+    (problem,) = yaml_problems('app: x\nservices:\n  a: {port: "${PORT}"}\n', {})
     assert (problem.location.line, problem.location.col) == (3, 13)
     assert problem.key == "services.a.port" and "PORT" in problem.message
 
@@ -82,8 +82,9 @@ def test_interpolated_paths_are_recorded():
 
 
 def test_plain_scalar_retyped_after_interpolation():
-    data = yaml_data("port: ${PORT}\nfast: ${FAST}\nratio: ${R}\nregion: ${REG:-}\n",
-                     {"PORT": "8000", "FAST": "true", "R": "0.9"})
+    data = yaml_data(
+        "port: ${PORT}\nfast: ${FAST}\nratio: ${R}\nregion: ${REG:-}\n", {"PORT": "8000", "FAST": "true", "R": "0.9"}
+    )
     assert data == {"port": 8000, "fast": True, "ratio": 0.9, "region": None}
 
 
@@ -110,7 +111,7 @@ def test_toml_default_only_reference_is_retyped():
 
 
 def test_values_in_lists_are_interpolated():
-    assert yaml_data("pip: [\"a==${V}\", b]\n", {"V": "1.0"}) == {"pip": ["a==1.0", "b"]}
+    assert yaml_data('pip: ["a==${V}", b]\n', {"V": "1.0"}) == {"pip": ["a==1.0", "b"]}
 
 
 def test_interpolation_does_not_change_the_input_layer():
@@ -124,8 +125,11 @@ def test_interpolation_does_not_change_the_input_layer():
 FAKE_MODAL_SECRET = "as-" + "0123456789abcdefghijkl"
 
 
-@pytest.mark.parametrize("environ", [{"HF_TOKEN": "hf_" + "A" * 34}, {"HF_TOKEN": "ordinary"}, {}],
-                         ids=["set-to-a-token", "set-to-anything", "unset"])
+@pytest.mark.parametrize(
+    "environ",
+    [{"HF_TOKEN": "hf_" + "A" * 34}, {"HF_TOKEN": "ordinary"}, {}],
+    ids=["set-to-a-token", "set-to-anything", "unset"],
+)
 def test_a_credential_named_variable_is_refused_set_or_not(environ):
     (problem,) = yaml_problems("app: x\nenv:\n  T: ${HF_TOKEN}\n", environ)
     assert (problem.location.line, problem.location.col, problem.key) == (3, 6, "env.T")
@@ -158,7 +162,10 @@ def test_an_ordinary_variable_records_the_text_the_file_wrote():
 def test_a_message_quoting_a_value_from_a_variable_shows_the_reference():
     data, interpolated = {"gpu": "H1000", "port": 8001}, {("gpu",): "${GPU}", ("port",): "${PORT}"}
     assert hide_variable_values("unknown GPU type 'H1000'", data, interpolated) == "unknown GPU type ${GPU}"
-    assert hide_variable_values("port 8001 is taken; 80011 is not", data, interpolated) == "port ${PORT} is taken; 80011 is not"
+    assert (
+        hide_variable_values("port 8001 is taken; 80011 is not", data, interpolated)
+        == "port ${PORT} is taken; 80011 is not"
+    )
     assert hide_variable_values("H1000x and xH1000", data, interpolated) == "H1000x and xH1000"
 
 

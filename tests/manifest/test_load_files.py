@@ -87,7 +87,7 @@ def test_non_utf8_rejected(in_tmp):
 
 
 def test_non_utf8_column_counts_characters_not_bytes(in_tmp):
-    write("mixed.yaml", "d: é\xff\n".encode("utf-8").replace(b"\xc3\xbf", b"\xff"))
+    write("mixed.yaml", "d: é\xff\n".encode().replace(b"\xc3\xbf", b"\xff"))
     _, where = problem_of(lambda: read_layer("mixed.yaml"))
     assert where == ("mixed.yaml", 1, 5)
 
@@ -188,8 +188,15 @@ def test_resolve_environment_falls_back_to_modal_environment():
 
 
 def test_discover_manifests_finds_bases_and_skips_overlays(in_tmp):
-    for name in ["m/chat.yaml", "m/chat.prod.yaml", "m/jobs/etl.toml", "m/jobs/etl.dev.yml", "m/solo.v2.yaml",
-                 "m/.hidden/x.yaml", "m/notes.txt"]:
+    for name in [
+        "m/chat.yaml",
+        "m/chat.prod.yaml",
+        "m/jobs/etl.toml",
+        "m/jobs/etl.dev.yml",
+        "m/solo.v2.yaml",
+        "m/.hidden/x.yaml",
+        "m/notes.txt",
+    ]:
         write(name, "app: x\n")
     assert discover_manifests(["m"]) == [Path("m/chat.yaml"), Path("m/jobs/etl.toml"), Path("m/solo.v2.yaml")]
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 
+import pydantic
 import pytest
 
 from engine.manifest.errors import ManifestError
@@ -142,7 +143,10 @@ def test_missing_kind_lists_the_kinds():
 
 def test_engine_args_follow_the_engine():
     data = with_("services.chat.engine_args", {"mem_fraction_static": 0.8})
-    assert only_problem(data)[:2] == ("services.chat.engine_args.mem_fraction_static", "unknown key 'mem_fraction_static'")
+    assert only_problem(data)[:2] == (
+        "services.chat.engine_args.mem_fraction_static",
+        "unknown key 'mem_fraction_static'",
+    )
 
 
 def test_tensor_parallel_must_equal_gpu_count():
@@ -196,7 +200,10 @@ def test_scaledown_window_within_modal_bounds(window):
 
 
 def test_concurrency_target_must_not_exceed_max():
-    assert only_problem(with_("services.chat.concurrency", {"target": 10, "max": 5}))[0] == "services.chat.concurrency.target"
+    assert (
+        only_problem(with_("services.chat.concurrency", {"target": 10, "max": 5}))[0]
+        == "services.chat.concurrency.target"
+    )
 
 
 def test_batching_and_concurrency_are_exclusive():
@@ -264,7 +271,9 @@ def test_references_are_checked_even_when_types_fail_elsewhere():
 
 
 def test_service_and_function_names_unique_as_identifiers():
-    data = with_("functions.chat_api", {"handler": "a.b:c"}, with_("services.chat-api", {"kind": "web", "app": "a.b:c"}))
+    data = with_(
+        "functions.chat_api", {"handler": "a.b:c"}, with_("services.chat-api", {"kind": "web", "app": "a.b:c"})
+    )
     key, message, _ = only_problem(data)
     assert key == "functions.chat_api" and "'chat_api'" in message
 
@@ -341,7 +350,7 @@ def test_image_keys_left_out_stay_unset_for_the_planner_to_decide():
 
 def test_models_are_frozen():
     manifest = validate_data(base())
-    with pytest.raises(Exception):
+    with pytest.raises(pydantic.ValidationError, match="frozen"):
         manifest.app = "other"
 
 
@@ -368,7 +377,10 @@ def test_a_mount_naming_a_list_is_a_located_type_error_not_a_crash():
 
 
 def test_app_tags_follow_modal_tag_rules():
-    assert validate_data(with_("tags", {"team": "ml", "cost-center": "r.d_1"})).tags == {"team": "ml", "cost-center": "r.d_1"}
+    assert validate_data(with_("tags", {"team": "ml", "cost-center": "r.d_1"})).tags == {
+        "team": "ml",
+        "cost-center": "r.d_1",
+    }
     key, message, hint = only_problem(with_("tags", {"team": "machine learning"}))
     assert (key, message) == ("tags.team", "is not a valid Modal tag")
     assert "63 characters" in hint

@@ -26,18 +26,30 @@ SHAPES = {
     "an API key (sk-...)": ("sk-" + "FakeKeyForTestsOnly0002abcdefghijkl", "sk-learn==1.5"),
     "a Stripe key": ("sk_live_" + "FakeStripeKey0123456789ab", "sk_live_demo"),
     "an AWS access key id": ("AKIA" + "FAKE0003TESTONLY", "AKIAFAKE"),
-    "an AWS secret access key": ("wJalrXUtnFEMI/K7MDENG/bPxRfiCYFAKEKEY012", "/root/.cache/huggingface/hub/models-abcd"),
+    "an AWS secret access key": (
+        "wJalrXUtnFEMI/K7MDENG/bPxRfiCYFAKEKEY012",
+        "/root/.cache/huggingface/hub/models-abcd",
+    ),
     "a Modal token": ("as-" + "0123456789abcdefghijkl", "as-is-and-as-expected-here"),
     "a GitHub token": ("ghp_" + "A1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q7r8", "ghp_short"),
     "a GitLab token": ("glpat-" + "FakeGitLab0123456789ab", "glpat-x"),
     "a Slack token": ("xoxb-" + "123456789012-abcdefghij", "xoxb-1"),
-    "a Slack webhook": ("https://hooks.slack.com/services/" + "T000FAKE/B000FAKE/FakeWebhookSecret0123", "https://hooks.slack.com/"),
-    "a Discord webhook": ("https://discord.com/api/webhooks/123456789/" + "FakeDiscordToken0123456789", "https://discord.com/api/"),
+    "a Slack webhook": (
+        "https://hooks.slack.com/services/" + "T000FAKE/B000FAKE/FakeWebhookSecret0123",
+        "https://hooks.slack.com/",
+    ),
+    "a Discord webhook": (
+        "https://discord.com/api/webhooks/123456789/" + "FakeDiscordToken0123456789",
+        "https://discord.com/api/",
+    ),
     "a Google API key": ("AIza" + "SyFakeGoogleKey0123456789abcdefghij", "AIzaShort"),
     "a Google OAuth client secret": ("GOCSPX-" + "FakeGoogleSecret0123456789ab", "GOCSPX-short"),
     "an npm token": ("npm_" + "FakeNpmToken0123456789abcdefghijklmn", "npm_config_cache"),
     "a PyPI token": ("pypi-AgEIcHlwaS5vcmc" + "FakePyPiToken" * 5, "pypi-simple"),
-    "a SendGrid key": ("SG." + "FakeSendGridKey0123456" + "." + "FakeSendGridSecret0123456789abcdefghijklmno", "SG.hello"),
+    "a SendGrid key": (
+        "SG." + "FakeSendGridKey0123456" + "." + "FakeSendGridSecret0123456789abcdefghijklmno",
+        "SG.hello",
+    ),
     "a Twilio API key": ("SK" + "0123456789abcdef0123456789abcdef", "SKU-0123"),
     "a Replicate token": ("r8_" + "FakeReplicateToken0123456789abcdefghi", "r8_short"),
     "a Groq key": ("gsk_" + "FakeGroqKey0123456789abcdefghijklmnopqrstuvwxyzAB", "gsk_short"),
@@ -45,7 +57,10 @@ SHAPES = {
     "a DigitalOcean token": ("dop_v1_" + "0123456789abcdef" * 4, "dop_v1_short"),
     "a HashiCorp Vault token": ("hvs." + "FakeVaultToken0123456789abcd", "hvs.x"),
     "a LangSmith key": ("lsv2_pt_" + "0123456789abcdef0123456789abcdef" + "_0123456789", "lsv2_pt_x"),
-    "an Azure connection string key": ("DefaultEndpointsProtocol=https;AccountName=x;AccountKey=" + "FakeAzureKey0123456789==", "AccountName=x"),
+    "an Azure connection string key": (
+        "DefaultEndpointsProtocol=https;AccountName=x;AccountKey=" + "FakeAzureKey0123456789==",
+        "AccountName=x",
+    ),
     "a JSON web token": ("eyJhbGciOiJIUzI1NiJ9." + "eyJzdWIiOiJmYWtlIn0." + "FakeSignature0123", "eyJ.x.y"),
     "a URL with a password": ("postgres://app:hunter2fake@db.internal:5432/app", "https://example.com:8443/path@v1"),
 }
@@ -98,7 +113,9 @@ def test_an_aws_secret_key_is_found_by_its_name_in_env():
 
 def test_tokens_in_lists_are_found():
     token = SHAPES["an AWS access key id"][0]
-    assert [f.path for f in scan_for_secrets({"images": {"b": {"run": ["echo ok", "login " + token]}}})] == [("images", "b", "run", 1)]
+    assert [f.path for f in scan_for_secrets({"images": {"b": {"run": ["echo ok", "login " + token]}}})] == [
+        ("images", "b", "run", 1)
+    ]
 
 
 def test_random_string_is_a_secret_only_in_env():
@@ -110,9 +127,17 @@ def test_random_string_is_a_secret_only_in_env():
 
 @pytest.mark.parametrize(
     "value",
-    ["0e9e39f249a16976918f6564b8830bc894c89659", "meta-llama/Llama-3.1-8B-Instruct", "https://example.com/some/long/path/x",
-     "INFO", "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", "https://pypi.nvidia.com", "vllm==0.15.0",
-     "nvidia/cuda:12.8.0-devel-ubuntu22.04", "lmsysorg/sglang:v0.5.9-cu129-amd64-runtime"],
+    [
+        "0e9e39f249a16976918f6564b8830bc894c89659",
+        "meta-llama/Llama-3.1-8B-Instruct",
+        "https://example.com/some/long/path/x",
+        "INFO",
+        "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+        "https://pypi.nvidia.com",
+        "vllm==0.15.0",
+        "nvidia/cuda:12.8.0-devel-ubuntu22.04",
+        "lmsysorg/sglang:v0.5.9-cu129-amd64-runtime",
+    ],
 )
 def test_ordinary_env_values_are_not_secrets(value):
     assert secret_kind(value, in_env=True) is None

@@ -22,7 +22,9 @@ def _message(exc: PydanticCustomError) -> str:
     return f"{exc.context['message']} ({exc.context['hint']})"
 
 
-@pytest.mark.parametrize(("text", "seconds"), [(90, 90), ("30s", 30), ("10m", 600), ("4h", 14400), ("1d", 86400), ("1h30m", 5400)])
+@pytest.mark.parametrize(
+    ("text", "seconds"), [(90, 90), ("30s", 30), ("10m", 600), ("4h", 14400), ("1d", 86400), ("1h30m", 5400)]
+)
 def test_duration_accepts_seconds_and_unit_strings(text, seconds):
     assert parse_duration(text) == seconds
 
@@ -39,7 +41,9 @@ def test_duration_rejects_a_boolean():
         parse_duration(True)
 
 
-@pytest.mark.parametrize(("text", "mib"), [(512, 512), ("512MiB", 512), ("16GiB", 16384), ("1TiB", 1048576), ("1.5GiB", 1536)])
+@pytest.mark.parametrize(
+    ("text", "mib"), [(512, 512), ("512MiB", 512), ("16GiB", 16384), ("1TiB", 1048576), ("1.5GiB", 1536)]
+)
 def test_memory_accepts_mib_and_binary_units(text, mib):
     assert parse_memory(text) == mib
 
@@ -50,7 +54,16 @@ def test_memory_refuses_decimal_units_suggesting_the_binary_one():
     assert '"16GiB"' in info.value.context["hint"]
 
 
-@pytest.mark.parametrize(("text", "spelled"), [("h100", ("H100",)), ("a100-80gb:2", ("A100-80GB:2",)), ("A10G", ("A10",)), ("H100:1", ("H100",)), ("b200+", ("B200+",))])
+@pytest.mark.parametrize(
+    ("text", "spelled"),
+    [
+        ("h100", ("H100",)),
+        ("a100-80gb:2", ("A100-80GB:2",)),
+        ("A10G", ("A10",)),
+        ("H100:1", ("H100",)),
+        ("b200+", ("B200+",)),
+    ],
+)
 def test_gpu_is_normalised_to_modal_spelling(text, spelled):
     assert parse_gpu(text) == spelled
 
@@ -117,7 +130,9 @@ def test_modal_names_refuse_what_modal_refuses(name):
         check_modal_name(name)
 
 
-@pytest.mark.parametrize(("name", "ident"), [("chat-api", "chat_api"), ("3d", "_3d"), ("class", "class_"), ("a.b", "a_b")])
+@pytest.mark.parametrize(
+    ("name", "ident"), [("chat-api", "chat_api"), ("3d", "_3d"), ("class", "class_"), ("a.b", "a_b")]
+)
 def test_python_identifier_conversion(name, ident):
     assert python_identifier(name) == ident
 
@@ -132,7 +147,9 @@ def test_mount_path_under_root_is_allowed():
     assert check_mount_path("/root/.cache/huggingface") == "/root/.cache/huggingface"
 
 
-@pytest.mark.parametrize("expr", ["0 3 * * *", "*/15 * * * *", "0 9-17/2 * * MON-FRI", "0 0 1,15 JAN,jul *", "5/10 * * * 7"])
+@pytest.mark.parametrize(
+    "expr", ["0 3 * * *", "*/15 * * * *", "0 9-17/2 * * MON-FRI", "0 0 1,15 JAN,jul *", "5/10 * * * 7"]
+)
 def test_cron_accepts_five_field_forms(expr):
     check_cron(expr)
 

@@ -27,12 +27,15 @@ def test_dates_that_do_not_exist_never_fire(expression):
     assert info.value.message.startswith("never fires:")
 
 
-@pytest.mark.parametrize("expression", [
-    "0 0 29 2 *",      # leap years
-    "0 0 31 2 MON",    # a weekday too: cron fires on either, so Mondays in February
-    "0 0 */10 2 *",    # days 1, 11, 21
-    "0 0 31 1-12 *",
-])
+@pytest.mark.parametrize(
+    "expression",
+    [
+        "0 0 29 2 *",  # leap years
+        "0 0 31 2 MON",  # a weekday too: cron fires on either, so Mondays in February
+        "0 0 */10 2 *",  # days 1, 11, 21
+        "0 0 31 1-12 *",
+    ],
+)
 def test_dates_that_exist_sometimes_fire(expression):
     check_cron(expression)
 
@@ -40,19 +43,28 @@ def test_dates_that_exist_sometimes_fire(expression):
 def test_a_batched_function_cannot_run_on_a_schedule():
     data = _fn(batching={"max_batch_size": 4, "wait_ms": 10}, schedule={"every": "1h"})
     assert _problems(data) == [
-        ("functions.work.schedule", "a batched function cannot run on a schedule (a scheduled run passes no inputs to batch)")
+        (
+            "functions.work.schedule",
+            "a batched function cannot run on a schedule (a scheduled run passes no inputs to batch)",
+        )
     ]
 
 
-@pytest.mark.parametrize(("name", "value", "what"), [
-    ("PATH", "$PATH:/opt/bin", "$PATH"),
-    ("PYTHONPATH", "/app:$PYTHONPATH", "$PYTHONPATH"),
-    ("DATA", "$HOME/data", "$HOME"),
-    ("CACHE", "~/cache", "~"),
-])
+@pytest.mark.parametrize(
+    ("name", "value", "what"),
+    [
+        ("PATH", "$PATH:/opt/bin", "$PATH"),
+        ("PYTHONPATH", "/app:$PYTHONPATH", "$PYTHONPATH"),
+        ("DATA", "$HOME/data", "$HOME"),
+        ("CACHE", "~/cache", "~"),
+    ],
+)
 def test_values_only_a_shell_would_expand_are_refused(name, value, what):
     assert _problems(_fn(env={name: value})) == [
-        (f"functions.work.env.{name}", f"{what} is not expanded: Modal sets environment variables as written, without a shell")
+        (
+            f"functions.work.env.{name}",
+            f"{what} is not expanded: Modal sets environment variables as written, without a shell",
+        )
     ]
 
 
@@ -77,7 +89,10 @@ def test_default_labels_collide_when_keys_differ_only_in_case():
             "items": {"handler": "jobs:b", "web": {}},
         },
     }
-    assert ("functions.items", "its default URL label 'app-items' is also the default URL label of functions.Items") in _problems(data)
+    assert (
+        "functions.items",
+        "its default URL label 'app-items' is also the default URL label of functions.Items",
+    ) in _problems(data)
 
 
 def test_one_volume_in_defaults_and_another_key_of_it_in_a_function_is_refused():

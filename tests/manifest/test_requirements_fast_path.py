@@ -9,10 +9,33 @@ from engine.manifest.models import requirements
 from engine.manifest.models.requirements import requirement_problem
 
 SAMPLES = [
-    "vllm==0.11.0", "fastapi[standard]==0.115.6", "torch>=2.1,<3", "a==1.*", "numpy", "pkg~=1.4.2",
-    "x>=1.0rc1", "y==2.0.post1", "z!=1.0.dev3", "A_b.c-d", "pkg[a, b] >= 1", "x @ https://h/x.whl",
-    "pkg; python_version > '3.8'", "torch>=", "fastapi standard", "--pre", "", "==1.0", "pkg==", "a>=abc",
-    "pkg[", "pkg]==1", "git+https://github.com/x/y", "a==1.*.2", "-e .", "a==1.0-", "a b==1",
+    "vllm==0.11.0",
+    "fastapi[standard]==0.115.6",
+    "torch>=2.1,<3",
+    "a==1.*",
+    "numpy",
+    "pkg~=1.4.2",
+    "x>=1.0rc1",
+    "y==2.0.post1",
+    "z!=1.0.dev3",
+    "A_b.c-d",
+    "pkg[a, b] >= 1",
+    "x @ https://h/x.whl",
+    "pkg; python_version > '3.8'",
+    "torch>=",
+    "fastapi standard",
+    "--pre",
+    "",
+    "==1.0",
+    "pkg==",
+    "a>=abc",
+    "pkg[",
+    "pkg]==1",
+    "git+https://github.com/x/y",
+    "a==1.*.2",
+    "-e .",
+    "a==1.0-",
+    "a b==1",
 ]
 
 

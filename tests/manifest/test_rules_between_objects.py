@@ -9,7 +9,6 @@ tests/blueprint/test_planner_checks.py; handler modules in tests/project/.
 from __future__ import annotations
 
 
-
 def test_one_modal_volume_under_two_keys_is_not_mounted_twice(rule_report):
     assert rule_report("volume_names_not_unique.yaml")["problems"] == [
         "11:11: functions.work.volumes[\"/b\"]: volume 'b' is the Modal volume 'shared', which 'a' already mounts at /a "
@@ -59,7 +58,7 @@ def test_env_values_a_shell_would_expand_are_refused(rule_report):
 
 def test_gpu_fallbacks_have_one_count(rule_report):
     assert rule_report("gpu_fallback_counts_differ.yaml")["problems"] == [
-        "8:10: services.llm.gpu: every GPU in a fallback list must have the same count (e.g. [\"H100:2\", \"A100-80GB:2\"])"
+        '8:10: services.llm.gpu: every GPU in a fallback list must have the same count (e.g. ["H100:2", "A100-80GB:2"])'
     ]
 
 

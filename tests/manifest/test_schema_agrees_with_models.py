@@ -166,7 +166,9 @@ def test_every_shipped_manifest_environment_passes_the_schema(repo_root, validat
 
 def test_checked_in_overlay_schema_matches_the_models(repo_root):
     checked_in = (repo_root / OVERLAY_SCHEMA_RELATIVE_PATH).read_text(encoding="utf-8")
-    assert checked_in == render_schema(overlay=True), "run `mdeploy schema --overlay -o schemas/manifest-overlay.schema.json`"
+    assert checked_in == render_schema(overlay=True), (
+        "run `mdeploy schema --overlay -o schemas/manifest-overlay.schema.json`"
+    )
 
 
 def _shipped_files(repo_root):

@@ -53,7 +53,10 @@ def test_a_server_only_option_on_a_function_or_web_service_is_refused(path, valu
 
 
 def test_a_function_routing_region_is_accepted_and_checked():
-    assert validate_data(with_("functions.ingest.routing_region", "eu-west")).functions["ingest"].routing_region == "eu-west"
+    assert (
+        validate_data(with_("functions.ingest.routing_region", "eu-west")).functions["ingest"].routing_region
+        == "eu-west"
+    )
     key, message, hint = only_problem(with_("functions.ingest.routing_region", "eu-wst"))
     assert (key, message) == ("functions.ingest.routing_region", "is not a routing region Modal has")
     assert "eu-west" in hint

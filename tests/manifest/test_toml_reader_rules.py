@@ -7,7 +7,7 @@ import pytest
 from engine.manifest.errors import ManifestError
 from engine.manifest.toml_reader import parse_toml
 
-MANIFEST = '''version = 1
+MANIFEST = """version = 1
 app = "chat"
 defaults.timeout = "10m"
 
@@ -22,7 +22,7 @@ env = { A = "1", B = { C = 2 } }
 count = 1
 [[functions.f.retries]]
 count = 2
-'''
+"""
 
 
 def problem_of(text: str):

@@ -148,7 +148,9 @@ def pipeline() -> Blueprint:
         dicts=(DictSpec(key="processed", name="doc-pipeline-processed"),),
         queues=(QueueSpec(key="todo", name="doc-pipeline-todo"),),
         buckets=(
-            BucketSpec(key="raw", bucket_name="acme-raw-documents", secret="aws", read_only=True, key_prefix="incoming/"),
+            BucketSpec(
+                key="raw", bucket_name="acme-raw-documents", secret="aws", read_only=True, key_prefix="incoming/"
+            ),
         ),
         functions=(
             FunctionSpec(

@@ -22,7 +22,6 @@ from modal_proto import api_pb2
 from engine.blueprint.codec import ENV_VAR, decode_from_env
 from engine.blueprint.model import (
     Blueprint,
-    ContainerSpec,
     FunctionSpec,
     ImageSpec,
     ImageStep,
@@ -207,8 +206,15 @@ def check_volumes(m, blueprint, sent):
             if any(mt.kind == "volume" and mt.source == spec.key for mt in _all_mounts(blueprint)):
                 m.fail(f"volume {spec.key}", f"mounted but no VolumeGetOrCreate for {spec.name!r}")
             continue
-        m.expect(f"volume {spec.key}", "create if missing", creation[spec.create_if_missing], request.object_creation_type)
-    m.expect("app", "volumes looked up", sorted({v.name for v in blueprint.volumes} & set(sent_by_name)), sorted(sent_by_name))
+        m.expect(
+            f"volume {spec.key}", "create if missing", creation[spec.create_if_missing], request.object_creation_type
+        )
+    m.expect(
+        "app",
+        "volumes looked up",
+        sorted({v.name for v in blueprint.volumes} & set(sent_by_name)),
+        sorted(sent_by_name),
+    )
 
 
 @compares(APP_CHECKS, "Blueprint.secrets", "SecretSpec.name", "SecretSpec.required_keys")
@@ -219,7 +225,9 @@ def check_named_secrets(m, blueprint, sent):
         request = sent_by_name.get(spec.name)
         if request is not None:
             m.expect(f"secret {spec.key}", "required keys", list(spec.required_keys), list(request.required_keys))
-    m.expect("app", "named secrets looked up that the Blueprint does not declare", [], sorted(set(sent_by_name) - declared))
+    m.expect(
+        "app", "named secrets looked up that the Blueprint does not declare", [], sorted(set(sent_by_name) - declared)
+    )
 
 
 @compares(APP_CHECKS)
@@ -248,7 +256,9 @@ def check_gpu(m, where, blueprint, container, definitions, sent, is_server):
 @compares(CONTAINER_CHECKS, "ContainerSpec.cpu", "ContainerSpec.memory", "ContainerSpec.ephemeral_disk")
 def check_resources(m, where, blueprint, container, definitions, sent, is_server):
     for d in definitions:
-        m.expect(where, "milli_cpu", round(container.cpu * 1000) if container.cpu is not None else 0, d.resources.milli_cpu)
+        m.expect(
+            where, "milli_cpu", round(container.cpu * 1000) if container.cpu is not None else 0, d.resources.milli_cpu
+        )
         m.expect(where, "memory_mb", container.memory or 0, d.resources.memory_mb)
         m.expect(where, "ephemeral_disk_mb", container.ephemeral_disk or 0, d.resources.ephemeral_disk_mb)
 
@@ -322,7 +332,12 @@ def check_mounts(m, where, blueprint, container, definitions, sent, is_server):
                 b.bucket_endpoint_url if b.HasField("bucket_endpoint_url") else None,
                 b.requester_pays,
             )
-        m.expect(where, "bucket mounts (path -> name, secret, read only, prefix, endpoint, requester pays)", expected_buckets, sent_buckets)
+        m.expect(
+            where,
+            "bucket mounts (path -> name, secret, read only, prefix, endpoint, requester pays)",
+            expected_buckets,
+            sent_buckets,
+        )
 
 
 @compares(
@@ -339,11 +354,15 @@ def check_scaling(m, where, blueprint, container, definitions, sent, is_server):
     for d in definitions:
         a = d.autoscaler_settings
         m.expect(where, "min_containers", scaling.min_containers, a.min_containers)
-        m.expect(where, "max_containers", scaling.max_containers, a.max_containers if a.HasField("max_containers") else None)
+        m.expect(
+            where, "max_containers", scaling.max_containers, a.max_containers if a.HasField("max_containers") else None
+        )
         m.expect(where, "buffer_containers", scaling.buffer_containers, a.buffer_containers)
         m.expect(where, "scaledown_window", scaling.scaledown_window, a.scaledown_window)
         # Unset is Modal's default, sent as no field at all.
-        m.expect(where, "scaleup_window", scaling.scaleup_window, a.scaleup_window if a.HasField("scaleup_window") else None)
+        m.expect(
+            where, "scaleup_window", scaling.scaleup_window, a.scaleup_window if a.HasField("scaleup_window") else None
+        )
 
 
 @compares(CONTAINER_CHECKS, "ContainerSpec.enable_memory_snapshot", "ContainerSpec.gpu_snapshot")
@@ -378,7 +397,9 @@ def check_image(m, where, blueprint, container, definitions, sent, is_server):
         layers = sent.image_layers(d.image_id)
         for problem in _image_problems(spec, layers, sent):
             m.fail(f"{where} image {spec.key}", problem)
-        for problem in _local_source_problems(spec, blueprint.source, sent.mounted_files(d), sent.global_mount_names(d)):
+        for problem in _local_source_problems(
+            spec, blueprint.source, sent.mounted_files(d), sent.global_mount_names(d)
+        ):
             m.fail(f"{where} image {spec.key}", problem)
 
 
@@ -411,14 +432,27 @@ def check_function_timeout(m, where, blueprint, spec, definitions, sent):
 )
 def check_retries(m, where, blueprint, spec, definitions, sent):
     r = spec.retries
-    expected = (r.max_retries, r.backoff_coefficient, round(r.initial_delay * 1000), round(r.max_delay * 1000)) if r else None
+    expected = (
+        (r.max_retries, r.backoff_coefficient, round(r.initial_delay * 1000), round(r.max_delay * 1000)) if r else None
+    )
     for d in definitions:
         p = d.retry_policy
-        got = (p.retries, p.backoff_coefficient, p.initial_delay_ms, p.max_delay_ms) if d.HasField("retry_policy") else None
+        got = (
+            (p.retries, p.backoff_coefficient, p.initial_delay_ms, p.max_delay_ms)
+            if d.HasField("retry_policy")
+            else None
+        )
         m.expect(where, "retries (count, backoff, initial ms, max ms)", expected, got)
 
 
-@compares(FUNCTION_CHECKS, "FunctionSpec.schedule", "ScheduleSpec.kind", "ScheduleSpec.cron", "ScheduleSpec.timezone", "ScheduleSpec.seconds")
+@compares(
+    FUNCTION_CHECKS,
+    "FunctionSpec.schedule",
+    "ScheduleSpec.kind",
+    "ScheduleSpec.cron",
+    "ScheduleSpec.timezone",
+    "ScheduleSpec.seconds",
+)
 def check_schedule(m, where, blueprint, spec, definitions, sent):
     s = spec.schedule
     expected = None
@@ -545,7 +579,12 @@ def check_http(m, where, blueprint, spec, definitions, sent):
         h = d.http_config
         m.expect(where, "HTTP/2", spec.h2_enabled, h.h2_enabled)
         m.expect(where, "port", spec.port, h.port)
-        m.expect(where, "startup timeout", (spec.startup_timeout, spec.startup_timeout), (h.startup_timeout, d.startup_timeout_secs))
+        m.expect(
+            where,
+            "startup timeout",
+            (spec.startup_timeout, spec.startup_timeout),
+            (h.startup_timeout, d.startup_timeout_secs),
+        )
         m.expect(where, "exit grace period", spec.exit_grace_period, h.exit_grace_period)
         m.expect(where, "routing region", [spec.routing_region] if spec.routing_region else [], list(h.proxy_regions))
         m.expect(where, "unauthenticated", not spec.requires_proxy_auth, h.unauthenticated)
@@ -592,7 +631,9 @@ def _image_problems(spec: ImageSpec, layers: list[ImageLayer], sent: SentApp) ->
         problems.append("entrypoint not to be cleared, but an `ENTRYPOINT []` layer was sent")
     build_steps = [s for s in spec.steps if s.op != "add_local_python_source"]
     if len(build_steps) != len(rest):
-        problems.append(f"{len(build_steps)} build steps, {len(rest)} layers sent: {[layer.commands for layer in rest]}")
+        problems.append(
+            f"{len(build_steps)} build steps, {len(rest)} layers sent: {[layer.commands for layer in rest]}"
+        )
         return problems
     for number, (step, layer) in enumerate(zip(build_steps, rest), start=1):
         problem = _step_problem(step, layer.commands)
@@ -638,7 +679,9 @@ def _tokens_problem(commands: list[str], tokens: tuple[str, ...]) -> str | None:
     return f"missing {missing}" if missing else None
 
 
-def _local_source_problems(spec: ImageSpec, manifest: str, files: dict[str, str], global_mounts: list[str]) -> list[str]:
+def _local_source_problems(
+    spec: ImageSpec, manifest: str, files: dict[str, str], global_mounts: list[str]
+) -> list[str]:
     """The container gets entry.py, Modal's client mount, and the packages of the image's
     `add_local_python_source` step, file for file (same content), and nothing else. Handler
     packages come from the manifest's project root (the deploy puts it first on sys.path)."""
@@ -675,7 +718,6 @@ def _gpu_config(gpu: str) -> tuple[str, int]:
 def _all_mounts(blueprint: Blueprint):
     for obj in (*blueprint.functions, *blueprint.servers):
         yield from obj.container.mounts
-
 
 
 ALL_CHECKS: list[Check] = [*APP_CHECKS, *CONTAINER_CHECKS, *FUNCTION_CHECKS, *SERVER_CHECKS]

@@ -113,9 +113,7 @@ class SentApp:
 
     def global_mount_names(self, definition: Message) -> list[str]:
         """Names of Modal's own mounts (the client package) a function definition attaches."""
-        return sorted(
-            self.mounts[m].deployment_name for m in definition.mount_ids if self.mounts[m].deployment_name
-        )
+        return sorted(self.mounts[m].deployment_name for m in definition.mount_ids if self.mounts[m].deployment_name)
 
 
 def env_commands(commands: tuple[str, ...]) -> dict[str, str] | None:
@@ -128,4 +126,3 @@ def env_commands(commands: tuple[str, ...]) -> dict[str, str] | None:
         (value,) = shlex.split(quoted) or [""]
         env[key] = value
     return env
-

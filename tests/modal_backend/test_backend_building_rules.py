@@ -9,7 +9,6 @@ import itertools
 import sys
 import types
 
-import modal
 import pytest
 from modal._partial_function import _find_partial_methods_for_user_cls, _PartialFunctionFlags
 

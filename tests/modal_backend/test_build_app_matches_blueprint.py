@@ -59,7 +59,11 @@ def test_function_resources_match_blueprint(built_modules, name, spec):
     info = _function_info(built_modules, name, spec)
     container = spec.container
     assert info.gpus == _expected_gpus(container.gpu)
-    assert (info.cpu, info.memory_mib, info.ephemeral_disk_mib) == (container.cpu, container.memory, container.ephemeral_disk)
+    assert (info.cpu, info.memory_mib, info.ephemeral_disk_mib) == (
+        container.cpu,
+        container.memory,
+        container.ephemeral_disk,
+    )
     assert info.timeout == spec.timeout
     assert info.regions == (list(container.region) if container.region else None)
     assert info.cloud == container.cloud

@@ -20,10 +20,20 @@ from tests.modal_backend.blueprints import all_blueprints
 
 BACKEND = Path(__file__).resolve().parents[2] / "engine" / "modal_backend"
 _SPEC_OF_CALL = {
-    "app.function": "functions", "web": "functions", "batched": "functions", "concurrent": "functions",
-    "schedule": "functions", "retries": "functions", "app.server": "servers", "server class": "servers",
-    "Image": "images", "Volume.from_name": "volumes", "Secret.from_name": "secrets",
-    "CloudBucketMount": "buckets", "Dict.from_name": "dicts", "Queue.from_name": "queues",
+    "app.function": "functions",
+    "web": "functions",
+    "batched": "functions",
+    "concurrent": "functions",
+    "schedule": "functions",
+    "retries": "functions",
+    "app.server": "servers",
+    "server class": "servers",
+    "Image": "images",
+    "Volume.from_name": "volumes",
+    "Secret.from_name": "secrets",
+    "CloudBucketMount": "buckets",
+    "Dict.from_name": "dicts",
+    "Queue.from_name": "queues",
 }
 
 
@@ -52,9 +62,16 @@ def _dataclass_named(hint: object) -> type | None:
 def _spec_types() -> dict[str, type]:
     import engine.blueprint.model as model
 
-    return {"functions": model.FunctionSpec, "servers": model.ServerSpec, "images": model.ImageSpec,
-            "volumes": model.VolumeSpec, "secrets": model.SecretSpec, "buckets": model.BucketSpec,
-            "dicts": model.DictSpec, "queues": model.QueueSpec}
+    return {
+        "functions": model.FunctionSpec,
+        "servers": model.ServerSpec,
+        "images": model.ImageSpec,
+        "volumes": model.VolumeSpec,
+        "secrets": model.SecretSpec,
+        "buckets": model.BucketSpec,
+        "dicts": model.DictSpec,
+        "queues": model.QueueSpec,
+    }
 
 
 @pytest.mark.parametrize("name", sorted(all_blueprints()))

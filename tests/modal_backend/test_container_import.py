@@ -5,7 +5,6 @@ pairs the same dependencies in the same order, and never imports the manifest st
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path

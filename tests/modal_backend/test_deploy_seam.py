@@ -106,7 +106,9 @@ def test_every_blueprint_field_is_compared_or_explained():
     fields = set(_blueprint_fields())
     compared, explained = set(seam_checks.COMPARED), set(seam_checks.NOT_SENT)
     assert not compared & explained, f"both compared and explained: {sorted(compared & explained)}"
-    assert sorted(fields - compared - explained) == [], "Blueprint fields no check compares (add a check or a NOT_SENT reason)"
+    assert sorted(fields - compared - explained) == [], (
+        "Blueprint fields no check compares (add a check or a NOT_SENT reason)"
+    )
     assert sorted((compared | explained) - fields) == [], "checks name fields the Blueprint does not have"
 
 
@@ -194,11 +196,15 @@ MUTATIONS = {
     ),
     "check_volumes": (
         EVERYTHING,
-        lambda bp: dataclasses.replace(bp, volumes=tuple(dataclasses.replace(v, create_if_missing=True) for v in bp.volumes)),
+        lambda bp: dataclasses.replace(
+            bp, volumes=tuple(dataclasses.replace(v, create_if_missing=True) for v in bp.volumes)
+        ),
     ),
     "check_named_secrets": (
         EVERYTHING,
-        lambda bp: dataclasses.replace(bp, secrets=tuple(dataclasses.replace(s, required_keys=("OTHER",)) for s in bp.secrets)),
+        lambda bp: dataclasses.replace(
+            bp, secrets=tuple(dataclasses.replace(s, required_keys=("OTHER",)) for s in bp.secrets)
+        ),
     ),
     "check_app_secret": (EVERYTHING, lambda bp: dataclasses.replace(bp, source="elsewhere.yaml")),
     "check_gpu": (EVERYTHING, lambda bp: _container(bp, "fallback", gpu=("A100", "L40S", "H100"))),
@@ -219,8 +225,14 @@ MUTATIONS = {
         "manifests/pipeline.yaml@prod",
         lambda bp: _function(bp, "discover", schedule=model.ScheduleSpec("cron", cron="0 3 * * *", timezone="UTC")),
     ),
-    "check_input_concurrency": (EVERYTHING, lambda bp: _function(bp, "wsgi-site", concurrency=model.ConcurrencySpec(20))),
-    "check_batching": ("manifests/embeddings.yaml@main", lambda bp: _function(bp, "embed", batching=model.BatchingSpec(64, 10))),
+    "check_input_concurrency": (
+        EVERYTHING,
+        lambda bp: _function(bp, "wsgi-site", concurrency=model.ConcurrencySpec(20)),
+    ),
+    "check_batching": (
+        "manifests/embeddings.yaml@main",
+        lambda bp: _function(bp, "embed", batching=model.BatchingSpec(64, 10)),
+    ),
     "check_web": (EVERYTHING, lambda bp: _function(bp, "wsgi-site", web=model.WebSpec("asgi_app", label="seam-site"))),
     "check_single_use": (EVERYTHING, lambda bp: _function(bp, "fallback", max_inputs=None)),
     "check_server_identity": (EVERYTHING, lambda bp: _server(bp, "snappy", symbol="Snappy2")),

@@ -15,8 +15,8 @@ import pytest
 from engine.blueprint.model import SecretArg
 from engine.modal_backend import server_runtime
 from engine.modal_backend.server_runtime import EngineLauncher, ServerStartError
-from engine.runtime.supervisor import EngineExitedEarly
 from engine.modal_backend.servers import make_server_class
+from engine.runtime.supervisor import EngineExitedEarly
 from tests.modal_backend.blueprints import vllm_server
 
 FAKE_ENGINE = Path(__file__).with_name("fake_engine.py")
@@ -89,7 +89,8 @@ def test_launcher_passes_secret_argument_to_the_engine(tmp_path, monkeypatch, ca
 def test_server_class_lifecycle_hooks_run_the_engine_as_modal_calls_them(tmp_path, monkeypatch):
     # As the container does (_find_callables_for_obj): the pre-snapshot enter, then the restored
     # container's enter, then exit, each bound to one instance of the generated class.
-    from modal._partial_function import _find_callables_for_obj, _PartialFunctionFlags as Flags
+    from modal._partial_function import _find_callables_for_obj
+    from modal._partial_function import _PartialFunctionFlags as Flags
 
     port, log = _free_port(), tmp_path / "requests.log"
     monkeypatch.setenv("API_KEY", "k-123")

@@ -14,8 +14,16 @@ TABLE = load_price_table()
 
 @pytest.mark.parametrize(
     "name,entry",
-    [("gpu.a100-80gb", "A100-80GB"), ("A100", "A100-40GB"), ("gpu_l40s", "L40S"), ("L4", "L4"), ("a10g", "A10"),
-     ("H100!", "H100"), ("gpu.b200", "B200"), ("b300", "B300")],
+    [
+        ("gpu.a100-80gb", "A100-80GB"),
+        ("A100", "A100-40GB"),
+        ("gpu_l40s", "L40S"),
+        ("L4", "L4"),
+        ("a10g", "A10"),
+        ("H100!", "H100"),
+        ("gpu.b200", "B200"),
+        ("b300", "B300"),
+    ],
 )
 def test_a_rate_is_matched_to_the_longest_gpu_name_it_contains(name, entry):
     doubled = TABLE.gpu[entry] * 2
@@ -59,8 +67,12 @@ def test_other_windows_are_refused(since):
 
 def test_only_the_apps_rows_in_the_chosen_environment_count():
     rows = replies.billing_report(
-        [("chat", "prod", "2026-11-30", "GPU", "10.5"), ("chat", "prod", "2026-12-01", "GPU", "1.5"),
-         ("chat", "dev", "2026-12-01", "GPU", "99"), ("other", "prod", "2026-12-01", "CPU", "5")],
+        [
+            ("chat", "prod", "2026-11-30", "GPU", "10.5"),
+            ("chat", "prod", "2026-12-01", "GPU", "1.5"),
+            ("chat", "dev", "2026-12-01", "GPU", "99"),
+            ("other", "prod", "2026-12-01", "CPU", "5"),
+        ],
         tags={"team": "ml"},
     )
     actual = app_actual_cost(rows, "chat", "prod")

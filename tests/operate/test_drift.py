@@ -17,7 +17,11 @@ CHAT = plan_file("manifests/chat.yaml", "prod")  # llama: H100, us-east, min 1, 
 
 def _server(**fields):
     settings = fields.pop("autoscaler", None) or ServerAutoscalerSettings(
-        target_concurrency=None, min_containers=1, max_containers=8, buffer_containers=1, scaleup_window=None,
+        target_concurrency=None,
+        min_containers=1,
+        max_containers=8,
+        buffer_containers=1,
+        scaleup_window=None,
         scaledown_window=900,
     )
     info = replies.server_info("chat", "llama", "fu-1", url="https://u", autoscaler=settings, **fields)
@@ -60,11 +64,19 @@ def test_gpus_resources_and_auth_are_read_back():
 
 def test_unreported_autoscaler_settings_are_modals_defaults():
     settings = ServerAutoscalerSettings(
-        target_concurrency=None, min_containers=None, max_containers=None, buffer_containers=None,
-        scaleup_window=None, scaledown_window=None,
+        target_concurrency=None,
+        min_containers=None,
+        max_containers=None,
+        buffer_containers=None,
+        scaleup_window=None,
+        scaledown_window=None,
     )
-    (_, _, fields), = _changes(_live(_server(autoscaler=settings)))
-    assert ("container.scaling.min_containers", 0, 1) in fields and ("container.scaling.max_containers", None, 8) in fields
+    ((_, _, fields),) = _changes(_live(_server(autoscaler=settings)))
+    assert ("container.scaling.min_containers", 0, 1) in fields and (
+        "container.scaling.max_containers",
+        None,
+        8,
+    ) in fields
     assert ("container.scaling.scaledown_window", 60, 900) in fields
 
 
@@ -77,8 +89,11 @@ def test_an_object_modal_does_not_have_is_added_by_the_plan():
 
 
 def test_a_function_modal_has_and_the_plan_lacks_is_removed_by_it():
-    extra = parse_object("function", "old", replies.function_info(
-        "chat", "old", "fu-9", autoscaler=FunctionAutoscalerSettings(None, None, None, None)))
+    extra = parse_object(
+        "function",
+        "old",
+        replies.function_info("chat", "old", "fu-9", autoscaler=FunctionAutoscalerSettings(None, None, None, None)),
+    )
     app = parse_app_info(replies.app_info("chat", servers={"llama": "fu-1"}, functions={"old": "fu-9"}))
     live = live_blueprint(CHAT, app, {("server", "llama"): _server(), ("function", "old"): extra})
     assert [(o.kind, o.key, o.status) for o in diff_blueprints(live, CHAT).objects] == [("function", "old", "removed")]

@@ -46,5 +46,7 @@ def test_no_environment_chosen_means_none_is_passed():
 
 def test_an_unknown_key_names_the_known_ones():
     _, names = _names("manifests/pipeline.yaml")
-    with pytest.raises(UserError, match=r"'dicover' is not a service or function of app doc-pipeline \(known: discover, work, drain\)"):
+    with pytest.raises(
+        UserError, match=r"'dicover' is not a service or function of app doc-pipeline \(known: discover, work, drain\)"
+    ):
         names.by_key("dicover")

@@ -18,19 +18,29 @@ def test_app_info_gives_state_version_and_objects_by_modal_name():
 
 def test_a_servers_url_and_settings_come_from_server_info_and_its_autoscaler_reply():
     settings = ServerAutoscalerSettings(
-        target_concurrency=16, min_containers=3, max_containers=9, buffer_containers=None, scaleup_window=None,
+        target_concurrency=16,
+        min_containers=3,
+        max_containers=9,
+        buffer_containers=None,
+        scaleup_window=None,
         scaledown_window=None,
     )
     info = replies.server_info("chat", "llama", "fu-1", url="https://u.modal.run")
     live = parse_object("server", "llama", info, replies.autoscaler_settings(settings, [("max_containers", "alice")]))
     assert live.url == "https://u.modal.run"
-    assert (live.setting("min_containers"), live.setting("max_containers"), live.setting("buffer_containers")) == (3, 9, None)
+    assert (live.setting("min_containers"), live.setting("max_containers"), live.setting("buffer_containers")) == (
+        3,
+        9,
+        None,
+    )
     assert [(o.setting, o.actor) for o in live.overrides] == [("max_containers", "alice")]
     assert parse_object("server", "llama", info).setting("max_containers") == 8  # info alone carries them too
 
 
 def test_a_web_functions_url_is_its_web_info_and_a_plain_function_has_none():
-    assert parse_object("function", "api", replies.function_info("a", "api", "fu-2", url="https://w")).url == "https://w"
+    assert (
+        parse_object("function", "api", replies.function_info("a", "api", "fu-2", url="https://w")).url == "https://w"
+    )
     assert parse_object("function", "job", replies.function_info("a", "job", "fu-3")).url is None
 
 

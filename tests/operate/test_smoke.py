@@ -13,11 +13,22 @@ from tests.support.fake_http import FakeEndpoint
 
 LLM = ModalObject("server", "llama", "llama", "chat", web="llm", health_path="/health", served_model_name="llm")
 GUARDED = ModalObject(
-    "server", "qwen", "qwen", "q", web="llm", health_path="/health", requires_proxy_auth=True,
-    served_model_name="qwen", api_key_env="LLM_API_KEY",
+    "server",
+    "qwen",
+    "qwen",
+    "q",
+    web="llm",
+    health_path="/health",
+    requires_proxy_auth=True,
+    served_model_name="qwen",
+    api_key_env="LLM_API_KEY",
 )
 WEB = ModalObject("function", "api", "api", "notes", web="asgi_app")
-TOKEN = {"MDEPLOY_PROXY_TOKEN_ID": "wk-id", "MDEPLOY_PROXY_TOKEN_SECRET": "ws-very-secret", "LLM_API_KEY": "sk-key-value"}
+TOKEN = {
+    "MDEPLOY_PROXY_TOKEN_ID": "wk-id",
+    "MDEPLOY_PROXY_TOKEN_SECRET": "ws-very-secret",
+    "LLM_API_KEY": "sk-key-value",
+}
 
 
 def test_an_llm_server_gets_its_health_path_then_one_token_of_chat():
@@ -25,7 +36,10 @@ def test_an_llm_server_gets_its_health_path_then_one_token_of_chat():
         result = check(LLM, server.url, {})
     assert result.ok
     assert [(s.request, s.status) for s in result.steps] == [("GET /health", 200), ("POST /v1/chat/completions", 200)]
-    assert server.requests[1]["body"] == b'{"model": "llm", "messages": [{"role": "user", "content": "Reply with OK."}], "max_tokens": 1}'
+    assert (
+        server.requests[1]["body"]
+        == b'{"model": "llm", "messages": [{"role": "user", "content": "Reply with OK."}], "max_tokens": 1}'
+    )
 
 
 def test_proxy_auth_and_api_key_headers_come_from_the_environment_and_are_never_printed():

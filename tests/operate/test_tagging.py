@@ -13,8 +13,12 @@ from modal._utils.name_utils import is_valid_tag
 from engine.blueprint.planner import plan_file
 from engine.operate.tagging import DeployTag, content_hash, decode_tag, default_tag, git_state
 
-GIT_ENV = {"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.com", "GIT_COMMITTER_NAME": "t",
-           "GIT_COMMITTER_EMAIL": "t@example.com"}
+GIT_ENV = {
+    "GIT_AUTHOR_NAME": "t",
+    "GIT_AUTHOR_EMAIL": "t@example.com",
+    "GIT_COMMITTER_NAME": "t",
+    "GIT_COMMITTER_EMAIL": "t@example.com",
+}
 
 
 @pytest.fixture
@@ -23,12 +27,18 @@ def blueprint():
 
 
 def _git(repo, *args):
-    return subprocess.run(["git", "-C", str(repo), *args], check=True, capture_output=True, text=True,
-                          env={**os.environ, **GIT_ENV}).stdout.strip()
+    return subprocess.run(
+        ["git", "-C", str(repo), *args], check=True, capture_output=True, text=True, env={**os.environ, **GIT_ENV}
+    ).stdout.strip()
 
 
 @pytest.mark.parametrize(
-    "tag", [DeployTag("0123456789ab", False, "a" * 12), DeployTag("0123456789ab", True, "b" * 12), DeployTag(None, False, "c" * 12)]
+    "tag",
+    [
+        DeployTag("0123456789ab", False, "a" * 12),
+        DeployTag("0123456789ab", True, "b" * 12),
+        DeployTag(None, False, "c" * 12),
+    ],
 )
 def test_every_form_is_a_tag_modal_deploy_accepts_and_decodes_back(tag):
     assert is_valid_tag(str(tag), max_length=50)  # modal/runner.py's own check

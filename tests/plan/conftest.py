@@ -110,7 +110,9 @@ def sample_blueprint() -> Blueprint:
                     ImageStep("add_local_python_source", ("engine",)),
                 ),
             ),
-            ImageSpec(key="base", base="debian_slim", python_version="3.12", steps=(ImageStep("apt_install", ("git",)),)),
+            ImageSpec(
+                key="base", base="debian_slim", python_version="3.12", steps=(ImageStep("apt_install", ("git",)),)
+            ),
         ),
         volumes=(VolumeSpec("hf-cache", "huggingface-cache"),),
         secrets=(SecretSpec("hf", "huggingface-secret", ("HF_TOKEN",)), SecretSpec("aws", "aws-creds")),

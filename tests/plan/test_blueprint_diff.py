@@ -60,7 +60,11 @@ def test_appended_image_step_is_an_added_element(blueprint):
     new = dataclasses.replace(blueprint, images=(blueprint.images[0], dataclasses.replace(image, steps=steps)))
     (obj,) = diff_blueprints(blueprint, new).objects
     (change,) = obj.fields
-    assert (change.path, change.status, change.new) == ("steps[1]", "added", {"op": "run_commands", "args": ["echo hi"]})
+    assert (change.path, change.status, change.new) == (
+        "steps[1]",
+        "added",
+        {"op": "run_commands", "args": ["echo hi"]},
+    )
 
 
 def test_gpu_change_reports_the_idle_and_peak_cost_change(blueprint):
@@ -115,8 +119,9 @@ def test_two_missing_sides_are_a_programming_error():
 
 
 def test_required_key_names_change_shows_names_only(blueprint):
-    new = dataclasses.replace(blueprint, secrets=(SecretSpec("hf", "huggingface-secret", ("HF_TOKEN", "HF_USER")),
-                                                  blueprint.secrets[1]))
+    new = dataclasses.replace(
+        blueprint, secrets=(SecretSpec("hf", "huggingface-secret", ("HF_TOKEN", "HF_USER")), blueprint.secrets[1])
+    )
     (obj,) = diff_blueprints(blueprint, new).objects
     assert [(f.path, f.new) for f in obj.fields] == [("required_keys", ["HF_TOKEN", "HF_USER"])]
 

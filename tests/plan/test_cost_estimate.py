@@ -137,7 +137,9 @@ def test_totals_sum_every_object():
 def test_gpu_without_a_price_is_reported_unpriced_not_guessed():
     table = load_price_table()
     without_b300 = with_prices(table, gpu={k: v for k, v in table.gpu.items() if k != "B300"})
-    cost = estimate_cost(_blueprint(_function("a", ("B300",), min_c=1, max_c=2), _function("b", ("L4",), min_c=1)), without_b300)
+    cost = estimate_cost(
+        _blueprint(_function("a", ("B300",), min_c=1, max_c=2), _function("b", ("L4",), min_c=1)), without_b300
+    )
     unpriced = cost.objects[0]
     assert unpriced.idle_per_hour is None and unpriced.peak_per_hour is None
     assert cost.unpriced == ("function a (B300)",)

@@ -64,7 +64,10 @@ def test_list_indices_may_be_written_with_brackets_or_dots():
 
 def test_keys_containing_dots_are_matched_whole():
     data = {"volumes": {"/root/.cache/huggingface": "hf"}}
-    assert lookup(data, split_key("volumes./root/.cache/huggingface")) == ("hf", ("volumes", "/root/.cache/huggingface"))
+    assert lookup(data, split_key("volumes./root/.cache/huggingface")) == (
+        "hf",
+        ("volumes", "/root/.cache/huggingface"),
+    )
 
 
 def test_manifest_key_answers_with_the_reference_and_the_overlay_that_set_it(explained):

@@ -47,7 +47,10 @@ def test_json_is_a_list_of_diffs_with_labels(gpu_diff):
     data = json.loads(render_diff(gpu_diff, "json", old_label="HEAD", new_label="working tree"))
     assert data[0]["old"] == "HEAD" and data[0]["new"] == "working tree"
     assert data[0]["objects"][0]["fields"][0] == {
-        "path": "container.gpu", "old": ["H100:2"], "new": ["A100-80GB"], "status": "changed"
+        "path": "container.gpu",
+        "old": ["H100:2"],
+        "new": ["A100-80GB"],
+        "status": "changed",
     }
 
 

@@ -52,7 +52,9 @@ def test_json_carries_the_note_and_the_counted_problems(added_over_invalid):
     (data,) = json.loads(render_diffs([added_over_invalid], "json"))
     assert data["note"] == invalid_note(added_over_invalid)
     assert data["old_invalid"] == {
-        "problems": 3, "first_location": "origin/main:manifests/chat.yaml:4:3", "first_key": "services.chat.gpu"
+        "problems": 3,
+        "first_location": "origin/main:manifests/chat.yaml:4:3",
+        "first_key": "services.chat.gpu",
     }
     assert data["status"] == "added"
 

@@ -27,8 +27,11 @@ def test_rendering_is_deterministic(blueprint, fmt):
 @pytest.mark.parametrize("fmt", ["text", "markdown"])
 def test_every_object_is_listed_by_key(blueprint, fmt):
     out = render_plan(blueprint, fmt)
-    keys = [o.key for group in ("servers", "functions", "images", "volumes", "secrets", "dicts", "queues", "buckets")
-            for o in getattr(blueprint, group)]
+    keys = [
+        o.key
+        for group in ("servers", "functions", "images", "volumes", "secrets", "dicts", "queues", "buckets")
+        for o in getattr(blueprint, group)
+    ]
     for key in keys:
         assert key in out, key
 
@@ -140,7 +143,9 @@ def test_a_snapshot_warmup_says_it_runs_before_the_snapshot_and_can_be_turned_of
 
 
 def test_a_snapshot_without_warmup_says_so(blueprint):
-    assert "none: the snapshot holds an engine no request has warmed up" in render_plan(_with_snapshot(blueprint, warmup=False), "text")
+    assert "none: the snapshot holds an engine no request has warmed up" in render_plan(
+        _with_snapshot(blueprint, warmup=False), "text"
+    )
 
 
 def test_a_buckets_secret_is_shown_on_its_mount_not_as_an_env_secret():

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import pytest
-
 from dataclasses import replace
+
+import pytest
 
 from engine.blueprint.model import Blueprint, ContainerSpec, SecretSpec, ServerSpec, VolumeSpec
 from engine.engines.common import SERVING_SETTINGS
@@ -14,8 +14,14 @@ from engine.preflight.probes import NotOnHub, Unavailable
 MODEL = "meta-llama/Llama-3.1-8B-Instruct"
 REVISION = "0e9e39f249a16976918f6564b8830bc894c89659"
 LLAMA_8B_CONFIG = {
-    "hidden_size": 4096, "intermediate_size": 14336, "num_attention_heads": 32, "num_hidden_layers": 32,
-    "num_key_value_heads": 8, "max_position_embeddings": 131072, "vocab_size": 128256, "torch_dtype": "bfloat16",
+    "hidden_size": 4096,
+    "intermediate_size": 14336,
+    "num_attention_heads": 32,
+    "num_hidden_layers": 32,
+    "num_key_value_heads": 8,
+    "max_position_embeddings": 131072,
+    "vocab_size": 128256,
+    "torch_dtype": "bfloat16",
 }
 
 
@@ -41,7 +47,9 @@ class FakeModal:
 
 
 class FakeHub:
-    def __init__(self, models: dict[tuple[str, str | None], dict] | None = None, parameters: int | None = 8_030_261_248):
+    def __init__(
+        self, models: dict[tuple[str, str | None], dict] | None = None, parameters: int | None = 8_030_261_248
+    ):
         self.models = models if models is not None else {(MODEL, REVISION): LLAMA_8B_CONFIG}
         self.parameters = parameters
 
@@ -62,8 +70,14 @@ def make_server(gpu=("H100",), model=MODEL, engine="vllm", **settings) -> Server
     defaults for the rest, and the command derived from them by the engine."""
     defaults = get_engine(engine).setting_defaults
     values = dict(
-        key="chat", symbol="Chat", name="chat", engine=engine, model=model, served_model_name="llm",
-        container=ContainerSpec(image="vllm", gpu=tuple(gpu)), command=(),
+        key="chat",
+        symbol="Chat",
+        name="chat",
+        engine=engine,
+        model=model,
+        served_model_name="llm",
+        container=ContainerSpec(image="vllm", gpu=tuple(gpu)),
+        command=(),
         revision=None if model.startswith("/") else REVISION,
         engine_defaults=tuple(name for name in SERVING_SETTINGS if name not in settings),
         **{name: defaults[name] for name in SERVING_SETTINGS if name not in settings},
@@ -88,5 +102,11 @@ def make_blueprint(servers=None, secrets=None, volumes=None) -> Blueprint:
 
 @pytest.fixture
 def fakes():
-    return {"FakeModal": FakeModal, "FakeHub": FakeHub, "make_server": make_server,
-            "make_blueprint": make_blueprint, "Unavailable": Unavailable, "config": LLAMA_8B_CONFIG}
+    return {
+        "FakeModal": FakeModal,
+        "FakeHub": FakeHub,
+        "make_server": make_server,
+        "make_blueprint": make_blueprint,
+        "Unavailable": Unavailable,
+        "config": LLAMA_8B_CONFIG,
+    }

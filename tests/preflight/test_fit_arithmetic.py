@@ -66,8 +66,13 @@ def test_unknown_gpu_is_named_in_the_error():
 
 def _fit(gpu: str, context: int, sequences: int, fraction: float = 0.9):
     return check_fit(
-        LLAMA_8B, weight_bytes_per_param=2, kv_element_bytes=2, context=context, sequences=sequences,
-        gpu_bytes=gpu_memory_bytes(gpu)[2], memory_fraction=fraction,
+        LLAMA_8B,
+        weight_bytes_per_param=2,
+        kv_element_bytes=2,
+        context=context,
+        sequences=sequences,
+        gpu_bytes=gpu_memory_bytes(gpu)[2],
+        memory_fraction=fraction,
     )
 
 

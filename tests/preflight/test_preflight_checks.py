@@ -21,7 +21,11 @@ def world(fakes):
 def test_everything_present_passes(fakes, world):
     results = run_checks(fakes["make_blueprint"](), *world)
     assert {r.check: r.status for r in results} == {
-        "secret hf": PASS, "volume hf-cache": PASS, "volume data": PASS, "model chat": PASS, "fit chat": PASS,
+        "secret hf": PASS,
+        "volume hf-cache": PASS,
+        "volume data": PASS,
+        "model chat": PASS,
+        "fit chat": PASS,
     }
 
 

@@ -26,4 +26,6 @@ def test_each_skip_is_one_line_with_its_reason():
 
 def test_summary_counts_each_status():
     results = [CheckResult("a", PASS, ""), CheckResult("b", FAIL, ""), CheckResult("c", SKIP, "")]
-    assert render_results(results, app="x", environment="e").splitlines()[-1] == "1 passed, 0 warned, 1 failed, 1 skipped"
+    assert (
+        render_results(results, app="x", environment="e").splitlines()[-1] == "1 passed, 0 warned, 1 failed, 1 skipped"
+    )

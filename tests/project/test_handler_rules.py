@@ -8,7 +8,6 @@ what the manifest's use needs, callable as Modal will call it. The modules are r
 from __future__ import annotations
 
 
-
 def test_handler_module_must_be_a_file_of_the_project(rule_report):
     assert rule_report("handler_module_missing.yaml")["problems"] == [
         "5:14: functions.work.handler: no module 'jobs.missing' in this project: neither jobs/missing.py nor "

@@ -35,7 +35,7 @@ def _check_batch(inputs: list[Path]) -> list[tuple[Path, str]]:
             break
         dead = Path(failure["file"]) if failure["file"] else remaining[len(results)]
         found.append((dead, failure["detail"]))
-        remaining = remaining[remaining.index(dead) + 1:]
+        remaining = remaining[remaining.index(dead) + 1 :]
     for path in inputs:
         if path.suffix == ".yaml":
             why = fuzzing.yaml_paths_disagree(path.read_bytes().decode("utf-8", "replace"))

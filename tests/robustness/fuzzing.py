@@ -31,17 +31,81 @@ MEMORY_LIMIT_BYTES = 2 * 1024**3
 
 # Fragments that change YAML/TOML structure when spliced in.
 TOKENS = [
-    "[", "]", "{", "}", ":", ": ", ",", "- ", "? ", "&a ", "*a", "!!str ", "!!int ", "!x ", "|", ">", "'", '"',
-    "#", "%", "@", "`", "\t", "\n", "\r", " ", "  ", "=", ".", "${", "${HOME}", "$$", "<<: ", "---\n", "...\n",
-    "null", "~", "true", "yes", "0x1F", "0o17", "1e3", ".inf", ".nan", "3.10", "2024-01-01", "22:22",
-    "[[x]]\n", "[x]\n", "a = ", '"""', "'''", "\\u0000", "\\", "\x00", "\x85", "\u2028", "\ufeff", "é", "🙂",
-    "hf_" + "a" * 34, "A" * 300, "[" * 80, "{a: " * 70, "- " * 70,
+    "[",
+    "]",
+    "{",
+    "}",
+    ":",
+    ": ",
+    ",",
+    "- ",
+    "? ",
+    "&a ",
+    "*a",
+    "!!str ",
+    "!!int ",
+    "!x ",
+    "|",
+    ">",
+    "'",
+    '"',
+    "#",
+    "%",
+    "@",
+    "`",
+    "\t",
+    "\n",
+    "\r",
+    " ",
+    "  ",
+    "=",
+    ".",
+    "${",
+    "${HOME}",
+    "$$",
+    "<<: ",
+    "---\n",
+    "...\n",
+    "null",
+    "~",
+    "true",
+    "yes",
+    "0x1F",
+    "0o17",
+    "1e3",
+    ".inf",
+    ".nan",
+    "3.10",
+    "2024-01-01",
+    "22:22",
+    "[[x]]\n",
+    "[x]\n",
+    "a = ",
+    '"""',
+    "'''",
+    "\\u0000",
+    "\\",
+    "\x00",
+    "\x85",
+    "\u2028",
+    "\ufeff",
+    "é",
+    "🙂",
+    "hf_" + "a" * 34,
+    "A" * 300,
+    "[" * 80,
+    "{a: " * 70,
+    "- " * 70,
 ]
 
 
 def shipped_manifests() -> list[Path]:
     """Every manifest the project ships or tests with (the seeds that mutations start from)."""
-    folders = [REPO / "manifests", REPO / "tests" / "blueprint" / "data", REPO / "tests" / "manifest" / "data" / "valid"]
+    folders = [
+        REPO / "manifests",
+        REPO / "tests" / "blueprint" / "data",
+        REPO / "tests" / "manifest" / "data" / "valid",
+    ]
     return sorted(p for folder in folders for p in folder.iterdir() if p.suffix in (".yaml", ".toml"))
 
 
@@ -60,7 +124,11 @@ def _mutate_once(text: str, rng: random.Random) -> str:
         lines.insert(index, lines[index])
     elif choice == 3:  # indent or dedent a line
         line = lines[index]
-        lines[index] = line[rng.choice([1, 2, 4]):] if line.startswith("  ") and rng.random() < 0.5 else " " * rng.choice([1, 2, 4]) + line
+        lines[index] = (
+            line[rng.choice([1, 2, 4]) :]
+            if line.startswith("  ") and rng.random() < 0.5
+            else " " * rng.choice([1, 2, 4]) + line
+        )
     elif choice == 4:  # splice a token in
         at = rng.randrange(len(text) + 1)
         return text[:at] + rng.choice(TOKENS) + text[at:]
@@ -153,8 +221,14 @@ def run_worker(paths: list[Path], timeout: float, memory: int = MEMORY_LIMIT_BYT
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     env.pop("MODAL_ENVIRONMENT", None)
     try:
-        proc = subprocess.run([sys.executable, __file__, "worker", str(listing), str(memory)], capture_output=True,
-                              text=True, timeout=timeout, env=env, cwd=REPO)
+        proc = subprocess.run(
+            [sys.executable, __file__, "worker", str(listing), str(memory)],
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            env=env,
+            cwd=REPO,
+        )
         out, code = proc.stdout, proc.returncode
     except subprocess.TimeoutExpired as exc:
         out, code = (exc.stdout or b"").decode() if isinstance(exc.stdout, bytes) else (exc.stdout or ""), "timeout"
@@ -197,9 +271,16 @@ def yaml_paths_disagree(text: str) -> str | None:
             layer = reader.parse_yaml(text, "f.yaml")
         except ManifestError as exc:
             return ("error", exc.format())
-        return ("ok", repr(layer.data), repr(sorted(layer.spans.items(), key=repr)),
-                repr(sorted(layer.plain_scalars.items(), key=repr) if isinstance(layer.plain_scalars, dict)
-                     else sorted(layer.plain_scalars, key=repr)))
+        return (
+            "ok",
+            repr(layer.data),
+            repr(sorted(layer.spans.items(), key=repr)),
+            repr(
+                sorted(layer.plain_scalars.items(), key=repr)
+                if isinstance(layer.plain_scalars, dict)
+                else sorted(layer.plain_scalars, key=repr)
+            ),
+        )
 
     fast = outcome()
     reader.yaml_events = yaml_events.pure_events

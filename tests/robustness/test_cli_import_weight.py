@@ -32,7 +32,9 @@ print(json.dumps({"code": code, "modules": sorted(sys.modules)}))
 def _imported_by(*argv: str) -> tuple[int, list[str]]:
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     env.pop("MODAL_ENVIRONMENT", None)
-    proc = subprocess.run([sys.executable, "-c", _WRAPPER, *argv], capture_output=True, text=True, cwd=REPO, env=env, timeout=60)
+    proc = subprocess.run(
+        [sys.executable, "-c", _WRAPPER, *argv], capture_output=True, text=True, cwd=REPO, env=env, timeout=60
+    )
     assert proc.returncode == 0, proc.stderr
     report = json.loads(proc.stdout.splitlines()[-1])
     return report["code"], report["modules"]
@@ -48,8 +50,11 @@ def test_help_does_not_import_modal_torch_or_engines():
     assert not _heavy(modules), _heavy(modules)
 
 
-@pytest.mark.parametrize("argv", [["validate", "manifests/chat.yaml"], ["validate", "--all-envs", "manifests"]],
-                         ids=["validate-one", "validate-all-envs"])
+@pytest.mark.parametrize(
+    "argv",
+    [["validate", "manifests/chat.yaml"], ["validate", "--all-envs", "manifests"]],
+    ids=["validate-one", "validate-all-envs"],
+)
 def test_validate_imports_modal_but_not_torch(argv):
     code, modules = _imported_by(*argv)
     assert code == 0
@@ -68,4 +73,6 @@ def test_plan_does_import_the_engines():
     """The check above can fail: a command that needs the engines does show them."""
     code, modules = _imported_by("plan", "manifests/chat.yaml")
     assert code == 0
-    assert "engine.engines" in {m.rsplit(".", 1)[0] for m in modules} or any(m.startswith("engine.engines") for m in modules)
+    assert "engine.engines" in {m.rsplit(".", 1)[0] for m in modules} or any(
+        m.startswith("engine.engines") for m in modules
+    )

@@ -77,9 +77,17 @@ print(json.dumps(outputs))
 # The operate commands: with --dry-run each prints the Modal commands it would run.
 OPERATE = ("status", "logs", "history", "rollback", "drift", "cost")
 # Commands whose output humans read as a description of the app: no value from a variable there.
-HUMAN = ("validate", "plan m.yaml --env main --format text", "plan m.yaml --env main --format markdown",
-         "plan m.yaml --env prod --format text", "plan m.yaml --env prod --format markdown", "diff", "explain", "deploy",
-         *OPERATE)
+HUMAN = (
+    "validate",
+    "plan m.yaml --env main --format text",
+    "plan m.yaml --env main --format markdown",
+    "plan m.yaml --env prod --format text",
+    "plan m.yaml --env prod --format markdown",
+    "diff",
+    "explain",
+    "deploy",
+    *OPERATE,
+)
 
 
 # --- the schema's string fields ------------------------------------------------------------------
@@ -197,8 +205,9 @@ def _token(index: int) -> str:
 
 
 def _git(cwd: Path, *args: str) -> None:
-    subprocess.run(["git", "-c", "user.email=t@example.com", "-c", "user.name=t", *args], cwd=cwd, check=True,
-                   capture_output=True)
+    subprocess.run(
+        ["git", "-c", "user.email=t@example.com", "-c", "user.name=t", *args], cwd=cwd, check=True, capture_output=True
+    )
 
 
 def _handler_project(root: Path) -> Path:
@@ -206,8 +215,11 @@ def _handler_project(root: Path) -> Path:
     if not root.exists():
         shutil.copytree(HANDLERS, root)
         for package in ("workloads", "helpers"):  # kitchen-sink's and string-shorthands'
-            shutil.copytree(REPO / "tests" / "blueprint" / "data" / package, root / package,
-                            ignore=shutil.ignore_patterns("__pycache__"))
+            shutil.copytree(
+                REPO / "tests" / "blueprint" / "data" / package,
+                root / package,
+                ignore=shutil.ignore_patterns("__pycache__"),
+            )
     return root
 
 
@@ -244,7 +256,6 @@ def _every_command(explain_keys: list[str]) -> list[list[str]]:
     return commands
 
 
-
 FORMATS = ("text", "markdown", "json")
 
 
@@ -252,8 +263,14 @@ def _run_all(commands: list[list[str]], cwd: Path, environ: dict[str, str]) -> d
     env = {key: value for key, value in os.environ.items() if not key.startswith(("MODAL_", "MDEPLOY_"))}
     env.update(TOKENS, PYTHONPATH=str(REPO), HF_HUB_OFFLINE="1", MODAL_CONFIG_PATH=str(cwd / "no-modal.toml"))
     env.update(environ)
-    proc = subprocess.run([sys.executable, "-c", _DRIVER, json.dumps(commands)], capture_output=True, text=True,
-                          cwd=cwd, env=env, timeout=300)
+    proc = subprocess.run(
+        [sys.executable, "-c", _DRIVER, json.dumps(commands)],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        env=env,
+        timeout=300,
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
     return json.loads(proc.stdout)
 
@@ -294,11 +311,14 @@ def _as_base_and_overlay(source: Path, names) -> tuple[str, str, dict[str, str]]
 @pytest.mark.parametrize("naming", ["credential-names", "ordinary-names"])
 def test_token_values_behind_any_variable_are_refused_and_never_printed(tmp_path, source, naming):
     if naming == "credential-names":
+
         def names(i):
             return CREDENTIAL_NAMES[i % len(CREDENTIAL_NAMES)].format(i)
     else:
+
         def names(i):
             return f"PLAIN_{i}"
+
     base, overlay, variables = _as_base_and_overlay(source, names)
     environ = {name: _token(i) for i, name in enumerate(sorted(variables))}
     root = _project(tmp_path, (base, overlay), (base, overlay))

@@ -35,8 +35,10 @@ def test_hostile_inputs_stay_within_bounds(tmp_path):
     hostile = {
         "deep-flow.yaml": "a: " + "[" * 200_000,
         "deep-block.yaml": "".join("  " * i + f"k{i}:\n" for i in range(3000)),
-        "alias-bomb.yaml": "a: &a [x, x, x, x, x, x, x, x, x]\n" + "".join(
-            f"{chr(98 + i)}: &{chr(98 + i)} [*{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}]\n" for i in range(10)),
+        "alias-bomb.yaml": "a: &a [x, x, x, x, x, x, x, x, x]\n"
+        + "".join(
+            f"{chr(98 + i)}: &{chr(98 + i)} [*{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}]\n" for i in range(10)
+        ),
         "long-line.yaml": "a: " + "x" * 1_000_000,
         "deep.toml": "a = " + "[" * 200_000,
         "many-tables.toml": "".join(f"[t{i}]\nx = {i}\n" for i in range(60_000))[:1_000_000],
@@ -56,8 +58,14 @@ def test_cli_validate_answers_fuzzed_files_without_a_traceback(tmp_path):
     env = {**os.environ, "PYTHONPATH": str(fuzzing.REPO)}
     env.pop("MODAL_ENVIRONMENT", None)
     env.pop("MDEPLOY_TRACEBACK", None)
-    proc = subprocess.run([sys.executable, "-m", "engine", "validate", *map(str, inputs)], capture_output=True,
-                          text=True, timeout=60, env=env, cwd=tmp_path)
+    proc = subprocess.run(
+        [sys.executable, "-m", "engine", "validate", *map(str, inputs)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=env,
+        cwd=tmp_path,
+    )
     assert proc.returncode in (0, 1), proc.stderr
     assert "internal error" not in proc.stderr and "Traceback" not in proc.stderr
     if proc.returncode == 1:

@@ -66,14 +66,20 @@ def test_empty_overlay_changes_nothing(base_data):
 
 
 @SETTINGS
-@given(st.dictionaries(_keys, _values, min_size=1, max_size=5), st.dictionaries(_keys, _overlay_values, min_size=1, max_size=5))
+@given(
+    st.dictionaries(_keys, _values, min_size=1, max_size=5),
+    st.dictionaries(_keys, _overlay_values, min_size=1, max_size=5),
+)
 def test_overlay_applied_twice_equals_applied_once(base_data, overlay_data):
     base, overlay = _layer(base_data, "base.yaml"), _layer(overlay_data, "base.prod.yaml")
     assert _state(merge_layers([base, overlay, overlay])) == _state(merge_layers([base, overlay]))
 
 
 @SETTINGS
-@given(st.dictionaries(_keys, _values, min_size=1, max_size=5), st.dictionaries(_keys, _overlay_values, min_size=1, max_size=5))
+@given(
+    st.dictionaries(_keys, _values, min_size=1, max_size=5),
+    st.dictionaries(_keys, _overlay_values, min_size=1, max_size=5),
+)
 def test_merge_never_changes_its_input_layers(base_data, overlay_data):
     base, overlay = _layer(base_data, "base.yaml"), _layer(overlay_data, "base.prod.yaml")
     before = (repr(base.data), dict(base.spans), repr(overlay.data), dict(overlay.spans))
@@ -91,11 +97,16 @@ def _paths(data, prefix=()):
 SHIPPED_BASES = [REPO / "manifests" / n for n in ("chat.yaml", "pipeline.yaml", "web-api.yaml", "embeddings.yaml")]
 _BASE_LAYERS = {p: read_layer(p) for p in SHIPPED_BASES}
 _manifest_values = st.one_of(
-    st.none(), st.integers(-2, 100), st.booleans(),
+    st.none(),
+    st.integers(-2, 100),
+    st.booleans(),
     st.sampled_from(["H100", "A100:2", "5m", "1h", "nope", "4GiB", "huggingface", "/data", "llm", "web", "vllm"]),
     st.lists(st.sampled_from(["huggingface", "aws", "L4", "x"]), max_size=2),
-    st.dictionaries(st.sampled_from(["min_containers", "max_containers", "cron", "every", "proxy", "name"]),
-                    st.one_of(st.integers(-1, 10), st.sampled_from(["1h", "0 3 * * *", "x"]), st.booleans()), max_size=2),
+    st.dictionaries(
+        st.sampled_from(["min_containers", "max_containers", "cron", "every", "proxy", "name"]),
+        st.one_of(st.integers(-1, 10), st.sampled_from(["1h", "0 3 * * *", "x"]), st.booleans()),
+        max_size=2,
+    ),
 )
 
 

@@ -15,8 +15,10 @@ from engine.manifest.translate import dotted
 from engine.manifest.validate import load_manifest
 
 REPO = Path(__file__).resolve().parents[2]
-FULL_MANIFESTS = [REPO / "tests" / "manifest" / "data" / "valid" / "everything.yaml",
-                  REPO / "tests" / "blueprint" / "data" / "kitchen-sink.yaml"]
+FULL_MANIFESTS = [
+    REPO / "tests" / "manifest" / "data" / "valid" / "everything.yaml",
+    REPO / "tests" / "blueprint" / "data" / "kitchen-sink.yaml",
+]
 
 
 def fake_token(kind: str, n: int) -> str:
@@ -75,7 +77,7 @@ def _assert_each_token_rejected_where_it_is(file: Path, placed: dict[tuple, str]
         assert found, f"no secret problem at {dotted(path)}"
         where = found[0].location
         assert where.file == file.as_posix()
-        at = lines[where.line - 1][where.col - 1:]
+        at = lines[where.line - 1][where.col - 1 :]
         assert at.startswith(token) or at[1:].startswith(token), f"{dotted(path)} reported at {where}: {at[:60]!r}"
     everything = caught.value.format()
     for token in placed.values():

@@ -35,18 +35,21 @@ def test_mutated_manifests_build_the_same_layer_or_error_on_both_paths():
         assert fuzzing.yaml_paths_disagree(text) is None, repr(text)
 
 
-@pytest.mark.parametrize("text", [
-    "a: 1\x85b: 2\n",             # NEL: a line break in YAML 1.1 only
-    "a: x\u2028y\n",              # LS, likewise
-    "a: some\ttext\n",            # libyaml takes tabs the pure parser rejects
-    "a: x\ufeffy\n",              # a BOM inside the text is counted differently
-    "a: &x 1\nb: *x\n",           # anchor names end differently in YAML 1.1 and 1.2
-    "a: {b: , c: 1}\n",           # an empty value inside brackets
-    "a: 1\nb:",                   # an empty value at the very end
-    "a: 1\n: 2\n",                # an empty key
-    "a: |\n  x\n",                # a block scalar (libyaml reads `|#` headers differently)
-    "a: [" * 3 + "\n",            # a libyaml error
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "a: 1\x85b: 2\n",  # NEL: a line break in YAML 1.1 only
+        "a: x\u2028y\n",  # LS, likewise
+        "a: some\ttext\n",  # libyaml takes tabs the pure parser rejects
+        "a: x\ufeffy\n",  # a BOM inside the text is counted differently
+        "a: &x 1\nb: *x\n",  # anchor names end differently in YAML 1.1 and 1.2
+        "a: {b: , c: 1}\n",  # an empty value inside brackets
+        "a: 1\nb:",  # an empty value at the very end
+        "a: 1\n: 2\n",  # an empty key
+        "a: |\n  x\n",  # a block scalar (libyaml reads `|#` headers differently)
+        "a: [" * 3 + "\n",  # a libyaml error
+    ],
+)
 def test_text_libyaml_reads_differently_goes_to_the_pure_parser(text):
     assert _libyaml_events(text) is None or any(c in text for c in "\x85\u2028\t\ufeff")
     assert not isinstance(yaml_events(text), list)

@@ -24,7 +24,6 @@ import signal
 import sys
 from http.server import BaseHTTPRequestHandler, HTTPServer
 
-
 IGNORE_TERM = "--obedient" not in sys.argv
 
 

@@ -35,7 +35,9 @@ def test_reference_without_colon_is_malformed():
 
 
 def test_container_error_names_reference_and_missing_attribute(handler_package):
-    with pytest.raises(HandlerImportError, match=r"handler 'mdeploy_handler_pkg.good:triple': module .* has no 'triple'"):
+    with pytest.raises(
+        HandlerImportError, match=r"handler 'mdeploy_handler_pkg.good:triple': module .* has no 'triple'"
+    ):
         import_handler("mdeploy_handler_pkg.good:triple")
 
 

@@ -23,7 +23,9 @@ def test_an_empty_variable_counts_as_missing():
     assert [arg.env for arg in info.value.missing] == ["API_KEY"]
 
 
-@pytest.mark.parametrize("environ", [{"API_KEY": "a", "HF_TOKEN": "h"}, {"API_KEY": "", "HF_TOKEN": "h"}, {"HF_TOKEN": "h"}])
+@pytest.mark.parametrize(
+    "environ", [{"API_KEY": "a", "HF_TOKEN": "h"}, {"API_KEY": "", "HF_TOKEN": "h"}, {"HF_TOKEN": "h"}]
+)
 def test_local_runner_and_container_accept_and_refuse_the_same_environments(environ):
     try:
         in_container = resolve_argv(["serve"], ARGS, environ)[1:]

@@ -91,10 +91,15 @@ def test_stop_leaves_no_process_of_the_tree(engine_tree):
 
 def test_engine_exiting_before_ready_fails_fast_with_its_last_output_and_leaves_nothing(tmp_path):
     pids_file = tmp_path / "pids.json"
-    engine = Supervisor(_forking_engine(pids_file, _free_port(), "--exit-before-ready", "3"), log=lambda _l: None, grace_s=GRACE_S)
+    engine = Supervisor(
+        _forking_engine(pids_file, _free_port(), "--exit-before-ready", "3"), log=lambda _l: None, grace_s=GRACE_S
+    )
     engine.start()
     # A clock that never moves: only the engine's exit can end this wait.
-    with pytest.raises(EngineExitedEarly, match=r"exited with code 3 before http://127.0.0.1:9/health was ready(.|\n)*CUDA out of memory") as failure:
+    with pytest.raises(
+        EngineExitedEarly,
+        match=r"exited with code 3 before http://127.0.0.1:9/health was ready(.|\n)*CUDA out of memory",
+    ) as failure:
         engine.wait_ready("http://127.0.0.1:9/health", 60, interval_s=0.05, clock=lambda: 0.0)
     assert failure.value.code == 3
     assert failure.value.last_line == "CUDA out of memory"

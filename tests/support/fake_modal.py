@@ -19,7 +19,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-_MAIN = r'''
+_MAIN = r"""
 import json, os, sys
 args = sys.argv[1:]
 with open(os.environ["FAKE_MODAL_RECORD"], "a", encoding="utf-8") as record:
@@ -33,7 +33,7 @@ rule = max(reversed(matching), key=lambda r: len(r["prefix"]))  # longest prefix
 sys.stdout.write(rule["stdout"])
 sys.stderr.write(rule["stderr"])
 sys.exit(rule["exit"])
-'''
+"""
 
 
 class FakeModal:

@@ -96,7 +96,9 @@ def _forget_project_modules() -> dict[str, object]:
     A virtual environment inside the checkout (CI's `.venv`) is not part of the project: its
     modules, `__main__` included, stay imported."""
     root = str(REPO_ROOT) + os.sep
-    installed = tuple({os.path.join(p, "") for prefix in (sys.prefix, sys.base_prefix) for p in (prefix, os.path.realpath(prefix))})
+    installed = tuple(
+        {os.path.join(p, "") for prefix in (sys.prefix, sys.base_prefix) for p in (prefix, os.path.realpath(prefix))}
+    )
     found = {}
     for name, module in list(sys.modules.items()):
         file = getattr(module, "__file__", None) or ""

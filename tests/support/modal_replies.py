@@ -78,7 +78,11 @@ def server_info(
     )
     values.update(fields)
     settings = autoscaler or ServerAutoscalerSettings(
-        target_concurrency=32, min_containers=1, max_containers=8, buffer_containers=1, scaleup_window=None,
+        target_concurrency=32,
+        min_containers=1,
+        max_containers=8,
+        buffer_containers=1,
+        scaleup_window=None,
         scaledown_window=900,
     )
     info = {"name": name, "object_id": oid, "app_id": APP_ID} | dataclasses.asdict(ServerInfo(**values))
@@ -86,7 +90,12 @@ def server_info(
 
 
 def function_info(
-    app: str, name: str, oid: str, *, url: str | None = None, autoscaler: FunctionAutoscalerSettings | None = None,
+    app: str,
+    name: str,
+    oid: str,
+    *,
+    url: str | None = None,
+    autoscaler: FunctionAutoscalerSettings | None = None,
     **fields: Any,
 ) -> dict[str, Any]:
     """modal/cli/function.py `info --json`: asdict(FunctionInfo) without _inner_server_info."""
@@ -135,7 +144,13 @@ def autoscaler_settings(settings: Any, overrides: list[tuple[str, str]] = ()) ->
     if current.get("target_concurrency") == 0:
         current["target_concurrency"] = None
     events = [
-        {"setting": setting, "updated_at": "1764581400.0", "actor_name": actor, "actor_id": "us-1", "actor_type": "user"}
+        {
+            "setting": setting,
+            "updated_at": "1764581400.0",
+            "actor_name": actor,
+            "actor_id": "us-1",
+            "actor_type": "user",
+        }
         for setting, actor in overrides
     ]
     return {"current_settings": current, "override_events": events}
@@ -158,17 +173,23 @@ def app_stats(servers: dict[str, tuple[str, int, int, int, int]] = None, functio
 
     def group(rows, kind_stats, kind_counts, traffic, group_type):
         by_name = {
-            name: kind_stats(oid, kind_counts(traffic(total, total - failed, failed), AppStats.ContainerCounts(errors, active)))
+            name: kind_stats(
+                oid, kind_counts(traffic(total, total - failed, failed), AppStats.ContainerCounts(errors, active))
+            )
             for name, (oid, active, errors, total, failed) in (rows or {}).items()
         }
         total = kind_counts(traffic(0, 0, 0), AppStats.ContainerCounts(0, 0))
         return dataclasses.asdict(group_type(total, by_name))
 
     def server_group(rows):
-        return group(rows, AppStats.ServerStats, AppStats.ServerCounts, AppStats.RequestCounts, AppStats.ServerStatsGroup)
+        return group(
+            rows, AppStats.ServerStats, AppStats.ServerCounts, AppStats.RequestCounts, AppStats.ServerStatsGroup
+        )
 
     def function_group(rows):
-        return group(rows, AppStats.FunctionStats, AppStats.FunctionCounts, AppStats.CallCounts, AppStats.FunctionStatsGroup)
+        return group(
+            rows, AppStats.FunctionStats, AppStats.FunctionCounts, AppStats.CallCounts, AppStats.FunctionStatsGroup
+        )
 
     return {
         "app_id": APP_ID,

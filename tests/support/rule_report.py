@@ -25,7 +25,12 @@ def _run() -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if k not in ("MODAL_ENVIRONMENT", "MDEPLOY_TRACEBACK")}
     env["PYTHONPATH"] = str(REPO)
     return subprocess.run(
-        [sys.executable, "-m", "engine", "validate", RULES], cwd=REPO, env=env, capture_output=True, text=True, timeout=300
+        [sys.executable, "-m", "engine", "validate", RULES],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
 
 
@@ -38,4 +43,3 @@ def report(name: str) -> dict:
     # validate prints every problem on stdout, under its file's ok/FAIL line.
     problems = [line[len(prefix) + 1 :] for line in done.stdout.splitlines() if line.startswith(prefix + ":")]
     return {"summary": summary, "problems": problems, "returncode": done.returncode}
-

@@ -127,8 +127,12 @@ def test_deploy_workflow_deploys_to_prod_with_the_strategy_the_smoke_check_and_r
     assert (args.env, args.strategy, args.rollback_on_failure, args.no_smoke) == ("prod", "rolling", True, False)
     # No --tag: the default, <commit>-<content hash> of the checkout, is what `mdeploy history` decodes.
     assert args.tag is None
-    step_env = [step.get("env", {}) for job in workflow["jobs"].values() for step in job["steps"] if "run" in step
-                and "mdeploy deploy" in step["run"]]
+    step_env = [
+        step.get("env", {})
+        for job in workflow["jobs"].values()
+        for step in job["steps"]
+        if "run" in step and "mdeploy deploy" in step["run"]
+    ]
     assert step_env[0] == {
         "MODAL_TOKEN_ID": "${{ secrets.MODAL_TOKEN_ID }}",
         "MODAL_TOKEN_SECRET": "${{ secrets.MODAL_TOKEN_SECRET }}",
@@ -161,5 +165,5 @@ def test_pre_commit_hook_is_mdeploy_validate():
 
 
 def test_pre_commit_hook_validates_every_environment():
-    (where, argv), = _hook_commands()
+    ((where, argv),) = _hook_commands()
     assert _parse_with_cli(where, argv).all_envs

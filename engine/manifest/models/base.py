@@ -64,7 +64,7 @@ def container_bodies(data: dict):
     yield ("defaults",), data.get("defaults")
     for section in ("services", "functions"):
         bodies = data.get(section)
-        for key, body in (bodies.items() if isinstance(bodies, dict) else ()):
+        for key, body in bodies.items() if isinstance(bodies, dict) else ():
             yield (section, key), body
 
 
@@ -75,8 +75,12 @@ class Finding:
 
     __slots__ = ("path", "message", "hint", "on_key", "severity")
 
-    def __init__(self, path: tuple, message: str, hint: str | None = None, *, on_key: bool = False, severity: str = "error"):
+    def __init__(
+        self, path: tuple, message: str, hint: str | None = None, *, on_key: bool = False, severity: str = "error"
+    ):
         self.path, self.message, self.hint, self.on_key, self.severity = tuple(path), message, hint, on_key, severity
 
     def __repr__(self) -> str:
-        return f"Finding({self.path!r}, {self.message!r}, {self.hint!r}, on_key={self.on_key}, severity={self.severity!r})"
+        return (
+            f"Finding({self.path!r}, {self.message!r}, {self.hint!r}, on_key={self.on_key}, severity={self.severity!r})"
+        )

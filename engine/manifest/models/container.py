@@ -26,7 +26,9 @@ DEFAULT_BUFFER_CONTAINERS = 0
 
 ScaledownWindow = Annotated[
     Duration(MIN_SCALEDOWN_WINDOW, MAX_SCALEDOWN_WINDOW) | None,
-    Field(description='How long an idle container waits before it shuts down: 2 s to 1 h, e.g. "5m". Default: inherited, else Modal\'s 60 s.'),
+    Field(
+        description='How long an idle container waits before it shuts down: 2 s to 1 h, e.g. "5m". Default: inherited, else Modal\'s 60 s.'
+    ),
 ]
 Timeout = Annotated[
     Duration(1, MAX_TIMEOUT) | None,
@@ -45,19 +47,27 @@ SecretKeys = Annotated[
 ]
 VolumeMounts = Annotated[dict[MountPath, str], Field(description="Mount path -> key of `volumes`.")]
 BucketMounts = Annotated[dict[MountPath, str], Field(description="Mount path -> key of `buckets`.")]
-ImageKey = Annotated[str | None, Field(description="Key of `images`; default: inherited (llm services: the engine's image).")]
+ImageKey = Annotated[
+    str | None, Field(description="Key of `images`; default: inherited (llm services: the engine's image).")
+]
 
 
 class Scaling(StrictModel):
     """Autoscaler bounds (Modal's min_containers, max_containers, buffer_containers, scaledown_window)."""
 
-    min_containers: Annotated[int, Field(ge=0, description="Containers kept warm even without traffic (they cost money).")] = DEFAULT_MIN_CONTAINERS
-    max_containers: Annotated[int | None, Field(ge=1, description="Upper bound on containers; default: no limit.")] = None
-    buffer_containers: Annotated[int, Field(ge=0, description="Extra idle containers kept ready while under load.")] = DEFAULT_BUFFER_CONTAINERS
+    min_containers: Annotated[
+        int, Field(ge=0, description="Containers kept warm even without traffic (they cost money).")
+    ] = DEFAULT_MIN_CONTAINERS
+    max_containers: Annotated[int | None, Field(ge=1, description="Upper bound on containers; default: no limit.")] = (
+        None
+    )
+    buffer_containers: Annotated[int, Field(ge=0, description="Extra idle containers kept ready while under load.")] = (
+        DEFAULT_BUFFER_CONTAINERS
+    )
     scaledown_window: ScaledownWindow = None
 
     @model_validator(mode="after")
-    def _check(self) -> "Scaling":
+    def _check(self) -> Scaling:
         if self.max_containers is not None and self.min_containers > self.max_containers:
             raise fail(
                 f"min_containers ({self.min_containers}) is above max_containers ({self.max_containers})",
@@ -80,7 +90,9 @@ class ServerScaling(Scaling):
 
     scaleup_window: Annotated[
         Duration(1, MAX_SCALEUP_WINDOW) | None,
-        Field(description='How long demand must stay above capacity before another container starts, e.g. "30s" (1 s to 1 h). Default: Modal\'s.'),
+        Field(
+            description='How long demand must stay above capacity before another container starts, e.g. "30s" (1 s to 1 h). Default: Modal\'s.'
+        ),
     ] = None
 
 
@@ -90,7 +102,10 @@ def _refuse_server_only(name: str, hint: str):
     a value the manifest gives."""
 
     def refuse(value: Any) -> Any:
-        raise fail(f"only llm services take {name}: Modal's app.function has no such parameter, so the value would reach nothing", hint=hint)
+        raise fail(
+            f"only llm services take {name}: Modal's app.function has no such parameter, so the value would reach nothing",
+            hint=hint,
+        )
 
     return refuse
 
@@ -98,7 +113,9 @@ def _refuse_server_only(name: str, hint: str):
 class FunctionScaling(Scaling):
     """A function's or web service's autoscaler (`app.function`: no scale-up window)."""
 
-    scaleup_window: Annotated[None, Field(description="Not accepted: `app.function` has no scale-up window (llm services have one).")] = None
+    scaleup_window: Annotated[
+        None, Field(description="Not accepted: `app.function` has no scale-up window (llm services have one).")
+    ] = None
 
     _scaleup_not_here = field_validator("scaleup_window", mode="before")(
         _refuse_server_only("a scale-up window", "remove it; buffer_containers keeps spare containers ready for bursts")
@@ -114,7 +131,7 @@ class InputConcurrency(StrictModel):
     ] = None
 
     @model_validator(mode="after")
-    def _check(self) -> "InputConcurrency":
+    def _check(self) -> InputConcurrency:
         if self.target_inputs is not None and self.target_inputs > self.max_inputs:
             raise fail(
                 f"target_inputs ({self.target_inputs}) is above max_inputs ({self.max_inputs})",
@@ -128,7 +145,10 @@ def refuse_null_timeout(value):
     """`timeout: null` means "no timeout" in old Modal code; Modal 1.x refuses it, so say so here
     (an omitted timeout inherits from defaults; only an explicit null reaches this)."""
     if value is None:
-        raise fail("null is not allowed: Modal needs a timeout", hint='give a duration, e.g. "10m" (at most "24h"), or remove the key to inherit one')
+        raise fail(
+            "null is not allowed: Modal needs a timeout",
+            hint='give a duration, e.g. "10m" (at most "24h"), or remove the key to inherit one',
+        )
     return value
 
 
@@ -136,10 +156,14 @@ class ContainerSettings(StrictModel):
     """Fields shared by services and functions. Unset fields inherit from `defaults`."""
 
     image: ImageKey = None
-    gpu: Annotated[Gpu | None, Field(description='GPU request: "H100", "H100:2", "A100-80GB", or a fallback list.')] = None
+    gpu: Annotated[Gpu | None, Field(description='GPU request: "H100", "H100:2", "A100-80GB", or a fallback list.')] = (
+        None
+    )
     cpu: Annotated[Cpu | None, Field(description="CPU cores to reserve (fractions allowed, in thousandths).")] = None
     memory: Annotated[MemoryMiB | None, Field(description='Memory to reserve: MiB, or "16GiB".')] = None
-    ephemeral_disk: Annotated[EphemeralDiskMiB | None, Field(description='Ephemeral disk: MiB, or "100GiB" (at most "3TiB").')] = None
+    ephemeral_disk: Annotated[
+        EphemeralDiskMiB | None, Field(description='Ephemeral disk: MiB, or "100GiB" (at most "3TiB").')
+    ] = None
     timeout: Timeout = None
     region: Region = None
     cloud: Cloud = None
@@ -156,11 +180,19 @@ class ContainerSettings(StrictModel):
     def _check_mounts(self):
         for path in self.buckets:
             if path in self.volumes:
-                raise fail("a volume and a bucket are both mounted here", hint="mount them at different paths", at=("buckets", path))
+                raise fail(
+                    "a volume and a bucket are both mounted here",
+                    hint="mount them at different paths",
+                    at=("buckets", path),
+                )
         seen: dict[str, str] = {}
         for path, key in self.volumes.items():
             if key in seen:
-                raise fail(f"volume {key!r} is already mounted at {seen[key]}", hint="Modal mounts a volume at one path per container", at=("volumes", path))
+                raise fail(
+                    f"volume {key!r} is already mounted at {seen[key]}",
+                    hint="Modal mounts a volume at one path per container",
+                    at=("volumes", path),
+                )
             seen[key] = path
         return self
 
@@ -170,17 +202,20 @@ class AppFunctionSettings(ContainerSettings):
     refusal of the options only `app.server` has."""
 
     routing_region: Annotated[
-        str | None, Field(description="Region inputs (and HTTP requests) enter Modal through, e.g. \"us-east\"; default: Modal's.")
+        str | None,
+        Field(description='Region inputs (and HTTP requests) enter Modal through, e.g. "us-east"; default: Modal\'s.'),
     ] = None
     scaling: Annotated[FunctionScaling, Field(description="Autoscaling bounds.")] = FunctionScaling()
     exit_grace_period: Annotated[
         None, Field(description="Not accepted: `app.function` has no exit grace period (llm services have one).")
     ] = None
-    http2: Annotated[None, Field(description="Not accepted: `app.function` has no HTTP/2 switch (llm services have one).")] = None
+    http2: Annotated[
+        None, Field(description="Not accepted: `app.function` has no HTTP/2 switch (llm services have one).")
+    ] = None
 
     _exit_grace_not_here = field_validator("exit_grace_period", mode="before")(
-        _refuse_server_only("exit_grace_period", "remove it; Modal's own shutdown handling applies to a function's containers")
+        _refuse_server_only(
+            "exit_grace_period", "remove it; Modal's own shutdown handling applies to a function's containers"
+        )
     )
-    _http2_not_here = field_validator("http2", mode="before")(
-        _refuse_server_only("http2", "remove it")
-    )
+    _http2_not_here = field_validator("http2", mode="before")(_refuse_server_only("http2", "remove it"))

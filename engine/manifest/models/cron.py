@@ -82,8 +82,20 @@ def _field_values(text: str, field: str, low: int, high: int, names: list[str] |
 
 # The most days each month can have (February: in leap years), January first.
 _MONTH_DAYS = (31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
-_MONTH_NAMES = ("January", "February", "March", "April", "May", "June", "July", "August", "September",
-                "October", "November", "December")
+_MONTH_NAMES = (
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+)
 
 
 def _never_fires(days: set[int], months: set[int]) -> CronError | None:

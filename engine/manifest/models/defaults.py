@@ -14,7 +14,6 @@ from pydantic import Field, field_validator
 from engine.manifest.models.base import StrictModel
 from engine.manifest.models.container import (
     BucketMounts,
-    refuse_null_timeout,
     Cloud,
     ImageKey,
     Region,
@@ -22,6 +21,7 @@ from engine.manifest.models.container import (
     SecretKeys,
     Timeout,
     VolumeMounts,
+    refuse_null_timeout,
 )
 from engine.manifest.models.images import EnvMap
 from engine.manifest.models.resources import Cpu, MemoryMiB
@@ -34,7 +34,8 @@ class Defaults(StrictModel):
     region: Region = None
     cloud: Cloud = None
     timeout: Annotated[
-        Timeout, Field(description='Default `timeout` of functions and web services, e.g. "10m"; llm services have none.')
+        Timeout,
+        Field(description='Default `timeout` of functions and web services, e.g. "10m"; llm services have none.'),
     ] = None
     cpu: Annotated[Cpu | None, Field(description="CPU cores to reserve.")] = None
     memory: Annotated[MemoryMiB | None, Field(description='Memory to reserve: MiB, or "16GiB".')] = None

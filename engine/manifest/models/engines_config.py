@@ -9,7 +9,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field
 
-from engine.manifest.models.base import StrTuple, StrictModel
+from engine.manifest.models.base import StrictModel, StrTuple
 
 MAX_TENSOR_PARALLEL = 8
 
@@ -18,7 +18,9 @@ ExtraArgs = Annotated[
 ]
 TensorParallel = Annotated[
     int | None,
-    Field(ge=1, le=MAX_TENSOR_PARALLEL, description="GPUs one model is split across; must equal the service's GPU count."),
+    Field(
+        ge=1, le=MAX_TENSOR_PARALLEL, description="GPUs one model is split across; must equal the service's GPU count."
+    ),
 ]
 Quantization = Annotated[str | None, Field(description='Quantization method, e.g. "fp8", "awq".', min_length=1)]
 ModelDtype = Annotated[
@@ -44,7 +46,9 @@ class VllmArgs(_EngineArgs):
     dtype: ModelDtype = None
     quantization: Quantization = None
     max_num_seqs: Annotated[int | None, Field(ge=1, description="Most sequences batched at once.")] = None
-    enable_prefix_caching: Annotated[bool | None, Field(description="Reuse the KV cache of shared prompt prefixes.")] = None
+    enable_prefix_caching: Annotated[
+        bool | None, Field(description="Reuse the KV cache of shared prompt prefixes.")
+    ] = None
     extra_args: ExtraArgs = ()
 
 
@@ -78,6 +82,8 @@ class TransformersArgs(_EngineArgs):
     for small models, trying a manifest locally, and tests). It serves chat and completions only;
     serve embeddings from a function (see manifests/embeddings.yaml)."""
 
-    device: Annotated[Literal["cpu", "cuda", "auto"], Field(description="Where the model runs; auto: cuda when a GPU is attached.")] = "auto"
+    device: Annotated[
+        Literal["cpu", "cuda", "auto"], Field(description="Where the model runs; auto: cuda when a GPU is attached.")
+    ] = "auto"
     dtype: Annotated[Literal["auto", "float32", "bfloat16", "float16"], Field(description="Weights dtype.")] = "auto"
     extra_args: ExtraArgs = ()

@@ -30,14 +30,22 @@ class Retries(StrictModel):
     """Retry a failed input with exponential backoff (`modal.Retries`)."""
 
     count: Annotated[int, Field(ge=0, le=MAX_RETRIES, description="Retries after the first failure.")]
-    backoff: Annotated[float, Field(ge=1.0, le=10.0, description="Delay multiplier per retry (1 = fixed delay).")] = DEFAULT_BACKOFF
-    initial_delay: Annotated[Duration(0, 60), Field(description="Delay before the first retry (0-60 s).")] = DEFAULT_INITIAL_DELAY
-    max_delay: Annotated[Duration(1, 60), Field(description="Longest delay between retries (1-60 s).")] = DEFAULT_MAX_DELAY
+    backoff: Annotated[float, Field(ge=1.0, le=10.0, description="Delay multiplier per retry (1 = fixed delay).")] = (
+        DEFAULT_BACKOFF
+    )
+    initial_delay: Annotated[Duration(0, 60), Field(description="Delay before the first retry (0-60 s).")] = (
+        DEFAULT_INITIAL_DELAY
+    )
+    max_delay: Annotated[Duration(1, 60), Field(description="Longest delay between retries (1-60 s).")] = (
+        DEFAULT_MAX_DELAY
+    )
 
 
 RetriesField = Annotated[
     Retries | None,
-    BeforeValidator(_retries_shorthand, json_schema_input_type=Annotated[int, Field(ge=0, le=MAX_RETRIES)] | Retries | None),
+    BeforeValidator(
+        _retries_shorthand, json_schema_input_type=Annotated[int, Field(ge=0, le=MAX_RETRIES)] | Retries | None
+    ),
     Field(description="A count (`3`) or {count, backoff, initial_delay, max_delay}."),
 ]
 
@@ -49,7 +57,7 @@ class CronSchedule(StrictModel):
     timezone: Annotated[str, Field(description='IANA time zone, e.g. "Europe/Berlin".')] = DEFAULT_TIMEZONE
 
     @model_validator(mode="after")
-    def _check(self) -> "CronSchedule":
+    def _check(self) -> CronSchedule:
         try:
             check_cron(self.cron)
         except CronError as exc:
@@ -93,7 +101,9 @@ class Batching(StrictModel):
     """Dynamic batching (`@modal.batched`): the handler takes lists and returns lists."""
 
     max_batch_size: Annotated[int, Field(ge=1, le=MAX_BATCH_SIZE, description="Most inputs in one call (1-1000).")]
-    wait_ms: Annotated[int, Field(ge=0, le=MAX_BATCH_WAIT_MS, description="How long to wait for a batch to fill, in ms (max 10 min).")]
+    wait_ms: Annotated[
+        int, Field(ge=0, le=MAX_BATCH_WAIT_MS, description="How long to wait for a batch to fill, in ms (max 10 min).")
+    ]
 
 
 class FunctionWeb(StrictModel):
@@ -101,11 +111,14 @@ class FunctionWeb(StrictModel):
 
     method: Annotated[HttpMethod | None, Field(description="HTTP method; default GET.")] = None
     docs: Annotated[bool, Field(description="Serve interactive /docs.")] = False
-    proxy_auth: Annotated[bool | None, Field(description="Require Modal proxy auth tokens. Default: on (set false for a public endpoint).")] = None
+    proxy_auth: Annotated[
+        bool | None,
+        Field(description="Require Modal proxy auth tokens. Default: on (set false for a public endpoint)."),
+    ] = None
     label: Annotated[str | None, Field(description="Fixed URL label.")] = None
 
     @model_validator(mode="after")
-    def _check(self) -> "FunctionWeb":
+    def _check(self) -> FunctionWeb:
         check_label(self.label)
         return self
 
@@ -115,20 +128,31 @@ class Function(AppFunctionSettings):
 
     handler: Annotated[ImportPath, Field(description='Import path of the function to run: "package.module:attr".')]
     retries: RetriesField = None
-    schedule: Annotated[Schedule | None, Field(description='{cron: "0 3 * * *", timezone: "UTC"} or {every: "4h"}.')] = None
+    schedule: Annotated[
+        Schedule | None, Field(description='{cron: "0 3 * * *", timezone: "UTC"} or {every: "4h"}.')
+    ] = None
     concurrency: Annotated[InputConcurrency | None, Field(description="Inputs one container handles at once.")] = None
-    batching: Annotated[Batching | None, Field(description="Dynamic batching; exclusive with concurrency and web.")] = None
+    batching: Annotated[Batching | None, Field(description="Dynamic batching; exclusive with concurrency and web.")] = (
+        None
+    )
     web: Annotated[FunctionWeb | None, Field(description="Expose as an HTTP endpoint.")] = None
     max_inputs: Annotated[
-        int | None, Field(ge=1, description="Inputs a container handles before it is replaced (1: single-use containers).")
+        int | None,
+        Field(ge=1, description="Inputs a container handles before it is replaced (1: single-use containers)."),
     ] = None
 
     @model_validator(mode="after")
-    def _check(self) -> "Function":
+    def _check(self) -> Function:
         if self.batching is not None and self.concurrency is not None:
-            raise fail("batching and concurrency cannot be combined (Modal refuses both)", hint="keep one of them", at=("batching",))
+            raise fail(
+                "batching and concurrency cannot be combined (Modal refuses both)",
+                hint="keep one of them",
+                at=("batching",),
+            )
         if self.batching is not None and self.web is not None:
-            raise fail("a batched function cannot be a web endpoint", hint="remove `web`, or batching", at=("batching",))
+            raise fail(
+                "a batched function cannot be a web endpoint", hint="remove `web`, or batching", at=("batching",)
+            )
         # A scheduled run is a call without arguments: an endpoint expects an HTTP request, and a
         # batched function one list per parameter, so Modal would fail every scheduled run.
         if self.schedule is not None and self.web is not None:

@@ -19,8 +19,9 @@ on any of them. The GPU facts (architecture, compute capability) are in `gpus.py
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 from engine.manifest.models.base import Finding
 from engine.manifest.models.gpus import GPU_TABLE, gpu_type
@@ -48,14 +49,44 @@ def _is_marlin(value: str) -> bool:
 
 
 RULES: tuple[Rule, ...] = (
-    Rule("dtype", lambda v: v == "bfloat16", ("vllm", "sglang", "trtllm"), 8.0, 8.0, "compute capability 8.0 (Ampere) or newer"),
-    Rule("dtype", lambda v: v == "bfloat16", ("transformers",), 0.0, 8.0, "compute capability 8.0 (Ampere) or newer",
-         "PyTorch emulates bfloat16 there, slowly"),
-    Rule("quantization", _is_fp8, ("vllm",), 7.5, _FP8_GPUS_NEED, "an Ada Lovelace, Hopper or Blackwell GPU",
-         "vLLM runs FP8 there as weight-only W8A16 (FP8 Marlin): half the weight memory, no FP8 compute, and FP8 MoE models do not load"),
-    Rule("quantization", _is_fp8, ("sglang",), 8.0, _FP8_GPUS_NEED, "an Ada Lovelace, Hopper or Blackwell GPU",
-         "SGLang runs FP8 there as weight-only (Marlin): half the weight memory, no FP8 compute"),
-    Rule("quantization", _is_fp8, ("trtllm",), _FP8_GPUS_NEED, _FP8_GPUS_NEED, "an Ada Lovelace, Hopper or Blackwell GPU"),
+    Rule(
+        "dtype",
+        lambda v: v == "bfloat16",
+        ("vllm", "sglang", "trtllm"),
+        8.0,
+        8.0,
+        "compute capability 8.0 (Ampere) or newer",
+    ),
+    Rule(
+        "dtype",
+        lambda v: v == "bfloat16",
+        ("transformers",),
+        0.0,
+        8.0,
+        "compute capability 8.0 (Ampere) or newer",
+        "PyTorch emulates bfloat16 there, slowly",
+    ),
+    Rule(
+        "quantization",
+        _is_fp8,
+        ("vllm",),
+        7.5,
+        _FP8_GPUS_NEED,
+        "an Ada Lovelace, Hopper or Blackwell GPU",
+        "vLLM runs FP8 there as weight-only W8A16 (FP8 Marlin): half the weight memory, no FP8 compute, and FP8 MoE models do not load",
+    ),
+    Rule(
+        "quantization",
+        _is_fp8,
+        ("sglang",),
+        8.0,
+        _FP8_GPUS_NEED,
+        "an Ada Lovelace, Hopper or Blackwell GPU",
+        "SGLang runs FP8 there as weight-only (Marlin): half the weight memory, no FP8 compute",
+    ),
+    Rule(
+        "quantization", _is_fp8, ("trtllm",), _FP8_GPUS_NEED, _FP8_GPUS_NEED, "an Ada Lovelace, Hopper or Blackwell GPU"
+    ),
     Rule("quantization", _is_marlin, ("vllm",), 8.0, 8.0, "compute capability 8.0 (Ampere) or newer"),
 )
 
@@ -103,11 +134,22 @@ def _check_service(path: tuple, body: dict) -> list[Finding]:
         instead = "write dtype: float16" if rule.key == "dtype" else "remove quantization"
         fix = f"request a GPU from {_gpus_from(rule.full_from)}, or {instead}"
         if cannot:
-            findings.append(Finding(
-                where, f"{_ENGINE_NAMES[engine]} cannot run {label} below compute capability {rule.runs_from} ({_which(cannot)})", fix))
+            findings.append(
+                Finding(
+                    where,
+                    f"{_ENGINE_NAMES[engine]} cannot run {label} below compute capability {rule.runs_from} ({_which(cannot)})",
+                    fix,
+                )
+            )
         if degraded:
-            findings.append(Finding(
-                where, f"{label} needs {rule.needs} for full speed ({_which(degraded)}): {rule.degraded}", fix, severity="warning"))
+            findings.append(
+                Finding(
+                    where,
+                    f"{label} needs {rule.needs} for full speed ({_which(degraded)}): {rule.degraded}",
+                    fix,
+                    severity="warning",
+                )
+            )
     return findings
 
 
@@ -115,7 +157,7 @@ def check_gpu_precision(data: Any) -> list[Finding]:
     """Every llm service's dtype and quantization against every GPU it may be placed on."""
     services = data.get("services") if isinstance(data, dict) else None
     findings = []
-    for key, body in (services.items() if isinstance(services, dict) else ()):
+    for key, body in services.items() if isinstance(services, dict) else ():
         if isinstance(body, dict) and body.get("kind") == "llm":
             findings.extend(_check_service(("services", key), body))
     return findings

@@ -9,7 +9,7 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, Field, WithJsonSchema, model_validator
 
-from engine.manifest.models.base import StrTuple, StrictModel, fail
+from engine.manifest.models.base import StrictModel, StrTuple, fail
 from engine.manifest.models.python_versions import BUILDABLE, check_python_series
 from engine.manifest.models.requirements import requirement_problem
 from engine.manifest.models.shorthands import EnvName
@@ -28,7 +28,9 @@ PythonVersion = Annotated[
 
 EnvMap = Annotated[
     dict[EnvName, str],
-    Field(description="Environment variables (NAME: value). Values are text: quote numbers. Never put secret values here; use `secrets`."),
+    Field(
+        description="Environment variables (NAME: value). Values are text: quote numbers. Never put secret values here; use `secrets`."
+    ),
 ]
 
 
@@ -43,44 +45,73 @@ class Image(StrictModel):
     ] = None
     registry: Annotated[
         str | None,
-        Field(description='Registry image to start from, e.g. "nvidia/cuda:12.8.0-devel-ubuntu22.04"; default: Modal\'s debian_slim.', min_length=1),
+        Field(
+            description='Registry image to start from, e.g. "nvidia/cuda:12.8.0-devel-ubuntu22.04"; default: Modal\'s debian_slim.',
+            min_length=1,
+        ),
     ] = None
     clear_entrypoint: Annotated[
         bool | None,
-        Field(description="Clear the registry image's entrypoint (NVIDIA images print a banner otherwise). Default: true for registry images."),
+        Field(
+            description="Clear the registry image's entrypoint (NVIDIA images print a banner otherwise). Default: true for registry images."
+        ),
     ] = None
     apt: Annotated[StrTuple, Field(description="Debian packages to apt-get install.")] = ()
-    pip: Annotated[StrTuple, Field(description='Python requirement specifiers, e.g. "vllm==0.11.0". Pin versions for reproducible images.')] = ()
+    pip: Annotated[
+        StrTuple,
+        Field(description='Python requirement specifiers, e.g. "vllm==0.11.0". Pin versions for reproducible images.'),
+    ] = ()
     installer: Annotated[
         Literal["uv", "pip"] | None,
-        Field(description='Installs `pip` packages with uv (`uv_pip_install`, fast) or pip (`pip_install`). Default: "uv".'),
+        Field(
+            description='Installs `pip` packages with uv (`uv_pip_install`, fast) or pip (`pip_install`). Default: "uv".'
+        ),
     ] = None
     index_url: Annotated[str | None, Field(description="Package index replacing PyPI for `pip`.")] = None
-    extra_index_url: Annotated[str | None, Field(description="Extra package index for `pip` (e.g. NVIDIA's for TensorRT-LLM).")] = None
+    extra_index_url: Annotated[
+        str | None, Field(description="Extra package index for `pip` (e.g. NVIDIA's for TensorRT-LLM).")
+    ] = None
     env: EnvMap = {}
     run: Annotated[StrTuple, Field(description="Shell commands run after the installs (`run_commands`).")] = ()
     workdir: Annotated[str | None, Field(description="Working directory of the container (absolute).")] = None
     python_sources: Annotated[
         StrTuple,
-        Field(description="Local Python packages to add to the image (handler packages and `engine` are added automatically)."),
+        Field(
+            description="Local Python packages to add to the image (handler packages and `engine` are added automatically)."
+        ),
     ] = ()
 
     @model_validator(mode="after")
-    def _check(self) -> "Image":
+    def _check(self) -> Image:
         if self.workdir is not None and not self.workdir.startswith("/"):
             raise fail("workdir must be an absolute path", hint=f"write '/{self.workdir}'", at=("workdir",))
         if self.workdir is not None and ".." in self.workdir.split("/"):
-            raise fail("workdir cannot contain '..'", hint=f"write the folder it means: '{posixpath.normpath(self.workdir)}'", at=("workdir",))
+            raise fail(
+                "workdir cannot contain '..'",
+                hint=f"write the folder it means: '{posixpath.normpath(self.workdir)}'",
+                at=("workdir",),
+            )
         for index, requirement in enumerate(self.pip):
             problem = requirement_problem(requirement)
             if problem is not None:
-                hint = ("pip options are not packages: give an index with index_url or extra_index_url"
-                        if requirement.lstrip().startswith("-") else "write a requirement like \"vllm==0.11.0\" or \"name @ https://...\"")
+                hint = (
+                    "pip options are not packages: give an index with index_url or extra_index_url"
+                    if requirement.lstrip().startswith("-")
+                    else 'write a requirement like "vllm==0.11.0" or "name @ https://..."'
+                )
                 raise fail(f"is not a pip requirement: {problem}", hint=hint, at=("pip", index))
         for index, module in enumerate(self.python_sources):
             if not _MODULE_RE.match(module):
-                raise fail("is not a Python package name", hint="write an importable name, e.g. mypkg", at=("python_sources", index))
+                raise fail(
+                    "is not a Python package name",
+                    hint="write an importable name, e.g. mypkg",
+                    at=("python_sources", index),
+                )
         if (self.index_url or self.extra_index_url) and not self.pip:
             at = ("index_url",) if self.index_url else ("extra_index_url",)
-            raise fail("a package index without `pip` packages does nothing", hint="add the packages to `pip` or remove it", at=at)
+            raise fail(
+                "a package index without `pip` packages does nothing",
+                hint="add the packages to `pip` or remove it",
+                at=at,
+            )
         return self

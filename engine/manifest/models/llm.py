@@ -27,22 +27,33 @@ _MODEL_ID_RE = re.compile(MODEL_ID_PATTERN)
 class ModelSource(StrictModel):
     """Which weights to serve: a Hugging Face repo pinned to a commit, or a path."""
 
-    id: Annotated[str | None, Field(description='Hugging Face repo id, e.g. "meta-llama/Llama-3.1-8B-Instruct".')] = None
+    id: Annotated[str | None, Field(description='Hugging Face repo id, e.g. "meta-llama/Llama-3.1-8B-Instruct".')] = (
+        None
+    )
     revision: Annotated[
         str | None,
-        Field(description="The repo commit to serve (40 hex characters). Required with `id`: a branch can change under a deployed service."),
+        Field(
+            description="The repo commit to serve (40 hex characters). Required with `id`: a branch can change under a deployed service."
+        ),
     ] = None
     path: Annotated[
-        str | None, Field(description="Weights already on disk: a path in a mounted volume (or a local folder for local runs).", min_length=1)
+        str | None,
+        Field(
+            description="Weights already on disk: a path in a mounted volume (or a local folder for local runs).",
+            min_length=1,
+        ),
     ] = None
     served_name: Annotated[
         str | None, Field(description="The model name clients send; default: the id (or the path).", min_length=1)
     ] = None
 
     @model_validator(mode="after")
-    def _check(self) -> "ModelSource":
+    def _check(self) -> ModelSource:
         if (self.id is None) == (self.path is None):
-            raise fail("set exactly one of `id` (a Hugging Face repo) or `path` (weights on disk)", hint="e.g. id: meta-llama/Llama-3.1-8B-Instruct")
+            raise fail(
+                "set exactly one of `id` (a Hugging Face repo) or `path` (weights on disk)",
+                hint="e.g. id: meta-llama/Llama-3.1-8B-Instruct",
+            )
         if self.id is not None:
             if not _MODEL_ID_RE.match(self.id):
                 raise fail("is not a Hugging Face repo id", hint='write "org/name"', at=("id",))
@@ -53,13 +64,21 @@ class ModelSource(StrictModel):
                     at=("id",),
                 )
             if not _REVISION_RE.match(self.revision):
-                raise fail("revision must be a full commit hash (40 hex characters)", hint="pin a commit, not a branch or tag", at=("revision",))
+                raise fail(
+                    "revision must be a full commit hash (40 hex characters)",
+                    hint="pin a commit, not a branch or tag",
+                    at=("revision",),
+                )
         elif self.revision is not None:
-            raise fail("revision applies to hub models only", hint="remove it, or use `id` instead of `path`", at=("revision",))
+            raise fail(
+                "revision applies to hub models only", hint="remove it, or use `id` instead of `path`", at=("revision",)
+            )
         if self.path is not None and ".." in re.split(r"[/\\]", self.path):
-            raise fail("a model path cannot contain '..'",
-                       hint="write the folder it means: an absolute path in a mounted volume, or a folder below the one you run mdeploy in",
-                       at=("path",))
+            raise fail(
+                "a model path cannot contain '..'",
+                hint="write the folder it means: an absolute path in a mounted volume, or a folder below the one you run mdeploy in",
+                at=("path",),
+            )
         return self
 
     @property
@@ -79,7 +98,7 @@ class MemorySnapshot(StrictModel):
     gpu: Annotated[bool, Field(description="Also snapshot GPU memory (Modal's experimental GPU snapshots).")] = False
 
     @model_validator(mode="after")
-    def _check(self) -> "MemorySnapshot":
+    def _check(self) -> MemorySnapshot:
         if self.gpu and not self.enabled:
             raise fail("a GPU snapshot needs the memory snapshot", hint="set enabled: true or gpu: false", at=("gpu",))
         return self
@@ -97,11 +116,16 @@ class Auth(StrictModel):
     engine checks, or both. Proxy auth is on unless turned off (the planner decides): a GPU endpoint
     should not be public by accident."""
 
-    proxy: Annotated[bool | None, Field(description="Require Modal proxy auth tokens. Default: on (set false for a public endpoint).")] = None
+    proxy: Annotated[
+        bool | None,
+        Field(description="Require Modal proxy auth tokens. Default: on (set false for a public endpoint)."),
+    ] = None
     api_key_secret: Annotated[
         str | None, Field(description="Key of `secrets` holding the API key clients must send (Bearer token).")
     ] = None
-    api_key_env: Annotated[EnvName | None, Field(description="Variable of that secret holding the key. Default: API_KEY.")] = None
+    api_key_env: Annotated[
+        EnvName | None, Field(description="Variable of that secret holding the key. Default: API_KEY.")
+    ] = None
 
 
 class ServerConcurrency(StrictModel):
@@ -111,9 +135,13 @@ class ServerConcurrency(StrictModel):
     max: Annotated[int | None, Field(ge=1, description="Requests per container beyond which new ones queue.")] = None
 
     @model_validator(mode="after")
-    def _check(self) -> "ServerConcurrency":
+    def _check(self) -> ServerConcurrency:
         if self.target is not None and self.max is not None and self.target > self.max:
-            raise fail(f"target ({self.target}) is above max ({self.max})", hint="the target must not exceed the limit", at=("target",))
+            raise fail(
+                f"target ({self.target}) is above max ({self.max})",
+                hint="the target must not exceed the limit",
+                at=("target",),
+            )
         return self
 
 
@@ -131,7 +159,9 @@ class Warmup(StrictModel):
 WarmupField = Annotated[
     Warmup | Literal[False] | None,
     BeforeValidator(_warmup_shorthand, json_schema_input_type=bool | Warmup | None),
-    Field(description="`true`, `false`, or {requests: N}. Default: none, except one request before a memory snapshot; `false` means none at all."),
+    Field(
+        description="`true`, `false`, or {requests: N}. Default: none, except one request before a memory snapshot; `false` means none at all."
+    ),
 ]
 
 
@@ -160,17 +190,25 @@ class _LlmService(ContainerSettings):
         Field(description='How long start-up (download, load, compile) may take. Default: "20m".'),
     ] = None
     auth: Annotated[Auth, Field(description="Who may call the service.")] = Auth()
-    routing_region: Annotated[str | None, Field(description="Region requests enter Modal through; default: Modal's (us-east).")] = None
+    routing_region: Annotated[
+        str | None, Field(description="Region requests enter Modal through; default: Modal's (us-east).")
+    ] = None
     warmup: WarmupField = None
     scaling: Annotated[ServerScaling, Field(description="Autoscaling bounds.")] = ServerScaling()
     exit_grace_period: Annotated[
         Duration(0, MAX_EXIT_GRACE_PERIOD) | None,
-        Field(description='How long a draining container may finish in-flight requests before Modal stops it, e.g. "20s" (0 s to 1 h). Default: 5 s; large MoE servers want 15-25 s.'),
+        Field(
+            description='How long a draining container may finish in-flight requests before Modal stops it, e.g. "20s" (0 s to 1 h). Default: 5 s; large MoE servers want 15-25 s.'
+        ),
     ] = None
-    http2: Annotated[bool, Field(description="Accept HTTP/2 from clients (`app.server(h2_enabled=True)`). Default: off (HTTP/1.1).")] = False
+    http2: Annotated[
+        bool, Field(description="Accept HTTP/2 from clients (`app.server(h2_enabled=True)`). Default: off (HTTP/1.1).")
+    ] = False
     timeout: Annotated[
         None,
-        Field(description="Not accepted: `app.server` has no timeout (see startup_timeout); `defaults.timeout` does not apply either."),
+        Field(
+            description="Not accepted: `app.server` has no timeout (see startup_timeout); `defaults.timeout` does not apply either."
+        ),
     ] = None
 
     # Replaces ContainerSettings' validator of the same name: any timeout at all is refused here.
@@ -185,13 +223,15 @@ class _LlmService(ContainerSettings):
             if tp != count:
                 raise fail(
                     f"tensor_parallel_size {tp} does not match the GPU count {count}",
-                    hint=f"request {tp} GPUs (e.g. \"{self.gpu[0].split(':')[0]}:{tp}\") or set tensor_parallel_size: {count}",
+                    hint=f'request {tp} GPUs (e.g. "{self.gpu[0].split(":")[0]}:{tp}") or set tensor_parallel_size: {count}',
                     at=("engine_args", "tensor_parallel_size"),
                 )
         return self
 
 
-_GpuRequired = Annotated[Gpu, Field(description='GPU request (required): "H100", "H100:2", "A100-80GB", or a fallback list.')]
+_GpuRequired = Annotated[
+    Gpu, Field(description='GPU request (required): "H100", "H100:2", "A100-80GB", or a fallback list.')
+]
 
 
 class VllmService(_LlmService):
@@ -222,10 +262,12 @@ class TransformersService(_LlmService):
     """A (small) model served by mdeploy's Hugging Face transformers server; GPU optional."""
 
     engine: Annotated[Literal["transformers"], Field(description="The inference engine.")]
-    engine_args: Annotated[TransformersArgs, Field(description="Options of the transformers server.")] = TransformersArgs()
+    engine_args: Annotated[TransformersArgs, Field(description="Options of the transformers server.")] = (
+        TransformersArgs()
+    )
 
     @model_validator(mode="after")
-    def _check_device(self) -> "TransformersService":
+    def _check_device(self) -> TransformersService:
         if self.engine_args.device == "cuda" and not self.gpu:
             raise fail("device cuda needs a GPU", hint='add gpu: "L4" or use device: cpu', at=("engine_args", "device"))
         return self

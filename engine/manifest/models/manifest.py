@@ -38,7 +38,9 @@ class Manifest(StrictModel):
     defaults: Annotated[Defaults, Field(description="Values every service and function inherits.")] = Defaults()
     images: Annotated[dict[LocalKey, Image], Field(description="Image recipes by key.")] = {}
     volumes: Annotated[dict[LocalKey, Volume], Field(description="Modal Volumes by key.")] = {}
-    secrets: Annotated[dict[LocalKey, Secret], Field(description="Modal Secrets by key (names only, never values).")] = {}
+    secrets: Annotated[
+        dict[LocalKey, Secret], Field(description="Modal Secrets by key (names only, never values).")
+    ] = {}
     dicts: Annotated[dict[LocalKey, ModalDict], Field(description="Modal Dicts by key.")] = {}
     queues: Annotated[dict[LocalKey, Queue], Field(description="Modal Queues by key.")] = {}
     buckets: Annotated[dict[LocalKey, Bucket], Field(description="Cloud bucket mounts by key.")] = {}
@@ -81,9 +83,13 @@ def check_references(data: dict) -> list[Finding]:
         if isinstance(image, str) and image not in declared["images"]:
             findings.append(_unknown("images", image, declared["images"], (*path, "image")))
         secrets = body.get("secrets")
-        items = [(path + ("secrets",), secrets)] if isinstance(secrets, str) else [
-            (path + ("secrets", i), s) for i, s in enumerate(secrets if isinstance(secrets, list | tuple) else [])
-        ]
+        items = (
+            [(path + ("secrets",), secrets)]
+            if isinstance(secrets, str)
+            else [
+                (path + ("secrets", i), s) for i, s in enumerate(secrets if isinstance(secrets, list | tuple) else [])
+            ]
+        )
         for where, name in items:
             if isinstance(name, str) and name not in declared["secrets"]:
                 findings.append(_unknown("secrets", name, declared["secrets"], where))

@@ -10,7 +10,8 @@ Where this rule speaks, `validate.py` drops what pydantic said about the same va
 from __future__ import annotations
 
 import math
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 from engine.manifest.models.base import Finding
 

@@ -51,14 +51,16 @@ def check_end_of_life_python(data: Any) -> list[Finding]:
     """A warning for each image on an end-of-life series that still builds (3.10)."""
     images = data.get("images") if isinstance(data, dict) else None
     findings = []
-    for key, image in (images.items() if isinstance(images, dict) else ()):
+    for key, image in images.items() if isinstance(images, dict) else ():
         version = image.get("python") if isinstance(image, dict) else None
         if version in END_OF_LIFE:
-            findings.append(Finding(
-                ("images", key, "python"),
-                f"Python {version} is end of life: Modal's latest image builder (2026.10) does not offer it, "
-                "and Modal 1.7 will not run apps whose images use it",
-                hint="write one of: " + ", ".join(f'"{s}"' for s in RECOMMENDED),
-                severity="warning",
-            ))
+            findings.append(
+                Finding(
+                    ("images", key, "python"),
+                    f"Python {version} is end of life: Modal's latest image builder (2026.10) does not offer it, "
+                    "and Modal 1.7 will not run apps whose images use it",
+                    hint="write one of: " + ", ".join(f'"{s}"' for s in RECOMMENDED),
+                    severity="warning",
+                )
+            )
     return findings

@@ -80,7 +80,9 @@ def check_regions(data: Any) -> list[Finding]:
         if isinstance(region, str):
             findings.append(_region_finding((*path, "region"), region))
         elif isinstance(region, list):
-            findings.extend(_region_finding((*path, "region", i), r) for i, r in enumerate(region) if isinstance(r, str))
+            findings.extend(
+                _region_finding((*path, "region", i), r) for i, r in enumerate(region) if isinstance(r, str)
+            )
         routing = body.get("routing_region")
         if isinstance(routing, str):
             findings.append(_routing_finding((*path, "routing_region"), routing))

@@ -106,10 +106,17 @@ def check_web_labels(data: dict) -> list[Finding]:
             owner = ".".join(str(p) for p in other[:2])
             whose = f"the label of {owner}" if other_explicit else f"the default URL label of {owner}"
             if explicit:
-                findings.append(Finding(where, f"URL label {label!r} is also {whose}", "give each web endpoint its own label"))
+                findings.append(
+                    Finding(where, f"URL label {label!r} is also {whose}", "give each web endpoint its own label")
+                )
             else:
                 findings.append(
-                    Finding(where, f"its default URL label {label!r} is also {whose}", "set a `label` of its own", on_key=True)
+                    Finding(
+                        where,
+                        f"its default URL label {label!r} is also {whose}",
+                        "set a `label` of its own",
+                        on_key=True,
+                    )
                 )
         else:
             seen[label] = (where, explicit)
@@ -125,7 +132,10 @@ def _env_maps(data: dict) -> Iterator[tuple[tuple, dict]]:
 def check_reserved_env(data: dict) -> list[Finding]:
     """MDEPLOY_* variables are mdeploy's: it sets them in every container after the manifest's."""
     findings = []
-    images = [(("images", key, "env"), _mapping(_mapping(body).get("env"))) for key, body in _mapping(data.get("images")).items()]
+    images = [
+        (("images", key, "env"), _mapping(_mapping(body).get("env")))
+        for key, body in _mapping(data.get("images")).items()
+    ]
     for where, env in [*_env_maps(data), *images]:
         for name in env:
             if isinstance(name, str) and name.startswith(RESERVED_ENV_PREFIX):
@@ -163,7 +173,11 @@ def check_env_expansion(data: dict) -> list[Finding]:
                 if found is not None:
                     what, hint = found
                     findings.append(
-                        Finding((*where, name), f"{what} is not expanded: Modal sets environment variables as written, without a shell", hint)
+                        Finding(
+                            (*where, name),
+                            f"{what} is not expanded: Modal sets environment variables as written, without a shell",
+                            hint,
+                        )
                     )
     return findings
 

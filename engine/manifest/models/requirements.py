@@ -15,7 +15,9 @@ from functools import lru_cache
 _NAME = r"[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?"
 _RELEASE = r"\d+(?:\.\d+)*"
 _VERSION = _RELEASE + r"(?:(?:a|b|rc)\d+)?(?:\.post\d+)?(?:\.dev\d+)?"
-_SPEC = rf"(?:(?:==|!=)\s*{_RELEASE}(?:\.\*|(?:(?:a|b|rc)\d+)?(?:\.post\d+)?(?:\.dev\d+)?)|(?:~=|>=|<=|>|<)\s*{_VERSION})"
+_SPEC = (
+    rf"(?:(?:==|!=)\s*{_RELEASE}(?:\.\*|(?:(?:a|b|rc)\d+)?(?:\.post\d+)?(?:\.dev\d+)?)|(?:~=|>=|<=|>|<)\s*{_VERSION})"
+)
 _PLAIN = re.compile(rf"^{_NAME}(?:\[\s*{_NAME}(?:\s*,\s*{_NAME})*\s*\])?(?:\s*{_SPEC}(?:\s*,\s*{_SPEC})*)?$")
 
 

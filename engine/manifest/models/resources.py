@@ -34,17 +34,24 @@ def check_cpu(cores: float) -> float:
     if cores <= 0:
         raise fail(f"must be greater than 0 (got {cores})", hint="CPU cores to reserve, e.g. 0.5 or 2")
     if cores < MIN_CPU:
-        raise fail("is less than a thousandth of a core: Modal would send 0 milli-cores, which means its default",
-                   hint="write at least 0.001, e.g. 0.25")
+        raise fail(
+            "is less than a thousandth of a core: Modal would send 0 milli-cores, which means its default",
+            hint="write at least 0.001, e.g. 0.25",
+        )
     if cores > MAX_CPU:
-        raise fail(f"is more CPU cores than one machine has (mdeploy's limit is {MAX_CPU})", hint="CPU is counted in physical cores, e.g. 8")
+        raise fail(
+            f"is more CPU cores than one machine has (mdeploy's limit is {MAX_CPU})",
+            hint="CPU is counted in physical cores, e.g. 8",
+        )
     milli = cores * 1000
     if not math.isclose(milli, round(milli), abs_tol=1e-6):
         raise fail("is finer than Modal counts CPU (thousandths of a core)", hint=f"write {round(cores, 3)}")
     return cores
 
 
-Cpu = Annotated[float, AfterValidator(check_cpu), WithJsonSchema({"type": "number", "minimum": MIN_CPU, "maximum": MAX_CPU})]
+Cpu = Annotated[
+    float, AfterValidator(check_cpu), WithJsonSchema({"type": "number", "minimum": MIN_CPU, "maximum": MAX_CPU})
+]
 """CPU cores to reserve: 0.001 to 512, in thousandths."""
 
 MemoryMiB = MemorySize(MAX_MEMORY_MIB, "any one machine has (mdeploy's limit is 4 TiB)")
@@ -68,10 +75,12 @@ def check_low_memory(data: Any) -> list[Finding]:
         except Exception:  # noqa: BLE001 - a malformed value is the model's to report
             continue
         if isinstance(mib, int) and 0 < mib < DEFAULT_MEMORY_MIB:
-            findings.append(Finding(
-                (*path, "memory"),
-                f"{mib} MiB is less than Modal's default reservation ({DEFAULT_MEMORY_MIB} MiB)",
-                hint=f'memory is counted in MiB: did you mean "{mib}GiB"?',
-                severity="warning",
-            ))
+            findings.append(
+                Finding(
+                    (*path, "memory"),
+                    f"{mib} MiB is less than Modal's default reservation ({DEFAULT_MEMORY_MIB} MiB)",
+                    hint=f'memory is counted in MiB: did you mean "{mib}GiB"?',
+                    severity="warning",
+                )
+            )
     return findings

@@ -14,9 +14,9 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any, Iterator
+from typing import Any
 
 from engine.manifest.models.base import Finding
 
@@ -67,13 +67,25 @@ _L = r"(?<![A-Za-z0-9_])"
 _R = r"(?![A-Za-z0-9_])"
 
 TOKEN_RULES: tuple[TokenRule, ...] = (
-    TokenRule("a private key", re.compile(r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----"), needles=("PRIVATE KEY",)),
+    TokenRule(
+        "a private key", re.compile(r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----"), needles=("PRIVATE KEY",)
+    ),
     TokenRule("a Hugging Face token", re.compile(_L + r"(?:hf|api_org)_[A-Za-z0-9]{30,}"), needles=("hf_", "api_org_")),
-    TokenRule("an Anthropic API key", re.compile(r"sk-ant-(?:api|admin|sid)\d{2}-[A-Za-z0-9_-]{20,}"), needles=("sk-ant-",)),
+    TokenRule(
+        "an Anthropic API key", re.compile(r"sk-ant-(?:api|admin|sid)\d{2}-[A-Za-z0-9_-]{20,}"), needles=("sk-ant-",)
+    ),
     TokenRule("an OpenAI API key", re.compile(r"sk-(?:proj|svcacct|admin)-[A-Za-z0-9_-]{20,}"), needles=("sk-",)),
     TokenRule("an API key (sk-...)", re.compile(r"sk-[A-Za-z0-9_-]{20,}"), needles=("sk-",)),
-    TokenRule("a Stripe key", re.compile(_L + r"(?:sk|rk|pk)_(?:live|test)_[A-Za-z0-9]{16,}|whsec_[A-Za-z0-9]{24,}"), needles=("_live_", "_test_", "whsec_")),
-    TokenRule("an AWS access key id", re.compile(_L + r"(?:AKIA|ASIA|ABIA|ACCA)[0-9A-Z]{16}" + _R), needles=("AKIA", "ASIA", "ABIA", "ACCA")),
+    TokenRule(
+        "a Stripe key",
+        re.compile(_L + r"(?:sk|rk|pk)_(?:live|test)_[A-Za-z0-9]{16,}|whsec_[A-Za-z0-9]{24,}"),
+        needles=("_live_", "_test_", "whsec_"),
+    ),
+    TokenRule(
+        "an AWS access key id",
+        re.compile(_L + r"(?:AKIA|ASIA|ABIA|ACCA)[0-9A-Z]{16}" + _R),
+        needles=("AKIA", "ASIA", "ABIA", "ACCA"),
+    ),
     # 40 characters of base64 standing alone, mixed like random text ("by shape"); see also
     # `_AWS_SECRET_NEAR_NAME` for the same length under an AWS key name.
     TokenRule(
@@ -83,14 +95,35 @@ TOKEN_RULES: tuple[TokenRule, ...] = (
     ),
     # Modal API tokens (`ak-` id, `as-` secret) and proxy-auth tokens (`wk-`, `ws-`), as the
     # modal CLI documents them (modal/cli/workspace.py).
-    TokenRule("a Modal token", re.compile(_L + r"(?:ak|as|wk|ws)-[A-Za-z0-9]{20,}" + _R), accept=_has_digit_and_letter, needles=("ak-", "as-", "wk-", "ws-")),
+    TokenRule(
+        "a Modal token",
+        re.compile(_L + r"(?:ak|as|wk|ws)-[A-Za-z0-9]{20,}" + _R),
+        accept=_has_digit_and_letter,
+        needles=("ak-", "as-", "wk-", "ws-"),
+    ),
     TokenRule(
         "a GitHub token",
-        re.compile(_L + r"(?:ghp|gho|ghs|ghu|ghr)_[A-Za-z0-9]{30,}|github_pat_[A-Za-z0-9_]{20,}"), needles=("gh", "github_pat_")),
-    TokenRule("a GitLab token", re.compile(_L + r"(?:glpat|gldt|glrt|glptt|glsoat)-[A-Za-z0-9_-]{20,}"), needles=("gl",)),
-    TokenRule("a Slack token", re.compile(r"xox[abposre]-[A-Za-z0-9-]{10,}|xapp-\d-[A-Za-z0-9-]{10,}"), needles=("xox", "xapp-")),
-    TokenRule("a Slack webhook", re.compile(r"hooks\.slack\.com/(?:services|workflows|triggers)/[A-Za-z0-9+/]{20,}"), needles=("hooks.slack.com",)),
-    TokenRule("a Discord webhook", re.compile(r"discord(?:app)?\.com/api/webhooks/\d+/[A-Za-z0-9_-]{20,}"), needles=("/api/webhooks/",)),
+        re.compile(_L + r"(?:ghp|gho|ghs|ghu|ghr)_[A-Za-z0-9]{30,}|github_pat_[A-Za-z0-9_]{20,}"),
+        needles=("gh", "github_pat_"),
+    ),
+    TokenRule(
+        "a GitLab token", re.compile(_L + r"(?:glpat|gldt|glrt|glptt|glsoat)-[A-Za-z0-9_-]{20,}"), needles=("gl",)
+    ),
+    TokenRule(
+        "a Slack token",
+        re.compile(r"xox[abposre]-[A-Za-z0-9-]{10,}|xapp-\d-[A-Za-z0-9-]{10,}"),
+        needles=("xox", "xapp-"),
+    ),
+    TokenRule(
+        "a Slack webhook",
+        re.compile(r"hooks\.slack\.com/(?:services|workflows|triggers)/[A-Za-z0-9+/]{20,}"),
+        needles=("hooks.slack.com",),
+    ),
+    TokenRule(
+        "a Discord webhook",
+        re.compile(r"discord(?:app)?\.com/api/webhooks/\d+/[A-Za-z0-9_-]{20,}"),
+        needles=("/api/webhooks/",),
+    ),
     TokenRule("a Google API key", re.compile(_L + r"AIza[0-9A-Za-z_-]{35}" + _R), needles=("AIza",)),
     TokenRule("a Google OAuth client secret", re.compile(_L + r"GOCSPX-[A-Za-z0-9_-]{28}" + _R), needles=("GOCSPX-",)),
     TokenRule("an npm token", re.compile(_L + r"npm_[A-Za-z0-9]{36}" + _R), needles=("npm_",)),
@@ -103,15 +136,23 @@ TOKEN_RULES: tuple[TokenRule, ...] = (
     TokenRule("a DigitalOcean token", re.compile(_L + r"do[opr]_v1_[a-f0-9]{64}" + _R), needles=("_v1_",)),
     TokenRule("a HashiCorp Vault token", re.compile(_L + r"hv[sb]\.[A-Za-z0-9_-]{24,}"), needles=("hvs.", "hvb.")),
     TokenRule("a LangSmith key", re.compile(_L + r"lsv2_(?:pt|sk)_[a-f0-9]{32}_[a-f0-9]{10}" + _R), needles=("lsv2_",)),
-    TokenRule("an Azure connection string key", re.compile(r"(?:AccountKey|SharedAccessKey)=[A-Za-z0-9+/]{20,}=*"), needles=("AccountKey=", "SharedAccessKey=")),
+    TokenRule(
+        "an Azure connection string key",
+        re.compile(r"(?:AccountKey|SharedAccessKey)=[A-Za-z0-9+/]{20,}=*"),
+        needles=("AccountKey=", "SharedAccessKey="),
+    ),
     TokenRule(
         "a JSON web token",
-        re.compile(r"eyJ[A-Za-z0-9_-]{10,}\.eyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}"), needles=("eyJ",)),
+        re.compile(r"eyJ[A-Za-z0-9_-]{10,}\.eyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}"),
+        needles=("eyJ",),
+    ),
     # scheme://user:password@host — the password part is what must not be in a manifest.
     # The scheme starts at a boundary and is short: an unanchored `[a-z]*://` is quadratic on long text.
     TokenRule(
         "a URL with a password",
-        re.compile(r"(?<![A-Za-z0-9+.-])[A-Za-z][A-Za-z0-9+.-]{0,31}://[^/\s:@]{1,256}:[^/\s@]{1,256}@"), needles=("://",)),
+        re.compile(r"(?<![A-Za-z0-9+.-])[A-Za-z][A-Za-z0-9+.-]{0,31}://[^/\s:@]{1,256}:[^/\s@]{1,256}@"),
+        needles=("://",),
+    ),
 )
 
 _AWS_SECRET_NEAR_NAME = re.compile(r"^[A-Za-z0-9/+]{40}$")
@@ -139,7 +180,12 @@ def secret_kind(text: str, *, in_env: bool = False, env_name: str | None = None)
     for rule in TOKEN_RULES:
         if next(rule.matches(text), None) is not None:
             return rule.what
-    if env_name is not None and "AWS" in env_name.upper() and _AWS_SECRET_NEAR_NAME.match(text) and not _COMMIT_RE.match(text):
+    if (
+        env_name is not None
+        and "AWS" in env_name.upper()
+        and _AWS_SECRET_NEAR_NAME.match(text)
+        and not _COMMIT_RE.match(text)
+    ):
         return "an AWS secret access key"
     if in_env and _looks_random(text):
         return "a long random string"

@@ -20,7 +20,8 @@ from typing import Annotated, Any
 from pydantic import AfterValidator, BeforeValidator, WithJsonSchema
 
 from engine.manifest.models.base import fail
-from engine.manifest.models.gpus import GPUS, lookup_names, spelled as _spelled_gpu
+from engine.manifest.models.gpus import GPUS, lookup_names
+from engine.manifest.models.gpus import spelled as _spelled_gpu
 from engine.manifest.models.numbers import MAX_NUMBER
 
 # ---------------------------------------------------------------------------------------------
@@ -50,8 +51,10 @@ def parse_duration(value: Any) -> Any:
         if text and match and any(match.groups()):
             seconds = sum(int(g) * unit for g, unit in zip(match.groups(), _DURATION_UNITS) if g)
             if seconds > MAX_NUMBER:
-                raise fail(f"is far too long: no Modal setting takes more than {MAX_NUMBER} seconds",
-                           hint="check for a stray digit or a wrong unit")
+                raise fail(
+                    f"is far too long: no Modal setting takes more than {MAX_NUMBER} seconds",
+                    hint="check for a stray digit or a wrong unit",
+                )
             return seconds
         raise fail("is not a duration", hint=f"write {DURATION_FORMS}")
     return value  # None, lists, mappings: let the int check report the type
@@ -112,8 +115,10 @@ def parse_memory(value: Any) -> Any:
             if mib <= 0 or not mib.is_integer():
                 raise fail("is not a whole, positive number of MiB", hint=f"write {MEMORY_FORMS}")
             if mib > MAX_NUMBER:
-                raise fail(f"is far too large: no Modal setting takes more than {MAX_NUMBER} MiB",
-                           hint="check for a stray digit or a wrong unit")
+                raise fail(
+                    f"is far too large: no Modal setting takes more than {MAX_NUMBER} MiB",
+                    hint="check for a stray digit or a wrong unit",
+                )
             return int(mib)
         decimal = _MEMORY_DECIMAL_RE.match(text)
         if decimal:
@@ -136,8 +141,9 @@ def _mib_text(mib: int) -> str:
 def _memory_at_most(maximum: int, why: str):
     def check(mib: int) -> int:
         if mib > maximum:
-            raise fail(f"{_mib_text(mib)} is more than {why}",
-                       hint="check the unit: a number is MiB; write e.g. \"16GiB\"")
+            raise fail(
+                f"{_mib_text(mib)} is more than {why}", hint='check the unit: a number is MiB; write e.g. "16GiB"'
+            )
         return mib
 
     return check
@@ -146,8 +152,12 @@ def _memory_at_most(maximum: int, why: str):
 def MemorySize(maximum: int, why: str) -> Any:  # noqa: N802 - a type factory
     """An `Annotated[int, ...]` amount in MiB, at most `maximum` (`why` names that limit, e.g.
     "Modal's largest ephemeral disk (3 TiB)")."""
-    schema = {"anyOf": [{"type": "integer", "minimum": 1, "maximum": maximum}, {"type": "string", "pattern": MEMORY_PATTERN}]}
-    return Annotated[int, BeforeValidator(parse_memory), AfterValidator(_memory_at_most(maximum, why)), WithJsonSchema(schema)]
+    schema = {
+        "anyOf": [{"type": "integer", "minimum": 1, "maximum": maximum}, {"type": "string", "pattern": MEMORY_PATTERN}]
+    }
+    return Annotated[
+        int, BeforeValidator(parse_memory), AfterValidator(_memory_at_most(maximum, why)), WithJsonSchema(schema)
+    ]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -193,7 +203,9 @@ def parse_gpu_entry(text: str) -> str:
     count = int(count_text)
     most = GPU_TYPES[spelled]
     if not 1 <= count <= most:
-        raise fail(f"{spelled} takes 1 to {most} GPUs per container (got {count})", hint=f'write e.g. "{spelled}:{most}"')
+        raise fail(
+            f"{spelled} takes 1 to {most} GPUs per container (got {count})", hint=f'write e.g. "{spelled}:{most}"'
+        )
     return spelled if count == 1 else f"{spelled}:{count}"
 
 
@@ -226,7 +238,7 @@ def parse_gpu(value: Any) -> Any:
                 raise fail(ctx.get("message", str(exc)), hint=ctx.get("hint"), at=(index,)) from None
         counts = {gpu_count(e) for e in entries}
         if len(counts) > 1:
-            raise fail("every GPU in a fallback list must have the same count", hint="e.g. [\"H100:2\", \"A100-80GB:2\"]")
+            raise fail("every GPU in a fallback list must have the same count", hint='e.g. ["H100:2", "A100-80GB:2"]')
         return tuple(entries)
     return value
 
@@ -260,7 +272,9 @@ def check_import_path(value: str) -> str:
     return value
 
 
-ImportPath = Annotated[str, AfterValidator(check_import_path), WithJsonSchema({"type": "string", "pattern": IMPORT_PATH_PATTERN})]
+ImportPath = Annotated[
+    str, AfterValidator(check_import_path), WithJsonSchema({"type": "string", "pattern": IMPORT_PATH_PATTERN})
+]
 """`package.module:attr`: a module to import and one attribute of it."""
 
 
@@ -285,7 +299,9 @@ def check_modal_name(value: str) -> str:
     return value
 
 
-ModalName = Annotated[str, AfterValidator(check_modal_name), WithJsonSchema({"type": "string", "pattern": NAME_PATTERN})]
+ModalName = Annotated[
+    str, AfterValidator(check_modal_name), WithJsonSchema({"type": "string", "pattern": NAME_PATTERN})
+]
 """A Modal object name."""
 
 TAG_PATTERN = r"^[A-Za-z0-9._-]{1,63}$"
@@ -324,7 +340,9 @@ def check_env_name(value: str) -> str:
     return value
 
 
-EnvName = Annotated[str, AfterValidator(check_env_name), WithJsonSchema({"type": "string", "pattern": ENV_NAME_PATTERN})]
+EnvName = Annotated[
+    str, AfterValidator(check_env_name), WithJsonSchema({"type": "string", "pattern": ENV_NAME_PATTERN})
+]
 """An environment variable name (`HF_TOKEN`)."""
 
 
@@ -353,4 +371,6 @@ def check_mount_path(value: str) -> str:
     return value
 
 
-MountPath = Annotated[str, AfterValidator(check_mount_path), WithJsonSchema({"type": "string", "pattern": MOUNT_PATH_PATTERN})]
+MountPath = Annotated[
+    str, AfterValidator(check_mount_path), WithJsonSchema({"type": "string", "pattern": MOUNT_PATH_PATTERN})
+]

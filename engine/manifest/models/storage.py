@@ -33,7 +33,9 @@ class _Named(StrictModel):
 class Volume(_Named):
     """A Modal Volume, mounted by services and functions through `volumes: {/path: key}`."""
 
-    create_if_missing: Annotated[bool, Field(description="Create the volume on deploy if it does not exist.")] = DEFAULT_CREATE_IF_MISSING
+    create_if_missing: Annotated[bool, Field(description="Create the volume on deploy if it does not exist.")] = (
+        DEFAULT_CREATE_IF_MISSING
+    )
 
 
 class Secret(_Named):
@@ -47,13 +49,17 @@ class Secret(_Named):
 class ModalDict(_Named):
     """A Modal Dict (a shared key-value store), created on deploy if missing."""
 
-    create_if_missing: Annotated[bool, Field(description="Create the dict on deploy if it does not exist.")] = DEFAULT_CREATE_IF_MISSING
+    create_if_missing: Annotated[bool, Field(description="Create the dict on deploy if it does not exist.")] = (
+        DEFAULT_CREATE_IF_MISSING
+    )
 
 
 class Queue(_Named):
     """A Modal Queue, created on deploy if missing."""
 
-    create_if_missing: Annotated[bool, Field(description="Create the queue on deploy if it does not exist.")] = DEFAULT_CREATE_IF_MISSING
+    create_if_missing: Annotated[bool, Field(description="Create the queue on deploy if it does not exist.")] = (
+        DEFAULT_CREATE_IF_MISSING
+    )
 
 
 class Bucket(StrictModel):
@@ -69,22 +75,35 @@ class Bucket(StrictModel):
     requester_pays: Annotated[bool, Field(description="The bucket is Requester Pays (needs `secret`).")] = False
 
     @model_validator(mode="after")
-    def _check(self) -> "Bucket":
+    def _check(self) -> Bucket:
         scheme = _URL_SCHEME.match(self.bucket)
         if scheme:
-            name, _, prefix = self.bucket[scheme.end():].partition("/")
+            name, _, prefix = self.bucket[scheme.end() :].partition("/")
             also = f" and key_prefix: {prefix.rstrip('/')}/" if prefix.strip("/") else ""
-            raise fail(f"a bucket is given by its name, not by a URL ({scheme.group(1)}://...)",
-                       hint=f"write bucket: {name}{also}", at=("bucket",))
+            raise fail(
+                f"a bucket is given by its name, not by a URL ({scheme.group(1)}://...)",
+                hint=f"write bucket: {name}{also}",
+                at=("bucket",),
+            )
         if "/" in self.bucket:
             name, _, prefix = self.bucket.partition("/")
-            raise fail("a bucket name cannot contain '/'", hint=f"write bucket: {name} and key_prefix: {prefix.rstrip('/')}/", at=("bucket",))
+            raise fail(
+                "a bucket name cannot contain '/'",
+                hint=f"write bucket: {name} and key_prefix: {prefix.rstrip('/')}/",
+                at=("bucket",),
+            )
         if self.endpoint_url is not None and not _HTTP_URL.match(self.endpoint_url):
-            raise fail("endpoint_url must be an http(s) URL", hint='e.g. "https://<account>.r2.cloudflarestorage.com"', at=("endpoint_url",))
+            raise fail(
+                "endpoint_url must be an http(s) URL",
+                hint='e.g. "https://<account>.r2.cloudflarestorage.com"',
+                at=("endpoint_url",),
+            )
         if self.key_prefix is not None and not self.key_prefix.endswith("/"):
             raise fail('key_prefix must end with "/"', hint=f'write "{self.key_prefix}/"', at=("key_prefix",))
         if self.requester_pays and self.secret is None:
-            raise fail("a Requester Pays bucket needs credentials", hint="set `secret` to a key of `secrets`", at=("requester_pays",))
+            raise fail(
+                "a Requester Pays bucket needs credentials",
+                hint="set `secret` to a key of `secrets`",
+                at=("requester_pays",),
+            )
         return self
-
-

@@ -20,20 +20,26 @@ HttpMethod = Literal["GET", "POST", "PUT", "PATCH", "DELETE"]
 def check_label(label: str | None) -> None:
     """Modal URL labels are DNS labels: lowercase letters, digits and dashes, at most 63."""
     if label is not None and not _LABEL_RE.match(label):
-        raise fail("is not a valid URL label", hint="lowercase letters, digits and '-', at most 63 characters", at=("label",))
+        raise fail(
+            "is not a valid URL label", hint="lowercase letters, digits and '-', at most 63 characters", at=("label",)
+        )
 
 
 class WebAuth(StrictModel):
     """Modal proxy auth in front of the app (callers send Modal-Key/Modal-Secret headers)."""
 
-    proxy: Annotated[bool | None, Field(description="Require Modal proxy auth tokens. Default: on (set false for a public API).")] = None
+    proxy: Annotated[
+        bool | None, Field(description="Require Modal proxy auth tokens. Default: on (set false for a public API).")
+    ] = None
 
 
 class WebService(AppFunctionSettings):
     """Your web app, imported from the image and served by Modal."""
 
     kind: Annotated[Literal["web"], Field(description="Your own web app.")]
-    app: Annotated[ImportPath, Field(description='Import path of the app object or endpoint function: "package.module:attr".')]
+    app: Annotated[
+        ImportPath, Field(description='Import path of the app object or endpoint function: "package.module:attr".')
+    ]
     interface: Annotated[
         Literal["asgi", "wsgi", "fastapi_endpoint"],
         Field(description="asgi (FastAPI, Starlette), wsgi (Flask, Django) or fastapi_endpoint (one function)."),
@@ -45,10 +51,14 @@ class WebService(AppFunctionSettings):
     concurrency: Annotated[InputConcurrency | None, Field(description="Requests one container handles at once.")] = None
 
     @model_validator(mode="after")
-    def _check(self) -> "WebService":
+    def _check(self) -> WebService:
         check_label(self.label)
         if self.interface != "fastapi_endpoint":
             for key in ("method", "docs"):
                 if key in self.model_fields_set:
-                    raise fail(f"`{key}` applies to interface: fastapi_endpoint only", hint="remove it or set interface: fastapi_endpoint", at=(key,))
+                    raise fail(
+                        f"`{key}` applies to interface: fastapi_endpoint only",
+                        hint="remove it or set interface: fastapi_endpoint",
+                        at=(key,),
+                    )
         return self

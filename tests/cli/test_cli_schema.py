@@ -149,6 +149,6 @@ def test_the_reference_lists_every_key_of_every_model_with_its_description():
 def test_a_duration_field_shows_its_bounds_and_default():
     from engine.manifest.reference import render_reference
 
-    section = render_reference().split("## `Scaling`\n", 1)[1].split("\n## ", 1)[0]
+    section = render_reference().split("## `FunctionScaling`\n", 1)[1].split("\n## ", 1)[0]
     assert "| `min_containers` | integer >= 0 | `0` |" in section
     assert "| `scaledown_window` | integer >= 2, <= 3600 \\| string \\| null | - |" in section

@@ -39,6 +39,7 @@ def server(
     served=None,
     startup_timeout=60,
     engine_options=None,
+    revision=None,
 ):
     """A server whose `command` is the given one; None: the one its engine derives from its fields."""
     spec = ServerSpec(
@@ -54,6 +55,7 @@ def server(
         secret_args=secret_args,
         engine_options=engine_options or {},
         needs_gpu=get_engine(engine).needs_gpu,
+        revision=revision,
     )
     return spec if command is not None else dataclasses.replace(spec, command=get_engine(engine).command(spec))
 

@@ -128,7 +128,8 @@ def test_a_cached_hub_model_is_served_offline_when_the_hub_is_unreachable(bp, tm
         "-c",
         "import os; print('offline=' + os.environ.get('HF_HUB_OFFLINE', '')); raise SystemExit(3)",
     )
-    server = bp.server(engine="vllm", model="org/model", command=(*engine, "--revision", revision))
+    # The pinned revision is the server's field, as the planner sets it (the command is a stand-in).
+    server = bp.server(engine="vllm", model="org/model", revision=revision, command=(*engine, "org/model"))
     path = tmp_path / "blueprint.json"
     path.write_text(to_json(bp.blueprint(servers=[server])))
     done = run_mdeploy("serve", str(path), cwd=tmp_path, env=_offline_env(tmp_path))

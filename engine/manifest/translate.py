@@ -69,6 +69,9 @@ def _resolve(value: Any, loc: tuple, allow_missing_last: bool) -> tuple | None:
         found = _resolve(value, rest, allow_missing_last)
         if found is not None:
             return found
+    if isinstance(value, dict) and head in value and rest and not isinstance(value[head], (dict, list)):
+        # A shorthand (`retries: -1`, read as {count: -1}): the scalar written is the offender.
+        return (head,)
     if allow_missing_last and not rest and isinstance(value, dict):
         return (head,)
     return None

@@ -62,7 +62,7 @@ CASES = [
         "retries_count",
         _function("    retries: -1\n"),
         "mdeploy",
-        "4:3: functions.work.count: must be at least 0 (got -1)",
+        "6:14: functions.work.retries: must be at least 0 (got -1)",
         "retries_count",
     ),
     (

@@ -384,3 +384,9 @@ def test_app_tags_follow_modal_tag_rules():
     key, message, hint = only_problem(with_("tags", {"team": "machine learning"}))
     assert (key, message) == ("tags.team", "is not a valid Modal tag")
     assert "63 characters" in hint
+
+
+def test_a_shorthand_out_of_range_is_located_at_the_value_written():
+    """`retries: -1` is read as {count: -1}: the problem is the -1 at `retries`, not a `count` key."""
+    key, message, _ = only_problem(with_("functions.ingest.retries", -1))
+    assert (key, message) == ("functions.ingest.retries", "must be at least 0 (got -1)")

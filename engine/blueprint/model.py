@@ -87,12 +87,16 @@ class SecretSpec:
 class DictSpec:
     key: str
     name: str
+    # False: the dict must exist already; the first access from a container fails otherwise
+    # (Dict.from_name(create_if_missing=False)).
+    create_if_missing: bool = True
 
 
 @dataclass(frozen=True)
 class QueueSpec:
     key: str
     name: str
+    create_if_missing: bool = True  # as DictSpec's
 
 
 @dataclass(frozen=True)

@@ -170,8 +170,14 @@ def plan_app_with_origins(loaded: Any) -> PlannedApp:
             *ctx.engine_volumes.values(),
         ),
         secrets=tuple(_secret(rec, k, s) for k, s in manifest.secrets.items()),
-        dicts=tuple(DictSpec(key=k, name=_named(rec, "dicts", k, d)) for k, d in manifest.dicts.items()),
-        queues=tuple(QueueSpec(key=k, name=_named(rec, "queues", k, q)) for k, q in manifest.queues.items()),
+        dicts=tuple(
+            DictSpec(key=k, name=_named(rec, "dicts", k, d), create_if_missing=d.create_if_missing)
+            for k, d in manifest.dicts.items()
+        ),
+        queues=tuple(
+            QueueSpec(key=k, name=_named(rec, "queues", k, q), create_if_missing=q.create_if_missing)
+            for k, q in manifest.queues.items()
+        ),
         buckets=tuple(_bucket(rec, k, b) for k, b in manifest.buckets.items()),
         functions=tuple(functions),
         servers=tuple(servers),
@@ -208,6 +214,8 @@ def _named(rec: OriginRecorder, collection: str, key: str, obj: Any) -> str:
         rec.manifest((*at, "name"), (*at, "name"))
     else:
         rec.manifest((*at, "name"), at)
+    if hasattr(obj, "create_if_missing"):
+        rec.pick((*at, "create_if_missing"), (obj.create_if_missing, (*at, "create_if_missing")))
     return obj.resolved_name(key)
 
 

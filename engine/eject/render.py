@@ -84,11 +84,13 @@ def render_app(
     storage += [_secret(s, names) for s in blueprint.secrets]
     storage += [_bucket(b, names) for b in blueprint.buckets]
     storage += [
-        f"{py_identifier(n.key, suffix='_dict')} = modal.Dict.from_name({py_str(n.name)}, create_if_missing=True)"
+        f"{py_identifier(n.key, suffix='_dict')} = modal.Dict.from_name({py_str(n.name)}, "
+        f"create_if_missing={n.create_if_missing})"
         for n in blueprint.dicts
     ]
     storage += [
-        f"{py_identifier(n.key, suffix='_queue')} = modal.Queue.from_name({py_str(n.name)}, create_if_missing=True)"
+        f"{py_identifier(n.key, suffix='_queue')} = modal.Queue.from_name({py_str(n.name)}, "
+        f"create_if_missing={n.create_if_missing})"
         for n in blueprint.queues
     ]
 

@@ -94,8 +94,8 @@ ARGUMENT_FIELDS: dict[str, dict[str, Any]] = {
             "Requester Pays": ("requester_pays",),
         },
     },
-    "Dict.from_name": {"whole": ("name",), "fields": {"name": ("name",)}},
-    "Queue.from_name": {"whole": ("name",), "fields": {"name": ("name",)}},
+    "Dict.from_name": {"whole": ("name",), "fields": {"name": ("name",), "create_if_missing": ("create_if_missing",)}},
+    "Queue.from_name": {"whole": ("name",), "fields": {"name": ("name",), "create_if_missing": ("create_if_missing",)}},
     # Web decorators (fastapi_endpoint, asgi_app, wsgi_app, web_server); at = ("functions", key).
     "web": {
         "whole": ("web",),

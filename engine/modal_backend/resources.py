@@ -63,11 +63,11 @@ def build_resources(blueprint: Blueprint) -> Resources:
     dicts: dict[str, modal.Dict] = {}
     for spec in blueprint.dicts:
         with building(("dicts", spec.key), "Dict.from_name"):
-            dicts[spec.key] = modal.Dict.from_name(spec.name, create_if_missing=True)
+            dicts[spec.key] = modal.Dict.from_name(spec.name, create_if_missing=spec.create_if_missing)
     queues: dict[str, modal.Queue] = {}
     for spec in blueprint.queues:
         with building(("queues", spec.key), "Queue.from_name"):
-            queues[spec.key] = modal.Queue.from_name(spec.name, create_if_missing=True)
+            queues[spec.key] = modal.Queue.from_name(spec.name, create_if_missing=spec.create_if_missing)
     return Resources(volumes=volumes, secrets=secrets, buckets=buckets, dicts=dicts, queues=queues)
 
 

@@ -137,16 +137,28 @@ def plan_sections(blueprint: Blueprint, cost: CostEstimate, origins: Origins = N
             notes=("names only: mdeploy never reads or shows secret values",) if blueprint.secrets else (),
         ),
         Section(
-            "Dicts", tuple(Entry(d.key, f"Modal dict {named('dicts', d.key)('name', d.name)}") for d in blueprint.dicts)
+            "Dicts",
+            tuple(
+                Entry(d.key, f"Modal dict {named('dicts', d.key)('name', d.name)}{_must_exist(d)}")
+                for d in blueprint.dicts
+            ),
         ),
         Section(
             "Queues",
-            tuple(Entry(q.key, f"Modal queue {named('queues', q.key)('name', q.name)}") for q in blueprint.queues),
+            tuple(
+                Entry(q.key, f"Modal queue {named('queues', q.key)('name', q.name)}{_must_exist(q)}")
+                for q in blueprint.queues
+            ),
         ),
         Section("Buckets", tuple(_bucket_entry(b, _Shown(origins, ("buckets", b.key))) for b in blueprint.buckets)),
     ]
     sections.append(cost_section(cost, cost_references(blueprint, origins)))
     return [s for s in sections if s.entries or s.title == "Cost estimate"]
+
+
+def _must_exist(spec: Any) -> str:
+    """A dict or queue that is not created: the first access fails unless it already exists."""
+    return "" if spec.create_if_missing else " (must exist: not created)"
 
 
 def _bucket_entry(bucket: Any, show: _Shown) -> Entry:

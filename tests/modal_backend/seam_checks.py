@@ -45,6 +45,8 @@ NOT_SENT: dict[str, str] = {
     "DictSpec.name": "see Blueprint.dicts",
     "QueueSpec.key": "see Blueprint.queues",
     "QueueSpec.name": "see Blueprint.queues",
+    "DictSpec.create_if_missing": "see Blueprint.dicts (passed to Dict.from_name: tests/modal_backend/test_named_objects.py)",
+    "QueueSpec.create_if_missing": "see Blueprint.queues (passed to Queue.from_name: tests/modal_backend/test_named_objects.py)",
     # Local keys are references between Blueprint objects; the check of the field that holds a
     # reference follows it (ContainerSpec.image finds its ImageSpec by key, and so on).
     "ImageSpec.key": "a local reference, followed by the ContainerSpec.image check",

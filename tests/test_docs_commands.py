@@ -34,6 +34,7 @@ RUN_ELSEWHERE = {
 }
 NEEDS_THE_INTERNET = {
     "mdeploy serve manifests/local-chat.yaml",  # downloads Qwen2.5 0.5B from the Hub
+    "mdeploy serve manifests/chat.yaml llama",  # downloads Llama 3.1 8B (gated), runs vLLM's CPU build
     "mdeploy bench https://ACME--chat-llama.modal.run --concurrency 1,8,32 --api-key-env LLM_API_KEY",
 }
 # Exit codes the pages document for commands that do not exit 0 here (offline, no token).

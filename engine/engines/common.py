@@ -57,6 +57,16 @@ class LaunchParams:
     extra_args: tuple[str, ...] = ()
 
 
+@dataclass(frozen=True)
+class CpuLaunch:
+    """How a GPU engine's launch changes where its CPU build runs on a machine without a GPU:
+    the parameters it runs with, the environment it needs, and a note for each change."""
+
+    params: LaunchParams
+    env: Mapping[str, str] = field(default_factory=dict)
+    notes: tuple[str, ...] = ()
+
+
 class EngineOptionError(ValueError):
     """An engine setting this engine cannot honour; `key` is the manifest key under the service."""
 
@@ -130,6 +140,12 @@ class Engine:
     # GPU type ("H100") -> the defaults of SERVING_SETTINGS the engine picks by GPU, over
     # setting_defaults (vLLM sizes its batch by the GPU's memory).
     gpu_setting_defaults: Callable[[str], Mapping[str, object]] | None = None
+    # A GPU engine with a CPU build: (params, this machine's environment) -> how it runs without
+    # a GPU. None: without a GPU the engine does not run here (unless `needs_gpu` is false).
+    cpu_launch: Callable[[LaunchParams, Mapping[str, str]], CpuLaunch] | None = None
+    # The variable that names the engine's executable on this machine (local runs only), over
+    # the command's own first word looked up on PATH.
+    executable_env: str | None = None
 
     def default_settings(self, gpu_type: str | None) -> Mapping[str, object]:
         """The engine's own defaults when it runs on `gpu_type` (None: no GPU)."""
@@ -263,18 +279,20 @@ def cache_variables(engine: Engine) -> dict[str, CacheVolume]:
 
 
 def local_command(
-    engine: Engine, server: ServerSpec, *, host: str, port: int, gpu_here: bool
-) -> tuple[tuple[str, ...], list[str]]:
-    """The argv that runs `server` on this machine, listening at host:port, and what changed.
+    engine: Engine, server: ServerSpec, *, host: str, port: int, gpu_here: bool, environ: Mapping[str, str]
+) -> tuple[tuple[str, ...], dict[str, str], list[str]]:
+    """The argv that runs `server` on this machine, listening at host:port, the environment it
+    needs there, and what changed.
 
     A command the engine derived from the server's fields is derived again from the same fields
-    with this machine's address (and, without a GPU, the CPU for an engine that runs there).
+    with this machine's address (and, without a GPU, the CPU: a device option set to the CPU, or
+    the engine's CPU build with what it cannot do there changed, see `Engine.cpu_launch`).
     Another command (a Blueprint written by hand, a test's stand-in server) keeps its arguments;
     its listening address is set where it passes `--host` / `--port`, or appended.
     """
     if engine.command(server) != server.command:
         argv = _with_flag(list(server.command), "--host", host)
-        return tuple(_with_flag(argv, "--port", str(port))), []
+        return tuple(_with_flag(argv, "--port", str(port))), {}, []
     local = replace(server, host=host, port=port)
     notes = []
     device = engine.device_option
@@ -282,7 +300,10 @@ def local_command(
         local = replace(local, engine_options={**server.engine_options, device: "cpu"})
         flag = engine.flag_spellings(f"engine_args.{device}")[0]
         notes.append(f"no GPU here: running with {flag} cpu")
-    return engine.command(local), notes
+    if engine.cpu_launch is not None and not gpu_here:
+        cpu = engine.cpu_launch(engine.params(local), environ)
+        return engine.launch_command(cpu.params), dict(cpu.env), [*notes, *cpu.notes]
+    return engine.command(local), {}, notes
 
 
 def _with_flag(argv: list[str], flag: str, value: str) -> list[str]:

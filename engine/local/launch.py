@@ -5,7 +5,9 @@ change listed in `Launch.notes` so the user sees it:
 - mount paths in arguments and environment point at local folders (see mounts.py);
 - the server listens at the local address (loopback by default: a local run is not a deployment);
 - an engine that can run on CPU (`transformers`, `needs_gpu` false) runs on the CPU where it asked
-  for CUDA and this machine has no GPU; a GPU-only engine on such a machine is a clear error instead;
+  for CUDA and this machine has no GPU; a GPU engine with a CPU build (vLLM, `Engine.cpu_launch`)
+  runs on that build, less what the CPU cannot do, when it is installed (its executable on PATH or
+  named by `Engine.executable_env`); another GPU engine on such a machine is a clear error instead;
 both derived again from the server's fields by the engine's own argv builder (engine/engines/),
 the one place that knows the engine's flags;
 - secret arguments get their values from the environment at launch, as in the container.
@@ -27,11 +29,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from engine.blueprint.model import Blueprint, FunctionSpec, ServerSpec
-from engine.engines.common import local_command
+from engine.engines.common import Engine, local_command
 from engine.engines.registry import get_engine
 from engine.errors import UserError
 from engine.local.model_source import HubModel, ModelFolder, model_source
 from engine.local.mounts import LocalMount, hf_home, local_mounts, rewrite_path
+from engine.local.process import find_executable
 from engine.local.secrets import secret_arguments, secret_values
 from engine.local.state import shown_path
 from engine.project.root import import_paths
@@ -87,14 +90,22 @@ def server_launch(
     owner = f"service {server.key!r}"
     mounts = local_mounts(blueprint, server.container, workdir)
     env = _process_env(blueprint, server.container, mounts, environ, dotenv, workdir, owner=owner)
-    if server.container.gpu and not has_gpu and server.needs_gpu:
+    engine = get_engine(server.engine)
+    no_gpu_for_it = bool(server.container.gpu) and not has_gpu and server.needs_gpu
+    if no_gpu_for_it and engine.cpu_launch is None:
         raise UserError(
             f"{owner} runs engine {server.engine!r} on GPU {', '.join(server.container.gpu)}, and this machine "
-            f"has no GPU; only the transformers engine runs on CPU (deploy it, or bench a deployed URL)"
+            f"has no GPU; only the transformers engine and vLLM (its CPU build) run on CPU "
+            f"(deploy it, or bench a deployed URL)"
         )
     local_port = port if port is not None else server.port
-    command, notes = local_command(get_engine(server.engine), server, host=host, port=local_port, gpu_here=has_gpu)
+    command, engine_env, notes = local_command(
+        engine, server, host=host, port=local_port, gpu_here=has_gpu, environ=env
+    )
+    env.update(engine_env)
     argv = [rewrite_path(arg, mounts) for arg in command]
+    if argv and argv[0] == engine.command(server)[0]:
+        argv[0] = _engine_executable(engine, argv[0], env, owner=owner, required=no_gpu_for_it)
     argv += secret_arguments(server.secret_args, env, owner=owner)
     # A model served from a mounted path is known to the engine by that path, now a local one.
     served = rewrite_path(server.served_model_name, mounts)
@@ -180,6 +191,25 @@ def function_env(
         blueprint, function.container, mounts, environ, dotenv, workdir, owner=f"function {function.key!r}"
     )
     return env, mounts
+
+
+def _engine_executable(engine: Engine, name: str, env: Mapping[str, str], *, owner: str, required: bool) -> str:
+    """The engine's executable: the one `engine.executable_env` names, else `name` (found on PATH
+    when the engine starts). `required`: this machine runs the engine's CPU build, which is no
+    default install, so its absence is said now, with how to install it."""
+    variable = engine.executable_env
+    chosen = env.get(variable) if variable else None
+    if chosen:
+        if not (os.path.isfile(chosen) and os.access(chosen, os.X_OK)):
+            raise UserError(f"{variable}={chosen} is not an executable file: point it at a {name} executable")
+        return chosen
+    if required and find_executable(name, env.get("PATH")) is None:
+        where = f"put `{name}` on PATH or set {variable} to it" if variable else f"put `{name}` on PATH"
+        raise UserError(
+            f"{owner} runs engine {engine.name!r}, and this machine has no GPU and no {name}: install "
+            f"{engine.name}'s CPU build (docs/local.md) and {where}"
+        )
+    return name
 
 
 def _process_env(blueprint, container, mounts, environ, dotenv, workdir, *, owner) -> dict[str, str]:

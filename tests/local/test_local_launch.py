@@ -54,9 +54,53 @@ def test_transformers_keeps_cuda_where_there_is_a_gpu(bp):
 
 
 def test_gpu_only_engine_without_a_gpu_is_a_clear_error(bp):
-    server = bp.server(engine="vllm", command=("vllm", "serve", "m"), gpu=("H100",))
-    with pytest.raises(UserError, match="engine 'vllm'.*no GPU.*transformers"):
+    server = bp.server(engine="sglang", command=None, gpu=("H100",))
+    with pytest.raises(UserError, match="engine 'sglang'.*no GPU.*transformers engine and vLLM"):
         _launch(bp, server)
+
+
+def _executable(folder, name):
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / name
+    path.write_text("#!/bin/sh\n")
+    path.chmod(0o755)
+    return path
+
+
+def _vllm_server(bp):
+    return bp.server(engine="vllm", command=None, gpu=("H100",), engine_options={"gpu_memory_utilization": 0.9})
+
+
+def test_vllm_without_a_gpu_nor_vllm_is_a_clear_error(bp, tmp_path):
+    with pytest.raises(UserError, match="engine 'vllm'.*no GPU and no vllm.*docs/local.md.*MDEPLOY_VLLM"):
+        _launch(bp, _vllm_server(bp), environ={"PATH": str(tmp_path)})
+
+
+def test_vllm_without_a_gpu_runs_the_vllm_on_path_on_cpu(bp, tmp_path):
+    _executable(tmp_path / "bin", "vllm")
+    launch = _launch(bp, _vllm_server(bp), environ={"PATH": str(tmp_path / "bin")})
+    assert launch.argv[:2] == ("vllm", "serve")
+    assert "--gpu-memory-utilization" not in launch.argv
+    assert launch.env["VLLM_CPU_KVCACHE_SPACE"] == "1"
+    assert any("VLLM_CPU_KVCACHE_SPACE=1" in note for note in launch.notes)
+
+
+def test_mdeploy_vllm_names_the_vllm_executable(bp, tmp_path):
+    vllm = _executable(tmp_path / "venv" / "bin", "vllm")
+    launch = _launch(bp, _vllm_server(bp), environ={"PATH": str(tmp_path), "MDEPLOY_VLLM": str(vllm)})
+    assert launch.argv[0] == str(vllm) and launch.argv[1] == "serve"
+
+
+def test_mdeploy_vllm_is_used_on_a_gpu_machine_too(bp, tmp_path):
+    vllm = _executable(tmp_path / "venv" / "bin", "vllm")
+    launch = _launch(bp, _vllm_server(bp), environ={"PATH": "/bin", "MDEPLOY_VLLM": str(vllm)}, has_gpu=True)
+    assert launch.argv[0] == str(vllm)
+    assert "--gpu-memory-utilization" in launch.argv and "VLLM_CPU_KVCACHE_SPACE" not in launch.env
+
+
+def test_mdeploy_vllm_that_is_no_executable_is_a_clear_error(bp, tmp_path):
+    with pytest.raises(UserError, match=r"MDEPLOY_VLLM=.*nowhere is not an executable file"):
+        _launch(bp, _vllm_server(bp), environ={"PATH": "/bin", "MDEPLOY_VLLM": str(tmp_path / "nowhere")})
 
 
 def test_mounted_model_path_is_rewritten_in_argv_and_served_name(bp, tmp_path):

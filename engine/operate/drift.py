@@ -123,6 +123,7 @@ def _live_server(spec: ServerSpec, live: LiveObject) -> ServerSpec:
         exit_grace_period=_int(info.get("exit_grace_period"), spec.exit_grace_period),
         requires_proxy_auth=not info["unauthenticated"] if "unauthenticated" in info else spec.requires_proxy_auth,
         routing_region=info.get("routing_region") if "routing_region" in info else spec.routing_region,
+        h2_enabled=bool(info["h2_enabled"]) if "h2_enabled" in info else spec.h2_enabled,
         # Modal reports no target (null) when it is unset *or* disabled: only a value is a reading.
         target_concurrency=_whole(target) if target is not None else spec.target_concurrency,
     )
@@ -163,6 +164,7 @@ def _live_function(spec: FunctionSpec, live: LiveObject) -> FunctionSpec:
         concurrency=concurrency,
         batching=batching,
         web=web,
+        routing_region=info.get("routing_region") if "routing_region" in info else spec.routing_region,
     )
 
 
@@ -193,7 +195,7 @@ def _live_scaling(scaling: ScalingSpec, live: LiveObject) -> ScalingSpec:
     # A setting at Modal's default and never overridden is reported as null: the default then.
     defaults = ScalingSpec()
     values = {}
-    for name in ("min_containers", "max_containers", "buffer_containers", "scaledown_window"):
+    for name in ("min_containers", "max_containers", "buffer_containers", "scaledown_window", "scaleup_window"):
         value = live.setting(name)
         values[name] = getattr(defaults, name) if value is None else int(value)
     return ScalingSpec(**values)

@@ -97,3 +97,34 @@ def test_a_function_modal_has_and_the_plan_lacks_is_removed_by_it():
     app = parse_app_info(replies.app_info("chat", servers={"llama": "fu-1"}, functions={"old": "fu-9"}))
     live = live_blueprint(CHAT, app, {("server", "llama"): _server(), ("function", "old"): extra})
     assert [(o.kind, o.key, o.status) for o in diff_blueprints(live, CHAT).objects] == [("function", "old", "removed")]
+
+
+def test_http2_and_the_scale_up_window_are_read_back():
+    settings = ServerAutoscalerSettings(
+        target_concurrency=None,
+        min_containers=1,
+        max_containers=8,
+        buffer_containers=1,
+        scaleup_window=30,
+        scaledown_window=900,
+    )
+    ((key, status, fields),) = _changes(_live(_server(autoscaler=settings, h2_enabled=True)))
+    assert (key, status) == ("llama", "changed")
+    assert fields == [("container.scaling.scaleup_window", 30, None), ("h2_enabled", True, False)]
+
+
+def test_a_functions_routing_region_is_read_back():
+    planned = plan_file("manifests/pipeline.yaml", None)
+    spec = next(f for f in planned.functions if f.key == "discover")
+    app = parse_app_info(replies.app_info(planned.app, functions={spec.name: "fu-5"}))
+    live_objects = {}
+    for function in planned.functions:
+        info = replies.function_info(
+            planned.app, function.name, "fu-5", autoscaler=FunctionAutoscalerSettings(None, None, None, None)
+        )
+        if function.key == "discover":
+            info["routing_region"] = "eu-west"
+        live_objects[("function", function.name)] = parse_object("function", function.name, info)
+    live = live_blueprint(planned, app, live_objects)
+    (found,) = [o for o in diff_blueprints(live, planned).objects if o.key == "discover"]
+    assert ("routing_region", "eu-west", None) in [(f.path, f.old, f.new) for f in found.fields]

@@ -81,6 +81,8 @@ def _build_once(blueprint: Blueprint, env_values: Any) -> tuple[list[ModalCompla
     handler = _WarningRecords(warned)
     modal_logger = logging.getLogger("modal-client")
     modal_logger.addHandler(handler)
+    registered = _registered_apps(blueprint.app)
+    already = len(registered)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("always")
@@ -94,7 +96,18 @@ def _build_once(blueprint: Blueprint, env_values: Any) -> tuple[list[ModalCompla
     finally:
         modal_logger.removeHandler(handler)
         sys.modules.pop(name, None)
+        # modal.App registers every App it makes, for the container to find by name; a scratch
+        # app left there would keep its whole object graph alive (validate builds hundreds) and
+        # could be found instead of the deploy's own app of the same name.
+        del registered[already:]
     return warned, None
+
+
+def _registered_apps(name: str) -> list:
+    """Modal's registry of the Apps made under `name` (private: `_App._all_apps`); a throwaway
+    list where a Modal release no longer has it."""
+    registry = getattr(modal.app._App, "_all_apps", None)
+    return registry.setdefault(name, []) if isinstance(registry, dict) else []
 
 
 class _WarningRecords(logging.Handler):

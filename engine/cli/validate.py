@@ -133,6 +133,20 @@ def _check(path, env):
     return manifest, [*problems, *modal_problems(loaded, planned)]
 
 
+def _outcome(path, env) -> tuple[str | None, list]:
+    """What run prints of one check: the summary of a manifest that passed, and every problem
+    (in a worker process, this is what travels back: validate_pool.py)."""
+    manifest, problems = _check(path, env)
+    return (summarize(manifest) if manifest is not None else None), problems
+
+
+def _prepare() -> None:
+    """Import what every check needs, once, before worker processes fork."""
+    import engine.blueprint.planner  # noqa: F401
+    import engine.manifest.validate  # noqa: F401
+    import engine.modal_backend.modal_problems  # noqa: F401
+
+
 def _environment_note(args: argparse.Namespace, checks) -> str | None:
     """When `--env ENV` matches no overlay of any manifest checked: say so, with did-you-mean."""
     import difflib
@@ -163,8 +177,9 @@ def run(args: argparse.Namespace) -> int:
         warnings += 1
     shown: set = set()
     ok = failed = 0
-    for path, env in checks:
-        manifest, problems = _check(path, env)
+    from engine.cli.validate_pool import outcomes
+
+    for (path, env), (summary, problems) in zip(checks, outcomes(checks, _outcome, _prepare)):
         problems = sorted(dict.fromkeys(problems), key=lambda p: p.sort_key())
         errors = [p for p in problems if p.is_error]
         warned = [p for p in problems if not p.is_error]
@@ -181,7 +196,7 @@ def run(args: argparse.Namespace) -> int:
         else:
             ok += 1
             extra = f"; {_count(len(warned), 'warning')}{above}" if warned else ""
-            print(f"ok {label}: {summarize(manifest)}{extra}")
+            print(f"ok {label}: {summary}{extra}")
         for problem in fresh:
             # A rule may quote the value it rejects; a token there must never reach a CI log.
             print(redact(problem.format()))

@@ -174,10 +174,17 @@ def _looks_random(text: str) -> bool:
     )
 
 
+# Every rule's needles in one pattern: a string holding none of them (nearly every value of a
+# manifest) can match only the rules without needles, so one search replaces a loop over the
+# table (a fifth of reading a manifest). Rules keep their order either way.
+_ANY_NEEDLE = re.compile("|".join(re.escape(n) for n in sorted({n for r in TOKEN_RULES for n in r.needles})))
+_WITHOUT_NEEDLES = tuple(rule for rule in TOKEN_RULES if not rule.needles)
+
+
 def secret_kind(text: str, *, in_env: bool = False, env_name: str | None = None) -> str | None:
     """What kind of secret `text` looks like, or None. `in_env` also flags random-looking strings;
     `env_name` (the variable an env value is for) lets an AWS secret key be recognised by its name."""
-    for rule in TOKEN_RULES:
+    for rule in TOKEN_RULES if _ANY_NEEDLE.search(text) else _WITHOUT_NEEDLES:
         if next(rule.matches(text), None) is not None:
             return rule.what
     if (

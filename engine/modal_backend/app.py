@@ -20,16 +20,16 @@ the names and their order must agree — and they come from the Blueprint on bot
 
 from __future__ import annotations
 
-from collections.abc import Mapping, MutableMapping
+from collections.abc import Callable, Mapping, MutableMapping
 from typing import Any
 
 import modal
 
 from engine.blueprint.codec import ENV_VAR, encode_for_env
-from engine.blueprint.model import Blueprint
+from engine.blueprint.model import Blueprint, ImageSpec
 from engine.modal_backend.calls import building
 from engine.modal_backend.functions import add_function
-from engine.modal_backend.images import build_images
+from engine.modal_backend.images import build_image, build_images
 from engine.modal_backend.resources import build_resources
 from engine.modal_backend.servers import add_server
 
@@ -47,6 +47,7 @@ def build_app(
     *,
     in_container: bool | None = None,
     env_values: Mapping[tuple[str, str], Mapping[str, str]] | None = None,
+    image_builder: Callable[[ImageSpec], modal.Image] = build_image,
 ) -> modal.App:
     """Build the app and bind each function/server in `namespace` under its symbol.
 
@@ -56,6 +57,7 @@ def build_app(
     `module_name` must be the name under which `namespace`'s module sits in `sys.modules`: Modal
     records it, and the container imports it to find the symbols again. `in_container` defaults to
     `not modal.is_local()`; it only decides whether handler signatures are exposed (see handlers.py).
+    `image_builder`: images.build_image, or the offline check's memo of it (offline_build.py).
     """
     if in_container is None:
         in_container = not modal.is_local()
@@ -66,7 +68,7 @@ def build_app(
             tags=blueprint.tags or None,
             secrets=[modal.Secret.from_dict({ENV_VAR: encode_for_env(blueprint)})],
         )
-    images = build_images(blueprint)
+    images = build_images(blueprint, image_builder)
     resources = build_resources(blueprint)
     values = env_values or {}
     for function in blueprint.functions:

@@ -32,9 +32,10 @@ from typing import Any
 import modal
 import modal.exception
 
-from engine.blueprint.model import Blueprint
+from engine.blueprint.model import Blueprint, ImageSpec
 from engine.modal_backend.app import build_app
 from engine.modal_backend.calls import ARGUMENT_FIELDS, current_call
+from engine.modal_backend.images import build_image
 
 ENTRY_FILE = Path(__file__).resolve().parent.parent / "entry.py"
 # Modules whose TypeError or ValueError is Modal's refusal (protobuf: a value its message type
@@ -87,7 +88,14 @@ def _build_once(blueprint: Blueprint, env_values: Any) -> tuple[list[ModalCompla
         with warnings.catch_warnings():
             warnings.simplefilter("always")
             warnings.showwarning = handler.show_warning
-            build_app(blueprint, module.__dict__, name, in_container=False, env_values=env_values)
+            build_app(
+                blueprint,
+                module.__dict__,
+                name,
+                in_container=False,
+                env_values=env_values,
+                image_builder=lambda spec: _IMAGES.build(spec, warned),
+            )
     except Exception as exc:  # noqa: BLE001 - sorted below: Modal's refusals are kept, the rest re-raised
         mark = getattr(exc, "mdeploy_call", None)
         if mark is None or not _is_modal_refusal(exc):
@@ -108,6 +116,42 @@ def _registered_apps(name: str) -> list:
     list where a Modal release no longer has it."""
     registry = getattr(modal.app._App, "_all_apps", None)
     return registry.setdefault(name, []) if isinstance(registry, dict) else []
+
+
+class _ImageMemo:
+    """modal.Image objects already built offline, by everything their construction reads.
+
+    Repositories repeat a handful of image recipes across hundreds of manifests; Modal's image
+    constructors are pure (lazy objects: no I/O, no clock, nothing read from the environment),
+    so an image spec built once without a word from Modal gives the same object, and the same
+    silence, every time. The key is the spec's whole repr: every field (a new one included),
+    the image's key too, since a complaint's location names it. Only a silent build is kept: one
+    that warned is built again each time, so its warning is reported for every manifest, and one
+    that raised is never stored.
+    """
+
+    LIMIT = 512
+
+    def __init__(self) -> None:
+        self._built: dict[str, modal.Image] = {}
+        self.constructions = 0  # images actually built (a test counts them)
+
+    def build(self, spec: ImageSpec, warned: list) -> modal.Image:
+        key = repr(spec)
+        image = self._built.get(key)
+        if image is not None:
+            return image
+        before = len(warned)
+        self.constructions += 1
+        image = build_image(spec)
+        if len(warned) == before:
+            if len(self._built) >= self.LIMIT:
+                self._built.clear()
+            self._built[key] = image
+        return image
+
+
+_IMAGES = _ImageMemo()
 
 
 class _WarningRecords(logging.Handler):

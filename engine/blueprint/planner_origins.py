@@ -43,6 +43,9 @@ class OriginRecorder:
         self._data = getattr(merged, "data", None) or {}
         self._interpolated = getattr(merged, "interpolated", None) or {}
         self.entries: dict[tuple, Origin] = {}
+        # source() is asked about the same keys again and again (every field of every object
+        # names its defaults and shorthands); the inputs above never change during a run.
+        self._sources_seen: dict[tuple, Source | None] = {}
 
     def origins(self) -> Origins:
         return Origins(self.entries)
@@ -52,6 +55,12 @@ class OriginRecorder:
     def source(self, key: tuple, shorthand: tuple | None = None) -> Source | None:
         """The manifest input at `key` as a file set it; else the scalar at `shorthand` that stands
         for it (`memory_snapshot: true` for memory_snapshot.enabled); None when no file sets it."""
+        asked = (key, shorthand)
+        if asked not in self._sources_seen:
+            self._sources_seen[asked] = self._source(key, shorthand)
+        return self._sources_seen[asked]
+
+    def _source(self, key: tuple, shorthand: tuple | None) -> Source | None:
         for candidate in (key, shorthand):
             if candidate is None or candidate not in self._spans:
                 continue

@@ -69,3 +69,17 @@ def test_few_checks_stay_in_this_process(monkeypatch):
     assert validate_pool.worker_count(validate_pool.MIN_PARALLEL - 1) == 1
     results = list(validate_pool.outcomes([(1, None), (2, None)], _pid, lambda: None))
     assert {pid for (pid, _), _ in results} == {os.getpid()}
+
+
+def test_a_reader_that_leaves_ends_the_workers_quietly():
+    import subprocess
+    import sys
+
+    from tests.conftest import REPO_ROOT
+
+    script = f"set -o pipefail; {sys.executable} -m engine validate --all-envs manifests/ tests/manifest/data/project/rules | head -1"
+    env = {**os.environ, "PYTHONPATH": str(REPO_ROOT), validate_pool.WORKERS_VAR: "2"}
+    done = subprocess.run(["bash", "-c", script], cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=120)
+    assert done.stdout.startswith("ok manifests/") and len(done.stdout.splitlines()) == 1
+    assert done.stderr == ""
+    assert done.returncode in (0, 141)

@@ -23,6 +23,7 @@ REPO = Path(__file__).resolve().parent.parent
 QUICK_RUNS = {
     "benchmarks/cold_start.py": ["--manifest", "manifests/chat.yaml", "--env", "prod", "--runs", "1"],
     "benchmarks/validate_throughput.py": ["--count", "6", "--repeat", "1"],
+    "benchmarks/validate_breakdown.py": ["manifests"],
     "benchmarks/bench_overhead.py": ["--quick"],
     "benchmarks/yaml_fast_path.py": ["--count", "4", "--repeat", "1"],
     "tests/robustness/fuzz_long.py": ["--minutes", "0.01", "--batch", "40", "--seed", "7"],

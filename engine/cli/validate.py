@@ -15,7 +15,9 @@ an error (with `--strict`, a warning too), else 0.
 
 A manifest that plans is then built into Modal objects as the deploy builds them (offline: no
 token, no network), so Modal's own client-side checks run too (engine/modal_backend/
-modal_problems.py). modal is imported once per process, the first time a manifest plans.
+modal_problems.py). modal is imported once per process, the first time a manifest plans; a run
+of many checks imports it up front and spreads the checks over forked worker processes, printed
+in order as one process prints them (validate_pool.py; MDEPLOY_VALIDATE_WORKERS).
 """
 
 from __future__ import annotations

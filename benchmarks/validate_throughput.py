@@ -10,7 +10,8 @@ too), then times, each as a whole process (start-up included, as CI pays it):
    against the exported schema (overlays are partial documents, so the schema cannot check them
    alone; it does no cross-reference, secret or position work either).
 
-Each command runs `--repeat` times; the best wall time counts. Prints manifests per second for
+The commands alternate, `--repeat` rounds (plus `mdeploy validate DIR` in one process,
+MDEPLOY_VALIDATE_WORKERS=1); the best wall time counts. Prints manifests per second for
 each, the ratio ours / check-jsonschema on the same base files, and the same ratio in CPU time
 (median; mdeploy's worker processes included): `mdeploy validate` checks many manifests in one
 worker per core (engine/cli/validate_pool.py), which divides its wall time, not its CPU time.
@@ -23,6 +24,7 @@ worker per core (engine/cli/validate_pool.py), which divides its wall time, not 
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import resource
 import shutil
@@ -34,6 +36,7 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
+WORKERS_VAR = "MDEPLOY_VALIDATE_WORKERS"  # engine/cli/validate_pool.py
 SCHEMA = REPO / "schemas" / "manifest.schema.json"
 
 _MODELS = {
@@ -243,6 +246,7 @@ _HANDLERS = {
 def write_repository(root: Path, count: int) -> list[Path]:
     """Write `count` manifests with their overlays under `root` (in folders of 50), and the
     handler package they name; the bases."""
+    root.mkdir(parents=True, exist_ok=True)
     (root / "setup.cfg").write_text("")
     (root / "workloads").mkdir(parents=True, exist_ok=True)
     for name, text in _HANDLERS.items():
@@ -264,17 +268,14 @@ def write_repository(root: Path, count: int) -> list[Path]:
     return bases
 
 
-def _time_best(command: list[str], repeat: int, cwd: Path) -> tuple[float, float, subprocess.CompletedProcess]:
-    """Best wall time and median CPU time (user + system, the process and its workers)."""
-    best, cpus, result = float("inf"), [], None
-    for _ in range(repeat):
-        before = resource.getrusage(resource.RUSAGE_CHILDREN)
-        start = time.perf_counter()
-        result = subprocess.run(command, cwd=cwd, capture_output=True, text=True)
-        best = min(best, time.perf_counter() - start)
-        after = resource.getrusage(resource.RUSAGE_CHILDREN)
-        cpus.append(after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime)
-    return best, statistics.median(cpus), result
+def _run_once(command: list[str], env: dict | None, cwd: Path) -> tuple[float, float, subprocess.CompletedProcess]:
+    """Wall time and CPU time (user + system, the process and its workers) of one run."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    start = time.perf_counter()
+    result = subprocess.run(command, cwd=cwd, capture_output=True, text=True, env=env)
+    wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return wall, after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime, result
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -291,27 +292,42 @@ def main(argv: list[str] | None = None) -> int:
         checks = len(bases) + overlays
         bin_dir = Path(sys.executable).parent
         mdeploy = [sys.executable, "-m", "engine", "validate"]
+        one_process = {**os.environ, WORKERS_VAR: "1"}
         runs = {
-            "mdeploy validate (bases)": (mdeploy + [str(root)], len(bases)),
-            "mdeploy validate --all-envs": (mdeploy + ["--all-envs", str(root)], checks),
+            "mdeploy validate (bases)": (mdeploy + [str(root)], len(bases), None),
+            "mdeploy validate, one process": (mdeploy + [str(root)], len(bases), one_process),
+            "mdeploy validate --all-envs": (mdeploy + ["--all-envs", str(root)], checks, None),
         }
         checker = shutil.which("check-jsonschema", path=str(bin_dir)) or shutil.which("check-jsonschema")
         if checker:
-            runs["check-jsonschema (bases)"] = ([checker, "--schemafile", str(SCHEMA), *map(str, bases)], len(bases))
+            runs["check-jsonschema (bases)"] = (
+                [checker, "--schemafile", str(SCHEMA), *map(str, bases)],
+                len(bases),
+                None,
+            )
         else:
             print("check-jsonschema is not installed: pip install check-jsonschema", file=sys.stderr)
 
         print(f"{len(bases)} manifests, {overlays} overlays ({checks} manifest x environment checks)")
         print(f"python {sys.version.split()[0]}, best of {args.repeat}")
+        # The commands alternate, round after round, so a change in the machine's load touches
+        # all of them alike; the best wall time and the median CPU time of each count.
+        walls: dict[str, list[float]] = {label: [] for label in runs}
+        cpus: dict[str, list[float]] = {label: [] for label in runs}
+        for _ in range(args.repeat):
+            for label, (command, _units, env) in runs.items():
+                wall, spent, result = _run_once(command, env, REPO)
+                if result.returncode != 0:
+                    print(
+                        f"{label}: exit {result.returncode}\n{result.stdout[-2000:]}{result.stderr[-2000:]}",
+                        file=sys.stderr,
+                    )
+                    return 1
+                walls[label].append(wall)
+                cpus[label].append(spent)
         rates, cpu = {}, {}
-        for label, (command, units) in runs.items():
-            seconds, cpu[label], result = _time_best(command, args.repeat, REPO)
-            if result.returncode != 0:
-                print(
-                    f"{label}: exit {result.returncode}\n{result.stdout[-2000:]}{result.stderr[-2000:]}",
-                    file=sys.stderr,
-                )
-                return 1
+        for label, (_command, units, _env) in runs.items():
+            seconds, cpu[label] = min(walls[label]), statistics.median(cpus[label])
             rates[label] = units / seconds
             print(
                 f"{label:32s} {units:5d} checks  {seconds:7.2f} s  {rates[label]:8.1f} manifests/s"

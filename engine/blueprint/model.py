@@ -239,7 +239,7 @@ class FunctionSpec:
 
 
 # ---------------------------------------------------------------------------------------------
-# Servers (LLM services)
+# Servers (LLM services and `kind: server`)
 
 
 @dataclass(frozen=True)
@@ -259,8 +259,11 @@ class WarmupSpec:
     """Requests sent after readiness, before the container takes traffic (or is snapshotted)."""
 
     path: str
-    body: str  # JSON text of the request body
+    body: str  # JSON text of the request body; "" for none
     requests: int = 1
+    method: str = "POST"
+    status: int | None = None  # the status each request must answer; None: any 2xx
+    fatal: bool = True  # False: a failed warm-up is logged and the container serves anyway
 
 
 @dataclass(frozen=True)
@@ -316,6 +319,14 @@ class ServerSpec:
     routing_region: str | None = None
     exit_grace_period: int = 0  # seconds a draining container may finish in-flight requests
     h2_enabled: bool = False  # HTTP/2 from clients
+    # "llm": an engine serving `model`; "server" (`kind: server`): the manifest's own command, with
+    # `engine` and `model` empty and none of the engine facts above used.
+    kind: str = "llm"
+    # A server's command as the manifest wrote it, `${PORT}`/`${HOST}` unfilled: `command` is it
+    # filled for the container (engine/blueprint/server_command.py); the local runner fills it
+    # with its own address. Empty for llm servers, whose command the engine derives.
+    command_template: tuple[str, ...] = ()
+    ready_on_any_answer: bool = False  # readiness: any HTTP answer at health_path, not only a 2xx
 
 
 # ---------------------------------------------------------------------------------------------

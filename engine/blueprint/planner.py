@@ -34,6 +34,7 @@ from engine.blueprint.planner_functions import plan_function
 from engine.blueprint.planner_images import debian_slim, plan_images
 from engine.blueprint.planner_names import free_key
 from engine.blueprint.planner_origins import OriginRecorder
+from engine.blueprint.planner_server_kind import plan_server_service
 from engine.blueprint.planner_services import plan_llm_server, plan_web_service
 from engine.manifest.errors import ManifestError, Problem
 
@@ -131,6 +132,10 @@ def plan_app_with_origins(loaded: Any) -> PlannedApp:
     for key, svc in manifest.services.items():
         if svc.kind == "llm":
             server = plan_llm_server(ctx, key, svc)
+            if server:
+                servers.append(server)
+        elif svc.kind == "server":
+            server = plan_server_service(ctx, key, svc)
             if server:
                 servers.append(server)
         else:

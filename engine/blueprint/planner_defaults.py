@@ -44,6 +44,17 @@ SERVER_ROUTING_REGION = "us-east"
 # snapshot gets when the manifest leaves `warmup` out (a snapshot should capture a warmed-up
 # engine); `warmup: false` means no request at all.
 WARMUP_REQUESTS = 1
+# A warm-up that fails means the server is not fit for traffic: fail the start, and Modal starts
+# another container (`warmup.fatal: false` serves anyway, the failure logged).
+WARMUP_FATAL = True
+# A warm-up with a body is a POST (the chat request is one); without, a GET.
+WARMUP_METHOD_WITH_BODY = "POST"
+WARMUP_METHOD_WITHOUT_BODY = "GET"
+
+# `kind: server`: the health path most servers (TEI, Infinity, llama.cpp, vLLM) answer on, and
+# readiness on a 2xx answer (`health.ready: any` for a server whose path answers 404 once up).
+SERVER_HEALTH_PATH = "/health"
+SERVER_READY_ON_ANY_ANSWER = False
 
 # Images. A debian_slim image's Python is pinned so the image does not change with the Python of
 # whoever deploys (Modal would take the deploying machine's); a registry image gets none added

@@ -32,6 +32,7 @@ from engine.blueprint.planner_defaults import SERVER_TARGET_CONCURRENCY, WARMUP_
 from engine.blueprint.planner_engine_fields import engine_fields, served_names
 from engine.blueprint.planner_names import class_symbol, function_symbol
 from engine.blueprint.planner_origins import planner_default
+from engine.blueprint.planner_warmup import plan_warmup
 from engine.engines.common import EngineOptionError, LaunchParams, chat_warmup, format_value
 from engine.engines.extra_args_check import check_extra_args
 from engine.engines.owned_flags import find_owned_flag, flag_name
@@ -202,30 +203,21 @@ def plan_llm_server(ctx: PlanContext, key: str, svc: Any) -> ServerSpec | None:
         return None
 
     target, limit = _server_concurrency(rec, at, path, svc.concurrency)
-    if svc.warmup is False:  # `warmup: false`: none, snapshot or not
-        warmup_requests = 0
-    elif svc.warmup is not None:
-        warmup_requests = rec.pick(
-            (*at, "warmup", "requests"),
-            (svc.warmup.requests, (*path, "warmup", "requests")),
-            planner_default("WARMUP_REQUESTS"),
-        )
-    elif sleep_mode:  # unset: a snapshot should hold a warmed-up engine
-        warmup_requests = WARMUP_REQUESTS
-        rec.planner((*at, "warmup", "requests"), "WARMUP_REQUESTS", [(*path, "memory_snapshot")])
-    else:
-        warmup_requests = 0
-    if warmup_requests:
-        warmup = chat_warmup(served_name, warmup_requests)
-        rec.planner((*at, "warmup"), None, [(*path, "warmup"), *launch_inputs["served_name"][1]], parts=True)
-        rec.engine((*at, "warmup", "path"), engine.name)
-        rec.planner((*at, "warmup", "body"), None, launch_inputs["served_name"][1])
-    else:
-        warmup = None
-        rec.pick((*at, "warmup"), (svc.warmup, (*path, "warmup")))
+    warmup = plan_warmup(
+        ctx,
+        at,
+        path,
+        svc.warmup,
+        default=chat_warmup(served_name, WARMUP_REQUESTS),
+        default_from=(engine.name, list(launch_inputs["served_name"][1])),
+        snapshot=sleep_mode,
+    )
     rec.object(at, path)
     rec.manifest((*at, "engine"), (*path, "engine"))
     rec.engine((*at, "health_path"), engine.name)
+    rec.engine((*at, "ready_on_any_answer"), engine.name)
+    rec.manifest((*at, "kind"), (*path, "kind"))
+    rec.unset((*at, "command_template"), "an llm server's command is derived by its engine")
     if sleep_mode:
         rec.engine((*at, "snapshot"), engine.name, [(*path, "memory_snapshot")])
     else:

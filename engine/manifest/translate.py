@@ -414,7 +414,7 @@ def _restore_hint(what: str | None) -> str:
     return f"remove the null to keep the base's value, or set a new one{about}"
 
 
-_DISCRIMINATOR_TAGS = {"kind": ("llm", "web"), "engine": ("vllm", "sglang", "trtllm", "transformers")}
+_DISCRIMINATOR_TAGS = {"kind": ("llm", "server", "web"), "engine": ("vllm", "sglang", "trtllm", "transformers")}
 
 
 def _expected_tags(discriminator: str) -> tuple[str, ...]:

@@ -81,7 +81,11 @@ def make_server_class(spec: ServerSpec, module_name: str) -> type:
         **methods,
         "__module__": module_name,
         "__qualname__": spec.symbol,
-        "__doc__": f"mdeploy server {spec.key!r}: {spec.engine} serving {spec.served_model_name}",
+        "__doc__": (
+            f"mdeploy server {spec.key!r}: {spec.command[0]} on port {spec.port}"
+            if spec.kind == "server"
+            else f"mdeploy server {spec.key!r}: {spec.engine} serving {spec.served_model_name}"
+        ),
     }
     return type(spec.symbol, (), namespace)
 

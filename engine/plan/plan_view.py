@@ -25,7 +25,7 @@ from engine.blueprint.model import (
     MountSpec,
     ServerSpec,
 )
-from engine.blueprint.origins import NO_ORIGINS, Origins
+from engine.blueprint.origins import DEFAULTS, MANIFEST, NO_ORIGINS, Origins
 from engine.plan.cost import CostEstimate, ObjectCost, format_money, parse_gpu_request
 from engine.plan.units import format_duration, format_gpu, format_memory
 
@@ -191,6 +191,7 @@ def _server_entry(server: ServerSpec, cost: ObjectCost, show: _Shown, bucket_sec
     served_as = show("served_model_name", server.served_model_name)
     model = show("model", server.model)
     served = f" (served as {served_as})" if served_as != model else ""
+    is_command = server.kind == "server"  # `kind: server`: no engine, no model
     concurrency = ", ".join(
         part
         for part in (
@@ -205,12 +206,13 @@ def _server_entry(server: ServerSpec, cost: ObjectCost, show: _Shown, bucket_sec
     if server.snapshot:
         snapshot = f"sleep {server.snapshot.sleep_path}, wake {server.snapshot.wake_path}"
     rows = _rows(
-        ("model", f"{model}{served}"),
+        ("model", "" if is_command else f"{model}{served}"),
         *_container_rows(server.container, show.under("container"), bucket_secrets),
         ("concurrency", concurrency),
         (
             "port",
-            f"{show('port', server.port)}, health {show('health_path', server.health_path)}, "
+            f"{show('port', server.port)}, health {show('health_path', server.health_path)}"
+            f"{' (any answer means ready)' if server.ready_on_any_answer else ''}, "
             f"startup timeout {show('startup_timeout', server.startup_timeout, format_duration)}",
         ),
         ("command", launch_command(server, show.origins)),
@@ -229,18 +231,24 @@ def _server_entry(server: ServerSpec, cost: ObjectCost, show: _Shown, bucket_sec
         ("http/2", show("h2_enabled", server.h2_enabled, lambda on: "on" if on else "")),
         ("cost", _cost_line(cost, _cost_hidden(server.container, show.under("container")))),
     )
-    return Entry(
-        server.key, f"{show('engine', server.engine)} server, Modal name {server.name}, class {server.symbol}", rows
-    )
+    what = "server (its own command)" if is_command else f"{show('engine', server.engine)} server"
+    return Entry(server.key, f"{what}, Modal name {server.name}, class {server.symbol}", rows)
 
 
 def _warmup(server: ServerSpec, show: _Shown) -> str:
     """With a snapshot, say when the warm-up runs, and that none is a choice (`warmup: false`)."""
     if server.warmup is None:
         return "none: the snapshot holds an engine no request has warmed up" if server.snapshot else ""
-    text = (
-        f"{show(('warmup', 'requests'), server.warmup.requests)} × POST {show(('warmup', 'path'), server.warmup.path)}"
-    )
+    w = server.warmup
+    text = f"{show(('warmup', 'requests'), w.requests)} × {w.method} {show(('warmup', 'path'), w.path)}"
+    body_origin = show.origins.get((*show.at, "warmup", "body"))
+    # The engine's own chat request is not repeated here; a body the manifest wrote is.
+    if w.body and (server.kind == "server" or (body_origin is not None and body_origin.kind in (MANIFEST, DEFAULTS))):
+        text += f" {show(('warmup', 'body'), w.body)}"
+    if w.status is not None:
+        text += f", expect {show(('warmup', 'status'), w.status)}"
+    if not w.fatal:
+        text += ", a failure is logged, not fatal"
     return f"{text}, before the snapshot (warmup: false skips it)" if server.snapshot else text
 
 

@@ -45,7 +45,7 @@ def project_problems(loaded: Any, server_mounts: Mapping[str, Iterable[str]] | N
         if svc.kind == "web":
             use = Use("endpoint", svc.method or "GET") if svc.interface == "fastapi_endpoint" else Use(svc.interface)
             report(("services", key, "app"), checker.check(svc.app, use))
-        elif server_mounts is not None and key in server_mounts:
+        elif svc.kind == "llm" and server_mounts is not None and key in server_mounts:
             report(("services", key, "model", "path"), _model_path_mistake(svc, server_mounts[key]))
     for key, fn in manifest.functions.items():
         report(("functions", key, "handler"), checker.check(fn.handler, _function_use(fn)))

@@ -150,17 +150,56 @@ def _warmup_shorthand(value: Any) -> Any:
     return {} if value is True else value
 
 
+WARMUP_PATH_PATTERN = r"^/"
+JsonBody = dict[str, Any] | list[Any]
+
+
 class Warmup(StrictModel):
-    """Requests sent once the engine is ready, before the container takes traffic."""
+    """Requests sent once the server is ready, before the container takes traffic. An llm service
+    sends a tiny chat completion unless `path`/`body` say otherwise; a server has no default
+    request, so it needs a `path`."""
 
     requests: Annotated[int | None, Field(ge=1, le=100, description="How many warm-up requests. Default: 1.")] = None
+    path: Annotated[
+        str | None,
+        Field(
+            pattern=WARMUP_PATH_PATTERN,
+            description='Path the requests go to, e.g. "/embed". Default (llm services): the chat completions path.',
+        ),
+    ] = None
+    method: Annotated[
+        Literal["GET", "POST"] | None,
+        Field(description="HTTP method. Default: POST with a body (llm services: the chat request), else GET."),
+    ] = None
+    body: Annotated[
+        JsonBody | None,
+        Field(
+            description="JSON body of each request (a mapping or a list). Default (llm services): a tiny chat request."
+        ),
+    ] = None
+    status: Annotated[
+        int | None,
+        Field(ge=100, le=599, description="The status each request must answer. Default: any 2xx."),
+    ] = None
+    fatal: Annotated[
+        bool | None,
+        Field(
+            description="A failed warm-up fails the container's start (Modal starts another). `false`: logged, and the container serves anyway. Default: true."
+        ),
+    ] = None
+
+    @model_validator(mode="after")
+    def _check(self) -> Warmup:
+        if self.method == "GET" and self.body is not None:
+            raise fail("a GET warm-up sends no body", hint="remove `body` or use method: POST", at=("body",))
+        return self
 
 
 WarmupField = Annotated[
     Warmup | Literal[False] | None,
     BeforeValidator(_warmup_shorthand, json_schema_input_type=bool | Warmup | None),
     Field(
-        description="`true`, `false`, or {requests: N}. Default: none, except one request before a memory snapshot; `false` means none at all."
+        description="`true`, `false`, or {requests, path, method, body, status, fatal}. Default: none, except (llm services) one request before a memory snapshot; `false` means none at all."
     ),
 ]
 

@@ -1,6 +1,7 @@
-"""A stand-in for an embeddings server (text-embeddings-inference's routes), for tests: listens on
-the port given as its first argument, answers GET /health and POST /embed, and appends each
-request line ("METHOD /path") to the log file given as its second argument (if any).
+"""A stand-in for text-embeddings-inference's router, for tests: takes its flags (`--port`,
+`--hostname`, `--model-id`, `--revision`), answers GET /health and POST /embed, and appends each
+request ("METHOD /path") to the file $STAND_IN_LOG names, if set. So the shipped
+manifests/embeddings-tei.yaml runs with only its executable replaced.
 
 `--health-status N` makes /health answer N; `--embed-status N` makes /embed answer N."""
 
@@ -8,15 +9,17 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("port", type=int)
-    parser.add_argument("log", nargs="?")
-    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--hostname", default="127.0.0.1")
+    parser.add_argument("--model-id")
+    parser.add_argument("--revision")
     parser.add_argument("--health-status", type=int, default=200)
     parser.add_argument("--embed-status", type=int, default=200)
     args = parser.parse_args()
@@ -26,8 +29,8 @@ def main() -> None:
             pass
 
         def _reply(self, status: int, payload: object) -> None:
-            if args.log:
-                with open(args.log, "a", encoding="utf-8") as log:
+            if os.environ.get("STAND_IN_LOG"):
+                with open(os.environ["STAND_IN_LOG"], "a", encoding="utf-8") as log:
                     log.write(f"{self.command} {self.path}\n")
             data = json.dumps(payload).encode()
             self.send_response(status)
@@ -52,8 +55,8 @@ def main() -> None:
             else:
                 self._reply(404, {"error": "not found"})
 
-    server = ThreadingHTTPServer((args.host, args.port), Handler)
-    print(f"stand-in server listening on {args.host}:{args.port}", flush=True)
+    server = ThreadingHTTPServer((args.hostname, args.port), Handler)
+    print(f"stand-in server listening on {args.hostname}:{args.port}", flush=True)
     try:
         server.serve_forever()
     except KeyboardInterrupt:

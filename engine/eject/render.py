@@ -19,7 +19,7 @@ from engine.eject.container import DEPLOY_ENV_HELPER, EnvParts, Names
 from engine.eject.functions import RUN_HELPER, RUN_HELPER_NAMES, awaits_handler, calls_run_helper, render_function
 from engine.eject.images import render_image
 from engine.eject.pysrc import call, py_identifier, py_literal, py_str
-from engine.eject.servers import HELPERS, constants_for, render_server, render_server_constants
+from engine.eject.servers import constants_for, render_server, render_server_constants, server_helpers
 from engine.errors import UserError
 
 # Module-level names the ejected file defines besides the objects' own symbols.
@@ -35,6 +35,8 @@ _FILE_NAMES = {
     "MINUTES",
     "HOURS",
     "wait_until_healthy",
+    "wait_until_answering",
+    "warm_up",
     "post",
     *RUN_HELPER_NAMES,
     DEPLOY_ENV_HELPER,
@@ -102,7 +104,7 @@ def render_app(
         _section(
             "Helpers for the functions below", RUN_HELPER if any(map(calls_run_helper, blueprint.functions)) else ""
         ),
-        _section("Helpers for the servers below", HELPERS if blueprint.servers else ""),
+        _section("Helpers for the servers below", server_helpers(blueprint.servers)),
         _section("Functions", "\n\n\n".join(objects[: len(blueprint.functions)])),
         _section("Servers", "\n\n\n".join(objects[len(blueprint.functions) :])),
     ]

@@ -90,6 +90,12 @@ NOT_SENT: dict[str, str] = {
     "WarmupSpec.path": "see ServerSpec.warmup",
     "WarmupSpec.body": "see ServerSpec.warmup",
     "WarmupSpec.requests": "see ServerSpec.warmup",
+    "WarmupSpec.method": "see ServerSpec.warmup",
+    "WarmupSpec.status": "see ServerSpec.warmup",
+    "WarmupSpec.fatal": "see ServerSpec.warmup",
+    "ServerSpec.kind": "tells the container's launcher and the other backends an engine from a command",
+    "ServerSpec.command_template": "the local runner fills it; the container runs `command`",
+    "ServerSpec.ready_on_any_answer": "the container's readiness rule, from MDEPLOY_BLUEPRINT",
     "SnapshotSpec.sleep_path": "see ServerSpec.snapshot",
     "SnapshotSpec.wake_path": "see ServerSpec.snapshot",
 }

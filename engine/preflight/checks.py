@@ -45,7 +45,8 @@ def run_checks(
     folders = folders or ModelFolders(Path.cwd())
     results = list(_secret_checks(blueprint, modal))
     results += _volume_checks(blueprint, modal)
-    for server in blueprint.servers:
+    # A `kind: server` names no model mdeploy could look up: its command is its own business.
+    for server in (s for s in blueprint.servers if s.kind != "server"):
         results.append(_guarded(f"model {server.key}", lambda s=server: _model_check(s, hub, folders)))
         results.append(_guarded(f"fit {server.key}", lambda s=server: _fit_check(s, hub, folders)))
     return results

@@ -55,7 +55,7 @@ def plan_server_service(ctx: PlanContext, key: str, svc: Any) -> ServerSpec | No
         ctx.report(
             (*path, "image"),
             "a server needs an image: mdeploy has none that holds your server",
-            'set `image:` to a key of `images`, e.g. one with registry: "ghcr.io/huggingface/text-embeddings-inference:cpu-1.8"',
+            'set `image:` to a key of `images`, e.g. one with registry: "ghcr.io/huggingface/text-embeddings-inference:cpu-1.6"',
         )
         return None
     before = len(ctx.problems)

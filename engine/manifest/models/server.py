@@ -41,8 +41,12 @@ def placeholder_problem(text: str) -> tuple[str, str] | None:
         if not match.group(0).endswith("}"):
             return f"unclosed placeholder {match.group(0)!r}", "write ${PORT} or ${HOST}; write $$ for a literal $"
         if name not in COMMAND_PLACEHOLDERS:
-            close = difflib.get_close_matches(name.upper(), COMMAND_PLACEHOLDERS, n=1, cutoff=0.5)
-            hint = f"did you mean ${{{close[0]}}}?" if close else "write $$ for a literal $"
+            close = difflib.get_close_matches(name.upper(), COMMAND_PLACEHOLDERS, n=1, cutoff=0.7)
+            hint = (
+                f"did you mean ${{{close[0]}}}?"
+                if close
+                else 'for a variable of the container, run the command through a shell: [sh, -c, "srv --x $$VAR"]'
+            )
             known = ", ".join(f"${{{n}}}" for n in COMMAND_PLACEHOLDERS)
             return f"unknown placeholder ${{{name}}}: a server's command may hold {known}", hint
     return None

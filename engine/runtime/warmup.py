@@ -12,8 +12,18 @@ from __future__ import annotations
 import urllib.error
 import urllib.request
 from collections.abc import Callable
+from typing import Protocol
 
-from engine.blueprint.model import WarmupSpec
+
+class WarmupSpec(Protocol):
+    """What is read of a Blueprint's WarmupSpec (runtime imports nothing of the Blueprint's)."""
+
+    path: str
+    body: str
+    requests: int
+    method: str
+    status: int | None
+    fatal: bool
 
 
 class WarmupFailed(Exception):

@@ -329,7 +329,7 @@ def test_overlay_entry_the_base_lacks_gets_did_you_mean_at_the_overlay_key(check
     assert lines(checked, "svc.yaml", "typo") == [
         f"{OVERLAYS}/svc.typo.yaml:3:3: services.lama: the base manifest has no service 'lama', so this overlay declares "
         "a new one (did you mean 'llama'? an overlay changes an entry by its exact key)",
-        f"{OVERLAYS}/svc.typo.yaml:3:3: services.lama.kind: missing required key 'kind' (add kind: llm | web)",
+        f"{OVERLAYS}/svc.typo.yaml:3:3: services.lama.kind: missing required key 'kind' (add kind: llm | server | web)",
     ]
 
 

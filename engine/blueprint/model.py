@@ -37,6 +37,12 @@ class ImageStep:
     specifiers; `index_url` / `extra_index_url` optional), "run_commands" (args = shell commands),
     "env" (`env`), "workdir" (args = (path,)), "add_local_python_source" (args = module names;
     always the last steps, as Modal requires of non-copied local files).
+    pip steps also take `find_links` and `pre` (pre-releases).
+    "add_local_file" / "add_local_dir": args = (path relative to the project root, container path);
+    `copy` bakes the files into a layer (the planner sets it when a build step follows, which Modal
+    requires); `ignore` (dirs): dockerignore-style patterns.
+    "run_function": args = (handler "package.module:attr",), run while building with `gpu`,
+    `secrets` (keys of `Blueprint.secrets`) and `timeout` (seconds).
     """
 
     op: str
@@ -44,6 +50,13 @@ class ImageStep:
     env: dict[str, str] = field(default_factory=dict)
     index_url: str | None = None
     extra_index_url: str | None = None
+    find_links: str | None = None
+    pre: bool = False
+    copy: bool = False
+    ignore: tuple[str, ...] = ()
+    gpu: tuple[str, ...] = ()
+    secrets: tuple[str, ...] = ()
+    timeout: int | None = None
 
 
 @dataclass(frozen=True)

@@ -54,6 +54,8 @@ IMAGE_PYTHON_VERSION = "3.12"
 FALLBACK_IMAGE_KEY = "default"
 # uv resolves and installs much faster than pip; `installer: pip` is there for indexes uv rejects.
 IMAGE_INSTALLER = "uv"
+# An image's `run_function` step may run this long (Modal's own default for Image.run_function).
+BUILD_FUNCTION_TIMEOUT = 60 * 60
 # NVIDIA's registry images print a banner from their entrypoint on every container start.
 REGISTRY_CLEAR_ENTRYPOINT = True
 

@@ -29,7 +29,7 @@ from engine.blueprint.codec import ENV_VAR, encode_for_env
 from engine.blueprint.model import Blueprint
 from engine.modal_backend.calls import building
 from engine.modal_backend.functions import add_function
-from engine.modal_backend.images import build_images
+from engine.modal_backend.images import ImageContext, build_images, project_root_of
 from engine.modal_backend.resources import build_resources
 from engine.modal_backend.servers import add_server
 
@@ -66,8 +66,11 @@ def build_app(
             tags=blueprint.tags or None,
             secrets=[modal.Secret.from_dict({ENV_VAR: encode_for_env(blueprint)})],
         )
-    images = build_images(blueprint)
     resources = build_resources(blueprint)
+    images = build_images(
+        blueprint,
+        ImageContext(root=project_root_of(blueprint), secrets=resources.secrets, in_container=in_container),
+    )
     values = env_values or {}
     for function in blueprint.functions:
         namespace[function.symbol] = add_function(

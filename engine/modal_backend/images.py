@@ -5,9 +5,21 @@ entry.py imports, and the handlers' packages) as its last `add_local_python_sour
 module adds nothing of its own, so the image is exactly what `mdeploy plan` shows.
 
 Only lazy constructors: building an image object does no I/O until Modal loads it.
+
+Local files (`add_local_file` / `add_local_dir`) are relative to the project root in the
+Blueprint (it must not hold this machine's paths); they are made absolute here, against the root
+of the manifest the deploy plans. A `run_function` handler is imported only on the deploying
+machine, where Modal reads its module and source to run it in the build container; a container
+rebuilds the same chain with a stand-in of the same name (the image is already built, and the
+handler's package need not be in that container's image).
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
 
 import modal
 
@@ -15,17 +27,39 @@ from engine.blueprint.model import Blueprint, ImageSpec, ImageStep
 from engine.modal_backend.calls import building
 
 
-def build_image(spec: ImageSpec) -> modal.Image:
+@dataclass(frozen=True)
+class ImageContext:
+    """What image steps need beyond the Blueprint: where local paths start, the app's secrets by
+    key, and whether this is a container rebuilding the app (no handler is imported there)."""
+
+    root: Path | None = None
+    secrets: Mapping[str, modal.Secret] = field(default_factory=dict)
+    in_container: bool = False
+
+
+def build_image(spec: ImageSpec, context: ImageContext | None = None) -> modal.Image:
+    context = context or ImageContext()
     with building(("images", spec.key), "Image"):
         image = _base_image(spec)
     for index, step in enumerate(spec.steps):
         with building(("images", spec.key, "steps", index), "Image step"):
-            image = _apply_step(image, step, spec.key)
+            image = _apply_step(image, step, spec.key, context)
     return image
 
 
-def build_images(blueprint: Blueprint) -> dict[str, modal.Image]:
-    return {spec.key: build_image(spec) for spec in blueprint.images}
+def build_images(blueprint: Blueprint, context: ImageContext | None = None) -> dict[str, modal.Image]:
+    return {spec.key: build_image(spec, context) for spec in blueprint.images}
+
+
+def project_root_of(blueprint: Blueprint) -> Path | None:
+    """The root local image paths start from: the planned manifest's project root (None when the
+    Blueprint names no manifest file here, e.g. one built by hand in a test)."""
+    if not any(s.op in _LOCAL_OPS for spec in blueprint.images for s in spec.steps):
+        return None
+    # Imported only when a local path is there to resolve: the container never needs it.
+    from engine.project.root import project_root
+
+    return project_root(blueprint.source) if blueprint.source else None
 
 
 def _base_image(spec: ImageSpec) -> modal.Image:
@@ -43,13 +77,38 @@ def _base_image(spec: ImageSpec) -> modal.Image:
     return image
 
 
-def _apply_step(image: modal.Image, step: ImageStep, image_key: str) -> modal.Image:
+_LOCAL_OPS = ("add_local_file", "add_local_dir")
+
+
+def _apply_step(image: modal.Image, step: ImageStep, image_key: str, context: ImageContext) -> modal.Image:
     op = step.op
     if op == "apt_install":
         return image.apt_install(*step.args)
     if op in ("pip_install", "uv_pip_install"):
         install = image.pip_install if op == "pip_install" else image.uv_pip_install
-        return install(*step.args, index_url=step.index_url, extra_index_url=step.extra_index_url)
+        return install(
+            *step.args,
+            index_url=step.index_url,
+            extra_index_url=step.extra_index_url,
+            find_links=step.find_links,
+            pre=step.pre,
+        )
+    if op in _LOCAL_OPS:
+        src, dest = step.args
+        local = str(context.root / src) if context.root is not None else src
+        if op == "add_local_file":
+            return image.add_local_file(local, dest, copy=step.copy)
+        return image.add_local_dir(local, dest, copy=step.copy, ignore=list(step.ignore))
+    if op == "run_function":
+        (reference,) = step.args
+        gpu: str | list[str] | None = list(step.gpu) if len(step.gpu) > 1 else (step.gpu[0] if step.gpu else None)
+        kwargs: dict[str, Any] = {} if step.timeout is None else {"timeout": step.timeout}
+        return image.run_function(
+            _build_function(reference, context.in_container),
+            gpu=gpu,
+            secrets=[context.secrets[key] for key in step.secrets],
+            **kwargs,
+        )
     if op == "run_commands":
         return image.run_commands(*step.args)
     if op == "env":
@@ -60,3 +119,19 @@ def _apply_step(image: modal.Image, step: ImageStep, image_key: str) -> modal.Im
     if op == "add_local_python_source":
         return image.add_local_python_source(*step.args)
     raise ValueError(f"image {image_key!r}: unknown build step {op!r}")
+
+
+def _build_function(reference: str, in_container: bool) -> Callable[[], None]:
+    if not in_container:
+        from engine.runtime.handler_import import import_handler
+
+        handler: Callable[[], None] = import_handler(reference)
+        return handler
+    module, _, name = reference.partition(":")
+
+    def stand_in() -> None:  # never called: the build already ran on the deploying side's handler
+        raise RuntimeError(f"the build step {reference} runs only while the image builds")
+
+    stand_in.__name__ = stand_in.__qualname__ = name
+    stand_in.__module__ = module
+    return stand_in

@@ -402,6 +402,20 @@ def _step(step: ImageStep, show: _Shown) -> str:
         text += f" (index {show('index_url', step.index_url)})"
     if step.extra_index_url:
         text += f" (extra index {show('extra_index_url', step.extra_index_url)})"
+    if step.find_links:
+        text += f" (find links {show('find_links', step.find_links)})"
+    if step.pre:
+        text += show("pre", step.pre, lambda _: " (pre-releases allowed)")
+    if step.ignore:
+        text += f" (ignoring {show.words('ignore', step.ignore, ' '.join)})"
+    if step.op in ("add_local_file", "add_local_dir"):
+        text += " (copied into a layer)" if step.copy else " (added when the container starts)"
+    if step.gpu:
+        text += f" (gpu {show.words('gpu', step.gpu, ', '.join)})"
+    if step.secrets:
+        text += f" (secrets {show.words('secrets', step.secrets, ', '.join)})"
+    if step.timeout is not None:
+        text += f" (timeout {show('timeout', step.timeout, format_duration)})"
     return text
 
 

@@ -4,6 +4,8 @@ Run wherever a manifest file is planned for use (`plan_file`: validate, plan, de
 working tree, serve, run), never on data alone and never on a manifest read back from git (its
 files are not the working tree's). What they read:
 - `functions.*.handler` and `services.*.app`: the module, parsed (see `handlers.py`);
+- `images.*.steps[*]`: a `run_function` handler (called with no arguments), and the local
+  paths of `add_local_file` / `add_local_dir` (there, of that kind, inside the project);
 - `images.*.python_sources`: packages the deploy ships with `add_local_python_source`, which must
   be the project's or installed here, and never the standard library (a copy of `json` would sit in
   front of the image's own);
@@ -16,6 +18,7 @@ from __future__ import annotations
 import os
 import posixpath
 from collections.abc import Iterable, Mapping
+from pathlib import Path
 from typing import Any
 
 from engine.manifest.errors import Problem
@@ -52,7 +55,36 @@ def project_problems(loaded: Any, server_mounts: Mapping[str, Iterable[str]] | N
     for key, image in manifest.images.items():
         for index, package in enumerate(image.python_sources):
             report(("images", key, "python_sources", index), _python_source_mistake(checker, package))
+        for index, item in enumerate(image.steps or ()):
+            at = ("images", key, "steps", index)
+            if item.run_function is not None:
+                report((*at, "run_function", "handler"), checker.check(item.run_function.handler, Use("build")))
+            for kind in ("add_local_file", "add_local_dir"):
+                local = getattr(item, kind)
+                if local is not None:
+                    report((*at, kind, "src"), local_path_mistake(root, local.src, kind == "add_local_dir"))
     return problems
+
+
+def local_path_mistake(root: Path, src: str, folder: bool) -> Mistake | None:
+    """An image's local file or folder must be there, of that kind, and inside the project (a
+    symbolic link may point out of it: the deploy would upload what it points at)."""
+    path = root / src
+    what = "folder" if folder else "file"
+    if not path.exists():
+        return Mistake(
+            f"no {what} {src!r} under the project root {shown(root)}",
+            "local paths are relative to the project root (the folder holding pyproject.toml or .git)",
+        )
+    try:
+        path.resolve().relative_to(root.resolve())
+    except ValueError:
+        return Mistake(f"{src!r} leads out of the project (a link to {path.resolve()})", "copy it into the project")
+    if folder and not path.is_dir():
+        return Mistake(f"{src!r} is a file, not a folder", "use add_local_file for one file")
+    if not folder and not path.is_file():
+        return Mistake(f"{src!r} is a folder, not a file", "use add_local_dir for a folder")
+    return None
 
 
 def _function_use(fn: Any) -> Use:

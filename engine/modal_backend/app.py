@@ -47,8 +47,12 @@ def build_app(
     *,
     in_container: bool | None = None,
     env_values: Mapping[tuple[str, str], Mapping[str, str]] | None = None,
+    import_build_functions: bool | None = None,
 ) -> modal.App:
     """Build the app and bind each function/server in `namespace` under its symbol.
+
+    `import_build_functions`: import the handlers of `run_function` image steps (default: unless
+    in a container); the offline checks pass False, as they never run user code.
 
     `env_values`: ("functions" | "servers", key) -> {env name: value}, the deploy side's values
     of env entries the Blueprint holds as `${...}` text (the planner's PlannedApp.env_values).
@@ -69,7 +73,11 @@ def build_app(
     resources = build_resources(blueprint)
     images = build_images(
         blueprint,
-        ImageContext(root=project_root_of(blueprint), secrets=resources.secrets, in_container=in_container),
+        ImageContext(
+            root=project_root_of(blueprint),
+            secrets=resources.secrets,
+            import_build_functions=not in_container if import_build_functions is None else import_build_functions,
+        ),
     )
     values = env_values or {}
     for function in blueprint.functions:

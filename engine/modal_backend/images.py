@@ -8,10 +8,10 @@ Only lazy constructors: building an image object does no I/O until Modal loads i
 
 Local files (`add_local_file` / `add_local_dir`) are relative to the project root in the
 Blueprint (it must not hold this machine's paths); they are made absolute here, against the root
-of the manifest the deploy plans. A `run_function` handler is imported only on the deploying
-machine, where Modal reads its module and source to run it in the build container; a container
-rebuilds the same chain with a stand-in of the same name (the image is already built, and the
-handler's package need not be in that container's image).
+of the manifest the deploy plans. A `run_function` handler is imported only by the deploy, where
+Modal reads its module and source to run it in the build container; a container (and the
+offline checks) build the same chain with a stand-in of the same name: the image is already
+built, and the handler's package need not be in that container's image.
 """
 
 from __future__ import annotations
@@ -30,11 +30,12 @@ from engine.modal_backend.calls import building
 @dataclass(frozen=True)
 class ImageContext:
     """What image steps need beyond the Blueprint: where local paths start, the app's secrets by
-    key, and whether this is a container rebuilding the app (no handler is imported there)."""
+    key, and whether to import `run_function` handlers (the deploy only: never in a container,
+    never in the offline checks, which run no user code)."""
 
     root: Path | None = None
     secrets: Mapping[str, modal.Secret] = field(default_factory=dict)
-    in_container: bool = False
+    import_build_functions: bool = False
 
 
 def build_image(spec: ImageSpec, context: ImageContext | None = None) -> modal.Image:
@@ -104,7 +105,7 @@ def _apply_step(image: modal.Image, step: ImageStep, image_key: str, context: Im
         gpu: str | list[str] | None = list(step.gpu) if len(step.gpu) > 1 else (step.gpu[0] if step.gpu else None)
         kwargs: dict[str, Any] = {} if step.timeout is None else {"timeout": step.timeout}
         return image.run_function(
-            _build_function(reference, context.in_container),
+            _build_function(reference, context.import_build_functions),
             gpu=gpu,
             secrets=[context.secrets[key] for key in step.secrets],
             **kwargs,
@@ -121,15 +122,22 @@ def _apply_step(image: modal.Image, step: ImageStep, image_key: str, context: Im
     raise ValueError(f"image {image_key!r}: unknown build step {op!r}")
 
 
-def _build_function(reference: str, in_container: bool) -> Callable[[], None]:
-    if not in_container:
-        from engine.runtime.handler_import import import_handler
+def _build_function(reference: str, real: bool) -> Callable[[], None]:
+    if real:
+        from engine.errors import UserError
+        from engine.runtime.handler_import import HandlerImportError, import_handler
 
-        handler: Callable[[], None] = import_handler(reference)
+        try:
+            handler: Callable[[], None] = import_handler(reference)
+        except HandlerImportError as exc:
+            raise UserError(
+                f"{exc}: the deploy imports a run_function step's function on this machine (Modal "
+                "reads its source to run it while building); install what its module imports here"
+            ) from None
         return handler
     module, _, name = reference.partition(":")
 
-    def stand_in() -> None:  # never called: the build already ran on the deploying side's handler
+    def stand_in() -> None:  # never called: Modal runs the real one, imported by the deploy
         raise RuntimeError(f"the build step {reference} runs only while the image builds")
 
     stand_in.__name__ = stand_in.__qualname__ = name

@@ -388,8 +388,18 @@ def check_snapshots(m, where, blueprint, container, definitions, sent, is_server
     "ImageStep.env",
     "ImageStep.index_url",
     "ImageStep.extra_index_url",
+    "ImageStep.find_links",
+    "ImageStep.pre",
+    "ImageStep.copy",
+    "ImageStep.ignore",
+    "ImageStep.gpu",
+    "ImageStep.secrets",
+    "ImageStep.timeout",
 )
 def check_image(m, where, blueprint, container, definitions, sent, is_server):
+    _MANIFEST[0] = blueprint.source
+    _SECRET_NAMES.clear()
+    _SECRET_NAMES.update({s.key: s.name for s in blueprint.secrets})
     images = {i.key: i for i in blueprint.images}
     spec = images.get(container.image)
     if spec is None:
@@ -631,14 +641,18 @@ def _image_problems(spec: ImageSpec, layers: list[ImageLayer], sent: SentApp) ->
             rest.pop(0)
     elif any(layer.commands == ("ENTRYPOINT []",) for layer in rest):
         problems.append("entrypoint not to be cleared, but an `ENTRYPOINT []` layer was sent")
-    build_steps = [s for s in spec.steps if s.op != "add_local_python_source"]
+    # Local files not copied into a layer are mounted at container start (checked with the
+    # function's mounts), so they are no layer either.
+    build_steps = [s for s in spec.steps if s.op != "add_local_python_source" and not _mounted_at_start(s)]
     if len(build_steps) != len(rest):
         problems.append(
             f"{len(build_steps)} build steps, {len(rest)} layers sent: {[layer.commands for layer in rest]}"
         )
         return problems
     for number, (step, layer) in enumerate(zip(build_steps, rest), start=1):
-        problem = _step_problem(step, layer.commands)
+        problem = (
+            _layer_problem(step, layer, spec, sent) if step.op in _LAYER_OPS else _step_problem(step, layer.commands)
+        )
         if problem:
             problems.append(f"step {number} ({step.op}): {problem}; sent {list(layer.commands)}")
     return problems
@@ -656,7 +670,17 @@ def _step_problem(step: ImageStep, commands: tuple[str, ...]) -> str | None:
             flags += ["--index-url", step.index_url]
         if step.extra_index_url:
             flags += ["--extra-index-url", step.extra_index_url]
+        if step.find_links:
+            flags += ["--find-links", step.find_links]
+        if step.pre:
+            # pip's flag is --pre; uv's is `--prerelease allow`.
+            flags += ["--prerelease", "allow"] if step.op == "uv_pip_install" else ["--pre"]
         problem = _tokens_problem(install, (*step.args, *flags))
+        sent_tokens = shlex.split(install[0]) if len(install) == 1 else []
+        if problem is None and not step.pre and ("--pre" in sent_tokens or "--prerelease" in sent_tokens):
+            return "pre-releases nobody asked for"
+        if problem is None and not step.find_links and "--find-links" in sent_tokens:
+            return "find-links nobody asked for"
         if problem is None and not step.index_url and "--index-url" in shlex.split(install[0]):
             return "an index URL nobody asked for"
         if problem is None and not step.extra_index_url and "--extra-index-url" in shlex.split(install[0]):
@@ -671,6 +695,80 @@ def _step_problem(step: ImageStep, commands: tuple[str, ...]) -> str | None:
         sent_env = env_commands(commands)
         return None if sent_env == dict(step.env) else f"env {dict(step.env)} expected"
     return f"unknown op {step.op!r}"
+
+
+_LOCAL_OPS = ("add_local_file", "add_local_dir")
+_LAYER_OPS = (*_LOCAL_OPS, "run_function")
+
+
+def _mounted_at_start(step: ImageStep) -> bool:
+    return step.op in _LOCAL_OPS and not step.copy
+
+
+def _layer_problem(step: ImageStep, layer: ImageLayer, spec: ImageSpec, sent: SentApp) -> str | None:
+    """A copied local file or folder: one `COPY . /` layer whose context holds exactly its files;
+    a build function: a layer built by the builder function, with its GPU, secrets and timeout."""
+    if step.op == "run_function":
+        builder = layer.build_function
+        if builder is None:
+            return "expected a layer built by a function"
+        module, _, attr = step.args[0].partition(":")
+        found = (builder.module_name, builder.implementation_name, builder.timeout_secs)
+        if found != (module, attr, step.timeout):
+            return f"builder {found}, expected {(module, attr, step.timeout)}"
+        gpus = [(g.gpu_type, g.count) for g in _builder_gpus(builder)]
+        if gpus != [_gpu_config(g) for g in step.gpu]:
+            return f"builder GPUs {gpus}, expected {step.gpu}"
+        names = [sent.named_secret(i).deployment_name for i in builder.secret_ids if sent.named_secret(i)]
+        expected = [_SECRET_NAMES[key] for key in step.secrets]
+        return None if names == expected else f"builder secrets {names}, expected {expected}"
+    if layer.build_function is not None or layer.commands != ("COPY . /",):
+        return "expected one `COPY . /` layer"
+    context = sent.mounts.get(layer.context_mount_id)
+    copied = sorted(f.filename for f in context.files) if context is not None else []
+    expected = sorted(local_step_files(step, spec))
+    return None if copied == expected else f"copied {copied}, expected {expected}"
+
+
+def _builder_gpus(builder):
+    resources = builder.resources
+    if resources.HasField("gpu_config") and resources.gpu_config.count:
+        return [resources.gpu_config]
+    return []
+
+
+# The Modal names of Blueprint secrets, set by `check_image`'s caller for the blueprint at hand.
+_SECRET_NAMES: dict[str, str] = {}
+
+
+def local_step_files(step: ImageStep, spec: ImageSpec) -> dict[str, str]:
+    """Container path -> sha256 of what an add_local_file/dir step puts into the container, read
+    from the project the Blueprint's manifest is in (ignore patterns applied)."""
+    import hashlib
+    from pathlib import Path, PurePosixPath
+
+    from modal.file_pattern_matcher import FilePatternMatcher
+
+    from engine.project.root import project_root
+    from tests.modal_backend.seam_local_sources import REPO_ROOT
+
+    root = project_root(REPO_ROOT / _MANIFEST[0])
+    src, dest = step.args
+    local = root / src
+    if step.op == "add_local_file":
+        target = dest + local.name if dest.endswith("/") else dest
+        return {target: hashlib.sha256(local.read_bytes()).hexdigest()}
+    ignored = FilePatternMatcher(*step.ignore) if step.ignore else (lambda _p: False)
+    files = {}
+    for path in sorted(p for p in local.rglob("*") if p.is_file()):
+        relative = path.relative_to(local)
+        if ignored(Path(relative)):
+            continue
+        files[str(PurePosixPath(dest) / relative.as_posix())] = hashlib.sha256(path.read_bytes()).hexdigest()
+    return files
+
+
+_MANIFEST: list[str] = [""]  # the manifest of the Blueprint being compared (for local paths)
 
 
 def _tokens_problem(commands: list[str], tokens: tuple[str, ...]) -> str | None:
@@ -697,6 +795,9 @@ def _local_source_problems(
     if spec.steps and spec.steps[-1].op != "add_local_python_source":
         problems.append("the last step is not add_local_python_source (Modal requires it last)")
     expected = {ENTRY_FILE: local_python_files("engine", (REPO_ROOT,))["/root/engine/entry.py"]}
+    for step in spec.steps:
+        if _mounted_at_start(step):
+            expected.update(local_step_files(step, spec))
     for module in modules:
         found = local_python_files(module, roots)
         if not found:

@@ -8,7 +8,8 @@ Only lazy constructors: building an image object does no I/O until Modal loads i
 
 Local files (`add_local_file` / `add_local_dir`) are relative to the project root in the
 Blueprint (it must not hold this machine's paths); they are made absolute here, against the root
-of the manifest the deploy plans. A `run_function` handler is imported only by the deploy, where
+the deploy side found for the manifest (deploy_side.py: `local_files_root`). A container gets
+none: it never reads local files, Modal attached them at deploy. A `run_function` handler is imported only by the deploy, where
 Modal reads its module and source to run it in the build container; a container (and the
 offline checks) build the same chain with a stand-in of the same name: the image is already
 built, and the handler's package need not be in that container's image.
@@ -50,17 +51,6 @@ def build_image(spec: ImageSpec, context: ImageContext | None = None) -> modal.I
 
 def build_images(blueprint: Blueprint, context: ImageContext | None = None) -> dict[str, modal.Image]:
     return {spec.key: build_image(spec, context) for spec in blueprint.images}
-
-
-def project_root_of(blueprint: Blueprint) -> Path | None:
-    """The root local image paths start from: the planned manifest's project root (None when the
-    Blueprint names no manifest file here, e.g. one built by hand in a test)."""
-    if not any(s.op in _LOCAL_OPS for spec in blueprint.images for s in spec.steps):
-        return None
-    # Imported only when a local path is there to resolve: the container never needs it.
-    from engine.project.root import project_root
-
-    return project_root(blueprint.source) if blueprint.source else None
 
 
 def _base_image(spec: ImageSpec) -> modal.Image:

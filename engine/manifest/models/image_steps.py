@@ -166,9 +166,16 @@ class ImageStepItem(StrictModel):
     ] = None
     run: Annotated[StrTuple | None, Field(description="Shell commands (`run_commands`).")] = None
     workdir: Annotated[str | None, Field(description="Working directory for later steps and the container.")] = None
-    add_local_file: LocalFile | None = None
-    add_local_dir: LocalDir | None = None
-    run_function: BuildFunction | None = None
+    add_local_file: Annotated[
+        LocalFile | None, Field(description="A project file into the image: {src, dest} (`add_local_file`).")
+    ] = None
+    add_local_dir: Annotated[
+        LocalDir | None, Field(description="A project folder into the image: {src, dest, ignore} (`add_local_dir`).")
+    ] = None
+    run_function: Annotated[
+        BuildFunction | None,
+        Field(description="A project function run while the image builds: {handler, gpu, secrets, timeout}."),
+    ] = None
     installer: Installer = None
     index_url: IndexUrl = None
     extra_index_url: ExtraIndexUrl = None

@@ -97,7 +97,7 @@ def _apply_step(image: modal.Image, step: ImageStep, image_key: str, context: Im
         return image.run_function(
             _build_function(reference, context.import_build_functions),
             gpu=gpu,
-            secrets=[context.secrets[key] for key in step.secrets],
+            secrets=[_secret(context, key, image_key) for key in step.secrets],
             **kwargs,
         )
     if op == "run_commands":
@@ -110,6 +110,12 @@ def _apply_step(image: modal.Image, step: ImageStep, image_key: str, context: Im
     if op == "add_local_python_source":
         return image.add_local_python_source(*step.args)
     raise ValueError(f"image {image_key!r}: unknown build step {op!r}")
+
+
+def _secret(context: ImageContext, key: str, image_key: str) -> modal.Secret:
+    if key not in context.secrets:
+        raise ValueError(f"image {image_key!r}: run_function secret {key!r} was not built (ImageContext.secrets)")
+    return context.secrets[key]
 
 
 def _build_function(reference: str, real: bool) -> Callable[[], None]:

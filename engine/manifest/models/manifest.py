@@ -13,8 +13,8 @@ from typing import Annotated, Any, Literal
 from pydantic import Field
 
 from engine.manifest.models.base import Finding, StrictModel
-from engine.manifest.models.defaults import Defaults
 from engine.manifest.models.classes import AnyFunction
+from engine.manifest.models.defaults import Defaults
 from engine.manifest.models.images import Image
 from engine.manifest.models.relations import check_relations
 from engine.manifest.models.services import Service

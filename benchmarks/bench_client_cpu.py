@@ -10,9 +10,10 @@ runs the client's real path (`engine.bench.load.run_level`, with the collector p
 
 `--baseline REV` runs the same load with the generator as it was at git revision REV (its
 engine/ checked out into a temporary folder), alternately, and prints the ratio. Where `vllm` is
-installed, `--vllm` also runs `vllm bench serve` against the same server the same way as
+installed (on PATH, or --vllm EXE), it also runs `vllm bench serve` against the same server the same way as
 bench_vs_vllm.py does (its benchmark coroutine timed in CPU) and prints its figure and the ratio;
-without vllm that row is skipped with a note.
+without vllm that row is skipped with a note. (vLLM's random prompts need a tokenizer: --tokenizer,
+default gpt2, which must be in the local Hugging Face cache offline.)
 
     python benchmarks/bench_client_cpu.py                          # concurrency 16, one token / 5 ms
     python benchmarks/bench_client_cpu.py --baseline bdf1149       # side by side with that revision
@@ -142,8 +143,7 @@ async def timed(*args, **kwargs):
     before = time.process_time()
     result = await untimed(*args, **kwargs)
     with open(os.environ["BENCH_CLIENT_CPU_OUT"], "w") as out:
-        json.dump({"cpu": time.process_time() - before, "tokens": result["total_output"]
-                   if "total_output" in result else None}, out)
+        json.dump({"cpu": time.process_time() - before}, out)
     return result
 serve.benchmark = timed
 from vllm.entrypoints.cli.main import main
@@ -186,7 +186,8 @@ def main() -> int:
     parser.add_argument("--burst", type=int, default=1, help="events per server write (default 1)")
     parser.add_argument("--rounds", type=int, default=3, help="alternating runs of each client (default 3)")
     parser.add_argument("--baseline", metavar="REV", help="also run the generator as it was at git revision REV")
-    parser.add_argument("--vllm", nargs="?", const="", metavar="EXE", help="also run `vllm bench serve` (if found)")
+    parser.add_argument("--vllm", metavar="EXE", help="the vllm executable (default: `vllm` on PATH, if any)")
+    parser.add_argument("--no-vllm", action="store_true", help="do not run `vllm bench serve` even where installed")
     parser.add_argument("--tokenizer", default="gpt2", help="tokenizer for vllm's random prompts (default gpt2)")
     parser.add_argument("--quick", action="store_true", help="small numbers, for a smoke run")
     args = parser.parse_args()
@@ -195,13 +196,12 @@ def main() -> int:
     clients: dict[str, object] = {"mdeploy (this tree)": REPO, "bare epoll loop (floor)": None}
     if args.baseline:
         clients[f"mdeploy at {args.baseline}"] = checkout(args.baseline)
-    vllm = None
-    if args.vllm is not None:
+    if not args.no_vllm:
         vllm = args.vllm or shutil.which("vllm")
         if vllm:
             clients["vllm bench serve"] = vllm
         else:
-            print("vllm is not installed: its row is skipped", file=sys.stderr)
+            print("vllm is not installed (not on PATH, no --vllm): its row is skipped", file=sys.stderr)
     server, url = start_server(args.step, args.burst)
     runs: dict[str, list[dict]] = {name: [] for name in clients}
     try:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import subprocess
 import sys
 from pathlib import Path
 
@@ -26,25 +25,34 @@ def repo_root() -> Path:
 
 @pytest.fixture
 def run_mdeploy():
-    """Run `mdeploy ARGS...` as a user would (a fresh process); returns the CompletedProcess."""
+    """Run `mdeploy ARGS...` as a user would; returns the CompletedProcess. Commands that only read
+    files and print run inside this process, the rest in a fresh one (tests/support/cli_runner.py);
+    `fresh_process=True` forces a fresh process."""
 
-    def run(*args: str, env: dict[str, str] | None = None, cwd: Path | str | None = None, timeout: float = 120):
-        full_env = dict(os.environ)
-        full_env.pop("MODAL_ENVIRONMENT", None)
-        full_env.pop("MDEPLOY_TRACEBACK", None)
-        full_env["PYTHONPATH"] = str(REPO_ROOT)
-        if env:
-            full_env.update(env)
-        return subprocess.run(
-            [sys.executable, "-m", "engine", *args],
-            cwd=cwd or REPO_ROOT,
-            env=full_env,
-            capture_output=True,
-            text=True,
-            timeout=timeout,
+    def run(
+        *args: str,
+        env: dict[str, str] | None = None,
+        cwd: Path | str | None = None,
+        timeout: float = 120,
+        fresh_process: bool = False,
+    ):
+        return _cli_runner().run_cli(
+            args, repo_root=REPO_ROOT, env=env, cwd=cwd, timeout=timeout, fresh_process=fresh_process
         )
 
     return run
+
+
+def _cli_runner():
+    import importlib.util
+
+    name = "mdeploy_support_cli_runner"
+    if name not in sys.modules:
+        spec = importlib.util.spec_from_file_location(name, REPO_ROOT / "tests" / "support" / "cli_runner.py")
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        spec.loader.exec_module(module)
+    return sys.modules[name]
 
 
 @pytest.fixture(scope="session")

@@ -17,6 +17,33 @@ if os.environ.get("CI"):
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
+# Tests that serve a model, start an engine, run a script end to end or fuzz at length: marked
+# `slow`, so `pytest -m "not slow"` is a quick loop while editing. CI runs them all. An entry is a
+# file or a file::test; tests/structure/test_slow_marks.py checks each still names a test.
+SLOW = (
+    "tests/e2e/test_local_chat_e2e.py",
+    "tests/test_readme.py::test_readme_main_job_serves_the_tiny_model_asks_it_and_stops",
+    "tests/test_readme_scripts.py",
+    "tests/local/test_demo.py",
+    "tests/local/test_tiny_model.py",
+    "tests/local/test_local_serve_vllm.py",
+    "tests/local/test_local_serve_prechecks.py::test_the_command_it_names_writes_a_model_serve_then_accepts",
+    "tests/bench/test_bench_against_vllm.py",
+    "tests/bench/test_bench_against_fake_server.py::test_overhead_benchmark_prints_its_figures",
+    "tests/robustness/test_fuzz_loader_bounded.py",
+    "tests/robustness/test_overlay_properties.py",
+    "tests/robustness/test_yaml_fast_path_agrees.py",
+    "tests/robustness/test_commands_never_print_tokens.py",
+)
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        path = Path(str(item.path)).resolve().relative_to(REPO_ROOT).as_posix()
+        test = item.name.split("[", 1)[0]
+        if path in SLOW or f"{path}::{test}" in SLOW:
+            item.add_marker(pytest.mark.slow)
+
 
 @pytest.fixture
 def repo_root() -> Path:

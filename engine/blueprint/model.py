@@ -121,6 +121,29 @@ class MountSpec:
     source: str
 
 
+@dataclass(frozen=True)
+class ModelSpec:
+    """A `models` entry: pinned weights cached in a volume, found by its users through `env`.
+
+    `folder` is where the weights lie relative to the root of `volume` (a key of
+    Blueprint.volumes): for a hub model huggingface_hub's cache layout,
+    `hub/models--ORG--NAME/snapshots/REVISION` (what `snapshot_download(cache_dir=ROOT/hub)`
+    writes, and where an engine with HF_HOME at the volume finds it); for a path model the path.
+    Each user's container mounts the volume and sets `env` to the mount path + "/" + folder.
+    `used_by` is "functions.KEY" or "servers.KEY", in plan order.
+    """
+
+    key: str
+    volume: str
+    folder: str
+    env: str
+    repo: str | None = None  # a Hugging Face repo id; None for a path model
+    revision: str | None = None  # the pinned commit of `repo`
+    allow_patterns: tuple[str, ...] = ()  # only these files are fetched; () all
+    secret: str | None = None  # key of Blueprint.secrets that can read the repo
+    used_by: tuple[str, ...] = ()
+
+
 # ---------------------------------------------------------------------------------------------
 # What every container has
 
@@ -236,6 +259,7 @@ class FunctionSpec:
     web: WebSpec | None = None
     max_inputs: int | None = None  # inputs per container before it is replaced
     routing_region: str | None = None  # where inputs enter Modal; None: Modal's choice
+    models: tuple[str, ...] = ()  # keys of Blueprint.models the handler loads (mounted, env set)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -336,4 +360,5 @@ class Blueprint:
     functions: tuple[FunctionSpec, ...] = ()
     servers: tuple[ServerSpec, ...] = ()
     tags: dict[str, str] = field(default_factory=dict)  # modal.App(tags=...)
+    models: tuple[ModelSpec, ...] = ()  # pinned weights the app's objects use (`models:`)
     version: int = BLUEPRINT_VERSION

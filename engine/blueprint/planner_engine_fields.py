@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from engine.blueprint.planner_context import PlanContext
+from engine.blueprint.planner_models import model_keys_at
 from engine.engines.common import LISTEN_HOST, SERVING_SETTINGS, Engine, extra_arg_setting, format_value
 from engine.manifest.models.shorthands import gpu_count
 
@@ -34,7 +35,7 @@ def engine_fields(ctx: PlanContext, key: str, svc: Any, engine: Engine) -> dict[
     extra = tuple(args.extra_args)
     fields: dict[str, Any] = {}
 
-    fields["revision"] = rec.pick((*at, "revision"), (svc.model.revision, (*path, "model", "revision")))
+    fields["revision"] = rec.pick((*at, "revision"), (svc.model.revision, (*model_keys_at(ctx, key), "revision")))
     fields["host"] = LISTEN_HOST
     rec.engine((*at, "host"), engine.name, note="listens on every interface, where Modal's proxy reaches it")
     explicit_tp = getattr(args, "tensor_parallel_size", None)
@@ -103,10 +104,10 @@ def engine_fields(ctx: PlanContext, key: str, svc: Any, engine: Engine) -> dict[
 
 def served_names(ctx: PlanContext, key: str, engine: Engine, model: str, served_name: str) -> tuple[str, ...]:
     names = engine.served_names(model, served_name)
-    path = ("services", key)
+    model_at = model_keys_at(ctx, key)
     ctx.origins.engine(
         ("servers", key, "served_names"),
         engine.name,
-        [(*path, "model", "id"), (*path, "model", "path"), (*path, "model", "served_name")],
+        [(*model_at, "id"), (*model_at, "path"), (*model_at, "served_name")],
     )
     return names

@@ -14,6 +14,7 @@ from engine.blueprint.model import (
 )
 from engine.blueprint.planner_container import resolve_function_container, resolve_routing_region, resolve_timeout
 from engine.blueprint.planner_context import PlanContext
+from engine.blueprint.planner_models import used_models
 from engine.blueprint.planner_names import function_symbol
 from engine.blueprint.planner_origins import OriginRecorder, planner_default
 
@@ -50,6 +51,7 @@ def plan_function(ctx: PlanContext, key: str, fn: Any, *, fallback_image: str) -
         name=key,
         handler=fn.handler,
         container=container,
+        models=used_models(ctx, at, path, fn.models),
         timeout=resolve_timeout(ctx, fn, at=at, source=path),
         retries=_retries(rec, at, path, fn.retries),
         schedule=_schedule(rec, at, path, fn.schedule),

@@ -22,10 +22,12 @@ from engine.blueprint.model import (
     FunctionSpec,
     ImageSpec,
     ImageStep,
+    ModelSpec,
     MountSpec,
     ServerSpec,
 )
 from engine.blueprint.origins import NO_ORIGINS, Origins
+from engine.blueprint.planner_defaults import PREFETCH_HANDLER
 from engine.plan.cost import CostEstimate, ObjectCost, format_money, parse_gpu_request
 from engine.plan.units import format_duration, format_gpu, format_memory
 
@@ -105,6 +107,11 @@ def plan_sections(blueprint: Blueprint, cost: CostEstimate, origins: Origins = N
                 for f in blueprint.functions
             ),
         ),
+        Section(
+            "Models",
+            tuple(_model_entry(m, named("models", m.key), blueprint) for m in blueprint.models),
+            notes=("sizes: `mdeploy preflight` reads each hub model's from the Hub",) if blueprint.models else (),
+        ),
         Section("Images", tuple(_image_entry(i, _Shown(origins, ("images", i.key))) for i in blueprint.images)),
         Section(
             "Volumes",
@@ -154,6 +161,37 @@ def plan_sections(blueprint: Blueprint, cost: CostEstimate, origins: Origins = N
     ]
     sections.append(cost_section(cost, cost_references(blueprint, origins)))
     return [s for s in sections if s.entries or s.title == "Cost estimate"]
+
+
+def prefetch_function(blueprint: Blueprint) -> FunctionSpec | None:
+    """The function the planner adds to fetch the models' weights, if any."""
+    return next((f for f in blueprint.functions if f.handler == PREFETCH_HANDLER), None)
+
+
+def _model_entry(model: ModelSpec, show: _Shown, blueprint: Blueprint) -> Entry:
+    if model.repo is not None:
+        summary = f"hub model {show('repo', model.repo)}"
+    else:
+        summary = f"folder {show('folder', model.folder)} of volume {show('volume', model.volume)}"
+    prefetch = prefetch_function(blueprint)
+    fetched = (
+        f"by function {prefetch.key} (mdeploy run MANIFEST {prefetch.key})"
+        if prefetch is not None and model.repo is not None and model.used_by
+        else ""
+    )
+    return Entry(
+        model.key,
+        summary,
+        _rows(
+            ("revision", show("revision", model.revision) if model.revision else ""),
+            ("files", show.words("allow_patterns", model.allow_patterns, " ".join)),
+            ("cache", f"volume {show('volume', model.volume)}, folder {show('folder', model.folder)}"),
+            ("env", show("env", model.env)),
+            ("secret", show("secret", model.secret) if model.secret else ""),
+            ("used by", ", ".join(model.used_by) or "nothing (a warning)"),
+            ("prefetch", fetched),
+        ),
+    )
 
 
 def _must_exist(spec: Any) -> str:

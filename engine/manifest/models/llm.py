@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any, Literal
 
-from pydantic import BeforeValidator, Field, field_validator, model_validator
+from pydantic import BeforeValidator, Discriminator, Field, Tag, field_validator, model_validator
 
 from engine.manifest.models.base import StrictModel, fail
 from engine.manifest.models.container import MAX_EXIT_GRACE_PERIOD, ContainerSettings, ServerScaling
@@ -85,6 +85,12 @@ class ModelSource(StrictModel):
     def name(self) -> str:
         """The id or path, as the engine loads it."""
         return self.id if self.id is not None else self.path  # type: ignore[return-value]
+
+
+def _model_form(value: Any) -> str:
+    # Text is a key of the top-level `models` section; anything else is the inline form (whose
+    # errors are then the inline form's, not a union's two sets).
+    return "key" if isinstance(value, str) else "source"
 
 
 def _snapshot_shorthand(value: Any) -> Any:
@@ -178,7 +184,11 @@ def refuse_server_timeout(value: Any) -> Any:
 
 class _LlmService(ContainerSettings):
     kind: Annotated[Literal["llm"], Field(description="An inference engine serving one model.")]
-    model: Annotated[ModelSource, Field(description="The weights to serve.")]
+    model: Annotated[
+        Annotated[ModelSource, Tag("source")] | Annotated[str, Tag("key")],
+        Discriminator(_model_form),
+        Field(description="The weights to serve: {id, revision} or {path}, or the key of a `models` entry."),
+    ]
     port: Annotated[int | None, Field(ge=1, le=65535, description="Port the engine listens on. Default: 8000.")] = None
     fast_boot: Annotated[
         bool, Field(description="Start faster, serve slower (vLLM: eager mode instead of CUDA graphs).")

@@ -175,7 +175,7 @@ def _model_entry(model: ModelSpec, show: _Shown, blueprint: Blueprint) -> Entry:
         summary = f"folder {show('folder', model.folder)} of volume {show('volume', model.volume)}"
     prefetch = prefetch_function(blueprint)
     fetched = (
-        f"by function {prefetch.key} (mdeploy run MANIFEST {prefetch.key})"
+        f"by function {prefetch.key} (MDEPLOY_MANIFEST=... modal run engine/entry.py::{prefetch.symbol})"
         if prefetch is not None and model.repo is not None and model.used_by
         else ""
     )

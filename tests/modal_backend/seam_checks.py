@@ -37,6 +37,24 @@ ENTRY_FILE = "/root/entry.py"
 
 # Blueprint fields that are not Modal parameters, and why each is not compared with a message.
 NOT_SENT: dict[str, str] = {
+    # `models:` reach Modal only through the containers of their users: the planner puts each
+    # model's cache volume in ContainerSpec.mounts and its path in ContainerSpec.env (compared).
+    "Blueprint.models": "reach Modal as the mounts, env and secrets of their users' containers (compared there)",
+    "FunctionSpec.models": "see Blueprint.models: the keys, for the plan; the mounts and env are the container's",
+    **{
+        f"ModelSpec.{name}": "see Blueprint.models"
+        for name in (
+            "key",
+            "volume",
+            "folder",
+            "env",
+            "repo",
+            "revision",
+            "allow_patterns",
+            "secret",
+            "used_by",
+        )
+    },
     "Blueprint.source": "the manifest path, for humans; it travels inside MDEPLOY_BLUEPRINT only",
     "Blueprint.version": "the Blueprint format; inside MDEPLOY_BLUEPRINT only",
     "Blueprint.dicts": "Modal Dicts are not attached to an App (no such parameter): whatever touches one first creates it",

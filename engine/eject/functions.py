@@ -11,6 +11,7 @@ is `async def`, awaiting an async handler and running a sync one in a worker thr
 from __future__ import annotations
 
 from engine.blueprint.model import FunctionSpec, RetrySpec, ScheduleSpec, WebSpec
+from engine.blueprint.planner_defaults import PREFETCH_HANDLER
 from engine.eject.container import EnvParts, Names, container_kwargs
 from engine.eject.pysrc import call, py_duration, py_literal, py_str
 
@@ -29,8 +30,9 @@ RUN_HELPER_NAMES = ("run_to_completion", "_awaited")
 
 
 def calls_run_helper(spec: FunctionSpec) -> bool:
-    """Plain, batched and scheduled functions call `run_to_completion`; web ones do not."""
-    return spec.web is None
+    """Plain, batched and scheduled functions call `run_to_completion`; web ones and the prefetch
+    function (its body is written out) do not."""
+    return spec.web is None and spec.handler != PREFETCH_HANDLER
 
 
 def awaits_handler(spec: FunctionSpec) -> bool:
@@ -153,7 +155,20 @@ def _web_decorator(web: WebSpec) -> str:
     return call(f"@modal.{web.kind}", [], kwargs)
 
 
+def _prefetch_body(spec: FunctionSpec) -> list[str]:
+    """The planner's prefetch function has no user handler: its body is written out, the very
+    source the entry module runs (engine/runtime/prefetch.py), so the file needs no mdeploy."""
+    import inspect as inspect_module
+
+    from engine.runtime import prefetch
+
+    source = inspect_module.getsource(prefetch.prefetch_models)
+    return source.replace("def prefetch_models(", f"def {spec.symbol}(", 1).rstrip("\n").split("\n")
+
+
 def _body(spec: FunctionSpec) -> list[str]:
+    if spec.handler == PREFETCH_HANDLER:
+        return _prefetch_body(spec)
     module, attr = spec.handler.split(":", 1)
     imported = f"    from {module} import {attr}"
     kind = spec.web.kind if spec.web is not None else None

@@ -10,17 +10,17 @@ eject copies this function's source into the ejected file.
 
 from __future__ import annotations
 
-import json
-import os
-from typing import Any
 
 
 def prefetch_models() -> dict[str, str]:
     """Fetch every job's pinned revision (files already in the cache are not downloaded again);
     return {model key: the local folder}. Modal commits the mounted volumes when the call ends."""
+    import json  # imported here: eject copies this function, alone, into the ejected file
+    import os
+
     from huggingface_hub import snapshot_download
 
-    jobs: list[dict[str, Any]] = json.loads(os.environ["MDEPLOY_PREFETCH"])
+    jobs = json.loads(os.environ["MDEPLOY_PREFETCH"])
     fetched = {}
     for job in jobs:
         print(f"prefetch {job['key']}: {job['repo']}@{job['revision']} into {job['cache_dir']}", flush=True)

@@ -155,15 +155,32 @@ def _web_decorator(web: WebSpec) -> str:
     return call(f"@modal.{web.kind}", [], kwargs)
 
 
+# The body of the planner's prefetch function, written out so that the ejected file needs no
+# mdeploy: the same statements as engine/runtime/prefetch.py's `prefetch_models`, which the entry
+# module runs (tests/eject/test_models_eject.py compares the two).
+PREFETCH_BODY = '''\
+    """Fetch every job's pinned revision (files already in the cache are not downloaded again);
+    return {model key: the local folder}. Modal commits the mounted volumes when the call ends."""
+    import json  # imported here: eject copies this function, alone, into the ejected file
+    import os
+
+    from huggingface_hub import snapshot_download
+
+    jobs = json.loads(os.environ["MDEPLOY_PREFETCH"])
+    fetched = {}
+    for job in jobs:
+        print(f"prefetch {job['key']}: {job['repo']}@{job['revision']} into {job['cache_dir']}", flush=True)
+        fetched[job["key"]] = snapshot_download(
+            repo_id=job["repo"],
+            revision=job["revision"],
+            cache_dir=job["cache_dir"],
+            allow_patterns=job["allow_patterns"],
+        )
+    return fetched'''
+
+
 def _prefetch_body(spec: FunctionSpec) -> list[str]:
-    """The planner's prefetch function has no user handler: its body is written out, the very
-    source the entry module runs (engine/runtime/prefetch.py), so the file needs no mdeploy."""
-    import inspect as inspect_module
-
-    from engine.runtime import prefetch
-
-    source = inspect_module.getsource(prefetch.prefetch_models)
-    return source.replace("def prefetch_models(", f"def {spec.symbol}(", 1).rstrip("\n").split("\n")
+    return [f"def {spec.symbol}() -> dict[str, str]:", *PREFETCH_BODY.split("\n")]
 
 
 def _body(spec: FunctionSpec) -> list[str]:

@@ -21,8 +21,8 @@ from engine.preflight.fit import (
     dtype_bytes,
     gpu_memory_bytes,
 )
-from engine.preflight.model_config import ModelConfigError, checkpoint_dtype, shape_from_config
 from engine.preflight.model_checks import model_checks
+from engine.preflight.model_config import ModelConfigError, checkpoint_dtype, shape_from_config
 from engine.preflight.model_folder import ModelFolderError, ModelFolders
 from engine.preflight.probes import HubProbe, ModalProbe, NotOnHub, Unavailable
 

@@ -21,11 +21,11 @@ Guard = Callable[[str, Callable[[], tuple[str, str]]], Any]
 
 def model_checks(blueprint: Blueprint, hub: HubProbe | Unavailable, guarded: Guard) -> Iterator[Any]:
     functions = {f.key: f for f in blueprint.functions}
+    sizes: dict[str, int | None] = {}  # model key -> bytes, once its hub check has run
     for model in blueprint.models:
         if model.repo is None:
             yield guarded(f"models {model.key}", lambda m=model: _path_model(m))
             continue
-        sizes: dict[str, int | None] = {}
         yield guarded(f"models {model.key}", lambda m=model: _hub_model(m, hub, sizes))
         for user in model.used_by:
             kind, _, key = user.partition(".")

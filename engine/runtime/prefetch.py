@@ -11,7 +11,6 @@ eject copies this function's source into the ejected file.
 from __future__ import annotations
 
 
-
 def prefetch_models() -> dict[str, str]:
     """Fetch every job's pinned revision (files already in the cache are not downloaded again);
     return {model key: the local folder}. Modal commits the mounted volumes when the call ends."""

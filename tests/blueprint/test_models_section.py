@@ -108,7 +108,9 @@ def test_a_revision_must_be_a_commit(tmp_path, model, expected):
 def test_an_unknown_model_key_is_located_with_did_you_mean(tmp_path):
     body = BASE + "functions:\n  f: {handler: 'jobs:run', models: [wisper]}\n"
     problems = _problems(_write(tmp_path, body))
-    assert "15:37: functions.f.models[0]: no model 'wisper' is declared in `models` (did you mean 'whisper'?)" in problems
+    assert (
+        "15:37: functions.f.models[0]: no model 'wisper' is declared in `models` (did you mean 'whisper'?)" in problems
+    )
 
 
 def test_an_llm_service_with_an_unknown_model_key_is_located(tmp_path):

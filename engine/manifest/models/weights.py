@@ -35,7 +35,9 @@ class Model(StrictModel):
     ] = None
     files: Annotated[
         tuple_of(Annotated[str, Field(min_length=1)]),
-        Field(description='Only the repo files matching these patterns, e.g. ["*.safetensors", "*.json"]; default: all.'),
+        Field(
+            description='Only the repo files matching these patterns, e.g. ["*.safetensors", "*.json"]; default: all.'
+        ),
     ] = ()
     secret: Annotated[
         str | None, Field(description="Key of `secrets` whose token can read the repo (gated or private: HF_TOKEN).")

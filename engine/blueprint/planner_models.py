@@ -102,6 +102,13 @@ def function_model_parts(
             if all(m.source != entry.volume for m in mounts):
                 mounts.append(MountSpec(path=where, kind="volume", source=entry.volume))
         variable = entry.env or model_env_name(name)
+        if variable in env:
+            ctx.report(
+                (*source, "models", index),
+                f"model {name!r} and another model of this object both set {variable}",
+                "give one of them another `env:` name in `models:`",
+            )
+            continue
         if variable in obj.env or variable in ctx.manifest.defaults.env:
             ctx.report(
                 (*source, "env", variable),

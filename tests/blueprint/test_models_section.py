@@ -167,3 +167,28 @@ def test_an_llm_service_model_key_plans_as_the_inline_form(tmp_path):
     assert by_key.models[0].used_by == ("servers.chat",)
     # The engine's Hugging Face cache is the model's volume: the prefetch fills what vLLM reads.
     assert ("/root/.cache/huggingface", "hf") in [(m.path, m.source) for m in by_key.servers[0].container.mounts]
+
+
+def test_two_models_with_one_variable_are_refused_where_both_are_used(tmp_path):
+    body = BASE + "  other: {path: x, volume: weights, env: MDEPLOY_MODEL_WHISPER}\n"
+    body += "functions:\n  f: {handler: 'jobs:run', models: [whisper, other]}\n"
+    problems = _problems(_write(tmp_path, body))
+    assert any(
+        "functions.f.models[1]: model 'other' and another model of this object both set MDEPLOY_MODEL_WHISPER" in p
+        for p in problems
+    ), problems
+
+
+def test_an_llm_service_serves_a_path_model_from_its_mounted_volume(tmp_path):
+    body = """\
+    version: 1
+    app: m
+    volumes: {weights: {}}
+    models:
+      tuned: {path: runs/7/final, volume: weights}
+    services:
+      chat: {kind: llm, engine: vllm, gpu: L4, model: tuned}
+    """
+    (server,) = plan_file(_write(tmp_path, body), None, {}).servers
+    assert server.model == "/models/weights/runs/7/final" and server.revision is None
+    assert ("/models/weights", "weights") in [(m.path, m.source) for m in server.container.mounts]

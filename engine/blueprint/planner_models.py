@@ -101,19 +101,19 @@ def function_model_parts(
                 continue
             if all(m.source != entry.volume for m in mounts):
                 mounts.append(MountSpec(path=where, kind="volume", source=entry.volume))
-        variable = entry.env or model_env_name(name)
+        variable = model_env_name(name)
         if variable in env:
             ctx.report(
                 (*source, "models", index),
                 f"model {name!r} and another model of this object both set {variable}",
-                "give one of them another `env:` name in `models:`",
+                "rename one of the two keys of `models:`",
             )
             continue
         if variable in obj.env or variable in ctx.manifest.defaults.env:
             ctx.report(
                 (*source, "env", variable),
                 f"{variable} is set by the planner to model {name!r}'s path",
-                "remove this entry, or give the model another `env:` name",
+                "remove this entry",
             )
         env[variable] = (f"{where}/{model_folder(entry)}", (("models", name), (*source, "models", index)))
         if entry.secret is not None:
@@ -179,10 +179,8 @@ def plan_models(ctx: Any) -> tuple[ModelSpec, ...]:
             [(*at, "id"), (*at, "revision"), (*at, "path")],
             note="huggingface_hub's cache layout of the pinned revision, or the path",
         )
-        variable = rec.pick((*at, "env"), (entry.env, (*at, "env")))
-        if variable is None:
-            variable = model_env_name(key)
-            rec.planner((*at, "env"), "MODEL_ENV_PREFIX", [at], note="MDEPLOY_MODEL_ + the key")
+        variable = model_env_name(key)
+        rec.planner((*at, "env"), "MODEL_ENV_PREFIX", [at], note="MDEPLOY_MODEL_ + the key")
         users = tuple(ctx.model_uses.users.get(key, ()))
         rec.planner((*at, "used_by"), None, [at], note="the services and functions that reference the model")
         specs.append(

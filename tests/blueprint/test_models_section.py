@@ -83,13 +83,13 @@ def test_a_path_model_is_a_folder_of_its_volume_and_is_not_prefetched(tmp_path):
     app: m
     volumes: {weights: {}}
     models:
-      tuned: {path: runs/7/final, volume: weights, env: TUNED_DIR}
+      tuned: {path: runs/7/final, volume: weights}
     functions:
       f: {handler: 'jobs:run', models: [tuned]}
     """
     blueprint = plan_file(_write(tmp_path, body), None, {})
     assert [f.key for f in blueprint.functions] == ["f"]
-    assert blueprint.functions[0].container.env["TUNED_DIR"] == "/models/weights/runs/7/final"
+    assert blueprint.functions[0].container.env["MDEPLOY_MODEL_TUNED"] == "/models/weights/runs/7/final"
 
 
 @pytest.mark.parametrize(
@@ -170,11 +170,11 @@ def test_an_llm_service_model_key_plans_as_the_inline_form(tmp_path):
 
 
 def test_two_models_with_one_variable_are_refused_where_both_are_used(tmp_path):
-    body = BASE + "  other: {path: x, volume: weights, env: MDEPLOY_MODEL_WHISPER}\n"
-    body += "functions:\n  f: {handler: 'jobs:run', models: [whisper, other]}\n"
+    body = BASE + "  tuned-a: {path: x, volume: weights}\n  tuned_a: {path: y, volume: weights}\n"
+    body += "functions:\n  f: {handler: 'jobs:run', models: [tuned-a, tuned_a]}\n"
     problems = _problems(_write(tmp_path, body))
     assert any(
-        "functions.f.models[1]: model 'other' and another model of this object both set MDEPLOY_MODEL_WHISPER" in p
+        "functions.f.models[1]: model 'tuned_a' and another model of this object both set MDEPLOY_MODEL_TUNED_A" in p
         for p in problems
     ), problems
 

@@ -18,11 +18,12 @@ from pydantic import Field, model_validator
 
 from engine.manifest.models.base import Finding, StrictModel, container_bodies, fail, tuple_of
 from engine.manifest.models.llm import _MODEL_ID_RE, _REVISION_RE
-from engine.manifest.models.shorthands import EnvName
 
 
 class Model(StrictModel):
-    """Weights by key: a Hugging Face repo pinned to a commit, or a folder in a volume."""
+    """Weights by key: a Hugging Face repo pinned to a commit, or a folder in a volume. A user's
+    container finds them through MDEPLOY_MODEL_<KEY> (a fixed name: keys are never variables,
+    so the name of the variable is never a value from one)."""
 
     id: Annotated[str | None, Field(description='Hugging Face repo id, e.g. "openai/whisper-large-v3".')] = None
     revision: Annotated[
@@ -43,10 +44,6 @@ class Model(StrictModel):
         str | None, Field(description="Key of `secrets` whose token can read the repo (gated or private: HF_TOKEN).")
     ] = None
     volume: Annotated[str, Field(description="Key of `volumes` that caches the weights (or holds `path`).")]
-    env: Annotated[
-        EnvName | None,
-        Field(description="The variable holding the weights' path in the container. Default: MDEPLOY_MODEL_<KEY>."),
-    ] = None
 
     @model_validator(mode="after")
     def _check(self) -> Model:

@@ -14,7 +14,9 @@ from functools import cache
 def _model():
     from sentence_transformers import SentenceTransformer
 
-    return SentenceTransformer(os.environ["EMBEDDING_MODEL"], revision=os.environ["EMBEDDING_REVISION"], device="cuda")
+    return SentenceTransformer(
+        os.environ["EMBEDDING_MODEL"], revision=os.environ["EMBEDDING_REVISION"], device="cuda"
+    )
 
 
 def embed_batch(texts: list[str]) -> list[list[float]]:

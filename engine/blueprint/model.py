@@ -273,6 +273,23 @@ class SnapshotSpec:
 
 
 @dataclass(frozen=True)
+class ClusterSpec:
+    """`@modal.clustered(size=nodes, rdma=rdma)`: one replica of the server spans `nodes`
+    containers, which Modal schedules together; requests reach rank 0 only.
+
+    Every container runs `command` followed by `rank_args`, in which the container fills in
+    "{rank}" (its rank in the cluster) and "{leader}" (rank 0's address) when it starts; ranks
+    other than 0 serve no HTTP, add `worker_args`, and do not wait for the health path. Both are
+    written by the engine's module, like the command.
+    """
+
+    nodes: int
+    rdma: bool = False
+    rank_args: tuple[str, ...] = ()
+    worker_args: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class ServerSpec:
     """An `@app.server` class that runs `command` in `@modal.enter` and serves `port`."""
 
@@ -291,6 +308,7 @@ class ServerSpec:
     served_names: tuple[str, ...] = ()  # every name the server answers to as "model"
     host: str = "0.0.0.0"
     tensor_parallel_size: int = 1
+    pipeline_parallel_size: int = 1  # stages; tensor x pipeline = GPUs per container x nodes
     context_length: int | None = None  # tokens; None: the model's own maximum
     max_sequences: int = 256  # sequences batched at once
     memory_utilization: float = 0.9  # share of each GPU's memory the engine takes
@@ -316,6 +334,7 @@ class ServerSpec:
     routing_region: str | None = None
     exit_grace_period: int = 0  # seconds a draining container may finish in-flight requests
     h2_enabled: bool = False  # HTTP/2 from clients
+    cluster: ClusterSpec | None = None  # None: one container per replica
 
 
 # ---------------------------------------------------------------------------------------------

@@ -187,6 +187,18 @@ def launch_command(server: ServerSpec, origins: Origins = NO_ORIGINS) -> str:
     return line
 
 
+def _cluster_line(server: ServerSpec) -> str:
+    """A clustered server: how many containers one replica is, and what each adds to the command."""
+    cluster = server.cluster
+    if cluster is None:
+        return ""
+    line = f"{cluster.nodes} nodes per replica (@modal.clustered), RDMA {'on' if cluster.rdma else 'off'}"
+    line += f"; scaling counts nodes; every node adds {' '.join(cluster.rank_args)}"
+    if cluster.worker_args:
+        line += f", nodes other than rank 0 add {' '.join(cluster.worker_args)}"
+    return line + "; requests reach rank 0 only"
+
+
 def _server_entry(server: ServerSpec, cost: ObjectCost, show: _Shown, bucket_secrets: dict[str, str]) -> Entry:
     served_as = show("served_model_name", server.served_model_name)
     model = show("model", server.model)
@@ -214,6 +226,7 @@ def _server_entry(server: ServerSpec, cost: ObjectCost, show: _Shown, bucket_sec
             f"startup timeout {show('startup_timeout', server.startup_timeout, format_duration)}",
         ),
         ("command", launch_command(server, show.origins)),
+        ("cluster", _cluster_line(server)),
         ("warmup", _warmup(server, show)),
         ("snapshot", snapshot),
         (

@@ -73,6 +73,9 @@ NOT_SENT: dict[str, str] = {
     "ServerSpec.served_names": "an engine fact ServerSpec.command is derived from; in MDEPLOY_BLUEPRINT only",
     "ServerSpec.host": "an engine fact ServerSpec.command is derived from; in MDEPLOY_BLUEPRINT only",
     "ServerSpec.tensor_parallel_size": "an engine fact ServerSpec.command is derived from; in MDEPLOY_BLUEPRINT only",
+    "ServerSpec.pipeline_parallel_size": "an engine fact ServerSpec.command is derived from; in MDEPLOY_BLUEPRINT only",
+    "ClusterSpec.rank_args": "filled in and run by each clustered container from MDEPLOY_BLUEPRINT",
+    "ClusterSpec.worker_args": "run by each clustered container but rank 0, from MDEPLOY_BLUEPRINT",
     "ServerSpec.context_length": "an engine fact ServerSpec.command is derived from; in MDEPLOY_BLUEPRINT only",
     "ServerSpec.max_sequences": "an engine fact ServerSpec.command is derived from; in MDEPLOY_BLUEPRINT only",
     "ServerSpec.memory_utilization": "an engine fact ServerSpec.command is derived from; in MDEPLOY_BLUEPRINT only",
@@ -590,6 +593,17 @@ def check_http(m, where, blueprint, spec, definitions, sent):
         m.expect(where, "exit grace period", spec.exit_grace_period, h.exit_grace_period)
         m.expect(where, "routing region", [spec.routing_region] if spec.routing_region else [], list(h.proxy_regions))
         m.expect(where, "unauthenticated", not spec.requires_proxy_auth, h.unauthenticated)
+
+
+@compares(SERVER_CHECKS, "ServerSpec.cluster", "ClusterSpec.nodes", "ClusterSpec.rdma")
+def check_cluster(m, where, blueprint, spec, definitions, sent):
+    """`@modal.clustered(size, rdma)`: the cluster size, RDMA and the private network it implies."""
+    nodes = spec.cluster.nodes if spec.cluster else 0
+    rdma = spec.cluster.rdma if spec.cluster else False
+    for d in definitions:
+        m.expect(where, "cluster size", nodes, d._experimental_group_size)
+        m.expect(where, "RDMA", rdma, d.resources.rdma)
+        m.expect(where, "i6pn (the nodes' network)", spec.cluster is not None, d.i6pn_enabled)
 
 
 @compares(SERVER_CHECKS, "ServerSpec.target_concurrency", "ServerSpec.max_concurrency")

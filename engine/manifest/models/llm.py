@@ -90,11 +90,16 @@ class ModelSource(StrictModel):
 def model_split(gpus: int, nodes: int, tp: int | None, pp: int | None) -> tuple[int, int] | None:
     """(tensor, pipeline) parallel sizes of a model on `nodes` nodes of `gpus` GPUs each, or None
     when the sizes given cannot split it. Every GPU of every node holds a part of the model, so
-    tensor x pipeline = gpus x nodes (vLLM's and SGLang's world size). Left out, the pipeline has one
-    stage per node and tensor parallelism spans each node's GPUs: layers split within a node,
-    where GPUs talk over NVLink, and only activations cross the slower network between nodes."""
-    pp = nodes if pp is None else pp
+    tensor x pipeline = gpus x nodes (vLLM's and SGLang's world size). Neither given: one pipeline
+    stage per node, tensor parallelism across each node's GPUs (layers split within a node, where
+    GPUs talk over NVLink; only activations cross the slower network between nodes). One given:
+    the other is what it leaves, except that one node gets no pipeline unless asked for one."""
     total = gpus * nodes
+    if tp is None and pp is None:
+        return gpus, nodes
+    if pp is None:
+        assert tp is not None
+        pp = total // tp if nodes > 1 and total % tp == 0 else 1
     if tp is None:
         if total % pp:
             return None

@@ -279,7 +279,7 @@ def _cluster(ctx: PlanContext, key: str, svc: Any, engine: Any) -> ClusterSpec |
         ctx.report(
             (*path, "nodes"),
             f"{engine.name} cannot be launched across nodes by mdeploy: only vllm and sglang have a "
-            "multi-node launch it drives (their --nnodes and rank flags)",
+            "multi-node launch it drives",
             "serve on one node (remove nodes), or use engine vllm or sglang",
         )
         return None

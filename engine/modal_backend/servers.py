@@ -115,7 +115,7 @@ def add_server(
 def cluster_member() -> tuple[int, str]:
     """(this container's rank, rank 0's address), from the cluster context Modal sets up before
     `@modal.enter` runs (no network call). IPv4 when Modal reports it: the engines' HOST:PORT
-    arguments (SGLang's --dist-init-addr) do not all read an IPv6 address."""
+    arguments (SGLang's rendezvous address) do not all read an IPv6 address."""
     import modal.experimental  # only clustered servers' containers need it
 
     info = modal.experimental.get_cluster_info()

@@ -216,6 +216,32 @@ class WebSpec:
 
 
 @dataclass(frozen=True)
+class BatchedMethodSpec:
+    """A method of a class under `@modal.batched(max_batch_size=..., wait_ms=...)`."""
+
+    name: str
+    max_batch_size: int
+    wait_ms: int
+
+
+@dataclass(frozen=True)
+class ClassSpec:
+    """What makes a function an `@app.cls`: its `handler` names a class of the user's code.
+
+    One instance per container, made with no arguments in the one `@modal.enter` method, which
+    then calls `enter` in order; the one `@modal.exit` method calls `exit` in order. `methods`
+    become `@modal.method`s, `batched` (at most one, and then no `methods`: Modal's rule)
+    `@modal.batched`. `startup_timeout` bounds the enter hooks; None: Modal uses the timeout.
+    """
+
+    methods: tuple[str, ...] = ()
+    enter: tuple[str, ...] = ()
+    exit: tuple[str, ...] = ()
+    batched: tuple[BatchedMethodSpec, ...] = ()
+    startup_timeout: int | None = None
+
+
+@dataclass(frozen=True)
 class FunctionSpec:
     """An `@app.function` that imports and calls `handler` ("package.module:attr").
 
@@ -236,6 +262,9 @@ class FunctionSpec:
     web: WebSpec | None = None
     max_inputs: int | None = None  # inputs per container before it is replaced
     routing_region: str | None = None  # where inputs enter Modal; None: Modal's choice
+    # Set: `handler` is a class deployed with `app.cls` (then schedule, batching and web are
+    # None; `name` is the class name, which is what Modal names a class by).
+    cls: ClassSpec | None = None
 
 
 # ---------------------------------------------------------------------------------------------

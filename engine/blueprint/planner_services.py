@@ -410,6 +410,7 @@ def plan_web_service(ctx: PlanContext, key: str, svc: Any) -> FunctionSpec | Non
         rec.unset((*web_at, "docs"), "only a fastapi_endpoint serves /docs")
     rec.unset((*web_at, "port"), "only a web_server has a port")
     rec.unset((*web_at, "startup_timeout"), "only a web_server has a startup timeout")
+    rec.unset((*at, "cls"), "a web service serves an app, not a class")
     return FunctionSpec(
         key=key,
         symbol=ctx.symbols.claim(function_symbol(key)),

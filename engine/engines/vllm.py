@@ -29,6 +29,7 @@ from engine.engines.common import (
     serving_defaults,
 )
 from engine.engines.owned_flags import FlagSyntax, OwnedFlag, option_flags
+from engine.gpus import gpu_type as gpu_type_row
 
 IMAGE_KEY = "vllm-default"
 VERSION = "0.33.0"  # moved 2026-12-02; how to move it: docs/engines.md
@@ -167,14 +168,14 @@ def cpu_launch(p: LaunchParams, environ: Mapping[str, str]) -> CpuLaunch:
     return CpuLaunch(replace(p, options=options, sleep_mode=False, tensor_parallel=1), env, tuple(notes))
 
 
-# GPUs with >= 70 GiB other than the A100 (vllm/engine/arg_utils.py, 0.33.0:
-# `_set_default_max_num_seqs_and_batched_tokens_args`): the API server batches up to 1024
-# sequences there, 256 elsewhere.
-_LARGE_BATCH_GPUS = frozenset({"H100", "H100!", "H200", "B200", "B200+", "B300"})
-
-
 def gpu_setting_defaults(gpu_type: str) -> dict[str, object]:
-    return {"max_sequences": 1024 if gpu_type.upper() in _LARGE_BATCH_GPUS else 256}
+    # vllm/engine/arg_utils.py, 0.33.0 (`get_batch_defaults`, read from the wheel): the API server
+    # batches up to 1024 sequences on a device with >= 160 GiB, or >= 70 GiB whose name does not
+    # say A100 (nor a GB10, which Modal does not serve); 256 elsewhere. The memory is the table's
+    # (engine/gpus.py), not a list of names kept here.
+    gpu = gpu_type_row(gpu_type)
+    large = gpu is not None and gpu.memory_gib >= 70 and not gpu.name.startswith("A100")
+    return {"max_sequences": 1024 if large else 256}
 
 
 ENGINE = Engine(

@@ -24,6 +24,11 @@ from engine.runtime.handler_import import import_handler as _resolve
 
 def find_function(blueprint: Blueprint, name: str) -> FunctionSpec:
     for function in blueprint.functions:
+        if function.key == name and function.cls is not None:
+            # Not yet: running a class here would need its hooks and a method to call.
+            raise UserError(
+                f"{name!r} is a class (kind: cls): `mdeploy run` runs functions only, not a class's methods"
+            )
         if function.key == name:
             return function
     if any(server.key == name for server in blueprint.servers):

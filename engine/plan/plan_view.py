@@ -285,11 +285,31 @@ def _function_entry(function: FunctionSpec, cost: ObjectCost, show: _Shown, buck
         ("concurrency", concurrency),
         ("batching", batching),
         ("web", _web(function, show.under("web"))),
+        *_class_rows(function, show.under("cls")),
         ("max inputs", show("max_inputs", function.max_inputs, lambda n: f"{n} per container" if n else "")),
         ("routing region", show("routing_region", function.routing_region or "")),
         ("cost", _cost_line(cost, _cost_hidden(function.container, show.under("container")))),
     )
-    return Entry(function.key, f"function, Modal name {function.name}, symbol {function.symbol}", rows)
+    what = "class (app.cls)" if function.cls is not None else "function"
+    return Entry(function.key, f"{what}, Modal name {function.name}, symbol {function.symbol}", rows)
+
+
+def _class_rows(function: FunctionSpec, show: _Shown) -> list[tuple[str, str]]:
+    """A `kind: cls` function: its hooks in the order they run, its methods, the batched one."""
+    cls = function.cls
+    if cls is None:
+        return []
+    batched = ", ".join(f"{b.name} (up to {b.max_batch_size} inputs, wait {b.wait_ms} ms)" for b in cls.batched)
+    return [
+        ("enter", show("enter", ", ".join(cls.enter)) + (" (in this order, at container start)" if cls.enter else "")),
+        (
+            "startup timeout",
+            show("startup_timeout", cls.startup_timeout, format_duration) if cls.startup_timeout else "",
+        ),
+        ("methods", show("methods", ", ".join(cls.methods))),
+        ("batched", show("batched", batched)),
+        ("exit", show("exit", ", ".join(cls.exit)) + (" (in this order, at shutdown)" if cls.exit else "")),
+    ]
 
 
 def _container_rows(

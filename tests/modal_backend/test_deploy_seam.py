@@ -243,6 +243,10 @@ MUTATIONS = {
         "tests/modal_backend/data/seam/seam-cluster.yaml@main",
         lambda bp: _server(bp, "big", cluster=dataclasses.replace(bp.servers[0].cluster, rdma=False)),
     ),
+    "check_class": (
+        "manifests/classes.yaml@main",
+        lambda bp: _function(bp, "reranker", cls=dataclasses.replace(bp.functions[0].cls, methods=("score",))),
+    ),
 }
 
 

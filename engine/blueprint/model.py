@@ -239,6 +239,32 @@ class WebSpec:
 
 
 @dataclass(frozen=True)
+class BatchedMethodSpec:
+    """A method of a class under `@modal.batched(max_batch_size=..., wait_ms=...)`."""
+
+    name: str
+    max_batch_size: int
+    wait_ms: int
+
+
+@dataclass(frozen=True)
+class ClassSpec:
+    """What makes a function an `@app.cls`: its `handler` names a class of the user's code.
+
+    One instance per container, made with no arguments in the one `@modal.enter` method, which
+    then calls `enter` in order; the one `@modal.exit` method calls `exit` in order. `methods`
+    become `@modal.method`s, `batched` (at most one, and then no `methods`: Modal's rule)
+    `@modal.batched`. `startup_timeout` bounds the enter hooks; None: Modal uses the timeout.
+    """
+
+    methods: tuple[str, ...] = ()
+    enter: tuple[str, ...] = ()
+    exit: tuple[str, ...] = ()
+    batched: tuple[BatchedMethodSpec, ...] = ()
+    startup_timeout: int | None = None
+
+
+@dataclass(frozen=True)
 class FunctionSpec:
     """An `@app.function` that imports and calls `handler` ("package.module:attr").
 
@@ -260,6 +286,9 @@ class FunctionSpec:
     max_inputs: int | None = None  # inputs per container before it is replaced
     routing_region: str | None = None  # where inputs enter Modal; None: Modal's choice
     models: tuple[str, ...] = ()  # keys of Blueprint.models the handler loads (mounted, env set)
+    # Set: `handler` is a class deployed with `app.cls` (then schedule, batching and web are
+    # None; `name` is the class name, which is what Modal names a class by).
+    cls: ClassSpec | None = None
 
 
 # ---------------------------------------------------------------------------------------------
@@ -297,6 +326,23 @@ class SnapshotSpec:
 
 
 @dataclass(frozen=True)
+class ClusterSpec:
+    """`@modal.clustered(size=nodes, rdma=rdma)`: one replica of the server spans `nodes`
+    containers, which Modal schedules together; requests reach rank 0 only.
+
+    Every container runs `command` followed by `rank_args`, in which the container fills in
+    "{rank}" (its rank in the cluster) and "{leader}" (rank 0's address) when it starts; ranks
+    other than 0 serve no HTTP, add `worker_args`, and do not wait for the health path. Both are
+    written by the engine's module, like the command.
+    """
+
+    nodes: int
+    rdma: bool = False
+    rank_args: tuple[str, ...] = ()
+    worker_args: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class ServerSpec:
     """An `@app.server` class that runs `command` in `@modal.enter` and serves `port`."""
 
@@ -315,6 +361,7 @@ class ServerSpec:
     served_names: tuple[str, ...] = ()  # every name the server answers to as "model"
     host: str = "0.0.0.0"
     tensor_parallel_size: int = 1
+    pipeline_parallel_size: int = 1  # stages; tensor x pipeline = GPUs per container x nodes
     context_length: int | None = None  # tokens; None: the model's own maximum
     max_sequences: int = 256  # sequences batched at once
     memory_utilization: float = 0.9  # share of each GPU's memory the engine takes
@@ -340,6 +387,7 @@ class ServerSpec:
     routing_region: str | None = None
     exit_grace_period: int = 0  # seconds a draining container may finish in-flight requests
     h2_enabled: bool = False  # HTTP/2 from clients
+    cluster: ClusterSpec | None = None  # None: one container per replica
 
 
 # ---------------------------------------------------------------------------------------------

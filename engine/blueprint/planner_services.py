@@ -12,6 +12,7 @@ from dataclasses import replace
 from typing import Any
 
 from engine.blueprint.model import (
+    ClusterSpec,
     ConcurrencySpec,
     ContainerSpec,
     FunctionSpec,
@@ -133,10 +134,14 @@ def plan_llm_server(ctx: PlanContext, key: str, svc: Any) -> ServerSpec | None:
         port=port,
         served_names=served_names(ctx, key, engine, model, served_name),
         snapshot=engine.snapshot if sleep_mode else None,
+        cluster=_cluster(ctx, key, svc, engine),
         **engine_fields(ctx, key, svc, engine),
     )
     if len(ctx.problems) > before:
         return None
+    if facts.cluster is not None and engine.cluster_args is not None:
+        rank_args, worker_args = engine.cluster_args(engine.params(facts))
+        facts = replace(facts, cluster=replace(facts.cluster, rank_args=rank_args, worker_args=worker_args))
     params = engine.params(facts)
     options = params.options
     for index, arg in enumerate(params.extra_args):
@@ -284,6 +289,29 @@ def plan_llm_server(ctx: PlanContext, key: str, svc: Any) -> ServerSpec | None:
     )
 
 
+def _cluster(ctx: PlanContext, key: str, svc: Any, engine: Any) -> ClusterSpec | None:
+    """`@modal.clustered(size=nodes, rdma=...)` for a service on more than one node; None on one.
+    Only engines that say how they span nodes (`Engine.cluster_args`) can: vLLM and SGLang."""
+    path, at, rec = ("services", key), ("servers", key, "cluster"), ctx.origins
+    if svc.nodes == 1:
+        rec.pick(at, (None, (*path, "nodes")))
+        return None
+    if engine.cluster_args is None:
+        ctx.report(
+            (*path, "nodes"),
+            f"{engine.name} cannot be launched across nodes by mdeploy: only vllm and sglang have a "
+            "multi-node launch it drives",
+            "serve on one node (remove nodes), or use engine vllm or sglang",
+        )
+        return None
+    rec.manifest(at, (*path, "nodes"), parts=True)
+    rec.manifest((*at, "nodes"), (*path, "nodes"))
+    rec.manifest((*at, "rdma"), (*path, "rdma"))
+    rec.engine((*at, "rank_args"), engine.name, [(*path, "nodes")], note="filled in by each container as it starts")
+    rec.engine((*at, "worker_args"), engine.name, [(*path, "nodes")], note="on every node but rank 0")
+    return ClusterSpec(nodes=svc.nodes, rdma=svc.rdma)
+
+
 def _launch_inputs(path: tuple, svc: Any, params: LaunchParams, model_at: tuple) -> dict[str, tuple[bool, list[tuple]]]:
     """LaunchParams field -> (whether the param is the manifest value itself, the manifest keys it
     was planned from)."""
@@ -403,6 +431,7 @@ def plan_web_service(ctx: PlanContext, key: str, svc: Any) -> FunctionSpec | Non
         rec.unset((*web_at, "docs"), "only a fastapi_endpoint serves /docs")
     rec.unset((*web_at, "port"), "only a web_server has a port")
     rec.unset((*web_at, "startup_timeout"), "only a web_server has a startup timeout")
+    rec.unset((*at, "cls"), "a web service serves an app, not a class")
     return FunctionSpec(
         key=key,
         symbol=ctx.symbols.claim(function_symbol(key)),

@@ -28,6 +28,7 @@ import modal
 from engine.blueprint.codec import ENV_VAR, encode_for_env
 from engine.blueprint.model import Blueprint
 from engine.modal_backend.calls import building
+from engine.modal_backend.classes import add_class
 from engine.modal_backend.functions import add_function
 from engine.modal_backend.images import build_images
 from engine.modal_backend.resources import build_resources
@@ -70,7 +71,8 @@ def build_app(
     resources = build_resources(blueprint)
     values = env_values or {}
     for function in blueprint.functions:
-        namespace[function.symbol] = add_function(
+        add = add_class if function.cls is not None else add_function
+        namespace[function.symbol] = add(
             app,
             function,
             module_name,

@@ -225,6 +225,18 @@ def launch_command(server: ServerSpec, origins: Origins = NO_ORIGINS) -> str:
     return line
 
 
+def _cluster_line(server: ServerSpec) -> str:
+    """A clustered server: how many containers one replica is, and what each adds to the command."""
+    cluster = server.cluster
+    if cluster is None:
+        return ""
+    line = f"{cluster.nodes} nodes per replica (@modal.clustered), RDMA {'on' if cluster.rdma else 'off'}"
+    line += f"; scaling counts nodes; every node adds {' '.join(cluster.rank_args)}"
+    if cluster.worker_args:
+        line += f", nodes other than rank 0 add {' '.join(cluster.worker_args)}"
+    return line + "; requests reach rank 0 only"
+
+
 def _server_entry(server: ServerSpec, cost: ObjectCost, show: _Shown, bucket_secrets: dict[str, str]) -> Entry:
     served_as = show("served_model_name", server.served_model_name)
     model = show("model", server.model)
@@ -252,6 +264,7 @@ def _server_entry(server: ServerSpec, cost: ObjectCost, show: _Shown, bucket_sec
             f"startup timeout {show('startup_timeout', server.startup_timeout, format_duration)}",
         ),
         ("command", launch_command(server, show.origins)),
+        ("cluster", _cluster_line(server)),
         ("warmup", _warmup(server, show)),
         ("snapshot", snapshot),
         (
@@ -310,11 +323,31 @@ def _function_entry(function: FunctionSpec, cost: ObjectCost, show: _Shown, buck
         ("concurrency", concurrency),
         ("batching", batching),
         ("web", _web(function, show.under("web"))),
+        *_class_rows(function, show.under("cls")),
         ("max inputs", show("max_inputs", function.max_inputs, lambda n: f"{n} per container" if n else "")),
         ("routing region", show("routing_region", function.routing_region or "")),
         ("cost", _cost_line(cost, _cost_hidden(function.container, show.under("container")))),
     )
-    return Entry(function.key, f"function, Modal name {function.name}, symbol {function.symbol}", rows)
+    what = "class (app.cls)" if function.cls is not None else "function"
+    return Entry(function.key, f"{what}, Modal name {function.name}, symbol {function.symbol}", rows)
+
+
+def _class_rows(function: FunctionSpec, show: _Shown) -> list[tuple[str, str]]:
+    """A `kind: cls` function: its hooks in the order they run, its methods, the batched one."""
+    cls = function.cls
+    if cls is None:
+        return []
+    batched = ", ".join(f"{b.name} (up to {b.max_batch_size} inputs, wait {b.wait_ms} ms)" for b in cls.batched)
+    return [
+        ("enter", show("enter", ", ".join(cls.enter)) + (" (in this order, at container start)" if cls.enter else "")),
+        (
+            "startup timeout",
+            show("startup_timeout", cls.startup_timeout, format_duration) if cls.startup_timeout else "",
+        ),
+        ("methods", show("methods", ", ".join(cls.methods))),
+        ("batched", show("batched", batched)),
+        ("exit", show("exit", ", ".join(cls.exit)) + (" (in this order, at shutdown)" if cls.exit else "")),
+    ]
 
 
 def _container_rows(

@@ -3,7 +3,8 @@
 Run wherever a manifest file is planned for use (`plan_file`: validate, plan, deploy, diff of the
 working tree, serve, run), never on data alone and never on a manifest read back from git (its
 files are not the working tree's). What they read:
-- `functions.*.handler` and `services.*.app`: the module, parsed (see `handlers.py`);
+- `functions.*.handler` and `services.*.app`: the module, parsed (see `handlers.py`; a `kind: cls`
+  function's class and its methods: `classes.py`);
 - `images.*.python_sources`: packages the deploy ships with `add_local_python_source`, which must
   be the project's or installed here, and never the standard library (a copy of `json` would sit in
   front of the image's own);
@@ -20,6 +21,7 @@ from typing import Any
 
 from engine.manifest.errors import Problem
 from engine.manifest.translate import Locator, dotted
+from engine.project.classes import class_mistakes
 from engine.project.handlers import HandlerChecker, Mistake, Use
 from engine.project.modules import ProjectModules, outside_project
 from engine.project.root import project_root, shown, source_folders
@@ -48,6 +50,12 @@ def project_problems(loaded: Any, server_mounts: Mapping[str, Iterable[str]] | N
         elif server_mounts is not None and key in server_mounts:
             report(("services", key, "model", "path"), _model_path_mistake(svc, server_mounts[key]))
     for key, fn in manifest.functions.items():
+        if fn.kind == "cls":
+            for at, mistake in class_mistakes(checker, fn):
+                path = ("functions", key, *at)
+                where = locator.at_key(path) if at[0] == "batched" else locator.at_value(path)
+                problems.append(Problem(where, dotted(path), mistake.message, mistake.hint))
+            continue
         report(("functions", key, "handler"), checker.check(fn.handler, _function_use(fn)))
     for key, image in manifest.images.items():
         for index, package in enumerate(image.python_sources):

@@ -91,6 +91,9 @@ NOT_SENT: dict[str, str] = {
     "ServerSpec.served_names": "an engine fact ServerSpec.command is derived from; in MDEPLOY_BLUEPRINT only",
     "ServerSpec.host": "an engine fact ServerSpec.command is derived from; in MDEPLOY_BLUEPRINT only",
     "ServerSpec.tensor_parallel_size": "an engine fact ServerSpec.command is derived from; in MDEPLOY_BLUEPRINT only",
+    "ServerSpec.pipeline_parallel_size": "an engine fact ServerSpec.command is derived from; in MDEPLOY_BLUEPRINT only",
+    "ClusterSpec.rank_args": "filled in and run by each clustered container from MDEPLOY_BLUEPRINT",
+    "ClusterSpec.worker_args": "run by each clustered container but rank 0, from MDEPLOY_BLUEPRINT",
     "ServerSpec.context_length": "an engine fact ServerSpec.command is derived from; in MDEPLOY_BLUEPRINT only",
     "ServerSpec.max_sequences": "an engine fact ServerSpec.command is derived from; in MDEPLOY_BLUEPRINT only",
     "ServerSpec.memory_utilization": "an engine fact ServerSpec.command is derived from; in MDEPLOY_BLUEPRINT only",
@@ -110,6 +113,10 @@ NOT_SENT: dict[str, str] = {
     "WarmupSpec.requests": "see ServerSpec.warmup",
     "SnapshotSpec.sleep_path": "see ServerSpec.snapshot",
     "SnapshotSpec.wake_path": "see ServerSpec.snapshot",
+    # A class's lifecycle methods are found by the container in the class itself, never sent:
+    # tests/modal_backend/test_class_container.py plays the container running them in order.
+    "ClassSpec.enter": "run by the class's one @modal.enter method in the container (test_class_container.py)",
+    "ClassSpec.exit": "run by the class's one @modal.exit method in the container (test_class_container.py)",
 }
 
 # Fields no manifest can set to anything but their default, so no deploy can show them sent
@@ -152,6 +159,11 @@ def compares(registry: list[Check], *fields: str) -> Callable[[Check], Check]:
     return register
 
 
+def modal_function_name(spec: FunctionSpec) -> str:
+    """The name of the function Modal creates: a class's is its service function, `Name.*`."""
+    return f"{spec.name}.*" if spec.cls is not None else spec.name
+
+
 def compare(blueprint: Blueprint, sent: SentApp, *, only: Check | None = None) -> list[str]:
     """Every mismatch between `blueprint` and what its deploy sent (`only`: run that check alone)."""
     m = Mismatches()
@@ -163,9 +175,10 @@ def compare(blueprint: Blueprint, sent: SentApp, *, only: Check | None = None) -
     ] + [("server", s, SERVER_CHECKS) for s in blueprint.servers]
     for kind, spec, checks in objects:
         where = f"{kind} {spec.key}"
-        function = sent.functions.get(spec.name)
+        name = modal_function_name(spec) if isinstance(spec, FunctionSpec) else spec.name
+        function = sent.functions.get(name)
         if function is None:
-            m.fail(where, f"no FunctionCreate for Modal name {spec.name!r}")
+            m.fail(where, f"no FunctionCreate for Modal name {name!r}")
             continue
         for check in chosen(checks):
             check(m, where, blueprint, spec, function.definitions, sent)
@@ -203,7 +216,7 @@ def check_environment(m, blueprint, sent):
 
 @compares(APP_CHECKS, "Blueprint.functions", "Blueprint.servers")
 def check_objects_published(m, blueprint, sent):
-    expected = sorted([f.name for f in blueprint.functions] + [s.name for s in blueprint.servers])
+    expected = sorted([modal_function_name(f) for f in blueprint.functions] + [s.name for s in blueprint.servers])
     m.expect("app", "functions created", expected, sorted(sent.functions))
     m.expect("app", "functions published", expected, sorted(sent.published.function_ids))
 
@@ -429,10 +442,13 @@ def check_image(m, where, blueprint, container, definitions, sent, is_server):
 
 @compares(FUNCTION_CHECKS, "FunctionSpec.name", "FunctionSpec.symbol")
 def check_function_identity(m, where, blueprint, spec, definitions, sent):
+    # A class's service function is `Symbol.*` (Modal names a class by its class name).
+    suffix = ".*" if spec.cls is not None else ""
     for d in definitions:
-        m.expect(where, "function name", spec.name, d.function_name)
+        m.expect(where, "function name", modal_function_name(spec), d.function_name)
         m.expect(where, "module", ENTRY_MODULE, d.module_name)
-        m.expect(where, "implementation name (the entry module's global)", spec.symbol, d.implementation_name)
+        m.expect(where, "implementation name (the entry module's global)", spec.symbol + suffix, d.implementation_name)
+        m.expect(where, "is a class", spec.cls is not None, d.is_class)
         m.expect(where, "is a server", False, d.is_server)
 
 
@@ -500,12 +516,37 @@ def check_input_concurrency(m, where, blueprint, spec, definitions, sent):
         m.expect(where, "target concurrent inputs", (c.target_inputs or 0) if c else 0, d.target_concurrent_inputs)
 
 
-@compares(FUNCTION_CHECKS, "FunctionSpec.batching", "BatchingSpec.max_batch_size", "BatchingSpec.wait_ms")
+@compares(
+    FUNCTION_CHECKS,
+    "FunctionSpec.batching",
+    "BatchingSpec.max_batch_size",
+    "BatchingSpec.wait_ms",
+    "BatchedMethodSpec.max_batch_size",
+    "BatchedMethodSpec.wait_ms",
+)
 def check_batching(m, where, blueprint, spec, definitions, sent):
-    b = spec.batching
+    b = spec.batching or (spec.cls.batched[0] if spec.cls is not None and spec.cls.batched else None)
     for d in definitions:
         m.expect(where, "batch max size", b.max_batch_size if b else 0, d.batch_max_size)
         m.expect(where, "batch linger ms", b.wait_ms if b else 0, d.batch_linger_ms)
+
+
+@compares(
+    FUNCTION_CHECKS,
+    "FunctionSpec.cls",
+    "ClassSpec.methods",
+    "ClassSpec.batched",
+    "BatchedMethodSpec.name",
+    "ClassSpec.startup_timeout",
+)
+def check_class(m, where, blueprint, spec, definitions, sent):
+    c = spec.cls
+    expected = sorted([*c.methods, *(b.name for b in c.batched)]) if c is not None else []
+    for d in definitions:
+        m.expect(where, "methods", expected, sorted(d.method_definitions))
+        if c is not None:
+            # Unset: Modal sends the timeout, which then bounds the enter hooks too.
+            m.expect(where, "startup_timeout_secs", c.startup_timeout or spec.timeout, d.startup_timeout_secs)
 
 
 WEBHOOK_TYPES = {
@@ -608,6 +649,17 @@ def check_http(m, where, blueprint, spec, definitions, sent):
         m.expect(where, "exit grace period", spec.exit_grace_period, h.exit_grace_period)
         m.expect(where, "routing region", [spec.routing_region] if spec.routing_region else [], list(h.proxy_regions))
         m.expect(where, "unauthenticated", not spec.requires_proxy_auth, h.unauthenticated)
+
+
+@compares(SERVER_CHECKS, "ServerSpec.cluster", "ClusterSpec.nodes", "ClusterSpec.rdma")
+def check_cluster(m, where, blueprint, spec, definitions, sent):
+    """`@modal.clustered(size, rdma)`: the cluster size, RDMA and the private network it implies."""
+    nodes = spec.cluster.nodes if spec.cluster else 0
+    rdma = spec.cluster.rdma if spec.cluster else False
+    for d in definitions:
+        m.expect(where, "cluster size", nodes, d._experimental_group_size)
+        m.expect(where, "RDMA", rdma, d.resources.rdma)
+        m.expect(where, "i6pn (the nodes' network)", spec.cluster is not None, d.i6pn_enabled)
 
 
 @compares(SERVER_CHECKS, "ServerSpec.target_concurrency", "ServerSpec.max_concurrency")

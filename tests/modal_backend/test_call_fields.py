@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from engine.modal_backend.calls import ARGUMENT_FIELDS, building, current_call
+from engine.modal_backend.classes import class_kwargs
 from engine.modal_backend.functions import function_kwargs
 from engine.modal_backend.images import build_images
 from engine.modal_backend.resources import build_resources
@@ -26,6 +27,9 @@ _SPEC_OF_CALL = {
     "concurrent": "functions",
     "schedule": "functions",
     "retries": "functions",
+    "app.cls": "functions",
+    "class method": "functions",
+    "class batched": "functions",
     "app.server": "servers",
     "server class": "servers",
     "Image": "images",
@@ -79,7 +83,10 @@ def test_every_keyword_passed_to_app_function_and_app_server_has_a_field(name):
     blueprint = all_blueprints()[name]
     images, resources = build_images(blueprint), build_resources(blueprint)
     for spec in blueprint.functions:
-        missing = set(function_kwargs(spec, images, resources)) - set(ARGUMENT_FIELDS["app.function"]["fields"])
+        if spec.cls is not None:
+            missing = set(class_kwargs(spec, images, resources)) - set(ARGUMENT_FIELDS["app.cls"]["fields"])
+        else:
+            missing = set(function_kwargs(spec, images, resources)) - set(ARGUMENT_FIELDS["app.function"]["fields"])
         assert not missing, missing
     for spec in blueprint.servers:
         missing = set(server_kwargs(spec, images, resources)) - set(ARGUMENT_FIELDS["app.server"]["fields"])

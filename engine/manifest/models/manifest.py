@@ -13,8 +13,8 @@ from typing import Annotated, Any, Literal
 from pydantic import Field
 
 from engine.manifest.models.base import Finding, StrictModel
+from engine.manifest.models.classes import AnyFunction
 from engine.manifest.models.defaults import Defaults
-from engine.manifest.models.functions import Function
 from engine.manifest.models.images import Image
 from engine.manifest.models.relations import check_relations
 from engine.manifest.models.services import Service
@@ -46,7 +46,9 @@ class Manifest(StrictModel):
     queues: Annotated[dict[LocalKey, Queue], Field(description="Modal Queues by key.")] = {}
     buckets: Annotated[dict[LocalKey, Bucket], Field(description="Cloud bucket mounts by key.")] = {}
     services: Annotated[dict[LocalKey, Service], Field(description="Long-running HTTP services by key.")] = {}
-    functions: Annotated[dict[LocalKey, Function], Field(description="Functions by key.")] = {}
+    functions: Annotated[
+        dict[LocalKey, AnyFunction], Field(description="Functions by key: handlers, or classes with `kind: cls`.")
+    ] = {}
     models: Annotated[
         dict[LocalKey, Model], Field(description="Pinned weights services and functions use, by key (models.md).")
     ] = {}

@@ -134,6 +134,29 @@ class MountSpec:
     source: str
 
 
+@dataclass(frozen=True)
+class ModelSpec:
+    """A `models` entry: pinned weights cached in a volume, found by its users through `env`.
+
+    `folder` is where the weights lie relative to the root of `volume` (a key of
+    Blueprint.volumes): for a hub model huggingface_hub's cache layout,
+    `hub/models--ORG--NAME/snapshots/REVISION` (what `snapshot_download(cache_dir=ROOT/hub)`
+    writes, and where an engine with HF_HOME at the volume finds it); for a path model the path.
+    Each user's container mounts the volume and sets `env` to the mount path + "/" + folder.
+    `used_by` is "functions.KEY" or "servers.KEY", in plan order.
+    """
+
+    key: str
+    volume: str
+    folder: str
+    env: str
+    repo: str | None = None  # a Hugging Face repo id; None for a path model
+    revision: str | None = None  # the pinned commit of `repo`
+    allow_patterns: tuple[str, ...] = ()  # only these files are fetched; () all
+    secret: str | None = None  # key of Blueprint.secrets that can read the repo
+    used_by: tuple[str, ...] = ()
+
+
 # ---------------------------------------------------------------------------------------------
 # What every container has
 
@@ -275,6 +298,7 @@ class FunctionSpec:
     web: WebSpec | None = None
     max_inputs: int | None = None  # inputs per container before it is replaced
     routing_region: str | None = None  # where inputs enter Modal; None: Modal's choice
+    models: tuple[str, ...] = ()  # keys of Blueprint.models the handler loads (mounted, env set)
     # Set: `handler` is a class deployed with `app.cls` (then schedule, batching and web are
     # None; `name` is the class name, which is what Modal names a class by).
     cls: ClassSpec | None = None
@@ -315,6 +339,23 @@ class SnapshotSpec:
 
 
 @dataclass(frozen=True)
+class ClusterSpec:
+    """`@modal.clustered(size=nodes, rdma=rdma)`: one replica of the server spans `nodes`
+    containers, which Modal schedules together; requests reach rank 0 only.
+
+    Every container runs `command` followed by `rank_args`, in which the container fills in
+    "{rank}" (its rank in the cluster) and "{leader}" (rank 0's address) when it starts; ranks
+    other than 0 serve no HTTP, add `worker_args`, and do not wait for the health path. Both are
+    written by the engine's module, like the command.
+    """
+
+    nodes: int
+    rdma: bool = False
+    rank_args: tuple[str, ...] = ()
+    worker_args: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class ServerSpec:
     """An `@app.server` class that runs `command` in `@modal.enter` and serves `port`."""
 
@@ -333,6 +374,7 @@ class ServerSpec:
     served_names: tuple[str, ...] = ()  # every name the server answers to as "model"
     host: str = "0.0.0.0"
     tensor_parallel_size: int = 1
+    pipeline_parallel_size: int = 1  # stages; tensor x pipeline = GPUs per container x nodes
     context_length: int | None = None  # tokens; None: the model's own maximum
     max_sequences: int = 256  # sequences batched at once
     memory_utilization: float = 0.9  # share of each GPU's memory the engine takes
@@ -358,6 +400,7 @@ class ServerSpec:
     routing_region: str | None = None
     exit_grace_period: int = 0  # seconds a draining container may finish in-flight requests
     h2_enabled: bool = False  # HTTP/2 from clients
+    cluster: ClusterSpec | None = None  # None: one container per replica
 
 
 # ---------------------------------------------------------------------------------------------
@@ -378,4 +421,5 @@ class Blueprint:
     functions: tuple[FunctionSpec, ...] = ()
     servers: tuple[ServerSpec, ...] = ()
     tags: dict[str, str] = field(default_factory=dict)  # modal.App(tags=...)
+    models: tuple[ModelSpec, ...] = ()  # pinned weights the app's objects use (`models:`)
     version: int = BLUEPRINT_VERSION

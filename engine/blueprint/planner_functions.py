@@ -15,6 +15,7 @@ from engine.blueprint.model import (
 from engine.blueprint.planner_classes import plan_class
 from engine.blueprint.planner_container import resolve_function_container, resolve_routing_region, resolve_timeout
 from engine.blueprint.planner_context import PlanContext
+from engine.blueprint.planner_models import used_models
 from engine.blueprint.planner_names import class_symbol, function_symbol
 from engine.blueprint.planner_origins import OriginRecorder, planner_default
 
@@ -54,6 +55,7 @@ def plan_function(ctx: PlanContext, key: str, fn: Any, *, fallback_image: str) -
         name=key,
         handler=fn.handler,
         container=container,
+        models=used_models(ctx, at, path, fn.models),
         timeout=resolve_timeout(ctx, fn, at=at, source=path),
         retries=_retries(rec, at, path, fn.retries),
         schedule=_schedule(rec, at, path, fn.schedule),
@@ -81,6 +83,7 @@ def _class_function(ctx: PlanContext, key: str, fn: Any, container: Any) -> Func
         name=symbol,
         handler=fn.handler,
         container=container,
+        models=used_models(ctx, at, path, fn.models),
         timeout=resolve_timeout(ctx, fn, at=at, source=path),
         retries=_retries(rec, at, path, fn.retries),
         concurrency=_concurrency(rec, at, path, fn.concurrency),

@@ -11,6 +11,7 @@ is `async def`, awaiting an async handler and running a sync one in a worker thr
 from __future__ import annotations
 
 from engine.blueprint.model import FunctionSpec, RetrySpec, ScheduleSpec, WebSpec
+from engine.blueprint.planner_defaults import PREFETCH_HANDLER
 from engine.eject.container import EnvParts, Names, container_kwargs
 from engine.eject.pysrc import call, py_duration, py_literal, py_str
 
@@ -29,8 +30,9 @@ RUN_HELPER_NAMES = ("run_to_completion", "_awaited")
 
 
 def calls_run_helper(spec: FunctionSpec) -> bool:
-    """Plain, batched and scheduled functions call `run_to_completion`; web ones do not."""
-    return spec.web is None
+    """Plain, batched and scheduled functions call `run_to_completion`; web ones and the prefetch
+    function (its body is written out) do not."""
+    return spec.web is None and spec.handler != PREFETCH_HANDLER
 
 
 def awaits_handler(spec: FunctionSpec) -> bool:
@@ -155,7 +157,37 @@ def _web_decorator(web: WebSpec) -> str:
     return call(f"@modal.{web.kind}", [], kwargs)
 
 
+# The body of the planner's prefetch function, written out so that the ejected file needs no
+# mdeploy: the same statements as engine/runtime/prefetch.py's `prefetch_models`, which the entry
+# module runs (tests/eject/test_models_eject.py compares the two).
+PREFETCH_BODY = '''\
+    """Fetch every job's pinned revision (files already in the cache are not downloaded again);
+    return {model key: the local folder}. Modal commits the mounted volumes when the call ends."""
+    import json  # imported here: eject copies this function, alone, into the ejected file
+    import os
+
+    from huggingface_hub import snapshot_download
+
+    jobs = json.loads(os.environ["MDEPLOY_PREFETCH"])
+    fetched = {}
+    for job in jobs:
+        print(f"prefetch {job['key']}: {job['repo']}@{job['revision']} into {job['cache_dir']}", flush=True)
+        fetched[job["key"]] = snapshot_download(
+            repo_id=job["repo"],
+            revision=job["revision"],
+            cache_dir=job["cache_dir"],
+            allow_patterns=job["allow_patterns"],
+        )
+    return fetched'''
+
+
+def _prefetch_body(spec: FunctionSpec) -> list[str]:
+    return [f"def {spec.symbol}() -> dict[str, str]:", *PREFETCH_BODY.split("\n")]
+
+
 def _body(spec: FunctionSpec) -> list[str]:
+    if spec.handler == PREFETCH_HANDLER:
+        return _prefetch_body(spec)
     module, attr = spec.handler.split(":", 1)
     imported = f"    from {module} import {attr}"
     kind = spec.web.kind if spec.web is not None else None

@@ -187,7 +187,10 @@ def _imports(blueprint: Blueprint, reads_shell: bool) -> str:
         stdlib.append("import importlib")
     if uses_local_files(blueprint):
         stdlib.append("import pathlib")
-    return "\n".join(sorted(stdlib) + ([""] if stdlib else []) + ["import modal"])
+    modal_imports = ["import modal"]
+    if any(s.cluster is not None for s in blueprint.servers):
+        modal_imports.append("import modal.experimental  # get_cluster_info(): a node's rank")
+    return "\n".join(sorted(stdlib) + ([""] if stdlib else []) + modal_imports)
 
 
 def _section(title: str, content: str) -> str:

@@ -185,6 +185,8 @@ ARGUMENT_FIELDS: dict[str, dict[str, Any]] = {
     },
     # make_server_class (the enter/exit methods); at = ("servers", key).
     "server class": {"whole": ("snapshot",), "fields": {"snap": ("snapshot",)}},
+    # modal.clustered(size, rdma) under app.server; at = ("servers", key).
+    "modal.clustered": {"whole": ("cluster",), "fields": {"size": ("cluster", "nodes"), "rdma": ("cluster", "rdma")}},
     # app.server(**servers.server_kwargs(...)); at = ("servers", key).
     "app.server": {
         "whole": (),

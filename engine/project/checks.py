@@ -121,6 +121,8 @@ def _python_source_mistake(checker: HandlerChecker, package: str) -> Mistake | N
 
 
 def _model_path_mistake(svc: Any, mounts: Iterable[str]) -> Mistake | None:
+    if isinstance(svc.model, str):
+        return None  # a key of `models`: its path is in its volume, mounted by the planner
     path = svc.model.path
     # Relative paths and folders of this machine are local runs' (`mdeploy serve`); an image of
     # the user's own may hold the weights.

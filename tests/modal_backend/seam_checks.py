@@ -37,6 +37,24 @@ ENTRY_FILE = "/root/entry.py"
 
 # Blueprint fields that are not Modal parameters, and why each is not compared with a message.
 NOT_SENT: dict[str, str] = {
+    # `models:` reach Modal only through the containers of their users: the planner puts each
+    # model's cache volume in ContainerSpec.mounts and its path in ContainerSpec.env (compared).
+    "Blueprint.models": "reach Modal as the mounts, env and secrets of their users' containers (compared there)",
+    "FunctionSpec.models": "see Blueprint.models: the keys, for the plan; the mounts and env are the container's",
+    **{
+        f"ModelSpec.{name}": "see Blueprint.models"
+        for name in (
+            "key",
+            "volume",
+            "folder",
+            "env",
+            "repo",
+            "revision",
+            "allow_patterns",
+            "secret",
+            "used_by",
+        )
+    },
     "Blueprint.source": "the manifest path, for humans; it travels inside MDEPLOY_BLUEPRINT only",
     "Blueprint.version": "the Blueprint format; inside MDEPLOY_BLUEPRINT only",
     "Blueprint.dicts": "Modal Dicts are not attached to an App (no such parameter): whatever touches one first creates it",
@@ -73,6 +91,9 @@ NOT_SENT: dict[str, str] = {
     "ServerSpec.served_names": "an engine fact ServerSpec.command is derived from; in MDEPLOY_BLUEPRINT only",
     "ServerSpec.host": "an engine fact ServerSpec.command is derived from; in MDEPLOY_BLUEPRINT only",
     "ServerSpec.tensor_parallel_size": "an engine fact ServerSpec.command is derived from; in MDEPLOY_BLUEPRINT only",
+    "ServerSpec.pipeline_parallel_size": "an engine fact ServerSpec.command is derived from; in MDEPLOY_BLUEPRINT only",
+    "ClusterSpec.rank_args": "filled in and run by each clustered container from MDEPLOY_BLUEPRINT",
+    "ClusterSpec.worker_args": "run by each clustered container but rank 0, from MDEPLOY_BLUEPRINT",
     "ServerSpec.context_length": "an engine fact ServerSpec.command is derived from; in MDEPLOY_BLUEPRINT only",
     "ServerSpec.max_sequences": "an engine fact ServerSpec.command is derived from; in MDEPLOY_BLUEPRINT only",
     "ServerSpec.memory_utilization": "an engine fact ServerSpec.command is derived from; in MDEPLOY_BLUEPRINT only",
@@ -638,6 +659,17 @@ def check_http(m, where, blueprint, spec, definitions, sent):
         m.expect(where, "exit grace period", spec.exit_grace_period, h.exit_grace_period)
         m.expect(where, "routing region", [spec.routing_region] if spec.routing_region else [], list(h.proxy_regions))
         m.expect(where, "unauthenticated", not spec.requires_proxy_auth, h.unauthenticated)
+
+
+@compares(SERVER_CHECKS, "ServerSpec.cluster", "ClusterSpec.nodes", "ClusterSpec.rdma")
+def check_cluster(m, where, blueprint, spec, definitions, sent):
+    """`@modal.clustered(size, rdma)`: the cluster size, RDMA and the private network it implies."""
+    nodes = spec.cluster.nodes if spec.cluster else 0
+    rdma = spec.cluster.rdma if spec.cluster else False
+    for d in definitions:
+        m.expect(where, "cluster size", nodes, d._experimental_group_size)
+        m.expect(where, "RDMA", rdma, d.resources.rdma)
+        m.expect(where, "i6pn (the nodes' network)", spec.cluster is not None, d.i6pn_enabled)
 
 
 @compares(SERVER_CHECKS, "ServerSpec.target_concurrency", "ServerSpec.max_concurrency")

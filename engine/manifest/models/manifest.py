@@ -20,6 +20,7 @@ from engine.manifest.models.relations import check_relations
 from engine.manifest.models.services import Service
 from engine.manifest.models.shorthands import AppTag, ModalName, python_identifier
 from engine.manifest.models.storage import Bucket, ModalDict, Queue, Secret, Volume
+from engine.manifest.models.weights import Model, check_model_references
 
 MANIFEST_VERSION = 1
 LocalKey = ModalName  # keys of resource maps follow Modal's naming rule: they may become Modal names
@@ -47,6 +48,9 @@ class Manifest(StrictModel):
     services: Annotated[dict[LocalKey, Service], Field(description="Long-running HTTP services by key.")] = {}
     functions: Annotated[
         dict[LocalKey, AnyFunction], Field(description="Functions by key: handlers, or classes with `kind: cls`.")
+    ] = {}
+    models: Annotated[
+        dict[LocalKey, Model], Field(description="Pinned weights services and functions use, by key (models.md).")
     ] = {}
 
 
@@ -175,4 +179,10 @@ def check_manifest_rules(data: dict) -> list[Finding]:
     """All cross-manifest rules, in a fixed order."""
     if not isinstance(data, dict):
         return []
-    return [*check_references(data), *check_inherited_mounts(data), *check_identifiers(data), *check_relations(data)]
+    return [
+        *check_references(data),
+        *check_inherited_mounts(data),
+        *check_identifiers(data),
+        *check_relations(data),
+        *check_model_references(data),
+    ]

@@ -28,6 +28,7 @@ _ENGINE_ONLY = (
     "served_names",
     "host",
     "tensor_parallel_size",
+    "pipeline_parallel_size",
     "context_length",
     "max_sequences",
     "memory_utilization",
@@ -81,6 +82,7 @@ def plan_server_service(ctx: PlanContext, key: str, svc: Any) -> ServerSpec | No
     rec.manifest((*at, "kind"), (*path, "kind"))
     for name in _ENGINE_ONLY:
         rec.unset((*at, name), "a server has no engine: only its command says what it serves")
+    rec.unset((*at, "cluster"), "one container per replica: only LLM engines span nodes (`nodes`)")
     rec.planner((*at, "needs_gpu"), None, [(*path, "gpu")], note="a server needs the GPU it asks for")
     return ServerSpec(
         key=key,

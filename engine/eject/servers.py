@@ -151,7 +151,13 @@ def render_server(
     if spec.h2_enabled:
         kwargs.append(("h2_enabled", "True"))
 
-    lines = [call("@app.server", [], kwargs), f"class {spec.symbol}:"]
+    lines = [call("@app.server", [], kwargs)]
+    if spec.cluster is not None:
+        rdma = ", rdma=True" if spec.cluster.rdma else ""
+        lines.append(
+            f"@modal.clustered(size={spec.cluster.nodes}{rdma})  # one replica spans {spec.cluster.nodes} nodes"
+        )
+    lines.append(f"class {spec.symbol}:")
     lines.extend(_start_method(spec, c))
     if spec.snapshot is not None:
         lines += [
@@ -178,10 +184,14 @@ def _start_method(spec: ServerSpec, c: ServerConstants) -> list[str]:
     for arg in spec.secret_args:
         # Read from the secret at start-up so the value never appears in this file.
         lines.append(f"        cmd += [{py_str(arg.flag)}, os.environ[{py_str(arg.env)}]]")
+    if spec.cluster is not None:
+        lines += _cluster_lines(spec)
     lines += [
         "        self.process = subprocess.Popen(cmd)",
     ]
     wait = "wait_until_answering" if spec.ready_on_any_answer else "wait_until_healthy"
+    if spec.cluster is not None:
+        lines += ["        if rank != 0:", "            return  # requests reach rank 0 only; it alone serves HTTP"]
     health = f"{wait}(self.process, {_url(c, spec.health_path)}, {py_duration(spec.startup_timeout)})"
     if len(health) + 8 <= 99:
         lines.append("        " + health)
@@ -212,6 +222,29 @@ def _start_method(spec: ServerSpec, c: ServerConstants) -> list[str]:
         lines += [
             "        # Free the GPU memory before the snapshot; `wake_up` restores it.",
             f"        post({_url(c, spec.snapshot.sleep_path)})",
+        ]
+    return lines
+
+
+def _cluster_lines(spec: ServerSpec) -> list[str]:
+    """Each node's rank and rank 0's address (IPv4 where Modal reports it), filled into the
+    arguments every node adds; the other ranks add the worker arguments."""
+    assert spec.cluster is not None
+    filled = [
+        "str(rank)"
+        if arg == "{rank}"
+        else ("leader" if arg == "{leader}" else (f"f{py_str(arg)}" if "{leader}" in arg else py_str(arg)))
+        for arg in spec.cluster.rank_args
+    ]
+    lines = [
+        "        cluster = modal.experimental.get_cluster_info()",
+        "        rank, leader = cluster.rank, (cluster.container_ipv4_ips or cluster.container_ips)[0]",
+        f"        cmd += [{', '.join(filled)}]",
+    ]
+    if spec.cluster.worker_args:
+        lines += [
+            "        if rank != 0:",
+            f"            cmd += [{', '.join(py_str(a) for a in spec.cluster.worker_args)}]",
         ]
     return lines
 

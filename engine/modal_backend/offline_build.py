@@ -85,7 +85,14 @@ def _build_once(blueprint: Blueprint, env_values: Any) -> tuple[list[ModalCompla
         with warnings.catch_warnings():
             warnings.simplefilter("always")
             warnings.showwarning = handler.show_warning
-            build_app(blueprint, module.__dict__, name, in_container=False, env_values=env_values)
+            build_app(
+                blueprint,
+                module.__dict__,
+                name,
+                in_container=False,
+                env_values=env_values,
+                import_build_functions=False,
+            )
     except Exception as exc:  # noqa: BLE001 - sorted below: Modal's refusals are kept, the rest re-raised
         mark = getattr(exc, "mdeploy_call", None)
         if mark is None or not _is_modal_refusal(exc):

@@ -44,6 +44,16 @@ def resolve_argv(command: Sequence[str], secret_args: Sequence[SecretArg], envir
         raise ServerStartError(f"missing environment variables: {exc}; attach the secret that provides them") from None
 
 
+def cluster_command(spec: ServerSpec, member: tuple[int, str] | None) -> tuple[str, ...]:
+    """`spec.command`, and for a member of a cluster its `rank_args` with "{rank}" and "{leader}"
+    filled in, then `worker_args` on ranks other than 0."""
+    if spec.cluster is None or member is None:
+        return tuple(spec.command)
+    rank, leader = member
+    filled = tuple(arg.replace("{rank}", str(rank)).replace("{leader}", leader) for arg in spec.cluster.rank_args)
+    return (*spec.command, *filled, *(spec.cluster.worker_args if rank != 0 else ()))
+
+
 def display_command(command: Sequence[str], secret_args: Sequence[SecretArg]) -> str:
     shown = list(command) + [part for arg in secret_args for part in (arg.flag, f"${arg.env}")]
     return " ".join(shown)
@@ -81,14 +91,21 @@ class EngineLauncher:
         self.base_url = f"http://{LOCALHOST}:{spec.port}"
         self.process: Supervisor | None = None
 
-    def start(self) -> None:
+    def start(self, member: tuple[int, str] | None = None) -> None:
+        """Launch and wait until healthy. `member`: (rank, rank 0's address) in a clustered
+        server; a rank other than 0 serves no HTTP, so it launches and returns."""
         spec = self.spec
-        argv = resolve_argv(spec.command, spec.secret_args, os.environ)
-        shown = display_command(spec.command, spec.secret_args)
+        command = cluster_command(spec, member)
+        argv = resolve_argv(command, spec.secret_args, os.environ)
+        shown = display_command(command, spec.secret_args)
         what = "command" if spec.kind == "server" else f"{spec.engine} server"
-        print(f"mdeploy: starting {what} {spec.name!r}: {shown}", flush=True)
+        where = "" if member is None else f" (node {member[0]} of {spec.cluster.nodes if spec.cluster else 1})"
+        print(f"mdeploy: starting {what} {spec.name!r}{where}: {shown}", flush=True)
         self.process = Supervisor(argv, log=_to_container_log, shown_as=shown)
         self.process.start()
+        if member is not None and member[0] != 0:
+            print(f"mdeploy: node {member[0]} joined rank 0 at {member[1]}; requests go to rank 0", flush=True)
+            return
         try:
             took = self.process.wait_ready(
                 self.base_url + spec.health_path, spec.startup_timeout, any_answer=spec.ready_on_any_answer

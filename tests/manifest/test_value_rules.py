@@ -199,7 +199,8 @@ def test_pip_entry_that_is_not_a_requirement_is_refused(checked):
 def test_pip_option_is_not_a_package(checked):
     assert only(checked, "pip_option.yaml") == (
         f"{VALUES}/pip_option.yaml:7:9: images.base.pip[0]: is not a pip requirement: Expected package name at the start "
-        "of dependency specifier (pip options are not packages: give an index with index_url or extra_index_url)"
+        "of dependency specifier (pip options are not packages: give an index with index_url, extra_index_url or "
+        "find_links, pre-releases with pre: true)"
     )
 
 

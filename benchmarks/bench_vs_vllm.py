@@ -255,6 +255,13 @@ def compare(args) -> int:
     cpu_mine = sum(per for _, per in runs["mdeploy"]) / len(runs["mdeploy"])
     cpu_theirs = sum(per for _, per in runs["vllm"]) / len(runs["vllm"])
     print(f"{'client CPU µs/token':<22} {cpu_mine:>10.1f} {cpu_theirs:>10.1f} {cpu_mine / cpu_theirs:>6.3f}x")
+    # Why a TPOT or ITL can differ: tokens one read brought share its time (mdeploy stamps them
+    # with the read, vLLM's client with the moment its loop reached each one).
+    shared = [run[0]["level"].get("same_read_gaps") for run in runs["mdeploy"]]
+    lags = [(run[0]["level"].get("client_read_lag") or {}).get("p99") for run in runs["mdeploy"]]
+    if all(value is not None for value in shared):
+        lag = f", its reads' lag p99 {max(lags) * 1000:.2f} ms" if all(v is not None for v in lags) else ""
+        print(f"   mdeploy: {max(shared):.1%} of ITL gaps within one read{lag}")
     print(f"   load average during the run: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
     return 0
 

@@ -18,16 +18,18 @@ if modal.is_local():
         if _path not in _sys.path:
             _sys.path.insert(0, _path)
 
-    from engine.modal_backend.deploy_side import plan_for_deploy
+    from engine.modal_backend.deploy_side import local_files_root, plan_for_deploy
 
     # The values of env entries from `${VAR}`s travel only in the env secrets built here, never
     # in the Blueprint; the container rebuilds the same secrets from the Blueprint alone.
     _blueprint, _env_values = plan_for_deploy(_os.environ)
+    _root = local_files_root(_blueprint)  # where the images' local files are read from
 else:
     from engine.modal_backend.container_side import blueprint_in_container
 
     _blueprint, _env_values = blueprint_in_container(), None
+    _root = None  # a container reads no local files: Modal attached them at deploy
 
 from engine.modal_backend.app import build_app  # noqa: E402
 
-app = build_app(_blueprint, globals(), __name__, env_values=_env_values)
+app = build_app(_blueprint, globals(), __name__, env_values=_env_values, project_root=_root)

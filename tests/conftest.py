@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import subprocess
 import sys
 from pathlib import Path
 
@@ -18,6 +17,33 @@ if os.environ.get("CI"):
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
+# Tests that serve a model, start an engine, run a script end to end or fuzz at length: marked
+# `slow`, so `pytest -m "not slow"` is a quick loop while editing. CI runs them all. An entry is a
+# file or a file::test; tests/structure/test_slow_marks.py checks each still names a test.
+SLOW = (
+    "tests/e2e/test_local_chat_e2e.py",
+    "tests/test_readme.py::test_readme_main_job_serves_the_tiny_model_asks_it_and_stops",
+    "tests/test_readme_scripts.py",
+    "tests/local/test_demo.py",
+    "tests/local/test_tiny_model.py",
+    "tests/local/test_local_serve_vllm.py",
+    "tests/local/test_local_serve_prechecks.py::test_the_command_it_names_writes_a_model_serve_then_accepts",
+    "tests/bench/test_bench_against_vllm.py",
+    "tests/bench/test_bench_against_fake_server.py::test_overhead_benchmark_prints_its_figures",
+    "tests/robustness/test_fuzz_loader_bounded.py",
+    "tests/robustness/test_overlay_properties.py",
+    "tests/robustness/test_yaml_fast_path_agrees.py",
+    "tests/robustness/test_commands_never_print_tokens.py",
+)
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        path = Path(str(item.path)).resolve().relative_to(REPO_ROOT).as_posix()
+        test = item.name.split("[", 1)[0]
+        if path in SLOW or f"{path}::{test}" in SLOW:
+            item.add_marker(pytest.mark.slow)
+
 
 @pytest.fixture
 def repo_root() -> Path:
@@ -26,25 +52,34 @@ def repo_root() -> Path:
 
 @pytest.fixture
 def run_mdeploy():
-    """Run `mdeploy ARGS...` as a user would (a fresh process); returns the CompletedProcess."""
+    """Run `mdeploy ARGS...` as a user would; returns the CompletedProcess. Commands that only read
+    files and print run inside this process, the rest in a fresh one (tests/support/cli_runner.py);
+    `fresh_process=True` forces a fresh process."""
 
-    def run(*args: str, env: dict[str, str] | None = None, cwd: Path | str | None = None, timeout: float = 120):
-        full_env = dict(os.environ)
-        full_env.pop("MODAL_ENVIRONMENT", None)
-        full_env.pop("MDEPLOY_TRACEBACK", None)
-        full_env["PYTHONPATH"] = str(REPO_ROOT)
-        if env:
-            full_env.update(env)
-        return subprocess.run(
-            [sys.executable, "-m", "engine", *args],
-            cwd=cwd or REPO_ROOT,
-            env=full_env,
-            capture_output=True,
-            text=True,
-            timeout=timeout,
+    def run(
+        *args: str,
+        env: dict[str, str] | None = None,
+        cwd: Path | str | None = None,
+        timeout: float = 120,
+        fresh_process: bool = False,
+    ):
+        return _cli_runner().run_cli(
+            args, repo_root=REPO_ROOT, env=env, cwd=cwd, timeout=timeout, fresh_process=fresh_process
         )
 
     return run
+
+
+def _cli_runner():
+    import importlib.util
+
+    name = "mdeploy_support_cli_runner"
+    if name not in sys.modules:
+        spec = importlib.util.spec_from_file_location(name, REPO_ROOT / "tests" / "support" / "cli_runner.py")
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        spec.loader.exec_module(module)
+    return sys.modules[name]
 
 
 @pytest.fixture(scope="session")

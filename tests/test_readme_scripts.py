@@ -25,6 +25,7 @@ QUICK_RUNS = {
     "benchmarks/validate_throughput.py": ["--count", "6", "--repeat", "1"],
     "benchmarks/validate_breakdown.py": ["manifests"],
     "benchmarks/bench_overhead.py": ["--quick"],
+    "benchmarks/bench_client_cpu.py": ["--quick"],
     "benchmarks/yaml_fast_path.py": ["--count", "4", "--repeat", "1"],
     "tests/robustness/fuzz_long.py": ["--minutes", "0.01", "--batch", "40", "--seed", "7"],
     "-m engine.local.tiny_model": ["{tmp}/tiny-chat"],

@@ -2,6 +2,8 @@
 
 `embed_batch` is declared with dynamic batching in the manifest: Modal collects single calls into
 lists, so the handler takes and returns lists. `embed_endpoint` is the HTTP front door.
+`download_model` is manifests/embeddings-baked.yaml's image build step: it runs once while the
+image builds, so the pinned weights are in the image and no container downloads them.
 """
 
 from __future__ import annotations
@@ -17,6 +19,13 @@ def _model():
     return SentenceTransformer(
         os.environ["EMBEDDING_MODEL"], revision=os.environ["EMBEDDING_REVISION"], device="cuda"
     )
+
+
+def download_model() -> None:
+    """Fetch the pinned model into the Hugging Face cache (HF_HOME, set by the image's env step)."""
+    from huggingface_hub import snapshot_download
+
+    snapshot_download(os.environ["EMBEDDING_MODEL"], revision=os.environ["EMBEDDING_REVISION"])
 
 
 def embed_batch(texts: list[str]) -> list[list[float]]:

@@ -85,6 +85,20 @@ class ResponseParser:
 
     def feed(self, data: bytes, now: float) -> None:
         self.received_any = True
+        if self._chunked and not self._chunk_left and not self._buffer and self.status == 200:
+            # The common read of a stream: exactly one whole chunk (servers write one event per
+            # chunk, and a client that keeps up reads one write at a time). Handled here, in one
+            # call, because this runs once per token; anything else takes the general path.
+            line_end = data.find(b"\r\n", 0, 10)
+            if line_end > 0:
+                try:
+                    size = int(data[:line_end], 16)
+                except ValueError:
+                    size = 0  # not a plain size line (extensions, garbage): the general path decides
+                end = line_end + 2 + size
+                if size and len(data) == end + 2 and data[end] == 13 and data[end + 1] == 10:
+                    self._sink(data[line_end + 2 : end], now)
+                    return
         if self.complete:
             self.keep_alive = False  # bytes past the end of the response: do not reuse the connection
             return

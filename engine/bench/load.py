@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from engine.bench.http import Endpoint, request_bytes
 from engine.bench.reactor import Reactor
@@ -120,6 +120,7 @@ class LevelRun:
     began: float  # perf_counter when the level started
     wall_seconds: float
     cpu_seconds: float  # process CPU time the level took (the generator's own cost)
+    read_lags: list[float] = field(default_factory=list)  # see Reactor.read_lags
 
 
 def run_level(
@@ -180,7 +181,8 @@ def run_level(
     finally:
         reactor.close()
     wall = time.perf_counter() - began
-    return LevelRun(results=results, began=began, wall_seconds=wall, cpu_seconds=time.process_time() - cpu_before)
+    cpu = time.process_time() - cpu_before
+    return LevelRun(results=results, began=began, wall_seconds=wall, cpu_seconds=cpu, read_lags=reactor.read_lags)
 
 
 def _int_or_none(usage: dict | None, key: str) -> int | None:

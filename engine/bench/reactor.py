@@ -11,6 +11,14 @@ tokens that arrived apart while the loop was busy were stamped together, microse
 right after it, and the bytes go straight to the response parser and the stream observer.
 docs/bench.md has the measurements.
 
+A token's time is that of the read that brought the end of its event: where the kernel stamps
+received bytes (SO_TIMESTAMPNS, plain TCP on Linux), the time the last byte of the read reached
+this machine, else the time the read returned. The kernel keeps one stamp per read (it merges
+queued segments and keeps the latest stamp), so events that one read brings share it. Each
+read's lag — how long its last byte waited in the socket before this loop read it — is kept, so
+a report can tell a server that delivers in bursts (events share a read, no lag) from a client
+that came late to its sockets (lag).
+
 One request per connection at a time; keep-alive connections are reused, and a request that a
 server's idle close cut off before any byte came back is sent once more on a fresh connection,
 as HTTP clients do. TLS is the standard library's, driven non-blocking.
@@ -24,12 +32,17 @@ import os
 import select
 import socket
 import ssl
+import struct
 import time
 from collections.abc import Callable
 
 from engine.bench.http import BodySink, Endpoint, HTTPError, ResponseParser
 
 READ_SIZE = 256 * 1024
+# SO_TIMESTAMPNS and its control message (socket.h on Linux; Python's socket module lacks them).
+_SO_TIMESTAMPNS = 35
+_TIMESPEC = struct.Struct("@qq")
+_ANCILLARY_SIZE = socket.CMSG_SPACE(_TIMESPEC.size)
 _IN, _OUT = select.EPOLLIN, select.EPOLLOUT
 _ERRORS = select.EPOLLERR | select.EPOLLHUP
 
@@ -52,14 +65,15 @@ class _Exchange:
 
 
 class _Connection:
-    __slots__ = ("sock", "fd", "state", "exchange", "reused")
+    __slots__ = ("sock", "fd", "state", "exchange", "reused", "stamped")
 
-    def __init__(self, sock: socket.socket):
+    def __init__(self, sock: socket.socket, stamped: bool):
         self.sock = sock
         self.fd = sock.fileno()
         self.state = "connecting"  # -> "handshake" (TLS) -> "ready"
         self.exchange: _Exchange | None = None
         self.reused = False
+        self.stamped = stamped  # the kernel stamps its received bytes
 
 
 class Reactor:
@@ -80,7 +94,10 @@ class Reactor:
         self._timers: list[tuple[float, int, Callable[[], None]]] = []
         self._sequence = 0
         self._buffer = bytearray(READ_SIZE)
+        self._buffers = [self._buffer]
         self._view = memoryview(self._buffer)
+        # Per read: seconds its last byte waited in the kernel before it was read (stamped reads only).
+        self.read_lags: list[float] = []
 
     # the driver's side
     def submit(self, request: bytes, sink: BodySink, on_done: Done) -> None:
@@ -127,8 +144,15 @@ class Reactor:
         sock = socket.socket(self._family, socket.SOCK_STREAM)
         sock.setblocking(False)
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        stamped = False
+        if self._tls is None:  # an SSL socket has no recvmsg: TLS reads are stamped when they return
+            try:
+                sock.setsockopt(socket.SOL_SOCKET, _SO_TIMESTAMPNS, 1)
+                stamped = True
+            except OSError:
+                pass
         code = sock.connect_ex(self._address)
-        connection = _Connection(sock)
+        connection = _Connection(sock, stamped)
         connection.exchange = exchange
         self._connections[connection.fd] = connection
         self._epoll.register(connection.fd, _OUT)
@@ -194,8 +218,20 @@ class Reactor:
         sock = connection.sock
         try:
             while True:
-                count = sock.recv_into(self._buffer)
-                now = time.perf_counter()
+                if connection.stamped:
+                    count, ancillary, _, _ = sock.recvmsg_into(self._buffers, _ANCILLARY_SIZE)
+                    now = time.perf_counter()
+                    if ancillary:
+                        # The kernel's stamp is wall-clock time: only its age is used, taken against
+                        # the wall clock read now, so the monotonic timeline never mixes the two.
+                        seconds, nanoseconds = _TIMESPEC.unpack_from(ancillary[0][2])
+                        lag = time.time() - seconds - nanoseconds * 1e-9
+                        if 0.0 <= lag < 60.0:  # outside: a wall-clock step; keep the read's own time
+                            now -= lag
+                            self.read_lags.append(lag)
+                else:
+                    count = sock.recv_into(self._buffer)
+                    now = time.perf_counter()
                 if exchange is None:  # bytes or a close on an idle connection: it cannot be reused
                     self._drop(connection)
                     return

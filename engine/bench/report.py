@@ -98,6 +98,12 @@ def render_table(levels: list[LevelSummary]) -> str:
     if cpu:
         lines.append("client CPU per token chunk (µs): " + ", ".join(f"{value:.0f}" for value in cpu))
     for level in levels:
+        # When chunks share reads, ITL cannot resolve their gaps: say so, and whose doing it was.
+        if level.same_read_gaps:
+            lag = level.client_read_lag
+            cause = f"; client read lag p99 {_ms(lag['p99'])} ms" if lag else ""
+            lines.append(f"{_level_name(level)}: {level.same_read_gaps:.0%} of ITL gaps within one read{cause}")
+    for level in levels:
         for error, count in level.errors.items():
             lines.append(f"{_level_name(level)}: {count} failed: {error}")
     return "\n".join(lines)

@@ -77,6 +77,7 @@ def run_benchmark(
             arrivals=workload.arrivals if level.rate is not None else None,
             targets=workload.goodput,
             client_cpu_seconds=run.cpu_seconds,
+            read_lags=run.read_lags,
         )
         finished.append(LevelOutcome(summary, run.results, run.began))
     return finished

@@ -140,6 +140,11 @@ class LevelSummary:
     goodput: dict | None = None
     client_cpu_seconds: float | None = None
     client_cpu_us_per_token: float | None = None
+    # How far the timestamps can be trusted: the share of ITL gaps between two chunks one read
+    # brought (they share its time, so the gap reads 0), and how long bytes waited in the kernel
+    # before the client read them (None where the kernel does not stamp reads, e.g. TLS).
+    same_read_gaps: float | None = None
+    client_read_lag: dict[str, float] | None = None
     interrupted: bool = False
 
 
@@ -192,11 +197,13 @@ def summarise_level(
     arrivals: str | None = None,
     targets: dict[str, float] | None = None,
     client_cpu_seconds: float | None = None,
+    read_lags: list[float] | None = None,
     interrupted: bool = False,
 ) -> LevelSummary:
     good = [r for r in results if r.ok]
     ttft = distribution([r.ttft for r in good])
-    itl = distribution([gap for r in good for gap in inter_token_latencies(r.token_times)])
+    gaps = [gap for r in good for gap in inter_token_latencies(r.token_times)]
+    itl = distribution(gaps)
     tpot = distribution([r.tpot for r in good if r.tpot is not None])
     e2e = distribution([r.e2e for r in good])
     tokens = median([r.tokens for r in good]) if good else None
@@ -229,5 +236,7 @@ def summarise_level(
         client_cpu_us_per_token=(
             client_cpu_seconds / received * 1e6 if client_cpu_seconds is not None and received else None
         ),
+        same_read_gaps=sum(1 for gap in gaps if gap == 0.0) / len(gaps) if gaps else None,
+        client_read_lag=distribution(read_lags) if read_lags else None,
         interrupted=interrupted,
     )

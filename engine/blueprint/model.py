@@ -37,6 +37,12 @@ class ImageStep:
     specifiers; `index_url` / `extra_index_url` optional), "run_commands" (args = shell commands),
     "env" (`env`), "workdir" (args = (path,)), "add_local_python_source" (args = module names;
     always the last steps, as Modal requires of non-copied local files).
+    pip steps also take `find_links` and `pre` (pre-releases).
+    "add_local_file" / "add_local_dir": args = (path relative to the project root, container path);
+    `copy` bakes the files into a layer (the planner sets it when a build step follows, which Modal
+    requires); `ignore` (dirs): dockerignore-style patterns.
+    "run_function": args = (handler "package.module:attr",), run while building with `gpu`,
+    `secrets` (keys of `Blueprint.secrets`) and `timeout` (seconds).
     """
 
     op: str
@@ -44,6 +50,13 @@ class ImageStep:
     env: dict[str, str] = field(default_factory=dict)
     index_url: str | None = None
     extra_index_url: str | None = None
+    find_links: str | None = None
+    pre: bool = False
+    copy: bool = False
+    ignore: tuple[str, ...] = ()
+    gpu: tuple[str, ...] = ()
+    secrets: tuple[str, ...] = ()
+    timeout: int | None = None
 
 
 @dataclass(frozen=True)
@@ -119,6 +132,29 @@ class MountSpec:
     path: str
     kind: str
     source: str
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """A `models` entry: pinned weights cached in a volume, found by its users through `env`.
+
+    `folder` is where the weights lie relative to the root of `volume` (a key of
+    Blueprint.volumes): for a hub model huggingface_hub's cache layout,
+    `hub/models--ORG--NAME/snapshots/REVISION` (what `snapshot_download(cache_dir=ROOT/hub)`
+    writes, and where an engine with HF_HOME at the volume finds it); for a path model the path.
+    Each user's container mounts the volume and sets `env` to the mount path + "/" + folder.
+    `used_by` is "functions.KEY" or "servers.KEY", in plan order.
+    """
+
+    key: str
+    volume: str
+    folder: str
+    env: str
+    repo: str | None = None  # a Hugging Face repo id; None for a path model
+    revision: str | None = None  # the pinned commit of `repo`
+    allow_patterns: tuple[str, ...] = ()  # only these files are fetched; () all
+    secret: str | None = None  # key of Blueprint.secrets that can read the repo
+    used_by: tuple[str, ...] = ()
 
 
 # ---------------------------------------------------------------------------------------------
@@ -216,6 +252,32 @@ class WebSpec:
 
 
 @dataclass(frozen=True)
+class BatchedMethodSpec:
+    """A method of a class under `@modal.batched(max_batch_size=..., wait_ms=...)`."""
+
+    name: str
+    max_batch_size: int
+    wait_ms: int
+
+
+@dataclass(frozen=True)
+class ClassSpec:
+    """What makes a function an `@app.cls`: its `handler` names a class of the user's code.
+
+    One instance per container, made with no arguments in the one `@modal.enter` method, which
+    then calls `enter` in order; the one `@modal.exit` method calls `exit` in order. `methods`
+    become `@modal.method`s, `batched` (at most one, and then no `methods`: Modal's rule)
+    `@modal.batched`. `startup_timeout` bounds the enter hooks; None: Modal uses the timeout.
+    """
+
+    methods: tuple[str, ...] = ()
+    enter: tuple[str, ...] = ()
+    exit: tuple[str, ...] = ()
+    batched: tuple[BatchedMethodSpec, ...] = ()
+    startup_timeout: int | None = None
+
+
+@dataclass(frozen=True)
 class FunctionSpec:
     """An `@app.function` that imports and calls `handler` ("package.module:attr").
 
@@ -236,10 +298,14 @@ class FunctionSpec:
     web: WebSpec | None = None
     max_inputs: int | None = None  # inputs per container before it is replaced
     routing_region: str | None = None  # where inputs enter Modal; None: Modal's choice
+    models: tuple[str, ...] = ()  # keys of Blueprint.models the handler loads (mounted, env set)
+    # Set: `handler` is a class deployed with `app.cls` (then schedule, batching and web are
+    # None; `name` is the class name, which is what Modal names a class by).
+    cls: ClassSpec | None = None
 
 
 # ---------------------------------------------------------------------------------------------
-# Servers (LLM services)
+# Servers (LLM services and `kind: server`)
 
 
 @dataclass(frozen=True)
@@ -259,8 +325,11 @@ class WarmupSpec:
     """Requests sent after readiness, before the container takes traffic (or is snapshotted)."""
 
     path: str
-    body: str  # JSON text of the request body
+    body: str  # JSON text of the request body; "" for none
     requests: int = 1
+    method: str = "POST"
+    status: int | None = None  # the status each request must answer; None: any 2xx
+    fatal: bool = True  # False: a failed warm-up is logged and the container serves anyway
 
 
 @dataclass(frozen=True)
@@ -270,6 +339,23 @@ class SnapshotSpec:
 
     sleep_path: str
     wake_path: str
+
+
+@dataclass(frozen=True)
+class ClusterSpec:
+    """`@modal.clustered(size=nodes, rdma=rdma)`: one replica of the server spans `nodes`
+    containers, which Modal schedules together; requests reach rank 0 only.
+
+    Every container runs `command` followed by `rank_args`, in which the container fills in
+    "{rank}" (its rank in the cluster) and "{leader}" (rank 0's address) when it starts; ranks
+    other than 0 serve no HTTP, add `worker_args`, and do not wait for the health path. Both are
+    written by the engine's module, like the command.
+    """
+
+    nodes: int
+    rdma: bool = False
+    rank_args: tuple[str, ...] = ()
+    worker_args: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -291,6 +377,7 @@ class ServerSpec:
     served_names: tuple[str, ...] = ()  # every name the server answers to as "model"
     host: str = "0.0.0.0"
     tensor_parallel_size: int = 1
+    pipeline_parallel_size: int = 1  # stages; tensor x pipeline = GPUs per container x nodes
     context_length: int | None = None  # tokens; None: the model's own maximum
     max_sequences: int = 256  # sequences batched at once
     memory_utilization: float = 0.9  # share of each GPU's memory the engine takes
@@ -316,6 +403,15 @@ class ServerSpec:
     routing_region: str | None = None
     exit_grace_period: int = 0  # seconds a draining container may finish in-flight requests
     h2_enabled: bool = False  # HTTP/2 from clients
+    # "llm": an engine serving `model`; "server" (`kind: server`): the manifest's own command, with
+    # `engine` and `model` empty and none of the engine facts above used.
+    kind: str = "llm"
+    # A server's command as the manifest wrote it, `${PORT}`/`${HOST}` unfilled: `command` is it
+    # filled for the container (engine/blueprint/server_command.py); the local runner fills it
+    # with its own address. Empty for llm servers, whose command the engine derives.
+    command_template: tuple[str, ...] = ()
+    ready_on_any_answer: bool = False  # readiness: any HTTP answer at health_path, not only a 2xx
+    cluster: ClusterSpec | None = None  # None: one container per replica
 
 
 # ---------------------------------------------------------------------------------------------
@@ -336,4 +432,5 @@ class Blueprint:
     functions: tuple[FunctionSpec, ...] = ()
     servers: tuple[ServerSpec, ...] = ()
     tags: dict[str, str] = field(default_factory=dict)  # modal.App(tags=...)
+    models: tuple[ModelSpec, ...] = ()  # pinned weights the app's objects use (`models:`)
     version: int = BLUEPRINT_VERSION

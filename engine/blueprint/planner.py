@@ -32,8 +32,10 @@ from engine.blueprint.planner_context import PlanContext
 from engine.blueprint.planner_defaults import DEFAULT_ENVIRONMENT, FALLBACK_IMAGE_KEY
 from engine.blueprint.planner_functions import plan_function
 from engine.blueprint.planner_images import debian_slim, plan_images
+from engine.blueprint.planner_models import plan_models, plan_prefetch
 from engine.blueprint.planner_names import free_key
 from engine.blueprint.planner_origins import OriginRecorder
+from engine.blueprint.planner_server_kind import plan_server_service
 from engine.blueprint.planner_services import plan_llm_server, plan_web_service
 from engine.manifest.errors import ManifestError, Problem
 
@@ -47,6 +49,7 @@ _COLLECTIONS = {
     "buckets": ("buckets",),
     "functions": ("functions", "services"),
     "servers": ("services",),
+    "models": ("models",),
 }
 # ("servers" | "functions", key) -> {env name: value}: see PlannedApp.env_values.
 EnvValues = Mapping[tuple[str, str], Mapping[str, str]]
@@ -133,6 +136,10 @@ def plan_app_with_origins(loaded: Any) -> PlannedApp:
             server = plan_llm_server(ctx, key, svc)
             if server:
                 servers.append(server)
+        elif svc.kind == "server":
+            server = plan_server_service(ctx, key, svc)
+            if server:
+                servers.append(server)
         else:
             web = plan_web_service(ctx, key, svc)
             if web:
@@ -142,6 +149,12 @@ def plan_app_with_origins(loaded: Any) -> PlannedApp:
         spec = plan_function(ctx, key, fn, fallback_image=fallback_image)
         if spec:
             functions.append(spec)
+    models = plan_models(ctx)
+    taken = {*manifest.services, *manifest.functions}
+    prefetch, prefetch_image = plan_prefetch(ctx, models, taken)
+    if prefetch is not None and prefetch_image is not None:
+        functions.append(prefetch)
+        ctx.engine_images[prefetch_image.key] = prefetch_image
     if ctx.problems:
         raise ManifestError(ctx.problems)
 
@@ -182,6 +195,7 @@ def plan_app_with_origins(loaded: Any) -> PlannedApp:
         functions=tuple(functions),
         servers=tuple(servers),
         tags=dict(manifest.tags),
+        models=models,
     )
     return PlannedApp(blueprint, rec.origins(), {at: dict(values) for at, values in ctx.env_values.items()})
 
@@ -191,7 +205,8 @@ def _images(
 ) -> tuple[ImageSpec, ...]:
     uses = [(s.container.image, None, None) for s in servers]
     for function in functions:
-        handler_key = ctx.origins.entries[("functions", function.key, "handler")].sources
+        handler_origin = ctx.origins.entries.get(("functions", function.key, "handler"))
+        handler_key = handler_origin.sources if handler_origin else ()  # none: the prefetch function's
         key = handler_key[0].key if handler_key else None
         uses.append((function.container.image, function.handler, key))
     extra = dict(ctx.engine_images)

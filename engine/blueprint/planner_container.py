@@ -14,6 +14,7 @@ from typing import Any
 
 from engine.blueprint.model import ContainerSpec, MountSpec, ScalingSpec
 from engine.blueprint.planner_defaults import APP_ENV_VAR
+from engine.blueprint.planner_models import function_model_parts
 from engine.blueprint.planner_origins import OriginRecorder, PlannerDefault, planner_default
 
 
@@ -45,6 +46,8 @@ def resolve_container(
     extra_secrets: Iterable[tuple[str, tuple]] = (),
     base_env: Mapping[str, tuple[str, tuple[tuple, ...]]] | None = None,
     engine: str | None = None,
+    model_mounts: Iterable[MountSpec] = (),
+    model_env: Mapping[str, tuple[str, tuple[tuple, ...]]] | None = None,
 ) -> ContainerSpec:
     """`obj` is a service or function model at manifest path `source`; `at` is the Blueprint path
     of its container (origins are recorded there); `ctx` the PlanContext (defaults, record).
@@ -53,6 +56,8 @@ def resolve_container(
     settings of `engine` a user may override. `extra_mounts` (the engine's caches) are added at
     paths the manifest leaves free, for volumes it does not mount; `extra_secrets` are (secret
     key, the manifest key that asked for it).
+    `model_mounts` and `model_env` (name -> (path, the manifest keys)) come from the `models`
+    the object uses (planner_models.py): the cache volumes, and where the weights lie in them.
     The image is chosen by the caller, which records its origin.
     """
     defaults = ctx.manifest.defaults
@@ -80,8 +85,10 @@ def resolve_container(
             (obj.secrets, (*source, "secrets")),
             extra_secrets,
         ),
-        env=_env(ctx, at, source, obj, base_env or {}, engine),
-        mounts=_mounts(rec, (*at, "mounts"), ((defaults, ("defaults",)), (obj, source)), extra_mounts, engine),
+        env=_env(ctx, at, source, obj, base_env or {}, engine, model_env or {}),
+        mounts=_mounts(
+            rec, (*at, "mounts"), ((defaults, ("defaults",)), (obj, source)), extra_mounts, engine, model_mounts
+        ),
         scaling=ScalingSpec(
             min_containers=rec.pick(
                 (*at, "scaling", "min_containers"), (scaling.min_containers, (*source, "scaling", "min_containers"))
@@ -109,7 +116,9 @@ def resolve_container(
 
 
 def resolve_function_container(ctx: Any, obj: Any, *, at: tuple, source: tuple, image: str) -> ContainerSpec:
-    """The container of a function or web service: Modal's function defaults, no snapshot."""
+    """The container of a function or web service: Modal's function defaults, no snapshot, and
+    the cache volume, secret and path variable of each model it uses."""
+    mounts, env, secrets = function_model_parts(ctx, at[1], obj, source, at)
     container = resolve_container(
         ctx,
         obj,
@@ -117,6 +126,9 @@ def resolve_function_container(ctx: Any, obj: Any, *, at: tuple, source: tuple, 
         source=source,
         image=image,
         scaledown_default=planner_default("FUNCTION_SCALEDOWN_WINDOW"),
+        extra_secrets=secrets,
+        model_mounts=mounts,
+        model_env=env,
     )
     ctx.origins.no_snapshot((*at, "container"))
     return container
@@ -165,7 +177,13 @@ def _secrets(rec: OriginRecorder, at: tuple, *groups: Any) -> tuple[str, ...]:
 
 
 def _env(
-    ctx: Any, at: tuple, source: tuple, obj: Any, base_env: Mapping[str, tuple[str, tuple]], engine: str | None
+    ctx: Any,
+    at: tuple,
+    source: tuple,
+    obj: Any,
+    base_env: Mapping[str, tuple[str, tuple]],
+    engine: str | None,
+    model_env: Mapping[str, tuple[str, tuple]],
 ) -> dict[str, str]:
     """The engine's env, then `defaults.env`, then the object's, then the app name. An entry whose
     value came from a variable keeps the manifest's `${...}` text: its value is not part of the
@@ -187,6 +205,10 @@ def _env(
                 values.pop(name, None)
             else:
                 values[name] = value
+    for name, (value, inputs) in model_env.items():
+        env[name] = value
+        values.pop(name, None)
+        rec.planner((*at, "env", name), None, inputs, note="the path of a model's weights in its cache volume")
     env[APP_ENV_VAR] = ctx.app
     values.pop(APP_ENV_VAR, None)
     rec.planner((*at, "env", APP_ENV_VAR), "APP_ENV_VAR", [("app",)])
@@ -203,7 +225,12 @@ def _env(
 
 
 def _mounts(
-    rec: OriginRecorder, at: tuple, layers: Iterable[tuple[Any, tuple]], extra: Iterable[MountSpec], engine: str | None
+    rec: OriginRecorder,
+    at: tuple,
+    layers: Iterable[tuple[Any, tuple]],
+    extra: Iterable[MountSpec],
+    engine: str | None,
+    model_mounts: Iterable[MountSpec] = (),
 ) -> tuple[MountSpec, ...]:
     # One mapping path -> mount, so an object's volume or bucket replaces a default's at the same
     # path whatever its kind; the first layer to name a path fixes its position (determinism).
@@ -217,6 +244,10 @@ def _mounts(
             by_path[path] = MountSpec(path=path, kind="bucket", source=bucket)
             key_of[path] = (*key, "buckets", path)
     mounts = list(by_path.values())
+    for mount in model_mounts:  # at paths and of volumes the layers do not have (planner_models)
+        mounts.append(mount)
+        by_path[mount.path] = mount
+        key_of[mount.path] = ("models",)
     mounted_volumes = {m.source for m in mounts if m.kind == "volume"}
     for mount in extra:
         # The manifest's own mount wins: a user who puts another volume at /root/.cache/vllm, or
@@ -233,7 +264,9 @@ def _mounts(
         note="defaults' mounts, the object's (winning on a shared path), then the engine's caches",
     )
     for index, mount in enumerate(mounts):
-        if mount.path in key_of:
+        if key_of.get(mount.path) == ("models",):
+            rec.planner((*at, index), "MODEL_MOUNT_ROOT", [("models",)], note="the cache volume of a model it uses")
+        elif mount.path in key_of:
             rec.manifest((*at, index), key_of[mount.path])
         else:
             rec.engine(

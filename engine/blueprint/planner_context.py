@@ -13,6 +13,7 @@ from typing import Any
 
 from engine.blueprint.model import ImageSpec, VolumeSpec
 from engine.blueprint.planner_errors import problem
+from engine.blueprint.planner_models import ModelUses
 from engine.blueprint.planner_names import SymbolTable, free_key
 from engine.blueprint.planner_origins import OriginRecorder
 from engine.engines.common import CacheVolume, Engine
@@ -33,6 +34,9 @@ class PlanContext:
     # ("servers" | "functions", key) -> {env name: value} for env entries whose Blueprint value is
     # the manifest's `${...}` text: the deploy side supplies these values (see planner.PlannedApp).
     env_values: dict[tuple[str, str], dict[str, str]] = field(default_factory=dict)
+    # `models:`: who uses each model, and the model key of each llm service that names one.
+    model_uses: ModelUses = field(default_factory=lambda: ModelUses({}))
+    service_models: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.origins = OriginRecorder(self.merged)

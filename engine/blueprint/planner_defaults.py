@@ -44,6 +44,17 @@ SERVER_ROUTING_REGION = "us-east"
 # snapshot gets when the manifest leaves `warmup` out (a snapshot should capture a warmed-up
 # engine); `warmup: false` means no request at all.
 WARMUP_REQUESTS = 1
+# A warm-up that fails means the server is not fit for traffic: fail the start, and Modal starts
+# another container (`warmup.fatal: false` serves anyway, the failure logged).
+WARMUP_FATAL = True
+# A warm-up with a body is a POST (the chat request is one); without, a GET.
+WARMUP_METHOD_WITH_BODY = "POST"
+WARMUP_METHOD_WITHOUT_BODY = "GET"
+
+# `kind: server`: the health path most servers (TEI, Infinity, llama.cpp, vLLM) answer on, and
+# readiness on a 2xx answer (`health.ready: any` for a server whose path answers 404 once up).
+SERVER_HEALTH_PATH = "/health"
+SERVER_READY_ON_ANY_ANSWER = False
 
 # Images. A debian_slim image's Python is pinned so the image does not change with the Python of
 # whoever deploys (Modal would take the deploying machine's); a registry image gets none added
@@ -54,6 +65,8 @@ IMAGE_PYTHON_VERSION = "3.12"
 FALLBACK_IMAGE_KEY = "default"
 # uv resolves and installs much faster than pip; `installer: pip` is there for indexes uv rejects.
 IMAGE_INSTALLER = "uv"
+# An image's `run_function` step may run this long (Modal's own default for Image.run_function).
+BUILD_FUNCTION_TIMEOUT = 60 * 60
 # NVIDIA's registry images print a banner from their entrypoint on every container start.
 REGISTRY_CLEAR_ENTRYPOINT = True
 
@@ -63,3 +76,19 @@ APP_ENV_VAR = "MDEPLOY_APP"
 
 # The local package every image carries: the container imports engine/entry.py's dependencies.
 ENGINE_PACKAGE = "engine"
+
+# Models (`models:`). A model's cache volume is mounted here unless the object mounts it itself,
+# one folder per volume key, so two volumes never share a path.
+MODEL_MOUNT_ROOT = "/models"
+# The variable that gives a handler a model's path: this prefix + the key (MDEPLOY_MODEL_WHISPER).
+MODEL_ENV_PREFIX = "MDEPLOY_MODEL_"
+# The function that fetches every used hub model into its cache volume ahead of the first cold
+# start (`mdeploy run MANIFEST prefetch-models`); a `-2` suffix when the manifest has that key.
+PREFETCH_FUNCTION_KEY = "prefetch-models"
+PREFETCH_HANDLER = "engine.runtime.prefetch:prefetch_models"
+PREFETCH_ENV_VAR = "MDEPLOY_PREFETCH"
+PREFETCH_IMAGE_KEY = "mdeploy-prefetch"
+# The huggingface_hub the engines' images pin, so the cache layout written is the one they read.
+PREFETCH_PACKAGES = ("huggingface-hub==2.4.0",)
+# A large model is tens of GiB: an hour leaves room for a slow first download.
+PREFETCH_TIMEOUT = 3600

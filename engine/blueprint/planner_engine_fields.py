@@ -12,19 +12,31 @@ from __future__ import annotations
 from typing import Any
 
 from engine.blueprint.planner_context import PlanContext
+from engine.blueprint.planner_models import model_keys_at
 from engine.engines.common import LISTEN_HOST, SERVING_SETTINGS, Engine, extra_arg_setting, format_value
+from engine.manifest.models.llm import model_split
 from engine.manifest.models.shorthands import gpu_count
 
 # How a setting given as extra_args text becomes its field's value.
 _SETTING_TYPES = {"context_length": int, "max_sequences": int, "memory_utilization": float}
 
 
+def parallel_sizes(service: Any) -> tuple[int, int]:
+    """(tensor, pipeline) parallel sizes: the manifest's (validated to split the model across the
+    GPU count x nodes), the rest derived as `model_split` says; (1, 1) without a GPU."""
+    if not service.gpu:
+        return 1, 1
+    tp = getattr(service.engine_args, "tensor_parallel_size", None)
+    pp = getattr(service.engine_args, "pipeline_parallel_size", None)
+    nodes = getattr(service, "nodes", 1)
+    split = model_split(gpu_count(service.gpu[0]), nodes, tp, pp)
+    assert split is not None, "validated by the manifest model"
+    return split
+
+
 def tensor_parallel_size(service: Any) -> int:
-    """The manifest's value when set (validated equal to the GPU count), else the GPU count."""
-    explicit = getattr(service.engine_args, "tensor_parallel_size", None)
-    if explicit is not None:
-        return explicit
-    return gpu_count(service.gpu[0]) if service.gpu else 1
+    """The manifest's value when set (validated), else what the GPU count x nodes leaves it."""
+    return parallel_sizes(service)[0]
 
 
 def engine_fields(ctx: PlanContext, key: str, svc: Any, engine: Engine) -> dict[str, Any]:
@@ -34,7 +46,7 @@ def engine_fields(ctx: PlanContext, key: str, svc: Any, engine: Engine) -> dict[
     extra = tuple(args.extra_args)
     fields: dict[str, Any] = {}
 
-    fields["revision"] = rec.pick((*at, "revision"), (svc.model.revision, (*path, "model", "revision")))
+    fields["revision"] = rec.pick((*at, "revision"), (svc.model.revision, (*model_keys_at(ctx, key), "revision")))
     fields["host"] = LISTEN_HOST
     rec.engine((*at, "host"), engine.name, note="listens on every interface, where Modal's proxy reaches it")
     explicit_tp = getattr(args, "tensor_parallel_size", None)
@@ -43,6 +55,17 @@ def engine_fields(ctx: PlanContext, key: str, svc: Any, engine: Engine) -> dict[
         rec.manifest((*at, "tensor_parallel_size"), (*path, "engine_args", "tensor_parallel_size"))
     else:
         rec.planner((*at, "tensor_parallel_size"), None, [(*path, "gpu")], note="one model split across every GPU")
+    explicit_pp = getattr(args, "pipeline_parallel_size", None)
+    fields["pipeline_parallel_size"] = parallel_sizes(svc)[1]
+    if explicit_pp is not None:
+        rec.manifest((*at, "pipeline_parallel_size"), (*path, "engine_args", "pipeline_parallel_size"))
+    else:
+        rec.planner(
+            (*at, "pipeline_parallel_size"),
+            None,
+            [(*path, "nodes"), (*path, "gpu")],
+            note="one pipeline stage per node",
+        )
 
     defaults = []
     # The engine's defaults where it runs first: Modal tries a fallback list in order.
@@ -89,7 +112,9 @@ def engine_fields(ctx: PlanContext, key: str, svc: Any, engine: Engine) -> dict[
         rec.engine((*at, "fast_boot"), engine.name, note=f"{engine.name} has no fast-boot mode")
 
     typed = {engine.setting_keys[name] for name in SERVING_SETTINGS if name in engine.setting_keys}
-    options = args.model_dump(exclude={"extra_args", "tensor_parallel_size", *typed}, exclude_none=True)
+    options = args.model_dump(
+        exclude={"extra_args", "tensor_parallel_size", "pipeline_parallel_size", *typed}, exclude_none=True
+    )
     fields["engine_options"] = {name: format_value(value) for name, value in options.items()}
     rec.manifest((*at, "engine_options"), (*path, "engine_args"), parts=True)
     for name in options:
@@ -103,10 +128,10 @@ def engine_fields(ctx: PlanContext, key: str, svc: Any, engine: Engine) -> dict[
 
 def served_names(ctx: PlanContext, key: str, engine: Engine, model: str, served_name: str) -> tuple[str, ...]:
     names = engine.served_names(model, served_name)
-    path = ("services", key)
+    model_at = model_keys_at(ctx, key)
     ctx.origins.engine(
         ("servers", key, "served_names"),
         engine.name,
-        [(*path, "model", "id"), (*path, "model", "path"), (*path, "model", "served_name")],
+        [(*model_at, "id"), (*model_at, "path"), (*model_at, "served_name")],
     )
     return names

@@ -12,9 +12,11 @@ from engine.blueprint.model import (
     ScheduleSpec,
     WebSpec,
 )
+from engine.blueprint.planner_classes import plan_class
 from engine.blueprint.planner_container import resolve_function_container, resolve_routing_region, resolve_timeout
 from engine.blueprint.planner_context import PlanContext
-from engine.blueprint.planner_names import function_symbol
+from engine.blueprint.planner_models import used_models
+from engine.blueprint.planner_names import class_symbol, function_symbol
 from engine.blueprint.planner_origins import OriginRecorder, planner_default
 
 
@@ -25,7 +27,7 @@ def plan_function(ctx: PlanContext, key: str, fn: Any, *, fallback_image: str) -
     at = ("functions", key)
     rec = ctx.origins
     defaults = ctx.manifest.defaults
-    if fn.web is not None and not (fn.image or defaults.image):
+    if getattr(fn, "web", None) is not None and not (fn.image or defaults.image):
         ctx.report(
             ("functions", key, "web"),
             "a web endpoint needs an image with FastAPI installed",
@@ -44,12 +46,16 @@ def plan_function(ctx: PlanContext, key: str, fn: Any, *, fallback_image: str) -
     rec.object(at, path)
     rec.manifest((*at, "handler"), (*path, "handler"))
     rec.pick((*at, "max_inputs"), (fn.max_inputs, (*path, "max_inputs")))
+    if fn.kind == "cls":
+        return _class_function(ctx, key, fn, container)
+    rec.unset((*at, "cls"), "a function's handler is a function; `kind: cls` makes it a class")
     return FunctionSpec(
         key=key,
         symbol=ctx.symbols.claim(function_symbol(key)),
         name=key,
         handler=fn.handler,
         container=container,
+        models=used_models(ctx, at, path, fn.models),
         timeout=resolve_timeout(ctx, fn, at=at, source=path),
         retries=_retries(rec, at, path, fn.retries),
         schedule=_schedule(rec, at, path, fn.schedule),
@@ -58,6 +64,32 @@ def plan_function(ctx: PlanContext, key: str, fn: Any, *, fallback_image: str) -
         web=_web(rec, at, path, fn.web),
         max_inputs=fn.max_inputs,
         routing_region=resolve_routing_region(ctx, fn, at=at, source=path),
+    )
+
+
+def _class_function(ctx: PlanContext, key: str, fn: Any, container: Any) -> FunctionSpec:
+    """A class is named by its class name in Modal (`app.cls` takes no name), so the Modal name
+    is the symbol: `modal.Cls.from_name(app, "Embedder")` finds it."""
+    path = at = ("functions", key)
+    rec = ctx.origins
+    symbol = ctx.symbols.claim(class_symbol(key))
+    rec.planner((*at, "symbol"), None, [path], note="a class name derived from the manifest key (planner_names.py)")
+    rec.planner((*at, "name"), None, [path], note="Modal names a class by its class name: the symbol")
+    for name in ("schedule", "batching", "web"):
+        rec.unset((*at, name), "a class has none: its methods are called, and `batched:` names the batched one")
+    return FunctionSpec(
+        key=key,
+        symbol=symbol,
+        name=symbol,
+        handler=fn.handler,
+        container=container,
+        models=used_models(ctx, at, path, fn.models),
+        timeout=resolve_timeout(ctx, fn, at=at, source=path),
+        retries=_retries(rec, at, path, fn.retries),
+        concurrency=_concurrency(rec, at, path, fn.concurrency),
+        max_inputs=fn.max_inputs,
+        routing_region=resolve_routing_region(ctx, fn, at=at, source=path),
+        cls=plan_class(rec, at, path, fn),
     )
 
 

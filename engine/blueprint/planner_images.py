@@ -8,6 +8,7 @@ the image's own `python_sources`, then the handler packages of the objects that 
 
 from __future__ import annotations
 
+import posixpath
 from collections.abc import Iterable, Mapping
 from dataclasses import replace
 from typing import Any
@@ -22,58 +23,186 @@ def handler_package(import_path: str) -> str:
     return import_path.split(":", 1)[0].split(".", 1)[0]
 
 
+# The ImageStep fields only some steps set; every step records each one (set or why not).
+_OPTIONAL_FIELDS = ("index_url", "extra_index_url", "find_links", "pre", "copy", "ignore", "gpu", "secrets", "timeout")
+_LOCAL_OPS = ("add_local_file", "add_local_dir")
+
+
+class _StepRecorder:
+    """Appends ImageSteps in order, recording the origin of every field of each."""
+
+    def __init__(self, rec: OriginRecorder, at: tuple):
+        self.rec, self.at = rec, at
+        self.steps: list[ImageStep] = []
+        self.sources: list[tuple] = []  # the manifest key each step comes from
+
+    def where(self) -> tuple:
+        return (*self.at, "steps", len(self.steps))
+
+    def add(
+        self,
+        made: ImageStep,
+        source: tuple,
+        field: str,
+        *,
+        args_from: tuple | None = None,
+        env_from: tuple | None = None,
+        options: Mapping[str, tuple] | None = None,
+    ) -> tuple:
+        """`source`: the manifest key of the step; `field`: its step key; `options`: ImageStep
+        field -> the manifest key that set it (recorded as picks: unset when the manifest has none)."""
+        rec, where = self.rec, self.where()
+        rec.manifest(where, source, parts=True)
+        rec.planner((*where, "op"), None, [source], note=f"the build step for `{field}`")
+        if args_from is not None:
+            rec.each((*where, "args"), args_from, len(made.args))
+        else:
+            rec.unset((*where, "args"), f"`{field}` takes no arguments")
+        if env_from is not None:
+            rec.manifest((*where, "env"), env_from, parts=True)
+        else:
+            rec.unset((*where, "env"), "only an env step sets env")
+        for name in made.env:
+            rec.manifest((*where, "env", name), (*(env_from or source), name))
+        options = options or {}
+        for name in _OPTIONAL_FIELDS:
+            if name in options:
+                value = getattr(made, name)
+                rec.pick((*where, name), (value if value not in ((), False) else None, options[name]))
+            elif not (name == "copy" and made.op in _LOCAL_OPS):  # a local step's copy: _decide_copies
+                rec.unset((*where, name), f"not an option of `{field}`")
+        self.steps.append(made)
+        self.sources.append(source)
+        return where
+
+
+def _pip_step(steps: _StepRecorder, body: Any, source: tuple, pip: tuple, opts: tuple) -> None:
+    """A pip step from `body` (the image, or one item of `steps`); `opts`: where its options live."""
+    rec = steps.rec
+    installer = body.installer if body.installer is not None else planner_default("IMAGE_INSTALLER").value
+    made = ImageStep(
+        op="uv_pip_install" if installer == "uv" else "pip_install",
+        args=tuple(body.pip),
+        index_url=body.index_url,
+        extra_index_url=body.extra_index_url,
+        find_links=body.find_links,
+        pre=bool(body.pre),
+    )
+    names = ("index_url", "extra_index_url", "find_links", "pre")
+    where = steps.add(made, source, "pip", args_from=pip, options={n: (*opts, n) for n in names})
+    rec.pick((*where, "op"), (body.installer, (*opts, "installer")), planner_default("IMAGE_INSTALLER"))
+
+
+def _unordered_steps(steps: _StepRecorder, image: Any, path: tuple) -> None:
+    """The original form: apt, pip, env, run, workdir, in that order whatever the file's order."""
+    if image.apt:
+        steps.add(ImageStep(op="apt_install", args=tuple(image.apt)), (*path, "apt"), "apt", args_from=(*path, "apt"))
+    if image.pip:
+        _pip_step(steps, image, (*path, "pip"), (*path, "pip"), path)
+    if image.env:
+        steps.add(ImageStep(op="env", env=dict(image.env)), (*path, "env"), "env", env_from=(*path, "env"))
+    if image.run:
+        steps.add(ImageStep(op="run_commands", args=tuple(image.run)), (*path, "run"), "run", args_from=(*path, "run"))
+    if image.workdir:
+        where = steps.add(ImageStep(op="workdir", args=(image.workdir,)), (*path, "workdir"), "workdir")
+        steps.rec.manifest((*where, "args"), (*path, "workdir"), parts=True)
+        steps.rec.manifest((*where, "args", 0), (*path, "workdir"))
+
+
+def _ordered_steps(steps: _StepRecorder, image: Any, path: tuple) -> None:
+    """`steps:` as written, one ImageStep per item."""
+    for index, item in enumerate(image.steps):
+        item_path = (*path, "steps", index)
+        key = item.key()
+        here = (*item_path, key)
+        if key == "apt":
+            steps.add(ImageStep(op="apt_install", args=tuple(item.apt)), item_path, key, args_from=here)
+        elif key == "pip":
+            _pip_step(steps, item, item_path, here, item_path)
+        elif key == "env":
+            steps.add(ImageStep(op="env", env=dict(item.env)), item_path, key, env_from=here)
+        elif key == "run":
+            steps.add(ImageStep(op="run_commands", args=tuple(item.run)), item_path, key, args_from=here)
+        elif key == "workdir":
+            where = steps.add(ImageStep(op="workdir", args=(item.workdir,)), item_path, key)
+            steps.rec.manifest((*where, "args"), here, parts=True)
+            steps.rec.manifest((*where, "args", 0), here)
+        elif key in _LOCAL_OPS:
+            _local_step(steps, getattr(item, key), item_path, key)
+        elif key == "run_function":
+            _function_step(steps, item.run_function, item_path)
+
+
+def _local_step(steps: _StepRecorder, local: Any, item_path: tuple, key: str) -> None:
+    ignore = tuple(getattr(local, "ignore", ()))
+    made = ImageStep(op=key, args=(posixpath.normpath(local.src), local.dest), ignore=ignore)
+    options = {"ignore": (*item_path, key, "ignore")} if key == "add_local_dir" else {}
+    where = steps.add(made, item_path, key, options=options)
+    steps.rec.manifest((*where, "args"), (*item_path, key), parts=True)
+    steps.rec.manifest((*where, "args", 0), (*item_path, key, "src"))
+    steps.rec.manifest((*where, "args", 1), (*item_path, key, "dest"))
+
+
+def _function_step(steps: _StepRecorder, fn: Any, item_path: tuple) -> None:
+    here = (*item_path, "run_function")
+    timeout = fn.timeout if fn.timeout is not None else planner_default("BUILD_FUNCTION_TIMEOUT").value
+    made = ImageStep(
+        op="run_function", args=(fn.handler,), gpu=tuple(fn.gpu or ()), secrets=tuple(fn.secrets), timeout=timeout
+    )
+    where = steps.add(made, item_path, "run_function", options={"gpu": (*here, "gpu"), "secrets": (*here, "secrets")})
+    steps.rec.manifest((*where, "args"), here, parts=True)
+    steps.rec.manifest((*where, "args", 0), (*here, "handler"))
+    steps.rec.pick((*where, "timeout"), (fn.timeout, (*here, "timeout")), planner_default("BUILD_FUNCTION_TIMEOUT"))
+
+
+def _decide_copies(steps: _StepRecorder) -> None:
+    """A local file or folder is added at container start (fast, Modal's default) unless a build
+    step follows it, which Modal allows only for files copied into a layer (`copy=True`)."""
+    later_build: int | None = None  # index of the nearest later step that builds a layer
+    for index in range(len(steps.steps) - 1, -1, -1):
+        step = steps.steps[index]
+        where = (*steps.at, "steps", index)
+        if step.op not in _LOCAL_OPS:
+            later_build = index
+            continue
+        if later_build is None:
+            steps.rec.unset((*where, "copy"), "added when the container starts: no build step follows it")
+            continue
+        steps.steps[index] = replace(step, copy=True)
+        steps.rec.planner(
+            (*where, "copy"),
+            None,
+            [steps.sources[later_build]],
+            note="copied into a layer: a build step follows it, which Modal allows only after copied files",
+        )
+        later_build = index
+
+
 def image_from_recipe(rec: OriginRecorder, key: str, image: Any) -> ImageSpec:
     at, path = ("images", key), ("images", key)
     rec.manifest(at, path, parts=True)
     rec.manifest((*at, "key"), path)
-    steps: list[ImageStep] = []
-
-    def step(field: str, made: ImageStep, *, args_from: str | None = None, env_from: str | None = None) -> None:
-        where = (*at, "steps", len(steps))
-        rec.manifest(where, (*path, field), parts=True)
-        rec.planner((*where, "op"), None, [(*path, field)], note=f"the build step for `{field}`")
-        if args_from is not None:
-            rec.each((*where, "args"), (*path, args_from), len(made.args))
-        else:
-            rec.unset((*where, "args"), f"`{field}` takes no arguments")
-        if env_from is not None:
-            rec.manifest((*where, "env"), (*path, env_from), parts=True)
-        else:
-            rec.unset((*where, "env"), "only an env step sets env")
-        for name in made.env:
-            rec.manifest((*where, "env", name), (*path, "env", name))
-        if made.op not in ("pip_install", "uv_pip_install"):
-            rec.unset((*where, "index_url"), "only pip steps take an index")
-            rec.unset((*where, "extra_index_url"), "only pip steps take an index")
-        steps.append(made)
-
-    if image.apt:
-        step("apt", ImageStep(op="apt_install", args=tuple(image.apt)), args_from="apt")
-    if image.pip:
-        installer = image.installer if image.installer is not None else planner_default("IMAGE_INSTALLER").value
-        op = "uv_pip_install" if installer == "uv" else "pip_install"
-        made = ImageStep(op=op, args=tuple(image.pip), index_url=image.index_url, extra_index_url=image.extra_index_url)
-        where = (*at, "steps", len(steps))
-        step("pip", made, args_from="pip")
-        rec.pick((*where, "op"), (image.installer, (*path, "installer")), planner_default("IMAGE_INSTALLER"))
-        rec.pick((*where, "index_url"), (image.index_url, (*path, "index_url")))
-        rec.pick((*where, "extra_index_url"), (image.extra_index_url, (*path, "extra_index_url")))
-    if image.env:
-        step("env", ImageStep(op="env", env=dict(image.env)), env_from="env")
-    if image.run:
-        step("run", ImageStep(op="run_commands", args=tuple(image.run)), args_from="run")
-    if image.workdir:
-        where = (*at, "steps", len(steps))
-        step("workdir", ImageStep(op="workdir", args=(image.workdir,)))
-        rec.manifest((*where, "args"), (*path, "workdir"), parts=True)
-        rec.manifest((*where, "args", 0), (*path, "workdir"))
-    rec.planner(
-        (*at, "steps"),
-        None,
-        [path],
-        parts=True,
-        note="apt, pip, env, run, workdir, then local Python sources, in that order",
-    )
+    recorder = _StepRecorder(rec, at)
+    if image.steps is not None:
+        _ordered_steps(recorder, image, path)
+        _decide_copies(recorder)
+        rec.planner(
+            (*at, "steps"),
+            None,
+            [(*path, "steps")],
+            parts=True,
+            note="the `steps` in the order written, then local Python sources",
+        )
+    else:
+        _unordered_steps(recorder, image, path)
+        rec.planner(
+            (*at, "steps"),
+            None,
+            [path],
+            parts=True,
+            note="apt, pip, env, run, workdir, then local Python sources, in that order",
+        )
+    steps = recorder.steps
     if image.registry:
         rec.planner(
             (*at, "base"), None, [(*path, "registry")], note="registry, as the manifest names a `registry:` image"
@@ -129,8 +258,8 @@ def with_local_sources(rec: OriginRecorder, spec: ImageSpec, packages: Iterable[
             rec.planner(
                 (*where, "args", index), None, [key], note="the top-level package of a handler or python_sources entry"
             )
-    for field in ("env", "index_url", "extra_index_url"):
-        rec.unset((*where, field), "local sources take no env or index")
+    for field in ("env", *_OPTIONAL_FIELDS):
+        rec.unset((*where, field), "local sources take no env, index or options")
     modules = tuple(origin_of)
     return replace(spec, steps=(*spec.steps, ImageStep(op="add_local_python_source", args=modules)))
 

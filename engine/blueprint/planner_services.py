@@ -12,6 +12,7 @@ from dataclasses import replace
 from typing import Any
 
 from engine.blueprint.model import (
+    ClusterSpec,
     ConcurrencySpec,
     ContainerSpec,
     FunctionSpec,
@@ -30,9 +31,18 @@ from engine.blueprint.planner_container import (
 from engine.blueprint.planner_context import PlanContext
 from engine.blueprint.planner_defaults import SERVER_TARGET_CONCURRENCY, WARMUP_REQUESTS
 from engine.blueprint.planner_engine_fields import engine_fields, served_names
+from engine.blueprint.planner_models import (
+    model_keys_at,
+    service_hub_cache,
+    service_model,
+    service_model_mounts,
+    service_model_secret,
+    used_models,
+)
 from engine.blueprint.planner_names import class_symbol, function_symbol
 from engine.blueprint.planner_origins import planner_default
-from engine.engines.common import EngineOptionError, LaunchParams, chat_warmup, format_value
+from engine.blueprint.planner_warmup import plan_warmup
+from engine.engines.common import HF_CACHE, EngineOptionError, LaunchParams, chat_warmup, format_value
 from engine.engines.extra_args_check import check_extra_args
 from engine.engines.owned_flags import find_owned_flag, flag_name
 from engine.engines.registry import get_engine
@@ -44,6 +54,10 @@ def plan_llm_server(ctx: PlanContext, key: str, svc: Any) -> ServerSpec | None:
     path = ("services", key)
     at = ("servers", key)
     rec = ctx.origins
+    svc = service_model(ctx, key, svc)  # `model: KEY` planned as its inline form
+    if svc is None:
+        return None  # an unknown key: validation reported it
+    model_at = model_keys_at(ctx, key)
     engine = get_engine(svc.engine)
     before = len(ctx.problems)
 
@@ -81,11 +95,11 @@ def plan_llm_server(ctx: PlanContext, key: str, svc: Any) -> ServerSpec | None:
         rec.pick((*at, "secret_args"), (None, (*path, "auth", "api_key_secret")))
     check_cache_mounts(ctx, key, svc, engine)
 
-    model_keys = [(*path, "model", "id"), (*path, "model", "path")]
+    model_keys = [(*model_at, "id"), (*model_at, "path")]
     fixed_name = engine.fixed_served_name(svc.model.name, svc.model.revision) if engine.fixed_served_name else None
     if fixed_name and svc.model.served_name:
         ctx.report(
-            (*path, "model", "served_name"),
+            (*model_at, "served_name"),
             f"{engine.name} answers only to the model it loaded ({fixed_name!r}), not to another name",
             "remove served_name",
         )
@@ -94,14 +108,14 @@ def plan_llm_server(ctx: PlanContext, key: str, svc: Any) -> ServerSpec | None:
         rec.engine(
             (*at, "served_model_name"),
             engine.name,
-            [*model_keys, (*path, "model", "revision")],
+            [*model_keys, (*model_at, "revision")],
             direct=fixed_name == svc.model.name,
         )
         served_name = fixed_name
     else:
         served_name = rec.pick(
             (*at, "served_model_name"),
-            (svc.model.served_name, (*path, "model", "served_name")),
+            (svc.model.served_name, (*model_at, "served_name")),
             (svc.model.id, model_keys[0]),
             (svc.model.path, model_keys[1]),
         )
@@ -121,10 +135,14 @@ def plan_llm_server(ctx: PlanContext, key: str, svc: Any) -> ServerSpec | None:
         port=port,
         served_names=served_names(ctx, key, engine, model, served_name),
         snapshot=engine.snapshot if sleep_mode else None,
+        cluster=_cluster(ctx, key, svc, engine),
         **engine_fields(ctx, key, svc, engine),
     )
     if len(ctx.problems) > before:
         return None
+    if facts.cluster is not None and engine.cluster_args is not None:
+        rank_args, worker_args = engine.cluster_args(engine.params(facts))
+        facts = replace(facts, cluster=replace(facts.cluster, rank_args=rank_args, worker_args=worker_args))
     params = engine.params(facts)
     options = params.options
     for index, arg in enumerate(params.extra_args):
@@ -148,16 +166,24 @@ def plan_llm_server(ctx: PlanContext, key: str, svc: Any) -> ServerSpec | None:
         ctx.report((*path, "engine_args", exc.key), exc.message, exc.hint)
     if len(ctx.problems) > before:
         return None
-    launch_inputs = _launch_inputs(path, svc, params)
+    launch_inputs = _launch_inputs(path, svc, params, model_at)
     _record_command(rec, (*at, "command"), engine.name, command, params, launch_inputs)
 
     defaults = ctx.manifest.defaults
     user_paths = {*defaults.volumes, *defaults.buckets, *svc.volumes, *svc.buckets}
+    # A hub model named by key is cached in its own volume, which then holds the engine's
+    # Hugging Face cache: the prefetch function fills the folder the engine reads.
+    hub_cache = service_hub_cache(ctx, key)
     cache_mounts = [
-        MountSpec(path=cache.path, kind="volume", source=ctx.cache_volume(cache, engine.name))
+        MountSpec(
+            path=cache.path,
+            kind="volume",
+            source=hub_cache if hub_cache and cache.name == HF_CACHE.name else ctx.cache_volume(cache, engine.name),
+        )
         for cache in engine.caches
         if cache.path not in user_paths
     ]
+    extra_secrets = (*extra_secrets, *service_model_secret(ctx, key))
     snapshot_keys = ((*path, "memory_snapshot"),)
     option_keys = tuple((*path, "engine_args", name) for name in options)
     snapshot_env = engine.snapshot_env if sleep_mode else {}
@@ -188,6 +214,7 @@ def plan_llm_server(ctx: PlanContext, key: str, svc: Any) -> ServerSpec | None:
         extra_secrets=extra_secrets,
         base_env=base_env,
         engine=engine.name,
+        model_mounts=service_model_mounts(ctx, key, svc),
     )
     container = replace(
         container,
@@ -202,30 +229,21 @@ def plan_llm_server(ctx: PlanContext, key: str, svc: Any) -> ServerSpec | None:
         return None
 
     target, limit = _server_concurrency(rec, at, path, svc.concurrency)
-    if svc.warmup is False:  # `warmup: false`: none, snapshot or not
-        warmup_requests = 0
-    elif svc.warmup is not None:
-        warmup_requests = rec.pick(
-            (*at, "warmup", "requests"),
-            (svc.warmup.requests, (*path, "warmup", "requests")),
-            planner_default("WARMUP_REQUESTS"),
-        )
-    elif sleep_mode:  # unset: a snapshot should hold a warmed-up engine
-        warmup_requests = WARMUP_REQUESTS
-        rec.planner((*at, "warmup", "requests"), "WARMUP_REQUESTS", [(*path, "memory_snapshot")])
-    else:
-        warmup_requests = 0
-    if warmup_requests:
-        warmup = chat_warmup(served_name, warmup_requests)
-        rec.planner((*at, "warmup"), None, [(*path, "warmup"), *launch_inputs["served_name"][1]], parts=True)
-        rec.engine((*at, "warmup", "path"), engine.name)
-        rec.planner((*at, "warmup", "body"), None, launch_inputs["served_name"][1])
-    else:
-        warmup = None
-        rec.pick((*at, "warmup"), (svc.warmup, (*path, "warmup")))
+    warmup = plan_warmup(
+        ctx,
+        at,
+        path,
+        svc.warmup,
+        default=chat_warmup(served_name, WARMUP_REQUESTS),
+        default_from=(engine.name, list(launch_inputs["served_name"][1])),
+        snapshot=sleep_mode,
+    )
     rec.object(at, path)
     rec.manifest((*at, "engine"), (*path, "engine"))
     rec.engine((*at, "health_path"), engine.name)
+    rec.engine((*at, "ready_on_any_answer"), engine.name)
+    rec.manifest((*at, "kind"), (*path, "kind"))
+    rec.unset((*at, "command_template"), "an llm server's command is derived by its engine")
     if sleep_mode:
         rec.engine((*at, "snapshot"), engine.name, [(*path, "memory_snapshot")])
     else:
@@ -263,17 +281,40 @@ def plan_llm_server(ctx: PlanContext, key: str, svc: Any) -> ServerSpec | None:
     )
 
 
-def _launch_inputs(path: tuple, svc: Any, params: LaunchParams) -> dict[str, tuple[bool, list[tuple]]]:
+def _cluster(ctx: PlanContext, key: str, svc: Any, engine: Any) -> ClusterSpec | None:
+    """`@modal.clustered(size=nodes, rdma=...)` for a service on more than one node; None on one.
+    Only engines that say how they span nodes (`Engine.cluster_args`) can: vLLM and SGLang."""
+    path, at, rec = ("services", key), ("servers", key, "cluster"), ctx.origins
+    if svc.nodes == 1:
+        rec.pick(at, (None, (*path, "nodes")))
+        return None
+    if engine.cluster_args is None:
+        ctx.report(
+            (*path, "nodes"),
+            f"{engine.name} cannot be launched across nodes by mdeploy: only vllm and sglang have a "
+            "multi-node launch it drives",
+            "serve on one node (remove nodes), or use engine vllm or sglang",
+        )
+        return None
+    rec.manifest(at, (*path, "nodes"), parts=True)
+    rec.manifest((*at, "nodes"), (*path, "nodes"))
+    rec.manifest((*at, "rdma"), (*path, "rdma"))
+    rec.engine((*at, "rank_args"), engine.name, [(*path, "nodes")], note="filled in by each container as it starts")
+    rec.engine((*at, "worker_args"), engine.name, [(*path, "nodes")], note="on every node but rank 0")
+    return ClusterSpec(nodes=svc.nodes, rdma=svc.rdma)
+
+
+def _launch_inputs(path: tuple, svc: Any, params: LaunchParams, model_at: tuple) -> dict[str, tuple[bool, list[tuple]]]:
     """LaunchParams field -> (whether the param is the manifest value itself, the manifest keys it
     was planned from)."""
-    model = [(*path, "model", "id"), (*path, "model", "path")]
+    model = [(*model_at, "id"), (*model_at, "path")]
     explicit_tp = (
         svc.engine_args.tensor_parallel_size is not None if hasattr(svc.engine_args, "tensor_parallel_size") else False
     )
     return {
         "model": (True, model),
-        "revision": (True, [(*path, "model", "revision")]),
-        "served_name": (True, [(*path, "model", "served_name")]) if svc.model.served_name else (True, model),
+        "revision": (True, [(*model_at, "revision")]),
+        "served_name": (True, [(*model_at, "served_name")]) if svc.model.served_name else (True, model),
         "port": (True, [(*path, "port")]),
         "tensor_parallel": (explicit_tp, [(*path, "engine_args", "tensor_parallel_size"), (*path, "gpu")]),
         "fast_boot": (False, [(*path, "fast_boot")]),
@@ -382,12 +423,14 @@ def plan_web_service(ctx: PlanContext, key: str, svc: Any) -> FunctionSpec | Non
         rec.unset((*web_at, "docs"), "only a fastapi_endpoint serves /docs")
     rec.unset((*web_at, "port"), "only a web_server has a port")
     rec.unset((*web_at, "startup_timeout"), "only a web_server has a startup timeout")
+    rec.unset((*at, "cls"), "a web service serves an app, not a class")
     return FunctionSpec(
         key=key,
         symbol=ctx.symbols.claim(function_symbol(key)),
         name=key,
         handler=svc.app,
         container=container,
+        models=used_models(ctx, at, path, svc.models),
         timeout=resolve_timeout(ctx, svc, at=at, source=path),
         routing_region=resolve_routing_region(ctx, svc, at=at, source=path),
         concurrency=(

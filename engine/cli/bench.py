@@ -221,7 +221,9 @@ def _served_locally(target, args):
         dotenv_path=Path(".env"),
         port=args.port or free_port(),
     )
-    if launch.served_model is None:
+    # A `kind: server` may well be OpenAI-compatible (llama.cpp's server, vLLM by hand): the
+    # benchmark asks it for its models like any URL; only a web app is refused here.
+    if launch.kind == "web":
         from engine.errors import UserError
 
         raise UserError(f"{target.service or launch.service} is a web app, not an OpenAI-compatible LLM service")

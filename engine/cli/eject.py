@@ -51,7 +51,12 @@ def run(args: argparse.Namespace) -> int:
         at: {name: template_parts(specs[at].container.env[name]) for name in values}
         for at, values in planned.env_values.items()
     }
-    source = render_app(blueprint, filename=output.name if output else "app.py", env_from_variables=from_shell)
+    source = render_app(
+        blueprint,
+        filename=output.name if output else "app.py",
+        env_from_variables=from_shell,
+        project_root=_root_from(output, blueprint.source),
+    )
     if output is None:
         sys.stdout.write(source)
         return 0
@@ -76,3 +81,15 @@ def _check_output(output, *, force: bool) -> None:
             raise UserError(f"cannot write {output}: there is no directory {output.parent}")
     except OSError as exc:  # e.g. a name too long for the file system
         raise UserError(f"cannot write {output}: {exc.strerror or exc}") from None
+
+
+def _root_from(output, manifest: str) -> str:
+    """The manifest's project root as a path from the ejected file's folder (standard output:
+    from the working directory), for the file's local image paths."""
+    import os
+    from pathlib import Path
+
+    from engine.project.root import project_root
+
+    folder = output.resolve().parent if output is not None else Path.cwd()
+    return Path(os.path.relpath(project_root(manifest), folder)).as_posix()

@@ -42,7 +42,11 @@ def run(args: argparse.Namespace) -> int:
 
     blueprint = plan_manifest(args)
     modal = _probe(LiveModal, Unavailable) if blueprint.secrets or blueprint.volumes else Unavailable("not needed")
-    hub = _probe(LiveHub, Unavailable) if blueprint.servers else Unavailable("not needed")
+    hub = (
+        _probe(LiveHub, Unavailable)
+        if any(s.kind != "server" for s in blueprint.servers)
+        else Unavailable("not needed")
+    )
     # A relative model path is a folder below the project root, where `mdeploy serve` runs engines.
     from engine.project.root import project_root
 

@@ -1,4 +1,5 @@
-"""`mdeploy run MANIFEST FUNCTION [-- ARGS...]`: call a function's handler here, print the JSON result."""
+"""`mdeploy run MANIFEST FUNCTION [-- ARGS...]`: call a function's handler here, print the JSON
+result; with `--remote` (or `--map FILE`), call the deployed function through Modal instead."""
 
 from __future__ import annotations
 
@@ -11,7 +12,12 @@ NAME=JSON (`limit=10`). The handler runs in this process with the function's env
 keys from the environment or .env, and its volumes as folders under .mdeploy/volumes/NAME of the
 manifest's project root. A mount path (`/data`) does not exist here: env values and string
 arguments that name one are pointed at the local folder, and a path written in the handler's
-code is named before the call, since it cannot be."""
+code is named before the call, since it cannot be.
+
+--remote calls the function of the deployed app instead (Modal's Function.from_name, then
+.remote), in the --env environment, and prints its result as JSON; --map FILE calls it once per
+line of a JSON Lines file (each line one input, its first argument) and prints one result per
+line, in input order. Both need Modal credentials and a deployed app."""
 
 
 def register(subparsers) -> None:
@@ -20,6 +26,12 @@ def register(subparsers) -> None:
     parser.add_argument("function", metavar="FUNCTION")
     parser.add_argument("arguments", metavar="ARGS", nargs="*", help="JSON values or NAME=JSON (after --)")
     parser.add_argument("--env", help="Modal environment whose overlay applies (default: MODAL_ENVIRONMENT)")
+    parser.add_argument("--remote", action="store_true", help="call the deployed function through Modal")
+    parser.add_argument(
+        "--map",
+        metavar="FILE",
+        help="call the deployed function once per line of this JSON Lines file (implies --remote)",
+    )
     parser.add_argument(
         "--env-file",
         default=".env",
@@ -60,6 +72,8 @@ def run(args: argparse.Namespace) -> int:
     blueprint = load_blueprint(str(source), args.env)
     function = find_function(blueprint, args.function)
     call_args, call_kwargs = parse_call_arguments(args.arguments)
+    if args.remote or args.map:
+        return _run_remote(args, blueprint, function, call_args, call_kwargs)
     root = local_root(source)
     env, mounts = function_env(
         blueprint, function, workdir=root, environ=os.environ, dotenv=read_dotenv(Path(args.env_file))
@@ -88,4 +102,32 @@ def run(args: argparse.Namespace) -> int:
             reason = unreachable_path_message(exc, function.handler, mounts)
             raise UserError(reason or f"{function.handler} raised {type(exc).__name__}: {exc}") from None
     print(result_json(result, function.handler))
+    return 0
+
+
+def _run_remote(args: argparse.Namespace, blueprint, function, call_args: list, call_kwargs: dict) -> int:
+    """The deployed function, called through Modal: no handler is imported here."""
+    from pathlib import Path
+
+    from engine.cli.common import chosen_environment
+    from engine.cli.operate_common import require_credentials
+    from engine.errors import UserError
+    from engine.local.call import result_json
+    from engine.operate.names import modal_names
+    from engine.operate.remote_call import call_remote, map_remote, read_map_inputs
+
+    if function.web is not None:
+        raise UserError(f"{function.key!r} is an HTTP endpoint: Modal calls it over its URL, not with .remote()")
+    if args.map and (call_args or call_kwargs):
+        raise UserError("--map takes its inputs from the file: give no ARGS with it")
+    inputs = read_map_inputs(Path(args.map)) if args.map else None
+    require_credentials("run")
+    env = chosen_environment(args)
+    names = modal_names(blueprint, env)
+    name = names.by_key(function.key).name
+    if inputs is None:
+        print(result_json(call_remote(names.app, name, names.env, call_args, call_kwargs), function.handler))
+        return 0
+    for result in map_remote(names.app, name, names.env, inputs):
+        print(result_json(result, function.handler, indent=None))  # JSON Lines, as the inputs
     return 0

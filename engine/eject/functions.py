@@ -11,6 +11,7 @@ is `async def`, awaiting an async handler and running a sync one in a worker thr
 from __future__ import annotations
 
 from engine.blueprint.model import FunctionSpec, RetrySpec, ScheduleSpec, WebSpec
+from engine.blueprint.planner_defaults import PREFETCH_HANDLER
 from engine.eject.container import EnvParts, Names, container_kwargs
 from engine.eject.pysrc import call, py_duration, py_literal, py_str
 
@@ -29,8 +30,9 @@ RUN_HELPER_NAMES = ("run_to_completion", "_awaited")
 
 
 def calls_run_helper(spec: FunctionSpec) -> bool:
-    """Plain, batched and scheduled functions call `run_to_completion`; web ones do not."""
-    return spec.web is None
+    """Plain, batched and scheduled functions call `run_to_completion`; web ones and the prefetch
+    function (its body is written out) do not."""
+    return spec.web is None and spec.handler != PREFETCH_HANDLER
 
 
 def awaits_handler(spec: FunctionSpec) -> bool:
@@ -38,6 +40,8 @@ def awaits_handler(spec: FunctionSpec) -> bool:
 
 
 def render_function(spec: FunctionSpec, names: Names, env_parts: dict[str, EnvParts] | None = None) -> str:
+    if spec.cls is not None:
+        return render_class(spec, names, env_parts)
     decorators = [call("@app.function", [], _function_kwargs(spec, names, env_parts))]
     if spec.concurrency is not None:
         kwargs = [("max_inputs", str(spec.concurrency.max_inputs))]
@@ -153,7 +157,37 @@ def _web_decorator(web: WebSpec) -> str:
     return call(f"@modal.{web.kind}", [], kwargs)
 
 
+# The body of the planner's prefetch function, written out so that the ejected file needs no
+# mdeploy: the same statements as engine/runtime/prefetch.py's `prefetch_models`, which the entry
+# module runs (tests/eject/test_models_eject.py compares the two).
+PREFETCH_BODY = '''\
+    """Fetch every job's pinned revision (files already in the cache are not downloaded again);
+    return {model key: the local folder}. Modal commits the mounted volumes when the call ends."""
+    import json  # imported here: eject copies this function, alone, into the ejected file
+    import os
+
+    from huggingface_hub import snapshot_download
+
+    jobs = json.loads(os.environ["MDEPLOY_PREFETCH"])
+    fetched = {}
+    for job in jobs:
+        print(f"prefetch {job['key']}: {job['repo']}@{job['revision']} into {job['cache_dir']}", flush=True)
+        fetched[job["key"]] = snapshot_download(
+            repo_id=job["repo"],
+            revision=job["revision"],
+            cache_dir=job["cache_dir"],
+            allow_patterns=job["allow_patterns"],
+        )
+    return fetched'''
+
+
+def _prefetch_body(spec: FunctionSpec) -> list[str]:
+    return [f"def {spec.symbol}() -> dict[str, str]:", *PREFETCH_BODY.split("\n")]
+
+
 def _body(spec: FunctionSpec) -> list[str]:
+    if spec.handler == PREFETCH_HANDLER:
+        return _prefetch_body(spec)
     module, attr = spec.handler.split(":", 1)
     imported = f"    from {module} import {attr}"
     kind = spec.web.kind if spec.web is not None else None
@@ -181,3 +215,67 @@ def _body(spec: FunctionSpec) -> list[str]:
         "",
         f"    return run_to_completion({attr}(*args, **kwargs))",
     ]
+
+
+def render_class(spec: FunctionSpec, names: Names, env_parts: dict[str, EnvParts] | None = None) -> str:
+    """A `kind: cls` function: an `@app.cls` around the user's class, as the entry module builds
+    it (engine/modal_backend/classes.py): one enter makes the instance and runs the hooks in
+    order, one exit runs the exit hooks, each method calls the instance's. A batched method is
+    defined first, outside the class, so its `__wrapped__` can show batching the user's signature."""
+    cls = spec.cls
+    assert cls is not None
+    module, attr = spec.handler.split(":", 1)
+    kwargs = _function_kwargs(spec, names, env_parts)
+    if cls.startup_timeout is not None:
+        kwargs.append(("startup_timeout", py_duration(cls.startup_timeout)))
+    decorators = [call("@app.cls", [], kwargs)]
+    if spec.concurrency is not None:
+        concurrent = [("max_inputs", str(spec.concurrency.max_inputs))]
+        if spec.concurrency.target_inputs is not None:
+            concurrent.append(("target_inputs", str(spec.concurrency.target_inputs)))
+        decorators.append(call("@modal.concurrent", [], concurrent))
+    before: list[str] = []
+    for batched in cls.batched:
+        helper = f"_{spec.symbol}_{batched.name}"
+        before += [
+            f"def {helper}(self, *args, **kwargs):",
+            f"    return run_to_completion(self._instance.{batched.name}(*args, **kwargs))",
+            "",
+            "",
+            f"with {names.images[spec.container.image]}.imports():",
+            "    # Batching hands inputs over by parameter name: show it the user's method's parameters.",
+            f"    from {module} import {attr} as _{spec.symbol}_handler",
+            "",
+            f"    {helper}.__wrapped__ = _{spec.symbol}_handler.{batched.name}",
+            "",
+            "",
+        ]
+    body = [
+        f"class {spec.symbol}:",
+        f'    """Serves {spec.handler}: one instance per container."""',
+        "",
+        "    @modal.enter()",
+        "    def _enter(self):",
+        f"        from {module} import {attr}",
+        "",
+        f"        self._instance = {attr}()",
+        *(f"        run_to_completion(self._instance.{hook}())" for hook in cls.enter),
+    ]
+    if cls.exit:
+        body += [
+            "",
+            "    @modal.exit()",
+            "    def _exit(self):",
+            *(f"        run_to_completion(self._instance.{hook}())" for hook in cls.exit),
+        ]
+    for method in cls.methods:
+        body += [
+            "",
+            "    @modal.method()",
+            f"    def {method}(self, *args, **kwargs):",
+            f"        return run_to_completion(self._instance.{method}(*args, **kwargs))",
+        ]
+    for batched in cls.batched:
+        batch_kwargs = [("max_batch_size", str(batched.max_batch_size)), ("wait_ms", str(batched.wait_ms))]
+        body += ["", f"    {batched.name} = {call('modal.batched', [], batch_kwargs)}(_{spec.symbol}_{batched.name})"]
+    return "\n".join([*before, *decorators, *body])

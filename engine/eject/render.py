@@ -17,9 +17,17 @@ from collections.abc import Mapping
 from engine.blueprint.model import Blueprint, BucketSpec, SecretSpec, VolumeSpec
 from engine.eject.container import DEPLOY_ENV_HELPER, EnvParts, Names
 from engine.eject.functions import RUN_HELPER, RUN_HELPER_NAMES, awaits_handler, calls_run_helper, render_function
-from engine.eject.images import render_image
+from engine.eject.images import (
+    BUILD_STEP_FUNCTION,
+    BUILD_STEP_HELPER,
+    ROOT_CONSTANT,
+    render_image,
+    root_constant,
+    uses_build_functions,
+    uses_local_files,
+)
 from engine.eject.pysrc import call, py_identifier, py_literal, py_str
-from engine.eject.servers import HELPERS, constants_for, render_server, render_server_constants
+from engine.eject.servers import constants_for, render_server, render_server_constants, server_helpers
 from engine.errors import UserError
 
 # Module-level names the ejected file defines besides the objects' own symbols.
@@ -35,9 +43,15 @@ _FILE_NAMES = {
     "MINUTES",
     "HOURS",
     "wait_until_healthy",
+    "wait_until_answering",
+    "warm_up",
     "post",
     *RUN_HELPER_NAMES,
     DEPLOY_ENV_HELPER,
+    ROOT_CONSTANT,
+    BUILD_STEP_HELPER,
+    "pathlib",
+    "importlib",
 }
 
 # Defined in the file when an env value comes from the deploying shell. Every container imports
@@ -61,9 +75,12 @@ def render_app(
     *,
     filename: str = "app.py",
     env_from_variables: Mapping[tuple[str, str], Mapping[str, EnvParts]] | None = None,
+    project_root: str = ".",
 ) -> str:
     """`env_from_variables`: ("functions" | "servers", key) -> {env name: its manifest text, as
-    literal text and (variable, default) pairs}, for the entries that came from variables."""
+    literal text and (variable, default) pairs}, for the entries that came from variables.
+    `project_root`: the manifest's project root as a path from the file's folder (local image
+    paths start there)."""
     names = Names.of(blueprint)
     _check_symbols_are_free(blueprint, names)
     only_server = len(blueprint.servers) == 1
@@ -95,14 +112,18 @@ def render_app(
     ]
 
     reads_shell = any(from_shell.values())
+    secrets_by_key = {s.key: s for s in blueprint.secrets}
+    if uses_local_files(blueprint):
+        constants.append(root_constant(project_root))
     body_sections = [
         _section("Values read from the deploying shell", _DEPLOY_ENV_FUNCTION if reads_shell else ""),
-        _section("Container images", "\n\n".join(render_image(i) for i in blueprint.images)),
+        _section("Image build steps", BUILD_STEP_FUNCTION if uses_build_functions(blueprint) else ""),
+        _section("Container images", "\n\n".join(render_image(i, secrets_by_key) for i in blueprint.images)),
         _section("Volumes, secrets and other named objects", "\n".join(storage)),
         _section(
             "Helpers for the functions below", RUN_HELPER if any(map(calls_run_helper, blueprint.functions)) else ""
         ),
-        _section("Helpers for the servers below", HELPERS if blueprint.servers else ""),
+        _section("Helpers for the servers below", server_helpers(blueprint.servers)),
         _section("Functions", "\n\n\n".join(objects[: len(blueprint.functions)])),
         _section("Servers", "\n\n\n".join(objects[len(blueprint.functions) :])),
     ]
@@ -164,7 +185,14 @@ def _imports(blueprint: Blueprint, reads_shell: bool) -> str:
         stdlib.append("import os")
     if blueprint.servers:
         stdlib += ["import subprocess", "import time", "import urllib.request"]
-    return "\n".join(stdlib + ([""] if stdlib else []) + ["import modal"])
+    if uses_build_functions(blueprint):
+        stdlib.append("import importlib")
+    if uses_local_files(blueprint):
+        stdlib.append("import pathlib")
+    modal_imports = ["import modal"]
+    if any(s.cluster is not None for s in blueprint.servers):
+        modal_imports.append("import modal.experimental  # get_cluster_info(): a node's rank")
+    return "\n".join(sorted(stdlib) + ([""] if stdlib else []) + modal_imports)
 
 
 def _section(title: str, content: str) -> str:

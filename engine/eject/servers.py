@@ -41,6 +41,67 @@ def post(url: str, body: str = "{}") -> None:
         response.read()'''
 
 
+# Written only when a server needs them, so files that do not keep the helpers above alone.
+ANY_ANSWER_HELPER = '''\
+def wait_until_answering(process: subprocess.Popen, url: str, timeout: int) -> None:
+    """Poll `url` until it answers at all (any HTTP status); fail fast if the process dies first."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"server exited with code {process.returncode} before it answered")
+        try:
+            with urllib.request.urlopen(url, timeout=5):
+                return
+        except urllib.error.HTTPError:
+            return
+        except OSError:
+            pass
+        time.sleep(1)
+    raise TimeoutError(f"{url} did not answer within {timeout} seconds")'''
+
+WARM_UP_HELPER = '''\
+def warm_up(url: str, method: str, body: str, status: int | None, requests: int, fatal: bool) -> None:
+    """Send the warm-up requests; each must answer `status` (any 2xx when None). A failure
+    raises (the container fails to start) unless not `fatal`: then it is printed."""
+    for number in range(1, requests + 1):
+        request = urllib.request.Request(
+            url, data=body.encode() if body else None, headers={"Content-Type": "application/json"}, method=method
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=10 * MINUTES) as response:
+                code = response.status
+        except urllib.error.HTTPError as exc:
+            code = exc.code
+        except OSError as exc:
+            code, problem = None, f"failed: {exc}"
+        if code is not None:
+            ok = code == status if status is not None else 200 <= code < 300
+            problem = None if ok else f"answered {code}"
+        if problem is None:
+            continue
+        if fatal:
+            raise RuntimeError(f"warm-up request {number}/{requests} {method} {url} {problem}")
+        print(f"warm-up request {number}/{requests} {method} {url} {problem} (not fatal: serving anyway)")'''
+
+
+def server_helpers(specs: tuple[ServerSpec, ...]) -> str:
+    """The helpers the servers of one file call."""
+    if not specs:
+        return ""
+    parts = [HELPERS]
+    if any(s.ready_on_any_answer for s in specs):
+        parts.append(ANY_ANSWER_HELPER)
+    if any(s.warmup is not None and not _plain_warmup(s) for s in specs):
+        parts.append(WARM_UP_HELPER)
+    return "\n\n\n".join(parts)
+
+
+def _plain_warmup(spec: ServerSpec) -> bool:
+    """A warm-up the `post` helper sends as it is: POSTs whose any 2xx is fine, failing the start."""
+    w = spec.warmup
+    return w is not None and w.method == "POST" and w.status is None and w.fatal and bool(w.body)
+
+
 @dataclass(frozen=True)
 class ServerConstants:
     """Module-level constant names of one server (prefixed when the file holds several)."""
@@ -57,7 +118,7 @@ def constants_for(spec: ServerSpec, *, only_server: bool) -> ServerConstants:
 
 
 def render_server_constants(spec: ServerSpec, names: ServerConstants) -> list[str]:
-    lines = [f"{names.MODEL_NAME} = {py_str(spec.model)}"]
+    lines = [] if spec.kind == "server" else [f"{names.MODEL_NAME} = {py_str(spec.model)}"]
     if names.MODEL_REVISION in _constant_positions(spec, names).values():  # the command passes it
         lines.append(f"{names.MODEL_REVISION} = {py_str(spec.revision)}  # a pinned commit, never a branch")
     if _single_gpu(spec) is not None:
@@ -90,7 +151,13 @@ def render_server(
     if spec.h2_enabled:
         kwargs.append(("h2_enabled", "True"))
 
-    lines = [call("@app.server", [], kwargs), f"class {spec.symbol}:"]
+    lines = [call("@app.server", [], kwargs)]
+    if spec.cluster is not None:
+        rdma = ", rdma=True" if spec.cluster.rdma else ""
+        lines.append(
+            f"@modal.clustered(size={spec.cluster.nodes}{rdma})  # one replica spans {spec.cluster.nodes} nodes"
+        )
+    lines.append(f"class {spec.symbol}:")
     lines.extend(_start_method(spec, c))
     if spec.snapshot is not None:
         lines += [
@@ -117,27 +184,67 @@ def _start_method(spec: ServerSpec, c: ServerConstants) -> list[str]:
     for arg in spec.secret_args:
         # Read from the secret at start-up so the value never appears in this file.
         lines.append(f"        cmd += [{py_str(arg.flag)}, os.environ[{py_str(arg.env)}]]")
+    if spec.cluster is not None:
+        lines += _cluster_lines(spec)
     lines += [
         "        self.process = subprocess.Popen(cmd)",
     ]
-    health = f"wait_until_healthy(self.process, {_url(c, spec.health_path)}, {py_duration(spec.startup_timeout)})"
+    wait = "wait_until_answering" if spec.ready_on_any_answer else "wait_until_healthy"
+    if spec.cluster is not None:
+        lines += ["        if rank != 0:", "            return  # requests reach rank 0 only; it alone serves HTTP"]
+    health = f"{wait}(self.process, {_url(c, spec.health_path)}, {py_duration(spec.startup_timeout)})"
     if len(health) + 8 <= 99:
         lines.append("        " + health)
     else:
         lines += [
-            "        wait_until_healthy(",
+            f"        {wait}(",
             f"            self.process, {_url(c, spec.health_path)}, {py_duration(spec.startup_timeout)}",
             "        )",
         ]
-    if spec.warmup is not None:
+    w = spec.warmup
+    if w is not None and _plain_warmup(spec):
         lines += [
-            f"        for _ in range({spec.warmup.requests}):  # warm up before taking traffic",
-            f"            post({_url(c, spec.warmup.path)}, {py_str(spec.warmup.body)})",
+            f"        for _ in range({w.requests}):  # warm up before taking traffic",
+            f"            post({_url(c, w.path)}, {py_str(w.body)})",
+        ]
+    elif w is not None:
+        lines += [
+            "        warm_up(  # before taking traffic",
+            f"            {_url(c, w.path)},",
+            f"            {py_str(w.method)},",
+            f"            {py_str(w.body)},",
+            f"            status={w.status},",
+            f"            requests={w.requests},",
+            f"            fatal={w.fatal},",
+            "        )",
         ]
     if snap:
         lines += [
             "        # Free the GPU memory before the snapshot; `wake_up` restores it.",
             f"        post({_url(c, spec.snapshot.sleep_path)})",
+        ]
+    return lines
+
+
+def _cluster_lines(spec: ServerSpec) -> list[str]:
+    """Each node's rank and rank 0's address (IPv4 where Modal reports it), filled into the
+    arguments every node adds; the other ranks add the worker arguments."""
+    assert spec.cluster is not None
+    filled = [
+        "str(rank)"
+        if arg == "{rank}"
+        else ("leader" if arg == "{leader}" else (f"f{py_str(arg)}" if "{leader}" in arg else py_str(arg)))
+        for arg in spec.cluster.rank_args
+    ]
+    lines = [
+        "        cluster = modal.experimental.get_cluster_info()",
+        "        rank, leader = cluster.rank, (cluster.container_ipv4_ips or cluster.container_ips)[0]",
+        f"        cmd += [{', '.join(filled)}]",
+    ]
+    if spec.cluster.worker_args:
+        lines += [
+            "        if rank != 0:",
+            f"            cmd += [{', '.join(py_str(a) for a in spec.cluster.worker_args)}]",
         ]
     return lines
 
@@ -168,6 +275,8 @@ def _constant_positions(spec: ServerSpec, c: ServerConstants) -> dict[int, str]:
     the port or the GPU count: found from the server's fields through the engine's own argv
     builder (the elements that change with the field), never from flag names (reading flags back
     once left TensorRT-LLM's tensor-parallel size a literal "1" beside N_GPU)."""
+    if spec.kind == "server":  # the manifest's own command: its ${PORT} elements are the port
+        return {i: f"str({c.PORT})" for i, arg in enumerate(spec.command_template) if arg == "${PORT}"}
     # The model's id or path is distinctive text: every element that is it names it.
     positions = {index: c.MODEL_NAME for index, arg in enumerate(spec.command) if arg == spec.model}
     engine = get_engine(spec.engine)

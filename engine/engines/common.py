@@ -51,6 +51,8 @@ class LaunchParams:
     port: int
     host: str = LISTEN_HOST
     tensor_parallel: int = 1
+    pipeline_parallel: int = 1
+    nodes: int = 1  # containers one replica spans (Modal's cluster size)
     fast_boot: bool = True
     sleep_mode: bool = False  # start ready to sleep, for memory snapshots
     options: Mapping[str, object] = field(default_factory=dict)  # engine_args other than extras
@@ -143,6 +145,11 @@ class Engine:
     # A GPU engine with a CPU build: (params, this machine's environment) -> how it runs without
     # a GPU. None: without a GPU the engine does not run here (unless `needs_gpu` is false).
     cpu_launch: Callable[[LaunchParams, Mapping[str, str]], CpuLaunch] | None = None
+    # How the engine spans several nodes: params -> (arguments every node adds, in which the
+    # container fills in "{rank}" and "{leader}" (rank 0's address); arguments ranks other than 0
+    # add). The static part (the node count, the rendezvous port) is in `launch_command`.
+    # None: the engine cannot be launched across nodes by mdeploy.
+    cluster_args: Callable[[LaunchParams], tuple[tuple[str, ...], tuple[str, ...]]] | None = None
     # The variable that names the engine's executable on this machine (local runs only), over
     # the command's own first word looked up on PATH.
     executable_env: str | None = None
@@ -182,6 +189,8 @@ class Engine:
             port=server.port,
             host=server.host,
             tensor_parallel=server.tensor_parallel_size,
+            pipeline_parallel=server.pipeline_parallel_size,
+            nodes=server.cluster.nodes if server.cluster is not None else 1,
             fast_boot=server.fast_boot,
             sleep_mode=server.snapshot is not None,
             options=options,

@@ -51,6 +51,14 @@ OWNED_FLAGS = (
     OwnedFlag(("--host",), None, "the server listens on 0.0.0.0, where Modal's proxy reaches it"),
     OwnedFlag(("--port",), "port"),
     OwnedFlag(("--tp", "--tp-size", "--tensor-parallel-size"), "engine_args.tensor_parallel_size"),
+    OwnedFlag(("--pp-size", "--pipeline-parallel-size"), "engine_args.pipeline_parallel_size"),
+    # Multi-node: set from `nodes`; each container fills in its rank and rank 0's address.
+    OwnedFlag(("--nnodes",), "nodes"),
+    OwnedFlag(
+        ("--node-rank", "--dist-init-addr", "--nccl-init-addr"),
+        None,
+        "each container of a clustered service fills in its rank and rank 0's address when it starts (nodes)",
+    ),
     OwnedFlag(("--disable-cuda-graph",), "fast_boot"),
     OwnedFlag(("--enable-memory-saver", "--enable-weights-cpu-backup"), "memory_snapshot", applies=_sleeping),
     OwnedFlag(("--api-key",), "auth.api_key_secret"),
@@ -76,6 +84,10 @@ def launch_command(p: LaunchParams) -> tuple[str, ...]:
     argv += ["--served-model-name", p.served_name]
     argv += ["--host", p.host, "--port", str(p.port)]
     argv += ["--tp", str(p.tensor_parallel)]
+    if p.pipeline_parallel != 1:
+        argv += ["--pp-size", str(p.pipeline_parallel)]
+    if p.nodes > 1:
+        argv += ["--nnodes", str(p.nodes)]
     if p.fast_boot:
         # SGLang's counterpart of vLLM's eager mode: no CUDA-graph capture at start.
         argv.append("--disable-cuda-graph")
@@ -87,6 +99,17 @@ def launch_command(p: LaunchParams) -> tuple[str, ...]:
     argv += render_options(p.options, OPTIONS, "sglang")
     argv += p.extra_args
     return tuple(argv)
+
+
+# The port rank 0 listens on for the other nodes (torch.distributed's rendezvous): the one SGLang's
+# multi-node documentation uses.
+DIST_INIT_PORT = 20000
+
+
+def cluster_args(p: LaunchParams) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """Every node names its rank and rank 0's HOST:PORT; ranks other than 0 run schedulers only
+    (SGLang serves HTTP from node 0), so they need nothing more."""
+    return ("--node-rank", "{rank}", "--dist-init-addr", f"{{leader}}:{DIST_INIT_PORT}"), ()
 
 
 ENGINE = Engine(
@@ -115,4 +138,5 @@ ENGINE = Engine(
     # may set with --max-running-requests.
     setting_defaults=serving_defaults(max_sequences=256, memory_utilization=0.88),
     extra_arg_settings={"kv_cache_dtype": ("--kv-cache-dtype",), "max_sequences": ("--max-running-requests",)},
+    cluster_args=cluster_args,
 )

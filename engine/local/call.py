@@ -24,12 +24,22 @@ from engine.runtime.handler_import import import_handler as _resolve
 
 def find_function(blueprint: Blueprint, name: str) -> FunctionSpec:
     for function in blueprint.functions:
+        if function.key == name and function.cls is not None:
+            # Not yet: running a class here would need its hooks and a method to call.
+            raise UserError(
+                f"{name!r} is a class (kind: cls): `mdeploy run` runs functions only, not a class's methods"
+            )
         if function.key == name:
             return function
     if any(server.key == name for server in blueprint.servers):
         raise UserError(f"{name!r} is a service: run it with `mdeploy serve`")
-    available = ", ".join(f.key for f in blueprint.functions) or "none"
-    raise UserError(f"{blueprint.source} has no function {name!r} (functions: {available})")
+    import difflib
+
+    keys = [f.key for f in blueprint.functions]
+    close = difflib.get_close_matches(name, keys, n=1, cutoff=0.6)
+    guess = f"did you mean {close[0]!r}? " if close else ""
+    available = ", ".join(keys) or "none"
+    raise UserError(f"{blueprint.source}: no function {name!r} ({guess}functions: {available})")
 
 
 def parse_call_arguments(tokens: list[str]) -> tuple[list[Any], dict[str, Any]]:
@@ -82,11 +92,12 @@ def call_handler(handler, args: list[Any], kwargs: dict[str, Any]) -> Any:
     return result
 
 
-def result_json(result: Any, reference: str) -> str:
-    """The result as JSON; `reference` names the handler in the error when it is not JSON."""
+def result_json(result: Any, reference: str, indent: int | None = 2) -> str:
+    """The result as JSON (one line with `indent` None); `reference` names the handler in the
+    error when it is not JSON."""
     try:
         # allow_nan=False: json.dumps would print NaN/Infinity, which no JSON parser reads back.
-        return json.dumps(result, indent=2, ensure_ascii=False, allow_nan=False)
+        return json.dumps(result, indent=indent, ensure_ascii=False, allow_nan=False)
     except ValueError as exc:
         if "Out of range float" in str(exc):
             raise UserError(

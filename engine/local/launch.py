@@ -28,7 +28,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from engine.blueprint.model import Blueprint, FunctionSpec, ServerSpec
+from engine.blueprint.model import Blueprint, FunctionSpec, ServerSpec, WarmupSpec
+from engine.blueprint.server_command import fill_command, uses_placeholder
 from engine.engines.common import Engine, local_command
 from engine.engines.registry import get_engine
 from engine.errors import UserError
@@ -64,6 +65,9 @@ class Launch:
     mounts: list[LocalMount] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     model: HubModel | ModelFolder | None = None  # what the engine loads, checked before it starts
+    kind: str = "web"  # "llm" (an engine), "server" (`kind: server`: its own command) or "web"
+    warmup: WarmupSpec | None = None  # sent once ready, as in the container
+    ready_on_any_answer: bool = False
 
     @property
     def url(self) -> str:
@@ -90,6 +94,8 @@ def server_launch(
     owner = f"service {server.key!r}"
     mounts = local_mounts(blueprint, server.container, workdir)
     env = _process_env(blueprint, server.container, mounts, environ, dotenv, workdir, owner=owner)
+    if server.kind == "server":
+        return _command_launch(server, mounts, env, host=host, port=port, has_gpu=has_gpu)
     engine = get_engine(server.engine)
     no_gpu_for_it = bool(server.container.gpu) and not has_gpu and server.needs_gpu
     if no_gpu_for_it and engine.cpu_launch is None:
@@ -121,6 +127,44 @@ def server_launch(
         mounts=mounts,
         notes=notes + _mount_notes(mounts),
         model=model_source(server, mounts, workdir),
+        kind="llm",
+        warmup=server.warmup,
+    )
+
+
+def _command_launch(
+    server: ServerSpec, mounts: list[LocalMount], env: dict[str, str], *, host: str, port: int | None, has_gpu: bool
+) -> Launch:
+    """A `kind: server` here: its command template filled with this machine's address, run as
+    it is (whether it runs without the GPU it asks for is the command's own business)."""
+    owner = f"service {server.key!r}"
+    local_port = port if port is not None else server.port
+    if local_port != server.port and not uses_placeholder(server.command_template, "PORT"):
+        raise UserError(
+            f"{owner} listens on port {server.port}, fixed in its command (no ${{PORT}}): "
+            f"drop --port or pass {server.port}, or write ${{PORT}} in the command"
+        )
+    argv = [rewrite_path(arg, mounts) for arg in fill_command(server.command_template, port=local_port, host=host)]
+    notes = []
+    if server.container.gpu and not has_gpu:
+        notes.append(
+            f"{owner} asks for GPU {', '.join(server.container.gpu)} and this machine has none: "
+            "its command runs as it is, on the CPU"
+        )
+    return Launch(
+        service=server.key,
+        argv=tuple(argv),
+        env=env,
+        host=host,
+        port=local_port,
+        startup_timeout=server.startup_timeout,
+        health_path=server.health_path,
+        served_model=None,
+        mounts=mounts,
+        notes=notes + _mount_notes(mounts),
+        kind="server",
+        warmup=server.warmup,
+        ready_on_any_answer=server.ready_on_any_answer,
     )
 
 

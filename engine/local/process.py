@@ -11,8 +11,10 @@ import sys
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
+from engine.blueprint.model import WarmupSpec
 from engine.errors import UserError
 from engine.runtime.supervisor import EngineExitedEarly, EngineNotReady, EngineStartError, Supervisor
+from engine.runtime.warmup import WarmupFailed, warm_up
 
 
 def start_engine(argv: Sequence[str], env: Mapping[str, str], cwd: Path, log: Callable[[str], None]) -> Supervisor:
@@ -38,6 +40,14 @@ def wait_until_ready(engine: Supervisor, url: str, timeout: float, *, any_answer
         raise UserError(f"the engine exited with code {exc.code} during start-up{said}") from None
     except EngineNotReady:
         raise UserError(f"the engine was not ready at {url} within {timeout:.0f} s (startup_timeout)") from None
+
+
+def warm_up_here(base_url: str, warmup: WarmupSpec, timeout: float, log: Callable[[str], None]) -> None:
+    """The container's warm-up (engine.runtime.warmup), its fatal failure a one-line error."""
+    try:
+        warm_up(base_url, warmup, timeout_s=timeout, log=log)
+    except WarmupFailed as exc:
+        raise UserError(f"{exc} (set warmup.fatal: false to serve anyway)") from None
 
 
 def find_executable(name: str, path: str | None) -> str | None:

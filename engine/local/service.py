@@ -20,7 +20,7 @@ from engine.local.launch import Launch, machine_has_gpu, server_launch, web_laun
 from engine.local.model_source import check_model_available
 from engine.local.mounts import create_mount_folders
 from engine.local.ports import ensure_port_free
-from engine.local.process import start_engine, wait_until_ready
+from engine.local.process import start_engine, wait_until_ready, warm_up_here
 from engine.runtime.supervisor import Supervisor
 
 
@@ -82,13 +82,16 @@ def check_before_start(launch: Launch) -> Launch:
 
 @contextmanager
 def running_service(launch: Launch, *, workdir: Path, log: Callable[[str], None]) -> Iterator[Supervisor]:
-    """Start the engine, wait for readiness, yield it; stop its whole process tree on exit."""
+    """Start the engine, wait for readiness, warm it up, yield it; stop its whole process tree on exit."""
     ensure_port_free(launch.host, launch.port)
     create_mount_folders(launch.mounts)
     engine = start_engine(launch.argv, launch.env, workdir, log)
     try:
         ready_url = launch.url + (launch.health_path or "/")
-        wait_until_ready(engine, ready_url, launch.startup_timeout, any_answer=launch.health_path is None)
+        any_answer = launch.health_path is None or launch.ready_on_any_answer
+        wait_until_ready(engine, ready_url, launch.startup_timeout, any_answer=any_answer)
+        if launch.warmup is not None:
+            warm_up_here(launch.url, launch.warmup, launch.startup_timeout, log)
         yield engine
     finally:
         engine.stop()

@@ -10,6 +10,8 @@ The rules, all applied in one left-to-right pass over each string VALUE (keys ar
 - `${` that does not form a reference (`${`, `${}`, `${1X}`, `${A B}`, `${A-b}`) is an error:
   it is almost always a typo, and `$$` says "literal" explicitly.
 - No recursion: text that a variable or a default brings in is never expanded again.
+- A server's `command` (`services.KEY.command`) is left alone: its `${PORT}` and `${HOST}` are
+  placeholders the planner fills, and its own model refuses any other (models/server.py).
 
 Types after substitution: an unquoted (plain) YAML scalar that contained a reference is typed again
 by the YAML 1.2 core rules (`port: ${PORT}` with PORT=8000 is the integer 8000; an empty result is
@@ -158,6 +160,10 @@ def _string_paths(data: object, path: tuple = ()):
         yield path, data
 
 
+def _is_server_command(path: tuple) -> bool:
+    return len(path) == 4 and path[0] == "services" and path[2] == "command"
+
+
 def _set(data: dict, path: tuple, value: object) -> None:
     node: object = data
     for part in path[:-1]:
@@ -177,6 +183,8 @@ def interpolate_layer(layer: Layer, environ: Mapping[str, str]) -> Layer:
     interpolated = dict(layer.interpolated)
     problems: list[Problem] = []
     for path, text in list(_string_paths(layer.data)):
+        if _is_server_command(path):
+            continue
         where = location_of(layer.spans, path, layer.file)
         dotted = format_path(path)
         try:

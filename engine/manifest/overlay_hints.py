@@ -15,7 +15,7 @@ from typing import Any
 from engine.manifest.errors import Problem
 from engine.manifest.translate import dotted
 
-_COLLECTIONS = ("services", "functions", "images", "volumes", "secrets", "dicts", "queues", "buckets")
+_COLLECTIONS = ("services", "functions", "images", "volumes", "secrets", "dicts", "queues", "buckets", "models")
 
 
 def _under(key: str, prefix: str) -> bool:

@@ -348,6 +348,8 @@ def problem_from_error(error: dict, data: Any, locator: Locator, root: type[Base
 
     if kind in ("union_tag_invalid", "union_tag_not_found"):
         discriminator = (ctx.get("discriminator") or "").strip("'")
+        # A callable discriminator is named by its function; the manifest key it reads is `kind`.
+        discriminator = _CALLABLE_DISCRIMINATORS.get(discriminator, discriminator)
         options = _quoted_options(ctx.get("expected_tags", ""))
         if kind == "union_tag_not_found":
             hint = (
@@ -414,7 +416,8 @@ def _restore_hint(what: str | None) -> str:
     return f"remove the null to keep the base's value, or set a new one{about}"
 
 
-_DISCRIMINATOR_TAGS = {"kind": ("llm", "web"), "engine": ("vllm", "sglang", "trtllm", "transformers")}
+_CALLABLE_DISCRIMINATORS = {"_function_kind()": "kind"}  # functions: kind: function (the default) | cls
+_DISCRIMINATOR_TAGS = {"kind": ("llm", "server", "web"), "engine": ("vllm", "sglang", "trtllm", "transformers")}
 
 
 def _expected_tags(discriminator: str) -> tuple[str, ...]:

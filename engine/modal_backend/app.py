@@ -21,6 +21,7 @@ the names and their order must agree — and they come from the Blueprint on bot
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, MutableMapping
+from pathlib import Path
 from typing import Any
 
 import modal
@@ -28,8 +29,9 @@ import modal
 from engine.blueprint.codec import ENV_VAR, encode_for_env
 from engine.blueprint.model import Blueprint, ImageSpec
 from engine.modal_backend.calls import building
+from engine.modal_backend.classes import add_class
 from engine.modal_backend.functions import add_function
-from engine.modal_backend.images import build_image, build_images
+from engine.modal_backend.images import ImageContext, build_image, build_images
 from engine.modal_backend.resources import build_resources
 from engine.modal_backend.servers import add_server
 
@@ -47,9 +49,15 @@ def build_app(
     *,
     in_container: bool | None = None,
     env_values: Mapping[tuple[str, str], Mapping[str, str]] | None = None,
-    image_builder: Callable[[ImageSpec], modal.Image] = build_image,
+    import_build_functions: bool | None = None,
+    project_root: Path | None = None,
+    image_builder: Callable[[ImageSpec, ImageContext | None], modal.Image] = build_image,
 ) -> modal.App:
     """Build the app and bind each function/server in `namespace` under its symbol.
+
+    `import_build_functions`: import the handlers of `run_function` image steps (default: unless
+    in a container); the offline checks pass False, as they never run user code.
+    `project_root`: where the images' local paths start (the deploy side's `local_files_root`).
 
     `env_values`: ("functions" | "servers", key) -> {env name: value}, the deploy side's values
     of env entries the Blueprint holds as `${...}` text (the planner's PlannedApp.env_values).
@@ -68,11 +76,20 @@ def build_app(
             tags=blueprint.tags or None,
             secrets=[modal.Secret.from_dict({ENV_VAR: encode_for_env(blueprint)})],
         )
-    images = build_images(blueprint, image_builder)
     resources = build_resources(blueprint)
+    images = build_images(
+        blueprint,
+        ImageContext(
+            root=project_root,
+            secrets=resources.secrets,
+            import_build_functions=not in_container if import_build_functions is None else import_build_functions,
+        ),
+        image_builder,
+    )
     values = env_values or {}
     for function in blueprint.functions:
-        namespace[function.symbol] = add_function(
+        add = add_class if function.cls is not None else add_function
+        namespace[function.symbol] = add(
             app,
             function,
             module_name,

@@ -75,6 +75,15 @@ ARGUMENT_FIELDS: dict[str, dict[str, Any]] = {
             "ENV": ("env",),
             "vars": ("env",),
             "path": ("args",),
+            "find_links": ("find_links",),
+            "pre": ("pre",),
+            "remote_path": ("args",),
+            "local_path": ("args",),
+            "copy": ("copy",),
+            "ignore": ("ignore",),
+            "gpu": ("gpu",),
+            "secrets": ("secrets",),
+            "timeout": ("timeout",),
         },
     },
     "Volume.from_name": {
@@ -151,8 +160,33 @@ ARGUMENT_FIELDS: dict[str, dict[str, Any]] = {
             "batched": ("batching",),
         },
     },
+    # app.cls(**classes.class_kwargs(...)), a `kind: cls` function; at = ("functions", key).
+    "app.cls": {
+        "whole": ("cls",),
+        "fields": {
+            **_CONTAINER_FIELDS,
+            "timeout": ("timeout",),
+            "startup_timeout": ("cls", "startup_timeout"),
+            "region": ("container", "region"),
+            "retries": ("retries",),
+            "Retries": ("retries",),
+            "routing_region": ("routing_region",),
+            "single_use_containers": ("max_inputs",),
+            "batched": ("cls", "batched"),
+            "method": ("cls", "methods"),
+            "methods": ("cls", "methods"),
+        },
+    },
+    # @modal.method() / @modal.batched(...) on one method of a class; at = ("functions", key).
+    "class method": {"whole": ("cls", "methods"), "fields": {}},
+    "class batched": {
+        "whole": ("cls", "batched"),
+        "fields": {"max_batch_size": ("cls", "batched"), "wait_ms": ("cls", "batched")},
+    },
     # make_server_class (the enter/exit methods); at = ("servers", key).
     "server class": {"whole": ("snapshot",), "fields": {"snap": ("snapshot",)}},
+    # modal.clustered(size, rdma) under app.server; at = ("servers", key).
+    "modal.clustered": {"whole": ("cluster",), "fields": {"size": ("cluster", "nodes"), "rdma": ("cluster", "rdma")}},
     # app.server(**servers.server_kwargs(...)); at = ("servers", key).
     "app.server": {
         "whole": (),

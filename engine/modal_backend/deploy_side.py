@@ -7,6 +7,7 @@ through it pydantic and the YAML parser), so containers never pay for them.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 from engine.blueprint.model import Blueprint
@@ -66,3 +67,13 @@ def _put_project_first(manifest: str) -> None:
         if folder in sys.path:
             sys.path.remove(folder)
         sys.path.insert(0, folder)
+
+
+def local_files_root(blueprint: Blueprint) -> Path | None:
+    """Where the images' local paths (`add_local_file` / `add_local_dir`) start: the project root
+    of the planned manifest; None when no image adds local files."""
+    if not any(step.op in ("add_local_file", "add_local_dir") for spec in blueprint.images for step in spec.steps):
+        return None
+    from engine.project.root import project_root
+
+    return project_root(blueprint.source)

@@ -35,7 +35,7 @@ import modal.exception
 from engine.blueprint.model import Blueprint, ImageSpec
 from engine.modal_backend.app import build_app
 from engine.modal_backend.calls import ARGUMENT_FIELDS, current_call
-from engine.modal_backend.images import build_image
+from engine.modal_backend.images import ImageContext, build_image
 
 ENTRY_FILE = Path(__file__).resolve().parent.parent / "entry.py"
 # Modules whose TypeError or ValueError is Modal's refusal (protobuf: a value its message type
@@ -94,7 +94,8 @@ def _build_once(blueprint: Blueprint, env_values: Any) -> tuple[list[ModalCompla
                 name,
                 in_container=False,
                 env_values=env_values,
-                image_builder=lambda spec: _IMAGES.build(spec, warned),
+                import_build_functions=False,
+                image_builder=lambda spec, context: _IMAGES.build(spec, context, warned),
             )
     except Exception as exc:  # noqa: BLE001 - sorted below: Modal's refusals are kept, the rest re-raised
         mark = getattr(exc, "mdeploy_call", None)
@@ -127,7 +128,8 @@ class _ImageMemo:
     silence, every time. The key is the spec's whole repr: every field (a new one included),
     the image's key too, since a complaint's location names it. Only a silent build is kept: one
     that warned is built again each time, so its warning is reported for every manifest, and one
-    that raised is never stored.
+    that raised is never stored. Images that read the project's files (`add_local_*`) or name
+    the app's secrets (`run_function`) depend on more than their spec: they are always built.
     """
 
     LIMIT = 512
@@ -136,14 +138,17 @@ class _ImageMemo:
         self._built: dict[str, modal.Image] = {}
         self.constructions = 0  # images actually built (a test counts them)
 
-    def build(self, spec: ImageSpec, warned: list) -> modal.Image:
+    def build(self, spec: ImageSpec, context: ImageContext | None, warned: list) -> modal.Image:
+        if any(step.op in _READS_BEYOND_THE_SPEC for step in spec.steps):
+            self.constructions += 1
+            return build_image(spec, context)
         key = repr(spec)
         image = self._built.get(key)
         if image is not None:
             return image
         before = len(warned)
         self.constructions += 1
-        image = build_image(spec)
+        image = build_image(spec, context)
         if len(warned) == before:
             if len(self._built) >= self.LIMIT:
                 self._built.clear()
@@ -151,6 +156,7 @@ class _ImageMemo:
         return image
 
 
+_READS_BEYOND_THE_SPEC = frozenset({"add_local_file", "add_local_dir", "run_function"})
 _IMAGES = _ImageMemo()
 
 

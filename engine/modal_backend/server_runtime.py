@@ -1,4 +1,5 @@
-"""Run an inference engine's HTTP server in a Modal server container: launch, wait, warm, stop.
+"""Run a server's process (an inference engine, or a `kind: server` command) in a Modal server
+container: launch, wait, warm, stop.
 
 Standard library only (urllib for HTTP): this runs inside every server container, and the engine's
 image owes us nothing beyond Python. Nothing here knows about Modal: `servers.py` drives an
@@ -23,6 +24,8 @@ from collections.abc import Mapping, Sequence
 from engine.blueprint.model import SecretArg, ServerSpec, WarmupSpec
 from engine.runtime.secret_args import MissingSecretArguments, secret_argv
 from engine.runtime.supervisor import EngineStartError, Supervisor
+from engine.runtime.warmup import WarmupFailed
+from engine.runtime.warmup import warm_up as run_warmup
 
 LOCALHOST = "127.0.0.1"
 
@@ -39,6 +42,16 @@ def resolve_argv(command: Sequence[str], secret_args: Sequence[SecretArg], envir
         return [*command, *secret_argv(secret_args, environ)]
     except MissingSecretArguments as exc:
         raise ServerStartError(f"missing environment variables: {exc}; attach the secret that provides them") from None
+
+
+def cluster_command(spec: ServerSpec, member: tuple[int, str] | None) -> tuple[str, ...]:
+    """`spec.command`, and for a member of a cluster its `rank_args` with "{rank}" and "{leader}"
+    filled in, then `worker_args` on ranks other than 0."""
+    if spec.cluster is None or member is None:
+        return tuple(spec.command)
+    rank, leader = member
+    filled = tuple(arg.replace("{rank}", str(rank)).replace("{leader}", leader) for arg in spec.cluster.rank_args)
+    return (*spec.command, *filled, *(spec.cluster.worker_args if rank != 0 else ()))
 
 
 def display_command(command: Sequence[str], secret_args: Sequence[SecretArg]) -> str:
@@ -62,9 +75,12 @@ def request(method: str, url: str, body: str | None = None, *, timeout_s: float 
 
 
 def warm_up(base_url: str, warmup: WarmupSpec, *, timeout_s: float = 600.0) -> None:
-    """Send the warm-up requests one after another (compiles kernels, fills caches)."""
-    for _ in range(warmup.requests):
-        request("POST", base_url + warmup.path, warmup.body, timeout_s=timeout_s)
+    """Send the warm-up requests (compiles kernels, fills caches), judged as `engine.runtime.warmup`
+    says; a fatal failure fails the container's start."""
+    try:
+        run_warmup(base_url, warmup, timeout_s=timeout_s, log=_to_container_log)
+    except WarmupFailed as exc:
+        raise ServerStartError(str(exc)) from None
 
 
 class EngineLauncher:
@@ -75,15 +91,25 @@ class EngineLauncher:
         self.base_url = f"http://{LOCALHOST}:{spec.port}"
         self.process: Supervisor | None = None
 
-    def start(self) -> None:
+    def start(self, member: tuple[int, str] | None = None) -> None:
+        """Launch and wait until healthy. `member`: (rank, rank 0's address) in a clustered
+        server; a rank other than 0 serves no HTTP, so it launches and returns."""
         spec = self.spec
-        argv = resolve_argv(spec.command, spec.secret_args, os.environ)
-        shown = display_command(spec.command, spec.secret_args)
-        print(f"mdeploy: starting {spec.engine} server {spec.name!r}: {shown}", flush=True)
+        command = cluster_command(spec, member)
+        argv = resolve_argv(command, spec.secret_args, os.environ)
+        shown = display_command(command, spec.secret_args)
+        what = "command" if spec.kind == "server" else f"{spec.engine} server"
+        where = "" if member is None else f" (node {member[0]} of {spec.cluster.nodes if spec.cluster else 1})"
+        print(f"mdeploy: starting {what} {spec.name!r}{where}: {shown}", flush=True)
         self.process = Supervisor(argv, log=_to_container_log, shown_as=shown)
         self.process.start()
+        if member is not None and member[0] != 0:
+            print(f"mdeploy: node {member[0]} joined rank 0 at {member[1]}; requests go to rank 0", flush=True)
+            return
         try:
-            took = self.process.wait_ready(self.base_url + spec.health_path, spec.startup_timeout)
+            took = self.process.wait_ready(
+                self.base_url + spec.health_path, spec.startup_timeout, any_answer=spec.ready_on_any_answer
+            )
             print(f"mdeploy: {spec.name!r} ready after {took:.1f}s", flush=True)
             if spec.warmup is not None:
                 warm_up(self.base_url, spec.warmup, timeout_s=spec.startup_timeout)

@@ -16,6 +16,9 @@ The class:
 - with `snapshot`: the same in `@modal.enter(snap=True)`, then POST `sleep_path` so the snapshot
   holds a sleeping engine; `@modal.enter(snap=False)` POSTs `wake_path` in the restored container.
   The planner puts the engine's sleep-mode flag in `command`;
+- with `cluster` (`@modal.clustered`): every container starts the engine with its rank and rank
+  0's address filled into `rank_args`; only rank 0 serves HTTP, so only it waits for the health
+  path and warms up (server_runtime.py);
 - `@modal.exit()`: stop the engine's whole process tree: SIGTERM, a grace period, SIGKILL
   (`engine.runtime.supervisor`; docs/processes.md).
 """
@@ -53,7 +56,7 @@ def make_server_class(spec: ServerSpec, module_name: str) -> type:
         _launcher(self).stop()
 
     def start(self: Any) -> None:
-        _launcher(self).start()
+        _launcher(self).start(cluster_member() if spec.cluster is not None else None)
 
     def start_and_sleep(self: Any) -> None:
         launcher = _launcher(self)
@@ -81,7 +84,11 @@ def make_server_class(spec: ServerSpec, module_name: str) -> type:
         **methods,
         "__module__": module_name,
         "__qualname__": spec.symbol,
-        "__doc__": f"mdeploy server {spec.key!r}: {spec.engine} serving {spec.served_model_name}",
+        "__doc__": (
+            f"mdeploy server {spec.key!r}: {spec.command[0]} on port {spec.port}"
+            if spec.kind == "server"
+            else f"mdeploy server {spec.key!r}: {spec.engine} serving {spec.served_model_name}"
+        ),
     }
     return type(spec.symbol, (), namespace)
 
@@ -98,10 +105,26 @@ def add_server(
         raise ValueError(f"server {spec.key!r}: a snapshot needs container.enable_memory_snapshot")
     at = ("servers", spec.key)
     with building(at, "server class"):
-        user_cls = make_server_class(spec, module_name)
+        user_cls: Any = make_server_class(spec, module_name)
     kwargs = server_kwargs(spec, images, resources, env_values)
+    if spec.cluster is not None:
+        # Below app.server, as Modal requires: it reads the cluster size and RDMA from the
+        # decorated class and turns on i6pn, the network the nodes reach each other on.
+        with building(at, "modal.clustered"):
+            user_cls = modal.clustered(size=spec.cluster.nodes, rdma=spec.cluster.rdma)(user_cls)
     with building(at, "app.server"):
         return app.server(**kwargs)(user_cls)
+
+
+def cluster_member() -> tuple[int, str]:
+    """(this container's rank, rank 0's address), from the cluster context Modal sets up before
+    `@modal.enter` runs (no network call). IPv4 when Modal reports it: the engines' HOST:PORT
+    arguments (SGLang's rendezvous address) do not all read an IPv6 address."""
+    import modal.experimental  # only clustered servers' containers need it
+
+    info = modal.experimental.get_cluster_info()
+    addresses = info.container_ipv4_ips or info.container_ips
+    return info.rank, addresses[0]
 
 
 def server_kwargs(

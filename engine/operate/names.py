@@ -26,11 +26,14 @@ class ModalObject:
     key: str  # the manifest's key
     name: str  # Modal's name
     app: str
-    web: str | None  # "llm" for a server; the web kind of a function; None when not on HTTP
+    web: (
+        str | None
+    )  # "llm" for an engine's server, "server" for a `kind: server`; a function's web kind; None when not on HTTP
     health_path: str | None = None
     requires_proxy_auth: bool = False
     served_model_name: str | None = None
     api_key_env: str | None = None  # env var a server reads its API key from
+    ready_on_any_answer: bool = False  # a `kind: server` whose health path may answer non-2xx
     method: str | None = None  # a fastapi_endpoint's HTTP method
 
     @property
@@ -87,6 +90,17 @@ def shown_names(names: ModalNames, origins: Origins) -> ModalNames:
 
 
 def _server(app: str, spec: ServerSpec) -> ModalObject:
+    if spec.kind == "server":  # no engine, no model: checked by its health path alone
+        return ModalObject(
+            kind="server",
+            key=spec.key,
+            name=spec.name,
+            app=app,
+            web="server",
+            health_path=spec.health_path,
+            requires_proxy_auth=spec.requires_proxy_auth,
+            ready_on_any_answer=spec.ready_on_any_answer,
+        )
     flag = get_engine(spec.engine).api_key_flag
     api_key = next((a.env for a in spec.secret_args if flag and a.flag == flag), None)
     return ModalObject(

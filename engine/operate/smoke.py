@@ -72,6 +72,8 @@ def planned_requests(obj: ModalObject) -> list[str]:
     """What a check of `obj` sends, for a dry run."""
     if obj.web == "llm":
         return [f"GET {obj.health_path}", f"POST {CHAT_PATH}"]
+    if obj.web == "server":
+        return [f"GET {obj.health_path}"]
     return ["GET /"]
 
 
@@ -90,7 +92,11 @@ def check(obj: ModalObject, url: str | None, environ: Mapping[str, str], *, star
     if problem:
         return SmokeResult(obj, url, (), problem=problem)
     base = url.rstrip("/")
-    first_timeout = (startup_timeout if obj.web == "llm" else WEB_TIMEOUT) + COLD_START_MARGIN
+    first_timeout = (startup_timeout if obj.web in ("llm", "server") else WEB_TIMEOUT) + COLD_START_MARGIN
+    if obj.web == "server":  # a `kind: server` speaks no known API: its health path is the check
+        judge = _web_ok if obj.ready_on_any_answer else _status_200
+        step = _request("GET", base, obj.health_path or "/health", None, headers, first_timeout, judge)
+        return SmokeResult(obj, url, (step,))
     if obj.web != "llm":
         step = _request("GET", base, "/", None, headers, first_timeout, _web_ok)
         return SmokeResult(obj, url, (step,))

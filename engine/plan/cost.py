@@ -172,7 +172,10 @@ def container_price(container: ContainerSpec, gpu_per_second: float, prices: Pri
     )
 
 
-def estimate_object(kind: str, key: str, container: ContainerSpec, prices: PriceTable) -> ObjectCost:
+def estimate_object(kind: str, key: str, container: ContainerSpec, prices: PriceTable, nodes: int = 1) -> ObjectCost:
+    """`nodes`: containers per replica of a clustered server. Modal's scaling bounds count those
+    containers one by one, so idle and peak are per container times the bounds as they are; the
+    note gives the price of one whole replica."""
     scaling = container.scaling
     notes: list[str] = []
     gpu_per_second: float | None = 0.0
@@ -197,6 +200,10 @@ def estimate_object(kind: str, key: str, container: ContainerSpec, prices: Price
         notes.append(f"non-preemptible: CPU and memory x{prices.nonpreemptible_multiplier:g}")
     breakdown = None if gpu_per_second is None else container_price(container, gpu_per_second, prices)
     per_container = None if breakdown is None else breakdown.total
+    if nodes > 1 and per_container is not None:
+        notes.append(
+            f"clustered: {nodes} containers per replica, {format_money(_money(per_container * nodes))} per replica"
+        )
     idle = None if per_container is None else _money(per_container * scaling.min_containers)
     if per_container is None or scaling.max_containers is None:
         peak = None
@@ -220,7 +227,10 @@ def estimate_object(kind: str, key: str, container: ContainerSpec, prices: Price
 def estimate_cost(blueprint: Blueprint, prices: PriceTable | None = None) -> CostEstimate:
     """Idle and peak cost per hour of every server and function, and their totals."""
     prices = prices or load_price_table()
-    objects = [estimate_object("server", s.key, s.container, prices) for s in blueprint.servers]
+    objects = [
+        estimate_object("server", s.key, s.container, prices, s.cluster.nodes if s.cluster else 1)
+        for s in blueprint.servers
+    ]
     objects += [estimate_object("function", f.key, f.container, prices) for f in blueprint.functions]
     priced = [o for o in objects if o.priced]
     unpriced = tuple(f"{o.kind} {o.key} ({o.priced_gpu})" for o in objects if not o.priced)

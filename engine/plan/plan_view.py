@@ -22,10 +22,12 @@ from engine.blueprint.model import (
     FunctionSpec,
     ImageSpec,
     ImageStep,
+    ModelSpec,
     MountSpec,
     ServerSpec,
 )
-from engine.blueprint.origins import NO_ORIGINS, Origins
+from engine.blueprint.origins import DEFAULTS, MANIFEST, NO_ORIGINS, Origins
+from engine.blueprint.planner_defaults import PREFETCH_HANDLER
 from engine.plan.cost import CostEstimate, ObjectCost, format_money, parse_gpu_request
 from engine.plan.units import format_duration, format_gpu, format_memory
 
@@ -105,6 +107,11 @@ def plan_sections(blueprint: Blueprint, cost: CostEstimate, origins: Origins = N
                 for f in blueprint.functions
             ),
         ),
+        Section(
+            "Models",
+            tuple(_model_entry(m, named("models", m.key), blueprint) for m in blueprint.models),
+            notes=("sizes: `mdeploy preflight` reads each hub model's from the Hub",) if blueprint.models else (),
+        ),
         Section("Images", tuple(_image_entry(i, _Shown(origins, ("images", i.key))) for i in blueprint.images)),
         Section(
             "Volumes",
@@ -156,6 +163,37 @@ def plan_sections(blueprint: Blueprint, cost: CostEstimate, origins: Origins = N
     return [s for s in sections if s.entries or s.title == "Cost estimate"]
 
 
+def prefetch_function(blueprint: Blueprint) -> FunctionSpec | None:
+    """The function the planner adds to fetch the models' weights, if any."""
+    return next((f for f in blueprint.functions if f.handler == PREFETCH_HANDLER), None)
+
+
+def _model_entry(model: ModelSpec, show: _Shown, blueprint: Blueprint) -> Entry:
+    if model.repo is not None:
+        summary = f"hub model {show('repo', model.repo)}"
+    else:
+        summary = f"folder {show('folder', model.folder)} of volume {show('volume', model.volume)}"
+    prefetch = prefetch_function(blueprint)
+    fetched = (
+        f"by function {prefetch.key} (MDEPLOY_MANIFEST=... modal run engine/entry.py::{prefetch.symbol})"
+        if prefetch is not None and model.repo is not None and model.used_by
+        else ""
+    )
+    return Entry(
+        model.key,
+        summary,
+        _rows(
+            ("revision", show("revision", model.revision) if model.revision else ""),
+            ("files", show.words("allow_patterns", model.allow_patterns, " ".join)),
+            ("cache", f"volume {show('volume', model.volume)}, folder {show('folder', model.folder)}"),
+            ("env", show("env", model.env)),
+            ("secret", show("secret", model.secret) if model.secret else ""),
+            ("used by", ", ".join(model.used_by) or "nothing (a warning)"),
+            ("prefetch", fetched),
+        ),
+    )
+
+
 def _must_exist(spec: Any) -> str:
     """A dict or queue that is not created: the first access fails unless it already exists."""
     return "" if spec.create_if_missing else " (must exist: not created)"
@@ -187,10 +225,23 @@ def launch_command(server: ServerSpec, origins: Origins = NO_ORIGINS) -> str:
     return line
 
 
+def _cluster_line(server: ServerSpec) -> str:
+    """A clustered server: how many containers one replica is, and what each adds to the command."""
+    cluster = server.cluster
+    if cluster is None:
+        return ""
+    line = f"{cluster.nodes} nodes per replica (@modal.clustered), RDMA {'on' if cluster.rdma else 'off'}"
+    line += f"; scaling counts nodes; every node adds {' '.join(cluster.rank_args)}"
+    if cluster.worker_args:
+        line += f", nodes other than rank 0 add {' '.join(cluster.worker_args)}"
+    return line + "; requests reach rank 0 only"
+
+
 def _server_entry(server: ServerSpec, cost: ObjectCost, show: _Shown, bucket_secrets: dict[str, str]) -> Entry:
     served_as = show("served_model_name", server.served_model_name)
     model = show("model", server.model)
     served = f" (served as {served_as})" if served_as != model else ""
+    is_command = server.kind == "server"  # `kind: server`: no engine, no model
     concurrency = ", ".join(
         part
         for part in (
@@ -205,15 +256,17 @@ def _server_entry(server: ServerSpec, cost: ObjectCost, show: _Shown, bucket_sec
     if server.snapshot:
         snapshot = f"sleep {server.snapshot.sleep_path}, wake {server.snapshot.wake_path}"
     rows = _rows(
-        ("model", f"{model}{served}"),
+        ("model", "" if is_command else f"{model}{served}"),
         *_container_rows(server.container, show.under("container"), bucket_secrets),
         ("concurrency", concurrency),
         (
             "port",
-            f"{show('port', server.port)}, health {show('health_path', server.health_path)}, "
+            f"{show('port', server.port)}, health {show('health_path', server.health_path)}"
+            f"{' (any answer means ready)' if server.ready_on_any_answer else ''}, "
             f"startup timeout {show('startup_timeout', server.startup_timeout, format_duration)}",
         ),
         ("command", launch_command(server, show.origins)),
+        ("cluster", _cluster_line(server)),
         ("warmup", _warmup(server, show)),
         ("snapshot", snapshot),
         (
@@ -229,18 +282,24 @@ def _server_entry(server: ServerSpec, cost: ObjectCost, show: _Shown, bucket_sec
         ("http/2", show("h2_enabled", server.h2_enabled, lambda on: "on" if on else "")),
         ("cost", _cost_line(cost, _cost_hidden(server.container, show.under("container")))),
     )
-    return Entry(
-        server.key, f"{show('engine', server.engine)} server, Modal name {server.name}, class {server.symbol}", rows
-    )
+    what = "server (its own command)" if is_command else f"{show('engine', server.engine)} server"
+    return Entry(server.key, f"{what}, Modal name {server.name}, class {server.symbol}", rows)
 
 
 def _warmup(server: ServerSpec, show: _Shown) -> str:
     """With a snapshot, say when the warm-up runs, and that none is a choice (`warmup: false`)."""
     if server.warmup is None:
         return "none: the snapshot holds an engine no request has warmed up" if server.snapshot else ""
-    text = (
-        f"{show(('warmup', 'requests'), server.warmup.requests)} × POST {show(('warmup', 'path'), server.warmup.path)}"
-    )
+    w = server.warmup
+    text = f"{show(('warmup', 'requests'), w.requests)} × {w.method} {show(('warmup', 'path'), w.path)}"
+    body_origin = show.origins.get((*show.at, "warmup", "body"))
+    # The engine's own chat request is not repeated here; a body the manifest wrote is.
+    if w.body and (server.kind == "server" or (body_origin is not None and body_origin.kind in (MANIFEST, DEFAULTS))):
+        text += f" {show(('warmup', 'body'), w.body)}"
+    if w.status is not None:
+        text += f", expect {show(('warmup', 'status'), w.status)}"
+    if not w.fatal:
+        text += ", a failure is logged, not fatal"
     return f"{text}, before the snapshot (warmup: false skips it)" if server.snapshot else text
 
 
@@ -272,11 +331,31 @@ def _function_entry(function: FunctionSpec, cost: ObjectCost, show: _Shown, buck
         ("concurrency", concurrency),
         ("batching", batching),
         ("web", _web(function, show.under("web"))),
+        *_class_rows(function, show.under("cls")),
         ("max inputs", show("max_inputs", function.max_inputs, lambda n: f"{n} per container" if n else "")),
         ("routing region", show("routing_region", function.routing_region or "")),
         ("cost", _cost_line(cost, _cost_hidden(function.container, show.under("container")))),
     )
-    return Entry(function.key, f"function, Modal name {function.name}, symbol {function.symbol}", rows)
+    what = "class (app.cls)" if function.cls is not None else "function"
+    return Entry(function.key, f"{what}, Modal name {function.name}, symbol {function.symbol}", rows)
+
+
+def _class_rows(function: FunctionSpec, show: _Shown) -> list[tuple[str, str]]:
+    """A `kind: cls` function: its hooks in the order they run, its methods, the batched one."""
+    cls = function.cls
+    if cls is None:
+        return []
+    batched = ", ".join(f"{b.name} (up to {b.max_batch_size} inputs, wait {b.wait_ms} ms)" for b in cls.batched)
+    return [
+        ("enter", show("enter", ", ".join(cls.enter)) + (" (in this order, at container start)" if cls.enter else "")),
+        (
+            "startup timeout",
+            show("startup_timeout", cls.startup_timeout, format_duration) if cls.startup_timeout else "",
+        ),
+        ("methods", show("methods", ", ".join(cls.methods))),
+        ("batched", show("batched", batched)),
+        ("exit", show("exit", ", ".join(cls.exit)) + (" (in this order, at shutdown)" if cls.exit else "")),
+    ]
 
 
 def _container_rows(
@@ -402,6 +481,20 @@ def _step(step: ImageStep, show: _Shown) -> str:
         text += f" (index {show('index_url', step.index_url)})"
     if step.extra_index_url:
         text += f" (extra index {show('extra_index_url', step.extra_index_url)})"
+    if step.find_links:
+        text += f" (find links {show('find_links', step.find_links)})"
+    if step.pre:
+        text += show("pre", step.pre, lambda _: " (pre-releases allowed)")
+    if step.ignore:
+        text += f" (ignoring {show.words('ignore', step.ignore, ' '.join)})"
+    if step.op in ("add_local_file", "add_local_dir"):
+        text += " (copied into a layer)" if step.copy else " (added when the container starts)"
+    if step.gpu:
+        text += f" (gpu {show.words('gpu', step.gpu, ', '.join)})"
+    if step.secrets:
+        text += f" (secrets {show.words('secrets', step.secrets, ', '.join)})"
+    if step.timeout is not None:
+        text += f" (timeout {show('timeout', step.timeout, format_duration)})"
     return text
 
 

@@ -21,6 +21,7 @@ from engine.preflight.fit import (
     dtype_bytes,
     gpu_memory_bytes,
 )
+from engine.preflight.model_checks import model_checks
 from engine.preflight.model_config import ModelConfigError, checkpoint_dtype, shape_from_config
 from engine.preflight.model_folder import ModelFolderError, ModelFolders
 from engine.preflight.probes import HubProbe, ModalProbe, NotOnHub, Unavailable
@@ -45,9 +46,11 @@ def run_checks(
     folders = folders or ModelFolders(Path.cwd())
     results = list(_secret_checks(blueprint, modal))
     results += _volume_checks(blueprint, modal)
-    for server in blueprint.servers:
+    # A `kind: server` names no model mdeploy could look up: its command is its own business.
+    for server in (s for s in blueprint.servers if s.kind != "server"):
         results.append(_guarded(f"model {server.key}", lambda s=server: _model_check(s, hub, folders)))
         results.append(_guarded(f"fit {server.key}", lambda s=server: _fit_check(s, hub, folders)))
+    results += model_checks(blueprint, hub, _guarded)
     return results
 
 

@@ -13,13 +13,12 @@ of them at once (warn, with how many fit).
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from functools import cache
-from pathlib import Path
+
+from engine.gpus import GPU_TABLE
 
 GIB = 1024**3
-_TABLE_PATH = Path(__file__).with_name("gpu_memory.json")
 
 # Bytes per element of a dtype as engines spell it ("auto" means the checkpoint's own dtype).
 DTYPE_BYTES: dict[str, float] = {
@@ -130,7 +129,8 @@ def kv_cache_bytes(shape: ModelShape, element_bytes: float, context: int, sequen
 
 @cache
 def gpu_memory_table() -> dict[str, float]:
-    return dict(json.loads(_TABLE_PATH.read_text(encoding="utf-8"))["gib_per_gpu"])
+    """GiB per GPU, by Modal's name (engine/gpus.py holds the figures and their sources)."""
+    return {gpu.name: float(gpu.memory_gib) for gpu in GPU_TABLE}
 
 
 def gpu_memory_bytes(gpu: str) -> tuple[str, int, float]:

@@ -41,6 +41,9 @@ class HubProbe(Protocol):
     def parameter_count(self, model: str, revision: str | None) -> int | None:
         """Parameters of the safetensors weights, or None when the repository has no metadata."""
 
+    def size(self, model: str, revision: str | None, patterns: tuple[str, ...]) -> int | None:
+        """Bytes of the files matching `patterns` (all when empty), or None when the Hub does not say."""
+
 
 @contextlib.contextmanager
 def _network_errors_as_unavailable(service: str):
@@ -202,3 +205,13 @@ class LiveHub:
         except NotASafetensorsRepoError:
             return None
         return sum(metadata.parameter_count.values())
+
+    def size(self, model: str, revision: str | None, patterns: tuple[str, ...]) -> int | None:
+        from fnmatch import fnmatch
+
+        with _network_errors_as_unavailable("the Hub"):
+            info = self._api.model_info(model, revision=revision, files_metadata=True)
+        files = [s for s in info.siblings or () if not patterns or any(fnmatch(s.rfilename, p) for p in patterns)]
+        if any(s.size is None for s in files):
+            return None
+        return sum(s.size for s in files)

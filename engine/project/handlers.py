@@ -4,7 +4,7 @@ A reference `package.module:attr` must name a module that is a file of the proje
 standard library or an installed distribution, and never a target that runs arbitrary code) and
 an attribute of the kind its use needs, callable the way Modal will call it:
 - a function (`functions.*.handler`): a function, not a value or a module, and no generator;
-- scheduled: callable with no arguments;
+- scheduled, or an image's build function (`run_function`): callable with no arguments;
 - batched: one list per parameter, so at least one, named, without defaults (Modal's rule);
 - a GET endpoint: no parameter FastAPI would read from the request body;
 - an ASGI/WSGI app (`services.*.app`): the app object (`app = FastAPI()`), or a function that is
@@ -76,7 +76,7 @@ _APP_SHAPES = {
 
 @dataclass(frozen=True)
 class Use:
-    """How the manifest uses a reference: `kind` is "function", "scheduled", "batched",
+    """How the manifest uses a reference: `kind` is "function", "scheduled", "build", "batched",
     "endpoint" (a FastAPI endpoint answering `method`, set by the key `method_key`), "asgi" or "wsgi"."""
 
     kind: str
@@ -181,6 +181,8 @@ class HandlerChecker:
         params = _Params(found.node.args)  # type: ignore[union-attr]
         if use.kind == "scheduled":
             return _scheduled(where, params)
+        if use.kind == "build":
+            return _build(where, params)
         if use.kind == "batched":
             return _batched(where, params, name)
         if use.kind == "endpoint" and use.method == "GET":
@@ -283,6 +285,16 @@ def _scheduled(where: str, params: _Params) -> Mistake | None:
     return Mistake(
         f"{where} requires {_quoted(required)}, but a schedule calls it with no arguments",
         "give those parameters defaults, or remove the schedule",
+    )
+
+
+def _build(where: str, params: _Params) -> Mistake | None:
+    required = params.required()
+    if not required:
+        return None
+    return Mistake(
+        f"{where} requires {_quoted(required)}, but an image's run_function step calls it with no arguments",
+        "give those parameters defaults, or read the values from env or a file",
     )
 
 

@@ -120,7 +120,13 @@ def test_side_by_side_script_compares_with_vllm_bench_serve(vllm_server):
     )
     assert done.returncode == 0, done.stderr
     lines = {line.split("  ")[0].strip(): line.split() for line in done.stdout.splitlines() if line.endswith("x")}
-    for label in ("TTFT mean (ms)", "TPOT mean (ms)", "E2E mean (ms)", "output tok/s", "client CPU µs/token"):
+    # Each figure is present and a number of the right sign; how they compare depends on the
+    # machine's load and is the script's output, not this test's. TPOT may be 0 for either client:
+    # tokens that reach a client in one read share its time (docs/bench.md, "Token times").
+    for label in ("TTFT mean (ms)", "E2E mean (ms)", "output tok/s", "client CPU µs/token", "TPOT mean (ms)"):
         assert label in lines, done.stdout
         mine, theirs = float(lines[label][-3]), float(lines[label][-2])
-        assert mine > 0 and theirs > 0, done.stdout
+        if label == "TPOT mean (ms)":
+            assert mine >= 0 and theirs >= 0, done.stdout
+        else:
+            assert mine > 0 and theirs > 0, done.stdout

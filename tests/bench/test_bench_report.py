@@ -65,3 +65,9 @@ def test_plots_are_written_as_png_from_the_records(tmp_path):
     paths = write_plots(report, tmp_path)
     assert [p.name for p in paths] == ["latency.png", "throughput.png"]
     assert all(p.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" for p in paths)
+
+
+def test_table_says_when_chunks_shared_reads_and_how_late_the_client_read():
+    results = [RequestResult(start=0.0, end=0.5, token_times=(0.1, 0.2, 0.2), output_tokens=3)]
+    level = summarise_level(1, results, wall_seconds=1.0, read_lags=[0.0004, 0.002])
+    assert "c1: 50% of ITL gaps within one read; client read lag p99 2.0 ms" in render_table([level])

@@ -151,3 +151,11 @@ def test_rule_of_thumb_is_absent_without_measurements():
 def test_zero_prediction_gives_an_infinite_ratio():
     check = rule_of_thumb({"p90": 0.0}, {"p90": 0.0}, {"p90": 1.0}, tokens=1)
     assert math.isinf(check["ratio"])
+
+
+def test_gaps_between_chunks_of_one_read_are_counted_and_the_reads_lag_summarised():
+    # Chunks 2 and 3 came in one read (one time): one of the three gaps is within a read.
+    summary = summarise_level(1, [_result(0.0, [0.1, 0.2, 0.2, 0.3])], wall_seconds=1.0, read_lags=[0.001, 0.003])
+    assert summary.same_read_gaps == pytest.approx(1 / 3)
+    assert summary.client_read_lag["max"] == pytest.approx(0.003)
+    assert summarise_level(1, [_result(0.0, [0.1])], wall_seconds=1.0).client_read_lag is None

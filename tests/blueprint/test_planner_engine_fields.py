@@ -35,9 +35,11 @@ def test_unset_serving_settings_hold_the_engines_defaults(plan, llm_manifest):
         ("H100", 1024),
         ("H200:2", 1024),
         ("B200", 1024),  # >= 70 GiB: vLLM's larger batch
-        ("A100-80GB", 256),
+        ("B300", 1024),
+        ("RTX-PRO-6000", 1024),  # 96 GiB, and not an A100: the rule is memory, not a list of names
+        ("A100-80GB", 256),  # the A100 is vLLM's named exception
         ("L40S", 256),
-        ("L4", 256),  # the A100 is vLLM's named exception
+        ("L4", 256),
         (["L4", "H100"], 256),  # a fallback list: where Modal tries first
     ],
 )

@@ -37,8 +37,11 @@ def test_modal_import_finds_the_app_of_every_shipped_manifest(manifest):
     blueprint = plan_file(manifest, None)
     report = _import_like_modal_deploy({"MDEPLOY_MANIFEST": str(manifest.relative_to(REPO))})
     assert report.get("app") == blueprint.app, report
-    # Modal registers servers as functions too, under their names.
-    assert report["functions"] == sorted([f.name for f in blueprint.functions] + [s.name for s in blueprint.servers])
+    # Modal registers servers as functions too, under their names; a class as its class service
+    # function `Name.*` and as a class `Name`.
+    functions = [f.name + (".*" if f.cls is not None else "") for f in blueprint.functions]
+    assert report["functions"] == sorted(functions + [s.name for s in blueprint.servers])
+    assert report["classes"] == sorted(f.name for f in blueprint.functions if f.cls is not None)
 
 
 def test_modal_import_without_manifest_variable_names_it():

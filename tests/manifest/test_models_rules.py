@@ -138,7 +138,7 @@ def test_unknown_engine_suggests_the_close_one():
 def test_missing_kind_lists_the_kinds():
     data = base()
     del data["services"]["api"]["kind"]
-    assert only_problem(data) == ("services.api.kind", "missing required key 'kind'", "add kind: llm | web")
+    assert only_problem(data) == ("services.api.kind", "missing required key 'kind'", "add kind: llm | server | web")
 
 
 def test_engine_args_follow_the_engine():

@@ -199,7 +199,8 @@ def test_pip_entry_that_is_not_a_requirement_is_refused(checked):
 def test_pip_option_is_not_a_package(checked):
     assert only(checked, "pip_option.yaml") == (
         f"{VALUES}/pip_option.yaml:7:9: images.base.pip[0]: is not a pip requirement: Expected package name at the start "
-        "of dependency specifier (pip options are not packages: give an index with index_url or extra_index_url)"
+        "of dependency specifier (pip options are not packages: give an index with index_url, extra_index_url or "
+        "find_links, pre-releases with pre: true)"
     )
 
 
@@ -329,7 +330,7 @@ def test_overlay_entry_the_base_lacks_gets_did_you_mean_at_the_overlay_key(check
     assert lines(checked, "svc.yaml", "typo") == [
         f"{OVERLAYS}/svc.typo.yaml:3:3: services.lama: the base manifest has no service 'lama', so this overlay declares "
         "a new one (did you mean 'llama'? an overlay changes an entry by its exact key)",
-        f"{OVERLAYS}/svc.typo.yaml:3:3: services.lama.kind: missing required key 'kind' (add kind: llm | web)",
+        f"{OVERLAYS}/svc.typo.yaml:3:3: services.lama.kind: missing required key 'kind' (add kind: llm | server | web)",
     ]
 
 

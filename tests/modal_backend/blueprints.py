@@ -292,4 +292,20 @@ def all_blueprints() -> dict[str, Blueprint]:
         "web": web(),
         "web_env_from_variables": web_with_env_from_variables(),
         **shipped_blueprints(),
+        "ordered_image_steps": ordered_image_steps(),
     }
+
+
+def ordered_image_steps() -> Blueprint:
+    """The seam fixture with every ordered image step: local files (copied and mounted at start)
+    and build functions, which a container rebuilds without reading or importing them."""
+    import sys
+
+    from engine.blueprint.planner import plan_file
+
+    project = Path(__file__).resolve().parent / "data" / "seam"
+    # Building it locally imports its build function, as a deploy does; appended, not put first,
+    # so the fixture's own `workloads` does not shadow the repository's (`buildsteps` is unique).
+    if str(project) not in sys.path:
+        sys.path.append(str(project))
+    return plan_file(project / "seam-steps.yaml", None, {})

@@ -42,6 +42,8 @@ def env_secret_values(obj: modal.Function | modal.Server) -> dict[str, str] | No
 def service_function(obj: modal.Function | modal.Server) -> Any:
     """The private `_Function` behind a Function or a Server."""
     inner = synchronizer._translate_in(obj)
+    if hasattr(inner, "_get_class_service_function"):  # a Cls (`kind: cls`)
+        return inner._get_class_service_function()
     if hasattr(inner, "_get_service_function"):
         return inner._get_service_function()
     return inner

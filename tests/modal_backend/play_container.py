@@ -1,6 +1,7 @@
 """Run as a script: play a Modal container importing the entry module, print what it found (JSON).
 
-Argument: JSON {"targets": [{"module_name", "implementation_name", "function_name", "is_server"}],
+Argument: JSON {"targets": [{"module_name", "implementation_name", "function_name", "is_server",
+"is_class"}],
 "signatures": [implementation names whose signature to report]}.
 
 `modal.is_local()` is False exactly when a task lifecycle manager exists (a running Function), so
@@ -39,6 +40,11 @@ def main() -> None:
             server = synchronizer._translate_in(_get_cls_or_user_cls(function_def, None))
             deps = server._get_service_function()._deps(only_explicit_mounts=True)
             found[target["implementation_name"]] = {"type": type(server).__name__, "deps": [repr(d) for d in deps]}
+        elif target.get("is_class"):
+            # A `kind: cls` function (tests/modal_backend/test_class_container.py runs its methods).
+            cls = synchronizer._translate_in(_get_cls_or_user_cls(function_def, None))
+            deps = cls._get_class_service_function()._deps(only_explicit_mounts=True)
+            found[target["implementation_name"]] = {"type": type(cls).__name__, "deps": [repr(d) for d in deps]}
         else:
             service = import_single_function_service(function_def, None)
             entry = {"type": "function", "deps": [repr(d) for d in service.service_deps]}

@@ -37,6 +37,24 @@ ENTRY_FILE = "/root/entry.py"
 
 # Blueprint fields that are not Modal parameters, and why each is not compared with a message.
 NOT_SENT: dict[str, str] = {
+    # `models:` reach Modal only through the containers of their users: the planner puts each
+    # model's cache volume in ContainerSpec.mounts and its path in ContainerSpec.env (compared).
+    "Blueprint.models": "reach Modal as the mounts, env and secrets of their users' containers (compared there)",
+    "FunctionSpec.models": "see Blueprint.models: the keys, for the plan; the mounts and env are the container's",
+    **{
+        f"ModelSpec.{name}": "see Blueprint.models"
+        for name in (
+            "key",
+            "volume",
+            "folder",
+            "env",
+            "repo",
+            "revision",
+            "allow_patterns",
+            "secret",
+            "used_by",
+        )
+    },
     "Blueprint.source": "the manifest path, for humans; it travels inside MDEPLOY_BLUEPRINT only",
     "Blueprint.version": "the Blueprint format; inside MDEPLOY_BLUEPRINT only",
     "Blueprint.dicts": "Modal Dicts are not attached to an App (no such parameter): whatever touches one first creates it",
@@ -73,6 +91,9 @@ NOT_SENT: dict[str, str] = {
     "ServerSpec.served_names": "an engine fact ServerSpec.command is derived from; in MDEPLOY_BLUEPRINT only",
     "ServerSpec.host": "an engine fact ServerSpec.command is derived from; in MDEPLOY_BLUEPRINT only",
     "ServerSpec.tensor_parallel_size": "an engine fact ServerSpec.command is derived from; in MDEPLOY_BLUEPRINT only",
+    "ServerSpec.pipeline_parallel_size": "an engine fact ServerSpec.command is derived from; in MDEPLOY_BLUEPRINT only",
+    "ClusterSpec.rank_args": "filled in and run by each clustered container from MDEPLOY_BLUEPRINT",
+    "ClusterSpec.worker_args": "run by each clustered container but rank 0, from MDEPLOY_BLUEPRINT",
     "ServerSpec.context_length": "an engine fact ServerSpec.command is derived from; in MDEPLOY_BLUEPRINT only",
     "ServerSpec.max_sequences": "an engine fact ServerSpec.command is derived from; in MDEPLOY_BLUEPRINT only",
     "ServerSpec.memory_utilization": "an engine fact ServerSpec.command is derived from; in MDEPLOY_BLUEPRINT only",
@@ -90,8 +111,18 @@ NOT_SENT: dict[str, str] = {
     "WarmupSpec.path": "see ServerSpec.warmup",
     "WarmupSpec.body": "see ServerSpec.warmup",
     "WarmupSpec.requests": "see ServerSpec.warmup",
+    "WarmupSpec.method": "see ServerSpec.warmup",
+    "WarmupSpec.status": "see ServerSpec.warmup",
+    "WarmupSpec.fatal": "see ServerSpec.warmup",
+    "ServerSpec.kind": "tells the container's launcher and the other backends an engine from a command",
+    "ServerSpec.command_template": "the local runner fills it; the container runs `command`",
+    "ServerSpec.ready_on_any_answer": "the container's readiness rule, from MDEPLOY_BLUEPRINT",
     "SnapshotSpec.sleep_path": "see ServerSpec.snapshot",
     "SnapshotSpec.wake_path": "see ServerSpec.snapshot",
+    # A class's lifecycle methods are found by the container in the class itself, never sent:
+    # tests/modal_backend/test_class_container.py plays the container running them in order.
+    "ClassSpec.enter": "run by the class's one @modal.enter method in the container (test_class_container.py)",
+    "ClassSpec.exit": "run by the class's one @modal.exit method in the container (test_class_container.py)",
 }
 
 # Fields no manifest can set to anything but their default, so no deploy can show them sent
@@ -134,6 +165,11 @@ def compares(registry: list[Check], *fields: str) -> Callable[[Check], Check]:
     return register
 
 
+def modal_function_name(spec: FunctionSpec) -> str:
+    """The name of the function Modal creates: a class's is its service function, `Name.*`."""
+    return f"{spec.name}.*" if spec.cls is not None else spec.name
+
+
 def compare(blueprint: Blueprint, sent: SentApp, *, only: Check | None = None) -> list[str]:
     """Every mismatch between `blueprint` and what its deploy sent (`only`: run that check alone)."""
     m = Mismatches()
@@ -145,9 +181,10 @@ def compare(blueprint: Blueprint, sent: SentApp, *, only: Check | None = None) -
     ] + [("server", s, SERVER_CHECKS) for s in blueprint.servers]
     for kind, spec, checks in objects:
         where = f"{kind} {spec.key}"
-        function = sent.functions.get(spec.name)
+        name = modal_function_name(spec) if isinstance(spec, FunctionSpec) else spec.name
+        function = sent.functions.get(name)
         if function is None:
-            m.fail(where, f"no FunctionCreate for Modal name {spec.name!r}")
+            m.fail(where, f"no FunctionCreate for Modal name {name!r}")
             continue
         for check in chosen(checks):
             check(m, where, blueprint, spec, function.definitions, sent)
@@ -185,7 +222,7 @@ def check_environment(m, blueprint, sent):
 
 @compares(APP_CHECKS, "Blueprint.functions", "Blueprint.servers")
 def check_objects_published(m, blueprint, sent):
-    expected = sorted([f.name for f in blueprint.functions] + [s.name for s in blueprint.servers])
+    expected = sorted([modal_function_name(f) for f in blueprint.functions] + [s.name for s in blueprint.servers])
     m.expect("app", "functions created", expected, sorted(sent.functions))
     m.expect("app", "functions published", expected, sorted(sent.published.function_ids))
 
@@ -388,8 +425,18 @@ def check_snapshots(m, where, blueprint, container, definitions, sent, is_server
     "ImageStep.env",
     "ImageStep.index_url",
     "ImageStep.extra_index_url",
+    "ImageStep.find_links",
+    "ImageStep.pre",
+    "ImageStep.copy",
+    "ImageStep.ignore",
+    "ImageStep.gpu",
+    "ImageStep.secrets",
+    "ImageStep.timeout",
 )
 def check_image(m, where, blueprint, container, definitions, sent, is_server):
+    _MANIFEST[0] = blueprint.source
+    _SECRET_NAMES.clear()
+    _SECRET_NAMES.update({s.key: s.name for s in blueprint.secrets})
     images = {i.key: i for i in blueprint.images}
     spec = images.get(container.image)
     if spec is None:
@@ -411,10 +458,13 @@ def check_image(m, where, blueprint, container, definitions, sent, is_server):
 
 @compares(FUNCTION_CHECKS, "FunctionSpec.name", "FunctionSpec.symbol")
 def check_function_identity(m, where, blueprint, spec, definitions, sent):
+    # A class's service function is `Symbol.*` (Modal names a class by its class name).
+    suffix = ".*" if spec.cls is not None else ""
     for d in definitions:
-        m.expect(where, "function name", spec.name, d.function_name)
+        m.expect(where, "function name", modal_function_name(spec), d.function_name)
         m.expect(where, "module", ENTRY_MODULE, d.module_name)
-        m.expect(where, "implementation name (the entry module's global)", spec.symbol, d.implementation_name)
+        m.expect(where, "implementation name (the entry module's global)", spec.symbol + suffix, d.implementation_name)
+        m.expect(where, "is a class", spec.cls is not None, d.is_class)
         m.expect(where, "is a server", False, d.is_server)
 
 
@@ -482,12 +532,37 @@ def check_input_concurrency(m, where, blueprint, spec, definitions, sent):
         m.expect(where, "target concurrent inputs", (c.target_inputs or 0) if c else 0, d.target_concurrent_inputs)
 
 
-@compares(FUNCTION_CHECKS, "FunctionSpec.batching", "BatchingSpec.max_batch_size", "BatchingSpec.wait_ms")
+@compares(
+    FUNCTION_CHECKS,
+    "FunctionSpec.batching",
+    "BatchingSpec.max_batch_size",
+    "BatchingSpec.wait_ms",
+    "BatchedMethodSpec.max_batch_size",
+    "BatchedMethodSpec.wait_ms",
+)
 def check_batching(m, where, blueprint, spec, definitions, sent):
-    b = spec.batching
+    b = spec.batching or (spec.cls.batched[0] if spec.cls is not None and spec.cls.batched else None)
     for d in definitions:
         m.expect(where, "batch max size", b.max_batch_size if b else 0, d.batch_max_size)
         m.expect(where, "batch linger ms", b.wait_ms if b else 0, d.batch_linger_ms)
+
+
+@compares(
+    FUNCTION_CHECKS,
+    "FunctionSpec.cls",
+    "ClassSpec.methods",
+    "ClassSpec.batched",
+    "BatchedMethodSpec.name",
+    "ClassSpec.startup_timeout",
+)
+def check_class(m, where, blueprint, spec, definitions, sent):
+    c = spec.cls
+    expected = sorted([*c.methods, *(b.name for b in c.batched)]) if c is not None else []
+    for d in definitions:
+        m.expect(where, "methods", expected, sorted(d.method_definitions))
+        if c is not None:
+            # Unset: Modal sends the timeout, which then bounds the enter hooks too.
+            m.expect(where, "startup_timeout_secs", c.startup_timeout or spec.timeout, d.startup_timeout_secs)
 
 
 WEBHOOK_TYPES = {
@@ -592,6 +667,17 @@ def check_http(m, where, blueprint, spec, definitions, sent):
         m.expect(where, "unauthenticated", not spec.requires_proxy_auth, h.unauthenticated)
 
 
+@compares(SERVER_CHECKS, "ServerSpec.cluster", "ClusterSpec.nodes", "ClusterSpec.rdma")
+def check_cluster(m, where, blueprint, spec, definitions, sent):
+    """`@modal.clustered(size, rdma)`: the cluster size, RDMA and the private network it implies."""
+    nodes = spec.cluster.nodes if spec.cluster else 0
+    rdma = spec.cluster.rdma if spec.cluster else False
+    for d in definitions:
+        m.expect(where, "cluster size", nodes, d._experimental_group_size)
+        m.expect(where, "RDMA", rdma, d.resources.rdma)
+        m.expect(where, "i6pn (the nodes' network)", spec.cluster is not None, d.i6pn_enabled)
+
+
 @compares(SERVER_CHECKS, "ServerSpec.target_concurrency", "ServerSpec.max_concurrency")
 def check_server_concurrency(m, where, blueprint, spec, definitions, sent):
     for d in definitions:
@@ -631,14 +717,18 @@ def _image_problems(spec: ImageSpec, layers: list[ImageLayer], sent: SentApp) ->
             rest.pop(0)
     elif any(layer.commands == ("ENTRYPOINT []",) for layer in rest):
         problems.append("entrypoint not to be cleared, but an `ENTRYPOINT []` layer was sent")
-    build_steps = [s for s in spec.steps if s.op != "add_local_python_source"]
+    # Local files not copied into a layer are mounted at container start (checked with the
+    # function's mounts), so they are no layer either.
+    build_steps = [s for s in spec.steps if s.op != "add_local_python_source" and not _mounted_at_start(s)]
     if len(build_steps) != len(rest):
         problems.append(
             f"{len(build_steps)} build steps, {len(rest)} layers sent: {[layer.commands for layer in rest]}"
         )
         return problems
     for number, (step, layer) in enumerate(zip(build_steps, rest), start=1):
-        problem = _step_problem(step, layer.commands)
+        problem = (
+            _layer_problem(step, layer, spec, sent) if step.op in _LAYER_OPS else _step_problem(step, layer.commands)
+        )
         if problem:
             problems.append(f"step {number} ({step.op}): {problem}; sent {list(layer.commands)}")
     return problems
@@ -656,7 +746,17 @@ def _step_problem(step: ImageStep, commands: tuple[str, ...]) -> str | None:
             flags += ["--index-url", step.index_url]
         if step.extra_index_url:
             flags += ["--extra-index-url", step.extra_index_url]
+        if step.find_links:
+            flags += ["--find-links", step.find_links]
+        if step.pre:
+            # pip's flag is --pre; uv's is `--prerelease allow`.
+            flags += ["--prerelease", "allow"] if step.op == "uv_pip_install" else ["--pre"]
         problem = _tokens_problem(install, (*step.args, *flags))
+        sent_tokens = shlex.split(install[0]) if len(install) == 1 else []
+        if problem is None and not step.pre and ("--pre" in sent_tokens or "--prerelease" in sent_tokens):
+            return "pre-releases nobody asked for"
+        if problem is None and not step.find_links and "--find-links" in sent_tokens:
+            return "find-links nobody asked for"
         if problem is None and not step.index_url and "--index-url" in shlex.split(install[0]):
             return "an index URL nobody asked for"
         if problem is None and not step.extra_index_url and "--extra-index-url" in shlex.split(install[0]):
@@ -671,6 +771,80 @@ def _step_problem(step: ImageStep, commands: tuple[str, ...]) -> str | None:
         sent_env = env_commands(commands)
         return None if sent_env == dict(step.env) else f"env {dict(step.env)} expected"
     return f"unknown op {step.op!r}"
+
+
+_LOCAL_OPS = ("add_local_file", "add_local_dir")
+_LAYER_OPS = (*_LOCAL_OPS, "run_function")
+
+
+def _mounted_at_start(step: ImageStep) -> bool:
+    return step.op in _LOCAL_OPS and not step.copy
+
+
+def _layer_problem(step: ImageStep, layer: ImageLayer, spec: ImageSpec, sent: SentApp) -> str | None:
+    """A copied local file or folder: one `COPY . /` layer whose context holds exactly its files;
+    a build function: a layer built by the builder function, with its GPU, secrets and timeout."""
+    if step.op == "run_function":
+        builder = layer.build_function
+        if builder is None:
+            return "expected a layer built by a function"
+        module, _, attr = step.args[0].partition(":")
+        found = (builder.module_name, builder.implementation_name, builder.timeout_secs)
+        if found != (module, attr, step.timeout):
+            return f"builder {found}, expected {(module, attr, step.timeout)}"
+        gpus = [(g.gpu_type, g.count) for g in _builder_gpus(builder)]
+        if gpus != [_gpu_config(g) for g in step.gpu]:
+            return f"builder GPUs {gpus}, expected {step.gpu}"
+        names = [sent.named_secret(i).deployment_name for i in builder.secret_ids if sent.named_secret(i)]
+        expected = [_SECRET_NAMES[key] for key in step.secrets]
+        return None if names == expected else f"builder secrets {names}, expected {expected}"
+    if layer.build_function is not None or layer.commands != ("COPY . /",):
+        return "expected one `COPY . /` layer"
+    context = sent.mounts.get(layer.context_mount_id)
+    copied = sorted(f.filename for f in context.files) if context is not None else []
+    expected = sorted(local_step_files(step, spec))
+    return None if copied == expected else f"copied {copied}, expected {expected}"
+
+
+def _builder_gpus(builder):
+    resources = builder.resources
+    if resources.HasField("gpu_config") and resources.gpu_config.count:
+        return [resources.gpu_config]
+    return []
+
+
+# The Modal names of Blueprint secrets, set by `check_image`'s caller for the blueprint at hand.
+_SECRET_NAMES: dict[str, str] = {}
+
+
+def local_step_files(step: ImageStep, spec: ImageSpec) -> dict[str, str]:
+    """Container path -> sha256 of what an add_local_file/dir step puts into the container, read
+    from the project the Blueprint's manifest is in (ignore patterns applied)."""
+    import hashlib
+    from pathlib import Path, PurePosixPath
+
+    from modal.file_pattern_matcher import FilePatternMatcher
+
+    from engine.project.root import project_root
+    from tests.modal_backend.seam_local_sources import REPO_ROOT
+
+    root = project_root(REPO_ROOT / _MANIFEST[0])
+    src, dest = step.args
+    local = root / src
+    if step.op == "add_local_file":
+        target = dest + local.name if dest.endswith("/") else dest
+        return {target: hashlib.sha256(local.read_bytes()).hexdigest()}
+    ignored = FilePatternMatcher(*step.ignore) if step.ignore else (lambda _p: False)
+    files = {}
+    for path in sorted(p for p in local.rglob("*") if p.is_file()):
+        relative = path.relative_to(local)
+        if ignored(Path(relative)):
+            continue
+        files[str(PurePosixPath(dest) / relative.as_posix())] = hashlib.sha256(path.read_bytes()).hexdigest()
+    return files
+
+
+_MANIFEST: list[str] = [""]  # the manifest of the Blueprint being compared (for local paths)
 
 
 def _tokens_problem(commands: list[str], tokens: tuple[str, ...]) -> str | None:
@@ -697,6 +871,9 @@ def _local_source_problems(
     if spec.steps and spec.steps[-1].op != "add_local_python_source":
         problems.append("the last step is not add_local_python_source (Modal requires it last)")
     expected = {ENTRY_FILE: local_python_files("engine", (REPO_ROOT,))["/root/engine/entry.py"]}
+    for step in spec.steps:
+        if _mounted_at_start(step):
+            expected.update(local_step_files(step, spec))
     for module in modules:
         found = local_python_files(module, roots)
         if not found:

@@ -25,6 +25,7 @@ class ImageLayer:
 
     commands: tuple[str, ...]
     context_mount_id: str
+    build_function: Message | None = None  # a `run_function` layer: the builder's FunctionCreate definition
 
 
 @dataclass
@@ -48,6 +49,9 @@ class SentApp:
     volumes: dict[str, Message] = field(default_factory=dict)  # id -> VolumeGetOrCreateRequest
     mounts: dict[str, Message] = field(default_factory=dict)  # id -> MountGetOrCreateRequest
     images: dict[str, Message] = field(default_factory=dict)  # id -> Image (the request's `image`)
+    # id -> the ImageGetOrCreate's build_function_id (layers made by Image.run_function)
+    image_builders: dict[str, str] = field(default_factory=dict)
+    builders: dict[str, Message] = field(default_factory=dict)  # function id -> builder definition
 
     @classmethod
     def from_calls(cls, calls: list[Call]) -> SentApp:
@@ -62,6 +66,11 @@ class SentApp:
                 app.mounts[reply.mount_id] = request
             elif call.method == "ImageGetOrCreate":
                 app.images[reply.image_id] = request.image
+                if request.build_function_id:
+                    app.image_builders[reply.image_id] = request.build_function_id
+            elif call.method == "FunctionCreate" and request.function.is_builder_function:
+                # An image build step (Image.run_function), not a function of the app.
+                app.builders[reply.function_id] = request.function
             elif call.method == "FunctionCreate":
                 if request.HasField("function_data"):
                     data = request.function_data
@@ -95,11 +104,12 @@ class SentApp:
         while current:
             image = self.images[current]
             commands = list(image.dockerfile_commands)
-            if image.base_images:
+            builder = self.builders.get(self.image_builders.get(current, ""))
+            if image.base_images and builder is None:
                 if commands[:1] != [BASE_TAG_LINE]:
                     raise AssertionError(f"image {current}: a layer on a base image must start {BASE_TAG_LINE!r}")
                 commands = commands[1:]
-            layers.append(ImageLayer(tuple(commands), image.context_mount_id))
+            layers.append(ImageLayer(tuple(commands), image.context_mount_id, builder))
             current = image.base_images[0].image_id if image.base_images else None
         return list(reversed(layers))
 

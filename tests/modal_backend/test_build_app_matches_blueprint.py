@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import itertools
 
+import modal
 import pytest
+from modal._utils.async_utils import synchronizer
 
 from engine.blueprint.model import Blueprint, FunctionSpec, ServerSpec
 from tests.modal_backend.blueprints import all_blueprints
-from tests.modal_backend.introspect import build_into_module, load_closure
+from tests.modal_backend.introspect import build_into_module, load_closure, service_function
 
 _counter = itertools.count()
 
@@ -35,7 +37,14 @@ def built_modules():
 
 
 def _function_info(built_modules, name: str, spec: FunctionSpec):
-    return getattr(built_modules[name], spec.symbol).info()
+    return _info(getattr(built_modules[name], spec.symbol))
+
+
+def _info(obj):
+    """`info()` of a Function; of a Cls (`kind: cls`), its class service function's."""
+    if isinstance(obj, modal.Cls):
+        return synchronizer._translate_out(service_function(obj)).info()
+    return obj.info()
 
 
 def _expected_gpus(gpu: tuple[str, ...]) -> list[tuple[str, int]]:
@@ -129,19 +138,23 @@ def test_function_concurrency_and_batching_match_blueprint(built_modules, name, 
             spec.concurrency.max_inputs,
             spec.concurrency.target_inputs,
         )
-    if spec.batching is None:
+    # A class's batched method is batched on its class service function.
+    batching = spec.batching or (spec.cls.batched[0] if spec.cls is not None and spec.cls.batched else None)
+    if batching is None:
         assert info.batching_info is None
     else:
         assert (info.batching_info.max_batch_size, info.batching_info.wait_ms) == (
-            spec.batching.max_batch_size,
-            spec.batching.wait_ms,
+            batching.max_batch_size,
+            batching.wait_ms,
         )
+    if spec.cls is not None:
+        assert sorted(info.method_names) == sorted([*spec.cls.methods, *(b.name for b in spec.cls.batched)])
 
 
 @pytest.mark.parametrize(("name", "spec"), _functions(), ids=_ids(_functions()))
 def test_function_web_settings_match_blueprint(built_modules, name, spec):
     function = getattr(built_modules[name], spec.symbol)
-    info = function.info()
+    info = _info(function)
     if spec.web is None:
         assert info.web_info is None
         return

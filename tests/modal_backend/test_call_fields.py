@@ -12,8 +12,9 @@ from pathlib import Path
 import pytest
 
 from engine.modal_backend.calls import ARGUMENT_FIELDS, building, current_call
+from engine.modal_backend.classes import class_kwargs
 from engine.modal_backend.functions import function_kwargs
-from engine.modal_backend.images import build_images
+from engine.modal_backend.images import ImageContext, build_images
 from engine.modal_backend.resources import build_resources
 from engine.modal_backend.servers import server_kwargs
 from tests.modal_backend.blueprints import all_blueprints
@@ -26,6 +27,9 @@ _SPEC_OF_CALL = {
     "concurrent": "functions",
     "schedule": "functions",
     "retries": "functions",
+    "app.cls": "functions",
+    "class method": "functions",
+    "class batched": "functions",
     "app.server": "servers",
     "server class": "servers",
     "Image": "images",
@@ -77,9 +81,13 @@ def _spec_types() -> dict[str, type]:
 @pytest.mark.parametrize("name", sorted(all_blueprints()))
 def test_every_keyword_passed_to_app_function_and_app_server_has_a_field(name):
     blueprint = all_blueprints()[name]
-    images, resources = build_images(blueprint), build_resources(blueprint)
+    resources = build_resources(blueprint)
+    images = build_images(blueprint, ImageContext(secrets=resources.secrets))
     for spec in blueprint.functions:
-        missing = set(function_kwargs(spec, images, resources)) - set(ARGUMENT_FIELDS["app.function"]["fields"])
+        if spec.cls is not None:
+            missing = set(class_kwargs(spec, images, resources)) - set(ARGUMENT_FIELDS["app.cls"]["fields"])
+        else:
+            missing = set(function_kwargs(spec, images, resources)) - set(ARGUMENT_FIELDS["app.function"]["fields"])
         assert not missing, missing
     for spec in blueprint.servers:
         missing = set(server_kwargs(spec, images, resources)) - set(ARGUMENT_FIELDS["app.server"]["fields"])

@@ -46,6 +46,7 @@ def played(request, tmp_path_factory):
                 "implementation_name": info.implementation_name,
                 "function_name": info.function_name,
                 "is_server": spec in blueprint.servers,
+                "is_class": getattr(spec, "cls", None) is not None,
             }
         )
         local_deps[info.implementation_name] = dependency_reprs(obj)
@@ -73,8 +74,12 @@ def test_container_finds_every_function_and_server(played):
     blueprint, targets, _deps, report = played
     assert sorted(report["found"]) == sorted(t["implementation_name"] for t in targets)
     servers = {f"{s.symbol}.*" for s in blueprint.servers}
+    classes = {f"{f.symbol}.*" for f in blueprint.functions if f.cls is not None}
     for implementation_name, found in report["found"].items():
-        assert found["type"] == ("_Server" if implementation_name in servers else "function")
+        expected = (
+            "_Server" if implementation_name in servers else "_Cls" if implementation_name in classes else "function"
+        )
+        assert found["type"] == expected
 
 
 def test_container_pairs_the_same_dependencies_in_the_same_order(played):

@@ -239,6 +239,14 @@ MUTATIONS = {
     "check_http": (EVERYTHING, lambda bp: _server(bp, "snappy", h2_enabled=False)),
     "check_function_routing_region": (EVERYTHING, lambda bp: _function(bp, "retrying", routing_region="us-east")),
     "check_server_concurrency": (EVERYTHING, lambda bp: _server(bp, "snappy", target_concurrency=16)),
+    "check_cluster": (
+        "tests/modal_backend/data/seam/seam-cluster.yaml@main",
+        lambda bp: _server(bp, "big", cluster=dataclasses.replace(bp.servers[0].cluster, rdma=False)),
+    ),
+    "check_class": (
+        "manifests/classes.yaml@main",
+        lambda bp: _function(bp, "reranker", cls=dataclasses.replace(bp.functions[0].cls, methods=("score",))),
+    ),
 }
 
 

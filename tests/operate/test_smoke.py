@@ -3,6 +3,7 @@ nothing printed carries a header value."""
 
 from __future__ import annotations
 
+import dataclasses
 import socket
 
 import pytest
@@ -101,3 +102,29 @@ def test_checks_run_together_and_keep_their_order():
     with FakeEndpoint("llm") as good, FakeEndpoint("broken") as bad:
         results = check_all([(LLM, bad.url, 0), (WEB, good.url, 0)], {})
     assert [(r.obj.key, r.ok) for r in results] == [("llama", False), ("api", True)]
+
+
+def test_a_kind_server_gets_its_health_path_only():
+    from engine.blueprint.model import Blueprint, ContainerSpec, ServerSpec
+    from engine.operate.names import modal_names
+
+    spec = ServerSpec(
+        key="embed",
+        symbol="Embed",
+        name="embed",
+        engine="",
+        model="",
+        served_model_name="",
+        container=ContainerSpec(image="i"),
+        command=("srv",),
+        kind="server",
+    )
+    obj = modal_names(Blueprint(app="e", environment="main", source="e.yaml", servers=(spec,)), None).objects[0]
+    assert (obj.web, obj.health_path, obj.served_model_name) == ("server", "/health", None)
+    with FakeEndpoint("llm") as server:
+        result = check(obj, server.url, {})
+    assert result.ok and [(s.request, s.status) for s in result.steps] == [("GET /health", 200)]
+    with FakeEndpoint("web") as server:  # /health answers 404 here
+        assert not check(obj, server.url, {}).ok
+        lenient = check(dataclasses.replace(obj, ready_on_any_answer=True), server.url, {})
+    assert lenient.ok

@@ -11,7 +11,7 @@ import pytest
 
 import engine.plan
 from engine.blueprint.model import Blueprint, ContainerSpec, FunctionSpec, ScalingSpec
-from engine.manifest.models.gpus import GPU_ALIASES, GPUS
+from engine.gpus import GPU_ALIASES, GPUS
 from engine.plan.cost import estimate_cost, format_money, load_price_table, parse_gpu_request, with_prices
 
 

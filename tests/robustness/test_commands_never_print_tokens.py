@@ -343,8 +343,15 @@ def _distinctive(source: Path, prefix: str, offset: int, scratch: Path):
     environ: dict[str, str] = {}
     distinctive: dict[str, str] = {}
     trial_file = _handler_project(scratch / "trial") / f"trial-{prefix}.yaml"
-    names = {path: f"V{prefix}_{offset + index}" for index, (path, _) in enumerate(leaves)}
+    # A server's command is never expanded from variables (its ${...} are the planner's placeholders).
+    names = {
+        path: f"V{prefix}_{offset + index}"
+        for index, (path, _) in enumerate(leaves)
+        if not (len(path) == 4 and path[0] == "services" and path[2] == "command")
+    }
     for index, (path, original) in enumerate(leaves):
+        if path not in names:
+            continue
         name = names[path]
         value = f"zq{prefix}{offset + index:04d}q"
         trial_file.write_text(_dump(_referencing(data, {path: name})))

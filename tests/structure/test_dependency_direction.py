@@ -33,6 +33,7 @@ ALLOWED: dict[str, set[str]] = {
     "__main__": {"cli"},
     "__init__": set(),
     "errors": set(),  # the one error type of the user's mistakes, below everything
+    "gpus": set(),  # the GPU types Modal serves, below everything
 }
 # Single modules with an edge their package does not have, and why.
 EXCEPTIONS: dict[str, set[str]] = {
@@ -40,7 +41,7 @@ EXCEPTIONS: dict[str, set[str]] = {
     # and puts the project's import paths first, as `mdeploy plan` does.
     "modal_backend/deploy_side.py": {"manifest", "project"},
 }
-SHARED = {"errors", "__init__"}
+SHARED = {"errors", "gpus", "__init__"}  # user mistakes; the GPU types Modal serves
 
 
 def _package(path: Path) -> str:

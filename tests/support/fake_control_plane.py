@@ -82,6 +82,10 @@ class FakeControlPlane:
             ),
             "FunctionPrecreate": self._function_precreate,
             "FunctionCreate": self._function_create,
+            # A `kind: cls` function: the class object beside its class service function.
+            "ClassCreate": lambda r: api_pb2.ClassCreateResponse(
+                class_id=self._id("cs"), handle_metadata=api_pb2.ClassHandleMetadata()
+            ),
         }
         self._streams: dict[str, Callable[[Message], list[Message]]] = {
             "ImageJoinStreaming": lambda r: [

@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BeforeValidator, Field, field_validator, model_validator
 
-from engine.manifest.models.base import StrictModel, fail, one_or_many
+from engine.manifest.models.base import StrictModel, fail, one_or_many, tuple_of
 from engine.manifest.models.images import EnvMap
 from engine.manifest.models.resources import Cpu, EphemeralDiskMiB, MemoryMiB
 from engine.manifest.models.shorthands import Duration, Gpu, MountPath
@@ -206,6 +206,12 @@ class AppFunctionSettings(ContainerSettings):
         Field(description='Region inputs (and HTTP requests) enter Modal through, e.g. "us-east"; default: Modal\'s.'),
     ] = None
     scaling: Annotated[FunctionScaling, Field(description="Autoscaling bounds.")] = FunctionScaling()
+    models: Annotated[
+        tuple_of(str),
+        Field(
+            description="Keys of `models` the handler loads: each is mounted from its cache volume and its path set in MDEPLOY_MODEL_<KEY>."
+        ),
+    ] = ()
     exit_grace_period: Annotated[
         None, Field(description="Not accepted: `app.function` has no exit grace period (llm services have one).")
     ] = None

@@ -11,7 +11,10 @@ from pydantic import Field
 
 from engine.manifest.models.base import StrictModel, StrTuple
 
-MAX_TENSOR_PARALLEL = 8
+# A clustered service splits one model across every GPU of every node: Modal's multi-node clusters
+# go up to 64 GPUs (8 nodes of 8), so the split sizes go that far too; the product rule in
+# models/llm.py (tensor x pipeline = GPUs per node x nodes) bounds each of them.
+MAX_MODEL_SPLIT = 64
 
 ExtraArgs = Annotated[
     StrTuple, Field(description='Extra command-line flags passed to the engine as they are, e.g. ["--seed", "0"].')
@@ -19,7 +22,17 @@ ExtraArgs = Annotated[
 TensorParallel = Annotated[
     int | None,
     Field(
-        ge=1, le=MAX_TENSOR_PARALLEL, description="GPUs one model is split across; must equal the service's GPU count."
+        ge=1,
+        le=MAX_MODEL_SPLIT,
+        description="GPUs each layer is split across; tensor x pipeline parallel must equal the GPU count x nodes. Default: the GPU count (of one node).",
+    ),
+]
+PipelineParallel = Annotated[
+    int | None,
+    Field(
+        ge=1,
+        le=MAX_MODEL_SPLIT,
+        description="Stages the layers are split into (one per node, typically); tensor x pipeline parallel must equal the GPU count x nodes. Default: `nodes`.",
     ),
 ]
 Quantization = Annotated[str | None, Field(description='Quantization method, e.g. "fp8", "awq".', min_length=1)]
@@ -43,6 +56,7 @@ class VllmArgs(_EngineArgs):
         float | None, Field(gt=0, le=1, description="Share of GPU memory vLLM may use (0 < x <= 1).")
     ] = None
     tensor_parallel_size: TensorParallel = None
+    pipeline_parallel_size: PipelineParallel = None
     dtype: ModelDtype = None
     quantization: Quantization = None
     max_num_seqs: Annotated[int | None, Field(ge=1, description="Most sequences batched at once.")] = None
@@ -60,6 +74,7 @@ class SglangArgs(_EngineArgs):
         float | None, Field(gt=0, lt=1, description="Share of GPU memory for weights and KV cache (0 < x < 1).")
     ] = None
     tensor_parallel_size: TensorParallel = None
+    pipeline_parallel_size: PipelineParallel = None
     dtype: ModelDtype = None
     quantization: Quantization = None
     extra_args: ExtraArgs = ()

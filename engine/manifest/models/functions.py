@@ -3,7 +3,7 @@ endpoint, with retries, concurrency or dynamic batching."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import BeforeValidator, Discriminator, Field, Tag, model_validator
 
@@ -126,6 +126,9 @@ class FunctionWeb(StrictModel):
 class Function(AppFunctionSettings):
     """A handler (`package.module:attr`) run as a Modal Function."""
 
+    kind: Annotated[
+        Literal["function"], Field(description="`function` (the default): a handler run with `app.function`.")
+    ] = "function"
     handler: Annotated[ImportPath, Field(description='Import path of the function to run: "package.module:attr".')]
     retries: RetriesField = None
     schedule: Annotated[

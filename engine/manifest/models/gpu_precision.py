@@ -23,8 +23,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from engine.gpus import GPU_TABLE, gpu_type
 from engine.manifest.models.base import Finding
-from engine.manifest.models.gpus import GPU_TABLE, gpu_type
 
 _FP8_GPUS_NEED = 8.9
 

@@ -1,17 +1,29 @@
 """Named image recipes: a base (`debian_slim` with a Python version, or a registry image), then
-apt packages, pip packages, env, run commands, a workdir and extra local Python packages."""
+build steps, and extra local Python packages.
+
+The steps come in one of two forms, never both in one image: the ordered list `steps:` (each
+item one step, run in the order written: image_steps.py), or the unordered keys `apt`, `pip`,
+`env`, `run` and `workdir`, which run in that fixed order (the original form, kept as it was)."""
 
 from __future__ import annotations
 
-import posixpath
 import re
-from typing import Annotated, Literal
+from typing import Annotated
 
 from pydantic import AfterValidator, Field, WithJsonSchema, model_validator
 
-from engine.manifest.models.base import StrictModel, StrTuple, fail
+from engine.manifest.models.base import StrictModel, StrTuple, fail, tuple_of
+from engine.manifest.models.image_steps import (
+    ExtraIndexUrl,
+    FindLinks,
+    ImageStepItem,
+    IndexUrl,
+    Installer,
+    Pre,
+    check_workdir,
+    pip_problems,
+)
 from engine.manifest.models.python_versions import BUILDABLE, check_python_series
-from engine.manifest.models.requirements import requirement_problem
 from engine.manifest.models.shorthands import EnvName
 
 PYTHON_VERSION_PATTERN = r"^3\.[0-9]{1,2}$"
@@ -35,7 +47,8 @@ EnvMap = Annotated[
 
 
 class Image(StrictModel):
-    """An image recipe. Steps run in a fixed order: apt, pip, env, run, workdir, local sources."""
+    """An image recipe: `steps` run in the order written; or the unordered keys, which run apt,
+    pip, env, run, workdir. Local Python sources come last either way."""
 
     python: Annotated[
         PythonVersion | None,
@@ -56,24 +69,31 @@ class Image(StrictModel):
             description="Clear the registry image's entrypoint (NVIDIA images print a banner otherwise). Default: true for registry images."
         ),
     ] = None
-    apt: Annotated[StrTuple, Field(description="Debian packages to apt-get install.")] = ()
-    pip: Annotated[
-        StrTuple,
-        Field(description='Python requirement specifiers, e.g. "vllm==0.11.0". Pin versions for reproducible images.'),
-    ] = ()
-    installer: Annotated[
-        Literal["uv", "pip"] | None,
+    steps: Annotated[
+        tuple_of(ImageStepItem) | None,
         Field(
-            description='Installs `pip` packages with uv (`uv_pip_install`, fast) or pip (`pip_install`). Default: "uv".'
+            description="Build steps in the order they run, each one item: `- apt: [...]`, `- pip: [...]` (with its options beside it), `- env: {...}`, `- run: [...]`, `- workdir: /path`, `- add_local_file: {src, dest}`, `- add_local_dir: {src, dest, ignore}`, `- run_function: {handler, gpu, secrets, timeout}`. Not with the unordered keys apt, pip, env, run, workdir."
         ),
     ] = None
-    index_url: Annotated[str | None, Field(description="Package index replacing PyPI for `pip`.")] = None
-    extra_index_url: Annotated[
-        str | None, Field(description="Extra package index for `pip` (e.g. NVIDIA's for TensorRT-LLM).")
-    ] = None
+    apt: Annotated[StrTuple, Field(description="Debian packages to apt-get install (unordered form).")] = ()
+    pip: Annotated[
+        StrTuple,
+        Field(
+            description='Python requirement specifiers, e.g. "vllm==0.11.0" (unordered form). Pin versions for reproducible images.'
+        ),
+    ] = ()
+    installer: Installer = None
+    index_url: IndexUrl = None
+    extra_index_url: ExtraIndexUrl = None
+    find_links: FindLinks = None
+    pre: Pre = None
     env: EnvMap = {}
-    run: Annotated[StrTuple, Field(description="Shell commands run after the installs (`run_commands`).")] = ()
-    workdir: Annotated[str | None, Field(description="Working directory of the container (absolute).")] = None
+    run: Annotated[
+        StrTuple, Field(description="Shell commands run after the installs (`run_commands`; unordered form).")
+    ] = ()
+    workdir: Annotated[
+        str | None, Field(description="Working directory of the container (absolute; unordered form).")
+    ] = None
     python_sources: Annotated[
         StrTuple,
         Field(
@@ -83,23 +103,11 @@ class Image(StrictModel):
 
     @model_validator(mode="after")
     def _check(self) -> Image:
-        if self.workdir is not None and not self.workdir.startswith("/"):
-            raise fail("workdir must be an absolute path", hint=f"write '/{self.workdir}'", at=("workdir",))
-        if self.workdir is not None and ".." in self.workdir.split("/"):
-            raise fail(
-                "workdir cannot contain '..'",
-                hint=f"write the folder it means: '{posixpath.normpath(self.workdir)}'",
-                at=("workdir",),
-            )
-        for index, requirement in enumerate(self.pip):
-            problem = requirement_problem(requirement)
-            if problem is not None:
-                hint = (
-                    "pip options are not packages: give an index with index_url or extra_index_url"
-                    if requirement.lstrip().startswith("-")
-                    else 'write a requirement like "vllm==0.11.0" or "name @ https://..."'
-                )
-                raise fail(f"is not a pip requirement: {problem}", hint=hint, at=("pip", index))
+        if self.steps is not None:
+            self._refuse_mixed_forms()
+        if self.workdir is not None:
+            check_workdir(self.workdir, ("workdir",))
+        pip_problems(self.pip, ("pip",))
         for index, module in enumerate(self.python_sources):
             if not _MODULE_RE.match(module):
                 raise fail(
@@ -107,11 +115,40 @@ class Image(StrictModel):
                     hint="write an importable name, e.g. mypkg",
                     at=("python_sources", index),
                 )
-        if (self.index_url or self.extra_index_url) and not self.pip:
-            at = ("index_url",) if self.index_url else ("extra_index_url",)
+        options = [k for k in ("index_url", "extra_index_url", "find_links", "pre") if getattr(self, k) is not None]
+        if options and not self.pip:
             raise fail(
-                "a package index without `pip` packages does nothing",
+                "a pip option without `pip` packages does nothing",
                 hint="add the packages to `pip` or remove it",
-                at=at,
+                at=(options[0],),
             )
         return self
+
+    def _refuse_mixed_forms(self) -> None:
+        """`steps` fixes the order; an unordered key beside it would have no place in it."""
+        for key in UNORDERED_KEYS:
+            if key in self.model_fields_set:
+                hint = (
+                    f"move it into `steps` as an item ('- {key}: ...') where it should run"
+                    if key in ("apt", "pip", "env", "run", "workdir")
+                    else "write it beside `pip:` in the `pip` item of `steps` it applies to"
+                )
+                raise fail(
+                    f"`{key}` cannot be used with `steps`: an image uses one form or the other", hint=hint, at=(key,)
+                )
+
+
+# The keys of the unordered form, refused beside `steps` (installer too: in `steps` it is an
+# option of each pip item, so an image-wide one would be a third place to look).
+UNORDERED_KEYS = (
+    "apt",
+    "pip",
+    "env",
+    "run",
+    "workdir",
+    "installer",
+    "index_url",
+    "extra_index_url",
+    "find_links",
+    "pre",
+)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any, Literal
 
-from pydantic import BeforeValidator, Field, field_validator, model_validator
+from pydantic import BeforeValidator, Discriminator, Field, Tag, field_validator, model_validator
 
 from engine.manifest.models.base import StrictModel, fail
 from engine.manifest.models.container import MAX_EXIT_GRACE_PERIOD, ContainerSettings, ServerScaling
@@ -87,6 +87,32 @@ class ModelSource(StrictModel):
         return self.id if self.id is not None else self.path  # type: ignore[return-value]
 
 
+def _model_form(value: Any) -> str:
+    # Text is a key of the top-level `models` section; anything else is the inline form (whose
+    # errors are then the inline form's, not a union's two sets).
+    return "key" if isinstance(value, str) else "source"
+
+
+def model_split(gpus: int, nodes: int, tp: int | None, pp: int | None) -> tuple[int, int] | None:
+    """(tensor, pipeline) parallel sizes of a model on `nodes` nodes of `gpus` GPUs each, or None
+    when the sizes given cannot split it. Every GPU of every node holds a part of the model, so
+    tensor x pipeline = gpus x nodes (vLLM's and SGLang's world size). Neither given: one pipeline
+    stage per node, tensor parallelism across each node's GPUs (layers split within a node, where
+    GPUs talk over NVLink; only activations cross the slower network between nodes). One given:
+    the other is what it leaves, except that one node gets no pipeline unless asked for one."""
+    total = gpus * nodes
+    if tp is None and pp is None:
+        return gpus, nodes
+    if pp is None:
+        assert tp is not None
+        pp = total // tp if nodes > 1 and total % tp == 0 else 1
+    if tp is None:
+        if total % pp:
+            return None
+        tp = total // pp
+    return (tp, pp) if tp * pp == total else None
+
+
 def _snapshot_shorthand(value: Any) -> Any:
     return {"enabled": value} if isinstance(value, bool) else value
 
@@ -150,17 +176,56 @@ def _warmup_shorthand(value: Any) -> Any:
     return {} if value is True else value
 
 
+WARMUP_PATH_PATTERN = r"^/"
+JsonBody = dict[str, Any] | list[Any]
+
+
 class Warmup(StrictModel):
-    """Requests sent once the engine is ready, before the container takes traffic."""
+    """Requests sent once the server is ready, before the container takes traffic. An llm service
+    sends a tiny chat completion unless `path`/`body` say otherwise; a server has no default
+    request, so it needs a `path`."""
 
     requests: Annotated[int | None, Field(ge=1, le=100, description="How many warm-up requests. Default: 1.")] = None
+    path: Annotated[
+        str | None,
+        Field(
+            pattern=WARMUP_PATH_PATTERN,
+            description='Path the requests go to, e.g. "/embed". Default (llm services): the chat completions path.',
+        ),
+    ] = None
+    method: Annotated[
+        Literal["GET", "POST"] | None,
+        Field(description="HTTP method. Default: POST with a body (llm services: the chat request), else GET."),
+    ] = None
+    body: Annotated[
+        JsonBody | None,
+        Field(
+            description="JSON body of each request (a mapping or a list). Default (llm services): a tiny chat request."
+        ),
+    ] = None
+    status: Annotated[
+        int | None,
+        Field(ge=100, le=599, description="The status each request must answer. Default: any 2xx."),
+    ] = None
+    fatal: Annotated[
+        bool | None,
+        Field(
+            description="A failed warm-up fails the container's start (Modal starts another). `false`: logged, and the container serves anyway. Default: true."
+        ),
+    ] = None
+
+    @model_validator(mode="after")
+    def _check(self) -> Warmup:
+        if self.method == "GET" and self.body is not None:
+            raise fail("a GET warm-up sends no body", hint="remove `body` or use method: POST", at=("body",))
+        return self
 
 
 WarmupField = Annotated[
     Warmup | Literal[False] | None,
     BeforeValidator(_warmup_shorthand, json_schema_input_type=bool | Warmup | None),
     Field(
-        description="`true`, `false`, or {requests: N}. Default: none, except one request before a memory snapshot; `false` means none at all."
+        description="`true`, `false`, or {requests, path, method, body, status, fatal}. Default: none, except (llm services) one request before a memory snapshot; `false` means none at all."
     ),
 ]
 
@@ -178,7 +243,11 @@ def refuse_server_timeout(value: Any) -> Any:
 
 class _LlmService(ContainerSettings):
     kind: Annotated[Literal["llm"], Field(description="An inference engine serving one model.")]
-    model: Annotated[ModelSource, Field(description="The weights to serve.")]
+    model: Annotated[
+        Annotated[ModelSource, Tag("source")] | Annotated[str, Tag("key")],
+        Discriminator(_model_form),
+        Field(description="The weights to serve: {id, revision} or {path}, or the key of a `models` entry."),
+    ]
     port: Annotated[int | None, Field(ge=1, le=65535, description="Port the engine listens on. Default: 8000.")] = None
     fast_boot: Annotated[
         bool, Field(description="Start faster, serve slower (vLLM: eager mode instead of CUDA graphs).")
@@ -214,18 +283,76 @@ class _LlmService(ContainerSettings):
     # Replaces ContainerSettings' validator of the same name: any timeout at all is refused here.
     _timeout_not_null = field_validator("timeout", mode="before")(refuse_server_timeout)
 
+    nodes: Annotated[
+        int,
+        Field(
+            ge=1,
+            description="Containers (nodes) one replica of the model spans: `@modal.clustered(size=nodes)`. Default: 1. vLLM and SGLang only; each node gets `gpu`.",
+        ),
+    ] = 1
+    rdma: Annotated[
+        bool,
+        Field(
+            description="Ask Modal for RDMA networking between the nodes (`@modal.clustered(rdma=True)`); needs `nodes` above 1. Default: off (the private IPv6 network only)."
+        ),
+    ] = False
+
     @model_validator(mode="after")
     def _check_tensor_parallel(self):
         args = getattr(self, "engine_args", None)
         tp = getattr(args, "tensor_parallel_size", None)
-        if tp is not None and self.gpu:
-            count = gpu_count(self.gpu[0])
-            if tp != count:
+        pp = getattr(args, "pipeline_parallel_size", None)
+        if (tp is None and pp is None) or not self.gpu:
+            return self
+        count = gpu_count(self.gpu[0])
+        if model_split(count, self.nodes, tp, pp) is not None:
+            return self
+        kind = self.gpu[0].split(":")[0]
+        if pp is None and self.nodes == 1:
+            raise fail(
+                f"tensor_parallel_size {tp} does not match the GPU count {count}",
+                hint=f'request {tp} GPUs (e.g. "{kind}:{tp}") or set tensor_parallel_size: {count}',
+                at=("engine_args", "tensor_parallel_size"),
+            )
+        total = count * self.nodes
+        written = " x ".join(
+            f"{name} {value}" for name, value in (("tensor_parallel_size", tp), ("pipeline_parallel_size", pp)) if value
+        )
+        raise fail(
+            f"{written} does not split the model across the GPU count x nodes ({count} x {self.nodes} = {total}): "
+            "tensor x pipeline parallel must equal it",
+            hint=f"e.g. tensor_parallel_size: {count} with pipeline_parallel_size: {self.nodes}",
+            at=("engine_args", "tensor_parallel_size" if tp is not None else "pipeline_parallel_size"),
+        )
+
+    @model_validator(mode="after")
+    def _check_nodes(self):
+        if self.rdma and self.nodes == 1:
+            raise fail(
+                "rdma connects the nodes of a cluster, and this service runs on one",
+                hint="set nodes: 2 (or more), or remove rdma",
+                at=("rdma",),
+            )
+        if self.nodes == 1:
+            return self
+        # Modal counts a clustered server's containers one by one and refuses bounds that are not
+        # whole clusters (modal/_functions.py: "must be a multiple of `cluster_size`").
+        for name in ("min_containers", "max_containers", "buffer_containers"):
+            value = getattr(self.scaling, name)
+            if value and value % self.nodes:
                 raise fail(
-                    f"tensor_parallel_size {tp} does not match the GPU count {count}",
-                    hint=f'request {tp} GPUs (e.g. "{self.gpu[0].split(":")[0]}:{tp}") or set tensor_parallel_size: {count}',
-                    at=("engine_args", "tensor_parallel_size"),
+                    f"{name} ({value}) is not a whole number of clusters of {self.nodes} nodes: Modal counts a "
+                    f"clustered server's containers one by one and requires a multiple of {self.nodes}",
+                    hint=f"{name}: {value - value % self.nodes or self.nodes} or {value - value % self.nodes + self.nodes}",
+                    at=("scaling", name),
                 )
+        if self.memory_snapshot.enabled:
+            raise fail(
+                "a memory snapshot is taken of one container, and the engine of a clustered service holds "
+                "connections to the other nodes that a restored container would not have",
+                hint="remove memory_snapshot, or serve on one node",
+                at=("memory_snapshot",),
+            )
         return self
 
 

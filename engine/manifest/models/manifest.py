@@ -13,13 +13,14 @@ from typing import Annotated, Any, Literal
 from pydantic import Field
 
 from engine.manifest.models.base import Finding, StrictModel
+from engine.manifest.models.classes import AnyFunction
 from engine.manifest.models.defaults import Defaults
-from engine.manifest.models.functions import Function
 from engine.manifest.models.images import Image
 from engine.manifest.models.relations import check_relations
 from engine.manifest.models.services import Service
 from engine.manifest.models.shorthands import AppTag, ModalName, python_identifier
 from engine.manifest.models.storage import Bucket, ModalDict, Queue, Secret, Volume
+from engine.manifest.models.weights import Model, check_model_references
 
 MANIFEST_VERSION = 1
 LocalKey = ModalName  # keys of resource maps follow Modal's naming rule: they may become Modal names
@@ -45,7 +46,12 @@ class Manifest(StrictModel):
     queues: Annotated[dict[LocalKey, Queue], Field(description="Modal Queues by key.")] = {}
     buckets: Annotated[dict[LocalKey, Bucket], Field(description="Cloud bucket mounts by key.")] = {}
     services: Annotated[dict[LocalKey, Service], Field(description="Long-running HTTP services by key.")] = {}
-    functions: Annotated[dict[LocalKey, Function], Field(description="Functions by key.")] = {}
+    functions: Annotated[
+        dict[LocalKey, AnyFunction], Field(description="Functions by key: handlers, or classes with `kind: cls`.")
+    ] = {}
+    models: Annotated[
+        dict[LocalKey, Model], Field(description="Pinned weights services and functions use, by key (models.md).")
+    ] = {}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -100,6 +106,20 @@ def check_references(data: dict) -> list[Finding]:
         auth_secret = _mapping(body.get("auth")).get("api_key_secret")
         if isinstance(auth_secret, str) and auth_secret not in declared["secrets"]:
             findings.append(_unknown("secrets", auth_secret, declared["secrets"], (*path, "auth", "api_key_secret")))
+    for key, image in declared["images"].items():
+        # An image's run_function steps name secrets too (the build function sees them).
+        steps = _mapping(image).get("steps")
+        for index, item in enumerate(steps if isinstance(steps, list) else []):
+            names = _mapping(_mapping(item).get("run_function")).get("secrets")
+            where = ("images", key, "steps", index, "run_function", "secrets")
+            listed = (
+                [(where, names)]
+                if isinstance(names, str)
+                else [((*where, i), n) for i, n in enumerate(names if isinstance(names, list) else [])]
+            )
+            for at, name in listed:
+                if isinstance(name, str) and name not in declared["secrets"]:
+                    findings.append(_unknown("secrets", name, declared["secrets"], at))
     for key, bucket in declared["buckets"].items():
         secret = _mapping(bucket).get("secret")
         if isinstance(secret, str) and secret not in declared["secrets"]:
@@ -159,4 +179,10 @@ def check_manifest_rules(data: dict) -> list[Finding]:
     """All cross-manifest rules, in a fixed order."""
     if not isinstance(data, dict):
         return []
-    return [*check_references(data), *check_inherited_mounts(data), *check_identifiers(data), *check_relations(data)]
+    return [
+        *check_references(data),
+        *check_inherited_mounts(data),
+        *check_identifiers(data),
+        *check_relations(data),
+        *check_model_references(data),
+    ]

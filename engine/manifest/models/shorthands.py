@@ -19,9 +19,9 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, BeforeValidator, WithJsonSchema
 
+from engine.gpus import GPUS, lookup_names
+from engine.gpus import spelled as _spelled_gpu
 from engine.manifest.models.base import fail
-from engine.manifest.models.gpus import GPUS, lookup_names
-from engine.manifest.models.gpus import spelled as _spelled_gpu
 from engine.manifest.models.numbers import MAX_NUMBER
 
 # ---------------------------------------------------------------------------------------------

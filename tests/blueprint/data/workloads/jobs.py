@@ -17,3 +17,16 @@ def batch(items: list[str]) -> list[int]:
 def hook(event: dict) -> dict:
     """A POST endpoint: FastAPI reads `event` from the request body."""
     return event
+
+
+class Scorer:
+    """A `kind: cls` function: loaded once per container, then its method is called."""
+
+    def load(self) -> None:
+        self.weight = 2
+
+    def close(self) -> None:
+        pass
+
+    def score(self, text: str) -> int:
+        return len(text) * self.weight

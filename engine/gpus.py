@@ -1,4 +1,5 @@
-"""The GPU types Modal serves, with what each can run: one table, with its sources.
+"""The GPU types Modal serves, with what each is: one table, with its sources, below every package
+(the manifest checks names and counts, preflight sizes models, engines pick their defaults).
 
 - Names and per-container counts: Modal's GPU guide (modal.com/docs/guide/gpu): "T4, L4, A10,
   L40S, A100, A100-40GB, A100-80GB, RTX-PRO-6000, H100/H100!, H200, B200/B200+, B300"; "B300,
@@ -11,6 +12,10 @@
   L4, L40S; Hopper 9.0 = H100, H200; Blackwell 10.0/10.3 = B200, B300; Blackwell workstation
   12.0 = RTX PRO 6000) and Turing 7.5 for the T4. Modal may serve `H100` on an H200, `A100` on an
   80 GB A100 and `B200+` on a B300 (the guide): same architecture, so the same rules hold.
+- Memory per GPU, in GiB as the device reports it: Modal's GPU guide and NVIDIA's data sheets.
+  `A100` without a size may be served by a 40 GB or an 80 GB card: the smaller is assumed.
+  `H100!` and `B200+` have the memory of H100 and B200. B300: 288 GB (the guide: 8 GPUs hold
+  2,304 GB), 268 GiB.
 """
 
 from __future__ import annotations
@@ -24,23 +29,24 @@ class GpuType:
     max_per_container: int
     architecture: str
     compute_capability: float  # the lowest of the cards Modal may serve for this name
+    memory_gib: int  # per GPU; the smallest of the cards Modal may serve for this name
 
 
 GPU_TABLE: tuple[GpuType, ...] = (
-    GpuType("T4", 8, "Turing", 7.5),
-    GpuType("L4", 8, "Ada Lovelace", 8.9),
-    GpuType("A10", 4, "Ampere", 8.6),
-    GpuType("L40S", 8, "Ada Lovelace", 8.9),
-    GpuType("A100", 8, "Ampere", 8.0),
-    GpuType("A100-40GB", 8, "Ampere", 8.0),
-    GpuType("A100-80GB", 8, "Ampere", 8.0),
-    GpuType("RTX-PRO-6000", 8, "Blackwell", 12.0),
-    GpuType("H100", 8, "Hopper", 9.0),
-    GpuType("H100!", 8, "Hopper", 9.0),
-    GpuType("H200", 8, "Hopper", 9.0),
-    GpuType("B200", 8, "Blackwell", 10.0),
-    GpuType("B200+", 8, "Blackwell", 10.0),
-    GpuType("B300", 8, "Blackwell", 10.3),
+    GpuType("T4", 8, "Turing", 7.5, 16),
+    GpuType("L4", 8, "Ada Lovelace", 8.9, 24),
+    GpuType("A10", 4, "Ampere", 8.6, 24),
+    GpuType("L40S", 8, "Ada Lovelace", 8.9, 48),
+    GpuType("A100", 8, "Ampere", 8.0, 40),
+    GpuType("A100-40GB", 8, "Ampere", 8.0, 40),
+    GpuType("A100-80GB", 8, "Ampere", 8.0, 80),
+    GpuType("RTX-PRO-6000", 8, "Blackwell", 12.0, 96),
+    GpuType("H100", 8, "Hopper", 9.0, 80),
+    GpuType("H100!", 8, "Hopper", 9.0, 80),
+    GpuType("H200", 8, "Hopper", 9.0, 141),
+    GpuType("B200", 8, "Blackwell", 10.0, 180),
+    GpuType("B200+", 8, "Blackwell", 10.0, 180),
+    GpuType("B300", 8, "Blackwell", 10.3, 268),
 )
 GPUS: dict[str, GpuType] = {gpu.name: gpu for gpu in GPU_TABLE}
 GPU_ALIASES = {"A10G": "A10"}

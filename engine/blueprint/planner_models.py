@@ -1,0 +1,279 @@
+"""`models:` -> `ModelSpec`s, what each user's container gets from them, and the prefetch function.
+
+A function or web service that lists a model gets its cache volume mounted (where the object
+already mounts that volume, else at MODEL_MOUNT_ROOT/<volume key>), the model's secret, and an
+env var holding the weights' path. An llm service whose `model:` is a key is planned exactly as
+the inline `{id, revision}` form (the engine downloads into the Hugging Face cache), with the
+model's volume holding that cache. The prefetch function downloads every hub model's pinned
+revision into its volume, in huggingface_hub's cache layout, ahead of the first cold start.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from engine.blueprint.model import (
+    ContainerSpec,
+    FunctionSpec,
+    ImageSpec,
+    ImageStep,
+    ModelSpec,
+    MountSpec,
+    ScalingSpec,
+)
+from engine.blueprint.planner_defaults import (
+    APP_ENV_VAR,
+    IMAGE_PYTHON_VERSION,
+    MODEL_ENV_PREFIX,
+    MODEL_MOUNT_ROOT,
+    PREFETCH_ENV_VAR,
+    PREFETCH_FUNCTION_KEY,
+    PREFETCH_HANDLER,
+    PREFETCH_IMAGE_KEY,
+    PREFETCH_PACKAGES,
+    PREFETCH_TIMEOUT,
+)
+from engine.blueprint.planner_names import free_key, function_symbol
+from engine.manifest.models.llm import ModelSource
+
+
+def model_env_name(key: str) -> str:
+    """MDEPLOY_MODEL_<KEY>: the key upper-cased, every other character an underscore."""
+    return MODEL_ENV_PREFIX + re.sub(r"[^A-Za-z0-9]", "_", key).upper()
+
+
+def model_folder(entry: Any) -> str:
+    """Where the weights lie below the volume's root (see ModelSpec.folder)."""
+    if entry.id is not None:
+        return f"hub/models--{entry.id.replace('/', '--')}/snapshots/{entry.revision}"
+    return entry.path.strip("/")
+
+
+def default_mount(volume: str) -> str:
+    return f"{MODEL_MOUNT_ROOT}/{volume}"
+
+
+@dataclass
+class ModelUses:
+    """Who uses each model, collected while services and functions are planned."""
+
+    users: dict[str, list[str]]
+
+    def add(self, key: str, user: str) -> None:
+        self.users.setdefault(key, []).append(user)
+
+
+def _mounted_at(ctx: Any, obj: Any, volume: str) -> str | None:
+    """The path the object (or defaults) already mounts `volume` at, if any."""
+    for layer in (obj.volumes, ctx.manifest.defaults.volumes):
+        for path, key in layer.items():
+            if key == volume:
+                return path
+    return None
+
+
+def function_model_parts(
+    ctx: Any, key: str, obj: Any, source: tuple, at: tuple
+) -> tuple[list[MountSpec], dict[str, tuple[str, tuple]], list[tuple[str, tuple]]]:
+    """(mounts to add, env name -> (path, manifest keys), secrets) for a function's `models:`."""
+    mounts: list[MountSpec] = []
+    env: dict[str, tuple[str, tuple]] = {}
+    secrets: list[tuple[str, tuple]] = []
+    for index, name in enumerate(obj.models):
+        entry = ctx.manifest.models.get(name)
+        if entry is None:
+            continue  # validation reported it
+        ctx.model_uses.add(name, f"{at[0]}.{key}")
+        where = _mounted_at(ctx, obj, entry.volume)
+        if where is None:
+            where = default_mount(entry.volume)
+            taken = {*obj.volumes, *obj.buckets, *ctx.manifest.defaults.volumes, *ctx.manifest.defaults.buckets}
+            if where in taken:
+                ctx.report(
+                    (*source, "models", index),
+                    f"model {name!r} would mount volume {entry.volume!r} at {where}, where something else is mounted",
+                    f"mount volume {entry.volume!r} yourself (volumes: {{/some/path: {entry.volume}}}); the model is found there",
+                )
+                continue
+            if all(m.source != entry.volume for m in mounts):
+                mounts.append(MountSpec(path=where, kind="volume", source=entry.volume))
+        variable = model_env_name(name)
+        if variable in env:
+            ctx.report(
+                (*source, "models", index),
+                f"model {name!r} and another model of this object both set {variable}",
+                "rename one of the two keys of `models:`",
+            )
+            continue
+        if variable in obj.env or variable in ctx.manifest.defaults.env:
+            ctx.report(
+                (*source, "env", variable),
+                f"{variable} is set by the planner to model {name!r}'s path",
+                "remove this entry",
+            )
+        env[variable] = (f"{where}/{model_folder(entry)}", (("models", name), (*source, "models", index)))
+        if entry.secret is not None:
+            secrets.append((entry.secret, ("models", name, "secret")))
+    return mounts, env, secrets
+
+
+def service_model(ctx: Any, key: str, svc: Any) -> Any:
+    """An llm service with `model: KEY` as the same service with the inline form; others as they are."""
+    if not isinstance(svc.model, str):
+        return svc
+    entry = ctx.manifest.models.get(svc.model)
+    if entry is None:
+        return None
+    ctx.model_uses.add(svc.model, f"servers.{key}")
+    ctx.service_models[key] = svc.model
+    if entry.id is not None:
+        inline = ModelSource(id=entry.id, revision=entry.revision)
+    else:
+        where = _mounted_at(ctx, svc, entry.volume) or default_mount(entry.volume)
+        inline = ModelSource(path=f"{where}/{model_folder(entry)}")
+    return svc.model_copy(update={"model": inline})
+
+
+def service_model_mounts(ctx: Any, key: str, svc: Any) -> list[MountSpec]:
+    """A path model's volume, where the service does not mount it already."""
+    name = ctx.service_models.get(key)
+    entry = ctx.manifest.models.get(name) if name else None
+    if entry is None or entry.id is not None or _mounted_at(ctx, svc, entry.volume) is not None:
+        return []
+    return [MountSpec(path=default_mount(entry.volume), kind="volume", source=entry.volume)]
+
+
+def service_model_secret(ctx: Any, key: str) -> list[tuple[str, tuple]]:
+    name = ctx.service_models.get(key)
+    entry = ctx.manifest.models.get(name) if name else None
+    if entry is None or entry.secret is None:
+        return []
+    return [(entry.secret, ("models", name, "secret"))]
+
+
+def service_hub_cache(ctx: Any, key: str) -> str | None:
+    """The volume that holds the engine's Hugging Face cache for a service whose model is a hub
+    key: the model's volume, so that a prefetch warms the service's cold start."""
+    name = ctx.service_models.get(key)
+    entry = ctx.manifest.models.get(name) if name else None
+    if entry is None or entry.id is None:
+        return None
+    return entry.volume
+
+
+def plan_models(ctx: Any) -> tuple[ModelSpec, ...]:
+    rec = ctx.origins
+    specs = []
+    for key, entry in ctx.manifest.models.items():
+        at = ("models", key)
+        rec.manifest(at, at, parts=True)
+        rec.manifest((*at, "key"), at)
+        rec.manifest((*at, "volume"), (*at, "volume"))
+        rec.planner(
+            (*at, "folder"),
+            None,
+            [(*at, "id"), (*at, "revision"), (*at, "path")],
+            note="huggingface_hub's cache layout of the pinned revision, or the path",
+        )
+        variable = model_env_name(key)
+        rec.planner((*at, "env"), "MODEL_ENV_PREFIX", [at], note="MDEPLOY_MODEL_ + the key")
+        users = tuple(ctx.model_uses.users.get(key, ()))
+        rec.planner((*at, "used_by"), None, [at], note="the services and functions that reference the model")
+        specs.append(
+            ModelSpec(
+                key=key,
+                volume=entry.volume,
+                folder=model_folder(entry),
+                env=variable,
+                repo=rec.pick((*at, "repo"), (entry.id, (*at, "id"))),
+                revision=rec.pick((*at, "revision"), (entry.revision, (*at, "revision"))),
+                allow_patterns=_each(rec, (*at, "allow_patterns"), (*at, "files"), entry.files),
+                secret=rec.pick((*at, "secret"), (entry.secret, (*at, "secret"))),
+                used_by=users,
+            )
+        )
+    return tuple(specs)
+
+
+def _each(rec: Any, at: tuple, key: tuple, items: tuple) -> tuple:
+    rec.each(at, key, len(items))
+    return tuple(items)
+
+
+def prefetch_jobs(models: Iterable[ModelSpec]) -> list[dict[str, Any]]:
+    """What the prefetch function downloads: one job per used hub model (the env var's JSON)."""
+    return [
+        {
+            "key": m.key,
+            "repo": m.repo,
+            "revision": m.revision,
+            "cache_dir": f"{default_mount(m.volume)}/hub",
+            "allow_patterns": list(m.allow_patterns) or None,
+        }
+        for m in models
+        if m.repo is not None and m.used_by
+    ]
+
+
+def plan_prefetch(
+    ctx: Any, models: tuple[ModelSpec, ...], taken: set[str]
+) -> tuple[FunctionSpec, ImageSpec] | tuple[None, None]:
+    """The function that fetches every used hub model into its cache volume, and its image."""
+    jobs = prefetch_jobs(models)
+    if not jobs:
+        return None, None
+    rec = ctx.origins
+    key = free_key(PREFETCH_FUNCTION_KEY, taken)
+    image_key = free_key(PREFETCH_IMAGE_KEY, set(ctx.manifest.images) | set(ctx.engine_images))
+    hub = [m for m in models if m.repo is not None and m.used_by]
+    volumes = list(dict.fromkeys(m.volume for m in hub))
+    secrets = list(dict.fromkeys(m.secret for m in hub if m.secret is not None))
+    container = ContainerSpec(
+        image=image_key,
+        secrets=tuple(secrets),
+        env={APP_ENV_VAR: ctx.app, PREFETCH_ENV_VAR: json.dumps(jobs, sort_keys=True, separators=(",", ":"))},
+        mounts=tuple(MountSpec(path=default_mount(v), kind="volume", source=v) for v in volumes),
+        scaling=ScalingSpec(max_containers=1),  # one download per volume at a time
+    )
+    inputs = [("models", m.key) for m in hub]
+    rec.planner(
+        ("functions", key),
+        "PREFETCH_FUNCTION_KEY",
+        inputs,
+        note="downloads each used hub model's pinned revision into its cache volume (`mdeploy run MANIFEST "
+        + key
+        + "`)",
+    )
+    spec = FunctionSpec(
+        key=key,
+        symbol=ctx.symbols.claim(function_symbol(key)),
+        name=key,
+        handler=PREFETCH_HANDLER,
+        container=container,
+        timeout=PREFETCH_TIMEOUT,
+    )
+    image = ImageSpec(
+        key=image_key,
+        base="debian_slim",
+        python_version=IMAGE_PYTHON_VERSION,
+        steps=(ImageStep(op="uv_pip_install", args=PREFETCH_PACKAGES),),
+    )
+    rec.planner(("images", image_key), "PREFETCH_PACKAGES", inputs, note="debian_slim with huggingface_hub pinned")
+    return spec, image
+
+
+def model_keys_at(ctx: Any, key: str) -> tuple:
+    """The manifest path an llm service's model fields are read from: `models.KEY` when its
+    `model:` names an entry, else its own `services.KEY.model` (for the origin record)."""
+    name = ctx.service_models.get(key)
+    return ("models", name) if name else ("services", key, "model")
+
+
+def used_models(ctx: Any, at: tuple, source: tuple, names: tuple[str, ...]) -> tuple[str, ...]:
+    """FunctionSpec.models: the keys a function or web service lists, recorded."""
+    ctx.origins.each((*at, "models"), (*source, "models"), len(names))
+    return tuple(names)

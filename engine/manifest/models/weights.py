@@ -1,0 +1,147 @@
+"""The top-level `models:` section: weights a service or function uses, each pinned, cached in a
+volume, and referenced by key (`models: [whisper]` on a function, `model: whisper` on an llm
+service), so that a LoRA adapter or a reranker loaded in a handler is pinned and checked like an
+llm service's own model.
+
+The rules of a hub model are the llm service model's (`ModelSource` in llm.py): a repo id pinned
+to a full commit, because a branch can change under a deployed app. The reference rules read the
+raw data (as manifest.py's do), so a typo is reported even when another part fails to validate.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from typing import Annotated, Any
+
+from pydantic import Field, model_validator
+
+from engine.manifest.models.base import Finding, StrictModel, container_bodies, fail, tuple_of
+from engine.manifest.models.llm import _MODEL_ID_RE, _REVISION_RE
+
+
+class Model(StrictModel):
+    """Weights by key: a Hugging Face repo pinned to a commit, or a folder in a volume. A user's
+    container finds them through MDEPLOY_MODEL_<KEY> (a fixed name: keys are never variables,
+    so the name of the variable is never a value from one)."""
+
+    id: Annotated[str | None, Field(description='Hugging Face repo id, e.g. "openai/whisper-large-v3".')] = None
+    revision: Annotated[
+        str | None,
+        Field(description="The repo commit (40 hex characters). Required with `id`: a branch can change under an app."),
+    ] = None
+    path: Annotated[
+        str | None,
+        Field(description="Weights already in `volume`: a folder relative to the volume's root.", min_length=1),
+    ] = None
+    files: Annotated[
+        tuple_of(Annotated[str, Field(min_length=1)]),
+        Field(
+            description='Only the repo files matching these patterns, e.g. ["*.safetensors", "*.json"]; default: all.'
+        ),
+    ] = ()
+    secret: Annotated[
+        str | None, Field(description="Key of `secrets` whose token can read the repo (gated or private: HF_TOKEN).")
+    ] = None
+    volume: Annotated[str, Field(description="Key of `volumes` that caches the weights (or holds `path`).")]
+
+    @model_validator(mode="after")
+    def _check(self) -> Model:
+        if (self.id is None) == (self.path is None):
+            raise fail(
+                "set exactly one of `id` (a Hugging Face repo) or `path` (a folder in `volume`)",
+                hint="e.g. id: openai/whisper-large-v3",
+            )
+        if self.id is not None:
+            if not _MODEL_ID_RE.match(self.id):
+                raise fail("is not a Hugging Face repo id", hint='write "org/name"', at=("id",))
+            if self.revision is None:
+                raise fail(
+                    "a hub model needs a pinned `revision`",
+                    hint="add revision: <40-hex commit> (copy it from the repo's commit history on huggingface.co)",
+                    at=("id",),
+                )
+            if not _REVISION_RE.match(self.revision):
+                raise fail(
+                    "revision must be a full commit hash (40 hex characters)",
+                    hint="pin a commit, not a branch or tag",
+                    at=("revision",),
+                )
+            return self
+        if self.revision is not None:
+            raise fail(
+                "revision applies to hub models only", hint="remove it, or use `id` instead of `path`", at=("revision",)
+            )
+        if self.files:
+            raise fail(
+                "files applies to hub models only (it selects what is downloaded)", hint="remove it", at=("files",)
+            )
+        parts = re.split(r"[/\\]", self.path or "")
+        if ".." in parts or (self.path or "").startswith("/"):
+            raise fail(
+                "a model path is a folder relative to the volume's root, without '..'",
+                hint="e.g. path: llama-3.1-8b (the volume is mounted where the plan says)",
+                at=("path",),
+            )
+        return self
+
+
+# ---------------------------------------------------------------------------------------------
+# References, over the raw data
+
+
+def _mapping(value: Any) -> dict:
+    return value if isinstance(value, dict) else {}
+
+
+def _unknown_model(name: str, declared: dict, path: tuple) -> Finding:
+    close = difflib.get_close_matches(name, [k for k in declared if isinstance(k, str)], n=1, cutoff=0.6)
+    hint = f"did you mean '{close[0]}'?" if close else "declare it under `models:`"
+    return Finding(path, f"no model {name!r} is declared in `models`", hint)
+
+
+def model_references(data: dict) -> list[tuple[tuple, str]]:
+    """(manifest path, model key) of every reference: `models: [...]` of functions and web
+    services, and an llm service's `model:` when it is a key (text) rather than a mapping."""
+    found: list[tuple[tuple, str]] = []
+    for path, body in container_bodies(data):
+        body = _mapping(body)
+        if path[0] == "services" and body.get("kind") == "llm" and isinstance(body.get("model"), str):
+            found.append(((*path, "model"), body["model"]))
+        listed = body.get("models")
+        for index, name in enumerate(listed if isinstance(listed, list | tuple) else []):
+            if isinstance(name, str):
+                found.append(((*path, "models", index), name))
+    return found
+
+
+def check_model_references(data: dict) -> list[Finding]:
+    """Every referenced model is declared; every model's secret and volume are; a model nothing
+    uses is a warning (it would be pinned and prefetched for nothing)."""
+    declared = _mapping(data.get("models"))
+    findings: list[Finding] = []
+    used: set[str] = set()
+    for path, name in model_references(data):
+        used.add(name)
+        if name not in declared:
+            findings.append(_unknown_model(name, declared, path))
+    for kind in ("secret", "volume"):
+        collection = _mapping(data.get(f"{kind}s"))
+        for key, body in declared.items():
+            name = _mapping(body).get(kind)
+            if isinstance(name, str) and name not in collection:
+                close = difflib.get_close_matches(name, [k for k in collection if isinstance(k, str)], n=1, cutoff=0.6)
+                hint = f"did you mean '{close[0]}'?" if close else f"declare it under `{kind}s:`"
+                findings.append(Finding(("models", key, kind), f"no {kind} {name!r} is declared in `{kind}s`", hint))
+    for key in declared:
+        if isinstance(key, str) and key not in used:
+            findings.append(
+                Finding(
+                    ("models", key),
+                    f"model {key!r} is not used by any service or function",
+                    "reference it (`models: [" + key + "]` on a function) or remove it",
+                    on_key=True,
+                    severity="warning",
+                )
+            )
+    return findings

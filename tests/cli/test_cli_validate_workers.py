@@ -3,13 +3,14 @@
 validate forks workers for a run of many checks (engine/cli/validate_pool.py): the lines, their
 order, the "shown above" bookkeeping, the summary and the exit status must not depend on how
 many processes checked.
+
+A process that runs threads never forks (validate_pool.py), and the test process runs some (Modal's
+client, earlier tests' servers): every run here that must fork starts a fresh interpreter.
 """
 
 from __future__ import annotations
 
 import os
-
-import pytest
 
 from engine.cli import validate_pool
 
@@ -17,16 +18,18 @@ MANY = ["--all-envs", "manifests", "tests/manifest/data/project/rules"]
 
 
 def test_workers_print_what_one_process_prints(run_mdeploy):
-    alone = run_mdeploy("validate", *MANY, env={validate_pool.WORKERS_VAR: "1"})
+    alone = run_mdeploy("validate", *MANY, env={validate_pool.WORKERS_VAR: "1"}, fresh_process=True)
     assert alone.returncode == 1 and "FAIL" in alone.stdout and "\nok " in alone.stdout
     for workers in ("2", "3"):
-        spread = run_mdeploy("validate", *MANY, env={validate_pool.WORKERS_VAR: workers})
+        spread = run_mdeploy("validate", *MANY, env={validate_pool.WORKERS_VAR: workers}, fresh_process=True)
         assert (spread.returncode, spread.stdout, spread.stderr) == (alone.returncode, alone.stdout, alone.stderr)
 
 
 def test_a_passing_run_is_the_same_too(run_mdeploy):
-    alone = run_mdeploy("validate", "--all-envs", "manifests", env={validate_pool.WORKERS_VAR: "1"})
-    spread = run_mdeploy("validate", "--all-envs", "manifests", env={validate_pool.WORKERS_VAR: "2"})
+    alone = run_mdeploy("validate", "--all-envs", "manifests", env={validate_pool.WORKERS_VAR: "1"}, fresh_process=True)
+    spread = run_mdeploy(
+        "validate", "--all-envs", "manifests", env={validate_pool.WORKERS_VAR: "2"}, fresh_process=True
+    )
     assert alone.returncode == 0
     assert (spread.returncode, spread.stdout) == (alone.returncode, alone.stdout)
 
@@ -41,29 +44,59 @@ def _pid(path, env):
     return (os.getpid(), path), []
 
 
-def test_checks_run_in_children_and_come_back_in_order(monkeypatch):
-    monkeypatch.setenv(validate_pool.WORKERS_VAR, "2")
-    checks = [(index, None) for index in range(40)]
-    results = list(validate_pool.outcomes(checks, _pid, lambda: None))
-    assert [path for (_pid_, path), _ in results] == list(range(40))
-    # The first is checked here (it warms what the others share), the rest in the children.
-    pids = [pid for (pid, _), _ in results]
-    assert pids[0] == os.getpid() and os.getpid() not in pids[1:]
+# Run in a fresh interpreter (no threads, so the pool forks); prints the outcomes as JSON lines.
+_POOL_SCRIPT = """
+import json, os, sys
+from engine.cli import validate_pool
 
+def pid(path, env):
+    return (os.getpid(), path), []
 
-def _boom(path, env):
+def boom(path, env):
     if path == 7:
         raise RuntimeError("a bug in check 7")
     return (os.getpid(), path), []
 
+check = pid if sys.argv[1] == "pid" else boom
+print(json.dumps({"parent": os.getpid()}), flush=True)
+for outcome, _ in validate_pool.outcomes([(i, None) for i in range(int(sys.argv[2]))], check, lambda: None):
+    print(json.dumps(outcome), flush=True)
+"""
 
-def test_a_check_that_raises_is_rerun_here_and_raises_here(monkeypatch):
-    monkeypatch.setenv(validate_pool.WORKERS_VAR, "2")
-    got = []
-    with pytest.raises(RuntimeError, match="a bug in check 7"):
-        for outcome in validate_pool.outcomes([(i, None) for i in range(20)], _boom, lambda: None):
-            got.append(outcome)
-    assert [path for (_pid_, path), _ in got] == list(range(7))
+
+def _pool_run(check: str, count: int):
+    import json
+    import subprocess
+    import sys
+
+    from tests.conftest import REPO_ROOT
+
+    env = {**os.environ, "PYTHONPATH": str(REPO_ROOT), validate_pool.WORKERS_VAR: "2"}
+    done = subprocess.run(
+        [sys.executable, "-c", _POOL_SCRIPT, check, str(count)],
+        cwd=REPO_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    lines = [json.loads(line) for line in done.stdout.splitlines()]
+    return done, lines[0]["parent"], [tuple(line) for line in lines[1:]]
+
+
+def test_checks_run_in_children_and_come_back_in_order():
+    done, parent, results = _pool_run("pid", 40)
+    assert done.returncode == 0, done.stderr
+    assert [path for _pid_, path in results] == list(range(40))
+    # The first is checked here (it warms what the others share), the rest in the children.
+    pids = [pid for pid, _ in results]
+    assert pids[0] == parent and parent not in pids[1:]
+
+
+def test_a_check_that_raises_is_rerun_here_and_raises_here():
+    done, parent, results = _pool_run("boom", 20)
+    assert done.returncode == 1 and "RuntimeError: a bug in check 7" in done.stderr
+    assert [path for _pid_, path in results] == list(range(7))
 
 
 def test_few_checks_stay_in_this_process(monkeypatch):

@@ -309,6 +309,17 @@ class FunctionSpec:
 
 
 @dataclass(frozen=True)
+class AdapterSpec:
+    """A LoRA adapter an llm server loads at start and serves under `name` (clients send it as
+    "model"): the weights of `models` entry `model`, at `path` in the server's container (the
+    pinned snapshot in the entry's mounted cache volume)."""
+
+    name: str
+    model: str  # key of Blueprint.models
+    path: str
+
+
+@dataclass(frozen=True)
 class SecretArg:
     """A launch argument whose value is read from the environment at launch time, never stored.
 
@@ -412,6 +423,8 @@ class ServerSpec:
     command_template: tuple[str, ...] = ()
     ready_on_any_answer: bool = False  # readiness: any HTTP answer at health_path, not only a 2xx
     cluster: ClusterSpec | None = None  # None: one container per replica
+    # LoRA adapters the engine loads beside `model` (`adapters:`); their names are in served_names.
+    lora_adapters: tuple[AdapterSpec, ...] = ()
 
 
 # ---------------------------------------------------------------------------------------------

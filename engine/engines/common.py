@@ -57,6 +57,7 @@ class LaunchParams:
     sleep_mode: bool = False  # start ready to sleep, for memory snapshots
     options: Mapping[str, object] = field(default_factory=dict)  # engine_args other than extras
     extra_args: tuple[str, ...] = ()
+    lora_adapters: tuple[tuple[str, str], ...] = ()  # (served name, path in the container) of each
 
 
 @dataclass(frozen=True)
@@ -153,6 +154,9 @@ class Engine:
     # The variable that names the engine's executable on this machine (local runs only), over
     # the command's own first word looked up on PATH.
     executable_env: str | None = None
+    # Whether launch_command loads `LaunchParams.lora_adapters` (`adapters:`); False: a service of
+    # this engine with adapters is refused where it names them.
+    supports_lora: bool = False
 
     def default_settings(self, gpu_type: str | None) -> Mapping[str, object]:
         """The engine's own defaults when it runs on `gpu_type` (None: no GPU)."""
@@ -195,6 +199,7 @@ class Engine:
             sleep_mode=server.snapshot is not None,
             options=options,
             extra_args=server.extra_args,
+            lora_adapters=tuple((a.name, a.path) for a in server.lora_adapters),
         )
 
     def command(self, server: ServerSpec) -> tuple[str, ...]:

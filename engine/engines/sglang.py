@@ -41,6 +41,11 @@ def _sleeping(p: LaunchParams) -> bool:
     return p.sleep_mode
 
 
+def _adapters(p: LaunchParams) -> bool:
+    # Without `adapters:`, --enable-lora in extra_args is the user's own (adapters loaded at run time).
+    return bool(p.lora_adapters)
+
+
 # Spellings from SGLang's ServerArgs (python/sglang/srt/server_args.py): --model is --model-path's
 # alias, --tp-size and --tensor-parallel-size name the tensor-parallel size (our --tp is argparse's
 # abbreviation of --tp-size, listed so it reads as owned without relying on that).
@@ -62,6 +67,7 @@ OWNED_FLAGS = (
     OwnedFlag(("--disable-cuda-graph",), "fast_boot"),
     OwnedFlag(("--enable-memory-saver", "--enable-weights-cpu-backup"), "memory_snapshot", applies=_sleeping),
     OwnedFlag(("--api-key",), "auth.api_key_secret"),
+    OwnedFlag(("--enable-lora", "--lora-paths"), "adapters", applies=_adapters),
     *option_flags(OPTIONS),
 )
 
@@ -96,6 +102,9 @@ def launch_command(p: LaunchParams) -> tuple[str, ...]:
         # weights' CPU backup is what it restores them from after (without it they come back as
         # garbage). Both are what Modal's SGLang snapshot examples pass.
         argv += ["--enable-memory-saver", "--enable-weights-cpu-backup"]
+    if p.lora_adapters:
+        # --lora-paths takes NAME=PATH items (ServerArgs, LoRARef); each NAME is a model name of requests.
+        argv += ["--enable-lora", "--lora-paths", *(f"{name}={path}" for name, path in p.lora_adapters)]
     argv += render_options(p.options, OPTIONS, "sglang")
     argv += p.extra_args
     return tuple(argv)
@@ -139,4 +148,5 @@ ENGINE = Engine(
     setting_defaults=serving_defaults(max_sequences=256, memory_utilization=0.88),
     extra_arg_settings={"kv_cache_dtype": ("--kv-cache-dtype",), "max_sequences": ("--max-running-requests",)},
     cluster_args=cluster_args,
+    supports_lora=True,
 )

@@ -53,6 +53,11 @@ def _sleeping(p: LaunchParams) -> bool:
     return p.sleep_mode
 
 
+def _adapters(p: LaunchParams) -> bool:
+    # Without `adapters:`, --enable-lora in extra_args is the user's own (adapters loaded at run time).
+    return bool(p.lora_adapters)
+
+
 # Spellings from vLLM's own parser (vllm/engine/arg_utils.py, FlexibleArgumentParser): a positional
 # model or --model, -tp for the tensor-parallel size, -q for quantization, --no- forms of booleans.
 OWNED_FLAGS = (
@@ -76,6 +81,8 @@ OWNED_FLAGS = (
     OwnedFlag(("--enable-sleep-mode", "--no-enable-sleep-mode"), "memory_snapshot", applies=_sleeping),
     OwnedFlag(("--api-key",), "auth.api_key_secret"),
     OwnedFlag(("-q",), "engine_args.quantization"),
+    # vLLM 0.33.0 also reads --disable-lora as --no-enable-lora (its catalogue).
+    OwnedFlag(("--enable-lora", "--no-enable-lora", "--disable-lora", "--lora-modules"), "adapters", applies=_adapters),
     *option_flags(OPTIONS),
 )
 
@@ -109,6 +116,10 @@ def launch_command(p: LaunchParams) -> tuple[str, ...]:
     argv.append("--enforce-eager" if p.fast_boot else "--no-enforce-eager")
     if p.sleep_mode:
         argv.append("--enable-sleep-mode")
+    if p.lora_adapters:
+        # One --lora-modules with every adapter as NAME=PATH (vllm/entrypoints/openai/cli_args.py,
+        # LoRAParserAction); each NAME is then a model name of /v1/models and of requests.
+        argv += ["--enable-lora", "--lora-modules", *(f"{name}={path}" for name, path in p.lora_adapters)]
     argv += render_options(p.options, OPTIONS, "vllm")
     argv += p.extra_args
     return tuple(argv)
@@ -215,4 +226,5 @@ ENGINE = Engine(
     cpu_launch=cpu_launch,
     executable_env=EXECUTABLE_ENV,
     cluster_args=cluster_args,
+    supports_lora=True,
 )

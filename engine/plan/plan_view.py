@@ -237,6 +237,11 @@ def _cluster_line(server: ServerSpec) -> str:
     return line + "; requests reach rank 0 only"
 
 
+def _adapters_line(server: ServerSpec) -> str:
+    """LoRA adapters: the name requests send as "model", the `models:` key, where the engine reads it."""
+    return "; ".join(f"{a.name} (model {a.model}) at {a.path}" for a in server.lora_adapters)
+
+
 def _server_entry(server: ServerSpec, cost: ObjectCost, show: _Shown, bucket_secrets: dict[str, str]) -> Entry:
     served_as = show("served_model_name", server.served_model_name)
     model = show("model", server.model)
@@ -257,6 +262,7 @@ def _server_entry(server: ServerSpec, cost: ObjectCost, show: _Shown, bucket_sec
         snapshot = f"sleep {server.snapshot.sleep_path}, wake {server.snapshot.wake_path}"
     rows = _rows(
         ("model", "" if is_command else f"{model}{served}"),
+        ("adapters", _adapters_line(server)),
         *_container_rows(server.container, show.under("container"), bucket_secrets),
         ("concurrency", concurrency),
         (

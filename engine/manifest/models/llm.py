@@ -11,6 +11,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BeforeValidator, Discriminator, Field, Tag, field_validator, model_validator
 
+from engine.manifest.models.adapters import AdaptersField, check_adapters
 from engine.manifest.models.base import StrictModel, fail
 from engine.manifest.models.container import MAX_EXIT_GRACE_PERIOD, ContainerSettings, ServerScaling
 from engine.manifest.models.engines_config import SglangArgs, TransformersArgs, TrtllmArgs, VllmArgs
@@ -248,6 +249,7 @@ class _LlmService(ContainerSettings):
         Discriminator(_model_form),
         Field(description="The weights to serve: {id, revision} or {path}, or the key of a `models` entry."),
     ]
+    adapters: AdaptersField = ()
     port: Annotated[int | None, Field(ge=1, le=65535, description="Port the engine listens on. Default: 8000.")] = None
     fast_boot: Annotated[
         bool, Field(description="Start faster, serve slower (vLLM: eager mode instead of CUDA graphs).")
@@ -324,6 +326,11 @@ class _LlmService(ContainerSettings):
             hint=f"e.g. tensor_parallel_size: {count} with pipeline_parallel_size: {self.nodes}",
             at=("engine_args", "tensor_parallel_size" if tp is not None else "pipeline_parallel_size"),
         )
+
+    @model_validator(mode="after")
+    def _check_adapters(self):
+        check_adapters(self.adapters)
+        return self
 
     @model_validator(mode="after")
     def _check_nodes(self):

@@ -102,7 +102,8 @@ def _unknown_model(name: str, declared: dict, path: tuple) -> Finding:
 
 def model_references(data: dict) -> list[tuple[tuple, str]]:
     """(manifest path, model key) of every reference: `models: [...]` of functions and web
-    services, and an llm service's `model:` when it is a key (text) rather than a mapping."""
+    services, an llm service's `model:` when it is a key (text) rather than a mapping, and its
+    `adapters:`."""
     found: list[tuple[tuple, str]] = []
     for path, body in container_bodies(data):
         body = _mapping(body)
@@ -112,6 +113,13 @@ def model_references(data: dict) -> list[tuple[tuple, str]]:
         for index, name in enumerate(listed if isinstance(listed, list | tuple) else []):
             if isinstance(name, str):
                 found.append(((*path, "models", index), name))
+        if path[0] == "services" and body.get("kind") == "llm":
+            # `adapters:` (LoRA, adapters.py): a list of keys, or {served name: key}.
+            adapters = body.get("adapters")
+            items = adapters.items() if isinstance(adapters, dict) else enumerate(adapters or ())
+            for at, name in items if isinstance(adapters, dict | list | tuple) else ():
+                if isinstance(name, str):
+                    found.append(((*path, "adapters", at), name))
     return found
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from engine.blueprint.model import Blueprint, ModelSpec
+from engine.blueprint.model import Blueprint, ModelSpec, ServerSpec
 from engine.preflight.fit import GIB, UnknownSizeError, gpu_memory_bytes
 from engine.preflight.probes import HubProbe, NotOnHub, Unavailable
 
@@ -33,6 +33,30 @@ def model_checks(blueprint: Blueprint, hub: HubProbe | Unavailable, guarded: Gua
             if function is not None:
                 gpus = function.container.gpu
                 yield guarded(f"fit {model.key} in {key}", lambda m=model, g=gpus: _fit(m, g, sizes))
+    models = {m.key: m for m in blueprint.models}
+    for server in blueprint.servers:
+        if server.lora_adapters:
+            yield guarded(f"adapters {server.key}", lambda s=server: _adapters(s, models, sizes))
+
+
+def _adapters(server: ServerSpec, models: dict[str, ModelSpec], sizes: dict[str, int | None]) -> tuple[str, str]:
+    """A note on the memory LoRA adapters take: the engine loads them into its share of the GPU,
+    beside the base model's weights (the server's fit check), so they take from the KV cache. The
+    sizes of hub adapters are the Hub's; a folder in a volume is not readable from here."""
+    parts, total = [], 0
+    for adapter in server.lora_adapters:
+        size = sizes.get(adapter.model) if models[adapter.model].repo is not None else None
+        parts.append(f"{adapter.name} {size / GIB:.2f} GiB" if size is not None else f"{adapter.name} (size unknown)")
+        total += size or 0
+    note = f"{', '.join(parts)}: loaded beside the weights, in the engine's share of GPU memory (less KV cache)"
+    for gpu in server.container.gpu:
+        try:
+            kind, count, gpu_bytes = gpu_memory_bytes(gpu)
+        except UnknownSizeError:
+            continue
+        if total > gpu_bytes * server.memory_utilization:
+            return FAIL, f"{note}; {total / GIB:.1f} GiB exceed the engine's share of {kind}:{count}"
+    return PASS, note
 
 
 def _path_model(model: ModelSpec) -> tuple[str, str]:

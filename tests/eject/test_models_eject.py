@@ -26,3 +26,11 @@ def test_the_prefetch_function_is_written_out_and_needs_no_mdeploy():
     assert [ast.unparse(s) for s in body.body] == [ast.unparse(s) for s in same.body]
     assert '"MDEPLOY_MODEL_WHISPER": "/models/weights/hub/models--openai--whisper-large-v3/snapshots/' in text
     assert 'volumes={"/models/weights": weights_vol}' in text
+
+
+def test_an_llm_servers_lora_adapters_are_written_as_the_engines_flags():
+    text = render_app(plan_file(REPO / "manifests" / "lora.yaml", None, {}))
+    assert '"--enable-lora",' in text
+    assert '"--lora-modules", "sql=/root/.cache/huggingface/loras/sql",' in text
+    assert '"support=/root/.cache/huggingface/loras/support",' in text
+    assert '"/root/.cache/huggingface": weights_vol' in text

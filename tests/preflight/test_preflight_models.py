@@ -59,3 +59,40 @@ def test_without_the_hub_the_checks_are_skipped_with_the_reason():
     results = _results(Unavailable("no network"))
     assert results["models whisper"].status == SKIP and results["models whisper"].message == "no network"
     assert results["fit whisper in transcribe"].status == SKIP
+
+
+SQL = ("org/sql-lora", "a1b2c3d4e5f60718293a4b5c6d7e8f9012345678")
+BASE = ("Qwen/Qwen2.5-0.5B-Instruct", "7ae557604adf67be50417f59c2c2f167def9a775")
+
+
+class ServerHub(SizedHub):
+    """Also asked for the base model's config by the server's own fit check: not known here."""
+
+    def config(self, model, revision):
+        raise NotOnHub(f"{model}: no config in this fake")
+
+
+def _adapter_results(tmp_path, hub):
+    manifest = tmp_path / "m.yaml"
+    manifest.write_text(
+        "version: 1\napp: m\nvolumes:\n  weights: {name: weights}\nmodels:\n"
+        f"  base: {{id: {BASE[0]}, revision: {BASE[1]}, volume: weights}}\n"
+        f"  sql: {{id: {SQL[0]}, revision: {SQL[1]}, volume: weights}}\n"
+        "  mine: {path: loras/mine, volume: weights}\n"
+        "services:\n  chat: {kind: llm, engine: vllm, gpu: L4, model: base, adapters: [sql, mine]}\n"
+    )
+    blueprint = plan_file(manifest, None, {})
+    return {r.check: r for r in run_checks(blueprint, Unavailable("offline"), hub)}
+
+
+def test_lora_adapters_are_counted_in_the_servers_gpu_memory_as_a_note(tmp_path):
+    results = _adapter_results(tmp_path, ServerHub(int(0.25 * GIB), known=(SQL, BASE)))
+    note = results["adapters chat"]
+    assert note.status == PASS
+    assert "sql 0.25 GiB" in note.message and "mine (size unknown)" in note.message
+    assert "less KV cache" in note.message
+
+
+def test_lora_adapters_larger_than_the_engines_share_fail(tmp_path):
+    results = _adapter_results(tmp_path, ServerHub(int(40 * GIB), known=(SQL, BASE)))
+    assert results["adapters chat"].status == FAIL

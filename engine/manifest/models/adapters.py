@@ -3,7 +3,7 @@ start beside the base model and serves under a name of their own (clients send i
 
 Two forms: a list of model keys (each adapter is served under its key), or a mapping from the
 served name to the model key, for when the name clients use should differ from the key. The
-names reach the engine's command as NAME=PATH (vLLM's --lora-modules, SGLang's --lora-paths),
+names reach the engine's command as NAME=PATH (engine/engines/vllm.py, sglang.py),
 so a name holds no `=` and no spaces. Whether the engine loads adapters at all, and whether the
 keys are declared, is checked where the engine and the `models:` section are known (the planner,
 weights.py).

@@ -86,8 +86,11 @@ def plan_adapters(ctx: Any, key: str, svc: Any, engine: Engine) -> tuple[tuple[A
     return tuple(adapters), mounts
 
 
-def check_adapter_names(ctx: Any, key: str, svc: Any, base_names: tuple[str, ...]) -> None:
-    """An adapter may not answer to a name the base model answers to: which would a request get?"""
+def with_adapter_names(
+    ctx: Any, key: str, svc: Any, engine: Engine, base_names: tuple[str, ...], adapters: tuple[AdapterSpec, ...]
+) -> tuple[str, ...]:
+    """ServerSpec.served_names: the base model's names, then each adapter's. An adapter may not
+    answer to a name the base model answers to: which would a request get?"""
     for name, model_key, below in adapter_items(svc.adapters):
         if name in base_names:
             ctx.report(
@@ -95,6 +98,12 @@ def check_adapter_names(ctx: Any, key: str, svc: Any, base_names: tuple[str, ...
                 f"adapter name {name!r} is also a name of the base model: requests for it would be ambiguous",
                 f"serve the adapter under another name (the mapping form: adapters: {{other-name: {model_key}}})",
             )
+    if not adapters:
+        return base_names
+    recorded = ctx.origins.entries.get(("servers", key, "served_names"))
+    inputs = [s.key for s in recorded.sources] if recorded is not None else []
+    ctx.origins.engine(("servers", key, "served_names"), engine.name, [*inputs, ("services", key, "adapters")])
+    return (*base_names, *(adapter.name for adapter in adapters))
 
 
 def with_adapter_mounts(model_mounts: list[MountSpec], adapter_mounts: list[MountSpec]) -> list[MountSpec]:

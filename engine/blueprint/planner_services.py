@@ -21,7 +21,7 @@ from engine.blueprint.model import (
     ServerSpec,
     WebSpec,
 )
-from engine.blueprint.planner_adapters import check_adapter_names, plan_adapters, with_adapter_mounts
+from engine.blueprint.planner_adapters import plan_adapters, with_adapter_mounts, with_adapter_names
 from engine.blueprint.planner_checks import check_api_key_env, check_cache_mounts, check_engine_env
 from engine.blueprint.planner_container import (
     resolve_container,
@@ -124,8 +124,7 @@ def plan_llm_server(ctx: PlanContext, key: str, svc: Any) -> ServerSpec | None:
     sleep_mode = snapshot.enabled and engine.snapshot is not None
     port = rec.pick((*at, "port"), (svc.port, (*path, "port")), planner_default("SERVER_PORT"))
     adapters, adapter_mounts = plan_adapters(ctx, key, svc, engine)  # LoRA: loaded beside the model
-    base_names = served_names(ctx, key, engine, model, served_name)
-    check_adapter_names(ctx, key, svc, base_names)
+    names = with_adapter_names(ctx, key, svc, engine, served_names(ctx, key, engine, model, served_name), adapters)
     # The engine facts, decided once; the command and everything else derive from them.
     facts = ServerSpec(
         key=key,
@@ -137,7 +136,7 @@ def plan_llm_server(ctx: PlanContext, key: str, svc: Any) -> ServerSpec | None:
         container=ContainerSpec(image=""),
         command=(),
         port=port,
-        served_names=(*base_names, *(adapter.name for adapter in adapters)),
+        served_names=names,
         lora_adapters=adapters,
         snapshot=engine.snapshot if sleep_mode else None,
         cluster=_cluster(ctx, key, svc, engine),

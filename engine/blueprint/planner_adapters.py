@@ -110,3 +110,18 @@ def with_adapter_mounts(model_mounts: list[MountSpec], adapter_mounts: list[Moun
     """The base model's mounts, then the adapters' volumes that it does not mount already."""
     sources = {m.source for m in model_mounts}
     return [*model_mounts, *(m for m in adapter_mounts if m.source not in sources)]
+
+
+def adapter_inputs(path: tuple, svc: Any) -> dict[str, tuple[bool, list[tuple]]]:
+    """The command's launch inputs (planner_services._launch_inputs) of the adapters: each one's
+    name and path, with the manifest keys they come from, so the plan shows the argv element
+    that holds them as derived from those keys (a `${VAR}` of them is shown as the reference)."""
+    inputs: dict[str, tuple[bool, list[tuple]]] = {}
+    for index, (_name, model_key, below) in enumerate(adapter_items(svc.adapters)):
+        entry = ("models", model_key)
+        inputs[f"lora_adapters.{index}.name"] = (False, [(*path, "adapters", *below)])
+        inputs[f"lora_adapters.{index}.path"] = (
+            False,
+            [(*entry, "volume"), (*entry, "id"), (*entry, "revision"), (*entry, "path")],
+        )
+    return inputs

@@ -21,7 +21,7 @@ from engine.blueprint.model import (
     ServerSpec,
     WebSpec,
 )
-from engine.blueprint.planner_adapters import plan_adapters, with_adapter_mounts, with_adapter_names
+from engine.blueprint.planner_adapters import adapter_inputs, plan_adapters, with_adapter_mounts, with_adapter_names
 from engine.blueprint.planner_checks import check_api_key_env, check_cache_mounts, check_engine_env
 from engine.blueprint.planner_container import (
     resolve_container,
@@ -325,6 +325,7 @@ def _launch_inputs(path: tuple, svc: Any, params: LaunchParams, model_at: tuple)
         "sleep_mode": (False, [(*path, "memory_snapshot")]),
         **{f"options.{name}": (True, [(*path, "engine_args", name)]) for name in params.options},
         **{f"extra_args.{i}": (True, [(*path, "engine_args", "extra_args", i)]) for i in range(len(params.extra_args))},
+        **adapter_inputs(path, svc),
     }
 
 
@@ -366,6 +367,9 @@ def _param_value(params: LaunchParams, name: str) -> Any:
         return params.options.get(name.split(".", 1)[1])
     if name.startswith("extra_args."):
         return params.extra_args[int(name.split(".", 1)[1])]
+    if name.startswith("lora_adapters."):
+        _, index, part = name.split(".")
+        return params.lora_adapters[int(index)][0 if part == "name" else 1]
     return getattr(params, name)
 
 

@@ -237,9 +237,13 @@ def _cluster_line(server: ServerSpec) -> str:
     return line + "; requests reach rank 0 only"
 
 
-def _adapters_line(server: ServerSpec) -> str:
+def _adapters_line(server: ServerSpec, show: _Shown) -> str:
     """LoRA adapters: the name requests send as "model", the `models:` key, where the engine reads it."""
-    return "; ".join(f"{a.name} (model {a.model}) at {a.path}" for a in server.lora_adapters)
+    return "; ".join(
+        f"{show(('lora_adapters', i, 'name'), a.name)} (model {show(('lora_adapters', i, 'model'), a.model)}) "
+        f"at {show(('lora_adapters', i, 'path'), a.path)}"
+        for i, a in enumerate(server.lora_adapters)
+    )
 
 
 def _server_entry(server: ServerSpec, cost: ObjectCost, show: _Shown, bucket_secrets: dict[str, str]) -> Entry:
@@ -262,7 +266,7 @@ def _server_entry(server: ServerSpec, cost: ObjectCost, show: _Shown, bucket_sec
         snapshot = f"sleep {server.snapshot.sleep_path}, wake {server.snapshot.wake_path}"
     rows = _rows(
         ("model", "" if is_command else f"{model}{served}"),
-        ("adapters", _adapters_line(server)),
+        ("adapters", _adapters_line(server, show)),
         *_container_rows(server.container, show.under("container"), bucket_secrets),
         ("concurrency", concurrency),
         (

@@ -89,6 +89,12 @@ NOT_SENT: dict[str, str] = {
     # runs the command; these reach it only inside MDEPLOY_BLUEPRINT, for the backends that read them.
     "ServerSpec.revision": "an engine fact ServerSpec.command is derived from; in MDEPLOY_BLUEPRINT only",
     "ServerSpec.served_names": "an engine fact ServerSpec.command is derived from; in MDEPLOY_BLUEPRINT only",
+    # LoRA adapters: their flags are in ServerSpec.command, their volumes in ContainerSpec.mounts
+    # (compared; test_adapters_sent.py spells both out for manifests/lora.yaml).
+    "ServerSpec.lora_adapters": "an engine fact ServerSpec.command is derived from; in MDEPLOY_BLUEPRINT only",
+    "AdapterSpec.name": "in ServerSpec.command (NAME=PATH) and served_names; in MDEPLOY_BLUEPRINT only",
+    "AdapterSpec.model": "the `models:` key, for the plan; its volume reaches Modal in ContainerSpec.mounts",
+    "AdapterSpec.path": "in ServerSpec.command (NAME=PATH); in MDEPLOY_BLUEPRINT only",
     "ServerSpec.host": "an engine fact ServerSpec.command is derived from; in MDEPLOY_BLUEPRINT only",
     "ServerSpec.tensor_parallel_size": "an engine fact ServerSpec.command is derived from; in MDEPLOY_BLUEPRINT only",
     "ServerSpec.pipeline_parallel_size": "an engine fact ServerSpec.command is derived from; in MDEPLOY_BLUEPRINT only",

@@ -9,6 +9,7 @@ checked once, and its fit against the functions in `used_by`, whose handlers loa
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from functools import partial
 from typing import Any
 
 from engine.blueprint.model import Blueprint, ModelSpec
@@ -24,15 +25,15 @@ def model_checks(blueprint: Blueprint, hub: HubProbe | Unavailable, guarded: Gua
     sizes: dict[str, int | None] = {}  # model key -> bytes, once its hub check has run
     for model in blueprint.models:
         if model.repo is None:
-            yield guarded(f"models {model.key}", lambda m=model: _path_model(m))
+            yield guarded(f"models {model.key}", partial(_path_model, model))
             continue
-        yield guarded(f"models {model.key}", lambda m=model: _hub_model(m, hub, sizes))
+        yield guarded(f"models {model.key}", partial(_hub_model, model, hub, sizes))
         for user in model.used_by:
             kind, _, key = user.partition(".")
             function = functions.get(key) if kind == "functions" else None
             if function is not None:
                 gpus = function.container.gpu
-                yield guarded(f"fit {model.key} in {key}", lambda m=model, g=gpus: _fit(m, g, sizes))
+                yield guarded(f"fit {model.key} in {key}", partial(_fit, model, gpus, sizes))
 
 
 def _path_model(model: ModelSpec) -> tuple[str, str]:

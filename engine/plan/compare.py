@@ -24,7 +24,7 @@ from engine.blueprint.origins import NO_ORIGINS, Origins
 from engine.errors import UserError
 from engine.manifest.errors import ManifestError
 from engine.plan import git_source
-from engine.plan.diff import diff_blueprints
+from engine.plan.diff import BlueprintDiff, diff_blueprints
 from engine.plan.render_diff import InvalidAtRef, LabelledDiff, problem_count
 
 WORKING_TREE = "working tree"
@@ -46,7 +46,7 @@ def _plan(path: Path, env: str | None, source: str, *, check_project: bool = Tru
     return dataclasses.replace(planned.blueprint, source=source), planned.origins
 
 
-def _diff(old: Side | None, new: Side | None):
+def _diff(old: Side | None, new: Side | None) -> BlueprintDiff:
     """diff_blueprints of two sides (either may be absent), values from variables as references."""
     return diff_blueprints(
         old[0] if old else None,

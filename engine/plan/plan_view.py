@@ -58,18 +58,18 @@ class Section:
 class _Shown:
     """Renders the values of one object for a human: a value from variables as its reference."""
 
-    def __init__(self, origins: Origins, at: tuple):
+    def __init__(self, origins: Origins, at: tuple[str | int, ...]):
         self.origins = origins
         self.at = at
 
-    def __call__(self, field: str | tuple, value: Any, render: Callable[[Any], str] = str) -> str:
+    def __call__(self, field: str | tuple[str | int, ...], value: Any, render: Callable[[Any], str] = str) -> str:
         path = (*self.at, *((field,) if isinstance(field, str) else field))
         return self.origins.text(path, value, render)
 
     def under(self, *fields: Any) -> _Shown:
         return _Shown(self.origins, (*self.at, *fields))
 
-    def hidden(self, field: str | tuple) -> bool:
+    def hidden(self, field: str | tuple[str | int, ...]) -> bool:
         path = (*self.at, *((field,) if isinstance(field, str) else field))
         return self.origins.reference(path) is not None
 

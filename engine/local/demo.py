@@ -127,7 +127,7 @@ def run_demo(
                 say(f"          model: {said} ({tokens} in {answer.seconds:.1f} s; random weights, so gibberish)")
         except UserError as exc:
             hint = ""
-            if model_was_there:
+            if model_was_there and isinstance(launch.model, ModelFolder):
                 hint = f"; {shown_path(launch.model.folder)} was there already: delete it and the demo writes a fresh tiny model"
             raise UserError(f"{exc.message} (the engine is stopped; its log: {shown_path(log_path)}{hint})") from None
     say(f"5. stop   stopped {launch.service} and every process it started")

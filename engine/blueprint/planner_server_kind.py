@@ -42,6 +42,7 @@ _ENGINE_ONLY = (
     "engine_env",
     "secret_args",
     "snapshot",
+    "caches",
 )
 
 

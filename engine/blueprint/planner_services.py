@@ -21,6 +21,7 @@ from engine.blueprint.model import (
     ServerSpec,
     WebSpec,
 )
+from engine.blueprint.planner_caches import cache_specs, resolve_caches
 from engine.blueprint.planner_checks import check_api_key_env, check_cache_mounts, check_engine_env
 from engine.blueprint.planner_container import (
     resolve_container,
@@ -93,7 +94,9 @@ def plan_llm_server(ctx: PlanContext, key: str, svc: Any) -> ServerSpec | None:
             check_api_key_env(ctx, key, svc)
     else:
         rec.pick((*at, "secret_args"), (None, (*path, "auth", "api_key_secret")))
-    check_cache_mounts(ctx, key, svc, engine)
+    # The engine's caches as the service has them (`caches:`): the mounts and the rules use these.
+    caches = resolve_caches(ctx, key, svc, engine, service_hub_cache(ctx, key))
+    check_cache_mounts(ctx, key, svc, caches.engine)
 
     model_keys = [(*model_at, "id"), (*model_at, "path")]
     fixed_name = engine.fixed_served_name(svc.model.name, svc.model.revision) if engine.fixed_served_name else None
@@ -178,9 +181,9 @@ def plan_llm_server(ctx: PlanContext, key: str, svc: Any) -> ServerSpec | None:
         MountSpec(
             path=cache.path,
             kind="volume",
-            source=hub_cache if hub_cache and cache.name == HF_CACHE.name else ctx.cache_volume(cache, engine.name),
+            source=hub_cache if hub_cache and cache.key == HF_CACHE.key else ctx.cache_volume(cache, engine.name),
         )
-        for cache in engine.caches
+        for cache in caches.engine.caches
         if cache.path not in user_paths
     ]
     extra_secrets = (*extra_secrets, *service_model_secret(ctx, key))
@@ -191,8 +194,11 @@ def plan_llm_server(ctx: PlanContext, key: str, svc: Any) -> ServerSpec | None:
     needed_env = {**snapshot_env, **launch_env}
     rec.engine((*at, "engine_env"), engine.name, [*snapshot_keys, *option_keys])
     # The engine's run-time env first: what the snapshot and the launch need overrides it.
+    # A variable the engine sets to a cache's path follows the cache where `caches` moves it.
+    runtime_env = {name: caches.moved.get(value, value) for name, value in engine.runtime_env.items()}
     base_env = {
-        **{name: (value, ()) for name, value in engine.runtime_env.items()},
+        **{name: (value, ()) for name, value in runtime_env.items()},
+        **caches.env,
         **{name: (value, snapshot_keys) for name, value in snapshot_env.items()},
         **{name: (value, option_keys) for name, value in launch_env.items()},
     }
@@ -224,7 +230,7 @@ def plan_llm_server(ctx: PlanContext, key: str, svc: Any) -> ServerSpec | None:
         ),
         gpu_snapshot=rec.pick((*container_at, "gpu_snapshot"), (snapshot.gpu, (*path, "memory_snapshot", "gpu"))),
     )
-    check_engine_env(ctx, key, svc, engine, container.mounts, needed_env)
+    check_engine_env(ctx, key, svc, caches.engine, container.mounts, needed_env)
     if len(ctx.problems) > before:
         return None
 
@@ -253,7 +259,8 @@ def plan_llm_server(ctx: PlanContext, key: str, svc: Any) -> ServerSpec | None:
         symbol=ctx.symbols.claim(class_symbol(key)),
         container=container,
         command=command,
-        engine_env={**engine.runtime_env, **needed_env},
+        engine_env={**runtime_env, **needed_env},
+        caches=cache_specs(ctx, at, key, svc, engine, caches, container.mounts),
         startup_timeout=rec.pick(
             (*at, "startup_timeout"),
             (svc.startup_timeout, (*path, "startup_timeout")),

@@ -27,7 +27,13 @@ IMAGE_KEY = "sglang-default"
 VERSION = "0.5.23"  # moved 2026-12-02; how to move it: docs/engines.md
 SGLANG_IMAGE = f"lmsysorg/sglang:v{VERSION}-cu130-runtime"
 
-DEEPGEMM_CACHE = CacheVolume(key="deepgemm-cache", name="deepgemm-cache", path="/root/.cache/deepgemm")
+DEEPGEMM_CACHE = CacheVolume(
+    key="deepgemm-cache",
+    name="deepgemm-cache",
+    path="/root/.cache/deepgemm",
+    label="deepgemm",
+    variable="SGLANG_DG_CACHE_DIR",
+)
 
 OPTIONS = (
     OptionFlag("context_length", "--context-length"),

@@ -41,7 +41,13 @@ PYTHON_VERSION = "3.12"
 PACKAGE = "tensorrt-llm==1.2.1"
 NVIDIA_INDEX = "https://pypi.nvidia.com"
 
-TRTLLM_CACHE = CacheVolume(key="trtllm-engines", name="trtllm-engines", path="/root/.cache/trtllm-engines")
+TRTLLM_CACHE = CacheVolume(
+    key="trtllm-engines",
+    name="trtllm-engines",
+    path="/root/.cache/trtllm-engines",
+    label="trtllm",
+    variable="TLLM_LLMAPI_BUILD_CACHE_ROOT",
+)
 CONFIG_ENV = "MDEPLOY_TRTLLM_CONFIG"
 CONFIG_PATH = "/tmp/mdeploy-trtllm-config.yaml"
 

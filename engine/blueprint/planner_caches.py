@@ -22,6 +22,8 @@ from typing import Any
 from engine.blueprint.model import CacheSpec
 from engine.blueprint.planner_context import PlanContext
 from engine.engines.common import HF_CACHE, CacheVolume, Engine
+from engine.engines.registry import ENGINES
+from engine.manifest.translate import dotted
 
 
 @dataclass
@@ -29,28 +31,58 @@ class ServiceCaches:
     engine: Engine  # the engine with the caches the service keeps, each where it wants it
     env: dict[str, tuple[str, tuple[tuple, ...]]] = field(default_factory=dict)  # name -> (path, manifest keys)
     moved: dict[str, str] = field(default_factory=dict)  # the engine's path -> the service's
+    sources: dict[str, tuple] = field(default_factory=dict)  # cache key -> the manifest key setting it, or ()
+
+
+def _settings(ctx: PlanContext, key: str, svc: Any, engine: Engine) -> dict[str, tuple[Any, tuple]]:
+    """Cache name -> (its setting, the manifest key that sets it): the service's own entry, else
+    `defaults.caches`' (an engine without that cache skips a default's). Unknown names reported."""
+    names = {cache.setting for cache in engine.caches}
+    every = sorted({cache.setting for other in ENGINES.values() for cache in other.caches})
+    settings: dict[str, tuple[Any, tuple]] = {}
+    for name, value in ctx.manifest.defaults.caches.items():
+        where = ("defaults", "caches", name)
+        if name in names:
+            settings[name] = (value, where)
+        elif name not in every and not any(p.key == dotted(where) for p in ctx.problems):
+            _unknown(ctx, where, name, "no engine", every)
+    for name, value in svc.caches.items():
+        where = ("services", key, "caches", name)
+        if name in names:
+            settings[name] = (value, where)
+        else:
+            _unknown(ctx, where, name, engine.name, [cache.setting for cache in engine.caches])
+    return settings
+
+
+def _unknown(ctx: PlanContext, where: tuple, name: str, whose: str, known: list[str]) -> None:
+    close = difflib.get_close_matches(name, known, n=1, cutoff=0.5)
+    listed = ", ".join(known)
+    owner = "no engine has" if whose == "no engine" else f"{whose} has no"
+    ctx.report(
+        where,
+        f"{owner} cache named {name!r}: the caches are {listed}"
+        if whose == "no engine"
+        else f"{owner} cache named {name!r}: its caches are {listed}",
+        f"did you mean '{close[0]}'?" if close else f"use one of {listed}",
+    )
 
 
 def resolve_caches(ctx: PlanContext, key: str, svc: Any, engine: Engine, hub_cache: str | None) -> ServiceCaches:
     """`hub_cache`: the `volumes` key of the service's hub model, which holds its Hugging Face
-    cache (planner_models.py); a different volume asked for here is a conflict."""
-    at = ("services", key, "caches")
-    by_name = {cache.setting: cache for cache in engine.caches}
-    for name in svc.caches:
-        if name not in by_name:
-            close = difflib.get_close_matches(name, list(by_name), n=1, cutoff=0.5)
-            known = ", ".join(by_name)
-            ctx.report(
-                (*at, name),
-                f"{engine.name} has no cache named {name!r}: its caches are {known}",
-                f"did you mean '{close[0]}'?" if close else f"use one of {known}",
-            )
+    cache (planner_models.py); a different volume the service asks for is a conflict, one it
+    inherits from `defaults.caches` gives way to the model's."""
+    settings = _settings(ctx, key, svc, engine)
     kept: list[CacheVolume] = []
     result = ServiceCaches(engine=engine)
     for cache in engine.caches:
-        setting = svc.caches.get(cache.setting, True)
-        where = (*at, cache.setting)
+        setting, where = settings.get(cache.setting, (True, ()))
         is_hub = hub_cache is not None and cache.key == HF_CACHE.key
+        inherited = where[:1] == ("defaults",)
+        if setting is False and is_hub and inherited:
+            setting = True  # the model's volume is this cache; a team-wide `false` does not apply
+        if setting is not True:
+            result.sources[cache.key] = where
         if setting is False:
             if is_hub:
                 ctx.report(
@@ -63,18 +95,19 @@ def resolve_caches(ctx: PlanContext, key: str, svc: Any, engine: Engine, hub_cac
         if setting is True:
             kept.append(cache)
             continue
-        if setting.volume is not None and is_hub and hub_cache is not None:
+        volume = None if is_hub and inherited else setting.volume
+        if volume is not None and is_hub and hub_cache is not None:
             declared = ctx.manifest.volumes.get(hub_cache)
             model_volume = declared.resolved_name(hub_cache) if declared else hub_cache
-            if setting.volume != model_volume:
+            if volume != model_volume:
                 ctx.report(
                     (*where, "volume"),
                     f"the service's model is cached in volume {hub_cache!r} (Modal name {model_volume!r}), "
-                    f"which serves as its {cache.setting} cache; it cannot also be {setting.volume!r}",
+                    f"which serves as its {cache.setting} cache; it cannot also be {volume!r}",
                     "remove volume here, or change the volume of the models entry",
                 )
         path = posixpath.normpath(setting.path) if setting.path is not None else cache.path
-        kept.append(replace(cache, name=setting.volume or cache.name, path=path))
+        kept.append(replace(cache, name=volume or cache.name, path=path))
         if path != cache.path:
             result.moved[cache.path] = path
             if cache.variable:
@@ -112,8 +145,8 @@ def cache_specs(
     specs: list[CacheSpec] = []
     inputs: list[tuple] = []
     for cache in base.caches:
-        where = (*source, cache.setting)
-        named = svc.caches.get(cache.setting, True) is not True  # `true` is the engine's own
+        where = caches.sources.get(cache.key, ())
+        named = bool(where)
         now = kept.get(cache.key)
         if now is None:
             specs.append(CacheSpec(name=cache.setting, state="off", path=cache.path))
@@ -130,7 +163,13 @@ def cache_specs(
     if not specs:
         rec.unset((*at, "caches"), "every engine cache is the engine's own volume at the engine's path")
         return ()
-    rec.planner((*at, "caches"), None, [source], parts=True, note="the engine's caches as the service has them")
+    rec.planner(
+        (*at, "caches"),
+        None,
+        [source, ("defaults", "caches")],
+        parts=True,
+        note="the engine's caches as the service has them",
+    )
     for index, key_at in enumerate(inputs):
         rec.manifest((*at, "caches", index), key_at)
     return tuple(specs)

@@ -4,6 +4,8 @@ located messages through `mdeploy validate` (rule manifests), the rest through t
 
 from __future__ import annotations
 
+import copy
+
 import pytest
 
 from engine.blueprint.model import CacheSpec
@@ -163,3 +165,38 @@ def test_a_cache_setting_of_the_wrong_type_is_refused(plan, llm_manifest):
         plan(llm_manifest(caches={"vllm": {"path": "relative/path"}}))
     with pytest.raises(ManifestError):
         plan(llm_manifest(caches={"vllm": {"size": 3}}))
+
+
+def test_defaults_caches_apply_to_every_llm_service_and_the_service_entry_wins(plan, llm_manifest):
+    data = llm_manifest(caches={"vllm": True})
+    data["services"]["sg"] = {**data["services"]["chat"], "engine": "sglang", "caches": {}}
+    data["defaults"] = {"caches": {"huggingface": {"volume": "team-hf"}, "vllm": False}}
+    blueprint, chat = _server(plan, data)
+    sg = blueprint.servers[1]
+    names = {v.key: v.name for v in blueprint.volumes}
+    assert names[_mounts(chat)["/root/.cache/huggingface"]] == "team-hf"
+    assert _mounts(chat)["/root/.cache/vllm"] == "vllm-cache"  # the service's `true` wins over the default
+    assert names[_mounts(sg)["/root/.cache/huggingface"]] == "team-hf"  # sglang has no vllm cache: skipped
+    assert "/root/.cache/deepgemm" in _mounts(sg)
+    assert [c.name for c in chat.caches] == ["huggingface"]
+
+
+def test_a_default_cache_name_no_engine_has_is_reported_once(plan, llm_manifest):
+    data = llm_manifest()
+    data["services"]["other"] = copy.deepcopy(data["services"]["chat"])
+    data["defaults"] = {"caches": {"hugginface": False}}
+    with pytest.raises(ManifestError) as info:
+        plan(data)
+    ((key, message),) = [(p.key, p.message) for p in info.value.problems]
+    assert key == "defaults.caches.hugginface"
+    assert "no engine has cache named 'hugginface'" in message
+
+
+def test_a_hub_model_keeps_its_volume_over_an_inherited_one(plan, llm_manifest):
+    data = _hub_model(llm_manifest)
+    data["defaults"] = {"caches": {"huggingface": {"volume": "team-hf", "path": "/hf"}}}
+    _, server = _server(plan, data)
+    assert _mounts(server)["/hf"] == "weights"
+    data["defaults"] = {"caches": {"huggingface": False}}
+    _, server = _server(plan, data)
+    assert _mounts(server)["/root/.cache/huggingface"] == "weights"

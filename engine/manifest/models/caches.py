@@ -49,3 +49,10 @@ CacheSettings = Annotated[
         description="The engine's cache volumes by name (huggingface; vllm, deepgemm or trtllm): {volume, path} to rename or move one, false to turn it off. A volume of yours in `volumes` at a cache's path serves as that cache."
     ),
 ]
+
+DefaultCacheSettings = Annotated[
+    dict[str, CacheValue],
+    Field(
+        description="`caches` every llm service inherits, by cache name; a service's own entry for a name replaces this one, and an engine without the cache skips it. A service whose model is a `models` key keeps that model's volume as its huggingface cache."
+    ),
+]

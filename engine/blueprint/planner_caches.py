@@ -113,8 +113,29 @@ def resolve_caches(ctx: PlanContext, key: str, svc: Any, engine: Engine, hub_cac
             if cache.variable:
                 result.env[cache.variable] = (path, ((*where, "path"),))
     result.engine = replace(engine, caches=tuple(kept))
+    _check_overlap(ctx, result)
     _check_env(ctx, key, svc, result)
     return result
+
+
+def _check_overlap(ctx: PlanContext, caches: ServiceCaches) -> None:
+    """Two caches at one path, or one inside the other, would share or hide a volume."""
+    kept = caches.engine.caches
+    for index, cache in enumerate(kept):
+        for other in kept[:index]:
+            if cache.path == other.path or _under(cache.path, other.path) or _under(other.path, cache.path):
+                moved = cache if caches.sources.get(cache.key) else other
+                where = caches.sources.get(moved.key) or caches.sources.get(other.key, ())
+                ctx.report(
+                    (*where, "path"),
+                    f"the {cache.setting} cache at {cache.path} and the {other.setting} cache at {other.path} "
+                    "overlap: one volume would hide the other",
+                    "give each cache a path of its own, outside the other's",
+                )
+
+
+def _under(path: str, folder: str) -> bool:
+    return path.startswith(folder.rstrip("/") + "/")
 
 
 def _check_env(ctx: PlanContext, key: str, svc: Any, caches: ServiceCaches) -> None:

@@ -200,3 +200,11 @@ def test_a_hub_model_keeps_its_volume_over_an_inherited_one(plan, llm_manifest):
     data["defaults"] = {"caches": {"huggingface": False}}
     _, server = _server(plan, data)
     assert _mounts(server)["/root/.cache/huggingface"] == "weights"
+
+
+def test_two_caches_may_not_overlap(plan, llm_manifest):
+    with pytest.raises(ManifestError) as info:
+        plan(llm_manifest(caches={"vllm": {"path": "/root/.cache/huggingface/vllm"}}))
+    ((key, message),) = [(p.key, p.message) for p in info.value.problems]
+    assert key == "services.chat.caches.vllm.path"
+    assert "overlap" in message

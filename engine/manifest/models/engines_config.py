@@ -40,9 +40,9 @@ EngineConfig = Annotated[
     dict[str, Any] | None,
     Field(
         description="The engine's configuration file, as a mapping: mdeploy writes it as YAML in the container and "
-        "points the engine at it (SGLang's --config: server arguments by name; trtllm-serve's "
-        "--extra_llm_api_options: LLM-API options such as build_config, kv_cache_config). Keys that another "
-        "engine_args key or mdeploy sets are refused.",
+        "points the engine at it (SGLang: server arguments by name, e.g. chunked_prefill_size; TensorRT-LLM: "
+        "LLM-API options, e.g. build_config, kv_cache_config). Keys that another engine_args key or mdeploy "
+        "sets are refused. See docs/engines.md.",
         min_length=1,
     ),
 ]

@@ -160,6 +160,9 @@ def plan_llm_server(ctx: PlanContext, key: str, svc: Any) -> ServerSpec | None:
     owns = lambda arg: find_owned_flag(arg, engine.owned_flags, engine.flag_syntax, params) is not None  # noqa: E731
     for bad in check_extra_args(engine.name, version, engine.flag_syntax, params.extra_args, owns):
         ctx.report((*path, "engine_args", "extra_args", bad.index), bad.message, bad.hint)
+    if engine.check_config is not None:
+        for problem in engine.check_config(params, version):
+            ctx.report((*path, "engine_args", "config", *problem.at), problem.message, problem.hint)
     try:
         command = engine.command(facts)
     except EngineOptionError as exc:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from engine.blueprint.planner import plan_file
 from engine.manifest.errors import ManifestError
+from engine.planner.plan import plan_file
 
 
 def only_server(blueprint):

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import yaml
 
-from engine.blueprint.planner import plan_file
 from engine.eject.render import render_app
+from engine.planner.plan import plan_file
 
 MANIFEST = Path("tests/modal_backend/data/seam/seam-engine-config.yaml")
 

@@ -29,6 +29,11 @@ BLUEPRINT_VERSION = 2
 # Images
 
 
+# The handler of the function the planner adds to fetch every used hub model into its cache
+# volume (engine/runtime/prefetch.py): renderers and eject recognise that function by it.
+PREFETCH_HANDLER = "engine.runtime.prefetch:prefetch_models"
+
+
 @dataclass(frozen=True)
 class ImageStep:
     """One image build step, applied in order; `op` names the `modal.Image` method it becomes.

@@ -14,6 +14,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 
 from engine.blueprint.model import ImageSpec, ServerSpec, SnapshotSpec, WarmupSpec
+from engine.engines.config_file import ConfigProblem
 from engine.engines.owned_flags import FlagSyntax, OwnedFlag, find_owned_flag
 
 LISTEN_HOST = "0.0.0.0"  # the Modal proxy reaches the server from outside the container
@@ -161,6 +162,9 @@ class Engine:
     # add). The static part (the node count, the rendezvous port) is in `launch_command`.
     # None: the engine cannot be launched across nodes by mdeploy.
     cluster_args: Callable[[LaunchParams], tuple[tuple[str, ...], tuple[str, ...]]] | None = None
+    # The engine reads engine_args.config as a file (config_file.py): (params, the catalogue's
+    # version, or None for a named image) -> what in it the engine would not take. None: no such file.
+    check_config: Callable[[LaunchParams, str | None], list[ConfigProblem]] | None = None
     # The variable that names the engine's executable on this machine (local runs only), over
     # the command's own first word looked up on PATH.
     executable_env: str | None = None
@@ -263,6 +267,9 @@ def format_value(value: object) -> str:
     """One spelling per value: booleans lower-case, floats by repr ("0.9", not "0.90000001")."""
     if isinstance(value, bool):
         return "true" if value else "false"
+    if isinstance(value, Mapping):
+        # engine_args.config: canonical JSON, in the manifest's order (config_file.py reads it).
+        return json.dumps(value, separators=(",", ":"))
     return str(value)
 
 

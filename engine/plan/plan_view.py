@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from engine.blueprint.model import (
+    PREFETCH_HANDLER,
     Blueprint,
     CacheSpec,
     ContainerSpec,
@@ -28,7 +29,6 @@ from engine.blueprint.model import (
     ServerSpec,
 )
 from engine.blueprint.origins import DEFAULTS, MANIFEST, NO_ORIGINS, Origins
-from engine.blueprint.planner_defaults import PREFETCH_HANDLER
 from engine.plan.cost import CostEstimate, ObjectCost, format_money, parse_gpu_request
 from engine.plan.units import format_duration, format_gpu, format_memory
 

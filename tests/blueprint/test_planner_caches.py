@@ -1,4 +1,4 @@
-"""`caches:` of an llm service (engine/blueprint/planner_caches.py): each engine cache volume
+"""`caches:` of an llm service (engine/planner/caches.py): each engine cache volume
 renamed, moved or turned off; a volume of the user's at a cache path serves as that cache. The
 located messages through `mdeploy validate` (rule manifests), the rest through the planner."""
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from engine.blueprint.planner import plan_file
 from engine.eject.render import render_app
+from engine.planner.plan import plan_file
 
 MANIFEST = """\
 version: 1

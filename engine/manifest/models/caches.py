@@ -2,7 +2,7 @@
 
 The keys are the engine's cache names (`huggingface`, `vllm`, `deepgemm`, `trtllm`); the
 manifest package knows no engine, so the planner checks them against the engine it serves with
-(planner_caches.py). `false` turns a cache off (no volume, no mount); `true` or `{}` keeps the
+(planner/caches.py). `false` turns a cache off (no volume, no mount); `true` or `{}` keeps the
 engine's own.
 """
 

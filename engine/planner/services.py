@@ -21,18 +21,22 @@ from engine.blueprint.model import (
     ServerSpec,
     WebSpec,
 )
-from engine.blueprint.planner_caches import cache_specs, resolve_caches
-from engine.blueprint.planner_checks import check_api_key_env, check_cache_mounts, check_engine_env
-from engine.blueprint.planner_container import (
+from engine.engines.common import HF_CACHE, EngineOptionError, LaunchParams, chat_warmup, format_value
+from engine.engines.extra_args_check import check_extra_args
+from engine.engines.owned_flags import find_owned_flag, flag_name
+from engine.engines.registry import get_engine
+from engine.planner.caches import cache_specs, resolve_caches
+from engine.planner.checks import check_api_key_env, check_cache_mounts, check_engine_env
+from engine.planner.container import (
     resolve_container,
     resolve_function_container,
     resolve_routing_region,
     resolve_timeout,
 )
-from engine.blueprint.planner_context import PlanContext
-from engine.blueprint.planner_defaults import SERVER_TARGET_CONCURRENCY, WARMUP_REQUESTS
-from engine.blueprint.planner_engine_fields import engine_fields, served_names
-from engine.blueprint.planner_models import (
+from engine.planner.context import PlanContext
+from engine.planner.defaults import SERVER_TARGET_CONCURRENCY, WARMUP_REQUESTS
+from engine.planner.engine_fields import engine_fields, served_names
+from engine.planner.models import (
     model_keys_at,
     service_hub_cache,
     service_model,
@@ -40,13 +44,9 @@ from engine.blueprint.planner_models import (
     service_model_secret,
     used_models,
 )
-from engine.blueprint.planner_names import class_symbol, function_symbol
-from engine.blueprint.planner_origins import planner_default
-from engine.blueprint.planner_warmup import plan_warmup
-from engine.engines.common import HF_CACHE, EngineOptionError, LaunchParams, chat_warmup, format_value
-from engine.engines.extra_args_check import check_extra_args
-from engine.engines.owned_flags import find_owned_flag, flag_name
-from engine.engines.registry import get_engine
+from engine.planner.names import class_symbol, function_symbol
+from engine.planner.origins import planner_default
+from engine.planner.warmup import plan_warmup
 
 WEB_KINDS = {"asgi": "asgi_app", "wsgi": "wsgi_app", "fastapi_endpoint": "fastapi_endpoint"}
 
@@ -163,6 +163,9 @@ def plan_llm_server(ctx: PlanContext, key: str, svc: Any) -> ServerSpec | None:
     owns = lambda arg: find_owned_flag(arg, engine.owned_flags, engine.flag_syntax, params) is not None  # noqa: E731
     for bad in check_extra_args(engine.name, version, engine.flag_syntax, params.extra_args, owns):
         ctx.report((*path, "engine_args", "extra_args", bad.index), bad.message, bad.hint)
+    if engine.check_config is not None:
+        for problem in engine.check_config(params, version):
+            ctx.report((*path, "engine_args", "config", *problem.at), problem.message, problem.hint)
     try:
         command = engine.command(facts)
     except EngineOptionError as exc:

@@ -3,13 +3,13 @@
 The engine declares its caches (engine/engines: a Modal name, a path, the variable that moves
 it); the service may change each by the engine's name for it. What comes out:
 - `engine`: the engine with its caches as the service has them (off ones dropped, the others at
-  their path and of their volume name), for the rules of planner_checks.py and the mounts;
+  their path and of their volume name), for the rules of planner/checks.py and the mounts;
 - `env`: the variable of each moved cache, pointing at its new path, so the engine writes where
   the volume is;
 - `specs`: what the plan shows (a cache the manifest changed, or a volume of its own serves).
 
 A volume of the user's at exactly a cache's path is that cache: the engine's volume is not added
-(planner_container.py already leaves a path the manifest mounts alone); `specs` says so.
+(planner/container.py already leaves a path the manifest mounts alone); `specs` says so.
 """
 
 from __future__ import annotations
@@ -20,10 +20,10 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from engine.blueprint.model import CacheSpec
-from engine.blueprint.planner_context import PlanContext
 from engine.engines.common import HF_CACHE, CacheVolume, Engine
 from engine.engines.registry import ENGINES
 from engine.manifest.translate import dotted
+from engine.planner.context import PlanContext
 
 
 @dataclass
@@ -70,7 +70,7 @@ def _unknown(ctx: PlanContext, where: tuple, name: str, whose: str, known: list[
 
 def resolve_caches(ctx: PlanContext, key: str, svc: Any, engine: Engine, hub_cache: str | None) -> ServiceCaches:
     """`hub_cache`: the `volumes` key of the service's hub model, which holds its Hugging Face
-    cache (planner_models.py); a different volume the service asks for is a conflict, one it
+    cache (planner/models.py); a different volume the service asks for is a conflict, one it
     inherits from `defaults.caches` gives way to the model's."""
     settings = _settings(ctx, key, svc, engine)
     kept: list[CacheVolume] = []

@@ -79,7 +79,7 @@ def write_and_validate(c: Choices, files: list[NewFile], environ: Mapping[str, s
     """Create the files, validate and plan the manifest for each environment: (environment shown,
     validated manifest) pairs; or, after taking back every file and folder created, a UserError
     with the problems."""
-    from engine.blueprint.planner import load_and_plan
+    from engine.planner.plan import load_and_plan
 
     created: list[Path] = []
     try:

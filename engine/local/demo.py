@@ -72,10 +72,10 @@ def run_demo(
     port: int | None = None,
 ) -> DemoAnswer:
     from engine.bench.target import discover_model
-    from engine.blueprint.planner import plan_file_with_origins
     from engine.local.ports import ensure_port_free, free_port
     from engine.local.service import check_before_start, prepare_launch, running_service
     from engine.local.source import with_env_values
+    from engine.planner.plan import plan_file_with_origins
 
     _require_local_extra()
     shown = shown_path(manifest)

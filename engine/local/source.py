@@ -33,7 +33,7 @@ def load_blueprint(path: str, env: str | None) -> Blueprint:
             return from_json(text)
         except BlueprintDecodeError as exc:
             raise UserError(f"{path}: not a Blueprint: {exc}") from None
-    from engine.blueprint.planner import plan_file_with_origins
+    from engine.planner.plan import plan_file_with_origins
 
     planned = plan_file_with_origins(path, environment)
     return with_env_values(planned.blueprint, planned.env_values)

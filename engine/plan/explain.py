@@ -24,7 +24,7 @@ from engine.blueprint.model import Blueprint
 from engine.blueprint.origins import DEFAULTS, ENGINE, MANIFEST, PLANNER, SCHEMA, Origin, Origins, Source
 
 COLLECTIONS = ("servers", "functions", "images", "volumes", "secrets", "dicts", "queues", "buckets", "models")
-_DEFAULTS_MODULE = "engine/blueprint/planner_defaults.py"
+_DEFAULTS_MODULE = "engine/planner/defaults.py"
 
 
 @dataclass(frozen=True)

@@ -257,8 +257,8 @@ ENV_VALUES = {
 
 def shipped_blueprints() -> dict[str, Blueprint]:
     """The planned Blueprint of every shipped manifest in every environment (`chat_prod`, ...)."""
-    from engine.blueprint.planner import plan_file
     from engine.manifest.load import discover_manifests, environments_of
+    from engine.planner.plan import plan_file
 
     repo = Path(__file__).resolve().parents[2]
     planned = {}
@@ -286,7 +286,7 @@ def ordered_image_steps() -> Blueprint:
     and build functions, which a container rebuilds without reading or importing them."""
     import sys
 
-    from engine.blueprint.planner import plan_file
+    from engine.planner.plan import plan_file
 
     project = Path(__file__).resolve().parent / "data" / "seam"
     # Building it locally imports its build function, as a deploy does; appended, not put first,

@@ -26,8 +26,8 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from engine.blueprint.codec import ENV_VAR, encode_for_env  # noqa: E402
-from engine.blueprint.planner import plan_file  # noqa: E402
 from engine.eject.render import render_app  # noqa: E402
+from engine.planner.plan import plan_file  # noqa: E402
 
 PLAY_CONTAINER = (
     "from modal._runtime.task_lifecycle_manager import _TaskLifecycleManager\n"

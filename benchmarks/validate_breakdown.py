@@ -33,9 +33,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     start = time.process_time()
-    from engine.blueprint.planner import plan_loaded
     from engine.manifest.load import discover_manifests, load_merged
     from engine.manifest.validate import LoadedManifest, collect_problems
+    from engine.planner.plan import plan_loaded
 
     engine_imports = time.process_time() - start
     start = time.process_time()

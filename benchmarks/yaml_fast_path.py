@@ -42,9 +42,9 @@ def _best_cpu(work: Callable[[], None], source: Callable, rounds: list[float]) -
 
 
 def measure(root: Path, bases: list[Path], repeat: int) -> dict[str, dict[str, float]]:
-    from engine.blueprint.planner import load_and_plan
     from engine.manifest.errors import ManifestError
     from engine.manifest.load import environments_of, read_layer
+    from engine.planner.plan import load_and_plan
 
     yaml_files = sorted(root.rglob("*.yaml"))  # bases and overlays
 

@@ -63,8 +63,8 @@ def _sample(first_line: str) -> list[str]:
 
 
 def test_the_status_sample_is_what_status_prints(run_mdeploy, tmp_path):
-    from engine.blueprint.planner import plan_file
     from engine.operate.tagging import content_hash
+    from engine.planner.plan import plan_file
     from tests.cli.test_cli_status_logs_history import _status_replies
 
     fake = FakeModal(tmp_path)
@@ -77,8 +77,8 @@ def test_the_status_sample_is_what_status_prints(run_mdeploy, tmp_path):
 
 
 def test_the_history_sample_is_what_history_prints(run_mdeploy, tmp_path):
-    from engine.blueprint.planner import plan_file
     from engine.operate.tagging import content_hash
+    from engine.planner.plan import plan_file
     from tests.support import modal_replies as replies
 
     fake = FakeModal(tmp_path)

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from engine.blueprint.planner import plan_file
+from engine.planner.plan import plan_file
 
 REPO = Path(__file__).resolve().parent.parent
 DOC = (REPO / "docs" / "server-options.md").read_text(encoding="utf-8")

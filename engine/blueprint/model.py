@@ -29,6 +29,11 @@ BLUEPRINT_VERSION = 2
 # Images
 
 
+# The handler of the function the planner adds to fetch every used hub model into its cache
+# volume (engine/runtime/prefetch.py): renderers and eject recognise that function by it.
+PREFETCH_HANDLER = "engine.runtime.prefetch:prefetch_models"
+
+
 @dataclass(frozen=True)
 class ImageStep:
     """One image build step, applied in order; `op` names the `modal.Image` method it becomes.
@@ -132,6 +137,21 @@ class MountSpec:
     path: str
     kind: str
     source: str
+
+
+@dataclass(frozen=True)
+class CacheSpec:
+    """An engine cache of a server that the manifest changed (`caches:`) or filled with its own
+    volume; caches it leaves alone are plain engine mounts in `container.mounts`.
+
+    `state`: "volume" (the engine's cache volume, `volume` its key in `volumes`, at `path`),
+    "user" (the manifest's own volume `volume`, mounted at `path`, serves as the cache) or "off"
+    (no volume, no mount: the engine fills the folder again on every cold start)."""
+
+    name: str  # the engine's name of the cache, the key under `caches:`
+    state: str
+    path: str
+    volume: str | None = None
 
 
 @dataclass(frozen=True)
@@ -425,6 +445,7 @@ class ServerSpec:
     cluster: ClusterSpec | None = None  # None: one container per replica
     # LoRA adapters the engine loads beside `model` (`adapters:`); their names are in served_names.
     lora_adapters: tuple[AdapterSpec, ...] = ()
+    caches: tuple[CacheSpec, ...] = ()  # engine caches the manifest changed or serves itself
 
 
 # ---------------------------------------------------------------------------------------------

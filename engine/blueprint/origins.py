@@ -50,7 +50,7 @@ class Origin:
     kind: str
     sources: tuple[Source, ...] = ()
     engine: str | None = None  # ENGINE: the engine's name
-    constant: str | None = None  # PLANNER: the name of the constant in planner_defaults.py
+    constant: str | None = None  # PLANNER: the name of the constant in planner/defaults.py
     # False: the value is computed from its sources (a launch command, a warm-up body), so a
     # reference cannot stand for it and it is shown as derived.
     direct: bool = True

@@ -14,7 +14,7 @@ if TYPE_CHECKING:
     from pathlib import Path
 
     from engine.blueprint.model import Blueprint
-    from engine.blueprint.planner import PlannedApp
+    from engine.planner.plan import PlannedApp
 
 MANIFEST_HELP = "the base manifest (YAML or TOML)"
 ENV_HELP = "Modal environment (default: MODAL_ENVIRONMENT, else main)"
@@ -70,7 +70,7 @@ def plan_manifest(args: argparse.Namespace) -> Blueprint:
 
 def plan_manifest_with_origins(args: argparse.Namespace) -> PlannedApp:
     """The Blueprint of MANIFEST in the chosen environment, with the planner's origin record."""
-    from engine.blueprint.planner import plan_file_with_origins
+    from engine.planner.plan import plan_file_with_origins
 
     return plan_file_with_origins(manifest_path(args), chosen_environment(args))
 

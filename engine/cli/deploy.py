@@ -67,8 +67,8 @@ def run(args: argparse.Namespace) -> int:
         if problem:
             raise UserError(problem)
 
-    from engine.blueprint.planner import plan_file_with_origins
     from engine.plan.render_plan import render_plan
+    from engine.planner.plan import plan_file_with_origins
 
     manifest = manifest_path(args)
     env = chosen_environment(args)

@@ -57,8 +57,8 @@ def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from engine.errors import UserError
-    from engine.plan import compare
     from engine.plan.render_diff import render_diffs
+    from engine.review import compare
 
     paths = [Path(p) for p in args.paths]
     if args.changed:

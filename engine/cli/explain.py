@@ -34,10 +34,10 @@ def register(subparsers) -> argparse.ArgumentParser:
 def run(args: argparse.Namespace) -> int:
     import json
 
-    from engine.blueprint.planner import plan_app_with_origins
     from engine.errors import UserError
     from engine.manifest.validate import load_manifest
     from engine.plan.explain import UnknownKey, explain_key
+    from engine.planner.plan import plan_app_with_origins
 
     if not args.key.strip(" .[]"):
         raise UserError(

@@ -104,10 +104,10 @@ def _checks(args: argparse.Namespace):
 
 def _check(path, env):
     """(manifest or None, every problem) of one manifest in one environment."""
-    from engine.blueprint.planner import plan_loaded
     from engine.manifest.errors import ManifestError
     from engine.manifest.load import FileProblem, load_merged
     from engine.manifest.validate import LoadedManifest, collect_problems
+    from engine.planner.plan import plan_loaded
 
     try:
         merged = load_merged(path, env)
@@ -144,9 +144,9 @@ def _outcome(path, env) -> tuple[str | None, list]:
 
 def _prepare() -> None:
     """Import what every check needs, once, before worker processes fork."""
-    import engine.blueprint.planner  # noqa: F401
     import engine.manifest.validate  # noqa: F401
     import engine.modal_backend.modal_problems  # noqa: F401
+    import engine.planner.plan  # noqa: F401
 
 
 def _environment_note(args: argparse.Namespace, checks) -> str | None:

@@ -10,8 +10,7 @@ is `async def`, awaiting an async handler and running a sync one in a worker thr
 
 from __future__ import annotations
 
-from engine.blueprint.model import FunctionSpec, RetrySpec, ScheduleSpec, WebSpec
-from engine.blueprint.planner_defaults import PREFETCH_HANDLER
+from engine.blueprint.model import PREFETCH_HANDLER, FunctionSpec, RetrySpec, ScheduleSpec, WebSpec
 from engine.eject.container import EnvParts, Names, container_kwargs
 from engine.eject.pysrc import call, py_duration, py_literal, py_str
 

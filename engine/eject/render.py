@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from engine.blueprint.model import Blueprint, BucketSpec, SecretSpec, VolumeSpec
+from engine.blueprint.model import Blueprint, BucketSpec, FunctionSpec, SecretSpec, ServerSpec, VolumeSpec
 from engine.eject.container import DEPLOY_ENV_HELPER, EnvParts, Names
 from engine.eject.functions import RUN_HELPER, RUN_HELPER_NAMES, awaits_handler, calls_run_helper, render_function
 from engine.eject.images import (
@@ -156,7 +156,8 @@ def _check_symbols_are_free(blueprint: Blueprint, names: Names) -> None:
         taken |= set(table.values())
     taken |= {py_identifier(d.key, suffix="_dict") for d in blueprint.dicts}
     taken |= {py_identifier(q.key, suffix="_queue") for q in blueprint.queues}
-    for spec in (*blueprint.functions, *blueprint.servers):
+    specs: tuple[FunctionSpec | ServerSpec, ...] = (*blueprint.functions, *blueprint.servers)
+    for spec in specs:
         if spec.symbol in taken:
             raise UserError(
                 f"{spec.key!r} would be defined as `{spec.symbol}` in the ejected file, which already "

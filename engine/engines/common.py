@@ -14,6 +14,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 
 from engine.blueprint.model import ImageSpec, ServerSpec, SnapshotSpec, WarmupSpec
+from engine.engines.config_file import ConfigProblem
 from engine.engines.owned_flags import FlagSyntax, OwnedFlag, find_owned_flag
 
 LISTEN_HOST = "0.0.0.0"  # the Modal proxy reaches the server from outside the container
@@ -23,16 +24,27 @@ CHAT_PATH = "/v1/chat/completions"
 
 @dataclass(frozen=True)
 class CacheVolume:
-    """A volume an engine mounts to survive cold starts: `key` in the Blueprint, Modal `name`."""
+    """A volume an engine mounts to survive cold starts: `key` in the Blueprint, Modal `name`,
+    `label` its name under a service's `caches:`, `variable` the env variable that moves it
+    (set by the planner when a manifest moves the cache to another path)."""
 
     key: str
     name: str
     path: str
+    label: str = ""
+    variable: str | None = None
+
+    @property
+    def setting(self) -> str:
+        """The cache's name under `caches:`."""
+        return self.label or self.key
 
 
 # Every engine downloads weights through huggingface_hub; sharing one cache volume across
 # engines and apps is what Modal's examples do (`huggingface-cache`), so weights download once.
-HF_CACHE = CacheVolume(key="hf-cache", name="huggingface-cache", path="/root/.cache/huggingface")
+HF_CACHE = CacheVolume(
+    key="hf-cache", name="huggingface-cache", path="/root/.cache/huggingface", label="huggingface", variable="HF_HOME"
+)
 # The variables that move huggingface_hub's cache away from its default (~/.cache/huggingface,
 # where HF_CACHE is mounted): HF_HOME and its sub-paths, and the older names still honoured.
 HF_CACHE_VARIABLES = ("HF_HOME", "HF_HUB_CACHE", "HUGGINGFACE_HUB_CACHE", "TRANSFORMERS_CACHE")
@@ -151,6 +163,9 @@ class Engine:
     # add). The static part (the node count, the rendezvous port) is in `launch_command`.
     # None: the engine cannot be launched across nodes by mdeploy.
     cluster_args: Callable[[LaunchParams], tuple[tuple[str, ...], tuple[str, ...]]] | None = None
+    # The engine reads engine_args.config as a file (config_file.py): (params, the catalogue's
+    # version, or None for a named image) -> what in it the engine would not take. None: no such file.
+    check_config: Callable[[LaunchParams, str | None], list[ConfigProblem]] | None = None
     # The variable that names the engine's executable on this machine (local runs only), over
     # the command's own first word looked up on PATH.
     executable_env: str | None = None
@@ -257,6 +272,9 @@ def format_value(value: object) -> str:
     """One spelling per value: booleans lower-case, floats by repr ("0.9", not "0.90000001")."""
     if isinstance(value, bool):
         return "true" if value else "false"
+    if isinstance(value, Mapping):
+        # engine_args.config: canonical JSON, in the manifest's order (config_file.py reads it).
+        return json.dumps(value, separators=(",", ":"))
     return str(value)
 
 
@@ -280,8 +298,10 @@ def cache_variables(engine: Engine) -> dict[str, CacheVolume]:
     volumes is: the Hub's own, and every variable the engine sets to one of its cache paths, in
     its run-time env or in its default image."""
     found: dict[str, CacheVolume] = {}
-    if HF_CACHE in engine.caches:
-        found.update((name, HF_CACHE) for name in HF_CACHE_VARIABLES)
+    # By key: a service may have moved or renamed the Hub cache (`caches:`), still the Hub's.
+    for cache in engine.caches:
+        if cache.key == HF_CACHE.key:
+            found.update((name, cache) for name in HF_CACHE_VARIABLES)
     env = {}
     for step in engine.default_image().steps:
         if step.op == "env" and step.env:
@@ -289,6 +309,7 @@ def cache_variables(engine: Engine) -> dict[str, CacheVolume]:
     env.update(engine.runtime_env)
     by_path = {cache.path: cache for cache in engine.caches}
     found.update((name, by_path[value]) for name, value in env.items() if value in by_path)
+    found.update((cache.variable, cache) for cache in engine.caches if cache.variable)
     return found
 
 

@@ -6,11 +6,19 @@ images are `v{version}-cu130-runtime` (SGLang's CUDA 12.9 lane ended with 0.5.19
 wheel requires torch 2.14.1 and cu13 kernels); see docs/engines.md. DeepGEMM kernels are JIT-compiled on first use on Hopper
 GPUs; SGLang keeps them under `SGLANG_DG_CACHE_DIR`, which we point at a volume so later cold
 starts reuse them.
+
+`engine_args.config` is SGLang's `--config` file: ServerArgs names (the flags, with underscores)
+and their values, which SGLang turns back into flags before its parser reads them. It is checked
+against the flag catalogue like extra_args, and written with each key spelled as the flag.
 """
 
 from __future__ import annotations
 
+import json
+
 from engine.blueprint.model import ImageSpec, SnapshotSpec
+from engine.engines import catalogue
+from engine.engines.catalogue import Option
 from engine.engines.common import (
     HF_CACHE,
     HF_DOWNLOAD_ENV,
@@ -21,13 +29,21 @@ from engine.engines.common import (
     render_options,
     serving_defaults,
 )
-from engine.engines.owned_flags import FlagSyntax, OwnedFlag, option_flags
+from engine.engines.config_file import CONFIG_KEY, ConfigProblem, decode, did_you_mean, to_yaml, write_then_exec
+from engine.engines.extra_args_check import check_extra_args, find_option
+from engine.engines.owned_flags import FlagSyntax, OwnedFlag, find_owned_flag, option_flags
 
 IMAGE_KEY = "sglang-default"
 VERSION = "0.5.23"  # moved 2026-12-02; how to move it: docs/engines.md
 SGLANG_IMAGE = f"lmsysorg/sglang:v{VERSION}-cu130-runtime"
 
-DEEPGEMM_CACHE = CacheVolume(key="deepgemm-cache", name="deepgemm-cache", path="/root/.cache/deepgemm")
+DEEPGEMM_CACHE = CacheVolume(
+    key="deepgemm-cache",
+    name="deepgemm-cache",
+    path="/root/.cache/deepgemm",
+    label="deepgemm",
+    variable="SGLANG_DG_CACHE_DIR",
+)
 
 OPTIONS = (
     OptionFlag("context_length", "--context-length"),
@@ -37,6 +53,10 @@ OPTIONS = (
 )
 
 
+CONFIG_ENV = "MDEPLOY_SGLANG_CONFIG"
+CONFIG_PATH = "/tmp/mdeploy-sglang-config.yaml"  # SGLang reads a --config file only by a YAML suffix
+
+
 def _sleeping(p: LaunchParams) -> bool:
     return p.sleep_mode
 
@@ -44,6 +64,10 @@ def _sleeping(p: LaunchParams) -> bool:
 def _adapters(p: LaunchParams) -> bool:
     # Without `adapters:`, --enable-lora in extra_args is the user's own (adapters loaded at run time).
     return bool(p.lora_adapters)
+
+
+def _configured(p: LaunchParams) -> bool:
+    return p.options.get(CONFIG_KEY) is not None
 
 
 # Spellings from SGLang's ServerArgs (python/sglang/srt/server_args.py): --model is --model-path's
@@ -68,6 +92,7 @@ OWNED_FLAGS = (
     OwnedFlag(("--enable-memory-saver", "--enable-weights-cpu-backup"), "memory_snapshot", applies=_sleeping),
     OwnedFlag(("--api-key",), "auth.api_key_secret"),
     OwnedFlag(("--enable-lora", "--lora-paths"), "adapters", applies=_adapters),
+    OwnedFlag(("--config",), "engine_args.config", applies=_configured),
     *option_flags(OPTIONS),
 )
 
@@ -105,9 +130,108 @@ def launch_command(p: LaunchParams) -> tuple[str, ...]:
     if p.lora_adapters:
         # --lora-paths takes NAME=PATH items (ServerArgs, LoRARef); each NAME is a model name of requests.
         argv += ["--enable-lora", "--lora-paths", *(f"{name}={path}" for name, path in p.lora_adapters)]
-    argv += render_options(p.options, OPTIONS, "sglang")
-    argv += p.extra_args
-    return tuple(argv)
+    argv += render_options({k: v for k, v in p.options.items() if k != CONFIG_KEY}, OPTIONS, "sglang")
+    if not _configured(p):
+        return (*argv, *p.extra_args)
+    return write_then_exec([*argv, "--config", CONFIG_PATH, *p.extra_args], CONFIG_ENV, CONFIG_PATH)
+
+
+def _options_by_name(version: str | None) -> dict[str, Option] | None:
+    """ServerArgs name ("context_length") -> its option, from the catalogue of `version`."""
+    table = catalogue.load("sglang", version) if version else None
+    if table is None:
+        return None
+    return {s[2:].replace("-", "_"): o for o in table.options for s in o.spellings if s.startswith("--")}
+
+
+def _flag(name: str, options: dict[str, Option] | None) -> str:
+    """The flag SGLang reads for ServerArgs name `name`: its first long spelling."""
+    option = options.get(name.replace("-", "_")) if options else None
+    if option is None:
+        return "--" + name.replace("_", "-")
+    return next(s for s in option.spellings if s.startswith("--"))
+
+
+def _file_value(value: object, option: Option | None) -> object:
+    # SGLang passes a list as several values only to a flag that takes several; any other list or
+    # mapping is one JSON argument (what its JSON-valued flags parse), written as text.
+    if isinstance(value, list) and option is not None and option.nargs in ("+", "*"):
+        return value
+    if isinstance(value, (list, dict)):
+        return json.dumps(value, separators=(",", ":"))
+    return value
+
+
+def _argv_values(value: object) -> list[str]:
+    if isinstance(value, bool):
+        return ["true" if value else "false"]
+    if isinstance(value, list):
+        return [str(item) for item in value]
+    return [json.dumps(value) if isinstance(value, dict) else str(value)]
+
+
+def launch_env(p: LaunchParams) -> dict[str, str]:
+    given = p.options.get(CONFIG_KEY)
+    if given is None:
+        return {}
+    options = _options_by_name(VERSION)
+    config = decode(str(given))
+    written = {
+        _flag(name, options)[2:]: _file_value(value, (options or {}).get(name.replace("-", "_")))
+        for name, value in config.items()
+    }
+    return {CONFIG_ENV: to_yaml(written)}
+
+
+def check_config(p: LaunchParams, version: str | None) -> list[ConfigProblem]:
+    """What in engine_args.config SGLang would refuse, or would take over a flag mdeploy sets or
+    one extra_args sets too. Without a catalogue (a named image) only the flags mdeploy sets."""
+    given = p.options.get(CONFIG_KEY)
+    options = _options_by_name(version)
+    problems = []
+    for name, value in (decode(str(given)) if given is not None else {}).items():
+        at = (name,)
+        option = options.get(name.replace("-", "_")) if options else None
+        if name.replace("-", "_") == CONFIG_KEY:
+            problems.append(ConfigProblem(at, "a config file cannot name another one", "move its keys here"))
+            continue
+        if options is not None and option is None:
+            hint = (
+                did_you_mean(name.replace("-", "_"), options)
+                or "the keys are SGLang's server arguments, e.g. chunked_prefill_size"
+            )
+            problems.append(ConfigProblem(at, f"SGLang {version} has no server argument {name!r}", hint))
+            continue
+        flag = _flag(name, options)
+        owned = find_owned_flag(flag, OWNED_FLAGS, ENGINE.flag_syntax, p)
+        if owned is not None:
+            instead = f"set {owned.key} instead" if owned.key else owned.instead
+            problems.append(
+                ConfigProblem(at, f"{name} is {flag}, a flag mdeploy sets itself; the file would set it again", instead)
+            )
+            continue
+        read = [setting for setting, flags in ENGINE.extra_arg_settings.items() if flag in flags]
+        if read:
+            hint = f"give it in extra_args, where the plan reads the server's {read[0]} from it"
+            problems.append(ConfigProblem(at, f"{name} is {flag}, which the plan reads from extra_args only", hint))
+            continue
+        twice = [
+            i
+            for i, arg in enumerate(p.extra_args)
+            if option is not None and version and find_option("sglang", version, ENGINE.flag_syntax, arg) is option
+        ]
+        if twice:
+            where = f"engine_args.extra_args[{twice[0]}]"
+            problems.append(ConfigProblem(at, f"{name} is {flag}, which {where} sets too", "set it in one place"))
+            continue
+        if option is not None and option.nargs == 0:
+            if not isinstance(value, bool):
+                problems.append(ConfigProblem(at, f"{flag} is a switch", "give true or false"))
+            continue
+        argv = [flag, *_argv_values(value)]
+        for bad in check_extra_args("sglang", version, ENGINE.flag_syntax, argv, lambda _arg: False):
+            problems.append(ConfigProblem(at, bad.message, bad.hint))
+    return problems
 
 
 # The port rank 0 listens on for the other nodes (torch.distributed's rendezvous): the one SGLang's
@@ -126,6 +250,8 @@ ENGINE = Engine(
     default_image=default_image,
     caches=(HF_CACHE, DEEPGEMM_CACHE),
     launch_command=launch_command,
+    launch_env=launch_env,
+    check_config=check_config,
     runtime_env={**HF_DOWNLOAD_ENV, "SGLANG_DG_CACHE_DIR": DEEPGEMM_CACHE.path},
     api_key_flag="--api-key",
     # With --enable-memory-saver, these hand the GPU memory back before the snapshot and take it

@@ -13,9 +13,11 @@ TensorRT-LLM is chosen for, and the LLM API's build cache (`TLLM_LLMAPI_BUILD_CA
 a volume) keeps that engine, so only the first cold start on a GPU type pays for the build.
 
 `dtype` and `quantization` have no flags: trtllm-serve reads them from a YAML file
-(`--extra_llm_api_options`, since 0.20; newer releases also call it `--config`).
-A launch command cannot ship a file, so when they are set the command becomes a small `sh -c`
-that writes the YAML from an environment variable and then `exec`s trtllm-serve unchanged.
+(`--extra_llm_api_options`, since 0.20; newer releases also call it `--config`), as it reads every
+other LLM-API option (`engine_args.config`: build config, KV cache, plugins, ...), merged with them
+into one file. A launch command cannot ship a file, so when one is written the command becomes a
+small `sh -c` that writes the YAML from an environment variable and then `exec`s trtllm-serve
+unchanged (config_file.py).
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from engine.engines.common import (
     render_options,
     serving_defaults,
 )
+from engine.engines.config_file import CONFIG_KEY, ConfigProblem, decode, did_you_mean, to_yaml, write_then_exec
 from engine.engines.owned_flags import FlagSyntax, OwnedFlag, option_flags
 
 IMAGE_KEY = "trtllm-default"
@@ -41,7 +44,13 @@ PYTHON_VERSION = "3.12"
 PACKAGE = "tensorrt-llm==1.2.1"
 NVIDIA_INDEX = "https://pypi.nvidia.com"
 
-TRTLLM_CACHE = CacheVolume(key="trtllm-engines", name="trtllm-engines", path="/root/.cache/trtllm-engines")
+TRTLLM_CACHE = CacheVolume(
+    key="trtllm-engines",
+    name="trtllm-engines",
+    path="/root/.cache/trtllm-engines",
+    label="trtllm",
+    variable="TLLM_LLMAPI_BUILD_CACHE_ROOT",
+)
 CONFIG_ENV = "MDEPLOY_TRTLLM_CONFIG"
 CONFIG_PATH = "/tmp/mdeploy-trtllm-config.yaml"
 
@@ -52,7 +61,48 @@ OPTIONS = (
 )
 
 # trtllm-serve takes these only through its --extra_llm_api_options YAML file.
-_CONFIG_FILE_ONLY = ("dtype", "quantization")
+_CONFIG_FILE_ONLY = ("dtype", "quantization", CONFIG_KEY)
+
+# The top-level options of the LLM API with the TensorRT backend (`TrtLlmArgs`, its own fields and
+# `BaseLlmArgs`'s, tensorrt_llm/llmapi/llm_args.py, 1.2.x): the keys the YAML file may set. The
+# class forbids any other key, so an unknown one fails the engine's start; here it fails the plan.
+LLM_API_OPTIONS = frozenset(
+    {
+        # BaseLlmArgs
+        "model", "tokenizer", "tokenizer_mode", "custom_tokenizer", "skip_tokenizer_init", "trust_remote_code",
+        "tensor_parallel_size", "dtype", "revision", "tokenizer_revision", "model_kwargs", "pipeline_parallel_size",
+        "context_parallel_size", "gpus_per_node", "moe_cluster_parallel_size", "moe_tensor_parallel_size",
+        "moe_expert_parallel_size", "enable_attention_dp", "enable_lm_head_tp_in_adp", "pp_partition", "cp_config",
+        "load_format", "enable_lora", "lora_config", "kv_cache_config", "enable_chunked_prefill",
+        "guided_decoding_backend", "iter_stats_max_iterations", "request_stats_max_iterations",
+        "peft_cache_config", "scheduler_config", "cache_transceiver_config", "sparse_attention_config",
+        "speculative_config", "max_batch_size", "max_input_len", "max_seq_len", "max_beam_width", "max_num_tokens",
+        "gather_generation_logits", "num_postprocess_workers", "postprocess_tokenizer_dir", "reasoning_parser",
+        "decoding_config", "otlp_traces_endpoint", "backend", "return_perf_metrics", "perf_metrics_max_requests",
+        "orchestrator_type", "env_overrides",
+        # TrtLlmArgs
+        "enable_tqdm", "workspace", "enable_build_cache", "extended_runtime_perf_knob_config", "calib_config",
+        "quant_config", "embedding_parallel_mode", "fast_build", "build_config", "enable_prompt_adapter",
+        "max_prompt_adapter_token", "batching_type", "normalize_log_probs",
+    }
+)  # fmt: skip
+# Options of the PyTorch backend's `TorchLlmArgs` only: named, so the error says why.
+_PYTORCH_ONLY = frozenset({"cuda_graph_config", "torch_compile_config", "sampler_type"})
+# Options the planner sets through a flag or a manifest key: in the file they would override it
+# (trtllm-serve lays the file over its flags), behind the plan's back.
+_SET_ELSEWHERE = {
+    "model": "set model.id (or model.path) instead",
+    "tokenizer": "mdeploy passes the model as its own tokenizer",
+    "revision": "set model.revision instead",
+    "backend": "mdeploy serves with the TensorRT backend (an engine built for the GPU)",
+    "tensor_parallel_size": "set engine_args.tensor_parallel_size instead",
+    "pipeline_parallel_size": "mdeploy splits a trtllm model by tensor parallelism only: set engine_args.tensor_parallel_size",
+    "max_batch_size": "set engine_args.max_batch_size instead",
+    "max_num_tokens": "set engine_args.max_num_tokens instead",
+    "max_seq_len": "set engine_args.max_seq_len instead",
+    "dtype": "set engine_args.dtype instead",
+    "enable_build_cache": "mdeploy turns the build cache on, on the trtllm-engines volume, so cold starts reuse the engine",
+}
 
 
 def _writes_config(p: LaunchParams) -> bool:
@@ -68,7 +118,7 @@ OWNED_FLAGS = (
     OwnedFlag(("--port",), "port"),
     OwnedFlag(("--backend",), None, "mdeploy serves with the TensorRT backend (an engine built for the GPU)"),
     OwnedFlag(("--tensor_parallel_size", "--tp_size"), "engine_args.tensor_parallel_size"),
-    OwnedFlag(("--extra_llm_api_options", "--config"), "engine_args.dtype", applies=_writes_config),
+    OwnedFlag(("--extra_llm_api_options", "--config"), "engine_args.config", applies=_writes_config),
     *option_flags(OPTIONS),
 )
 
@@ -88,16 +138,64 @@ def default_image() -> ImageSpec:
 
 
 def config_yaml(options: Mapping[str, object]) -> str | None:
-    """The --extra_llm_api_options file for dtype/quantization, or None when neither is set.
+    """The --extra_llm_api_options file: dtype, quantization and engine_args.config, or None when
+    none is set.
 
-    `quantization` names a TensorRT-LLM QuantAlgo ("fp8" -> FP8, "w4a16_awq" -> W4A16_AWQ).
+    `quantization` names a TensorRT-LLM QuantAlgo ("fp8" -> FP8, "w4a16_awq" -> W4A16_AWQ); it
+    joins the other keys of a `quant_config` the config gives (the checks keep quant_algo out of it).
     """
-    lines = []
+    given = options.get(CONFIG_KEY)
+    config: dict[str, object] = decode(str(given)) if given is not None else {}
+    merged: dict[str, object] = {}
     if options.get("dtype") is not None:
-        lines.append(f"dtype: {options['dtype']}")
+        merged["dtype"] = options["dtype"]
     if options.get("quantization") is not None:
-        lines += ["quant_config:", f"  quant_algo: {str(options['quantization']).upper()}"]
-    return "\n".join(lines) + "\n" if lines else None
+        quant = config.get("quant_config")
+        rest = quant if isinstance(quant, dict) else {}
+        merged["quant_config"] = {"quant_algo": str(options["quantization"]).upper(), **rest}
+    merged.update((key, value) for key, value in config.items() if key not in merged)
+    return to_yaml(merged) if merged else None
+
+
+def check_config(p: LaunchParams, _version: str | None) -> list[ConfigProblem]:
+    """What in engine_args.config trtllm-serve would refuse, or would take over a flag mdeploy sets."""
+    given = p.options.get(CONFIG_KEY)
+    problems = []
+    for key, value in (decode(str(given)) if given is not None else {}).items():
+        if key in _SET_ELSEWHERE:
+            problems.append(
+                ConfigProblem((key,), f"{key} is set by mdeploy; the file would override it", _SET_ELSEWHERE[key])
+            )
+        elif key in _PYTORCH_ONLY:
+            problems.append(
+                ConfigProblem(
+                    (key,),
+                    f"{key} is an option of TensorRT-LLM's PyTorch backend",
+                    "mdeploy serves trtllm with the TensorRT backend; remove it",
+                )
+            )
+        elif key not in LLM_API_OPTIONS:
+            known = "known: see TrtLlmArgs in TensorRT-LLM's LLM API reference"
+            problems.append(
+                ConfigProblem(
+                    (key,), f"TensorRT-LLM's LLM API has no option {key!r}", did_you_mean(key, LLM_API_OPTIONS) or known
+                )
+            )
+        elif key.endswith("_config") and not isinstance(value, dict):
+            problems.append(
+                ConfigProblem(
+                    (key,), f"{key} is a mapping of options", f"write {key}: as a mapping (key: value lines under it)"
+                )
+            )
+        elif key == "quant_config" and isinstance(value, dict) and "quant_algo" in value:
+            problems.append(
+                ConfigProblem(
+                    (key, "quant_algo"),
+                    "the quantization algorithm is engine_args.quantization",
+                    "set engine_args.quantization instead (fp8 -> FP8)",
+                )
+            )
+    return problems
 
 
 def launch_env(p: LaunchParams) -> dict[str, str]:
@@ -116,9 +214,7 @@ def launch_command(p: LaunchParams) -> tuple[str, ...]:
     if config_yaml(p.options) is None:
         return (*argv, *p.extra_args)
     argv += ["--extra_llm_api_options", CONFIG_PATH, *p.extra_args]
-    # "$@" hands the real argv to exec untouched: no quoting of model ids or extra args.
-    script = f'printf "%s" "${CONFIG_ENV}" > {CONFIG_PATH} && exec "$@"'
-    return ("sh", "-c", script, "trtllm-serve", *argv)
+    return write_then_exec(argv, CONFIG_ENV, CONFIG_PATH)
 
 
 ENGINE = Engine(
@@ -131,6 +227,7 @@ ENGINE = Engine(
     supports_fast_boot=False,
     owned_flags=OWNED_FLAGS,
     flag_syntax=FlagSyntax(),
+    check_config=check_config,
     setting_keys={
         "context_length": "max_seq_len",
         "max_sequences": "max_batch_size",

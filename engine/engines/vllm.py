@@ -37,7 +37,9 @@ CUDA_IMAGE = "nvidia/cuda:13.0.2-devel-ubuntu22.04"
 PYTHON_VERSION = "3.12"
 PACKAGES = (f"vllm=={VERSION}", "huggingface-hub==2.4.0")
 
-VLLM_CACHE = CacheVolume(key="vllm-cache", name="vllm-cache", path="/root/.cache/vllm")
+VLLM_CACHE = CacheVolume(
+    key="vllm-cache", name="vllm-cache", path="/root/.cache/vllm", label="vllm", variable="VLLM_CACHE_ROOT"
+)
 
 OPTIONS = (
     OptionFlag("max_model_len", "--max-model-len"),

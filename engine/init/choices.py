@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TypeVar
 
 from engine.errors import UserError
 from engine.manifest.models.shorthands import IMPORT_PATH_PATTERN
@@ -30,6 +31,16 @@ HANDLER_ATTR = {"web": "app", "function": "main"}
 MANIFESTS_FOLDER = Path("manifests")
 
 _IMPORT_PATH = re.compile(IMPORT_PATH_PATTERN)
+
+_T = TypeVar("_T")
+
+
+def filled(value: _T | None, what: str) -> _T:
+    """A choice completed() always fills, read where it is required. Rendering and writing take
+    completed choices only, which the dataclass's types (None until asked) cannot say."""
+    if value is None:
+        raise ValueError(f"init's {what} was never filled: render and write completed(choices) only")
+    return value
 
 
 @dataclass(frozen=True)

@@ -36,17 +36,21 @@ def ask_missing(given: Choices, ask: Ask) -> Choices:
     kind = c.kind or _one_of(ask(KIND_QUESTION, "llm"), KINDS, "kind")
     c = replace(c, kind=kind)
     if kind == "llm":
-        if c.engine is None:
-            c = replace(c, engine=_one_of(ask(f"Engine: {', '.join(ENGINES)}", DEFAULT_ENGINE), ENGINES, "engine"))
+        engine = c.engine
+        if engine is None:
+            engine = _one_of(ask(f"Engine: {', '.join(ENGINES)}", DEFAULT_ENGINE), ENGINES, "engine")
+            c = replace(c, engine=engine)
         if c.model_id is None and c.model_path is None:
             model = ask("Model: a Hugging Face repo (ORG/NAME), or a folder holding config.json", DEFAULT_MODEL)
             c = replace(c, model_path=model) if _is_folder(model) else replace(c, model_id=model)
         if c.gpu is None:
-            c = replace(c, gpu=ask("GPU on Modal", DEFAULT_GPU[c.engine]))
-    if c.app is None:
-        c = replace(c, app=ask("App name (the Modal app)", DEFAULT_APP.get(kind) or app_name_for(c)))
+            c = replace(c, gpu=ask("GPU on Modal", DEFAULT_GPU[engine]))
+    app = c.app
+    if app is None:
+        app = ask("App name (the Modal app)", DEFAULT_APP.get(kind) or app_name_for(c))
+        c = replace(c, app=app)
     if kind != "llm" and c.handler is None:
-        default = f"{HANDLER_PACKAGE}.{c.app.replace('-', '_')}:{HANDLER_ATTR[kind]}"
+        default = f"{HANDLER_PACKAGE}.{app.replace('-', '_')}:{HANDLER_ATTR[kind]}"
         c = replace(c, handler=ask("Its code, as MODULE:ATTRIBUTE (a stub is written when the module is new)", default))
     if kind == "function" and c.schedule is None:
         c = replace(c, schedule=ask('Schedule: a cron line in UTC, or an interval like "4h"', DEFAULT_SCHEDULE))

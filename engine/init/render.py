@@ -11,7 +11,7 @@ import json
 import posixpath
 import re
 
-from engine.init.choices import Choices
+from engine.init.choices import Choices, filled
 from engine.init.revision import Pinned
 
 SCHEMA = "manifest.schema.json"
@@ -32,7 +32,7 @@ def scalar(value: str) -> str:
 def manifest_text(c: Choices, pinned: Pinned | None, schema_ref: str) -> str:
     head = [f"# yaml-language-server: $schema={schema_ref}", "#"]
     head += [f"# {line}" if line else "#" for line in _intro(c)]
-    body = ["version: 1", f"app: {scalar(c.app)}", ""]
+    body = ["version: 1", f"app: {scalar(filled(c.app, 'app'))}", ""]
     if c.kind == "llm":
         body += _llm_service(c, pinned)
     elif c.kind == "web":
@@ -43,11 +43,12 @@ def manifest_text(c: Choices, pinned: Pinned | None, schema_ref: str) -> str:
 
 
 def overlay_text(c: Choices, schema_ref: str) -> str:
+    manifest = filled(c.path, "path")
     lines = [
         f"# yaml-language-server: $schema={schema_ref}",
         "#",
-        f"# The {c.overlay} environment of {c.path.name}: only what differs there (see `mdeploy diff",
-        f"# {c.path.as_posix()} --env {c.overlay} --against-env main`). Written by `mdeploy init`.",
+        f"# The {c.overlay} environment of {manifest.name}: only what differs there (see `mdeploy diff",
+        f"# {manifest.as_posix()} --env {c.overlay} --against-env main`). Written by `mdeploy init`.",
     ]
     if c.kind == "function":
         lines += ["functions:", f"  {c.key}:", "    retries: 4                  # more patience where it counts"]
@@ -63,8 +64,8 @@ def overlay_text(c: Choices, schema_ref: str) -> str:
 
 
 def handler_text(c: Choices) -> str:
-    module, _, attr = c.handler.partition(":")
-    manifest = c.path.as_posix()
+    module, _, attr = filled(c.handler, "handler").partition(":")
+    manifest = filled(c.path, "path").as_posix()
     if c.kind == "web":
         return "\n".join(
             [
@@ -113,7 +114,7 @@ def schema_reference(manifest_folder: str, schemas_folder: str, overlay: bool) -
 
 
 def _intro(c: Choices) -> list[str]:
-    manifest = c.path.as_posix()
+    manifest = filled(c.path, "path").as_posix()
     if c.kind == "llm":
         what = f"{c.model_id or c.model_path} on {c.engine}, an OpenAI-compatible service on one {c.gpu}."
     elif c.kind == "web":
@@ -145,7 +146,7 @@ def _llm_service(c: Choices, pinned: Pinned | None) -> list[str]:
         ]
     else:
         lines.append(
-            f"      path: {scalar(c.model_path)}   # a folder with config.json (a local run's, or in a mounted volume)"
+            f"      path: {scalar(filled(c.model_path, 'model_path'))}   # a folder with config.json (a local run's, or in a mounted volume)"
         )
     lines += [
         f"    gpu: {c.gpu}",
@@ -178,10 +179,11 @@ def _web_service(c: Choices) -> list[str]:
 
 
 def _function(c: Choices) -> list[str]:
-    if " " in c.schedule.strip():
-        schedule = [f"      cron: {json.dumps(c.schedule)}   # minute hour day month weekday, in UTC"]
+    given = filled(c.schedule, "schedule")
+    if " " in given.strip():
+        schedule = [f"      cron: {json.dumps(given)}   # minute hour day month weekday, in UTC"]
     else:
-        schedule = [f"      every: {scalar(c.schedule)}"]
+        schedule = [f"      every: {scalar(given)}"]
     return [
         "functions:",
         f"  {c.key}:",

@@ -9,11 +9,12 @@ always validates.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 from engine.errors import UserError
-from engine.init.choices import Choices, overlay_path
+from engine.init.choices import Choices, filled, overlay_path
 from engine.init.render import handler_text, manifest_text, overlay_text, schema_reference
 from engine.init.revision import Pinned
 from engine.manifest.errors import ManifestError
@@ -32,7 +33,7 @@ class NewFile:
 
 def plan_files(c: Choices, pinned: Pinned | None) -> tuple[list[NewFile], list[str]]:
     """The files to write, and notes about the project they land in."""
-    manifest = c.path
+    manifest = filled(c.path, "path")
     root = project_root(manifest)
     schemas = root / SCHEMAS_FOLDER
     notes = []
@@ -59,25 +60,26 @@ def refuse_existing(c: Choices) -> None:
     """One line, and nothing written, when any file to write (or another overlay) is there."""
     from engine.manifest.load import overlay_path as existing_overlay
 
-    paths = [c.path, overlay_path(c)]
+    manifest = filled(c.path, "path")
+    paths = [manifest, overlay_path(c)]
     if c.handler is not None:
-        paths += [file.path for file in _handler_files(c, project_root(c.path))]
+        paths += [file.path for file in _handler_files(c, project_root(manifest))]
     for path in paths:
         if path is not None and path.exists():
             raise UserError(
                 f"{_shown(path)} exists; mdeploy init never overwrites a file: choose another name (--app, or a path)"
             )
-    if c.overlay is not None and (found := existing_overlay(c.path, c.overlay)) is not None:
+    if c.overlay is not None and (found := existing_overlay(manifest, c.overlay)) is not None:
         raise UserError(
             f"{_shown(found)} exists and is the {c.overlay} overlay already; mdeploy init never overwrites a file"
         )
 
 
-def write_and_validate(c: Choices, files: list[NewFile], environ) -> list[tuple[str, object]]:
+def write_and_validate(c: Choices, files: list[NewFile], environ: Mapping[str, str]) -> list[tuple[str, object]]:
     """Create the files, validate and plan the manifest for each environment: (environment shown,
     validated manifest) pairs; or, after taking back every file and folder created, a UserError
     with the problems."""
-    from engine.blueprint.planner import load_and_plan
+    from engine.planner.plan import load_and_plan
 
     created: list[Path] = []
     try:
@@ -88,7 +90,7 @@ def write_and_validate(c: Choices, files: list[NewFile], environ) -> list[tuple[
                 handle.write(file.text)
         checked = []
         for env in (None, c.overlay) if c.overlay else (None,):
-            loaded, _ = load_and_plan(c.path, env, environ)
+            loaded, _ = load_and_plan(filled(c.path, "path"), env, environ)
             checked.append((env or "base", loaded.manifest))
         return checked
     except FileExistsError as exc:
@@ -119,7 +121,7 @@ def _make_folders(folder: Path) -> list[Path]:
 def _handler_files(c: Choices, root: Path) -> list[NewFile]:
     """The handler's module, and an `__init__.py` for each package folder it creates; none when
     the module is there already (the user's own code: validation then checks the attribute)."""
-    module = c.handler.partition(":")[0]
+    module = filled(c.handler, "handler").partition(":")[0]
     if ProjectModules(source_folders(root)).locate(module) is not None:
         return []
     parts = module.split(".")

@@ -12,7 +12,7 @@ import inspect
 import json
 import os
 import traceback
-from collections.abc import Iterator, Mapping
+from collections.abc import Awaitable, Callable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 
@@ -60,7 +60,7 @@ def parse_call_arguments(tokens: list[str]) -> tuple[list[Any], dict[str, Any]]:
     return args, kwargs
 
 
-def import_handler(reference: str):
+def import_handler(reference: str) -> Callable[..., Any]:
     """The handler, resolved as the container resolves it; a reference that does not resolve is a UserError."""
     try:
         handler = _resolve(reference)
@@ -77,10 +77,11 @@ def import_handler(reference: str):
             f"handler {reference!r} is not callable: it names a value of type {type(handler).__name__}; "
             f"point it at a function"
         )
-    return handler
+    checked: Callable[..., Any] = handler  # callable() above; the import itself is untyped
+    return checked
 
 
-def call_handler(handler, args: list[Any], kwargs: dict[str, Any]) -> Any:
+def call_handler(handler: Callable[..., Any], args: list[Any], kwargs: dict[str, Any]) -> Any:
     """Call it; a coroutine function runs on a fresh event loop, as Modal runs async handlers."""
     try:
         inspect.signature(handler).bind(*args, **kwargs)
@@ -135,7 +136,7 @@ def environment(env: Mapping[str, str]) -> Iterator[None]:
         os.environ.update(saved)
 
 
-async def _await(awaitable):
+async def _await(awaitable: Awaitable[Any]) -> Any:
     return await awaitable
 
 

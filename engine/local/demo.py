@@ -72,10 +72,10 @@ def run_demo(
     port: int | None = None,
 ) -> DemoAnswer:
     from engine.bench.target import discover_model
-    from engine.blueprint.planner import plan_file_with_origins
     from engine.local.ports import ensure_port_free, free_port
     from engine.local.service import check_before_start, prepare_launch, running_service
     from engine.local.source import with_env_values
+    from engine.planner.plan import plan_file_with_origins
 
     _require_local_extra()
     shown = shown_path(manifest)
@@ -127,7 +127,7 @@ def run_demo(
                 say(f"          model: {said} ({tokens} in {answer.seconds:.1f} s; random weights, so gibberish)")
         except UserError as exc:
             hint = ""
-            if model_was_there:
+            if model_was_there and isinstance(launch.model, ModelFolder):
                 hint = f"; {shown_path(launch.model.folder)} was there already: delete it and the demo writes a fresh tiny model"
             raise UserError(f"{exc.message} (the engine is stopped; its log: {shown_path(log_path)}{hint})") from None
     say(f"5. stop   stopped {launch.service} and every process it started")

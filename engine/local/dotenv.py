@@ -21,10 +21,11 @@ from engine.errors import UserError
 def parse_dotenv(text: str, source: str = ".env") -> dict[str, str]:
     values: dict[str, str] = {}
     for binding in parse_stream(io.StringIO(text)):
-        if binding.error or (binding.key is not None and binding.value is None):
+        if binding.key is None and not binding.error:  # a blank or comment line
+            continue
+        if binding.error or binding.key is None or binding.value is None:
             raise UserError(f"{source}:{binding.original.line}: expected KEY=value")
-        if binding.key is not None:  # None: a blank or comment line
-            values[binding.key] = binding.value
+        values[binding.key] = binding.value
     return values
 
 

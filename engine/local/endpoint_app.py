@@ -8,9 +8,10 @@ takes no arguments). The handler is resolved as the container resolves it.
 from __future__ import annotations
 
 import os
+from typing import Any
 
 
-def create_app():
+def create_app() -> Any:  # a fastapi.FastAPI; fastapi is imported only when the app is made
     from fastapi import FastAPI
 
     from engine.runtime.handler_import import import_handler

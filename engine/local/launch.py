@@ -28,7 +28,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from engine.blueprint.model import Blueprint, FunctionSpec, ServerSpec, WarmupSpec
+from engine.blueprint.model import Blueprint, ContainerSpec, FunctionSpec, ServerSpec, WarmupSpec
 from engine.blueprint.server_command import fill_command, uses_placeholder
 from engine.engines.common import Engine, local_command
 from engine.engines.registry import get_engine
@@ -256,7 +256,16 @@ def _engine_executable(engine: Engine, name: str, env: Mapping[str, str], *, own
     return name
 
 
-def _process_env(blueprint, container, mounts, environ, dotenv, workdir, *, owner) -> dict[str, str]:
+def _process_env(
+    blueprint: Blueprint,
+    container: ContainerSpec,
+    mounts: list[LocalMount],
+    environ: Mapping[str, str],
+    dotenv: Mapping[str, str],
+    workdir: Path,
+    *,
+    owner: str,
+) -> dict[str, str]:
     """This machine's environment, then .env, then the secrets' keys, then the container's env."""
     env = dict(environ)
     for key, value in dotenv.items():

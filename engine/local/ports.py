@@ -32,4 +32,5 @@ def free_port(host: str = "127.0.0.1") -> int:
     """A port the OS considers free right now (for tests and `bench MANIFEST:SERVICE`)."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
         probe.bind((host, 0))
-        return probe.getsockname()[1]
+        port: int = probe.getsockname()[1]  # (host, port) for AF_INET
+        return port

@@ -15,6 +15,7 @@ that reason instead of a bare FileNotFoundError.
 from __future__ import annotations
 
 import ast
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -83,7 +84,7 @@ def path_literals(handler: str, root: Path, mounts: list[LocalMount]) -> list[Pa
     return sorted(found, key=lambda p: p.line)
 
 
-def _handler_scope(tree: ast.Module, attr: str):
+def _handler_scope(tree: ast.Module, attr: str) -> Iterator[ast.AST]:
     for statement in tree.body:
         if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef)) and statement.name != attr:
             continue

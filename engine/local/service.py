@@ -63,11 +63,12 @@ def prepare_launch(
 ) -> Launch:
     service = find_service(blueprint, name)
     dotenv = read_dotenv(dotenv_path)
-    common = dict(workdir=workdir, environ=environ, dotenv=dotenv, host=host, port=port)
     if isinstance(service, ServerSpec):
         gpu = machine_has_gpu() if has_gpu is None else has_gpu
-        return server_launch(blueprint, service, has_gpu=gpu, **common)
-    return web_launch(blueprint, service, **common)
+        return server_launch(
+            blueprint, service, has_gpu=gpu, workdir=workdir, environ=environ, dotenv=dotenv, host=host, port=port
+        )
+    return web_launch(blueprint, service, workdir=workdir, environ=environ, dotenv=dotenv, host=host, port=port)
 
 
 def check_before_start(launch: Launch) -> Launch:

@@ -12,9 +12,12 @@ import os
 from collections.abc import Mapping
 from dataclasses import replace
 from pathlib import Path
+from typing import TypeVar
 
-from engine.blueprint.model import Blueprint
+from engine.blueprint.model import Blueprint, FunctionSpec, ServerSpec
 from engine.errors import UserError
+
+_Spec = TypeVar("_Spec", FunctionSpec, ServerSpec)
 
 
 def load_blueprint(path: str, env: str | None) -> Blueprint:
@@ -30,7 +33,7 @@ def load_blueprint(path: str, env: str | None) -> Blueprint:
             return from_json(text)
         except BlueprintDecodeError as exc:
             raise UserError(f"{path}: not a Blueprint: {exc}") from None
-    from engine.blueprint.planner import plan_file_with_origins
+    from engine.planner.plan import plan_file_with_origins
 
     planned = plan_file_with_origins(path, environment)
     return with_env_values(planned.blueprint, planned.env_values)
@@ -39,7 +42,7 @@ def load_blueprint(path: str, env: str | None) -> Blueprint:
 def with_env_values(blueprint: Blueprint, env_values: Mapping[tuple[str, str], Mapping[str, str]]) -> Blueprint:
     """`blueprint` with each env entry from a variable set to its value, for running it here."""
 
-    def filled(collection: str, spec):
+    def filled(collection: str, spec: _Spec) -> _Spec:
         values = env_values.get((collection, spec.key))
         if not values:
             return spec

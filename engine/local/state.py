@@ -19,7 +19,7 @@ from engine.project.root import project_root, shown
 STATE_DIR = ".mdeploy"
 
 
-def local_root(source: str | os.PathLike) -> Path:
+def local_root(source: str | os.PathLike[str]) -> Path:
     """The folder whose `.mdeploy/` holds the state of the manifest (or Blueprint JSON file) at `source`."""
     return project_root(source)
 

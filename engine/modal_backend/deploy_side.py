@@ -33,9 +33,9 @@ def plan_for_deploy(environ: Mapping[str, str]) -> tuple[Blueprint, Mapping[tupl
     client would refuse while the app is built is among those problems, at its manifest key
     (modal_problems.py), as `mdeploy validate` reports it.
     """
-    from engine.blueprint.planner import load_and_plan
     from engine.manifest.errors import ManifestError
     from engine.modal_backend.modal_problems import modal_problems
+    from engine.planner.plan import load_and_plan
 
     manifest = environ.get(MANIFEST_VAR)
     if not manifest:

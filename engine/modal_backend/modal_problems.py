@@ -33,7 +33,7 @@ def located(merged: Any, origins: Origins, complaint: ModalComplaint) -> Any:
     """One complaint as a Problem at the manifest key behind its Blueprint path."""
     import modal
 
-    from engine.blueprint.planner_errors import problem
+    from engine.planner.errors import problem
 
     hint = (_ERROR_HINT if complaint.severity == "error" else _WARNING_HINT).format(version=modal.__version__)
     found = problem(merged, manifest_key(origins, complaint.path), f"Modal's client: {complaint.message}", hint)

@@ -71,7 +71,7 @@ def deployed_baseline(planned: Blueprint, manifest: Path, env: str | None, tag: 
         return dataclasses.replace(
             now, description=f"the live version was deployed from {tag.commit} with uncommitted changes"
         )
-    from engine.plan import compare, git_source
+    from engine.review import compare, git_source
 
     try:
         with compare.ref_tree(manifest, tag.commit) as tree:

@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from engine.errors import UserError
 
@@ -70,7 +70,7 @@ class _modal_errors:
     def __enter__(self) -> None:
         return None
 
-    def __exit__(self, kind: type | None, exc: BaseException | None, _tb: Any) -> bool:
+    def __exit__(self, kind: type | None, exc: BaseException | None, _tb: Any) -> Literal[False]:
         if exc is None or isinstance(exc, (UserError, KeyboardInterrupt)):
             return False
         from modal.exception import AuthError, NotFoundError

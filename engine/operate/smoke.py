@@ -21,7 +21,7 @@ import json
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
@@ -124,7 +124,15 @@ def _headers(obj: ModalObject, environ: Mapping[str, str]) -> tuple[dict[str, st
     return headers, None
 
 
-def _request(method, base, path, body, headers, timeout, judge) -> Step:
+def _request(
+    method: str,
+    base: str,
+    path: str,
+    body: bytes | None,
+    headers: Mapping[str, str],
+    timeout: float,
+    judge: Callable[[int, bytes], tuple[bool, str]],
+) -> Step:
     request = urllib.request.Request(base + path, data=body, method=method, headers=dict(headers))
     if body is not None:
         request.add_header("Content-Type", "application/json")

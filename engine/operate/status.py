@@ -7,6 +7,7 @@ Reads `modal app info` (which objects exist, the app's state and live version), 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from engine.blueprint.model import Blueprint
@@ -14,6 +15,7 @@ from engine.errors import UserError
 from engine.operate import modal_cli
 from engine.operate.names import ModalNames
 from engine.operate.readback import (
+    ObjectStats,
     app_info_call,
     app_stats_call,
     history_call,
@@ -67,7 +69,9 @@ def collect_status(blueprint: Blueprint, names: ModalNames) -> AppStatus:
         raise UserError(info_reply.error or "")
     app = parse_app_info(info_reply.data)
     notes = []
-    since, until, stats = (None, None, {})
+    since: str | None = None
+    until: str | None = None
+    stats: dict[tuple[str, str], ObjectStats] = {}
     if stats_reply.ok:
         since, until, stats = parse_app_stats(stats_reply.data)
     else:
@@ -108,7 +112,15 @@ def collect_status(blueprint: Blueprint, names: ModalNames) -> AppStatus:
     )
 
 
-def _object(kind, key, name, state, url, stats, problem) -> ObjectStatus:
+def _object(
+    kind: str,
+    key: str,
+    name: str,
+    state: str,
+    url: str | None,
+    stats: Mapping[tuple[str, str], ObjectStats],
+    problem: str | None,
+) -> ObjectStatus:
     counts = stats.get((kind, name))
     return ObjectStatus(
         kind=kind,

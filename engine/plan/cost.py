@@ -19,6 +19,7 @@ import json
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 from engine.blueprint.model import Blueprint, ContainerSpec
 
@@ -82,7 +83,7 @@ def load_price_table() -> PriceTable:
     )
 
 
-def with_prices(table: PriceTable, **changes: object) -> PriceTable:
+def with_prices(table: PriceTable, **changes: Any) -> PriceTable:
     """A copy of `table` with some prices or its provenance replaced (live rates)."""
     return dataclasses.replace(table, **changes)
 
@@ -160,7 +161,7 @@ def _money(value: float) -> float:
 def container_price(container: ContainerSpec, gpu_per_second: float, prices: PriceTable) -> ContainerPrice:
     """Per hour: the GPUs (already counted), the CPU and memory requests, times the multipliers."""
     cores = container.cpu if container.cpu is not None else prices.default_cpu_cores
-    memory_mib = container.memory if container.memory is not None else prices.default_memory_mib
+    memory_mib: float = container.memory if container.memory is not None else prices.default_memory_mib
     if container.ephemeral_disk:
         memory_mib = max(memory_mib, container.ephemeral_disk / prices.disk_to_memory_ratio)
     cpu_memory_multiplier = prices.nonpreemptible_multiplier if container.nonpreemptible else 1.0

@@ -158,7 +158,14 @@ class _Sides:
         self.old, self.new = old, new
 
     def change(
-        self, dotted: str, at: tuple, old: Any, new: Any, status: str = "changed", *, element: bool = False
+        self,
+        dotted: str,
+        at: tuple[str | int, ...],
+        old: Any,
+        new: Any,
+        status: str = "changed",
+        *,
+        element: bool = False,
     ) -> FieldChange:
         """`element`: a whole list element, shown without its unset fields."""
         shown_old = None if status == "added" else self.old.shown(at, old)
@@ -220,7 +227,7 @@ def _cost_change(old: ObjectCost | None, new: ObjectCost | None) -> CostChange |
     )
 
 
-def _field_changes(path: str, at: tuple, old: Any, new: Any, sides: _Sides) -> list[FieldChange]:
+def _field_changes(path: str, at: tuple[str | int, ...], old: Any, new: Any, sides: _Sides) -> list[FieldChange]:
     """Leaf differences between two JSON values, as dotted paths (`steps[2].args`); `at` is the
     same place as a Blueprint path, where the origin records look values up."""
     if isinstance(old, dict) and isinstance(new, dict):

@@ -24,7 +24,7 @@ from engine.blueprint.model import Blueprint
 from engine.blueprint.origins import DEFAULTS, ENGINE, MANIFEST, PLANNER, SCHEMA, Origin, Origins, Source
 
 COLLECTIONS = ("servers", "functions", "images", "volumes", "secrets", "dicts", "queues", "buckets", "models")
-_DEFAULTS_MODULE = "engine/blueprint/planner_defaults.py"
+_DEFAULTS_MODULE = "engine/planner/defaults.py"
 
 
 @dataclass(frozen=True)
@@ -48,7 +48,7 @@ def split_key(key: str) -> list[str]:
     return [piece for piece in re.sub(r"\[(\d+)\]", r".\1", key).split(".") if piece != ""]
 
 
-def lookup(data: Any, pieces: list[str]) -> tuple[Any, tuple] | None:
+def lookup(data: Any, pieces: list[str]) -> tuple[Any, tuple[str | int, ...]] | None:
     """Walk `data` along `pieces`; mapping keys may contain dots, so the longest key that
     matches wins. Returns (value, path with str keys and int list indices), or None."""
     if not pieces:
@@ -70,7 +70,7 @@ def lookup(data: Any, pieces: list[str]) -> tuple[Any, tuple] | None:
 
 def blueprint_view(blueprint: Blueprint) -> dict[str, Any]:
     """The Blueprint's JSON data with each collection keyed by object key instead of a list."""
-    data = to_data(blueprint)
+    data: dict[str, Any] = to_data(blueprint)  # a Blueprint's data is a JSON object
     for name in COLLECTIONS:
         data[name] = {obj["key"]: obj for obj in data[name]}
     return data
@@ -113,14 +113,14 @@ def explain_key(key: str, merged: Any, blueprint: Blueprint, origins: Origins) -
     )
 
 
-def dotted(path: tuple) -> str:
+def dotted(path: tuple[str | int, ...]) -> str:
     out = ""
     for part in path:
         out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
     return out
 
 
-def manifest_shown(merged: Any, path: tuple, value: Any) -> Any:
+def manifest_shown(merged: Any, path: tuple[str | int, ...], value: Any) -> Any:
     """A merged-manifest value with every part that came from a variable shown as the text the
     file wrote (`${GPU:-A100}`)."""
     interpolated = getattr(merged, "interpolated", None) or {}
@@ -133,14 +133,14 @@ def manifest_shown(merged: Any, path: tuple, value: Any) -> Any:
     return value
 
 
-def _location(merged: Any, path: tuple) -> str | None:
+def _location(merged: Any, path: tuple[str | int, ...]) -> str | None:
     span = merged.spans.get(tuple(path))
     if span is None or span.value is None:
         return None
     return str(span.value)
 
 
-def _planned_from(origins: Origins, manifest_path: tuple) -> list[tuple]:
+def _planned_from(origins: Origins, manifest_path: tuple[str | int, ...]) -> list[tuple[str | int, ...]]:
     """The outermost Blueprint paths whose value is the manifest value at `manifest_path` itself."""
     found = [
         path

@@ -17,7 +17,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from engine.blueprint.model import (
+    PREFETCH_HANDLER,
     Blueprint,
+    CacheSpec,
     ContainerSpec,
     FunctionSpec,
     ImageSpec,
@@ -27,7 +29,6 @@ from engine.blueprint.model import (
     ServerSpec,
 )
 from engine.blueprint.origins import DEFAULTS, MANIFEST, NO_ORIGINS, Origins
-from engine.blueprint.planner_defaults import PREFETCH_HANDLER
 from engine.plan.cost import CostEstimate, ObjectCost, format_money, parse_gpu_request
 from engine.plan.units import format_duration, format_gpu, format_memory
 
@@ -58,18 +59,18 @@ class Section:
 class _Shown:
     """Renders the values of one object for a human: a value from variables as its reference."""
 
-    def __init__(self, origins: Origins, at: tuple):
+    def __init__(self, origins: Origins, at: tuple[str | int, ...]):
         self.origins = origins
         self.at = at
 
-    def __call__(self, field: str | tuple, value: Any, render: Callable[[Any], str] = str) -> str:
+    def __call__(self, field: str | tuple[str | int, ...], value: Any, render: Callable[[Any], str] = str) -> str:
         path = (*self.at, *((field,) if isinstance(field, str) else field))
         return self.origins.text(path, value, render)
 
     def under(self, *fields: Any) -> _Shown:
         return _Shown(self.origins, (*self.at, *fields))
 
-    def hidden(self, field: str | tuple) -> bool:
+    def hidden(self, field: str | tuple[str | int, ...]) -> bool:
         path = (*self.at, *((field,) if isinstance(field, str) else field))
         return self.origins.reference(path) is not None
 
@@ -268,6 +269,7 @@ def _server_entry(server: ServerSpec, cost: ObjectCost, show: _Shown, bucket_sec
         ("model", "" if is_command else f"{model}{served}"),
         ("adapters", _adapters_line(server, show)),
         *_container_rows(server.container, show.under("container"), bucket_secrets),
+        ("caches", "; ".join(_cache(c) for c in server.caches)),
         ("concurrency", concurrency),
         (
             "port",
@@ -294,6 +296,15 @@ def _server_entry(server: ServerSpec, cost: ObjectCost, show: _Shown, bucket_sec
     )
     what = "server (its own command)" if is_command else f"{show('engine', server.engine)} server"
     return Entry(server.key, f"{what}, Modal name {server.name}, class {server.symbol}", rows)
+
+
+def _cache(cache: CacheSpec) -> str:
+    """An engine cache the manifest changed or serves itself (the others are plain mounts)."""
+    if cache.state == "off":
+        return f"{cache.name} off (no volume at {cache.path})"
+    if cache.state == "user":
+        return f"{cache.name} at {cache.path} <- your volume {cache.volume}"
+    return f"{cache.name} at {cache.path} <- volume {cache.volume}"
 
 
 def _warmup(server: ServerSpec, show: _Shown) -> str:

@@ -141,7 +141,7 @@ def _markdown(item: LabelledDiff) -> str:
         lines += ["", f"> **Note:** {_cell(note)}"]
     if not diff.changed:
         return "\n".join(lines) + "\n"
-    rows = [("app", "", change) for change in diff.app_fields]
+    rows: list[tuple[str, str, FieldChange | None]] = [("app", "", change) for change in diff.app_fields]
     for obj in diff.objects:
         if not obj.fields:
             rows.append((f"{_MARK[obj.status]} {obj.kind} `{obj.key}`", obj.status, None))
@@ -154,12 +154,14 @@ def _markdown(item: LabelledDiff) -> str:
             else:
                 old_cell, new_cell = _markdown_values(change)
                 lines.append(f"| {name} | `{change.path}` | {old_cell} | {new_cell} |")
-    cost_rows = [(f"{o.kind} `{o.key}`", o.cost) for o in diff.objects if o.cost is not None and o.cost.changed]
+    cost_rows: list[tuple[str, CostChange | None]] = [
+        (f"{o.kind} `{o.key}`", o.cost) for o in diff.objects if o.cost is not None and o.cost.changed
+    ]
     cost_rows.append(("**total**", diff.cost))
     lines += ["", "| cost per hour | idle | peak |", "|---|---|---|"]
-    for name, change in cost_rows:
-        assert change is not None
-        lines.append(f"| {name} | {_idle(change)} | {_peak(change)} |")
+    for name, cost in cost_rows:
+        assert cost is not None
+        lines.append(f"| {name} | {_idle(cost)} | {_peak(cost)} |")
     return "\n".join(lines) + "\n"
 
 

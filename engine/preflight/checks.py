@@ -7,11 +7,13 @@ folders are read through `ModelFolders`, which tests point at a temporary direct
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
+from typing import Any
 
-from engine.blueprint.model import Blueprint, ServerSpec
+from engine.blueprint.model import Blueprint, SecretSpec, ServerSpec, VolumeSpec
 from engine.preflight.fit import (
     GIB,
     FitReport,
@@ -48,13 +50,13 @@ def run_checks(
     results += _volume_checks(blueprint, modal)
     # A `kind: server` names no model mdeploy could look up: its command is its own business.
     for server in (s for s in blueprint.servers if s.kind != "server"):
-        results.append(_guarded(f"model {server.key}", lambda s=server: _model_check(s, hub, folders)))
-        results.append(_guarded(f"fit {server.key}", lambda s=server: _fit_check(s, hub, folders)))
+        results.append(_guarded(f"model {server.key}", partial(_model_check, server, hub, folders)))
+        results.append(_guarded(f"fit {server.key}", partial(_fit_check, server, hub, folders)))
     results += model_checks(blueprint, hub, _guarded)
     return results
 
 
-def _guarded(check: str, body) -> CheckResult:
+def _guarded(check: str, body: Callable[[], tuple[str, str]]) -> CheckResult:
     """Run one check; a probe that gives up midway turns it into a skip with the probe's reason."""
     try:
         status, message = body()
@@ -74,7 +76,7 @@ def _secret_checks(blueprint: Blueprint, modal: ModalProbe | Unavailable) -> Ite
             yield CheckResult(check, SKIP, modal.reason)
             continue
 
-        def body(secret=secret):
+        def body(secret: SecretSpec = secret) -> tuple[str, str]:
             problem = modal.secret_problem(secret.name, blueprint.environment, secret.required_keys)
             keys = f" with keys {', '.join(secret.required_keys)}" if secret.required_keys else ""
             if problem:
@@ -91,7 +93,7 @@ def _volume_checks(blueprint: Blueprint, modal: ModalProbe | Unavailable) -> Ite
             yield CheckResult(check, SKIP, modal.reason)
             continue
 
-        def body(volume=volume):
+        def body(volume: VolumeSpec = volume) -> tuple[str, str]:
             where = f"{volume.name!r} in environment {blueprint.environment!r}"
             if modal.volume_exists(volume.name, blueprint.environment):
                 return PASS, f"{where} exists"
@@ -170,7 +172,7 @@ def _folder_fit(server: ServerSpec, folders: ModelFolders) -> tuple[str, str]:
     return fit_verdict(server, config, parameters)
 
 
-def fit_verdict(server: ServerSpec, config: dict, parameters: int | None) -> tuple[str, str]:
+def fit_verdict(server: ServerSpec, config: dict[str, Any], parameters: int | None) -> tuple[str, str]:
     """(status, message) for a server's GPUs given the model's config.json and parameter count."""
     try:
         shape = shape_from_config(config, parameters)
@@ -209,7 +211,7 @@ def fit_verdict(server: ServerSpec, config: dict, parameters: int | None) -> tup
     return min(verdicts, key=lambda v: order[v[0]])
 
 
-def _checkpoint_quantization(config: dict) -> str | None:
+def _checkpoint_quantization(config: dict[str, Any]) -> str | None:
     quantization = config.get("quantization_config")
     return quantization.get("quant_method") if isinstance(quantization, dict) else None
 

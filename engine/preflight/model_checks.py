@@ -9,6 +9,7 @@ checked once, and its fit against the functions in `used_by`, whose handlers loa
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from functools import partial
 from typing import Any
 
 from engine.blueprint.model import Blueprint, ModelSpec, ServerSpec
@@ -24,19 +25,19 @@ def model_checks(blueprint: Blueprint, hub: HubProbe | Unavailable, guarded: Gua
     sizes: dict[str, int | None] = {}  # model key -> bytes, once its hub check has run
     for model in blueprint.models:
         if model.repo is None:
-            yield guarded(f"models {model.key}", lambda m=model: _path_model(m))
+            yield guarded(f"models {model.key}", partial(_path_model, model))
             continue
-        yield guarded(f"models {model.key}", lambda m=model: _hub_model(m, hub, sizes))
+        yield guarded(f"models {model.key}", partial(_hub_model, model, hub, sizes))
         for user in model.used_by:
             kind, _, key = user.partition(".")
             function = functions.get(key) if kind == "functions" else None
             if function is not None:
                 gpus = function.container.gpu
-                yield guarded(f"fit {model.key} in {key}", lambda m=model, g=gpus: _fit(m, g, sizes))
+                yield guarded(f"fit {model.key} in {key}", partial(_fit, model, gpus, sizes))
     models = {m.key: m for m in blueprint.models}
     for server in blueprint.servers:
         if server.lora_adapters:
-            yield guarded(f"adapters {server.key}", lambda s=server: _adapters(s, models, sizes))
+            yield guarded(f"adapters {server.key}", partial(_adapters, server, models, sizes))
 
 
 def _adapters(server: ServerSpec, models: dict[str, ModelSpec], sizes: dict[str, int | None]) -> tuple[str, str]:

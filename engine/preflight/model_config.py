@@ -20,8 +20,9 @@ class ModelConfigError(ValueError):
 
 
 def text_config(config: Mapping[str, Any]) -> Mapping[str, Any]:
-    if "num_hidden_layers" not in config and isinstance(config.get("text_config"), Mapping):
-        return config["text_config"]
+    inner = config.get("text_config")
+    if "num_hidden_layers" not in config and isinstance(inner, Mapping):
+        return inner
     return config
 
 
@@ -34,7 +35,7 @@ def shape_from_config(config: Mapping[str, Any], parameters: int | None = None) 
     max_context = cfg.get("max_position_embeddings")
     estimated = parameters is None
     return ModelShape(
-        parameters=estimate_parameters(cfg) if estimated else parameters,
+        parameters=estimate_parameters(cfg) if parameters is None else parameters,
         layers=layers,
         kv_heads=kv_heads,
         head_dim=int(head_dim),

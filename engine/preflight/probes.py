@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import os
 import socket
+from collections.abc import Iterator
 from typing import Any, Protocol
 
 
@@ -46,7 +47,7 @@ class HubProbe(Protocol):
 
 
 @contextlib.contextmanager
-def _network_errors_as_unavailable(service: str):
+def _network_errors_as_unavailable(service: str) -> Iterator[None]:
     """Transport and auth failures mean "cannot check", not "check failed"."""
     transport: tuple[type[BaseException], ...] = (OSError, TimeoutError)
     try:
@@ -87,7 +88,7 @@ def _reachable(host: str, port: int = 443, timeout: float = 3.0) -> str | None:
         return f"{host} is not reachable ({exc.strerror or type(exc).__name__})"
 
 
-def _modal_config():
+def _modal_config() -> Any:  # modal.config._Setting-backed mapping; modal ships no stub for it
     """modal.config.config; a config file Modal cannot read is a UserError. Modal reads it when
     it is first imported and, failing, prints a "Modal installation seems broken" banner to
     stdout before raising: the banner is swallowed, the reason kept."""
@@ -194,7 +195,8 @@ class LiveHub:
         with _network_errors_as_unavailable("the Hub"):
             path = hf_hub_download(model, "config.json", revision=revision)
         with open(path, encoding="utf-8") as handle:
-            return json.load(handle)
+            config: dict[str, Any] = json.load(handle)  # config.json is an object
+        return config
 
     def parameter_count(self, model: str, revision: str | None) -> int | None:
         from huggingface_hub.errors import NotASafetensorsRepoError
@@ -212,6 +214,5 @@ class LiveHub:
         with _network_errors_as_unavailable("the Hub"):
             info = self._api.model_info(model, revision=revision, files_metadata=True)
         files = [s for s in info.siblings or () if not patterns or any(fnmatch(s.rfilename, p) for p in patterns)]
-        if any(s.size is None for s in files):
-            return None
-        return sum(s.size for s in files)
+        sizes = [s.size for s in files if s.size is not None]
+        return sum(sizes) if len(sizes) == len(files) else None

@@ -42,7 +42,7 @@ def project_problems(loaded: Any, server_mounts: Mapping[str, Iterable[str]] | N
     manifest = loaded.manifest
     problems: list[Problem] = []
 
-    def report(path: tuple, mistake: Any) -> None:
+    def report(path: tuple[str | int, ...], mistake: Any) -> None:
         if mistake is not None:
             problems.append(Problem(locator.at_value(path), dotted(path), mistake.message, mistake.hint))
 
@@ -64,13 +64,13 @@ def project_problems(loaded: Any, server_mounts: Mapping[str, Iterable[str]] | N
         for index, package in enumerate(image.python_sources):
             report(("images", key, "python_sources", index), _python_source_mistake(checker, package))
         for index, item in enumerate(image.steps or ()):
-            at = ("images", key, "steps", index)
+            step_at: tuple[str | int, ...] = ("images", key, "steps", index)
             if item.run_function is not None:
-                report((*at, "run_function", "handler"), checker.check(item.run_function.handler, Use("build")))
+                report((*step_at, "run_function", "handler"), checker.check(item.run_function.handler, Use("build")))
             for kind in ("add_local_file", "add_local_dir"):
                 local = getattr(item, kind)
                 if local is not None:
-                    report((*at, kind, "src"), local_path_mistake(root, local.src, kind == "add_local_dir"))
+                    report((*step_at, kind, "src"), local_path_mistake(root, local.src, kind == "add_local_dir"))
     return problems
 
 

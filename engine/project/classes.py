@@ -15,10 +15,10 @@ from collections.abc import Iterator
 from typing import Any
 
 from engine.project.handlers import HandlerChecker, Mistake, Use, _batched, _is_generator, _Params, _quoted
-from engine.project.symbols import Missing
+from engine.project.symbols import Found, Missing
 
 
-def class_mistakes(checker: HandlerChecker, fn: Any) -> Iterator[tuple[tuple, Mistake]]:
+def class_mistakes(checker: HandlerChecker, fn: Any) -> Iterator[tuple[tuple[str | int, ...], Mistake]]:
     """(key path below the function, mistake) for each problem of the class `fn.handler` names."""
     module, _, name = fn.handler.partition(":")
     mistake = checker.module_mistake(module, fn.handler) or checker.parse_mistake(module)
@@ -40,7 +40,7 @@ def class_mistakes(checker: HandlerChecker, fn: Any) -> Iterator[tuple[tuple, Mi
         yield ("handler",), mistake
         return
     ref = repr(fn.handler)
-    if getattr(found, "kind", None) != "class" or not isinstance(found.node, ast.ClassDef):
+    if not isinstance(found, Found) or found.kind != "class" or not isinstance(found.node, ast.ClassDef):
         return
     node = found.node
     where = f"{ref} ({checker._defined(found)})"

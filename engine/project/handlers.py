@@ -212,7 +212,7 @@ class HandlerChecker:
         )
 
     def _get_endpoint(self, where: str, params: _Params, found: Found, use: Use) -> Mistake | None:
-        classes = _body_classes(self.modules.parse(found.file)) if found.file else set()  # type: ignore[arg-type]
+        classes = _body_classes(self.modules.parse(found.file)) if found.file else set()
         for name, annotation, default in params.annotated:
             if _from_body(annotation, default, classes):
                 written = f"{name}: {ast.unparse(annotation)}" if annotation is not None else name

@@ -11,7 +11,7 @@ from __future__ import annotations
 import ast
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from functools import cache, lru_cache
 from pathlib import Path
 
@@ -130,7 +130,7 @@ def outside_project(top: str) -> str | None:
 
 
 @cache
-def _distributions() -> dict[str, list[str]]:
+def _distributions() -> Mapping[str, list[str]]:
     # Reads every installed distribution's metadata: only asked when a name is not the project's.
     from importlib.metadata import packages_distributions
 

@@ -18,7 +18,7 @@ ROOT_MARKERS = ("pyproject.toml", "setup.cfg", "setup.py", ".git")
 SOURCE_LAYOUT_FOLDER = "src"
 
 
-def project_root(manifest: str | os.PathLike) -> Path:
+def project_root(manifest: str | os.PathLike[str]) -> Path:
     """The project root of the manifest at `manifest` (an absolute, resolved path)."""
     start = Path(manifest).resolve().parent
     for folder in (start, *start.parents):
@@ -33,7 +33,7 @@ def source_folders(root: Path) -> tuple[Path, ...]:
     return (root, src) if src.is_dir() else (root,)
 
 
-def import_paths(manifest: str | os.PathLike) -> list[str]:
+def import_paths(manifest: str | os.PathLike[str]) -> list[str]:
     """The folders to put first on sys.path (or PYTHONPATH) to import the manifest's handlers;
     none when the manifest file is not there (a Blueprint planned elsewhere)."""
     if not Path(manifest).is_file():

@@ -108,8 +108,8 @@ def _collect(statements: list[ast.stmt], space: _Namespace, branch: bool) -> Non
                 else:
                     space.bind(alias.asname or alias.name, ("from", st.module, st.level, alias.name), branch)
         elif isinstance(st, (ast.If, ast.For, ast.AsyncFor, ast.While, ast.With, ast.AsyncWith, ast.Try, ast.TryStar)):
-            for target in _loop_targets(st):
-                space.bind(target, None, True)
+            for loop_name in _loop_targets(st):
+                space.bind(loop_name, None, True)
             for body in ("body", "orelse", "finalbody"):
                 _collect(getattr(st, body, []) or [], space, True)
             for handler in getattr(st, "handlers", []) or []:
@@ -177,7 +177,7 @@ class Resolver:
     def namespace(self, path: Path) -> _Namespace:
         return _namespace_of(self.modules.parse(path))
 
-    def attribute(self, module: str, name: str, _seen: frozenset = frozenset()) -> Found | Missing:
+    def attribute(self, module: str, name: str, _seen: frozenset[tuple[str, str]] = frozenset()) -> Found | Missing:
         """What `name` is in project module `module` (whose file must exist)."""
         path = self.modules.locate(module)
         if path is None or (module, name) in _seen or len(_seen) > _MAX_DEPTH:
@@ -196,9 +196,9 @@ class Resolver:
             source = self._absolute(module, path, star_module, level)
             if source is None or self.modules.locate(source) is None:
                 return UNKNOWN  # names from outside the project: cannot be listed
-            found = self.attribute(source, name, seen)
-            if not isinstance(found, Missing):
-                return found
+            from_star = self.attribute(source, name, seen)
+            if not isinstance(from_star, Missing):
+                return from_star
         if space.dynamic or name in space.exported:
             return UNKNOWN
         # A submodule is an attribute of its package once imported; the container imports the
@@ -207,7 +207,7 @@ class Resolver:
             return UNKNOWN
         return Missing(tuple(sorted(space.bindings)))
 
-    def _binding(self, module: str, path: Path, what: object, seen: frozenset) -> Found:
+    def _binding(self, module: str, path: Path, what: object, seen: frozenset[tuple[str, str]]) -> Found:
         if isinstance(what, (ast.FunctionDef, ast.AsyncFunctionDef)):
             return Found("function", what, file=path, decorated=bool(what.decorator_list))
         if isinstance(what, ast.ClassDef):

@@ -112,7 +112,7 @@ class Supervisor:
         self.grace_s = grace_s
         self._log = log
         self._tail: deque[str] = deque(maxlen=LOG_TAIL_LINES)
-        self._popen: subprocess.Popen | None = None
+        self._popen: subprocess.Popen[bytes] | None = None
         self._pump: threading.Thread | None = None
         self._stopped = False
 
@@ -225,7 +225,7 @@ class Supervisor:
         self.start()
         return self
 
-    def __exit__(self, *_exc) -> None:
+    def __exit__(self, *_exc: object) -> None:
         self.stop()
 
     def _executable(self) -> str | None:

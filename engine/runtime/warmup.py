@@ -18,12 +18,19 @@ from typing import Protocol
 class WarmupSpec(Protocol):
     """What is read of a Blueprint's WarmupSpec (runtime imports nothing of the Blueprint's)."""
 
-    path: str
-    body: str
-    requests: int
-    method: str
-    status: int | None
-    fatal: bool
+    # Read-only properties: a frozen dataclass (the Blueprint's) provides them.
+    @property
+    def path(self) -> str: ...
+    @property
+    def body(self) -> str: ...
+    @property
+    def requests(self) -> int: ...
+    @property
+    def method(self) -> str: ...
+    @property
+    def status(self) -> int | None: ...
+    @property
+    def fatal(self) -> bool: ...
 
 
 class WarmupFailed(Exception):

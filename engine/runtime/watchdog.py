@@ -44,6 +44,13 @@ import select
 import sys
 import time
 
+# `typing` is not imported either (start-up, as above): mypy treats a name TYPE_CHECKING as true,
+# so the imports below are for the annotations only and never run.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    import ctypes
+    from collections.abc import Callable
+
 _STOP_SIGNALS = frozenset({signal.SIGTERM, signal.SIGINT, signal.SIGHUP})
 _POLL_S = 0.05
 # SIGKILL cannot be caught: each round kills what it finds and reaps; another round is needed only
@@ -80,11 +87,11 @@ def main(argv: list[str]) -> None:
     _exit_like(tree.engine_status)
 
 
-def _wake(_signum, _frame) -> None:
+def _wake(_signum: int, _frame: object) -> None:
     pass
 
 
-def _libc():
+def _libc() -> ctypes.CDLL | None:
     if not sys.platform.startswith("linux"):
         return None
     try:
@@ -95,7 +102,7 @@ def _libc():
         return None
 
 
-def _spawn(executable: str, args: list[str], libc) -> int:
+def _spawn(executable: str, args: list[str], libc: ctypes.CDLL | None) -> int:
     watchdog = os.getpid()
     pid = os.fork()
     if pid:
@@ -199,7 +206,7 @@ def _process_table() -> dict[int, tuple[int, int, str]]:
     return table
 
 
-def _kill(send, target: int, sig: int) -> None:
+def _kill(send: Callable[[int, int], None], target: int, sig: int) -> None:
     try:
         send(target, sig)
     except (ProcessLookupError, PermissionError):

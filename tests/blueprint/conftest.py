@@ -12,8 +12,8 @@ from types import SimpleNamespace
 
 import pytest
 
-from engine.blueprint.planner import plan_app
 from engine.manifest.validate import LoadedManifest, validate_data
+from engine.planner.plan import plan_app
 
 LLAMA = "meta-llama/Llama-3.1-8B-Instruct"
 LLAMA_REV = "0e9e39f249a16976918f6564b8830bc894c89659"

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 from engine.blueprint.codec import from_json, to_json
-from engine.blueprint.planner import plan_file
 from engine.manifest.errors import ManifestError
+from engine.planner.plan import plan_file
 
 BASE_REV = "7ae557604adf67be50417f59c2c2f167def9a775"
 SQL_REV = "a1b2c3d4e5f60718293a4b5c6d7e8f9012345678"

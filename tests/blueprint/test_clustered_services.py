@@ -7,9 +7,9 @@ import textwrap
 
 import pytest
 
-from engine.blueprint.planner import plan_file
 from engine.manifest.errors import ManifestError
 from engine.modal_backend.server_runtime import cluster_command
+from engine.planner.plan import plan_file
 
 HEAD = """\
 version: 1

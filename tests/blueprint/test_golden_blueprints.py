@@ -18,8 +18,8 @@ from pathlib import Path
 import pytest
 
 from engine.blueprint.codec import from_json, to_json
-from engine.blueprint.planner import plan_file
-from engine.blueprint.planner_defaults import DEFAULT_ENVIRONMENT
+from engine.planner.defaults import DEFAULT_ENVIRONMENT
+from engine.planner.plan import plan_file
 
 REPO = Path(__file__).resolve().parents[2]
 SOURCES = {"manifests": REPO / "manifests", "data": REPO / "tests" / "blueprint" / "data"}

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from engine.blueprint.planner import plan_file
 from engine.manifest.errors import ManifestError
 from engine.manifest.validate import load_manifest
+from engine.planner.plan import plan_file
 
 REV = "afda370583db9c5359511ed5d989400a6199dfe1"
 QWEN_REV = "7ae557604adf67be50417f59c2c2f167def9a775"

@@ -1,4 +1,4 @@
-"""Rules between an LLM service and its engine (engine/blueprint/planner_checks.py): through
+"""Rules between an LLM service and its engine (engine/planner/checks.py): through
 `mdeploy validate` for the located message, and through the planner for their edges."""
 
 from __future__ import annotations
@@ -77,8 +77,8 @@ def test_a_cache_variable_set_in_defaults_is_reported_there(plan, llm_manifest):
 def test_a_cache_variable_from_a_variable_is_shown_as_its_reference(llm_manifest):
     from types import SimpleNamespace
 
-    from engine.blueprint.planner import plan_app
     from engine.manifest.validate import LoadedManifest, validate_data
+    from engine.planner.plan import plan_app
 
     data = llm_manifest(env={"HF_HOME": "/tmp/s3cr3t-place"})
     interpolated = {("services", "chat", "env", "HF_HOME"): "${CACHE_PLACE}"}

@@ -18,7 +18,7 @@ import sys
 from types import SimpleNamespace
 from ruamel.yaml import YAML
 from engine.blueprint.codec import to_json
-from engine.blueprint.planner import plan_app
+from engine.planner.plan import plan_app
 from engine.manifest.validate import LoadedManifest, validate_data
 data = YAML(typ="safe").load(open(sys.argv[1]))
 loaded = LoadedManifest(validate_data(data), SimpleNamespace(data=data, spans={}, files=()), "prod", "kitchen.yaml")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import keyword
 
-from engine.blueprint.planner_names import SymbolTable, class_symbol, function_symbol
+from engine.planner.names import SymbolTable, class_symbol, function_symbol
 
 
 def image(blueprint, key):
@@ -76,8 +76,8 @@ def test_registry_image_keeps_its_entrypoint_when_asked(plan, fn_manifest):
 
 
 def test_image_python_default_is_the_one_the_schema_documents():
-    from engine.blueprint.planner_defaults import IMAGE_PYTHON_VERSION
     from engine.manifest.models.images import Image
+    from engine.planner.defaults import IMAGE_PYTHON_VERSION
 
     assert f'Default for debian_slim: "{IMAGE_PYTHON_VERSION}"' in Image.model_fields["python"].description
 

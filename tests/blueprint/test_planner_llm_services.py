@@ -290,7 +290,7 @@ def test_health_path_is_the_engines(plan, llm_manifest):
 
 def _only_problem_planning(tmp_path, engine: str, *service_lines: str):
     """Plan a one-service manifest file (lines 1-8 fixed, `service_lines` from line 9 on)."""
-    from engine.blueprint.planner import plan_file
+    from engine.planner.plan import plan_file
 
     path = tmp_path / "svc.yaml"
     head = (

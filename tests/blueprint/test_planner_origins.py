@@ -10,10 +10,10 @@ import pytest
 
 from engine.blueprint.codec import to_json
 from engine.blueprint.origins import DEFAULTS, ENGINE, MANIFEST, PLANNER
-from engine.blueprint.planner import plan_file_with_origins
 from engine.manifest.load import discover_manifests, environments_of
 from engine.manifest.validate import load_manifest
 from engine.plan.explain import blueprint_view
+from engine.planner.plan import plan_file_with_origins
 
 REPO = Path(__file__).resolve().parents[2]
 MANIFESTS = discover_manifests(
@@ -52,7 +52,7 @@ def test_every_manifest_origin_points_at_a_key_a_file_sets(manifest, env):
 
 
 def test_a_planner_default_names_a_constant_that_exists():
-    from engine.blueprint import planner_defaults
+    from engine.planner import defaults as planner_defaults
 
     planned = plan_file_with_origins(REPO / "manifests" / "chat.yaml", "prod", {})
     constants = {origin.constant for _, origin in planned.origins.items() if origin.constant}

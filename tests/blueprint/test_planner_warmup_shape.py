@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 
 from engine.blueprint.model import WarmupSpec
-from engine.blueprint.planner import plan_file
+from engine.planner.plan import plan_file
 
 LLM = """\
 version: 1

@@ -84,7 +84,7 @@ def test_modal_deploy_accepts_the_flags_we_pass():
     assert "--env" in out.stdout and "--tag" in out.stdout
 
 
-# ---- through the CLI (needs the planner: engine/blueprint/planner.py) ---------------------------
+# ---- through the CLI (needs the planner: engine/planner/plan.py) ---------------------------
 
 SHIPPED = "manifests/chat.yaml"
 

@@ -23,7 +23,7 @@ def modal(tmp_path):
 
 @pytest.fixture
 def chat_hash():
-    from engine.blueprint.planner import plan_file
+    from engine.planner.plan import plan_file
 
     return content_hash(plan_file(CHAT, "prod"))
 

@@ -17,9 +17,9 @@ import pytest
 from modal._utils.async_utils import synchronizer
 
 from engine.blueprint.model import ContainerSpec, FunctionSpec, ImageSpec, ImageStep, ScheduleSpec, WebSpec
-from engine.blueprint.planner import plan_file
 from engine.eject.render import render_app
 from engine.modal_backend.functions import make_wrapper
+from engine.planner.plan import plan_file
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 

@@ -36,7 +36,7 @@ IDS = [f"{m}:{e or 'base'}" for m, e in CASES]
 
 
 def _plan(manifest: str, env: str | None, monkeypatch):
-    from engine.blueprint.planner import plan_file
+    from engine.planner.plan import plan_file
 
     monkeypatch.chdir(REPO_ROOT)  # the Blueprint's source is the path as given
     monkeypatch.delenv("MODAL_ENVIRONMENT", raising=False)

@@ -6,8 +6,8 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
-from engine.blueprint.planner import plan_file
 from engine.eject.render import render_app
+from engine.planner.plan import plan_file
 from engine.runtime import prefetch
 
 REPO = Path(__file__).resolve().parents[2]

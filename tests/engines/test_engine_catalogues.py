@@ -20,11 +20,11 @@ from pathlib import Path
 
 import pytest
 
-from engine.blueprint.planner import plan_file
 from engine.engines import catalogue, sglang, transformers, vllm
 from engine.engines.common import LaunchParams
 from engine.engines.extra_args_check import check_extra_args, find_option
 from engine.engines.registry import ENGINES
+from engine.planner.plan import plan_file
 
 REPO = Path(__file__).resolve().parents[2]
 SCRIPT = REPO / "scripts" / "engine_catalogue.py"

@@ -13,11 +13,11 @@ from pathlib import Path
 
 import pytest
 
-from engine.blueprint.planner import plan_file
 from engine.engines.common import local_command
 from engine.engines.registry import get_engine
 from engine.engines.vllm import CPU_KVCACHE_ENV, CPU_KVCACHE_GIB, cpu_launch
 from engine.manifest.load import discover_manifests, environments_of
+from engine.planner.plan import plan_file
 
 REPO = Path(__file__).resolve().parents[2]
 VLLM = get_engine("vllm")

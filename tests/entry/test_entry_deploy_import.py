@@ -32,7 +32,7 @@ def _import_like_modal_deploy(env: dict[str, str]) -> dict:
 
 @pytest.mark.parametrize("manifest", _shipped_manifests(), ids=lambda p: p.name)
 def test_modal_import_finds_the_app_of_every_shipped_manifest(manifest):
-    from engine.blueprint.planner import plan_file
+    from engine.planner.plan import plan_file
 
     blueprint = plan_file(manifest, None)
     report = _import_like_modal_deploy({"MDEPLOY_MANIFEST": str(manifest.relative_to(REPO))})
@@ -74,7 +74,7 @@ def test_modal_import_sends_env_values_from_variables_but_the_blueprint_keeps_th
     assert report["env"]["job"]["STAGE"] == "stagingzq" and report["env"]["job"]["HOST"] == "db-stagingzq.internal"
 
     from engine.blueprint.codec import to_json
-    from engine.blueprint.planner import plan_file
+    from engine.planner.plan import plan_file
 
     blueprint_json = to_json(plan_file(manifest, None, {"STAGE_NAME": "stagingzq"}))
     assert "stagingzq" not in blueprint_json and "${STAGE_NAME:-dev}" in blueprint_json

@@ -18,9 +18,9 @@ from tests.modal_backend.blueprints import pipeline, vllm_server
 
 @pytest.fixture
 def fake_planner(monkeypatch):
-    """Stands in for engine.blueprint.planner so these rules do not depend on any manifest."""
+    """Stands in for engine.planner.plan so these rules do not depend on any manifest."""
     calls = []
-    module = types.ModuleType("engine.blueprint.planner")
+    module = types.ModuleType("engine.planner.plan")
 
     def load_and_plan(path, env, environ=None):
         calls.append((path, env))
@@ -35,7 +35,7 @@ def fake_planner(monkeypatch):
     module.load_and_plan = load_and_plan
     module.error = None
     module.calls = calls
-    monkeypatch.setitem(sys.modules, "engine.blueprint.planner", module)
+    monkeypatch.setitem(sys.modules, "engine.planner.plan", module)
     return module
 
 

@@ -20,8 +20,8 @@ def write_manifest(project: Path, images: str, *, secrets: str = "") -> Path:
 
 def problems_of(path: Path) -> list[str]:
     """The located problems of validating and planning `path` (empty when it plans)."""
-    from engine.blueprint.planner import load_and_plan
     from engine.manifest.errors import ManifestError
+    from engine.planner.plan import load_and_plan
 
     try:
         load_and_plan(path, None)

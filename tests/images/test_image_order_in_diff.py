@@ -4,8 +4,8 @@ only swaps two steps is not "unchanged"."""
 
 from __future__ import annotations
 
-from engine.blueprint.planner import plan_file
 from engine.plan.diff import diff_blueprints
+from engine.planner.plan import plan_file
 from tests.images.recipes import write_manifest
 
 FIRST = 'x:\n  steps:\n    - apt: [curl]\n    - run: ["curl --version"]\n'

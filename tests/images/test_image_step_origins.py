@@ -5,9 +5,9 @@ checks for the shipped manifests, on a recipe with every step kind)."""
 from __future__ import annotations
 
 from engine.blueprint.origins import DEFAULTS, ENGINE, MANIFEST, PLANNER, UNSET
-from engine.blueprint.planner import plan_file_with_origins
 from engine.manifest.validate import load_manifest
 from engine.plan.explain import blueprint_view
+from engine.planner.plan import plan_file_with_origins
 from tests.images.recipes import write_manifest
 from tests.images.test_image_steps_reach_modal import ORDERED
 

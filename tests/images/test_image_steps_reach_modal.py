@@ -12,10 +12,10 @@ from pathlib import Path
 import pytest
 
 from engine.blueprint.model import ImageStep
-from engine.blueprint.planner import plan_file
 from engine.eject.render import render_app
 from engine.modal_backend.app import build_app
 from engine.modal_backend.deploy_side import local_files_root
+from engine.planner.plan import plan_file
 from tests.images.layers import layers
 from tests.images.recipes import write_manifest
 from tests.modal_backend.introspect import load_closure

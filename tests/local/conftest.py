@@ -2,85 +2,49 @@
 
 from __future__ import annotations
 
-import dataclasses
 import sys
 from pathlib import Path
 
 import pytest
 
-from engine.blueprint.model import (
-    Blueprint,
-    ContainerSpec,
-    FunctionSpec,
-    MountSpec,
-    SecretArg,
-    SecretSpec,
-    ServerSpec,
-    VolumeSpec,
-    WebSpec,
-)
-from engine.engines.registry import get_engine
+from engine.blueprint.model import MountSpec, SecretArg, SecretSpec, ServerSpec, VolumeSpec, WebSpec
+from tests.support import blueprints
+from tests.support.blueprints import function
 
 REPO = Path(__file__).resolve().parents[2]
 FAKE_SERVER = str(REPO / "benchmarks" / "fake_openai_server.py")
+TINY = "/models/tiny"
 
 
 def server(
     *,
     key="chat",
     engine="transformers",
-    command=("transformers", "serve", "/models/tiny", "--host", "0.0.0.0", "--port", "8000"),
-    gpu=(),
-    secrets=(),
-    env=None,
-    mounts=(),
-    secret_args=(),
-    model="/models/tiny",
+    command=("transformers", "serve", TINY, "--host", "0.0.0.0", "--port", "8000"),
+    model=TINY,
     served=None,
     startup_timeout=60,
-    engine_options=None,
-    revision=None,
-):
-    """A server whose `command` is the given one; None: the one its engine derives from its fields."""
-    spec = ServerSpec(
+    **fields,
+) -> ServerSpec:
+    """A server whose `command` is the given one; None: the one its engine derives from its fields.
+
+    Its serving settings are all written out (none left to the engine), as a manifest that sets
+    every one: a derived command then carries every flag the local runner may rewrite.
+    """
+    return blueprints.server(
+        engine,
         key=key,
-        symbol=key.capitalize(),
-        name=key,
-        engine=engine,
         model=model,
+        command=command,
         served_model_name=served or model,
-        container=ContainerSpec(image="img", gpu=gpu, secrets=secrets, env=env or {}, mounts=mounts),
-        command=tuple(command or ()),
         startup_timeout=startup_timeout,
-        secret_args=secret_args,
-        engine_options=engine_options or {},
-        needs_gpu=get_engine(engine).needs_gpu,
-        revision=revision,
+        engine_defaults=(),
+        **fields,
     )
-    return spec if command is not None else dataclasses.replace(spec, command=get_engine(engine).command(spec))
 
 
 def blueprint(servers=(), functions=(), secrets=(), volumes=()):
-    return Blueprint(
-        app="demo",
-        environment="main",
-        source="manifests/demo.yaml",
-        servers=tuple(servers),
-        functions=tuple(functions),
-        secrets=tuple(secrets),
-        volumes=tuple(volumes),
-    )
-
-
-def function(key="job", handler="pkg.mod:run", web=None, env=None, secrets=(), mounts=()):
-    return FunctionSpec(
-        key=key,
-        symbol=key,
-        name=key,
-        handler=handler,
-        container=ContainerSpec(image="img", env=env or {}, secrets=secrets, mounts=mounts),
-        web=web,
-    )
+    return blueprints.blueprint(servers=servers, functions=functions, secrets=secrets, volumes=volumes)
 
 
 def fake_engine_server(key="chat", **kwargs):

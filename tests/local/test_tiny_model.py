@@ -15,9 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from engine.blueprint.planner import plan_file
 from engine.local.tiny_model import write_tiny_chat_model
 from engine.manifest.load import discover_manifests, environments_of
+from engine.planner.plan import plan_file
 
 REPO = Path(__file__).resolve().parents[2]
 VLLM_CPU_MIN_HEAD_SIZE = 32

@@ -4,6 +4,8 @@ Each one exercises a different corner of the backend: a vLLM server on two H100s
 pattern, a scheduled function with retries, a batched function, a FastAPI endpoint with
 concurrency, an ASGI app, and every kind of named object. They are data only; the tests read
 the expectations back from the same objects, so changing a value here cannot hide a mismatch.
+Built with the shared builders of tests/support/blueprints.py (a server's unset serving
+settings are its engine's defaults, as the planner writes them).
 """
 
 from __future__ import annotations
@@ -18,7 +20,6 @@ from engine.blueprint.model import (
     ConcurrencySpec,
     ContainerSpec,
     DictSpec,
-    FunctionSpec,
     ImageSpec,
     ImageStep,
     MountSpec,
@@ -28,12 +29,12 @@ from engine.blueprint.model import (
     ScheduleSpec,
     SecretArg,
     SecretSpec,
-    ServerSpec,
     SnapshotSpec,
     VolumeSpec,
     WarmupSpec,
     WebSpec,
 )
+from tests.support.blueprints import blueprint, function, server
 
 VLLM_IMAGE = ImageSpec(
     key="vllm",
@@ -59,7 +60,7 @@ VLLM_COMMAND = (
 
 def vllm_server() -> Blueprint:
     """A vLLM server on H100:2 with GPU snapshots, warm-up, an API key from a secret."""
-    return Blueprint(
+    return blueprint(
         app="chat-llama",
         environment="prod",
         source="manifests/chat.yaml",
@@ -73,29 +74,23 @@ def vllm_server() -> Blueprint:
             SecretSpec(key="llm-api", name="llm-api-key", required_keys=("API_KEY",)),
         ),
         servers=(
-            ServerSpec(
-                key="chat",
-                symbol="Chat",
-                name="chat",
-                engine="vllm",
-                model="meta-llama/Llama-3.1-8B-Instruct",
+            server(
+                "vllm",
                 served_model_name="llm",
-                container=ContainerSpec(
-                    image="vllm",
-                    gpu=("H100:2",),
-                    cpu=8.0,
-                    memory=65536,
-                    region=("us-east",),
-                    secrets=("hf", "llm-api"),
-                    env={"VLLM_LOGGING_LEVEL": "INFO"},
-                    mounts=(
-                        MountSpec(path="/root/.cache/huggingface", kind="volume", source="hf-cache"),
-                        MountSpec(path="/root/.cache/vllm", kind="volume", source="vllm-cache"),
-                    ),
-                    scaling=ScalingSpec(min_containers=1, max_containers=4, buffer_containers=2, scaledown_window=900),
-                    enable_memory_snapshot=True,
-                    gpu_snapshot=True,
+                image="vllm",
+                gpu=("H100:2",),
+                cpu=8.0,
+                memory=65536,
+                region=("us-east",),
+                secrets=("hf", "llm-api"),
+                env={"VLLM_LOGGING_LEVEL": "INFO"},
+                mounts=(
+                    MountSpec(path="/root/.cache/huggingface", kind="volume", source="hf-cache"),
+                    MountSpec(path="/root/.cache/vllm", kind="volume", source="vllm-cache"),
                 ),
+                scaling=ScalingSpec(min_containers=1, max_containers=4, buffer_containers=2, scaledown_window=900),
+                enable_memory_snapshot=True,
+                gpu_snapshot=True,
                 command=VLLM_COMMAND,
                 port=8000,
                 startup_timeout=1200,
@@ -136,7 +131,7 @@ def pipeline() -> Blueprint:
         secrets=("aws",),
         env={"LOG_LEVEL": "info", "PROCESSED_DICT": "doc-pipeline-processed"},
     )
-    return Blueprint(
+    return blueprint(
         app="doc-pipeline",
         environment="main",
         source="manifests/pipeline.yaml",
@@ -153,10 +148,8 @@ def pipeline() -> Blueprint:
             ),
         ),
         functions=(
-            FunctionSpec(
+            function(
                 key="discover",
-                symbol="discover",
-                name="discover",
                 handler="workloads.pipeline:discover",
                 container=ContainerSpec(
                     image="pipeline",
@@ -169,10 +162,8 @@ def pipeline() -> Blueprint:
                 retries=RetrySpec(max_retries=2, backoff_coefficient=2.0, initial_delay=1.0, max_delay=60.0),
                 schedule=ScheduleSpec(kind="cron", cron="0 3 * * *", timezone="Europe/Berlin"),
             ),
-            FunctionSpec(
+            function(
                 key="embed",
-                symbol="embed",
-                name="embed",
                 handler="workloads.embeddings:embed_batch",
                 container=ContainerSpec(
                     image="pipeline",
@@ -190,10 +181,8 @@ def pipeline() -> Blueprint:
                 retries=RetrySpec(max_retries=4, backoff_coefficient=2.0, initial_delay=5.0, max_delay=60.0),
                 batching=BatchingSpec(max_batch_size=64, wait_ms=50),
             ),
-            FunctionSpec(
+            function(
                 key="drain",
-                symbol="drain",
-                name="drain",
                 handler="workloads.pipeline:drain_queue",
                 container=ContainerSpec(image="pipeline", region=("us-east", "us-west")),
                 timeout=3300,
@@ -217,27 +206,23 @@ WEB_IMAGE = ImageSpec(
 
 def web() -> Blueprint:
     """A FastAPI endpoint with concurrency and proxy auth, and an ASGI app with a label."""
-    return Blueprint(
+    return blueprint(
         app="notes-api",
         environment="main",
         source="manifests/web-api.yaml",
         images=(WEB_IMAGE,),
         dicts=(DictSpec(key="notes", name="notes-api-store"),),
         functions=(
-            FunctionSpec(
+            function(
                 key="embed-http",
-                symbol="embed_http",
-                name="embed-http",
                 handler="workloads.embeddings:embed_endpoint",
                 container=ContainerSpec(image="web"),
                 timeout=300,
                 concurrency=ConcurrencySpec(max_inputs=100, target_inputs=80),
                 web=WebSpec(kind="fastapi_endpoint", method="POST", docs=True, requires_proxy_auth=True),
             ),
-            FunctionSpec(
+            function(
                 key="api",
-                symbol="api",
-                name="api",
                 handler="workloads.webapi:app",
                 container=ContainerSpec(
                     image="web",
@@ -272,8 +257,8 @@ ENV_VALUES = {
 
 def shipped_blueprints() -> dict[str, Blueprint]:
     """The planned Blueprint of every shipped manifest in every environment (`chat_prod`, ...)."""
-    from engine.blueprint.planner import plan_file
     from engine.manifest.load import discover_manifests, environments_of
+    from engine.planner.plan import plan_file
 
     repo = Path(__file__).resolve().parents[2]
     planned = {}
@@ -301,7 +286,7 @@ def ordered_image_steps() -> Blueprint:
     and build functions, which a container rebuilds without reading or importing them."""
     import sys
 
-    from engine.blueprint.planner import plan_file
+    from engine.planner.plan import plan_file
 
     project = Path(__file__).resolve().parent / "data" / "seam"
     # Building it locally imports its build function, as a deploy does; appended, not put first,

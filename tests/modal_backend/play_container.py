@@ -56,7 +56,7 @@ def main() -> None:
         for name in sys.modules
         if name.split(".")[0] in ("pydantic", "ruamel", "yaml", "tomllib")
         or name.startswith(
-            ("engine.manifest", "engine.engines", "engine.cli", "engine.blueprint.planner", "engine.blueprint.origins")
+            ("engine.manifest", "engine.engines", "engine.cli", "engine.planner.plan", "engine.blueprint.origins")
         )
         # The engine's runtime is imported by a server's @modal.enter, never by the import itself.
         or name in ("engine.modal_backend.server_runtime", "engine.runtime.supervisor")

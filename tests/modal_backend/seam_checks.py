@@ -112,6 +112,12 @@ NOT_SENT: dict[str, str] = {
     "ServerSpec.extra_args": "an engine fact ServerSpec.command is derived from; in MDEPLOY_BLUEPRINT only",
     "ServerSpec.needs_gpu": "an engine fact ServerSpec.command is derived from; in MDEPLOY_BLUEPRINT only",
     "ServerSpec.engine_env": "the engine's share of ContainerSpec.env, which the env checks compare",
+    "ServerSpec.caches": "what the plan shows of ContainerSpec.mounts and env, which the checks compare "
+    "(test_caches_sent.py)",
+    "CacheSpec.name": "see ServerSpec.caches",
+    "CacheSpec.state": "see ServerSpec.caches",
+    "CacheSpec.path": "see ServerSpec.caches",
+    "CacheSpec.volume": "see ServerSpec.caches",
     "SecretArg.flag": "see ServerSpec.secret_args",
     "SecretArg.env": "see ServerSpec.secret_args",
     "WarmupSpec.path": "see ServerSpec.warmup",

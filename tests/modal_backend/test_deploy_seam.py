@@ -19,7 +19,7 @@ import pytest
 
 import engine.blueprint.model as model
 from engine.blueprint.model import Blueprint
-from engine.blueprint.planner import plan_file
+from engine.planner.plan import plan_file
 from tests.modal_backend import seam_checks
 from tests.modal_backend.seam_sent import SentApp
 from tests.support.modal_deploy import REPO_ROOT, deploy, fake_modal

@@ -18,9 +18,9 @@ import pytest
 from modal._functions import _Function
 
 from engine.blueprint.model import RetrySpec
-from engine.blueprint.planner import load_and_plan
 from engine.modal_backend.modal_problems import modal_problems
 from engine.modal_backend.offline_build import offline_complaints
+from engine.planner.plan import load_and_plan
 
 REPO = Path(__file__).resolve().parents[2]
 PIPELINE, WEB, CHAT = "manifests/pipeline.yaml", "manifests/web-api.yaml", "manifests/chat.yaml"

@@ -7,8 +7,8 @@ from __future__ import annotations
 import modal
 import pytest
 
-from engine.blueprint.planner import plan_file
 from engine.modal_backend.resources import build_resources
+from engine.planner.plan import plan_file
 
 MANIFEST = """\
 version: 1

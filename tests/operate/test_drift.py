@@ -6,10 +6,10 @@ import dataclasses
 
 from modal.types import FunctionAutoscalerSettings, ServerAutoscalerSettings
 
-from engine.blueprint.planner import plan_file
 from engine.operate.drift import live_blueprint
 from engine.operate.readback import parse_app_info, parse_object
 from engine.plan.diff import diff_blueprints
+from engine.planner.plan import plan_file
 from tests.support import modal_replies as replies
 
 CHAT = plan_file("manifests/chat.yaml", "prod")  # llama: H100, us-east, min 1, buffer 1, max 8, 15m

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from engine.blueprint.planner import plan_file
 from engine.errors import UserError
 from engine.operate.names import modal_names
+from engine.planner.plan import plan_file
 
 
 def _names(manifest: str, env: str | None = "prod"):

@@ -10,8 +10,8 @@ import subprocess
 import pytest
 from modal._utils.name_utils import is_valid_tag
 
-from engine.blueprint.planner import plan_file
 from engine.operate.tagging import DeployTag, content_hash, decode_tag, default_tag, git_state
+from engine.planner.plan import plan_file
 
 GIT_ENV = {
     "GIT_AUTHOR_NAME": "t",

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import pytest
 
-from engine.blueprint.planner import plan_app_with_origins
 from engine.manifest.validate import load_manifest
 from engine.plan.explain import UnknownKey, explain_key, lookup, split_key
+from engine.planner.plan import plan_app_with_origins
 
 BASE = """\
 version: 1
@@ -119,7 +119,7 @@ def test_a_key_the_schema_defaults_says_so(explained):
 def test_planner_default_names_its_constant(explained):
     ex = explained("functions.ingest.container.scaling.scaledown_window")
     assert ex.value == 60
-    assert ex.origin.startswith("the planner default FUNCTION_SCALEDOWN_WINDOW in engine/blueprint/planner_defaults.py")
+    assert ex.origin.startswith("the planner default FUNCTION_SCALEDOWN_WINDOW in engine/planner/defaults.py")
 
 
 def test_server_launch_command_names_the_engine_and_the_manifest_keys_it_read(explained):

@@ -10,7 +10,7 @@ import pytest
 
 from engine.errors import UserError
 from engine.manifest.errors import Location, ManifestError, Problem
-from engine.plan import git_source
+from engine.review import git_source
 
 GIT_ENV = {
     "GIT_AUTHOR_NAME": "t",

@@ -46,8 +46,8 @@ def test_manifests_are_shipped_and_discovered():
 @pytest.mark.parametrize("fmt", sorted(SUFFIXES))
 @pytest.mark.parametrize(("manifest", "env"), CASES, ids=[f"{m}:{e or 'base'}" for m, e in CASES])
 def test_rendered_plan_matches_golden(manifest, env, fmt, monkeypatch):
-    from engine.blueprint.planner import plan_file_with_origins
     from engine.plan.render_plan import render_plan
+    from engine.planner.plan import plan_file_with_origins
 
     monkeypatch.chdir(REPO_ROOT)  # the Blueprint's source is the path as given: manifests/…
     monkeypatch.delenv("MODAL_ENVIRONMENT", raising=False)

@@ -149,7 +149,7 @@ def test_a_snapshot_without_warmup_says_so(blueprint):
 
 
 def test_a_buckets_secret_is_shown_on_its_mount_not_as_an_env_secret():
-    from engine.blueprint.planner import plan_file
+    from engine.planner.plan import plan_file
 
     out = render_plan(plan_file("manifests/pipeline.yaml", None, environ={}), "text")
     discover = out.split("  discover:")[1].split("  work:")[0]

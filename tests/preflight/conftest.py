@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 import pytest
 
-from engine.blueprint.model import Blueprint, ContainerSpec, SecretSpec, ServerSpec, VolumeSpec
-from engine.engines.common import SERVING_SETTINGS
-from engine.engines.registry import get_engine
+from engine.blueprint.model import Blueprint, SecretSpec, ServerSpec, VolumeSpec
 from engine.preflight.probes import NotOnHub, Unavailable
+from tests.support import blueprints
+from tests.support.blueprints import MODEL, REVISION
 
-MODEL = "meta-llama/Llama-3.1-8B-Instruct"
-REVISION = "0e9e39f249a16976918f6564b8830bc894c89659"
 LLAMA_8B_CONFIG = {
     "hidden_size": 4096,
     "intermediate_size": 14336,
@@ -66,29 +62,21 @@ class FakeHub:
 
 
 def make_server(gpu=("H100",), model=MODEL, engine="vllm", **settings) -> ServerSpec:
-    """A server as the planner writes one: the serving settings given here, the engine's own
-    defaults for the rest, and the command derived from them by the engine."""
-    defaults = get_engine(engine).setting_defaults
-    values = dict(
-        key="chat",
-        symbol="Chat",
-        name="chat",
-        engine=engine,
+    """A server as the planner writes one (tests/support/blueprints.py): the serving settings
+    given here, the engine's own defaults for the rest, and the command derived from them."""
+    return blueprints.server(
+        engine,
         model=model,
         served_model_name="llm",
-        container=ContainerSpec(image="vllm", gpu=tuple(gpu)),
-        command=(),
+        image="vllm",
+        gpu=gpu,
         revision=None if model.startswith("/") else REVISION,
-        engine_defaults=tuple(name for name in SERVING_SETTINGS if name not in settings),
-        **{name: defaults[name] for name in SERVING_SETTINGS if name not in settings},
+        **settings,
     )
-    values.update(settings)
-    server = ServerSpec(**values)
-    return replace(server, command=get_engine(engine).command(server))
 
 
 def make_blueprint(servers=None, secrets=None, volumes=None) -> Blueprint:
-    return Blueprint(
+    return blueprints.blueprint(
         app="chat-llama",
         environment="prod",
         source="manifests/chat.yaml",

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from engine.blueprint.planner import plan_file
+from engine.planner.plan import plan_file
 from engine.preflight.checks import FAIL, PASS, SKIP, run_checks
 from engine.preflight.fit import GIB
 from engine.preflight.probes import NotOnHub, Unavailable

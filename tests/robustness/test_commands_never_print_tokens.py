@@ -336,7 +336,7 @@ def _distinctive(source: Path, prefix: str, offset: int, scratch: Path):
     """Every string leaf of `source` as a `${V<prefix>_<n>}`. Each leaf that accepts it (the
     manifest still plans) gets a value found nowhere else (`zq<prefix>0012q`); the others get
     their own value. Returns (manifest text, environ, {variable: distinctive value})."""
-    from engine.blueprint.planner import plan_file_with_origins
+    from engine.planner.plan import plan_file_with_origins
 
     data = read_layer(source).data
     leaves = list(string_leaves(data))

@@ -19,7 +19,7 @@ _SCRIPT = r"""
 import contextlib, io, json, sys
 from pathlib import Path
 from engine.blueprint.codec import to_json
-from engine.blueprint.planner import plan_file_with_origins
+from engine.planner.plan import plan_file_with_origins
 from engine.cli.main import main as cli
 from engine.eject.render import render_app
 from engine.manifest.load import discover_manifests, environments_of

@@ -10,13 +10,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from ruamel.yaml import YAML
 
-from engine.blueprint.planner import plan_app
 from engine.manifest.errors import Location, ManifestError
 from engine.manifest.load import read_layer
 from engine.manifest.overlay import merge_layers
 from engine.manifest.source import Layer, Span
 from engine.manifest.validate import LoadedManifest, collect_problems
 from engine.manifest.yaml_reader import parse_yaml
+from engine.planner.plan import plan_app
 
 REPO = Path(__file__).resolve().parents[2]
 # MDEPLOY_PROPERTY_EXAMPLES=2000 for a longer exploration than the suite's.

@@ -9,7 +9,7 @@ import sys
 import types
 from pathlib import Path
 
-from engine.blueprint.planner import plan_file
+from engine.planner.plan import plan_file
 from engine.runtime.prefetch import prefetch_models
 
 REPO = Path(__file__).resolve().parents[2]

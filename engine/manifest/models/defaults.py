@@ -1,7 +1,8 @@
 """`defaults`: values every service and function inherits unless it sets them itself.
 
 Scalars are replaced by the object's own value; `secrets` are a union (defaults first); `env`,
-`volumes` and `buckets` are merged under the object's own (the object wins on a shared key).
+`volumes` and `buckets` are merged under the object's own (the object wins on a shared key);
+`caches` (llm services) likewise, a whole entry per cache name.
 The planner applies the inheritance; this model only says what may be inherited.
 """
 
@@ -12,6 +13,7 @@ from typing import Annotated
 from pydantic import Field, field_validator
 
 from engine.manifest.models.base import StrictModel
+from engine.manifest.models.caches import DefaultCacheSettings
 from engine.manifest.models.container import (
     BucketMounts,
     Cloud,
@@ -44,5 +46,6 @@ class Defaults(StrictModel):
     volumes: VolumeMounts = {}
     buckets: BucketMounts = {}
     scaledown_window: ScaledownWindow = None
+    caches: DefaultCacheSettings = {}
 
     _timeout_not_null = field_validator("timeout", mode="before")(refuse_null_timeout)

@@ -5,7 +5,7 @@ key, so the planner sees every value: the planner refuses it in extra_args."""
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import Field
 
@@ -36,6 +36,16 @@ PipelineParallel = Annotated[
     ),
 ]
 Quantization = Annotated[str | None, Field(description='Quantization method, e.g. "fp8", "awq".', min_length=1)]
+EngineConfig = Annotated[
+    dict[str, Any] | None,
+    Field(
+        description="The engine's configuration file, as a mapping: mdeploy writes it as YAML in the container and "
+        "points the engine at it (SGLang: server arguments by name, e.g. chunked_prefill_size; TensorRT-LLM: "
+        "LLM-API options, e.g. build_config, kv_cache_config). Keys that another engine_args key or mdeploy "
+        "sets are refused. See docs/engines.md.",
+        min_length=1,
+    ),
+]
 ModelDtype = Annotated[
     Literal["auto", "half", "float16", "bfloat16", "float", "float32"] | None,
     Field(description="Weights and activations dtype; default: the engine's (auto)."),
@@ -77,6 +87,7 @@ class SglangArgs(_EngineArgs):
     pipeline_parallel_size: PipelineParallel = None
     dtype: ModelDtype = None
     quantization: Quantization = None
+    config: EngineConfig = None
     extra_args: ExtraArgs = ()
 
 
@@ -89,6 +100,7 @@ class TrtllmArgs(_EngineArgs):
     tensor_parallel_size: TensorParallel = None
     dtype: ModelDtype = None
     quantization: Quantization = None
+    config: EngineConfig = None
     extra_args: ExtraArgs = ()
 
 

@@ -13,6 +13,7 @@ from pydantic import BeforeValidator, Discriminator, Field, Tag, field_validator
 
 from engine.manifest.models.adapters import AdaptersField, check_adapters
 from engine.manifest.models.base import StrictModel, fail
+from engine.manifest.models.caches import CacheSettings
 from engine.manifest.models.container import MAX_EXIT_GRACE_PERIOD, ContainerSettings, ServerScaling
 from engine.manifest.models.engines_config import SglangArgs, TransformersArgs, TrtllmArgs, VllmArgs
 from engine.manifest.models.shorthands import Duration, EnvName, Gpu, gpu_count
@@ -298,6 +299,7 @@ class _LlmService(ContainerSettings):
             description="Ask Modal for RDMA networking between the nodes (`@modal.clustered(rdma=True)`); needs `nodes` above 1. Default: off (the private IPv6 network only)."
         ),
     ] = False
+    caches: CacheSettings = {}
 
     @model_validator(mode="after")
     def _check_tensor_parallel(self):

@@ -3,7 +3,7 @@
 Each rule is reported at the key that causes the conflict, with the fix. Like the reference rules
 in `manifest.py`, they read the raw merged data (tolerating shapes the models reject), so a run
 reports them beside type errors. Rules that need an engine's knowledge (its cache paths, the
-variables it relies on) run in the planner (`engine/blueprint/planner_checks.py`); rules that read
+variables it relies on) run in the planner (`engine/planner/checks.py`); rules that read
 the project's files run in `engine/project/`.
 """
 

@@ -81,7 +81,7 @@ class ServerService(ContainerSettings):
         tuple_of(Annotated[str, Field(min_length=1)]),
         Field(
             min_length=1,
-            description='The argv that starts the server, e.g. ["text-embeddings-router", "--port", "${PORT}"]. `${PORT}` and `${HOST}` are filled in; `$$` is a literal `$`.',
+            description='The argv that starts the server, e.g. ["my-server", "--listen", "${HOST}:${PORT}"]. `${PORT}` and `${HOST}` are filled in; `$$` is a literal `$`.',
         ),
     ]
     port: Annotated[int | None, Field(ge=1, le=65535, description="Port the server listens on. Default: 8000.")] = None

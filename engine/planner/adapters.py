@@ -13,9 +13,9 @@ from __future__ import annotations
 from typing import Any
 
 from engine.blueprint.model import AdapterSpec, MountSpec
-from engine.blueprint.planner_models import _mounted_at, default_mount, model_folder, service_hub_cache
 from engine.engines.common import HF_CACHE, Engine
 from engine.manifest.models.adapters import adapter_items
+from engine.planner.models import _mounted_at, default_mount, model_folder, service_hub_cache
 
 
 def _engine_cache_path(ctx: Any, key: str, svc: Any, engine: Engine, volume: str) -> str | None:

@@ -11,11 +11,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from engine.blueprint.planner_context import PlanContext
-from engine.blueprint.planner_models import model_keys_at
 from engine.engines.common import LISTEN_HOST, SERVING_SETTINGS, Engine, extra_arg_setting, format_value
 from engine.manifest.models.llm import model_split
 from engine.manifest.models.shorthands import gpu_count
+from engine.planner.context import PlanContext
+from engine.planner.models import model_keys_at
 
 # How a setting given as extra_args text becomes its field's value.
 _SETTING_TYPES = {"context_length": int, "max_sequences": int, "memory_utilization": float}

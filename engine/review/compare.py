@@ -23,9 +23,9 @@ from engine.blueprint.model import Blueprint
 from engine.blueprint.origins import NO_ORIGINS, Origins
 from engine.errors import UserError
 from engine.manifest.errors import ManifestError
-from engine.plan import git_source
-from engine.plan.diff import diff_blueprints
+from engine.plan.diff import BlueprintDiff, diff_blueprints
 from engine.plan.render_diff import InvalidAtRef, LabelledDiff, problem_count
+from engine.review import git_source
 
 WORKING_TREE = "working tree"
 
@@ -40,13 +40,13 @@ Side = tuple[Blueprint, Origins]  # a planned Blueprint and the planner's record
 
 
 def _plan(path: Path, env: str | None, source: str, *, check_project: bool = True) -> Side:
-    from engine.blueprint.planner import plan_file_with_origins
+    from engine.planner.plan import plan_file_with_origins
 
     planned = plan_file_with_origins(path, env, check_project=check_project)
     return dataclasses.replace(planned.blueprint, source=source), planned.origins
 
 
-def _diff(old: Side | None, new: Side | None):
+def _diff(old: Side | None, new: Side | None) -> BlueprintDiff:
     """diff_blueprints of two sides (either may be absent), values from variables as references."""
     return diff_blueprints(
         old[0] if old else None,

@@ -12,12 +12,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from engine.blueprint.model import ImageSpec, VolumeSpec
-from engine.blueprint.planner_errors import problem
-from engine.blueprint.planner_models import ModelUses
-from engine.blueprint.planner_names import SymbolTable, free_key
-from engine.blueprint.planner_origins import OriginRecorder
 from engine.engines.common import CacheVolume, Engine
 from engine.manifest.errors import Problem
+from engine.planner.errors import problem
+from engine.planner.models import ModelUses
+from engine.planner.names import SymbolTable, free_key
+from engine.planner.origins import OriginRecorder
 
 
 @dataclass

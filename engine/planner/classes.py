@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from engine.blueprint.model import BatchedMethodSpec, ClassSpec
-from engine.blueprint.planner_origins import OriginRecorder
+from engine.planner.origins import OriginRecorder
 
 
 def plan_class(rec: OriginRecorder, at: tuple, path: tuple, fn: Any) -> ClassSpec:

@@ -14,8 +14,8 @@ from dataclasses import replace
 from typing import Any
 
 from engine.blueprint.model import ImageSpec, ImageStep
-from engine.blueprint.planner_defaults import ENGINE_PACKAGE, IMAGE_PYTHON_VERSION
-from engine.blueprint.planner_origins import OriginRecorder, planner_default
+from engine.planner.defaults import ENGINE_PACKAGE, IMAGE_PYTHON_VERSION
+from engine.planner.origins import OriginRecorder, planner_default
 
 
 def handler_package(import_path: str) -> str:

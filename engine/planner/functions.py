@@ -12,12 +12,12 @@ from engine.blueprint.model import (
     ScheduleSpec,
     WebSpec,
 )
-from engine.blueprint.planner_classes import plan_class
-from engine.blueprint.planner_container import resolve_function_container, resolve_routing_region, resolve_timeout
-from engine.blueprint.planner_context import PlanContext
-from engine.blueprint.planner_models import used_models
-from engine.blueprint.planner_names import class_symbol, function_symbol
-from engine.blueprint.planner_origins import OriginRecorder, planner_default
+from engine.planner.classes import plan_class
+from engine.planner.container import resolve_function_container, resolve_routing_region, resolve_timeout
+from engine.planner.context import PlanContext
+from engine.planner.models import used_models
+from engine.planner.names import class_symbol, function_symbol
+from engine.planner.origins import OriginRecorder, planner_default
 
 
 def plan_function(ctx: PlanContext, key: str, fn: Any, *, fallback_image: str) -> FunctionSpec | None:
@@ -73,7 +73,7 @@ def _class_function(ctx: PlanContext, key: str, fn: Any, container: Any) -> Func
     path = at = ("functions", key)
     rec = ctx.origins
     symbol = ctx.symbols.claim(class_symbol(key))
-    rec.planner((*at, "symbol"), None, [path], note="a class name derived from the manifest key (planner_names.py)")
+    rec.planner((*at, "symbol"), None, [path], note="a class name derived from the manifest key (planner/names.py)")
     rec.planner((*at, "name"), None, [path], note="Modal names a class by its class name: the symbol")
     for name in ("schedule", "batching", "web"):
         rec.unset((*at, name), "a class has none: its methods are called, and `batched:` names the batched one")

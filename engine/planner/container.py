@@ -4,7 +4,7 @@ The rules (also in the Defaults model's docstring): scalars are the object's own
 default's, else the planner's; `secrets` are a union (defaults first); `env`, `volumes` and
 `buckets` are merged, the object winning on a shared key. Engine caches and planner env come in
 through the `extra_*` arguments so that every container is built by this one function. Each value's
-origin is recorded as it is picked (planner_origins.py).
+origin is recorded as it is picked (planner/origins.py).
 """
 
 from __future__ import annotations
@@ -13,9 +13,9 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from engine.blueprint.model import ContainerSpec, MountSpec, ScalingSpec
-from engine.blueprint.planner_defaults import APP_ENV_VAR
-from engine.blueprint.planner_models import function_model_parts
-from engine.blueprint.planner_origins import OriginRecorder, PlannerDefault, planner_default
+from engine.planner.defaults import APP_ENV_VAR
+from engine.planner.models import function_model_parts
+from engine.planner.origins import OriginRecorder, PlannerDefault, planner_default
 
 
 def union(*groups: Iterable[str]) -> tuple[str, ...]:
@@ -57,7 +57,7 @@ def resolve_container(
     paths the manifest leaves free, for volumes it does not mount; `extra_secrets` are (secret
     key, the manifest key that asked for it).
     `model_mounts` and `model_env` (name -> (path, the manifest keys)) come from the `models`
-    the object uses (planner_models.py): the cache volumes, and where the weights lie in them.
+    the object uses (planner/models.py): the cache volumes, and where the weights lie in them.
     The image is chosen by the caller, which records its origin.
     """
     defaults = ctx.manifest.defaults

@@ -16,10 +16,10 @@ from collections.abc import Mapping
 from typing import Any
 
 from engine.blueprint.model import MountSpec
-from engine.blueprint.planner_container import first
-from engine.blueprint.planner_context import PlanContext
-from engine.blueprint.planner_defaults import SERVER_API_KEY_ENV
 from engine.engines.common import Engine, cache_variables
+from engine.planner.container import first
+from engine.planner.context import PlanContext
+from engine.planner.defaults import SERVER_API_KEY_ENV
 
 
 def _is_under(path: str, folder: str) -> bool:

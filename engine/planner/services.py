@@ -21,18 +21,23 @@ from engine.blueprint.model import (
     ServerSpec,
     WebSpec,
 )
-from engine.blueprint.planner_adapters import adapter_inputs, plan_adapters, with_adapter_mounts, with_adapter_names
-from engine.blueprint.planner_checks import check_api_key_env, check_cache_mounts, check_engine_env
-from engine.blueprint.planner_container import (
+from engine.engines.common import HF_CACHE, EngineOptionError, LaunchParams, chat_warmup, format_value
+from engine.engines.extra_args_check import check_extra_args
+from engine.engines.owned_flags import find_owned_flag, flag_name
+from engine.engines.registry import get_engine
+from engine.planner.adapters import adapter_inputs, plan_adapters, with_adapter_mounts, with_adapter_names
+from engine.planner.caches import cache_specs, resolve_caches
+from engine.planner.checks import check_api_key_env, check_cache_mounts, check_engine_env
+from engine.planner.container import (
     resolve_container,
     resolve_function_container,
     resolve_routing_region,
     resolve_timeout,
 )
-from engine.blueprint.planner_context import PlanContext
-from engine.blueprint.planner_defaults import SERVER_TARGET_CONCURRENCY, WARMUP_REQUESTS
-from engine.blueprint.planner_engine_fields import engine_fields, served_names
-from engine.blueprint.planner_models import (
+from engine.planner.context import PlanContext
+from engine.planner.defaults import SERVER_TARGET_CONCURRENCY, WARMUP_REQUESTS
+from engine.planner.engine_fields import engine_fields, served_names
+from engine.planner.models import (
     model_keys_at,
     service_hub_cache,
     service_model,
@@ -40,13 +45,9 @@ from engine.blueprint.planner_models import (
     service_model_secret,
     used_models,
 )
-from engine.blueprint.planner_names import class_symbol, function_symbol
-from engine.blueprint.planner_origins import planner_default
-from engine.blueprint.planner_warmup import plan_warmup
-from engine.engines.common import HF_CACHE, EngineOptionError, LaunchParams, chat_warmup, format_value
-from engine.engines.extra_args_check import check_extra_args
-from engine.engines.owned_flags import find_owned_flag, flag_name
-from engine.engines.registry import get_engine
+from engine.planner.names import class_symbol, function_symbol
+from engine.planner.origins import planner_default
+from engine.planner.warmup import plan_warmup
 
 WEB_KINDS = {"asgi": "asgi_app", "wsgi": "wsgi_app", "fastapi_endpoint": "fastapi_endpoint"}
 
@@ -94,7 +95,9 @@ def plan_llm_server(ctx: PlanContext, key: str, svc: Any) -> ServerSpec | None:
             check_api_key_env(ctx, key, svc)
     else:
         rec.pick((*at, "secret_args"), (None, (*path, "auth", "api_key_secret")))
-    check_cache_mounts(ctx, key, svc, engine)
+    # The engine's caches as the service has them (`caches:`): the mounts and the rules use these.
+    caches = resolve_caches(ctx, key, svc, engine, service_hub_cache(ctx, key))
+    check_cache_mounts(ctx, key, svc, caches.engine)
 
     model_keys = [(*model_at, "id"), (*model_at, "path")]
     fixed_name = engine.fixed_served_name(svc.model.name, svc.model.revision) if engine.fixed_served_name else None
@@ -164,6 +167,9 @@ def plan_llm_server(ctx: PlanContext, key: str, svc: Any) -> ServerSpec | None:
     owns = lambda arg: find_owned_flag(arg, engine.owned_flags, engine.flag_syntax, params) is not None  # noqa: E731
     for bad in check_extra_args(engine.name, version, engine.flag_syntax, params.extra_args, owns):
         ctx.report((*path, "engine_args", "extra_args", bad.index), bad.message, bad.hint)
+    if engine.check_config is not None:
+        for problem in engine.check_config(params, version):
+            ctx.report((*path, "engine_args", "config", *problem.at), problem.message, problem.hint)
     try:
         command = engine.command(facts)
     except EngineOptionError as exc:
@@ -182,9 +188,9 @@ def plan_llm_server(ctx: PlanContext, key: str, svc: Any) -> ServerSpec | None:
         MountSpec(
             path=cache.path,
             kind="volume",
-            source=hub_cache if hub_cache and cache.name == HF_CACHE.name else ctx.cache_volume(cache, engine.name),
+            source=hub_cache if hub_cache and cache.key == HF_CACHE.key else ctx.cache_volume(cache, engine.name),
         )
-        for cache in engine.caches
+        for cache in caches.engine.caches
         if cache.path not in user_paths
     ]
     extra_secrets = (*extra_secrets, *service_model_secret(ctx, key))
@@ -195,8 +201,11 @@ def plan_llm_server(ctx: PlanContext, key: str, svc: Any) -> ServerSpec | None:
     needed_env = {**snapshot_env, **launch_env}
     rec.engine((*at, "engine_env"), engine.name, [*snapshot_keys, *option_keys])
     # The engine's run-time env first: what the snapshot and the launch need overrides it.
+    # A variable the engine sets to a cache's path follows the cache where `caches` moves it.
+    runtime_env = {name: caches.moved.get(value, value) for name, value in engine.runtime_env.items()}
     base_env = {
-        **{name: (value, ()) for name, value in engine.runtime_env.items()},
+        **{name: (value, ()) for name, value in runtime_env.items()},
+        **caches.env,
         **{name: (value, snapshot_keys) for name, value in snapshot_env.items()},
         **{name: (value, option_keys) for name, value in launch_env.items()},
     }
@@ -228,7 +237,7 @@ def plan_llm_server(ctx: PlanContext, key: str, svc: Any) -> ServerSpec | None:
         ),
         gpu_snapshot=rec.pick((*container_at, "gpu_snapshot"), (snapshot.gpu, (*path, "memory_snapshot", "gpu"))),
     )
-    check_engine_env(ctx, key, svc, engine, container.mounts, needed_env)
+    check_engine_env(ctx, key, svc, caches.engine, container.mounts, needed_env)
     if len(ctx.problems) > before:
         return None
 
@@ -257,7 +266,8 @@ def plan_llm_server(ctx: PlanContext, key: str, svc: Any) -> ServerSpec | None:
         symbol=ctx.symbols.claim(class_symbol(key)),
         container=container,
         command=command,
-        engine_env={**engine.runtime_env, **needed_env},
+        engine_env={**runtime_env, **needed_env},
+        caches=cache_specs(ctx, at, key, svc, engine, caches, container.mounts),
         startup_timeout=rec.pick(
             (*at, "startup_timeout"),
             (svc.startup_timeout, (*path, "startup_timeout")),

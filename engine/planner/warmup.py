@@ -12,9 +12,9 @@ import json
 from typing import Any
 
 from engine.blueprint.model import WarmupSpec
-from engine.blueprint.planner_context import PlanContext
-from engine.blueprint.planner_defaults import WARMUP_REQUESTS
-from engine.blueprint.planner_origins import planner_default
+from engine.planner.context import PlanContext
+from engine.planner.defaults import WARMUP_REQUESTS
+from engine.planner.origins import planner_default
 
 
 def plan_warmup(

@@ -1,6 +1,6 @@
 """Manifest + environment -> Blueprint: every Modal object, fully resolved, in a fixed order.
 
-The one place defaults are applied (see `planner_defaults.py`). The output depends only on the
+The one place defaults are applied (see `planner/defaults.py`). The output depends only on the
 validated manifest and the environment name, and everything is visited in manifest order, so the
 same input gives the same bytes. Mistakes that only show here (an engine that cannot honour a
 setting) are collected and raised together as one located `ManifestError`.
@@ -28,16 +28,16 @@ from engine.blueprint.model import (
     VolumeSpec,
 )
 from engine.blueprint.origins import Origins
-from engine.blueprint.planner_context import PlanContext
-from engine.blueprint.planner_defaults import DEFAULT_ENVIRONMENT, FALLBACK_IMAGE_KEY
-from engine.blueprint.planner_functions import plan_function
-from engine.blueprint.planner_images import debian_slim, plan_images
-from engine.blueprint.planner_models import plan_models, plan_prefetch
-from engine.blueprint.planner_names import free_key
-from engine.blueprint.planner_origins import OriginRecorder
-from engine.blueprint.planner_server_kind import plan_server_service
-from engine.blueprint.planner_services import plan_llm_server, plan_web_service
 from engine.manifest.errors import ManifestError, Problem
+from engine.planner.context import PlanContext
+from engine.planner.defaults import DEFAULT_ENVIRONMENT, FALLBACK_IMAGE_KEY
+from engine.planner.functions import plan_function
+from engine.planner.images import debian_slim, plan_images
+from engine.planner.models import plan_models, plan_prefetch
+from engine.planner.names import free_key
+from engine.planner.origins import OriginRecorder
+from engine.planner.server_kind import plan_server_service
+from engine.planner.services import plan_llm_server, plan_web_service
 
 # Blueprint collection -> the manifest collections its objects are planned from.
 _COLLECTIONS = {

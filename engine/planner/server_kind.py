@@ -11,13 +11,13 @@ from __future__ import annotations
 from typing import Any
 
 from engine.blueprint.model import ServerSpec
-from engine.blueprint.planner_container import resolve_container
-from engine.blueprint.planner_context import PlanContext
-from engine.blueprint.planner_names import class_symbol
-from engine.blueprint.planner_origins import planner_default
-from engine.blueprint.planner_services import _server_concurrency
-from engine.blueprint.planner_warmup import plan_warmup
 from engine.blueprint.server_command import CONTAINER_HOST, fill_command
+from engine.planner.container import resolve_container
+from engine.planner.context import PlanContext
+from engine.planner.names import class_symbol
+from engine.planner.origins import planner_default
+from engine.planner.services import _server_concurrency
+from engine.planner.warmup import plan_warmup
 
 # ServerSpec fields only an engine decides: a server's are their (unused) defaults.
 _ENGINE_ONLY = (
@@ -43,6 +43,7 @@ _ENGINE_ONLY = (
     "secret_args",
     "snapshot",
     "lora_adapters",
+    "caches",
 )
 
 

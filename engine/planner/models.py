@@ -25,7 +25,8 @@ from engine.blueprint.model import (
     MountSpec,
     ScalingSpec,
 )
-from engine.blueprint.planner_defaults import (
+from engine.manifest.models.llm import ModelSource
+from engine.planner.defaults import (
     APP_ENV_VAR,
     IMAGE_PYTHON_VERSION,
     MODEL_ENV_PREFIX,
@@ -37,8 +38,7 @@ from engine.blueprint.planner_defaults import (
     PREFETCH_PACKAGES,
     PREFETCH_TIMEOUT,
 )
-from engine.blueprint.planner_names import free_key, function_symbol
-from engine.manifest.models.llm import ModelSource
+from engine.planner.names import free_key, function_symbol
 
 
 def model_env_name(key: str) -> str:

@@ -14,21 +14,21 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from engine.blueprint import planner_defaults
 from engine.blueprint.origins import DEFAULTS, ENGINE, MANIFEST, PLANNER, SCHEMA, UNSET, Origin, Origins, Source
 from engine.manifest.source import is_under
+from engine.planner import defaults as planner_defaults
 
 
 @dataclass(frozen=True)
 class PlannerDefault:
-    """A constant of planner_defaults.py, by name, so the record can say which one decided."""
+    """A constant of planner/defaults.py, by name, so the record can say which one decided."""
 
     name: str
     value: Any
 
 
 def planner_default(name: str) -> PlannerDefault:
-    """The constant `name` of planner_defaults.py (a typo is an AttributeError in every test)."""
+    """The constant `name` of planner/defaults.py (a typo is an AttributeError in every test)."""
     return PlannerDefault(name, getattr(planner_defaults, name))
 
 
@@ -156,7 +156,7 @@ class OriginRecorder:
         parts: bool = False,
         note: str | None = None,
     ) -> None:
-        """Decided by the planner: a constant of planner_defaults.py, or derived from `inputs`."""
+        """Decided by the planner: a constant of planner/defaults.py, or derived from `inputs`."""
         sources = self._sources(inputs)
         self.record(at, Origin(PLANNER, sources=sources, constant=constant, direct=False, parts=parts, note=note))
 
@@ -171,7 +171,7 @@ class OriginRecorder:
         self.manifest((*at, "key"), path)
         self.manifest((*at, "name"), path)
         self.planner(
-            (*at, "symbol"), None, [path], note="a Python name derived from the manifest key (planner_names.py)"
+            (*at, "symbol"), None, [path], note="a Python name derived from the manifest key (planner/names.py)"
         )
 
     def no_snapshot(self, at: tuple) -> None:

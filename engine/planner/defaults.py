@@ -6,6 +6,8 @@ the Blueprint explicitly. Documented for users in docs/plan-and-diff.md ("What m
 
 from __future__ import annotations
 
+import engine.blueprint.model as blueprint_model
+
 # Modal's default environment is called "main"; `--env` or MODAL_ENVIRONMENT override it.
 DEFAULT_ENVIRONMENT = "main"
 
@@ -85,7 +87,7 @@ MODEL_ENV_PREFIX = "MDEPLOY_MODEL_"
 # The function that fetches every used hub model into its cache volume ahead of the first cold
 # start (`mdeploy run MANIFEST prefetch-models`); a `-2` suffix when the manifest has that key.
 PREFETCH_FUNCTION_KEY = "prefetch-models"
-PREFETCH_HANDLER = "engine.runtime.prefetch:prefetch_models"
+PREFETCH_HANDLER = blueprint_model.PREFETCH_HANDLER
 PREFETCH_ENV_VAR = "MDEPLOY_PREFETCH"
 PREFETCH_IMAGE_KEY = "mdeploy-prefetch"
 # The huggingface_hub the engines' images pin, so the cache layout written is the one they read.

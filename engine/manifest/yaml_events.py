@@ -6,7 +6,7 @@ and marks about 25 times faster. It is only a fast path, taken when its answer c
 
 - libyaml implements YAML 1.1, which also breaks lines at NEL, LS and PS (U+0085, U+2028,
   U+2029); YAML 1.2 does not, so line numbers would differ. Such text goes to the pure parser.
-- Anchors and aliases, block scalars (`|`, `>`), empty keys, and empty values inside brackets or
+- Anchors, aliases and tags, block scalars (`|`, `>`), empty keys, and empty values inside brackets or
   at the very end are read or placed differently by the two; text holding one goes to the pure
   parser too (a manifest rarely has any).
 - Any libyaml error, or a stream longer than _MAX_FAST_EVENTS, goes to the pure parser, which
@@ -67,6 +67,8 @@ def _libyaml_events(text: str) -> list | None:
             empty_before = False
             if kind == "AliasEvent" or getattr(event, "anchor", None) is not None:
                 return None  # YAML 1.1 and 1.2 end anchor names differently (`*name:`); rare in manifests
+            if getattr(event, "tag", None) is not None:
+                return None  # and tags too (libyaml reads `!0,` in a flow mapping as the tag); the reader refuses tags
             is_key = bool(nodes_in) and nodes_in[-1][0] and nodes_in[-1][1] % 2 == 0
             if kind in ("ScalarEvent", "MappingStartEvent", "SequenceStartEvent") and nodes_in:
                 nodes_in[-1][1] += 1

@@ -32,6 +32,9 @@ class ServiceCaches:
     env: dict[str, tuple[str, tuple[tuple, ...]]] = field(default_factory=dict)  # name -> (path, manifest keys)
     moved: dict[str, str] = field(default_factory=dict)  # the engine's path -> the service's
     sources: dict[str, tuple] = field(default_factory=dict)  # cache key -> the manifest key setting it, or ()
+    # cache key -> the manifest key naming its volume: the Blueprint records that origin, so a name
+    # that came from a `${VAR}` is shown as its reference, like any value from the manifest.
+    named: dict[str, tuple] = field(default_factory=dict)
 
 
 def _settings(ctx: PlanContext, key: str, svc: Any, engine: Engine) -> dict[str, tuple[Any, tuple]]:
@@ -107,6 +110,8 @@ def resolve_caches(ctx: PlanContext, key: str, svc: Any, engine: Engine, hub_cac
                     "remove volume here, or change the volume of the models entry",
                 )
         path = posixpath.normpath(setting.path) if setting.path is not None else cache.path
+        if volume is not None:
+            result.named[cache.key] = (*where, "volume")
         kept.append(replace(cache, name=volume or cache.name, path=path))
         if path != cache.path:
             result.moved[cache.path] = path

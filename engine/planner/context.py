@@ -54,9 +54,10 @@ class PlanContext:
             self.origins.engine(("images", key), engine.name)
         return self._engine_image_keys[engine.name]
 
-    def cache_volume(self, cache: CacheVolume, engine: str) -> str:
+    def cache_volume(self, cache: CacheVolume, engine: str, named_at: tuple | None = None) -> str:
         """The Blueprint key of the volume holding `cache`: the manifest's own volume when it
-        declares one with the same Modal name (never two keys for one volume), else a new one."""
+        declares one with the same Modal name (never two keys for one volume), else a new one.
+        `named_at`: the manifest key that named the volume (`caches.NAME.volume`), if one did."""
         for key, volume in self.manifest.volumes.items():
             if volume.resolved_name(key) == cache.name:
                 return key
@@ -66,4 +67,6 @@ class PlanContext:
         key = free_key(cache.key, set(self.manifest.volumes) | set(self.engine_volumes))
         self.engine_volumes[key] = VolumeSpec(key=key, name=cache.name, create_if_missing=True)
         self.origins.engine(("volumes", key), engine)
+        if named_at is not None:
+            self.origins.manifest(("volumes", key, "name"), named_at)
         return key

@@ -188,7 +188,9 @@ def plan_llm_server(ctx: PlanContext, key: str, svc: Any) -> ServerSpec | None:
         MountSpec(
             path=cache.path,
             kind="volume",
-            source=hub_cache if hub_cache and cache.key == HF_CACHE.key else ctx.cache_volume(cache, engine.name),
+            source=hub_cache
+            if hub_cache and cache.key == HF_CACHE.key
+            else ctx.cache_volume(cache, engine.name, named_at=caches.named.get(cache.key)),
         )
         for cache in caches.engine.caches
         if cache.path not in user_paths

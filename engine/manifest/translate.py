@@ -51,6 +51,9 @@ MOVED_KEYS: dict[str, tuple[str, str]] = {
 # Paths: pydantic loc -> manifest keys
 
 
+_BRANCH_LABEL = re.compile(r"^[a-z][a-z-]*\[.*\]$")
+
+
 def _resolve(value: Any, loc: tuple, allow_missing_last: bool) -> tuple | None:
     """The manifest path that `loc` denotes in `value`, skipping elements that are not keys of the
     data (union tags); None when `loc` does not fit the data."""
@@ -69,6 +72,10 @@ def _resolve(value: Any, loc: tuple, allow_missing_last: bool) -> tuple | None:
         found = _resolve(value, rest, allow_missing_last)
         if found is not None:
             return found
+    if isinstance(head, str) and not rest and _BRANCH_LABEL.match(head):
+        # pydantic's name of a union member ("function-after[_check(), Warmup]") ends the loc when
+        # the value is of no member's shape: the value itself is the offender.
+        return ()
     if isinstance(value, dict) and head in value and rest and not isinstance(value[head], (dict, list)):
         # A shorthand (`retries: -1`, read as {count: -1}): the scalar written is the offender.
         return (head,)

@@ -62,7 +62,10 @@ def _model_problems(data: Any, locator: Locator, numbers: list) -> tuple[Manifes
         return Manifest.model_validate(data), [], field_speaks
     except ValidationError as exc:
         problems = []
-        for error in exc.errors(include_url=False):
+        errors = exc.errors(include_url=False)
+        for error in errors:
+            if _a_literal_branch_beside_a_shape(error, errors):
+                continue
             problem = problem_from_error(error, data, locator, Manifest)
             if problem.key in absurd:
                 if not (problem.key in huge and error["type"] in _BOUND_ERRORS):
@@ -70,6 +73,21 @@ def _model_problems(data: Any, locator: Locator, numbers: list) -> tuple[Manifes
                 field_speaks.add(problem.key)
             problems.append(problem)
         return None, problems, field_speaks
+
+
+def _a_literal_branch_beside_a_shape(error: dict, errors: list[dict]) -> bool:
+    """A union of a mapping and a literal (`warmup: false | {path, ...}`) given a mapping with a
+    wrong entry fails both branches; the literal's "must be one of: False" says nothing about
+    the mapping the user wrote, so only the mapping branch's errors are shown."""
+    loc = error["loc"]
+    if error["type"] != "literal_error" or not isinstance(error.get("input"), (dict, list)) or not loc:
+        return False
+    if not str(loc[-1]).startswith("literal["):
+        return False
+    at = len(loc) - 1
+    return any(
+        o is not error and len(o["loc"]) > at and o["loc"][:at] == loc[:at] and o["loc"][at] != loc[at] for o in errors
+    )
 
 
 def collect_problems(merged: Any) -> tuple[Manifest | None, list[Problem]]:

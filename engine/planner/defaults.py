@@ -85,7 +85,7 @@ MODEL_MOUNT_ROOT = "/models"
 # The variable that gives a handler a model's path: this prefix + the key (MDEPLOY_MODEL_WHISPER).
 MODEL_ENV_PREFIX = "MDEPLOY_MODEL_"
 # The function that fetches every used hub model into its cache volume ahead of the first cold
-# start (`mdeploy run MANIFEST prefetch-models`); a `-2` suffix when the manifest has that key.
+# start (`mdeploy run --remote MANIFEST prefetch-models`); a `-2` suffix when the manifest has that key.
 PREFETCH_FUNCTION_KEY = "prefetch-models"
 PREFETCH_HANDLER = blueprint_model.PREFETCH_HANDLER
 PREFETCH_ENV_VAR = "MDEPLOY_PREFETCH"

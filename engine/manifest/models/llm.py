@@ -26,6 +26,25 @@ _REVISION_RE = re.compile(REVISION_PATTERN)
 _MODEL_ID_RE = re.compile(MODEL_ID_PATTERN)
 
 
+def check_hub_pin(model_id: str, revision: str | None) -> None:
+    """A Hub model is an `org/name` id pinned to a commit: the same rule for a service's model,
+    a `models:` entry and an adapter, each failing at the key (`id` or `revision`) at fault."""
+    if not _MODEL_ID_RE.match(model_id):
+        raise fail("is not a Hugging Face repo id", hint='write "org/name"', at=("id",))
+    if revision is None:
+        raise fail(
+            "a hub model needs a pinned `revision`",
+            hint="add revision: <40-hex commit> (copy it from the repo's commit history on huggingface.co)",
+            at=("id",),
+        )
+    if not _REVISION_RE.match(revision):
+        raise fail(
+            "revision must be a full commit hash (40 hex characters)",
+            hint="pin a commit, not a branch or tag",
+            at=("revision",),
+        )
+
+
 class ModelSource(StrictModel):
     """Which weights to serve: a Hugging Face repo pinned to a commit, or a path."""
 
@@ -57,20 +76,7 @@ class ModelSource(StrictModel):
                 hint="e.g. id: meta-llama/Llama-3.1-8B-Instruct",
             )
         if self.id is not None:
-            if not _MODEL_ID_RE.match(self.id):
-                raise fail("is not a Hugging Face repo id", hint='write "org/name"', at=("id",))
-            if self.revision is None:
-                raise fail(
-                    "a hub model needs a pinned `revision`",
-                    hint="add revision: <40-hex commit> (copy it from the repo's commit history on huggingface.co)",
-                    at=("id",),
-                )
-            if not _REVISION_RE.match(self.revision):
-                raise fail(
-                    "revision must be a full commit hash (40 hex characters)",
-                    hint="pin a commit, not a branch or tag",
-                    at=("revision",),
-                )
+            check_hub_pin(self.id, self.revision)
         elif self.revision is not None:
             raise fail(
                 "revision applies to hub models only", hint="remove it, or use `id` instead of `path`", at=("revision",)

@@ -17,7 +17,7 @@ from typing import Annotated, Any
 from pydantic import Field, model_validator
 
 from engine.manifest.models.base import Finding, StrictModel, container_bodies, fail, tuple_of
-from engine.manifest.models.llm import _MODEL_ID_RE, _REVISION_RE
+from engine.manifest.models.llm import check_hub_pin
 
 
 class Model(StrictModel):
@@ -53,20 +53,7 @@ class Model(StrictModel):
                 hint="e.g. id: openai/whisper-large-v3",
             )
         if self.id is not None:
-            if not _MODEL_ID_RE.match(self.id):
-                raise fail("is not a Hugging Face repo id", hint='write "org/name"', at=("id",))
-            if self.revision is None:
-                raise fail(
-                    "a hub model needs a pinned `revision`",
-                    hint="add revision: <40-hex commit> (copy it from the repo's commit history on huggingface.co)",
-                    at=("id",),
-                )
-            if not _REVISION_RE.match(self.revision):
-                raise fail(
-                    "revision must be a full commit hash (40 hex characters)",
-                    hint="pin a commit, not a branch or tag",
-                    at=("revision",),
-                )
+            check_hub_pin(self.id, self.revision)
             return self
         if self.revision is not None:
             raise fail(

@@ -16,7 +16,7 @@ from engine.planner.container import resolve_container
 from engine.planner.context import PlanContext
 from engine.planner.names import class_symbol
 from engine.planner.origins import planner_default
-from engine.planner.services import _server_concurrency
+from engine.planner.services import _server_concurrency, server_http_options
 from engine.planner.warmup import plan_warmup
 
 # ServerSpec fields only an engine decides: a server's are their (unused) defaults.
@@ -113,20 +113,7 @@ def plan_server_service(ctx: PlanContext, key: str, svc: Any) -> ServerSpec | No
         target_concurrency=target,
         max_concurrency=limit,
         warmup=plan_warmup(ctx, at, path, svc.warmup, default=None),
-        requires_proxy_auth=rec.pick(
-            (*at, "requires_proxy_auth"), (svc.auth.proxy, (*path, "auth", "proxy")), planner_default("PROXY_AUTH")
-        ),
-        routing_region=rec.pick(
-            (*at, "routing_region"),
-            (svc.routing_region, (*path, "routing_region")),
-            planner_default("SERVER_ROUTING_REGION"),
-        ),
-        exit_grace_period=rec.pick(
-            (*at, "exit_grace_period"),
-            (svc.exit_grace_period, (*path, "exit_grace_period")),
-            planner_default("SERVER_EXIT_GRACE_PERIOD"),
-        ),
-        h2_enabled=rec.pick((*at, "h2_enabled"), (svc.http2, (*path, "http2"))),
+        **server_http_options(rec, at, path, svc),
         kind="server",
         command_template=tuple(svc.command),
     )

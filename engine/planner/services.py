@@ -280,21 +280,29 @@ def plan_llm_server(ctx: PlanContext, key: str, svc: Any) -> ServerSpec | None:
         max_concurrency=limit,
         secret_args=secret_args,
         warmup=warmup,
-        requires_proxy_auth=rec.pick(
+        **server_http_options(rec, at, path, svc),
+    )
+
+
+def server_http_options(rec: Any, at: tuple, path: tuple, svc: Any) -> dict[str, Any]:
+    """What `app.server` takes from any HTTP server the manifest declares (llm or `kind: server`):
+    proxy auth, routing region, exit grace period and HTTP/2, each with its origin recorded."""
+    return {
+        "requires_proxy_auth": rec.pick(
             (*at, "requires_proxy_auth"), (svc.auth.proxy, (*path, "auth", "proxy")), planner_default("PROXY_AUTH")
         ),
-        routing_region=rec.pick(
+        "routing_region": rec.pick(
             (*at, "routing_region"),
             (svc.routing_region, (*path, "routing_region")),
             planner_default("SERVER_ROUTING_REGION"),
         ),
-        exit_grace_period=rec.pick(
+        "exit_grace_period": rec.pick(
             (*at, "exit_grace_period"),
             (svc.exit_grace_period, (*path, "exit_grace_period")),
             planner_default("SERVER_EXIT_GRACE_PERIOD"),
         ),
-        h2_enabled=rec.pick((*at, "h2_enabled"), (svc.http2, (*path, "http2"))),
-    )
+        "h2_enabled": rec.pick((*at, "h2_enabled"), (svc.http2, (*path, "http2"))),
+    }
 
 
 def _cluster(ctx: PlanContext, key: str, svc: Any, engine: Any) -> ClusterSpec | None:

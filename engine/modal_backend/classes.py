@@ -27,8 +27,7 @@ import modal
 
 from engine.blueprint.model import ClassSpec, FunctionSpec
 from engine.modal_backend.calls import building
-from engine.modal_backend.containers import region_argument, shared_container_kwargs
-from engine.modal_backend.functions import _run_to_completion, retries_argument
+from engine.modal_backend.functions import _run_to_completion, invocable_kwargs, retries_argument
 from engine.modal_backend.handlers import HandlerRef
 from engine.modal_backend.resources import Resources
 
@@ -129,21 +128,11 @@ def class_kwargs(
     """`app.cls` keywords: those of a function, less `name` and `schedule` (a class has neither),
     plus the start-up timeout of the enter hooks."""
     cls = _class_spec(spec)
-    container = spec.container
-    kwargs = shared_container_kwargs(container, images, resources, env_values)
-    kwargs.update(timeout=spec.timeout, region=region_argument(container.region))
+    kwargs = invocable_kwargs(spec, images, resources, env_values, "app.cls")
     with building(("functions", spec.key), "retries"):
         kwargs["retries"] = retries_argument(spec.retries)
-    if spec.routing_region is not None:
-        kwargs["routing_region"] = spec.routing_region
     if cls.startup_timeout is not None:
         kwargs["startup_timeout"] = cls.startup_timeout
-    if container.scaling.scaleup_window is not None:
-        raise ValueError(f"class {spec.key!r}: app.cls has no scaleup_window (servers only)")
-    if spec.max_inputs == 1:
-        kwargs["single_use_containers"] = True
-    elif spec.max_inputs is not None:
-        raise ValueError(f"class {spec.key!r}: Modal supports only max_inputs=1, got {spec.max_inputs}")
     if spec.schedule is not None or spec.batching is not None or spec.web is not None:
         raise ValueError(f"class {spec.key!r}: a class has no schedule, function batching or web (see ClassSpec)")
     return kwargs

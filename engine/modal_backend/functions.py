@@ -111,27 +111,37 @@ def function_kwargs(
     resources: Resources,
     env_values: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
-    container = spec.container
-    kwargs = shared_container_kwargs(container, images, resources, env_values)
-    kwargs.update(
-        name=spec.name,
-        timeout=spec.timeout,
-        region=region_argument(container.region),
-    )
+    kwargs = invocable_kwargs(spec, images, resources, env_values, "app.function")
+    kwargs["name"] = spec.name
     # Built apart: Modal checks a schedule's and a retry policy's values as they are made.
     with building(("functions", spec.key), "schedule"):
         kwargs["schedule"] = schedule_argument(spec.schedule)
     with building(("functions", spec.key), "retries"):
         kwargs["retries"] = retries_argument(spec.retries)
+    return kwargs
+
+
+def invocable_kwargs(
+    spec: FunctionSpec,
+    images: dict[str, modal.Image],
+    resources: Resources,
+    env_values: Mapping[str, str] | None,
+    decorator: str,
+) -> dict[str, Any]:
+    """What `app.function` and `app.cls` take alike from a FunctionSpec: the container, timeout,
+    regions and one-input-per-container; `decorator` names the one asked for in errors."""
+    container = spec.container
+    kwargs = shared_container_kwargs(container, images, resources, env_values)
+    kwargs.update(timeout=spec.timeout, region=region_argument(container.region))
     if spec.routing_region is not None:
         kwargs["routing_region"] = spec.routing_region
     if container.scaling.scaleup_window is not None:
-        raise ValueError(f"function {spec.key!r}: app.function has no scaleup_window (servers only)")
+        raise ValueError(f"{spec.key!r}: {decorator} has no scaleup_window (servers only)")
     if spec.max_inputs == 1:
         # Modal's current spelling of "one input per container" (max_inputs=1 is deprecated).
         kwargs["single_use_containers"] = True
     elif spec.max_inputs is not None:
-        raise ValueError(f"function {spec.key!r}: Modal supports only max_inputs=1, got {spec.max_inputs}")
+        raise ValueError(f"{spec.key!r}: Modal supports only max_inputs=1, got {spec.max_inputs}")
     return kwargs
 
 

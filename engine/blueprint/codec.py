@@ -103,14 +103,28 @@ def _hints(cls: type) -> dict[str, Any]:
     return typing.get_type_hints(cls)
 
 
+def _literal_values(options: tuple[Any, ...]) -> tuple[Any, ...] | None:
+    """The values of a Literal, or of a union of Literals (`EngineName | Literal[""]`); None when
+    `options` are not all Literals."""
+    if not options or any(typing.get_origin(o) is not typing.Literal for o in options):
+        return None
+    return tuple(value for o in options for value in typing.get_args(o))
+
+
 def _convert(tp: Any, data: Any, where: str) -> Any:
     origin = typing.get_origin(tp)
     if origin in (typing.Union, types.UnionType):
         options = typing.get_args(tp)
         if data is None and type(None) in options:
             return None
-        (inner,) = [o for o in options if o is not type(None)]
+        inner_options = tuple(o for o in options if o is not type(None))
+        allowed = _literal_values(inner_options)
+        if allowed is not None:
+            return _literal(allowed, data, where)
+        (inner,) = inner_options
         return _convert(inner, data, where)
+    if origin is typing.Literal:
+        return _literal(typing.get_args(tp), data, where)
     if isinstance(tp, type) and dataclasses.is_dataclass(tp):
         if not isinstance(data, dict):
             raise BlueprintDecodeError(f"{where}: expected an object")
@@ -141,3 +155,10 @@ def _convert(tp: Any, data: Any, where: str) -> Any:
             raise BlueprintDecodeError(f"{where}: expected {tp.__name__}, got {type(data).__name__}")
         return data
     raise BlueprintDecodeError(f"{where}: unsupported type {tp!r}")
+
+
+def _literal(allowed: tuple[Any, ...], data: Any, where: str) -> Any:
+    """`data` if it is one of the closed set `allowed` (the same value and type), else an error."""
+    if any(data == value and type(data) is type(value) for value in allowed):
+        return data
+    raise BlueprintDecodeError(f"{where}: {data!r} is not one of {', '.join(repr(v) for v in allowed)}")

@@ -19,10 +19,41 @@ Conventions:
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Literal
 
 # 2: a server's engine facts (revision, served names, host, parallelism, serving limits, dtype,
 # quantization, GPU need, run-time env) are fields; `command` is derived from them.
 BLUEPRINT_VERSION = 2
+
+
+# ---------------------------------------------------------------------------------------------
+# The closed sets of strings some fields take. Each is spelled here once; the planner writes these
+# values and every backend compares against them, and the codec refuses any other value.
+
+ImageBase = Literal["debian_slim", "registry"]
+ImageOp = Literal[
+    "apt_install",
+    "pip_install",
+    "uv_pip_install",
+    "run_commands",
+    "env",
+    "workdir",
+    "add_local_python_source",
+    "add_local_file",
+    "add_local_dir",
+    "run_function",
+]
+# The steps that put project files into the image (not a build step: see ImageStep).
+LocalFileOp = Literal["add_local_file", "add_local_dir"]
+LOCAL_FILE_OPS: tuple[LocalFileOp, ...] = ("add_local_file", "add_local_dir")
+MountKind = Literal["volume", "bucket"]
+CacheState = Literal["volume", "user", "off"]
+Cloud = Literal["aws", "gcp", "oci", "auto"]
+ScheduleKind = Literal["cron", "period"]
+WebKind = Literal["fastapi_endpoint", "asgi_app", "wsgi_app", "web_server"]
+HttpMethod = Literal["GET", "POST", "PUT", "PATCH", "DELETE"]
+EngineName = Literal["vllm", "sglang", "trtllm", "transformers"]
+ServerKind = Literal["llm", "server"]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -50,7 +81,7 @@ class ImageStep:
     `secrets` (keys of `Blueprint.secrets`) and `timeout` (seconds).
     """
 
-    op: str
+    op: ImageOp
     args: tuple[str, ...] = ()
     env: dict[str, str] = field(default_factory=dict)
     index_url: str | None = None
@@ -74,7 +105,7 @@ class ImageSpec:
     """
 
     key: str
-    base: str
+    base: ImageBase
     python_version: str | None
     registry_ref: str | None = None
     clear_entrypoint: bool = False
@@ -135,7 +166,7 @@ class MountSpec:
     """A mount point in a container: `kind` "volume" (key of volumes) or "bucket" (key of buckets)."""
 
     path: str
-    kind: str
+    kind: MountKind
     source: str
 
 
@@ -149,7 +180,7 @@ class CacheSpec:
     (no volume, no mount: the engine fills the folder again on every cold start)."""
 
     name: str  # the engine's name of the cache, the key under `caches:`
-    state: str
+    state: CacheState
     path: str
     volume: str | None = None
 
@@ -206,7 +237,7 @@ class ContainerSpec:
     memory: int | None = None  # MiB
     ephemeral_disk: int | None = None  # MiB
     region: tuple[str, ...] = ()
-    cloud: str | None = None
+    cloud: Cloud | None = None
     secrets: tuple[str, ...] = ()  # keys of Blueprint.secrets
     env: dict[str, str] = field(default_factory=dict)
     mounts: tuple[MountSpec, ...] = ()
@@ -232,7 +263,7 @@ class RetrySpec:
 class ScheduleSpec:
     """`kind` "cron" (`cron`, `timezone`) or "period" (`seconds`)."""
 
-    kind: str
+    kind: ScheduleKind
     cron: str | None = None
     timezone: str | None = None
     seconds: int | None = None
@@ -262,8 +293,8 @@ class WebSpec:
     `startup_timeout`). `requires_proxy_auth` turns on Modal proxy auth; `label` fixes the URL.
     """
 
-    kind: str
-    method: str | None = None
+    kind: WebKind
+    method: HttpMethod | None = None
     docs: bool = False
     port: int | None = None
     startup_timeout: int | None = None
@@ -358,7 +389,7 @@ class WarmupSpec:
     path: str
     body: str  # JSON text of the request body; "" for none
     requests: int = 1
-    method: str = "POST"
+    method: HttpMethod = "POST"
     status: int | None = None  # the status each request must answer; None: any 2xx
     fatal: bool = True  # False: a failed warm-up is logged and the container serves anyway
 
@@ -396,7 +427,7 @@ class ServerSpec:
     key: str
     symbol: str  # class name, a Python identifier bound in the entry module's globals
     name: str  # Modal server name
-    engine: str  # "vllm" | "sglang" | "trtllm" | "transformers"
+    engine: EngineName | Literal[""]  # "" for `kind: server`, which has no engine
     model: str  # model id or path, as served
     served_model_name: str
     container: ContainerSpec
@@ -436,7 +467,7 @@ class ServerSpec:
     h2_enabled: bool = False  # HTTP/2 from clients
     # "llm": an engine serving `model`; "server" (`kind: server`): the manifest's own command, with
     # `engine` and `model` empty and none of the engine facts above used.
-    kind: str = "llm"
+    kind: ServerKind = "llm"
     # A server's command as the manifest wrote it, `${PORT}`/`${HOST}` unfilled: `command` is it
     # filled for the container (engine/blueprint/server_command.py); the local runner fills it
     # with its own address. Empty for llm servers, whose command the engine derives.

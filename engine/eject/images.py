@@ -11,13 +11,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from engine.blueprint.model import Blueprint, ImageSpec, ImageStep, SecretSpec
+from engine.blueprint.model import LOCAL_FILE_OPS, Blueprint, ImageSpec, ImageStep, SecretSpec
 from engine.eject.pysrc import call, py_identifier, py_literal, py_str
 
 MDEPLOY_PACKAGE = "engine"
 ROOT_CONSTANT = "PROJECT_ROOT"
 BUILD_STEP_HELPER = "build_step"
-LOCAL_OPS = ("add_local_file", "add_local_dir")
 
 BUILD_STEP_FUNCTION = f'''def {BUILD_STEP_HELPER}(reference: str):
     """The function of a `run_function` image step, "package.module:attr": imported where the
@@ -35,7 +34,7 @@ BUILD_STEP_FUNCTION = f'''def {BUILD_STEP_HELPER}(reference: str):
 
 
 def uses_local_files(blueprint: Blueprint) -> bool:
-    return any(s.op in LOCAL_OPS for i in blueprint.images for s in i.steps)
+    return any(s.op in LOCAL_FILE_OPS for i in blueprint.images for s in i.steps)
 
 
 def uses_build_functions(blueprint: Blueprint) -> bool:
@@ -103,7 +102,7 @@ def _step(step: ImageStep, secrets: Mapping[str, SecretSpec]) -> str:
         if step.pre:
             kwargs.append(("pre", "True"))
         return call(f".{step.op}", args, kwargs)
-    if step.op in LOCAL_OPS:
+    if step.op in LOCAL_FILE_OPS:
         src, dest = step.args
         local = f"{ROOT_CONSTANT} / {py_str(src)}"
         kwargs = [("copy", "True")] if step.copy else []

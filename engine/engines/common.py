@@ -13,7 +13,7 @@ import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 
-from engine.blueprint.model import ImageSpec, ServerSpec, SnapshotSpec, WarmupSpec
+from engine.blueprint.model import EngineName, ImageSpec, ServerSpec, SnapshotSpec, WarmupSpec
 from engine.engines.config_file import ConfigProblem
 from engine.engines.owned_flags import FlagSyntax, OwnedFlag, find_owned_flag
 
@@ -118,7 +118,7 @@ def _one_name(_model: str, served_name: str) -> tuple[str, ...]:
 
 @dataclass(frozen=True)
 class Engine:
-    name: str
+    name: EngineName
     default_image: Callable[[], ImageSpec]
     caches: tuple[CacheVolume, ...]
     launch_command: Callable[[LaunchParams], tuple[str, ...]]

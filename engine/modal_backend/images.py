@@ -24,7 +24,7 @@ from typing import Any
 
 import modal
 
-from engine.blueprint.model import Blueprint, ImageSpec, ImageStep
+from engine.blueprint.model import LOCAL_FILE_OPS, Blueprint, ImageSpec, ImageStep
 from engine.modal_backend.calls import building
 
 
@@ -74,9 +74,6 @@ def _base_image(spec: ImageSpec) -> modal.Image:
     return image
 
 
-_LOCAL_OPS = ("add_local_file", "add_local_dir")
-
-
 def _apply_step(image: modal.Image, step: ImageStep, image_key: str, context: ImageContext) -> modal.Image:
     op = step.op
     if op == "apt_install":
@@ -90,7 +87,7 @@ def _apply_step(image: modal.Image, step: ImageStep, image_key: str, context: Im
             find_links=step.find_links,
             pre=step.pre,
         )
-    if op in _LOCAL_OPS:
+    if op in LOCAL_FILE_OPS:
         src, dest = step.args
         local = str(context.root / src) if context.root is not None else src
         if op == "add_local_file":

@@ -238,7 +238,7 @@ def _unplanned_server(live: LiveObject) -> ServerSpec:
         key=live.name,
         symbol=live.name,
         name=live.name,
-        engine=UNKNOWN_IMAGE,
+        engine="",  # no engine known (Modal does not report one); a diff lists such a server whole
         model=UNKNOWN_IMAGE,
         served_model_name=UNKNOWN_IMAGE,
         container=_unplanned_container(live, "compute_regions"),

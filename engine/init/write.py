@@ -88,7 +88,7 @@ def write_and_validate(c: Choices, files: list[NewFile], environ: Mapping[str, s
             with file.path.open("x", encoding="utf-8") as handle:
                 created.append(file.path)
                 handle.write(file.text)
-        checked = []
+        checked: list[tuple[str, object]] = []
         for env in (None, c.overlay) if c.overlay else (None,):
             loaded, _ = load_and_plan(filled(c.path, "path"), env, environ)
             checked.append((env or "base", loaded.manifest))

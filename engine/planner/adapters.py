@@ -10,15 +10,16 @@ mount root, once per volume. The adapter's name joins the names the server answe
 
 from __future__ import annotations
 
-from typing import Any
-
 from engine.blueprint.model import AdapterSpec, MountSpec
 from engine.engines.common import HF_CACHE, Engine
 from engine.manifest.models.adapters import adapter_items
+from engine.manifest.models.llm import LlmService
+from engine.planner.context import PlanContext
 from engine.planner.models import _mounted_at, default_mount, model_folder, service_hub_cache
+from engine.planner.origins import KeyPath
 
 
-def _engine_cache_path(ctx: Any, key: str, svc: Any, engine: Engine, volume: str) -> str | None:
+def _engine_cache_path(ctx: PlanContext, key: str, svc: LlmService, engine: Engine, volume: str) -> str | None:
     """Where the server mounts `volume` as one of the engine's caches (planner_services' cache
     mounts): the Hugging Face cache of a service whose model is a hub key is that model's volume;
     a declared volume with a cache's Modal name is that cache."""
@@ -38,7 +39,9 @@ def _engine_cache_path(ctx: Any, key: str, svc: Any, engine: Engine, volume: str
     return None
 
 
-def plan_adapters(ctx: Any, key: str, svc: Any, engine: Engine) -> tuple[tuple[AdapterSpec, ...], list[MountSpec]]:
+def plan_adapters(
+    ctx: PlanContext, key: str, svc: LlmService, engine: Engine
+) -> tuple[tuple[AdapterSpec, ...], list[MountSpec]]:
     """(the adapters, the mounts they add) of llm service `key`; problems reported on ctx."""
     path, at, rec = ("services", key), ("servers", key, "lora_adapters"), ctx.origins
     items = adapter_items(svc.adapters)
@@ -87,7 +90,12 @@ def plan_adapters(ctx: Any, key: str, svc: Any, engine: Engine) -> tuple[tuple[A
 
 
 def with_adapter_names(
-    ctx: Any, key: str, svc: Any, engine: Engine, base_names: tuple[str, ...], adapters: tuple[AdapterSpec, ...]
+    ctx: PlanContext,
+    key: str,
+    svc: LlmService,
+    engine: Engine,
+    base_names: tuple[str, ...],
+    adapters: tuple[AdapterSpec, ...],
 ) -> tuple[str, ...]:
     """ServerSpec.served_names: the base model's names, then each adapter's. An adapter may not
     answer to a name the base model answers to: which would a request get?"""
@@ -112,11 +120,11 @@ def with_adapter_mounts(model_mounts: list[MountSpec], adapter_mounts: list[Moun
     return [*model_mounts, *(m for m in adapter_mounts if m.source not in sources)]
 
 
-def adapter_inputs(path: tuple, svc: Any) -> dict[str, tuple[bool, list[tuple]]]:
+def adapter_inputs(path: KeyPath, svc: LlmService) -> dict[str, tuple[bool, list[KeyPath]]]:
     """The command's launch inputs (planner_services._launch_inputs) of the adapters: each one's
     name and path, with the manifest keys they come from, so the plan shows the argv element
     that holds them as derived from those keys (a `${VAR}` of them is shown as the reference)."""
-    inputs: dict[str, tuple[bool, list[tuple]]] = {}
+    inputs: dict[str, tuple[bool, list[KeyPath]]] = {}
     for index, (_name, model_key, below) in enumerate(adapter_items(svc.adapters)):
         entry = ("models", model_key)
         inputs[f"lora_adapters.{index}.name"] = (False, [(*path, "adapters", *below)])

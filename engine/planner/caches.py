@@ -17,34 +17,38 @@ from __future__ import annotations
 import difflib
 import posixpath
 from dataclasses import dataclass, field, replace
-from typing import Any
 
-from engine.blueprint.model import CacheSpec
+from engine.blueprint.model import CacheSpec, MountSpec
 from engine.engines.common import HF_CACHE, CacheVolume, Engine
 from engine.engines.registry import ENGINES
+from engine.manifest.models.caches import CacheSetting
+from engine.manifest.models.llm import LlmService
 from engine.manifest.translate import dotted
 from engine.planner.context import PlanContext
+from engine.planner.origins import KeyPath
 
 
 @dataclass
 class ServiceCaches:
     engine: Engine  # the engine with the caches the service keeps, each where it wants it
-    env: dict[str, tuple[str, tuple[tuple, ...]]] = field(default_factory=dict)  # name -> (path, manifest keys)
+    env: dict[str, tuple[str, tuple[KeyPath, ...]]] = field(default_factory=dict)  # name -> (path, manifest keys)
     moved: dict[str, str] = field(default_factory=dict)  # the engine's path -> the service's
-    sources: dict[str, tuple] = field(default_factory=dict)  # cache key -> the manifest key setting it, or ()
+    sources: dict[str, KeyPath] = field(default_factory=dict)  # cache key -> the manifest key setting it, or ()
     # cache key -> the manifest key naming its volume: the Blueprint records that origin, so a name
     # that came from a `${VAR}` is shown as its reference, like any value from the manifest.
-    named: dict[str, tuple] = field(default_factory=dict)
+    named: dict[str, KeyPath] = field(default_factory=dict)
 
 
-def _settings(ctx: PlanContext, key: str, svc: Any, engine: Engine) -> dict[str, tuple[Any, tuple]]:
+def _settings(
+    ctx: PlanContext, key: str, svc: LlmService, engine: Engine
+) -> dict[str, tuple[CacheSetting | bool, KeyPath]]:
     """Cache name -> (its setting, the manifest key that sets it): the service's own entry, else
     `defaults.caches`' (an engine without that cache skips a default's). Unknown names reported."""
     names = {cache.setting for cache in engine.caches}
     every = sorted({cache.setting for other in ENGINES.values() for cache in other.caches})
-    settings: dict[str, tuple[Any, tuple]] = {}
+    settings: dict[str, tuple[CacheSetting | bool, KeyPath]] = {}
     for name, value in ctx.manifest.defaults.caches.items():
-        where = ("defaults", "caches", name)
+        where: KeyPath = ("defaults", "caches", name)
         if name in names:
             settings[name] = (value, where)
         elif name not in every and not any(p.key == dotted(where) for p in ctx.problems):
@@ -58,7 +62,7 @@ def _settings(ctx: PlanContext, key: str, svc: Any, engine: Engine) -> dict[str,
     return settings
 
 
-def _unknown(ctx: PlanContext, where: tuple, name: str, whose: str, known: list[str]) -> None:
+def _unknown(ctx: PlanContext, where: KeyPath, name: str, whose: str, known: list[str]) -> None:
     close = difflib.get_close_matches(name, known, n=1, cutoff=0.5)
     listed = ", ".join(known)
     owner = "no engine has" if whose == "no engine" else f"{whose} has no"
@@ -71,7 +75,7 @@ def _unknown(ctx: PlanContext, where: tuple, name: str, whose: str, known: list[
     )
 
 
-def resolve_caches(ctx: PlanContext, key: str, svc: Any, engine: Engine, hub_cache: str | None) -> ServiceCaches:
+def resolve_caches(ctx: PlanContext, key: str, svc: LlmService, engine: Engine, hub_cache: str | None) -> ServiceCaches:
     """`hub_cache`: the `volumes` key of the service's hub model, which holds its Hugging Face
     cache (planner/models.py); a different volume the service asks for is a conflict, one it
     inherits from `defaults.caches` gives way to the model's."""
@@ -143,7 +147,7 @@ def _under(path: str, folder: str) -> bool:
     return path.startswith(folder.rstrip("/") + "/")
 
 
-def _check_env(ctx: PlanContext, key: str, svc: Any, caches: ServiceCaches) -> None:
+def _check_env(ctx: PlanContext, key: str, svc: LlmService, caches: ServiceCaches) -> None:
     """The manifest's env may not point a moved cache's variable elsewhere: the volume would
     be at one path and the engine writing at another."""
     for name, (path, _) in caches.env.items():
@@ -159,7 +163,13 @@ def _check_env(ctx: PlanContext, key: str, svc: Any, caches: ServiceCaches) -> N
 
 
 def cache_specs(
-    ctx: PlanContext, at: tuple, key: str, svc: Any, base: Engine, caches: ServiceCaches, mounts: tuple
+    ctx: PlanContext,
+    at: KeyPath,
+    key: str,
+    svc: LlmService,
+    base: Engine,
+    caches: ServiceCaches,
+    mounts: tuple[MountSpec, ...],
 ) -> tuple[CacheSpec, ...]:
     """The caches the plan shows, once the container's mounts are known: each one the manifest
     names under `caches:`, and each one a volume of its own serves; their origins recorded."""
@@ -169,7 +179,7 @@ def cache_specs(
     user_paths = {*ctx.manifest.defaults.volumes, *svc.volumes}
     kept = {c.key: c for c in caches.engine.caches}
     specs: list[CacheSpec] = []
-    inputs: list[tuple] = []
+    inputs: list[KeyPath] = []
     for cache in base.caches:
         where = caches.sources.get(cache.key, ())
         named = bool(where)

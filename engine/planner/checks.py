@@ -13,13 +13,14 @@ from __future__ import annotations
 
 import posixpath
 from collections.abc import Mapping
-from typing import Any
 
 from engine.blueprint.model import MountSpec
 from engine.engines.common import Engine, cache_variables
+from engine.manifest.models.llm import LlmService
 from engine.planner.container import first
 from engine.planner.context import PlanContext
 from engine.planner.defaults import SERVER_API_KEY_ENV
+from engine.planner.origins import KeyPath
 
 
 def _is_under(path: str, folder: str) -> bool:
@@ -28,9 +29,9 @@ def _is_under(path: str, folder: str) -> bool:
     return path == folder or path.startswith(folder.rstrip("/") + "/")
 
 
-def _user_mounts(ctx: PlanContext, key: str, svc: Any) -> dict[str, tuple[tuple, str, str]]:
+def _user_mounts(ctx: PlanContext, key: str, svc: LlmService) -> dict[str, tuple[KeyPath, str, str]]:
     """Mount path -> (the manifest key that sets it, kind, source), the service winning over defaults."""
-    mounts: dict[str, tuple[tuple, str, str]] = {}
+    mounts: dict[str, tuple[KeyPath, str, str]] = {}
     for owner, prefix in ((ctx.manifest.defaults, ("defaults",)), (svc, ("services", key))):
         for kind, field in (("volume", "volumes"), ("bucket", "buckets")):
             for path, source in getattr(owner, field).items():
@@ -38,7 +39,7 @@ def _user_mounts(ctx: PlanContext, key: str, svc: Any) -> dict[str, tuple[tuple,
     return mounts
 
 
-def check_cache_mounts(ctx: PlanContext, key: str, svc: Any, engine: Engine) -> None:
+def check_cache_mounts(ctx: PlanContext, key: str, svc: LlmService, engine: Engine) -> None:
     """A mount above an engine cache path hides the cache volume under it; a bucket cannot be a
     cache at all (a bucket mount keeps no symlinks, which the Hugging Face cache is made of)."""
     for path, (where, kind, source) in _user_mounts(ctx, key, svc).items():
@@ -63,7 +64,7 @@ def check_cache_mounts(ctx: PlanContext, key: str, svc: Any, engine: Engine) -> 
             )
 
 
-def _env_location(ctx: PlanContext, key: str, svc: Any, name: str) -> tuple[tuple, str]:
+def _env_location(ctx: PlanContext, key: str, svc: LlmService, name: str) -> tuple[KeyPath, str]:
     """Where `name` is set for this service, and how to name the service when that is defaults."""
     if name in svc.env:
         return ("services", key, "env", name), ""
@@ -73,7 +74,7 @@ def _env_location(ctx: PlanContext, key: str, svc: Any, name: str) -> tuple[tupl
 def check_engine_env(
     ctx: PlanContext,
     key: str,
-    svc: Any,
+    svc: LlmService,
     engine: Engine,
     mounts: tuple[MountSpec, ...],
     needed: Mapping[str, str],
@@ -104,7 +105,7 @@ def check_engine_env(
             )
 
 
-def check_api_key_env(ctx: PlanContext, key: str, svc: Any) -> None:
+def check_api_key_env(ctx: PlanContext, key: str, svc: LlmService) -> None:
     """The API key's variable must be a required key of its secret: Modal then refuses a deploy
     whose secret lacks it, instead of an engine starting without a key."""
     secret_key = svc.auth.api_key_secret

@@ -3,13 +3,12 @@ manifest lists them (their order is the order the hooks run in)."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from engine.blueprint.model import BatchedMethodSpec, ClassSpec
-from engine.planner.origins import OriginRecorder
+from engine.manifest.models.classes import ClassFunction
+from engine.planner.origins import KeyPath, OriginRecorder
 
 
-def plan_class(rec: OriginRecorder, at: tuple, path: tuple, fn: Any) -> ClassSpec:
+def plan_class(rec: OriginRecorder, at: KeyPath, path: KeyPath, fn: ClassFunction) -> ClassSpec:
     at, source = (*at, "cls"), path
     rec.planner(at, None, [(*path, "kind")], parts=True, note="`kind: cls`: the handler is a class, built by app.cls")
     for name in ("methods", "enter", "exit"):

@@ -10,12 +10,17 @@ origin is recorded as it is picked (planner/origins.py).
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import Any, TypeVar
 
 from engine.blueprint.model import ContainerSpec, MountSpec, ScalingSpec
+from engine.manifest.models.container import AppFunctionSettings, ContainerSettings
+from engine.manifest.models.defaults import Defaults
+from engine.manifest.models.llm import LlmService
+from engine.manifest.models.server import ServerService
+from engine.planner.context import PlanContext
 from engine.planner.defaults import APP_ENV_VAR
 from engine.planner.models import function_model_parts
-from engine.planner.origins import OriginRecorder, PlannerDefault, planner_default
+from engine.planner.origins import KeyPath, OriginRecorder, PlannerDefault, planner_default
 
 
 def union(*groups: Iterable[str]) -> tuple[str, ...]:
@@ -27,7 +32,12 @@ def union(*groups: Iterable[str]) -> tuple[str, ...]:
     return tuple(seen)
 
 
-def first(*values: Any) -> Any:
+T = TypeVar("T")
+# What has a container: a service or a function (each with the scaling model of its kind).
+ContainerOwner = LlmService | ServerService | AppFunctionSettings
+
+
+def first(*values: T | None) -> T | None:
     for value in values:
         if value is not None:
             return value
@@ -35,19 +45,19 @@ def first(*values: Any) -> Any:
 
 
 def resolve_container(
-    ctx: Any,
-    obj: Any,
+    ctx: PlanContext,
+    obj: ContainerOwner,
     *,
-    at: tuple,
-    source: tuple,
+    at: KeyPath,
+    source: KeyPath,
     image: str,
     scaledown_default: PlannerDefault,
     extra_mounts: Iterable[MountSpec] = (),
-    extra_secrets: Iterable[tuple[str, tuple]] = (),
-    base_env: Mapping[str, tuple[str, tuple[tuple, ...]]] | None = None,
+    extra_secrets: Iterable[tuple[str, KeyPath]] = (),
+    base_env: Mapping[str, tuple[str, tuple[KeyPath, ...]]] | None = None,
     engine: str | None = None,
     model_mounts: Iterable[MountSpec] = (),
-    model_env: Mapping[str, tuple[str, tuple[tuple, ...]]] | None = None,
+    model_env: Mapping[str, tuple[str, tuple[KeyPath, ...]]] | None = None,
 ) -> ContainerSpec:
     """`obj` is a service or function model at manifest path `source`; `at` is the Blueprint path
     of its container (origins are recorded there); `ctx` the PlanContext (defaults, record).
@@ -115,10 +125,12 @@ def resolve_container(
     )
 
 
-def resolve_function_container(ctx: Any, obj: Any, *, at: tuple, source: tuple, image: str) -> ContainerSpec:
+def resolve_function_container(
+    ctx: PlanContext, obj: AppFunctionSettings, *, at: KeyPath, source: KeyPath, image: str
+) -> ContainerSpec:
     """The container of a function or web service: Modal's function defaults, no snapshot, and
     the cache volume, secret and path variable of each model it uses."""
-    mounts, env, secrets = function_model_parts(ctx, at[1], obj, source, at)
+    mounts, env, secrets = function_model_parts(ctx, obj, source, at)
     container = resolve_container(
         ctx,
         obj,
@@ -134,24 +146,26 @@ def resolve_function_container(ctx: Any, obj: Any, *, at: tuple, source: tuple, 
     return container
 
 
-def resolve_timeout(ctx: Any, obj: Any, *, at: tuple, source: tuple) -> int:
+def resolve_timeout(ctx: PlanContext, obj: AppFunctionSettings, *, at: KeyPath, source: KeyPath) -> int:
     """A function's or web service's timeout, recorded at `at` + timeout: its own, else
     `defaults.timeout`, else Modal's. (LLM services have none: their model refuses the key, and
     `defaults.timeout` skips them.)"""
-    return ctx.origins.pick(
+    timeout: int = ctx.origins.pick(
         (*at, "timeout"),
         (obj.timeout, (*source, "timeout")),
         (ctx.manifest.defaults.timeout, ("defaults", "timeout")),
         planner_default("FUNCTION_TIMEOUT"),
     )
+    return timeout
 
 
-def resolve_routing_region(ctx: Any, obj: Any, *, at: tuple, source: tuple) -> str | None:
+def resolve_routing_region(ctx: PlanContext, obj: AppFunctionSettings, *, at: KeyPath, source: KeyPath) -> str | None:
     """A function's or web service's routing region: its own, else Modal's (None: not sent)."""
-    return ctx.origins.pick((*at, "routing_region"), (obj.routing_region, (*source, "routing_region")))
+    region: str | None = ctx.origins.pick((*at, "routing_region"), (obj.routing_region, (*source, "routing_region")))
+    return region
 
 
-def _listed(rec: OriginRecorder, at: tuple, *candidates: tuple[Any, tuple]) -> tuple[str, ...]:
+def _listed(rec: OriginRecorder, at: KeyPath, *candidates: tuple[Any, KeyPath]) -> tuple[str, ...]:
     """The first candidate list that is set, each element recorded (`gpu: A100` is one element)."""
     for value, key in candidates:
         if value is not None:
@@ -161,10 +175,16 @@ def _listed(rec: OriginRecorder, at: tuple, *candidates: tuple[Any, tuple]) -> t
     return ()
 
 
-def _secrets(rec: OriginRecorder, at: tuple, *groups: Any) -> tuple[str, ...]:
+def _secrets(
+    rec: OriginRecorder,
+    at: KeyPath,
+    defaults_group: tuple[Iterable[str], KeyPath],
+    own_group: tuple[Iterable[str], KeyPath],
+    extra: Iterable[tuple[str, KeyPath]],
+) -> tuple[str, ...]:
     """`defaults` secrets, then the object's, then `extra` (key, manifest key) pairs: a union."""
-    (defaults, defaults_key), (own, own_key), extra = groups
-    origin_of: dict[str, tuple] = {}
+    (defaults, defaults_key), (own, own_key) = defaults_group, own_group
+    origin_of: dict[str, KeyPath] = {}
     for group, key in ((defaults, defaults_key), (own, own_key)):
         for index, item in enumerate(group):
             origin_of.setdefault(item, (*key, index) if rec.is_set((*key, index)) else key)
@@ -177,13 +197,13 @@ def _secrets(rec: OriginRecorder, at: tuple, *groups: Any) -> tuple[str, ...]:
 
 
 def _env(
-    ctx: Any,
-    at: tuple,
-    source: tuple,
-    obj: Any,
-    base_env: Mapping[str, tuple[str, tuple]],
+    ctx: PlanContext,
+    at: KeyPath,
+    source: KeyPath,
+    obj: ContainerSettings,
+    base_env: Mapping[str, tuple[str, tuple[KeyPath, ...]]],
     engine: str | None,
-    model_env: Mapping[str, tuple[str, tuple]],
+    model_env: Mapping[str, tuple[str, tuple[KeyPath, ...]]],
 ) -> dict[str, str]:
     """The engine's env, then `defaults.env`, then the object's, then the app name. An entry whose
     value came from a variable keeps the manifest's `${...}` text: its value is not part of the
@@ -220,14 +240,14 @@ def _env(
         note=f"the engine's env, then defaults.env, then the object's, then {APP_ENV_VAR}",
     )
     if values:
-        ctx.env_values[at[:2]] = values
+        ctx.env_values[(str(at[0]), str(at[1]))] = values  # ("servers" | "functions", key)
     return env
 
 
 def _mounts(
     rec: OriginRecorder,
-    at: tuple,
-    layers: Iterable[tuple[Any, tuple]],
+    at: KeyPath,
+    layers: Iterable[tuple[Defaults | ContainerSettings, KeyPath]],
     extra: Iterable[MountSpec],
     engine: str | None,
     model_mounts: Iterable[MountSpec] = (),
@@ -235,7 +255,7 @@ def _mounts(
     # One mapping path -> mount, so an object's volume or bucket replaces a default's at the same
     # path whatever its kind; the first layer to name a path fixes its position (determinism).
     by_path: dict[str, MountSpec] = {}
-    key_of: dict[str, tuple] = {}
+    key_of: dict[str, KeyPath] = {}
     for layer, key in layers:
         for path, volume in layer.volumes.items():
             by_path[path] = MountSpec(path=path, kind="volume", source=volume)

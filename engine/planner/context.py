@@ -9,22 +9,25 @@ references (`env_values`).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
 
 from engine.blueprint.model import ImageSpec, VolumeSpec
 from engine.engines.common import CacheVolume, Engine
 from engine.manifest.errors import Problem
+from engine.manifest.models.manifest import Manifest
+from engine.manifest.overlay import Merged
 from engine.planner.errors import problem
 from engine.planner.models import ModelUses
 from engine.planner.names import SymbolTable, free_key
-from engine.planner.origins import OriginRecorder
+from engine.planner.origins import KeyPath, OriginRecorder
 
 
 @dataclass
 class PlanContext:
     app: str
-    manifest: Any
-    merged: Any  # the loader's Merged: values and their positions
+    manifest: Manifest
+    # The loader's Merged: values and their positions (tests plan data with no file behind it,
+    # and give anything with `data` and `spans`).
+    merged: Merged
     symbols: SymbolTable = field(default_factory=SymbolTable)
     problems: list[Problem] = field(default_factory=list)
     engine_images: dict[str, ImageSpec] = field(default_factory=dict)  # Blueprint key -> spec
@@ -41,7 +44,7 @@ class PlanContext:
     def __post_init__(self) -> None:
         self.origins = OriginRecorder(self.merged)
 
-    def report(self, path: tuple, message: str, hint: str | None = None) -> None:
+    def report(self, path: KeyPath, message: str, hint: str | None = None) -> None:
         self.problems.append(problem(self.merged, path, message, hint))
 
     def engine_image(self, engine: Engine) -> str:
@@ -54,7 +57,7 @@ class PlanContext:
             self.origins.engine(("images", key), engine.name)
         return self._engine_image_keys[engine.name]
 
-    def cache_volume(self, cache: CacheVolume, engine: str, named_at: tuple | None = None) -> str:
+    def cache_volume(self, cache: CacheVolume, engine: str, named_at: KeyPath | None = None) -> str:
         """The Blueprint key of the volume holding `cache`: the manifest's own volume when it
         declares one with the same Modal name (never two keys for one volume), else a new one.
         `named_at`: the manifest key that named the volume (`caches.NAME.volume`), if one did."""

@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from engine.engines.common import LISTEN_HOST, SERVING_SETTINGS, Engine, extra_arg_setting, format_value
-from engine.manifest.models.llm import model_split
+from engine.manifest.models.llm import LlmService, ModelSource, model_split
 from engine.manifest.models.shorthands import gpu_count
 from engine.planner.context import PlanContext
 from engine.planner.models import model_keys_at
@@ -21,7 +21,7 @@ from engine.planner.models import model_keys_at
 _SETTING_TYPES = {"context_length": int, "max_sequences": int, "memory_utilization": float}
 
 
-def parallel_sizes(service: Any) -> tuple[int, int]:
+def parallel_sizes(service: LlmService) -> tuple[int, int]:
     """(tensor, pipeline) parallel sizes: the manifest's (validated to split the model across the
     GPU count x nodes), the rest derived as `model_split` says; (1, 1) without a GPU."""
     if not service.gpu:
@@ -34,19 +34,22 @@ def parallel_sizes(service: Any) -> tuple[int, int]:
     return split
 
 
-def tensor_parallel_size(service: Any) -> int:
+def tensor_parallel_size(service: LlmService) -> int:
     """The manifest's value when set (validated), else what the GPU count x nodes leaves it."""
     return parallel_sizes(service)[0]
 
 
-def engine_fields(ctx: PlanContext, key: str, svc: Any, engine: Engine) -> dict[str, Any]:
-    """ServerSpec fields (besides model, served_model_name and port) for service `key`."""
+def engine_fields(
+    ctx: PlanContext, key: str, svc: LlmService, model_source: ModelSource, engine: Engine
+) -> dict[str, Any]:
+    """ServerSpec fields (besides model, served_model_name and port) for service `key`, whose
+    model is `model_source` (the inline form of a `models` key: planner/models.py's service_model)."""
     path, at, rec = ("services", key), ("servers", key), ctx.origins
     args = svc.engine_args
     extra = tuple(args.extra_args)
     fields: dict[str, Any] = {}
 
-    fields["revision"] = rec.pick((*at, "revision"), (svc.model.revision, (*model_keys_at(ctx, key), "revision")))
+    fields["revision"] = rec.pick((*at, "revision"), (model_source.revision, (*model_keys_at(ctx, key), "revision")))
     fields["host"] = LISTEN_HOST
     rec.engine((*at, "host"), engine.name, note="listens on every interface, where Modal's proxy reaches it")
     explicit_tp = getattr(args, "tensor_parallel_size", None)
@@ -76,7 +79,7 @@ def engine_fields(ctx: PlanContext, key: str, svc: Any, engine: Engine) -> dict[
         option = engine.setting_keys.get(name)
         given = getattr(args, option, None) if option else None
         found = extra_arg_setting(engine, name, extra)
-        if given is not None:
+        if given is not None and option:
             fields[name] = given
             rec.manifest((*at, name), (*path, "engine_args", option))
         elif found is not None:

@@ -7,14 +7,13 @@ through the overlay's provenance by the validator's own `Locator`.
 
 from __future__ import annotations
 
-from typing import Any
-
 from engine.manifest.errors import Problem
 from engine.manifest.translate import Locator, dotted
 from engine.manifest.validate import hide_values
+from engine.planner.origins import KeyPath
 
 
-def problem(merged: Any, path: tuple, message: str, hint: str | None = None) -> Problem:
+def problem(merged: object, path: KeyPath, message: str, hint: str | None = None) -> Problem:
     """`merged`: the loader's Merged (or anything with `.spans`); `path`: manifest keys, list
     items by int index (shown as `extra_args[1]`). A value from a variable that the message
     quotes is shown as its reference, as in validation."""

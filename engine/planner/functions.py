@@ -2,25 +2,29 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from engine.blueprint.model import (
     BatchingSpec,
     ConcurrencySpec,
+    ContainerSpec,
     FunctionSpec,
     RetrySpec,
     ScheduleSpec,
     WebSpec,
 )
+from engine.manifest.models.classes import ClassFunction
+from engine.manifest.models.container import InputConcurrency
+from engine.manifest.models.functions import Batching, CronSchedule, Function, FunctionWeb, PeriodSchedule, Retries
 from engine.planner.classes import plan_class
 from engine.planner.container import resolve_function_container, resolve_routing_region, resolve_timeout
 from engine.planner.context import PlanContext
 from engine.planner.models import used_models
 from engine.planner.names import class_symbol, function_symbol
-from engine.planner.origins import OriginRecorder, planner_default
+from engine.planner.origins import KeyPath, OriginRecorder, planner_default
 
 
-def plan_function(ctx: PlanContext, key: str, fn: Any, *, fallback_image: str) -> FunctionSpec | None:
+def plan_function(
+    ctx: PlanContext, key: str, fn: Function | ClassFunction, *, fallback_image: str
+) -> FunctionSpec | None:
     """`fallback_image`: the Blueprint key of a plain debian_slim image for functions that name
     none (their handler needs only the standard library and the handler package)."""
     path = ("functions", key)
@@ -67,7 +71,7 @@ def plan_function(ctx: PlanContext, key: str, fn: Any, *, fallback_image: str) -
     )
 
 
-def _class_function(ctx: PlanContext, key: str, fn: Any, container: Any) -> FunctionSpec:
+def _class_function(ctx: PlanContext, key: str, fn: ClassFunction, container: ContainerSpec) -> FunctionSpec:
     """A class is named by its class name in Modal (`app.cls` takes no name), so the Modal name
     is the symbol: `modal.Cls.from_name(app, "Embedder")` finds it."""
     path = at = ("functions", key)
@@ -93,7 +97,7 @@ def _class_function(ctx: PlanContext, key: str, fn: Any, container: Any) -> Func
     )
 
 
-def _retries(rec: OriginRecorder, at: tuple, path: tuple, retries: Any) -> RetrySpec | None:
+def _retries(rec: OriginRecorder, at: KeyPath, path: KeyPath, retries: Retries | None) -> RetrySpec | None:
     at, path = (*at, "retries"), (*path, "retries")
     if retries is None:
         rec.pick(at, (None, path))
@@ -107,13 +111,15 @@ def _retries(rec: OriginRecorder, at: tuple, path: tuple, retries: Any) -> Retry
     )
 
 
-def _schedule(rec: OriginRecorder, at: tuple, path: tuple, schedule: Any) -> ScheduleSpec | None:
+def _schedule(
+    rec: OriginRecorder, at: KeyPath, path: KeyPath, schedule: CronSchedule | PeriodSchedule | None
+) -> ScheduleSpec | None:
     at, path = (*at, "schedule"), (*path, "schedule")
     if schedule is None:
         rec.pick(at, (None, path))
         return None
     rec.manifest(at, path, parts=True)
-    if hasattr(schedule, "cron"):
+    if isinstance(schedule, CronSchedule):
         rec.planner((*at, "kind"), None, [(*path, "cron")], note="cron, as the manifest writes `cron:`")
         rec.unset((*at, "seconds"), "a cron schedule has no period")
         return ScheduleSpec(
@@ -127,7 +133,9 @@ def _schedule(rec: OriginRecorder, at: tuple, path: tuple, schedule: Any) -> Sch
     return ScheduleSpec(kind="period", seconds=rec.pick((*at, "seconds"), (schedule.every, (*path, "every"))))
 
 
-def _concurrency(rec: OriginRecorder, at: tuple, path: tuple, concurrency: Any) -> ConcurrencySpec | None:
+def _concurrency(
+    rec: OriginRecorder, at: KeyPath, path: KeyPath, concurrency: InputConcurrency | None
+) -> ConcurrencySpec | None:
     at, path = (*at, "concurrency"), (*path, "concurrency")
     if concurrency is None:
         rec.pick(at, (None, path))
@@ -139,7 +147,7 @@ def _concurrency(rec: OriginRecorder, at: tuple, path: tuple, concurrency: Any) 
     )
 
 
-def _batching(rec: OriginRecorder, at: tuple, path: tuple, batching: Any) -> BatchingSpec | None:
+def _batching(rec: OriginRecorder, at: KeyPath, path: KeyPath, batching: Batching | None) -> BatchingSpec | None:
     at, path = (*at, "batching"), (*path, "batching")
     if batching is None:
         rec.pick(at, (None, path))
@@ -151,7 +159,7 @@ def _batching(rec: OriginRecorder, at: tuple, path: tuple, batching: Any) -> Bat
     )
 
 
-def _web(rec: OriginRecorder, at: tuple, path: tuple, web: Any) -> WebSpec | None:
+def _web(rec: OriginRecorder, at: KeyPath, path: KeyPath, web: FunctionWeb | None) -> WebSpec | None:
     at, path = (*at, "web"), (*path, "web")
     if web is None:
         rec.pick(at, (None, path))

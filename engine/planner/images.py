@@ -11,11 +11,12 @@ from __future__ import annotations
 import posixpath
 from collections.abc import Iterable, Mapping
 from dataclasses import replace
-from typing import Any
 
-from engine.blueprint.model import ImageSpec, ImageStep
+from engine.blueprint.model import LOCAL_FILE_OPS, ImageSpec, ImageStep, LocalFileOp
+from engine.manifest.models.image_steps import BuildFunction, ImageStepItem, LocalDir, LocalFile
+from engine.manifest.models.images import Image
 from engine.planner.defaults import ENGINE_PACKAGE, IMAGE_PYTHON_VERSION
-from engine.planner.origins import OriginRecorder, planner_default
+from engine.planner.origins import KeyPath, OriginRecorder, planner_default
 
 
 def handler_package(import_path: str) -> str:
@@ -25,30 +26,30 @@ def handler_package(import_path: str) -> str:
 
 # The ImageStep fields only some steps set; every step records each one (set or why not).
 _OPTIONAL_FIELDS = ("index_url", "extra_index_url", "find_links", "pre", "copy", "ignore", "gpu", "secrets", "timeout")
-_LOCAL_OPS = ("add_local_file", "add_local_dir")
+_LOCAL_OPS = LOCAL_FILE_OPS
 
 
 class _StepRecorder:
     """Appends ImageSteps in order, recording the origin of every field of each."""
 
-    def __init__(self, rec: OriginRecorder, at: tuple):
+    def __init__(self, rec: OriginRecorder, at: KeyPath):
         self.rec, self.at = rec, at
         self.steps: list[ImageStep] = []
-        self.sources: list[tuple] = []  # the manifest key each step comes from
+        self.sources: list[KeyPath] = []  # the manifest key each step comes from
 
-    def where(self) -> tuple:
+    def where(self) -> KeyPath:
         return (*self.at, "steps", len(self.steps))
 
     def add(
         self,
         made: ImageStep,
-        source: tuple,
+        source: KeyPath,
         field: str,
         *,
-        args_from: tuple | None = None,
-        env_from: tuple | None = None,
-        options: Mapping[str, tuple] | None = None,
-    ) -> tuple:
+        args_from: KeyPath | None = None,
+        env_from: KeyPath | None = None,
+        options: Mapping[str, KeyPath] | None = None,
+    ) -> KeyPath:
         """`source`: the manifest key of the step; `field`: its step key; `options`: ImageStep
         field -> the manifest key that set it (recorded as picks: unset when the manifest has none)."""
         rec, where = self.rec, self.where()
@@ -76,13 +77,13 @@ class _StepRecorder:
         return where
 
 
-def _pip_step(steps: _StepRecorder, body: Any, source: tuple, pip: tuple, opts: tuple) -> None:
+def _pip_step(steps: _StepRecorder, body: Image | ImageStepItem, source: KeyPath, pip: KeyPath, opts: KeyPath) -> None:
     """A pip step from `body` (the image, or one item of `steps`); `opts`: where its options live."""
     rec = steps.rec
     installer = body.installer if body.installer is not None else planner_default("IMAGE_INSTALLER").value
     made = ImageStep(
         op="uv_pip_install" if installer == "uv" else "pip_install",
-        args=tuple(body.pip),
+        args=tuple(body.pip or ()),  # an item's is set: it is a pip step
         index_url=body.index_url,
         extra_index_url=body.extra_index_url,
         find_links=body.find_links,
@@ -93,7 +94,7 @@ def _pip_step(steps: _StepRecorder, body: Any, source: tuple, pip: tuple, opts: 
     rec.pick((*where, "op"), (body.installer, (*opts, "installer")), planner_default("IMAGE_INSTALLER"))
 
 
-def _unordered_steps(steps: _StepRecorder, image: Any, path: tuple) -> None:
+def _unordered_steps(steps: _StepRecorder, image: Image, path: KeyPath) -> None:
     """The original form: apt, pip, env, run, workdir, in that order whatever the file's order."""
     if image.apt:
         steps.add(ImageStep(op="apt_install", args=tuple(image.apt)), (*path, "apt"), "apt", args_from=(*path, "apt"))
@@ -109,9 +110,9 @@ def _unordered_steps(steps: _StepRecorder, image: Any, path: tuple) -> None:
         steps.rec.manifest((*where, "args", 0), (*path, "workdir"))
 
 
-def _ordered_steps(steps: _StepRecorder, image: Any, path: tuple) -> None:
+def _ordered_steps(steps: _StepRecorder, image: Image, path: KeyPath) -> None:
     """`steps:` as written, one ImageStep per item."""
-    for index, item in enumerate(image.steps):
+    for index, item in enumerate(image.steps or ()):
         item_path = (*path, "steps", index)
         key = item.key()
         here = (*item_path, key)
@@ -133,7 +134,7 @@ def _ordered_steps(steps: _StepRecorder, image: Any, path: tuple) -> None:
             _function_step(steps, item.run_function, item_path)
 
 
-def _local_step(steps: _StepRecorder, local: Any, item_path: tuple, key: str) -> None:
+def _local_step(steps: _StepRecorder, local: LocalFile | LocalDir, item_path: KeyPath, key: LocalFileOp) -> None:
     ignore = tuple(getattr(local, "ignore", ()))
     made = ImageStep(op=key, args=(posixpath.normpath(local.src), local.dest), ignore=ignore)
     options = {"ignore": (*item_path, key, "ignore")} if key == "add_local_dir" else {}
@@ -143,7 +144,7 @@ def _local_step(steps: _StepRecorder, local: Any, item_path: tuple, key: str) ->
     steps.rec.manifest((*where, "args", 1), (*item_path, key, "dest"))
 
 
-def _function_step(steps: _StepRecorder, fn: Any, item_path: tuple) -> None:
+def _function_step(steps: _StepRecorder, fn: BuildFunction, item_path: KeyPath) -> None:
     here = (*item_path, "run_function")
     timeout = fn.timeout if fn.timeout is not None else planner_default("BUILD_FUNCTION_TIMEOUT").value
     made = ImageStep(
@@ -178,7 +179,7 @@ def _decide_copies(steps: _StepRecorder) -> None:
         later_build = index
 
 
-def image_from_recipe(rec: OriginRecorder, key: str, image: Any) -> ImageSpec:
+def image_from_recipe(rec: OriginRecorder, key: str, image: Image) -> ImageSpec:
     at, path = ("images", key), ("images", key)
     rec.manifest(at, path, parts=True)
     rec.manifest((*at, "key"), path)
@@ -235,10 +236,10 @@ def debian_slim(key: str, python: str = IMAGE_PYTHON_VERSION, steps: tuple[Image
     return ImageSpec(key=key, base="debian_slim", python_version=python, steps=steps)
 
 
-def with_local_sources(rec: OriginRecorder, spec: ImageSpec, packages: Iterable[tuple[str, tuple]]) -> ImageSpec:
+def with_local_sources(rec: OriginRecorder, spec: ImageSpec, packages: Iterable[tuple[str, KeyPath]]) -> ImageSpec:
     """Append the one `add_local_python_source` step; Modal requires it after every build step.
     `packages`: (package, the manifest key that names it: a python_sources entry or a handler)."""
-    origin_of: dict[str, tuple | None] = {ENGINE_PACKAGE: None}
+    origin_of: dict[str, KeyPath | None] = {ENGINE_PACKAGE: None}
     for package, key in packages:
         origin_of.setdefault(package, key)
     where = ("images", spec.key, "steps", len(spec.steps))
@@ -251,12 +252,15 @@ def with_local_sources(rec: OriginRecorder, spec: ImageSpec, packages: Iterable[
     )
     rec.planner((*where, "op"), None, note="local Python sources are added last, as Modal requires")
     rec.planner((*where, "args"), None, parts=True)
-    for index, key in enumerate(origin_of.values()):
-        if key is None:
+    for index, named_by in enumerate(origin_of.values()):
+        if named_by is None:
             rec.planner((*where, "args", index), "ENGINE_PACKAGE")
         else:
             rec.planner(
-                (*where, "args", index), None, [key], note="the top-level package of a handler or python_sources entry"
+                (*where, "args", index),
+                None,
+                [named_by],
+                note="the top-level package of a handler or python_sources entry",
             )
     for field in ("env", *_OPTIONAL_FIELDS):
         rec.unset((*where, field), "local sources take no env, index or options")
@@ -266,16 +270,16 @@ def with_local_sources(rec: OriginRecorder, spec: ImageSpec, packages: Iterable[
 
 def plan_images(
     rec: OriginRecorder,
-    recipes: Mapping[str, Any],
+    recipes: Mapping[str, Image],
     engine_images: Mapping[str, ImageSpec],
-    uses: Iterable[tuple[str, str | None, tuple | None]],
+    uses: Iterable[tuple[str, str | None, KeyPath | None]],
 ) -> tuple[ImageSpec, ...]:
     """`uses`: (image key, handler import path or None, the handler's manifest key) for every
     service and function, in order.
 
     `engine_images` maps the Blueprint key of each engine default image in use to its spec.
     """
-    packages: dict[str, list[tuple[str, tuple]]] = {}
+    packages: dict[str, list[tuple[str, KeyPath]]] = {}
     for key, import_path, handler_key in uses:
         packages.setdefault(key, [])
         if import_path and handler_key is not None:

@@ -14,7 +14,7 @@ import json
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from engine.blueprint.model import (
     ContainerSpec,
@@ -25,7 +25,9 @@ from engine.blueprint.model import (
     MountSpec,
     ScalingSpec,
 )
-from engine.manifest.models.llm import ModelSource
+from engine.manifest.models.container import AppFunctionSettings, ContainerSettings
+from engine.manifest.models.llm import LlmService, ModelSource
+from engine.manifest.models.weights import Model
 from engine.planner.defaults import (
     APP_ENV_VAR,
     IMAGE_PYTHON_VERSION,
@@ -39,6 +41,10 @@ from engine.planner.defaults import (
     PREFETCH_TIMEOUT,
 )
 from engine.planner.names import free_key, function_symbol
+from engine.planner.origins import KeyPath, OriginRecorder
+
+if TYPE_CHECKING:  # context.py imports ModelUses from here
+    from engine.planner.context import PlanContext
 
 
 def model_env_name(key: str) -> str:
@@ -46,10 +52,11 @@ def model_env_name(key: str) -> str:
     return MODEL_ENV_PREFIX + re.sub(r"[^A-Za-z0-9]", "_", key).upper()
 
 
-def model_folder(entry: Any) -> str:
+def model_folder(entry: Model) -> str:
     """Where the weights lie below the volume's root (see ModelSpec.folder)."""
     if entry.id is not None:
         return f"hub/models--{entry.id.replace('/', '--')}/snapshots/{entry.revision}"
+    assert entry.path is not None, "validated: a models entry sets exactly one of id and path"
     return entry.path.strip("/")
 
 
@@ -67,7 +74,7 @@ class ModelUses:
         self.users.setdefault(key, []).append(user)
 
 
-def _mounted_at(ctx: Any, obj: Any, volume: str) -> str | None:
+def _mounted_at(ctx: PlanContext, obj: ContainerSettings, volume: str) -> str | None:
     """The path the object (or defaults) already mounts `volume` at, if any."""
     for layer in (obj.volumes, ctx.manifest.defaults.volumes):
         for path, key in layer.items():
@@ -77,17 +84,18 @@ def _mounted_at(ctx: Any, obj: Any, volume: str) -> str | None:
 
 
 def function_model_parts(
-    ctx: Any, key: str, obj: Any, source: tuple, at: tuple
-) -> tuple[list[MountSpec], dict[str, tuple[str, tuple]], list[tuple[str, tuple]]]:
-    """(mounts to add, env name -> (path, manifest keys), secrets) for a function's `models:`."""
+    ctx: PlanContext, obj: AppFunctionSettings, source: KeyPath, at: KeyPath
+) -> tuple[list[MountSpec], dict[str, tuple[str, tuple[KeyPath, ...]]], list[tuple[str, KeyPath]]]:
+    """(mounts to add, env name -> (path, manifest keys), secrets) for the `models:` of the
+    function or web service whose Blueprint path is `at`."""
     mounts: list[MountSpec] = []
-    env: dict[str, tuple[str, tuple]] = {}
-    secrets: list[tuple[str, tuple]] = []
+    env: dict[str, tuple[str, tuple[KeyPath, ...]]] = {}
+    secrets: list[tuple[str, KeyPath]] = []
     for index, name in enumerate(obj.models):
         entry = ctx.manifest.models.get(name)
         if entry is None:
             continue  # validation reported it
-        ctx.model_uses.add(name, f"{at[0]}.{key}")
+        ctx.model_uses.add(name, f"{at[0]}.{at[1]}")
         where = _mounted_at(ctx, obj, entry.volume)
         if where is None:
             where = default_mount(entry.volume)
@@ -121,10 +129,11 @@ def function_model_parts(
     return mounts, env, secrets
 
 
-def service_model(ctx: Any, key: str, svc: Any) -> Any:
-    """An llm service with `model: KEY` as the same service with the inline form; others as they are."""
+def service_model(ctx: PlanContext, key: str, svc: LlmService) -> tuple[LlmService, ModelSource] | None:
+    """(the service, its model in the inline form): an llm service with `model: KEY` becomes the
+    same service with the inline form; others are as they are. None: an unknown key."""
     if not isinstance(svc.model, str):
-        return svc
+        return svc, svc.model
     entry = ctx.manifest.models.get(svc.model)
     if entry is None:
         return None
@@ -135,37 +144,42 @@ def service_model(ctx: Any, key: str, svc: Any) -> Any:
     else:
         where = _mounted_at(ctx, svc, entry.volume) or default_mount(entry.volume)
         inline = ModelSource(path=f"{where}/{model_folder(entry)}")
-    return svc.model_copy(update={"model": inline})
+    return svc.model_copy(update={"model": inline}), inline
 
 
-def service_model_mounts(ctx: Any, key: str, svc: Any) -> list[MountSpec]:
-    """A path model's volume, where the service does not mount it already."""
+def _service_entry(ctx: PlanContext, key: str) -> tuple[str, Model] | None:
+    """(the models key, its entry) of llm service `key` when its `model:` names one."""
     name = ctx.service_models.get(key)
     entry = ctx.manifest.models.get(name) if name else None
+    return (name, entry) if name and entry is not None else None
+
+
+def service_model_mounts(ctx: PlanContext, key: str, svc: LlmService) -> list[MountSpec]:
+    """A path model's volume, where the service does not mount it already."""
+    _, entry = _service_entry(ctx, key) or (None, None)
     if entry is None or entry.id is not None or _mounted_at(ctx, svc, entry.volume) is not None:
         return []
     return [MountSpec(path=default_mount(entry.volume), kind="volume", source=entry.volume)]
 
 
-def service_model_secret(ctx: Any, key: str) -> list[tuple[str, tuple]]:
-    name = ctx.service_models.get(key)
-    entry = ctx.manifest.models.get(name) if name else None
-    if entry is None or entry.secret is None:
+def service_model_secret(ctx: PlanContext, key: str) -> list[tuple[str, KeyPath]]:
+    found = _service_entry(ctx, key)
+    if found is None:
         return []
-    return [(entry.secret, ("models", name, "secret"))]
+    name, entry = found
+    return [] if entry.secret is None else [(entry.secret, ("models", name, "secret"))]
 
 
-def service_hub_cache(ctx: Any, key: str) -> str | None:
+def service_hub_cache(ctx: PlanContext, key: str) -> str | None:
     """The volume that holds the engine's Hugging Face cache for a service whose model is a hub
     key: the model's volume, so that a prefetch warms the service's cold start."""
-    name = ctx.service_models.get(key)
-    entry = ctx.manifest.models.get(name) if name else None
+    _, entry = _service_entry(ctx, key) or (None, None)
     if entry is None or entry.id is None:
         return None
     return entry.volume
 
 
-def plan_models(ctx: Any) -> tuple[ModelSpec, ...]:
+def plan_models(ctx: PlanContext) -> tuple[ModelSpec, ...]:
     rec = ctx.origins
     specs = []
     for key, entry in ctx.manifest.models.items():
@@ -199,7 +213,7 @@ def plan_models(ctx: Any) -> tuple[ModelSpec, ...]:
     return tuple(specs)
 
 
-def _each(rec: Any, at: tuple, key: tuple, items: tuple) -> tuple:
+def _each(rec: OriginRecorder, at: KeyPath, key: KeyPath, items: tuple[str, ...]) -> tuple[str, ...]:
     rec.each(at, key, len(items))
     return tuple(items)
 
@@ -220,7 +234,7 @@ def prefetch_jobs(models: Iterable[ModelSpec]) -> list[dict[str, Any]]:
 
 
 def plan_prefetch(
-    ctx: Any, models: tuple[ModelSpec, ...], taken: set[str]
+    ctx: PlanContext, models: tuple[ModelSpec, ...], taken: set[str]
 ) -> tuple[FunctionSpec, ImageSpec] | tuple[None, None]:
     """The function that fetches every used hub model into its cache volume, and its image."""
     jobs = prefetch_jobs(models)
@@ -266,14 +280,14 @@ def plan_prefetch(
     return spec, image
 
 
-def model_keys_at(ctx: Any, key: str) -> tuple:
+def model_keys_at(ctx: PlanContext, key: str) -> KeyPath:
     """The manifest path an llm service's model fields are read from: `models.KEY` when its
     `model:` names an entry, else its own `services.KEY.model` (for the origin record)."""
     name = ctx.service_models.get(key)
     return ("models", name) if name else ("services", key, "model")
 
 
-def used_models(ctx: Any, at: tuple, source: tuple, names: tuple[str, ...]) -> tuple[str, ...]:
+def used_models(ctx: PlanContext, at: KeyPath, source: KeyPath, names: tuple[str, ...]) -> tuple[str, ...]:
     """FunctionSpec.models: the keys a function or web service lists, recorded."""
     ctx.origins.each((*at, "models"), (*source, "models"), len(names))
     return tuple(names)

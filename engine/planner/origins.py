@@ -14,7 +14,18 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from engine.blueprint.origins import DEFAULTS, ENGINE, MANIFEST, PLANNER, SCHEMA, UNSET, Origin, Origins, Source
+from engine.blueprint.origins import (
+    DEFAULTS,
+    ENGINE,
+    MANIFEST,
+    PLANNER,
+    SCHEMA,
+    UNSET,
+    BlueprintPath,
+    Origin,
+    Origins,
+    Source,
+)
 from engine.manifest.source import is_under
 from engine.planner import defaults as planner_defaults
 
@@ -32,27 +43,30 @@ def planner_default(name: str) -> PlannerDefault:
     return PlannerDefault(name, getattr(planner_defaults, name))
 
 
-Candidate = tuple  # (value, manifest key) or (value, manifest key, shorthand key)
+# A manifest key as the planner spells it: keys and list indices (`("services", "chat", "gpu", 0)`).
+KeyPath = tuple[str | int, ...]
+# (value, manifest key) or (value, manifest key, shorthand key)
+Candidate = tuple[Any, KeyPath] | tuple[Any, KeyPath, KeyPath]
 
 
 class OriginRecorder:
     """Collects Blueprint path -> Origin for one planning run; `merged` is the loader's Merged."""
 
-    def __init__(self, merged: Any):
+    def __init__(self, merged: object):
         self._spans = getattr(merged, "spans", None) or {}
         self._data = getattr(merged, "data", None) or {}
         self._interpolated = getattr(merged, "interpolated", None) or {}
-        self.entries: dict[tuple, Origin] = {}
+        self.entries: dict[BlueprintPath, Origin] = {}
         # source() is asked about the same keys again and again (every field of every object
         # names its defaults and shorthands); the inputs above never change during a run.
-        self._sources_seen: dict[tuple, Source | None] = {}
+        self._sources_seen: dict[tuple[KeyPath, KeyPath | None], Source | None] = {}
 
     def origins(self) -> Origins:
         return Origins(self.entries)
 
     # --- manifest inputs ------------------------------------------------------------------------
 
-    def source(self, key: tuple, shorthand: tuple | None = None) -> Source | None:
+    def source(self, key: KeyPath, shorthand: KeyPath | None = None) -> Source | None:
         """The manifest input at `key` as a file set it; else the scalar at `shorthand` that stands
         for it (`memory_snapshot: true` for memory_snapshot.enabled); None when no file sets it."""
         asked = (key, shorthand)
@@ -60,7 +74,7 @@ class OriginRecorder:
             self._sources_seen[asked] = self._source(key, shorthand)
         return self._sources_seen[asked]
 
-    def _source(self, key: tuple, shorthand: tuple | None) -> Source | None:
+    def _source(self, key: KeyPath, shorthand: KeyPath | None) -> Source | None:
         for candidate in (key, shorthand):
             if candidate is None or candidate not in self._spans:
                 continue
@@ -76,10 +90,10 @@ class OriginRecorder:
             )
         return None
 
-    def is_set(self, key: tuple) -> bool:
+    def is_set(self, key: KeyPath) -> bool:
         return key in self._spans
 
-    def _value(self, key: tuple) -> Any:
+    def _value(self, key: KeyPath) -> Any:
         node: Any = self._data
         for part in key:
             try:
@@ -88,22 +102,22 @@ class OriginRecorder:
                 return None
         return node
 
-    def _sources(self, keys: Iterable[tuple]) -> tuple[Source, ...]:
+    def _sources(self, keys: Iterable[KeyPath]) -> tuple[Source, ...]:
         found = (self.source(tuple(key)) for key in keys)
         return tuple(source for source in found if source is not None)
 
     # --- recording --------------------------------------------------------------------------------
 
-    def record(self, at: tuple, origin: Origin) -> None:
+    def record(self, at: BlueprintPath, origin: Origin) -> None:
         self.entries[tuple(at)] = origin
 
-    def pick(self, at: tuple, *candidates: Candidate | PlannerDefault) -> Any:
+    def pick(self, at: BlueprintPath, *candidates: Candidate | PlannerDefault) -> Any:
         """The first candidate that is set (not None), its origin recorded at `at`.
 
         A manifest candidate no file sets still wins when the model gave it a value: that is the
         schema's default. With no candidate set and no planner default, None is recorded as unset.
         """
-        keys = []
+        keys: list[KeyPath] = []
         for candidate in candidates:
             if isinstance(candidate, PlannerDefault):
                 self.record(at, Origin(PLANNER, constant=candidate.name))
@@ -117,7 +131,9 @@ class OriginRecorder:
         self.record(at, Origin(UNSET, sources=tuple(Source(key) for key in keys)))
         return None
 
-    def manifest(self, at: tuple, key: tuple, shorthand: tuple | None = None, *, parts: bool = False) -> None:
+    def manifest(
+        self, at: BlueprintPath, key: KeyPath, shorthand: KeyPath | None = None, *, parts: bool = False
+    ) -> None:
         """The value at `at` is the manifest's value at `key` (as the planner spells it)."""
         source = self.source(key, shorthand)
         if source is None:
@@ -125,7 +141,7 @@ class OriginRecorder:
         else:
             self.record(at, Origin(DEFAULTS if key[0] == "defaults" else MANIFEST, sources=(source,), parts=parts))
 
-    def each(self, at: tuple, key: tuple, count: int) -> None:
+    def each(self, at: BlueprintPath, key: KeyPath, count: int) -> None:
         """Elements 0..count-1 at `at` from the manifest list at `key`, or from the one scalar a
         file wrote there (`gpu: A100` planned as ["A100"])."""
         self.manifest(at, key, parts=True)
@@ -135,9 +151,9 @@ class OriginRecorder:
 
     def engine(
         self,
-        at: tuple,
+        at: BlueprintPath,
         engine: str,
-        inputs: Iterable[tuple] = (),
+        inputs: Iterable[KeyPath] = (),
         *,
         direct: bool = False,
         parts: bool = False,
@@ -149,9 +165,9 @@ class OriginRecorder:
 
     def planner(
         self,
-        at: tuple,
+        at: BlueprintPath,
         constant: str | None = None,
-        inputs: Iterable[tuple] = (),
+        inputs: Iterable[KeyPath] = (),
         *,
         parts: bool = False,
         note: str | None = None,
@@ -160,11 +176,11 @@ class OriginRecorder:
         sources = self._sources(inputs)
         self.record(at, Origin(PLANNER, sources=sources, constant=constant, direct=False, parts=parts, note=note))
 
-    def unset(self, at: tuple, note: str) -> None:
+    def unset(self, at: BlueprintPath, note: str) -> None:
         """Nothing sets the value at `at` (None, False, empty), for the reason `note` gives."""
         self.record(at, Origin(UNSET, note=note))
 
-    def object(self, at: tuple, path: tuple) -> None:
+    def object(self, at: BlueprintPath, path: KeyPath) -> None:
         """An object planned from the manifest entry at `path`, and the fields every object has:
         its key and Modal name are the manifest key; its Python symbol is derived from it."""
         self.manifest(at, path, parts=True)
@@ -174,7 +190,7 @@ class OriginRecorder:
             (*at, "symbol"), None, [path], note="a Python name derived from the manifest key (planner/names.py)"
         )
 
-    def no_snapshot(self, at: tuple) -> None:
+    def no_snapshot(self, at: BlueprintPath) -> None:
         """Functions and web apps take no memory snapshot: the manifest has no such setting for them."""
         self.unset((*at, "enable_memory_snapshot"), "memory snapshots are a setting of llm services only")
         self.unset((*at, "gpu_snapshot"), "memory snapshots are a setting of llm services only")

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from engine.blueprint.model import (
     Blueprint,
@@ -29,15 +29,19 @@ from engine.blueprint.model import (
 )
 from engine.blueprint.origins import Origins
 from engine.manifest.errors import ManifestError, Problem
+from engine.manifest.models.storage import Bucket, ModalDict, Queue, Secret, Volume
 from engine.planner.context import PlanContext
 from engine.planner.defaults import DEFAULT_ENVIRONMENT, FALLBACK_IMAGE_KEY
 from engine.planner.functions import plan_function
 from engine.planner.images import debian_slim, plan_images
 from engine.planner.models import plan_models, plan_prefetch
 from engine.planner.names import free_key
-from engine.planner.origins import OriginRecorder
+from engine.planner.origins import KeyPath, OriginRecorder
 from engine.planner.server_kind import plan_server_service
 from engine.planner.services import plan_llm_server, plan_web_service
+
+if TYPE_CHECKING:  # imported where used: loading a manifest is validate's, planning is not
+    from engine.manifest.validate import LoadedManifest
 
 # Blueprint collection -> the manifest collections its objects are planned from.
 _COLLECTIONS = {
@@ -86,7 +90,7 @@ def plan_file_with_origins(
 
 def load_and_plan(
     path: str | Path, env: str | None, environ: Mapping[str, str] | None = None, *, check_project: bool = True
-) -> tuple[Any, PlannedApp]:
+) -> tuple[LoadedManifest, PlannedApp]:
     """(the LoadedManifest, its plan); every problem of planning and of the project's files
     (handler modules, shipped packages, model paths: `engine/project/`) raised together.
 
@@ -98,7 +102,7 @@ def load_and_plan(
     return loaded, plan_loaded(loaded, check_project=check_project)
 
 
-def plan_loaded(loaded: Any, *, check_project: bool = True) -> PlannedApp:
+def plan_loaded(loaded: LoadedManifest, *, check_project: bool = True) -> PlannedApp:
     """The plan of a loaded manifest; planning's and the project files' problems raised together."""
     problems: list[Problem] = []
     planned = None
@@ -118,12 +122,12 @@ def plan_loaded(loaded: Any, *, check_project: bool = True) -> PlannedApp:
     return planned
 
 
-def plan_app(loaded: Any) -> Blueprint:
+def plan_app(loaded: LoadedManifest) -> Blueprint:
     """`loaded`: a `LoadedManifest` (manifest, merged, environment, source)."""
     return plan_app_with_origins(loaded).blueprint
 
 
-def plan_app_with_origins(loaded: Any) -> PlannedApp:
+def plan_app_with_origins(loaded: LoadedManifest) -> PlannedApp:
     """`loaded`: a `LoadedManifest` (manifest, merged, environment, source)."""
     manifest = loaded.manifest
     ctx = PlanContext(app=manifest.app, manifest=manifest, merged=loaded.merged)
@@ -203,7 +207,8 @@ def plan_app_with_origins(loaded: Any) -> PlannedApp:
 def _images(
     ctx: PlanContext, servers: list[ServerSpec], functions: list[FunctionSpec], fallback_image: str
 ) -> tuple[ImageSpec, ...]:
-    uses = [(s.container.image, None, None) for s in servers]
+    # (image key, handler, the handler's manifest key) of every object
+    uses: list[tuple[str, str | None, KeyPath | None]] = [(s.container.image, None, None) for s in servers]
     for function in functions:
         handler_origin = ctx.origins.entries.get(("functions", function.key, "handler"))
         handler_key = handler_origin.sources if handler_origin else ()  # none: the prefetch function's
@@ -220,7 +225,7 @@ def _images(
     return plan_images(ctx.origins, ctx.manifest.images, extra, uses)
 
 
-def _named(rec: OriginRecorder, collection: str, key: str, obj: Any) -> str:
+def _named(rec: OriginRecorder, collection: str, key: str, obj: Volume | Secret | ModalDict | Queue) -> str:
     """Record a named object and its key; its Modal name is `name:`, else the key."""
     at = (collection, key)
     rec.manifest(at, at, parts=True)
@@ -234,7 +239,7 @@ def _named(rec: OriginRecorder, collection: str, key: str, obj: Any) -> str:
     return obj.resolved_name(key)
 
 
-def _volume(rec: OriginRecorder, key: str, volume: Any) -> VolumeSpec:
+def _volume(rec: OriginRecorder, key: str, volume: Volume) -> VolumeSpec:
     name = _named(rec, "volumes", key, volume)
     create = rec.pick(
         ("volumes", key, "create_if_missing"), (volume.create_if_missing, ("volumes", key, "create_if_missing"))
@@ -242,13 +247,13 @@ def _volume(rec: OriginRecorder, key: str, volume: Any) -> VolumeSpec:
     return VolumeSpec(key=key, name=name, create_if_missing=create)
 
 
-def _secret(rec: OriginRecorder, key: str, secret: Any) -> SecretSpec:
+def _secret(rec: OriginRecorder, key: str, secret: Secret) -> SecretSpec:
     name = _named(rec, "secrets", key, secret)
     rec.each(("secrets", key, "required_keys"), ("secrets", key, "required_keys"), len(secret.required_keys))
     return SecretSpec(key=key, name=name, required_keys=tuple(secret.required_keys))
 
 
-def _bucket(rec: OriginRecorder, key: str, bucket: Any) -> BucketSpec:
+def _bucket(rec: OriginRecorder, key: str, bucket: Bucket) -> BucketSpec:
     at = ("buckets", key)
     rec.manifest(at, at, parts=True)
     rec.manifest((*at, "key"), at)

@@ -8,10 +8,9 @@ own stack, and mdeploy has no image to offer it.
 
 from __future__ import annotations
 
-from typing import Any
-
 from engine.blueprint.model import ServerSpec
 from engine.blueprint.server_command import CONTAINER_HOST, fill_command
+from engine.manifest.models.server import ServerService
 from engine.planner.container import resolve_container
 from engine.planner.context import PlanContext
 from engine.planner.names import class_symbol
@@ -47,7 +46,7 @@ _ENGINE_ONLY = (
 )
 
 
-def plan_server_service(ctx: PlanContext, key: str, svc: Any) -> ServerSpec | None:
+def plan_server_service(ctx: PlanContext, key: str, svc: ServerService) -> ServerSpec | None:
     path = ("services", key)
     at = ("servers", key)
     rec = ctx.origins

@@ -19,12 +19,16 @@ from engine.blueprint.model import (
     MountSpec,
     SecretArg,
     ServerSpec,
+    WebKind,
     WebSpec,
 )
-from engine.engines.common import HF_CACHE, EngineOptionError, LaunchParams, chat_warmup, format_value
+from engine.engines.common import HF_CACHE, Engine, EngineOptionError, LaunchParams, chat_warmup, format_value
 from engine.engines.extra_args_check import check_extra_args
 from engine.engines.owned_flags import find_owned_flag, flag_name
 from engine.engines.registry import get_engine
+from engine.manifest.models.llm import LlmService, ModelSource, ServerConcurrency
+from engine.manifest.models.server import ServerService
+from engine.manifest.models.web import WebService
 from engine.planner.adapters import adapter_inputs, plan_adapters, with_adapter_mounts, with_adapter_names
 from engine.planner.caches import cache_specs, resolve_caches
 from engine.planner.checks import check_api_key_env, check_cache_mounts, check_engine_env
@@ -46,19 +50,20 @@ from engine.planner.models import (
     used_models,
 )
 from engine.planner.names import class_symbol, function_symbol
-from engine.planner.origins import planner_default
+from engine.planner.origins import KeyPath, OriginRecorder, planner_default
 from engine.planner.warmup import plan_warmup
 
-WEB_KINDS = {"asgi": "asgi_app", "wsgi": "wsgi_app", "fastapi_endpoint": "fastapi_endpoint"}
+WEB_KINDS: dict[str, WebKind] = {"asgi": "asgi_app", "wsgi": "wsgi_app", "fastapi_endpoint": "fastapi_endpoint"}
 
 
-def plan_llm_server(ctx: PlanContext, key: str, svc: Any) -> ServerSpec | None:
+def plan_llm_server(ctx: PlanContext, key: str, svc: LlmService) -> ServerSpec | None:
     path = ("services", key)
     at = ("servers", key)
     rec = ctx.origins
-    svc = service_model(ctx, key, svc)  # `model: KEY` planned as its inline form
-    if svc is None:
+    planned = service_model(ctx, key, svc)  # `model: KEY` planned as its inline form
+    if planned is None:
         return None  # an unknown key: validation reported it
+    svc, model_source = planned
     model_at = model_keys_at(ctx, key)
     engine = get_engine(svc.engine)
     before = len(ctx.problems)
@@ -73,7 +78,7 @@ def plan_llm_server(ctx: PlanContext, key: str, svc: Any) -> ServerSpec | None:
             "use engine vllm or sglang, or remove memory_snapshot",
         )
     secret_args: tuple[SecretArg, ...] = ()
-    extra_secrets: tuple[tuple[str, tuple], ...] = ()
+    extra_secrets: tuple[tuple[str, KeyPath], ...] = ()
     if svc.auth.api_key_secret:
         if engine.api_key_flag is None:
             ctx.report(
@@ -100,8 +105,10 @@ def plan_llm_server(ctx: PlanContext, key: str, svc: Any) -> ServerSpec | None:
     check_cache_mounts(ctx, key, svc, caches.engine)
 
     model_keys = [(*model_at, "id"), (*model_at, "path")]
-    fixed_name = engine.fixed_served_name(svc.model.name, svc.model.revision) if engine.fixed_served_name else None
-    if fixed_name and svc.model.served_name:
+    fixed_name = (
+        engine.fixed_served_name(model_source.name, model_source.revision) if engine.fixed_served_name else None
+    )
+    if fixed_name and model_source.served_name:
         ctx.report(
             (*model_at, "served_name"),
             f"{engine.name} answers only to the model it loaded ({fixed_name!r}), not to another name",
@@ -113,17 +120,17 @@ def plan_llm_server(ctx: PlanContext, key: str, svc: Any) -> ServerSpec | None:
             (*at, "served_model_name"),
             engine.name,
             [*model_keys, (*model_at, "revision")],
-            direct=fixed_name == svc.model.name,
+            direct=fixed_name == model_source.name,
         )
         served_name = fixed_name
     else:
         served_name = rec.pick(
             (*at, "served_model_name"),
-            (svc.model.served_name, (*model_at, "served_name")),
-            (svc.model.id, model_keys[0]),
-            (svc.model.path, model_keys[1]),
+            (model_source.served_name, (*model_at, "served_name")),
+            (model_source.id, model_keys[0]),
+            (model_source.path, model_keys[1]),
         )
-    model = rec.pick((*at, "model"), (svc.model.id, model_keys[0]), (svc.model.path, model_keys[1]))
+    model = rec.pick((*at, "model"), (model_source.id, model_keys[0]), (model_source.path, model_keys[1]))
     sleep_mode = snapshot.enabled and engine.snapshot is not None
     port = rec.pick((*at, "port"), (svc.port, (*path, "port")), planner_default("SERVER_PORT"))
     adapters, adapter_mounts = plan_adapters(ctx, key, svc, engine)  # LoRA: loaded beside the model
@@ -143,7 +150,7 @@ def plan_llm_server(ctx: PlanContext, key: str, svc: Any) -> ServerSpec | None:
         lora_adapters=adapters,
         snapshot=engine.snapshot if sleep_mode else None,
         cluster=_cluster(ctx, key, svc, engine),
-        **engine_fields(ctx, key, svc, engine),
+        **engine_fields(ctx, key, svc, model_source, engine),
     )
     if len(ctx.problems) > before:
         return None
@@ -176,7 +183,7 @@ def plan_llm_server(ctx: PlanContext, key: str, svc: Any) -> ServerSpec | None:
         ctx.report((*path, "engine_args", exc.key), exc.message, exc.hint)
     if len(ctx.problems) > before:
         return None
-    launch_inputs = _launch_inputs(path, svc, params, model_at)
+    launch_inputs = _launch_inputs(path, svc, model_source, params, model_at)
     _record_command(rec, (*at, "command"), engine.name, command, params, launch_inputs)
 
     defaults = ctx.manifest.defaults
@@ -284,7 +291,9 @@ def plan_llm_server(ctx: PlanContext, key: str, svc: Any) -> ServerSpec | None:
     )
 
 
-def server_http_options(rec: Any, at: tuple, path: tuple, svc: Any) -> dict[str, Any]:
+def server_http_options(
+    rec: OriginRecorder, at: KeyPath, path: KeyPath, svc: LlmService | ServerService
+) -> dict[str, Any]:
     """What `app.server` takes from any HTTP server the manifest declares (llm or `kind: server`):
     proxy auth, routing region, exit grace period and HTTP/2, each with its origin recorded."""
     return {
@@ -305,7 +314,7 @@ def server_http_options(rec: Any, at: tuple, path: tuple, svc: Any) -> dict[str,
     }
 
 
-def _cluster(ctx: PlanContext, key: str, svc: Any, engine: Any) -> ClusterSpec | None:
+def _cluster(ctx: PlanContext, key: str, svc: LlmService, engine: Engine) -> ClusterSpec | None:
     """`@modal.clustered(size=nodes, rdma=...)` for a service on more than one node; None on one.
     Only engines that say how they span nodes (`Engine.cluster_args`) can: vLLM and SGLang."""
     path, at, rec = ("services", key), ("servers", key, "cluster"), ctx.origins
@@ -328,17 +337,17 @@ def _cluster(ctx: PlanContext, key: str, svc: Any, engine: Any) -> ClusterSpec |
     return ClusterSpec(nodes=svc.nodes, rdma=svc.rdma)
 
 
-def _launch_inputs(path: tuple, svc: Any, params: LaunchParams, model_at: tuple) -> dict[str, tuple[bool, list[tuple]]]:
+def _launch_inputs(
+    path: KeyPath, svc: LlmService, model_source: ModelSource, params: LaunchParams, model_at: KeyPath
+) -> dict[str, tuple[bool, list[KeyPath]]]:
     """LaunchParams field -> (whether the param is the manifest value itself, the manifest keys it
     was planned from)."""
     model = [(*model_at, "id"), (*model_at, "path")]
-    explicit_tp = (
-        svc.engine_args.tensor_parallel_size is not None if hasattr(svc.engine_args, "tensor_parallel_size") else False
-    )
+    explicit_tp = getattr(svc.engine_args, "tensor_parallel_size", None) is not None
     return {
         "model": (True, model),
         "revision": (True, [(*model_at, "revision")]),
-        "served_name": (True, [(*model_at, "served_name")]) if svc.model.served_name else (True, model),
+        "served_name": (True, [(*model_at, "served_name")]) if model_source.served_name else (True, model),
         "port": (True, [(*path, "port")]),
         "tensor_parallel": (explicit_tp, [(*path, "engine_args", "tensor_parallel_size"), (*path, "gpu")]),
         "fast_boot": (False, [(*path, "fast_boot")]),
@@ -350,12 +359,12 @@ def _launch_inputs(path: tuple, svc: Any, params: LaunchParams, model_at: tuple)
 
 
 def _record_command(
-    rec: Any,
-    at: tuple,
+    rec: OriginRecorder,
+    at: KeyPath,
     engine: str,
     command: tuple[str, ...],
     params: LaunchParams,
-    inputs: dict[str, tuple[bool, list[tuple]]],
+    inputs: dict[str, tuple[bool, list[KeyPath]]],
 ) -> None:
     """The whole command is the engine's, from every manifest key that fed it; each argv element
     is credited to the param whose planned value it is (vLLM's context-length flag's `8192`: from
@@ -393,7 +402,9 @@ def _param_value(params: LaunchParams, name: str) -> Any:
     return getattr(params, name)
 
 
-def _server_concurrency(rec: Any, at: tuple, path: tuple, concurrency: Any) -> tuple[int, int | None]:
+def _server_concurrency(
+    rec: OriginRecorder, at: KeyPath, path: KeyPath, concurrency: ServerConcurrency | None
+) -> tuple[int, int | None]:
     """(target, max): the manifest's, else a target of 32 (capped by max when only max is set)."""
     target_at, max_at = (*at, "target_concurrency"), (*at, "max_concurrency")
     target_key, max_key = (*path, "concurrency", "target"), (*path, "concurrency", "max")
@@ -408,7 +419,7 @@ def _server_concurrency(rec: Any, at: tuple, path: tuple, concurrency: Any) -> t
     return target, limit
 
 
-def plan_web_service(ctx: PlanContext, key: str, svc: Any) -> FunctionSpec | None:
+def plan_web_service(ctx: PlanContext, key: str, svc: WebService) -> FunctionSpec | None:
     path = ("services", key)
     at = ("functions", key)
     rec = ctx.origins

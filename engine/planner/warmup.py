@@ -9,22 +9,23 @@ GET without; any 2xx; fatal. Left out, an llm service warms up only before a mem
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Literal
 
 from engine.blueprint.model import WarmupSpec
+from engine.manifest.models.llm import Warmup
 from engine.planner.context import PlanContext
 from engine.planner.defaults import WARMUP_REQUESTS
-from engine.planner.origins import planner_default
+from engine.planner.origins import KeyPath, OriginRecorder, planner_default
 
 
 def plan_warmup(
     ctx: PlanContext,
-    at: tuple,
-    path: tuple,
-    warmup: Any,
+    at: KeyPath,
+    path: KeyPath,
+    warmup: Warmup | Literal[False] | None,
     *,
     default: WarmupSpec | None,
-    default_from: tuple[str | None, list[tuple]] = (None, []),
+    default_from: tuple[str | None, list[KeyPath]] = (None, []),
     snapshot: bool = False,
 ) -> WarmupSpec | None:
     """`at`/`path`: the server's Blueprint path and manifest path; `warmup` the model's value;
@@ -84,12 +85,12 @@ def plan_warmup(
     )
 
 
-def _record_default_request(rec: Any, w_at: tuple, engine: str | None, inputs: list[tuple]) -> None:
+def _record_default_request(rec: OriginRecorder, w_at: KeyPath, engine: str | None, inputs: list[KeyPath]) -> None:
     rec.engine((*w_at, "path"), engine or "", [])
     rec.planner((*w_at, "body"), None, inputs)
     rec.engine((*w_at, "method"), engine or "", [])
 
 
-def _record_rest(rec: Any, w_at: tuple, w_key: tuple, warmup: Any) -> None:
+def _record_rest(rec: OriginRecorder, w_at: KeyPath, w_key: KeyPath, warmup: Warmup | None) -> None:
     rec.pick((*w_at, "status"), (warmup.status if warmup else None, (*w_key, "status")))
     rec.pick((*w_at, "fatal"), (warmup.fatal if warmup else None, (*w_key, "fatal")), planner_default("WARMUP_FATAL"))

@@ -119,10 +119,12 @@ def constants_for(spec: ServerSpec, *, only_server: bool) -> ServerConstants:
 
 def render_server_constants(spec: ServerSpec, names: ServerConstants) -> list[str]:
     lines = [] if spec.kind == "server" else [f"{names.MODEL_NAME} = {py_str(spec.model)}"]
-    if names.MODEL_REVISION in _constant_positions(spec, names).values():  # the command passes it
+    # The command passes the revision only where the model has one (a hub model, pinned).
+    if spec.revision is not None and names.MODEL_REVISION in _constant_positions(spec, names).values():
         lines.append(f"{names.MODEL_REVISION} = {py_str(spec.revision)}  # a pinned commit, never a branch")
-    if _single_gpu(spec) is not None:
-        lines.append(f"{names.N_GPU} = {_single_gpu(spec)[1]}")
+    gpu = _single_gpu(spec)
+    if gpu is not None:
+        lines.append(f"{names.N_GPU} = {gpu[1]}")
     lines.append(f"{names.PORT} = {spec.port}")
     return lines
 
@@ -218,7 +220,7 @@ def _start_method(spec: ServerSpec, c: ServerConstants) -> list[str]:
             f"            fatal={w.fatal},",
             "        )",
         ]
-    if snap:
+    if spec.snapshot is not None:
         lines += [
             "        # Free the GPU memory before the snapshot; `wake_up` restores it.",
             f"        post({_url(c, spec.snapshot.sleep_path)})",

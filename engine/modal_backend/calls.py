@@ -24,11 +24,14 @@ Standard library only: this is on the container's import path.
 from __future__ import annotations
 
 from contextvars import ContextVar
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal
+
+if TYPE_CHECKING:  # the container imports this module, and not the origins record
+    from engine.blueprint.origins import BlueprintPath
 
 # Arguments of both `app.function` and `app.server` (containers.shared_container_kwargs): field
 # paths relative to the function's or server's Blueprint path.
-_CONTAINER_FIELDS: dict[str, tuple] = {
+_CONTAINER_FIELDS: dict[str, BlueprintPath] = {
     "image": ("container", "image"),
     "gpu": ("container", "gpu"),
     "cpu": ("container", "cpu"),
@@ -209,10 +212,10 @@ ARGUMENT_FIELDS: dict[str, dict[str, Any]] = {
     },
 }
 
-_CURRENT: ContextVar[tuple[tuple, str] | None] = ContextVar("mdeploy_modal_call", default=None)
+_CURRENT: ContextVar[tuple[BlueprintPath, str] | None] = ContextVar("mdeploy_modal_call", default=None)
 
 
-def current_call() -> tuple[tuple, str] | None:
+def current_call() -> tuple[BlueprintPath, str] | None:
     """(at, call) of the Modal call running now, or None outside the builders."""
     return _CURRENT.get()
 
@@ -225,14 +228,14 @@ class building:
 
     __slots__ = ("at", "call", "_token")
 
-    def __init__(self, at: tuple, call: str):
+    def __init__(self, at: BlueprintPath, call: str):
         self.at = at
         self.call = call
 
     def __enter__(self) -> None:
         self._token = _CURRENT.set((self.at, self.call))
 
-    def __exit__(self, kind: Any, exc: BaseException | None, tb: Any) -> bool:
+    def __exit__(self, kind: Any, exc: BaseException | None, tb: Any) -> Literal[False]:
         _CURRENT.reset(self._token)
         if exc is not None and getattr(exc, "mdeploy_call", None) is None:
             try:

@@ -37,33 +37,36 @@ def make_wrapper(spec: FunctionSpec, module_name: str) -> tuple[Callable[..., An
     handler = HandlerRef(spec.handler)
     web_kind = spec.web.kind if spec.web else None
 
+    # One wrapper per shape, each with the signature Modal inspects; all are named spec.symbol below.
+    def serve_app() -> Any:
+        return handler.target
+
+    def start_server() -> None:
+        handler.target()
+
+    async def endpoint(*args: Any, **kwargs: Any) -> Any:
+        target = handler.target
+        if inspect.iscoroutinefunction(target):
+            return await target(*args, **kwargs)
+        return await asyncio.to_thread(target, *args, **kwargs)
+
+    def scheduled() -> Any:
+        return _run_to_completion(handler.target())
+
+    def call(*args: Any, **kwargs: Any) -> Any:
+        return _run_to_completion(handler.target(*args, **kwargs))
+
+    wrapper: Callable[..., Any]
     if web_kind in ("asgi_app", "wsgi_app"):
-
-        def wrapper() -> Any:
-            return handler.target
-
+        wrapper = serve_app
     elif web_kind == "web_server":
-
-        def wrapper() -> None:
-            handler.target()
-
+        wrapper = start_server
     elif web_kind == "fastapi_endpoint":
-
-        async def wrapper(*args: Any, **kwargs: Any) -> Any:
-            target = handler.target
-            if inspect.iscoroutinefunction(target):
-                return await target(*args, **kwargs)
-            return await asyncio.to_thread(target, *args, **kwargs)
-
+        wrapper = endpoint
     elif spec.schedule is not None:
-
-        def wrapper() -> Any:
-            return _run_to_completion(handler.target())
-
+        wrapper = scheduled
     else:
-
-        def wrapper(*args: Any, **kwargs: Any) -> Any:
-            return _run_to_completion(handler.target(*args, **kwargs))
+        wrapper = call
 
     wrapper.__name__ = wrapper.__qualname__ = spec.symbol
     wrapper.__module__ = module_name
@@ -80,7 +83,7 @@ def add_function(
     *,
     in_container: bool,
     env_values: Mapping[str, str] | None = None,
-) -> modal.Function:
+) -> modal.Function[..., Any, Any]:
     wrapper, handler = make_wrapper(spec, module_name)
     at = ("functions", spec.key)
     decorated: Any = wrapper
@@ -149,10 +152,14 @@ def schedule_argument(schedule: ScheduleSpec | None) -> modal.Cron | modal.Perio
     if schedule is None:
         return None
     if schedule.kind == "cron":
+        if schedule.cron is None:
+            raise ValueError("a cron schedule without its cron expression")
         if schedule.timezone:
             return modal.Cron(schedule.cron, timezone=schedule.timezone)
         return modal.Cron(schedule.cron)
     if schedule.kind == "period":
+        if schedule.seconds is None:
+            raise ValueError("a period schedule without its seconds")
         return modal.Period(seconds=schedule.seconds)
     raise ValueError(f"unknown schedule kind {schedule.kind!r} (cron | period)")
 

@@ -13,18 +13,22 @@ container: it reaches the manifest package.
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from engine.blueprint.origins import Origins
+from engine.blueprint.origins import BlueprintPath, Origins
 from engine.modal_backend.offline_build import ModalComplaint, offline_complaints
+
+if TYPE_CHECKING:
+    from engine.planner.plan import PlannedApp
 
 _ERROR_HINT = "Modal {version} checks this as the app is declared: `modal deploy` would stop here"
 _WARNING_HINT = "Modal {version} warns about this as the app is declared; the deploy goes on"
 
 
-def modal_problems(loaded: Any, planned: Any) -> list:
+def modal_problems(loaded: Any, planned: PlannedApp) -> list[Any]:
     """The located problems of Modal's client for one planned manifest (`loaded`: its
-    LoadedManifest; `planned`: its PlannedApp)."""
+    LoadedManifest; `planned`: its PlannedApp), each a manifest Problem (a type of the manifest
+    package, which this module reaches only through the planner)."""
     complaints = offline_complaints(planned.blueprint, planned.env_values)
     return [located(loaded.merged, planned.origins, complaint) for complaint in complaints]
 
@@ -40,7 +44,7 @@ def located(merged: Any, origins: Origins, complaint: ModalComplaint) -> Any:
     return replace(found, severity=complaint.severity)
 
 
-def manifest_key(origins: Origins, path: tuple) -> tuple:
+def manifest_key(origins: Origins, path: BlueprintPath) -> BlueprintPath:
     """The manifest key behind the Blueprint value at `path`: the first source of its origin, or of
     the nearest ancestor that has one; the app's name when none does."""
     for cut in range(len(path), 0, -1):

@@ -33,6 +33,7 @@ import modal
 import modal.exception
 
 from engine.blueprint.model import Blueprint, ImageSpec
+from engine.blueprint.origins import BlueprintPath
 from engine.modal_backend.app import build_app
 from engine.modal_backend.calls import ARGUMENT_FIELDS, current_call
 from engine.modal_backend.images import ImageContext, build_image
@@ -48,7 +49,7 @@ _scratch = itertools.count()
 class ModalComplaint:
     """One thing Modal's client refused or warned about: at which Blueprint path, in its words."""
 
-    path: tuple  # the Blueprint field behind it (see calls.ARGUMENT_FIELDS)
+    path: BlueprintPath  # the Blueprint field behind it (see calls.ARGUMENT_FIELDS)
     message: str  # Modal's own message, whitespace folded onto one line
     kind: str  # the exception or warning class: "InvalidError", "DeprecationError", ...
     severity: str  # "error" (the deploy would stop) or "warning"
@@ -58,7 +59,7 @@ def offline_complaints(
     blueprint: Blueprint, env_values: Mapping[tuple[str, str], Mapping[str, str]] | None = None
 ) -> list[ModalComplaint]:
     """Every refusal and warning of Modal's client while building `blueprint`'s app, in order."""
-    found: dict[tuple, ModalComplaint] = {}
+    found: dict[tuple[BlueprintPath, str], ModalComplaint] = {}
     remaining = blueprint
     for _attempt in range(len(blueprint.functions) + len(blueprint.servers) + 1):
         warned, refusal = _build_once(remaining, env_values)
@@ -67,9 +68,10 @@ def offline_complaints(
         if refusal is None:
             break
         found.setdefault((refusal.path, refusal.message), refusal)
-        remaining = _without_object(remaining, refusal.path)
-        if remaining is None:
+        without = _without_object(remaining, refusal.path)
+        if without is None:
             break
+        remaining = without
     return list(found.values())
 
 
@@ -112,7 +114,7 @@ def _build_once(blueprint: Blueprint, env_values: Any) -> tuple[list[ModalCompla
     return warned, None
 
 
-def _registered_apps(name: str) -> list:
+def _registered_apps(name: str) -> list[Any]:
     """Modal's registry of the Apps made under `name` (private: `_App._all_apps`); a throwaway
     list where a Modal release no longer has it."""
     registry = getattr(modal.app._App, "_all_apps", None)
@@ -138,7 +140,7 @@ class _ImageMemo:
         self._built: dict[str, modal.Image] = {}
         self.constructions = 0  # images actually built (a test counts them)
 
-    def build(self, spec: ImageSpec, context: ImageContext | None, warned: list) -> modal.Image:
+    def build(self, spec: ImageSpec, context: ImageContext | None, warned: list[ModalComplaint]) -> modal.Image:
         if any(step.op in _READS_BEYOND_THE_SPEC for step in spec.steps):
             self.constructions += 1
             return build_image(spec, context)
@@ -192,17 +194,17 @@ def _is_modal_refusal(exc: BaseException) -> bool:
     return False
 
 
-def _complaint(mark: tuple[tuple, str] | None, said: Any, kind: str, severity: str) -> ModalComplaint:
+def _complaint(mark: tuple[BlueprintPath, str] | None, said: Any, kind: str, severity: str) -> ModalComplaint:
     message = " ".join(str(said).split())
     at, call = mark if mark is not None else ((), "App")
     return ModalComplaint(path=(*at, *field_named(call, message)), message=message, kind=kind, severity=severity)
 
 
-def field_named(call: str, message: str) -> tuple:
+def field_named(call: str, message: str) -> BlueprintPath:
     """The field (relative to the call's object) of the first argument name `message` mentions,
     else the call's whole field."""
     entry = ARGUMENT_FIELDS[call]
-    first: tuple[int, tuple] | None = None
+    first: tuple[int, BlueprintPath] | None = None
     for name, field in entry["fields"].items():
         match = re.search(rf"(?<![\w-]){re.escape(name)}(?![\w-])", message)
         if match and (first is None or match.start() < first[0]):
@@ -210,10 +212,11 @@ def field_named(call: str, message: str) -> tuple:
     return first[1] if first else entry["whole"]
 
 
-def _without_object(blueprint: Blueprint, path: tuple) -> Blueprint | None:
+def _without_object(blueprint: Blueprint, path: BlueprintPath) -> Blueprint | None:
     """`blueprint` without the function or server at `path`; None when the refusal is the app's,
     an image's or a named object's (every function could depend on it)."""
     if len(path) < 2 or path[0] not in ("functions", "servers"):
         return None
-    kept = tuple(spec for spec in getattr(blueprint, path[0]) if spec.key != path[1])
-    return replace(blueprint, **{path[0]: kept})
+    if path[0] == "functions":
+        return replace(blueprint, functions=tuple(f for f in blueprint.functions if f.key != path[1]))
+    return replace(blueprint, servers=tuple(s for s in blueprint.servers if s.key != path[1]))

@@ -46,28 +46,30 @@ def build_resources(blueprint: Blueprint) -> Resources:
         with building(("secrets", spec.key), "Secret.from_name"):
             secrets[spec.key] = modal.Secret.from_name(spec.name, required_keys=list(spec.required_keys))
     volumes: dict[str, modal.Volume] = {}
-    for spec in blueprint.volumes:
-        with building(("volumes", spec.key), "Volume.from_name"):
-            volumes[spec.key] = modal.Volume.from_name(spec.name, create_if_missing=spec.create_if_missing)
+    for volume in blueprint.volumes:
+        with building(("volumes", volume.key), "Volume.from_name"):
+            volumes[volume.key] = modal.Volume.from_name(volume.name, create_if_missing=volume.create_if_missing)
     buckets: dict[str, modal.CloudBucketMount] = {}
-    for spec in blueprint.buckets:
-        with building(("buckets", spec.key), "CloudBucketMount"):
-            buckets[spec.key] = modal.CloudBucketMount(
-                spec.bucket_name,
-                secret=secrets[spec.secret] if spec.secret else None,
-                read_only=spec.read_only,
-                key_prefix=spec.key_prefix,
-                bucket_endpoint_url=spec.bucket_endpoint_url,
-                requester_pays=spec.requester_pays,
+    for bucket in blueprint.buckets:
+        with building(("buckets", bucket.key), "CloudBucketMount"):
+            buckets[bucket.key] = modal.CloudBucketMount(
+                bucket.bucket_name,
+                secret=secrets[bucket.secret] if bucket.secret else None,
+                read_only=bucket.read_only,
+                key_prefix=bucket.key_prefix,
+                bucket_endpoint_url=bucket.bucket_endpoint_url,
+                requester_pays=bucket.requester_pays,
             )
     dicts: dict[str, modal.Dict] = {}
-    for spec in blueprint.dicts:
-        with building(("dicts", spec.key), "Dict.from_name"):
-            dicts[spec.key] = modal.Dict.from_name(spec.name, create_if_missing=spec.create_if_missing)
+    for named_dict in blueprint.dicts:
+        with building(("dicts", named_dict.key), "Dict.from_name"):
+            dicts[named_dict.key] = modal.Dict.from_name(
+                named_dict.name, create_if_missing=named_dict.create_if_missing
+            )
     queues: dict[str, modal.Queue] = {}
-    for spec in blueprint.queues:
-        with building(("queues", spec.key), "Queue.from_name"):
-            queues[spec.key] = modal.Queue.from_name(spec.name, create_if_missing=spec.create_if_missing)
+    for queue in blueprint.queues:
+        with building(("queues", queue.key), "Queue.from_name"):
+            queues[queue.key] = modal.Queue.from_name(queue.name, create_if_missing=queue.create_if_missing)
     return Resources(volumes=volumes, secrets=secrets, buckets=buckets, dicts=dicts, queues=queues)
 
 

@@ -67,7 +67,8 @@ def request(method: str, url: str, body: str | None = None, *, timeout_s: float 
     try:
         with urllib.request.urlopen(req, timeout=timeout_s) as response:
             response.read()
-            return response.status
+            status: int = response.status
+            return status
     except urllib.error.HTTPError as exc:
         raise ServerStartError(f"{method} {url} answered {exc.code}: {_error_body(exc)}") from None
     except (urllib.error.URLError, OSError) as exc:

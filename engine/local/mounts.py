@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from engine.blueprint.model import Blueprint, ContainerSpec
+from engine.blueprint.model import Blueprint, ContainerSpec, MountKind
 from engine.local.state import state_folder
 
 # Hugging Face libraries find their cache through HF_HOME; Modal manifests mount the cache here.
@@ -23,7 +23,7 @@ HF_CACHE_SUFFIX = ".cache/huggingface"
 class LocalMount:
     container_path: str
     local_path: Path
-    kind: str  # "volume" | "bucket"
+    kind: MountKind
 
 
 def local_mounts(blueprint: Blueprint, container: ContainerSpec, root: Path) -> list[LocalMount]:

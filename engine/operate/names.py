@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from engine.blueprint.model import Blueprint, FunctionSpec, ServerSpec
+from engine.blueprint.model import Blueprint, FunctionSpec, HttpMethod, ServerSpec
 from engine.blueprint.origins import Origins
 from engine.engines.registry import get_engine
 from engine.errors import UserError
@@ -34,7 +34,7 @@ class ModalObject:
     served_model_name: str | None = None
     api_key_env: str | None = None  # env var a server reads its API key from
     ready_on_any_answer: bool = False  # a `kind: server` whose health path may answer non-2xx
-    method: str | None = None  # a fastapi_endpoint's HTTP method
+    method: HttpMethod | None = None  # a fastapi_endpoint's HTTP method
 
     @property
     def ref(self) -> str:

@@ -26,7 +26,7 @@ def handler_package(import_path: str) -> str:
 
 # The ImageStep fields only some steps set; every step records each one (set or why not).
 _OPTIONAL_FIELDS = ("index_url", "extra_index_url", "find_links", "pre", "copy", "ignore", "gpu", "secrets", "timeout")
-_LOCAL_OPS = LOCAL_FILE_OPS
+_LOCAL_OPS = LOCAL_FILE_OPS  # typed: `key in _LOCAL_OPS` narrows a step key to its op
 
 
 class _StepRecorder:

@@ -18,7 +18,9 @@ in the deploy's environment, then one listing of the snapshot folder). Each answ
 pass "cached in volume V (revision R)"; warn "not cached" or "volume V does not exist yet", with
 what the first cold start downloads (the size from the Hub, when it answers) and how to fetch it
 ahead; skip "cannot tell: WHY" without credentials or network, or when Modal's answer is an
-error. The check is advisory: it never fails a preflight.
+error. The check is advisory: it never fails a preflight. A snapshot folder with entries counts
+as cached: an interrupted prefetch (some files there) is not told apart, and running the prefetch
+again fetches only what is missing.
 """
 
 from __future__ import annotations

@@ -7,7 +7,8 @@ function precreate / create; a server is a function with `is_server` in 1.6.4, s
 hands out made-up object ids, and records every request message as it arrived. For preflight's
 cache check it also holds volumes a test fills (`volume_files`): `Volume.from_name(...).hydrate()`
 finds only those (NOT_FOUND otherwise, as Modal answers), and `Volume.listdir(path)` lists what
-each holds (VolumeListFiles2 for a v2 volume, VolumeListFiles for v1). Every other RPC of `modal_proto.api_grpc.ModalClientBase` is
+each holds (VolumeListFiles2 for a v2 volume, VolumeListFiles for v1); a path with nothing at
+or below it is NOT_FOUND, as in the mock servicer of Modal's own client tests. Every other RPC of `modal_proto.api_grpc.ModalClientBase` is
 recorded too and answered UNIMPLEMENTED, so a client version that starts calling something new
 fails loudly instead of being answered with a guess.
 

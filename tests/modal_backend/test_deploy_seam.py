@@ -298,8 +298,10 @@ def test_a_build_step_reading_a_hub_model_is_preceded_by_its_prefetch(deployed):
     ]
     prefetch, bake = [s for s in image.steps if s.models]
     folder = "hub/models--BAAI--bge-small-en-v1.5/snapshots/5c38ec7c405ec4b44b94cc5a9bb96e735b38267a"
-    assert bake.env == {"BAKE_TO": "/opt/encoder", "MDEPLOY_MODEL_ENCODER": f"/models/weights/{folder}"}
-    assert {m.path: m.source for m in bake.mounts} == {"/scratch": "scratch", "/models/weights": "weights"}
-    assert {m.path: m.source for m in prefetch.mounts} == {"/models/weights": "weights"}
+    # The hub model is fetched into the image (a layer), and read from there; only the step's own
+    # volume is mounted.
+    assert bake.env == {"BAKE_TO": "/opt/encoder", "MDEPLOY_MODEL_ENCODER": f"/opt/mdeploy/models/{folder}"}
+    assert {m.path: m.source for m in bake.mounts} == {"/scratch": "scratch"}
+    assert prefetch.mounts == ()
     (job,) = json.loads(prefetch.env["MDEPLOY_PREFETCH"])
-    assert job["cache_dir"] == "/models/weights/hub" and job["revision"] in bake.env["MDEPLOY_MODEL_ENCODER"]
+    assert job["cache_dir"] == "/opt/mdeploy/models/hub" and job["revision"] in bake.env["MDEPLOY_MODEL_ENCODER"]

@@ -118,7 +118,7 @@ def resolve_container(
 def resolve_function_container(ctx: Any, obj: Any, *, at: tuple, source: tuple, image: str) -> ContainerSpec:
     """The container of a function or web service: Modal's function defaults, no snapshot, and
     the cache volume, secret and path variable of each model it uses."""
-    mounts, env, secrets = function_model_parts(ctx, at[1], obj, source, at)
+    mounts, env, secrets = function_model_parts(ctx, at[1], obj, source, at, image)
     container = resolve_container(
         ctx,
         obj,

@@ -65,6 +65,8 @@ def cached_models(blueprint: Blueprint) -> list[CachedModel]:
     for model in blueprint.models:
         if model.repo is None or model.revision is None or not model.used_by:
             continue
+        if not _volume_is_mounted(blueprint, model.volume):
+            continue  # read from the image that holds it (a `- models:` build step), not the volume
         target = CachedModel(
             f"cache {model.key}",
             model.repo,
@@ -80,6 +82,11 @@ def cached_models(blueprint: Blueprint) -> list[CachedModel]:
         if own is not None:
             found.setdefault((own.volume, own.folder), own)
     return list(found.values())
+
+
+def _volume_is_mounted(blueprint: Blueprint, volume: str) -> bool:
+    containers = [f.container for f in blueprint.functions] + [s.container for s in blueprint.servers]
+    return any(m.kind == "volume" and m.source == volume for c in containers for m in c.mounts)
 
 
 def _server_cache(blueprint: Blueprint, server: ServerSpec) -> CachedModel | None:

@@ -168,3 +168,11 @@ def test_huggingface_hubs_own_rule_for_its_cache_folder_in_the_container():
     assert hub_cache_folder({"XDG_CACHE_HOME": "/xdg"}) == "/xdg/huggingface/hub"
     assert hub_cache_folder({"HF_HOME": "/a", "HF_HUB_CACHE": "/b"}) == "/b"
     assert hub_cache_folder({"HUGGINGFACE_HUB_CACHE": "/c"}) == "/c"
+
+
+def test_a_model_baked_into_the_image_is_not_looked_for_in_its_volume():
+    """manifests/embeddings-baked.yaml: the image holds bge (a `- models:` step); no container
+    mounts its volume, so whether the volume caches it says nothing about a cold start."""
+    blueprint = plan_file("manifests/embeddings-baked.yaml", None)
+    assert [m.key for m in blueprint.models] == ["bge"]
+    assert cached_models(blueprint) == []

@@ -68,6 +68,20 @@ def container_bodies(data: dict):
             yield (section, key), body
 
 
+def check_one_path_per_volume(volumes: dict[str, str]) -> None:
+    """Mount path -> volume key: Modal mounts a volume at one path per container (functions,
+    servers and build steps alike)."""
+    seen: dict[str, str] = {}
+    for path, key in volumes.items():
+        if key in seen:
+            raise fail(
+                f"volume {key!r} is already mounted at {seen[key]}",
+                hint="Modal mounts a volume at one path per container",
+                at=("volumes", path),
+            )
+        seen[key] = path
+
+
 def build_function_bodies(data: dict):
     """(path, body) of every image's `run_function` build steps in raw manifest data (the body
     may be anything, as above): they name secrets, volumes and models as functions do."""

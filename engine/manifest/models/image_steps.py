@@ -17,7 +17,7 @@ from typing import Annotated, Literal
 
 from pydantic import BeforeValidator, Field, model_validator
 
-from engine.manifest.models.base import StrictModel, StrTuple, fail, one_or_many, tuple_of
+from engine.manifest.models.base import StrictModel, StrTuple, check_one_path_per_volume, fail, one_or_many, tuple_of
 from engine.manifest.models.requirements import requirement_problem
 from engine.manifest.models.resources import Cpu, MemoryMiB
 from engine.manifest.models.shorthands import Duration, EnvName, Gpu, ImportPath, MountPath
@@ -175,15 +175,7 @@ class BuildFunction(StrictModel):
 
     @model_validator(mode="after")
     def _check_mounts(self) -> BuildFunction:
-        seen: dict[str, str] = {}
-        for path, key in self.volumes.items():
-            if key in seen:
-                raise fail(
-                    f"volume {key!r} is already mounted at {seen[key]}",
-                    hint="Modal mounts a volume at one path per container",
-                    at=("volumes", path),
-                )
-            seen[key] = path
+        check_one_path_per_volume(self.volumes)
         return self
 
 

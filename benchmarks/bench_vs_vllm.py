@@ -73,16 +73,48 @@ def run_mdeploy(args, requests: int, out: Path) -> tuple[dict, float]:
         "--max-tokens",
         str(args.output_len),
         "--ignore-eos",
-        "--prompt-len",
-        str(args.input_len),
+        *(["--dataset", str(args.prompts)] if args.prompts else ["--prompt-len", str(args.input_len)]),
         "--no-plots",
         "--output",
         str(out),
     ]
-    run_checked(command, env)
+    run_checked(args.client_prefix + command, env)
     level = json.loads((out / "report.json").read_text())["levels"][0]
     tokens = sum(record["output_tokens"] or 0 for record in level["records"])
     return {"level": level, "tokens": tokens}, level["client_cpu_seconds"]
+
+
+# The prompts both clients send: `vllm bench serve --dataset-name random` draws token ids and
+# decodes them; mdeploy's --prompt-len counts words, which a small tokenizer splits into several
+# tokens each (the tiny model's: about 5), so by default the two would send prompts of different
+# lengths. With --matched-prompts, mdeploy sends the same kind of prompt from a JSON Lines dataset
+# written here, in vLLM's interpreter with the model's tokenizer: `input_len` random token ids
+# (special tokens left out), decoded.
+PROMPTS_SCRIPT = """
+import json, random, sys
+from transformers import AutoTokenizer
+tokenizer = AutoTokenizer.from_pretrained(sys.argv[1])
+count, length, seed = int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
+draw = random.Random(seed)
+special = set(tokenizer.all_special_ids)
+pool = [i for i in range(tokenizer.vocab_size) if i not in special]
+for _ in range(count):
+    print(json.dumps({"prompt": tokenizer.decode([draw.choice(pool) for _ in range(length)])}))
+"""
+
+
+def write_prompts(args, path: Path) -> Path:
+    python = str(Path(args.vllm).resolve().parent / "python")
+    done = subprocess.run(
+        [python, "-c", PROMPTS_SCRIPT, args.tokenizer or args.model, str(args.requests), str(args.input_len), "0"],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    if done.returncode != 0:
+        raise SystemExit(f"writing the prompts failed ({done.returncode}):\n{done.stderr[-3000:]}")
+    path.write_text(done.stdout)
+    return path
 
 
 # Runs `vllm bench serve` in vLLM's own interpreter with its benchmark coroutine timed in CPU.
@@ -146,7 +178,7 @@ def run_vllm(args, requests: int, out: Path) -> tuple[dict, float]:
         "result.json",
     ]
     out.mkdir(parents=True, exist_ok=True)
-    run_checked(command, dict(os.environ, BENCH_VS_VLLM_CPU=str(out / "cpu.json")))
+    run_checked(args.client_prefix + command, dict(os.environ, BENCH_VS_VLLM_CPU=str(out / "cpu.json")))
     result = json.loads((out / "result.json").read_text())
     cpu = json.loads((out / "cpu.json").read_text())["cpu_seconds"]
     return {"result": result, "tokens": result["total_output_tokens"]}, cpu
@@ -157,6 +189,7 @@ def serve_vllm(args) -> subprocess.Popen:
     log = open(Path(tempfile.gettempdir()) / "bench_vs_vllm-serve.log", "w")
     proc = subprocess.Popen(
         [
+            *args.server_prefix,
             args.vllm,
             "serve",
             args.serve,
@@ -199,7 +232,20 @@ def main() -> int:
     parser.add_argument("--output-len", type=int, default=64)
     parser.add_argument("--rounds", type=int, default=2, help="alternating runs of each client (default: 2)")
     parser.add_argument("--quick", action="store_true", help="small numbers, for a smoke run")
+    parser.add_argument(
+        "--matched-prompts",
+        action="store_true",
+        help="mdeploy sends vLLM's kind of prompt (random token ids, decoded) instead of N words",
+    )
+    parser.add_argument(
+        "--pin",
+        action="store_true",
+        help="the server on CPU 0, each client on CPU 1 (taskset): a client's own CPU use then does not "
+        "slow the server it measures, which it does on a machine with few cores",
+    )
     args = parser.parse_args()
+    args.server_prefix = ["taskset", "-c", "0"] if args.pin else []
+    args.client_prefix = ["taskset", "-c", "1"] if args.pin else []
     args.vllm = find_vllm(args.vllm)
     if args.vllm is None:
         print("vllm is not installed (not on PATH, nor /work/venvs/vllm-cpu); see docs/bench.md", file=sys.stderr)
@@ -223,6 +269,7 @@ def main() -> int:
 
 def compare(args) -> int:
     work = Path(tempfile.mkdtemp(prefix="bench_vs_vllm-"))
+    args.prompts = write_prompts(args, work / "prompts.jsonl") if args.matched_prompts else None
     runs: dict[str, list] = {"mdeploy": [], "vllm": []}
     clients = {"mdeploy": run_mdeploy, "vllm": run_vllm}
     for round_ in range(args.rounds):
@@ -262,6 +309,17 @@ def compare(args) -> int:
     if all(value is not None for value in shared):
         lag = f", its reads' lag p99 {max(lags) * 1000:.2f} ms" if all(v is not None for v in lags) else ""
         print(f"   mdeploy: {max(shared):.1%} of ITL gaps within one read{lag}")
+    # What each sent: the server's count for mdeploy (the chat template's tokens included), vLLM's
+    # own count of the prompts it drew (before the template).
+    sent = [r["prompt_tokens"] for run in runs["mdeploy"] for r in run[0]["level"]["records"] if r["prompt_tokens"]]
+    drawn = [run[0]["result"]["total_input_tokens"] / run[0]["result"]["num_prompts"] for run in runs["vllm"]]
+    if sent and drawn:
+        print(
+            f"   prompt tokens: mdeploy {sum(sent) / len(sent):.1f} (server's count, with the chat template), "
+            f"vllm {sum(drawn) / len(drawn):.1f} (its own count, without)"
+            + ("; matched prompts" if args.prompts else "")
+            + ("; server on CPU 0, clients on CPU 1" if args.pin else "")
+        )
     print(f"   load average during the run: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
     return 0
 

@@ -2,8 +2,8 @@
 
 `embed_batch` is declared with dynamic batching in the manifest: Modal collects single calls into
 lists, so the handler takes and returns lists. `embed_endpoint` is the HTTP front door.
-`download_model` is manifests/embeddings-baked.yaml's image build step: it runs once while the
-image builds, so the pinned weights are in the image and no container downloads them.
+`embed_baked_batch` is manifests/embeddings-baked.yaml's: the same, with the pinned weights read
+from the image, where its `- models: [bge]` build step put them (MDEPLOY_MODEL_BGE names them).
 """
 
 from __future__ import annotations
@@ -21,11 +21,16 @@ def _model():
     )
 
 
-def download_model() -> None:
-    """Fetch the pinned model into the Hugging Face cache (HF_HOME, set by the image's env step)."""
-    from huggingface_hub import snapshot_download
+@cache
+def _baked_model():
+    from sentence_transformers import SentenceTransformer
 
-    snapshot_download(os.environ["EMBEDDING_MODEL"], revision=os.environ["EMBEDDING_REVISION"])
+    return SentenceTransformer(os.environ["MDEPLOY_MODEL_BGE"], device="cuda")
+
+
+def embed_baked_batch(texts: list[str]) -> list[list[float]]:
+    vectors = _baked_model().encode(texts, normalize_embeddings=True, batch_size=len(texts))
+    return [v.tolist() for v in vectors]
 
 
 def embed_batch(texts: list[str]) -> list[list[float]]:

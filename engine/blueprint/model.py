@@ -78,7 +78,9 @@ class ImageStep:
     `copy` bakes the files into a layer (the planner sets it when a build step follows, which Modal
     requires); `ignore` (dirs): dockerignore-style patterns.
     "run_function": args = (handler "package.module:attr",), run while building with `gpu`,
-    `secrets` (keys of `Blueprint.secrets`) and `timeout` (seconds).
+    `cpu`, `memory` (MiB), `secrets` (keys of `Blueprint.secrets`), `env` (what the function sees,
+    MDEPLOY_MODEL_<KEY> of its `models` included), `mounts` (volumes mounted while it runs: its
+    own and its models' cache volumes) and `timeout` (seconds).
     """
 
     op: ImageOp
@@ -93,6 +95,10 @@ class ImageStep:
     gpu: tuple[str, ...] = ()
     secrets: tuple[str, ...] = ()
     timeout: int | None = None
+    cpu: float | None = None
+    memory: int | None = None
+    mounts: tuple[MountSpec, ...] = ()
+    models: tuple[str, ...] = ()  # keys of Blueprint.models the function reads
 
 
 @dataclass(frozen=True)

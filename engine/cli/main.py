@@ -37,7 +37,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "diff": ("engine.cli.diff", "compare Blueprints across git refs or environments"),
     "explain": ("engine.cli.explain", "show a value and where it came from"),
     "eject": ("engine.cli.eject", "write a standalone Modal Python file for a manifest"),
-    "preflight": ("engine.cli.preflight", "check secrets, volumes and model fit against the world"),
+    "preflight": ("engine.cli.preflight", "check secrets, volumes, model fit and cached weights against the world"),
     "serve": ("engine.cli.serve", "run a service of a manifest on this machine"),
     "run": ("engine.cli.run", "call a function of a manifest on this machine"),
     "bench": ("engine.cli.bench", "load-test an OpenAI-compatible endpoint"),

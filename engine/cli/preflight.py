@@ -1,8 +1,10 @@
 """`mdeploy preflight MANIFEST --env ENV [--strict]`: check a deploy against the world first.
 
 Secrets exist with their required keys, volumes exist (or will be created), the model and revision
-are on the Hub (or its `path:` folder, when on this machine, has a config.json) and fit the GPUs.
-Without Modal credentials or network the checks that need them are skipped, each with its reason.
+are on the Hub (or its `path:` folder, when on this machine, has a config.json) and fit the GPUs,
+and each hub model's cache volume already holds its pinned revision (engine/preflight/cache_checks.py:
+advisory, a warning when not). Without Modal credentials or network the checks that need them
+are skipped, each with its reason.
 Exit codes: 0 nothing failed, 1 a check failed, 3 only with --strict: something was skipped (see
 engine/preflight/report.py).
 """
@@ -21,9 +23,10 @@ def register(subparsers) -> argparse.ArgumentParser:
         NAME,
         description=(
             "Check what only the world can answer before deploying: Modal secrets and volumes in the "
-            "environment, the model and revision on the Hugging Face Hub, and whether the weights and "
-            "KV cache fit the GPUs. Exit 0: nothing failed; 1: a check failed; 3: --strict and a check "
-            "was skipped."
+            "environment, the model and revision on the Hugging Face Hub, whether the weights and "
+            "KV cache fit the GPUs, and whether each cache volume already holds the pinned revision "
+            "(else the first cold start downloads it). Exit 0: nothing failed; 1: a check failed; 3: "
+            "--strict and a check was skipped."
         ),
     )
     add_manifest_argument(parser)

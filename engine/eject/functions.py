@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from engine.blueprint.model import PREFETCH_HANDLER, FunctionSpec, RetrySpec, ScheduleSpec, WebSpec
 from engine.eject.container import EnvParts, Names, container_kwargs
+from engine.eject.prefetch import prefetch_function
 from engine.eject.pysrc import call, py_duration, py_literal, py_str
 
 # Written once per file, before the functions, when some function's body calls it.
@@ -156,32 +157,8 @@ def _web_decorator(web: WebSpec) -> str:
     return call(f"@modal.{web.kind}", [], kwargs)
 
 
-# The body of the planner's prefetch function, written out so that the ejected file needs no
-# mdeploy: the same statements as engine/runtime/prefetch.py's `prefetch_models`, which the entry
-# module runs (tests/eject/test_models_eject.py compares the two).
-PREFETCH_BODY = '''\
-    """Fetch every job's pinned revision (files already in the cache are not downloaded again);
-    return {model key: the local folder}. Modal commits the mounted volumes when the call ends."""
-    import json  # imported here: eject copies this function, alone, into the ejected file
-    import os
-
-    from huggingface_hub import snapshot_download
-
-    jobs = json.loads(os.environ["MDEPLOY_PREFETCH"])
-    fetched = {}
-    for job in jobs:
-        print(f"prefetch {job['key']}: {job['repo']}@{job['revision']} into {job['cache_dir']}", flush=True)
-        fetched[job["key"]] = snapshot_download(
-            repo_id=job["repo"],
-            revision=job["revision"],
-            cache_dir=job["cache_dir"],
-            allow_patterns=job["allow_patterns"],
-        )
-    return fetched'''
-
-
 def _prefetch_body(spec: FunctionSpec) -> list[str]:
-    return [f"def {spec.symbol}() -> dict[str, str]:", *PREFETCH_BODY.split("\n")]
+    return prefetch_function(spec.symbol).split("\n")
 
 
 def _body(spec: FunctionSpec) -> list[str]:

@@ -11,7 +11,16 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from engine.blueprint.model import LOCAL_FILE_OPS, Blueprint, ImageSpec, ImageStep, SecretSpec
+from engine.blueprint.model import (
+    LOCAL_FILE_OPS,
+    PREFETCH_HANDLER,
+    Blueprint,
+    ImageSpec,
+    ImageStep,
+    SecretSpec,
+    VolumeSpec,
+)
+from engine.eject.prefetch import BUILD_PREFETCH_NAME
 from engine.eject.pysrc import call, py_identifier, py_literal, py_str
 
 MDEPLOY_PACKAGE = "engine"
@@ -38,7 +47,17 @@ def uses_local_files(blueprint: Blueprint) -> bool:
 
 
 def uses_build_functions(blueprint: Blueprint) -> bool:
-    return any(s.op == "run_function" for i in blueprint.images for s in i.steps)
+    """Some image runs a project function while it builds (the file defines BUILD_STEP_HELPER)."""
+    return any(_project_function(s) for i in blueprint.images for s in i.steps)
+
+
+def uses_build_prefetch(blueprint: Blueprint) -> bool:
+    """Some image fetches models while it builds (the file defines BUILD_PREFETCH_NAME)."""
+    return any(s.op == "run_function" and s.args[0] == PREFETCH_HANDLER for i in blueprint.images for s in i.steps)
+
+
+def _project_function(step: ImageStep) -> bool:
+    return step.op == "run_function" and step.args[0] != PREFETCH_HANDLER
 
 
 def root_constant(project_root: str) -> str:
@@ -53,13 +72,17 @@ def image_variable(key: str) -> str:
     return py_identifier(key, suffix="_image")
 
 
-def render_image(spec: ImageSpec, secrets: Mapping[str, SecretSpec] | None = None) -> str:
-    """`name_image = (modal.Image.<base>(...) .step(...) ...)` for one image; `secrets`: the
-    Blueprint's, by key (a `run_function` step names them)."""
+def render_image(
+    spec: ImageSpec,
+    secrets: Mapping[str, SecretSpec] | None = None,
+    volumes: Mapping[str, VolumeSpec] | None = None,
+) -> str:
+    """`name_image = (modal.Image.<base>(...) .step(...) ...)` for one image; `secrets` and
+    `volumes`: the Blueprint's, by key (a `run_function` step names them)."""
     lines = [_base(spec)]
     if spec.base == "registry" and spec.clear_entrypoint:
         lines.append(".entrypoint([])  # registry images (NVIDIA's) print a banner otherwise")
-    lines.extend(_step(step, secrets or {}) for step in _without_mdeploy_source(spec.steps))
+    lines.extend(_step(step, secrets or {}, volumes or {}) for step in _without_mdeploy_source(spec.steps))
     body = "\n".join("    " + line.replace("\n", "\n    ") for line in lines)
     return f"{image_variable(spec.key)} = (\n{body}\n)"
 
@@ -87,7 +110,7 @@ def _base(spec: ImageSpec) -> str:
     raise ValueError(f"image {spec.key!r}: unknown base {spec.base!r}")
 
 
-def _step(step: ImageStep, secrets: Mapping[str, SecretSpec]) -> str:
+def _step(step: ImageStep, secrets: Mapping[str, SecretSpec], volumes: Mapping[str, VolumeSpec]) -> str:
     args = [py_str(arg) for arg in step.args]
     if step.op == "env":
         return call(".env", [py_literal(step.env)], [])
@@ -113,11 +136,22 @@ def _step(step: ImageStep, secrets: Mapping[str, SecretSpec]) -> str:
         kwargs = []
         if step.gpu:
             kwargs.append(("gpu", py_str(step.gpu[0]) if len(step.gpu) == 1 else py_literal(list(step.gpu))))
+        if step.cpu is not None:
+            kwargs.append(("cpu", py_literal(step.cpu)))
+        if step.memory is not None:
+            kwargs.append(("memory", py_literal(step.memory)))
         if step.secrets:
-            kwargs.append(("secrets", "[" + ", ".join(_secret(secrets[k]) for k in step.secrets) + "]"))
+            kwargs.append(("secrets", "[" + ", ".join(secret_call(secrets[k]) for k in step.secrets) + "]"))
+        if step.env:
+            kwargs.append(("env", py_literal(dict(sorted(step.env.items())))))
+        if step.mounts:
+            pairs = ", ".join(f"{py_str(m.path)}: {volume_call(volumes[m.source])}" for m in step.mounts)
+            kwargs.append(("volumes", "{" + pairs + "}"))
         if step.timeout is not None:
             kwargs.append(("timeout", str(step.timeout)))
-        return call(".run_function", [f"{BUILD_STEP_HELPER}({args[0]})"], kwargs)
+        # mdeploy's own prefetch step runs the copy the file defines (prefetch.py), not mdeploy.
+        function = BUILD_PREFETCH_NAME if step.args[0] == PREFETCH_HANDLER else f"{BUILD_STEP_HELPER}({args[0]})"
+        return call(".run_function", [function], kwargs)
     if step.op in ("apt_install", "run_commands", "add_local_python_source"):
         return call(f".{step.op}", args, [])
     if step.op == "workdir":
@@ -125,6 +159,13 @@ def _step(step: ImageStep, secrets: Mapping[str, SecretSpec]) -> str:
     raise ValueError(f"image step {step.op!r} has no Modal equivalent in eject")
 
 
-def _secret(spec: SecretSpec) -> str:
+def secret_call(spec: SecretSpec) -> str:
+    """`modal.Secret.from_name(...)` for `spec` (the file's storage section and build steps alike)."""
     kwargs = [("required_keys", py_literal(list(spec.required_keys)))] if spec.required_keys else []
     return call("modal.Secret.from_name", [py_str(spec.name)], kwargs)
+
+
+def volume_call(spec: VolumeSpec) -> str:
+    """`modal.Volume.from_name(...)` for `spec` (the file's storage section and build steps alike)."""
+    kwargs = [("create_if_missing", "True")] if spec.create_if_missing else []
+    return call("modal.Volume.from_name", [py_str(spec.name)], kwargs)

@@ -23,9 +23,13 @@ from engine.eject.images import (
     ROOT_CONSTANT,
     render_image,
     root_constant,
+    secret_call,
     uses_build_functions,
+    uses_build_prefetch,
     uses_local_files,
+    volume_call,
 )
+from engine.eject.prefetch import BUILD_PREFETCH_NAME, prefetch_function
 from engine.eject.pysrc import call, py_identifier, py_literal, py_str
 from engine.eject.servers import constants_for, render_server, render_server_constants, server_helpers
 from engine.errors import UserError
@@ -113,12 +117,21 @@ def render_app(
 
     reads_shell = any(from_shell.values())
     secrets_by_key = {s.key: s for s in blueprint.secrets}
+    volumes_by_key = {v.key: v for v in blueprint.volumes}
     if uses_local_files(blueprint):
         constants.append(root_constant(project_root))
     body_sections = [
         _section("Values read from the deploying shell", _DEPLOY_ENV_FUNCTION if reads_shell else ""),
-        _section("Image build steps", BUILD_STEP_FUNCTION if uses_build_functions(blueprint) else ""),
-        _section("Container images", "\n\n".join(render_image(i, secrets_by_key) for i in blueprint.images)),
+        _section(
+            "Image build steps",
+            "\n\n\n".join(
+                [BUILD_STEP_FUNCTION] * uses_build_functions(blueprint)
+                + [prefetch_function(BUILD_PREFETCH_NAME)] * uses_build_prefetch(blueprint)
+            ),
+        ),
+        _section(
+            "Container images", "\n\n".join(render_image(i, secrets_by_key, volumes_by_key) for i in blueprint.images)
+        ),
         _section("Volumes, secrets and other named objects", "\n".join(storage)),
         _section(
             "Helpers for the functions below", RUN_HELPER if any(map(calls_run_helper, blueprint.functions)) else ""
@@ -201,13 +214,11 @@ def _section(title: str, content: str) -> str:
 
 
 def _volume(spec: VolumeSpec, names: Names) -> str:
-    kwargs = [("create_if_missing", "True")] if spec.create_if_missing else []
-    return f"{names.volumes[spec.key]} = {call('modal.Volume.from_name', [py_str(spec.name)], kwargs)}"
+    return f"{names.volumes[spec.key]} = {volume_call(spec)}"
 
 
 def _secret(spec: SecretSpec, names: Names) -> str:
-    kwargs = [("required_keys", py_literal(list(spec.required_keys)))] if spec.required_keys else []
-    return f"{names.secrets[spec.key]} = {call('modal.Secret.from_name', [py_str(spec.name)], kwargs)}"
+    return f"{names.secrets[spec.key]} = {secret_call(spec)}"
 
 
 def _bucket(spec: BucketSpec, names: Names) -> str:

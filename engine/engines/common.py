@@ -314,7 +314,14 @@ def cache_variables(engine: Engine) -> dict[str, CacheVolume]:
 
 
 def local_command(
-    engine: Engine, server: ServerSpec, *, host: str, port: int, gpu_here: bool, environ: Mapping[str, str]
+    engine: Engine,
+    server: ServerSpec,
+    *,
+    host: str,
+    port: int,
+    gpu_here: bool,
+    environ: Mapping[str, str],
+    local_path: Callable[[str], str] = str,
 ) -> tuple[tuple[str, ...], dict[str, str], list[str]]:
     """The argv that runs `server` on this machine, listening at host:port, the environment it
     needs there, and what changed.
@@ -328,7 +335,10 @@ def local_command(
     if engine.command(server) != server.command:
         argv = _with_flag(list(server.command), "--host", host)
         return tuple(_with_flag(argv, "--port", str(port))), {}, []
-    local = replace(server, host=host, port=port)
+    # Paths inside values the engine composes (a LoRA adapter's `name=path`) are fields: the
+    # caller maps each to this machine before the argv is derived (mount paths, local/mounts.py).
+    adapters = tuple(replace(a, path=local_path(a.path)) for a in server.lora_adapters)
+    local = replace(server, host=host, port=port, lora_adapters=adapters)
     notes = []
     device = engine.device_option
     if device and not gpu_here and server.engine_options.get(device, "").startswith("cuda"):

@@ -106,7 +106,13 @@ def server_launch(
         )
     local_port = port if port is not None else server.port
     command, engine_env, notes = local_command(
-        engine, server, host=host, port=local_port, gpu_here=has_gpu, environ=env
+        engine,
+        server,
+        host=host,
+        port=local_port,
+        gpu_here=has_gpu,
+        environ=env,
+        local_path=lambda path: rewrite_path(path, mounts),
     )
     env.update(engine_env)
     argv = [rewrite_path(arg, mounts) for arg in command]

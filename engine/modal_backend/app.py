@@ -82,6 +82,7 @@ def build_app(
         ImageContext(
             root=project_root,
             secrets=resources.secrets,
+            volumes=resources.volumes,
             import_build_functions=not in_container if import_build_functions is None else import_build_functions,
         ),
         image_builder,

@@ -37,6 +37,7 @@ class ImageContext:
     root: Path | None = None
     secrets: Mapping[str, modal.Secret] = field(default_factory=dict)
     import_build_functions: bool = False
+    volumes: Mapping[str, modal.Volume] = field(default_factory=dict)  # by key, for `run_function` mounts
 
 
 def build_image(spec: ImageSpec, context: ImageContext | None = None) -> modal.Image:
@@ -97,10 +98,15 @@ def _apply_step(image: modal.Image, step: ImageStep, image_key: str, context: Im
         (reference,) = step.args
         gpu: str | list[str] | None = list(step.gpu) if len(step.gpu) > 1 else (step.gpu[0] if step.gpu else None)
         kwargs: dict[str, Any] = {} if step.timeout is None else {"timeout": step.timeout}
+        if step.env:
+            kwargs["env"] = dict(sorted(step.env.items()))
         return image.run_function(
             _build_function(reference, context.import_build_functions),
             gpu=gpu,
+            cpu=step.cpu,
+            memory=step.memory,
             secrets=[_secret(context, key, image_key) for key in step.secrets],
+            volumes={mount.path: _volume(context, mount.source, image_key) for mount in step.mounts},
             **kwargs,
         )
     if op == "run_commands":
@@ -119,6 +125,12 @@ def _secret(context: ImageContext, key: str, image_key: str) -> modal.Secret:
     if key not in context.secrets:
         raise ValueError(f"image {image_key!r}: run_function secret {key!r} was not built (ImageContext.secrets)")
     return context.secrets[key]
+
+
+def _volume(context: ImageContext, key: str, image_key: str) -> modal.Volume:
+    if key not in context.volumes:
+        raise ValueError(f"image {image_key!r}: run_function volume {key!r} was not built (ImageContext.volumes)")
+    return context.volumes[key]
 
 
 def _build_function(reference: str, real: bool) -> Callable[[], None]:

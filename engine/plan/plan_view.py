@@ -512,8 +512,20 @@ def _step(step: ImageStep, show: _Shown) -> str:
         text += " (copied into a layer)" if step.copy else " (added when the container starts)"
     if step.gpu:
         text += f" (gpu {show.words('gpu', step.gpu, ', '.join)})"
+    if step.cpu is not None:
+        text += f" (cpu {show('cpu', step.cpu, lambda c: f'{c:g}')})"
+    if step.memory is not None:
+        text += f" (memory {show('memory', step.memory, format_memory)})"
     if step.secrets:
         text += f" (secrets {show.words('secrets', step.secrets, ', '.join)})"
+    if step.op == "run_function" and step.env:
+        text += (
+            " (env " + " ".join(f"{k}={show(('env', k), v, shlex.quote)}" for k, v in sorted(step.env.items())) + ")"
+        )
+    if step.mounts:
+        text += " (mounts " + "; ".join(_mount(m, show.under("mounts", i), {}) for i, m in enumerate(step.mounts)) + ")"
+    if step.models:
+        text += f" (models {show.words('models', step.models, ', '.join)})"
     if step.timeout is not None:
         text += f" (timeout {show('timeout', step.timeout, format_duration)})"
     return text

@@ -130,7 +130,7 @@ def resolve_function_container(
 ) -> ContainerSpec:
     """The container of a function or web service: Modal's function defaults, no snapshot, and
     the cache volume, secret and path variable of each model it uses."""
-    mounts, env, secrets = function_model_parts(ctx, obj, source, at)
+    mounts, env, secrets = function_model_parts(ctx, obj, source, at, image)
     container = resolve_container(
         ctx,
         obj,

@@ -82,6 +82,10 @@ ENGINE_PACKAGE = "engine"
 # Models (`models:`). A model's cache volume is mounted here unless the object mounts it itself,
 # one folder per volume key, so two volumes never share a path.
 MODEL_MOUNT_ROOT = "/models"
+# Where a `run_function` build step finds the hub models it reads: fetched into the image (a layer)
+# by a build step of mdeploy's own just before it, in huggingface_hub's cache layout. Not a volume:
+# a layer persists by construction, and the next step's container sees it.
+BUILD_MODEL_ROOT = "/opt/mdeploy/models"
 # The variable that gives a handler a model's path: this prefix + the key (MDEPLOY_MODEL_WHISPER).
 MODEL_ENV_PREFIX = "MDEPLOY_MODEL_"
 # The function that fetches every used hub model into its cache volume ahead of the first cold

@@ -11,11 +11,19 @@ from __future__ import annotations
 import posixpath
 from collections.abc import Iterable, Mapping
 from dataclasses import replace
+from typing import Any
 
-from engine.blueprint.model import LOCAL_FILE_OPS, ImageSpec, ImageStep, LocalFileOp
+from engine.blueprint.model import LOCAL_FILE_OPS, ImageSpec, ImageStep, LocalFileOp, MountSpec
 from engine.manifest.models.image_steps import BuildFunction, ImageStepItem, LocalDir, LocalFile
 from engine.manifest.models.images import Image
-from engine.planner.defaults import ENGINE_PACKAGE, IMAGE_PYTHON_VERSION
+from engine.planner.defaults import (
+    ENGINE_PACKAGE,
+    IMAGE_PYTHON_VERSION,
+    PREFETCH_ENV_VAR,
+    PREFETCH_HANDLER,
+    PREFETCH_TIMEOUT,
+)
+from engine.planner.models import ImageModels, prefetch_env
 from engine.planner.origins import KeyPath, OriginRecorder, planner_default
 
 
@@ -25,15 +33,30 @@ def handler_package(import_path: str) -> str:
 
 
 # The ImageStep fields only some steps set; every step records each one (set or why not).
-_OPTIONAL_FIELDS = ("index_url", "extra_index_url", "find_links", "pre", "copy", "ignore", "gpu", "secrets", "timeout")
+_OPTIONAL_FIELDS = (
+    "index_url",
+    "extra_index_url",
+    "find_links",
+    "pre",
+    "copy",
+    "ignore",
+    "gpu",
+    "secrets",
+    "timeout",
+    "cpu",
+    "memory",
+    "mounts",
+    "models",
+)
 _LOCAL_OPS = LOCAL_FILE_OPS  # typed: `key in _LOCAL_OPS` narrows a step key to its op
 
 
 class _StepRecorder:
     """Appends ImageSteps in order, recording the origin of every field of each."""
 
-    def __init__(self, rec: OriginRecorder, at: KeyPath):
-        self.rec, self.at = rec, at
+    def __init__(self, rec: OriginRecorder, at: KeyPath, models: ImageModels | None = None):
+        self.rec, self.at, self.models = rec, at, models
+        self.baked: set[str] = set()  # hub models an earlier step fetched into the image
         self.steps: list[ImageStep] = []
         self.sources: list[KeyPath] = []  # the manifest key each step comes from
 
@@ -132,6 +155,8 @@ def _ordered_steps(steps: _StepRecorder, image: Image, path: KeyPath) -> None:
             _local_step(steps, getattr(item, key), item_path, key)
         elif key == "run_function":
             _function_step(steps, item.run_function, item_path)
+        elif key == "models":
+            _models_step(steps, tuple(item.models), item_path)
 
 
 def _local_step(steps: _StepRecorder, local: LocalFile | LocalDir, item_path: KeyPath, key: LocalFileOp) -> None:
@@ -145,15 +170,97 @@ def _local_step(steps: _StepRecorder, local: LocalFile | LocalDir, item_path: Ke
 
 
 def _function_step(steps: _StepRecorder, fn: BuildFunction, item_path: KeyPath) -> None:
+    """A `run_function` step: its own volumes and env, and MDEPLOY_MODEL_<KEY> for each model it
+    reads: a hub model in the image, fetched by a step before it (`_prefetch_step`); a model in a
+    volume, in that volume, mounted (planner/models.py)."""
+    rec = steps.rec
     here = (*item_path, "run_function")
+    image_key = str(steps.at[1])  # at: ("images", key)
+    models = steps.models.for_function(image_key, fn, here, steps.baked) if steps.models else None
+    mounts, model_env = (models.mounts, models.env) if models else ([], {})
+    own = [MountSpec(path=path, kind="volume", source=volume) for path, volume in fn.volumes.items()]
+    if models and models.jobs:
+        _prefetch_step(steps, here, (*here, "models"), models.jobs, [name for name, _ in models.secrets])
     timeout = fn.timeout if fn.timeout is not None else planner_default("BUILD_FUNCTION_TIMEOUT").value
     made = ImageStep(
-        op="run_function", args=(fn.handler,), gpu=tuple(fn.gpu or ()), secrets=tuple(fn.secrets), timeout=timeout
+        op="run_function",
+        args=(fn.handler,),
+        gpu=tuple(fn.gpu or ()),
+        secrets=tuple(fn.secrets),
+        timeout=timeout,
+        cpu=float(fn.cpu) if fn.cpu is not None else None,
+        memory=fn.memory,
+        env={**fn.env, **{name: path for name, (path, _) in model_env.items()}},
+        mounts=(*own, *mounts),
+        models=tuple(fn.models),
     )
-    where = steps.add(made, item_path, "run_function", options={"gpu": (*here, "gpu"), "secrets": (*here, "secrets")})
-    steps.rec.manifest((*where, "args"), here, parts=True)
-    steps.rec.manifest((*where, "args", 0), (*here, "handler"))
-    steps.rec.pick((*where, "timeout"), (fn.timeout, (*here, "timeout")), planner_default("BUILD_FUNCTION_TIMEOUT"))
+    options = {name: (*here, name) for name in ("gpu", "secrets", "cpu", "memory")}
+    where = steps.add(made, item_path, "run_function", env_from=(*here, "env"), options=options)
+    rec.manifest((*where, "args"), here, parts=True)
+    rec.manifest((*where, "args", 0), (*here, "handler"))
+    rec.pick((*where, "timeout"), (fn.timeout, (*here, "timeout")), planner_default("BUILD_FUNCTION_TIMEOUT"))
+    for name, (_, keys) in model_env.items():
+        rec.planner((*where, "env", name), "MODEL_ENV_PREFIX", keys, note="where the model's weights lie in its volume")
+    rec.planner(
+        (*where, "mounts"),
+        None,
+        [(*here, "volumes"), (*here, "models")],
+        parts=True,
+        note="its volumes, then its models' cache volumes",
+    )
+    for index, mount in enumerate(made.mounts):
+        if index < len(own):
+            rec.manifest((*where, "mounts", index), (*here, "volumes", mount.path))
+        else:
+            rec.planner(
+                (*where, "mounts", index),
+                "MODEL_MOUNT_ROOT",
+                [(*here, "models")],
+                note="the cache volume of a model it reads",
+            )
+    rec.each((*where, "models"), (*here, "models"), len(made.models))
+
+
+def _models_step(steps: _StepRecorder, names: tuple[str, ...], item_path: KeyPath) -> None:
+    """`- models: [...]`: the hub models fetched into the image (baked in)."""
+    here = (*item_path, "models")
+    models = steps.models.for_bake(names, here, steps.baked) if steps.models else None
+    if models and models.jobs:
+        _prefetch_step(steps, item_path, here, models.jobs, [name for name, _ in models.secrets])
+
+
+def _prefetch_step(
+    steps: _StepRecorder, source: KeyPath, models_at: KeyPath, jobs: list[dict[str, Any]], secrets: list[str]
+) -> None:
+    """A build step of mdeploy's own that fetches pinned hub models into the image
+    (BUILD_MODEL_ROOT): a `- models:` step, or the step before a `run_function` that reads hub
+    models no earlier step fetched, so it finds its weights there on every build, the first too."""
+    rec = steps.rec
+    here = source
+    steps.baked.update(job["key"] for job in jobs)
+    made = ImageStep(
+        op="run_function",
+        args=(PREFETCH_HANDLER,),
+        env={PREFETCH_ENV_VAR: prefetch_env(jobs)},
+        secrets=tuple(dict.fromkeys(secrets)),
+        timeout=PREFETCH_TIMEOUT,
+        models=tuple(job["key"] for job in jobs),
+    )
+    where = steps.add(made, here, "run_function")
+    inputs = [models_at]
+    note = "fetches the pinned revisions of the hub models the next step reads into the image"
+    rec.planner(where, None, inputs, parts=True, note=note)
+    rec.planner((*where, "args"), None, inputs, parts=True)
+    rec.planner((*where, "args", 0), "PREFETCH_HANDLER", inputs)
+    rec.planner((*where, "env"), None, inputs, parts=True)
+    rec.planner(
+        (*where, "env", PREFETCH_ENV_VAR), "BUILD_MODEL_ROOT", inputs, note="the jobs: repo, revision, cache folder"
+    )
+    for name in ("secrets", "models"):
+        rec.planner((*where, name), None, inputs, parts=True, note="those of the hub models the next step reads")
+        for index in range(len(getattr(made, name))):
+            rec.planner((*where, name, index), None, inputs)
+    rec.planner((*where, "timeout"), "PREFETCH_TIMEOUT", inputs)
 
 
 def _decide_copies(steps: _StepRecorder) -> None:
@@ -179,11 +286,12 @@ def _decide_copies(steps: _StepRecorder) -> None:
         later_build = index
 
 
-def image_from_recipe(rec: OriginRecorder, key: str, image: Image) -> ImageSpec:
+def image_from_recipe(rec: OriginRecorder, key: str, image: Image, models: ImageModels | None = None) -> ImageSpec:
+    """`models`: what build steps get from the `models:` they read or bake in; None plans none."""
     at, path = ("images", key), ("images", key)
     rec.manifest(at, path, parts=True)
     rec.manifest((*at, "key"), path)
-    recorder = _StepRecorder(rec, at)
+    recorder = _StepRecorder(rec, at, models)
     if image.steps is not None:
         _ordered_steps(recorder, image, path)
         _decide_copies(recorder)
@@ -273,6 +381,8 @@ def plan_images(
     recipes: Mapping[str, Image],
     engine_images: Mapping[str, ImageSpec],
     uses: Iterable[tuple[str, str | None, KeyPath | None]],
+    *,
+    models: ImageModels | None = None,
 ) -> tuple[ImageSpec, ...]:
     """`uses`: (image key, handler import path or None, the handler's manifest key) for every
     service and function, in order.
@@ -287,7 +397,7 @@ def plan_images(
     specs: list[ImageSpec] = []
     for key, recipe in recipes.items():
         if key in packages:
-            base = image_from_recipe(rec, key, recipe)
+            base = image_from_recipe(rec, key, recipe, models)
             sources = [(name, ("images", key, "python_sources", i)) for i, name in enumerate(recipe.python_sources)]
             specs.append(with_local_sources(rec, base, (*sources, *packages[key])))
     for key, spec in engine_images.items():

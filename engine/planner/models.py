@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from collections.abc import Collection, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from engine.blueprint.model import (
     ContainerSpec,
@@ -26,10 +26,12 @@ from engine.blueprint.model import (
     ScalingSpec,
 )
 from engine.manifest.models.container import AppFunctionSettings, ContainerSettings
+from engine.manifest.models.image_steps import BuildFunction
 from engine.manifest.models.llm import LlmService, ModelSource
 from engine.manifest.models.weights import Model
 from engine.planner.defaults import (
     APP_ENV_VAR,
+    BUILD_MODEL_ROOT,
     IMAGE_PYTHON_VERSION,
     MODEL_ENV_PREFIX,
     MODEL_MOUNT_ROOT,
@@ -45,6 +47,9 @@ from engine.planner.origins import KeyPath, OriginRecorder
 
 if TYPE_CHECKING:  # context.py imports ModelUses from here
     from engine.planner.context import PlanContext
+
+# How ModelSpec.used_by names an image whose build steps read the model ("images.baked").
+BUILD_STEP_USER_PREFIX = "images."
 
 
 def model_env_name(key: str) -> str:
@@ -66,40 +71,175 @@ def default_mount(volume: str) -> str:
 
 @dataclass
 class ModelUses:
-    """Who uses each model, collected while services and functions are planned."""
+    """Who uses each model, collected while services and functions are planned, and which models
+    someone reads from its cache volume (those the prefetch function fetches)."""
 
     users: dict[str, list[str]]
+    from_volume: set[str] = field(default_factory=set)
 
-    def add(self, key: str, user: str) -> None:
-        self.users.setdefault(key, []).append(user)
+    def add(self, key: str, user: str, *, from_volume: bool = True) -> None:
+        users = self.users.setdefault(key, [])
+        if user not in users:  # an image's build steps are seen before and while it is planned
+            users.append(user)
+        if from_volume:
+            self.from_volume.add(key)
+
+
+def baked_models(ctx: PlanContext, image_key: str | None) -> frozenset[str]:
+    """The hub models the manifest image `image_key` holds: those a `- models:` step fetches into
+    it, and those its `run_function` steps read (fetched into it just before them)."""
+    recipe = ctx.manifest.images.get(image_key) if image_key is not None else None
+    names: list[str] = []
+    for item in (recipe.steps or ()) if recipe is not None else ():
+        names += item.models or ()
+        names += item.run_function.models if item.run_function is not None else ()
+    return frozenset(n for n in names if n in ctx.manifest.models and ctx.manifest.models[n].id is not None)
+
+
+def note_build_step_models(ctx: PlanContext, image_keys: Iterable[str]) -> None:
+    """Record the models the build steps of the images in use read, before the models are
+    planned (images are planned last: they need every function, the prefetch one too)."""
+    for key in dict.fromkeys(image_keys):
+        recipe = ctx.manifest.images.get(key)
+        for item in (recipe.steps or ()) if recipe is not None else ():
+            listed = [*(item.models or ()), *(item.run_function.models if item.run_function is not None else ())]
+            for name in listed:
+                entry = ctx.manifest.models.get(name)
+                if entry is not None:
+                    ctx.model_uses.add(name, f"{BUILD_STEP_USER_PREFIX}{key}", from_volume=entry.id is None)
 
 
 def _mounted_at(ctx: PlanContext, obj: ContainerSettings, volume: str) -> str | None:
     """The path the object (or defaults) already mounts `volume` at, if any."""
-    for layer in (obj.volumes, ctx.manifest.defaults.volumes):
+    return _mounted_in((obj.volumes, ctx.manifest.defaults.volumes), volume)
+
+
+def _mounted_in(layers: Iterable[Mapping[str, str]], volume: str) -> str | None:
+    """The path the first of `layers` (path -> volume key) to mount `volume` mounts it at, if any."""
+    for layer in layers:
         for path, key in layer.items():
             if key == volume:
                 return path
     return None
 
 
+ModelParts = tuple[list[MountSpec], dict[str, tuple[str, tuple[KeyPath, ...]]], list[tuple[str, KeyPath]]]
+
+
 def function_model_parts(
-    ctx: PlanContext, obj: AppFunctionSettings, source: KeyPath, at: KeyPath
-) -> tuple[list[MountSpec], dict[str, tuple[str, tuple[KeyPath, ...]]], list[tuple[str, KeyPath]]]:
-    """(mounts to add, env name -> (path, manifest keys), secrets) for the `models:` of the
-    function or web service whose Blueprint path is `at`."""
+    ctx: PlanContext, obj: AppFunctionSettings, source: KeyPath, at: KeyPath, image: str | None = None
+) -> ModelParts:
+    """(mounts to add, env name -> (path, manifest keys), secrets) for a function's `models:`;
+    a hub model its image holds (`image`: its key) is read from the image, not its volume."""
+    defaults = ctx.manifest.defaults
+    return _model_parts(
+        ctx,
+        f"{at[0]}.{at[1]}",
+        obj.models,
+        source,
+        volumes=(obj.volumes, defaults.volumes),
+        taken={*obj.volumes, *obj.buckets, *defaults.volumes, *defaults.buckets},
+        env=(obj.env, defaults.env),
+        env_at=(source, ("defaults",)),
+        in_image=baked_models(ctx, image),
+    )
+
+
+class BuildStepModels(NamedTuple):
+    """What an image's build step gets from the models it reads: mounts and env as a function
+    gets them, and the prefetch jobs (with the secrets they need) that fetch hub models into the
+    image, BUILD_MODEL_ROOT, in a build step of mdeploy's own (before a `run_function` step)."""
+
+    mounts: list[MountSpec]
+    env: dict[str, tuple[str, tuple[KeyPath, ...]]]
+    secrets: list[tuple[str, KeyPath]]  # the prefetch step's: what reads the hub models
+    jobs: list[dict[str, Any]]
+
+
+class ImageModels:
+    """What the image planner asks about `models:` (planner/images.py), with the plan's context."""
+
+    def __init__(self, ctx: PlanContext):
+        self.ctx = ctx
+
+    def for_function(self, image_key: str, fn: BuildFunction, source: KeyPath, baked: set[str]) -> BuildStepModels:
+        """A `run_function` step (`fn`, at manifest path `source`): its own volumes and env only,
+        as `defaults:` does not reach image builds. A model in a volume (`path:`) is read from the
+        mounted volume; a hub model from the image: `baked` (fetched by an earlier step) or a
+        job of the prefetch step before it."""
+        ctx = self.ctx
+        hub = {n for n in fn.models if n in ctx.manifest.models and ctx.manifest.models[n].id is not None}
+        mounts, env, secrets = _model_parts(
+            ctx,
+            f"{BUILD_STEP_USER_PREFIX}{image_key}",
+            fn.models,
+            source,
+            volumes=(fn.volumes,),
+            taken=set(fn.volumes),
+            env=(fn.env,),
+            env_at=(source,),
+            in_image=hub,
+        )
+        fetch = [n for n in dict.fromkeys(fn.models) if n in hub and n not in baked and model_env_name(n) in env]
+        fetch_secrets = [(secret, at) for secret, at in secrets if at[1] in fetch]  # at: ("models", key, ...)
+        return BuildStepModels(mounts, env, fetch_secrets, self._jobs(fetch))
+
+    def for_bake(self, names: tuple[str, ...], source: KeyPath, baked: set[str]) -> BuildStepModels:
+        """A `- models: [...]` step at `source`: each hub model fetched into the image once."""
+        fetch = []
+        for index, name in enumerate(names):
+            entry = self.ctx.manifest.models.get(name)
+            if entry is None or entry.id is None:
+                continue  # validation reported it
+            if name in baked or name in fetch:
+                self.ctx.report(
+                    (*source, index),
+                    f"model {name!r} is fetched into this image already by an earlier step",
+                    "remove it",
+                )
+                continue
+            fetch.append(name)
+        secrets: list[tuple[str, KeyPath]] = []
+        for name in fetch:
+            secret = self.ctx.manifest.models[name].secret
+            if secret is not None:
+                secrets.append((secret, ("models", name, "secret")))
+        return BuildStepModels([], {}, secrets, self._jobs(fetch))
+
+    def _jobs(self, names: Iterable[str]) -> list[dict[str, Any]]:
+        jobs = []
+        for name in names:
+            entry = self.ctx.manifest.models[name]
+            assert entry.id is not None, "only hub models are fetched (the callers keep those)"
+            jobs.append(_job(name, entry.id, entry.revision, f"{BUILD_MODEL_ROOT}/hub", entry.files))
+        return jobs
+
+
+def _model_parts(
+    ctx: PlanContext,
+    user: str,
+    names: tuple[str, ...],
+    source: KeyPath,
+    *,
+    volumes: tuple[Mapping[str, str], ...],
+    taken: set[str],
+    env: tuple[Mapping[str, str], ...],
+    env_at: tuple[KeyPath, ...],
+    in_image: Collection[str] = (),
+) -> ModelParts:
+    """`in_image`: the hub models read from the image (BUILD_MODEL_ROOT), not a mounted volume."""
     mounts: list[MountSpec] = []
-    env: dict[str, tuple[str, tuple[KeyPath, ...]]] = {}
+    variables: dict[str, tuple[str, tuple[KeyPath, ...]]] = {}
     secrets: list[tuple[str, KeyPath]] = []
-    for index, name in enumerate(obj.models):
+    for index, name in enumerate(names):
         entry = ctx.manifest.models.get(name)
         if entry is None:
             continue  # validation reported it
-        ctx.model_uses.add(name, f"{at[0]}.{at[1]}")
-        where = _mounted_at(ctx, obj, entry.volume)
+        baked = name in in_image
+        ctx.model_uses.add(name, user, from_volume=not baked)
+        where = BUILD_MODEL_ROOT if baked else _mounted_in(volumes, entry.volume)
         if where is None:
             where = default_mount(entry.volume)
-            taken = {*obj.volumes, *obj.buckets, *ctx.manifest.defaults.volumes, *ctx.manifest.defaults.buckets}
             if where in taken:
                 ctx.report(
                     (*source, "models", index),
@@ -110,23 +250,25 @@ def function_model_parts(
             if all(m.source != entry.volume for m in mounts):
                 mounts.append(MountSpec(path=where, kind="volume", source=entry.volume))
         variable = model_env_name(name)
-        if variable in env:
+        if variable in variables:
             ctx.report(
                 (*source, "models", index),
                 f"model {name!r} and another model of this object both set {variable}",
                 "rename one of the two keys of `models:`",
             )
             continue
-        if variable in obj.env or variable in ctx.manifest.defaults.env:
-            ctx.report(
-                (*source, "env", variable),
-                f"{variable} is set by the planner to model {name!r}'s path",
-                "remove this entry",
-            )
-        env[variable] = (f"{where}/{model_folder(entry)}", (("models", name), (*source, "models", index)))
+        for layer, layer_at in zip(env, env_at):
+            if variable in layer:
+                ctx.report(
+                    (*layer_at, "env", variable),
+                    f"{variable} is set by the planner to model {name!r}'s path",
+                    "remove this entry",
+                )
+                break
+        variables[variable] = (f"{where}/{model_folder(entry)}", (("models", name), (*source, "models", index)))
         if entry.secret is not None:
             secrets.append((entry.secret, ("models", name, "secret")))
-    return mounts, env, secrets
+    return mounts, variables, secrets
 
 
 def service_model(ctx: PlanContext, key: str, svc: LlmService) -> tuple[LlmService, ModelSource] | None:
@@ -218,38 +360,48 @@ def _each(rec: OriginRecorder, at: KeyPath, key: KeyPath, items: tuple[str, ...]
     return tuple(items)
 
 
-def prefetch_jobs(models: Iterable[ModelSpec]) -> list[dict[str, Any]]:
-    """What the prefetch function downloads: one job per used hub model (the env var's JSON)."""
+def prefetch_jobs(models: Iterable[ModelSpec], from_volume: Collection[str]) -> list[dict[str, Any]]:
+    """What the prefetch function downloads: one job per hub model some service or function
+    reads from its cache volume (`from_volume`: ModelUses'; the env var's JSON)."""
     return [
-        {
-            "key": m.key,
-            "repo": m.repo,
-            "revision": m.revision,
-            "cache_dir": f"{default_mount(m.volume)}/hub",
-            "allow_patterns": list(m.allow_patterns) or None,
-        }
+        _job(m.key, m.repo, m.revision, f"{default_mount(m.volume)}/hub", m.allow_patterns)
         for m in models
-        if m.repo is not None and m.used_by
+        if m.repo is not None and m.key in from_volume
     ]
+
+
+def prefetch_env(jobs: list[dict[str, Any]]) -> str:
+    """The MDEPLOY_PREFETCH value engine/runtime/prefetch.py reads."""
+    return json.dumps(jobs, sort_keys=True, separators=(",", ":"))
+
+
+def _job(key: str, repo: str, revision: str | None, cache_dir: str, files: Iterable[str]) -> dict[str, Any]:
+    return {
+        "key": key,
+        "repo": repo,
+        "revision": revision,
+        "cache_dir": cache_dir,
+        "allow_patterns": list(files) or None,
+    }
 
 
 def plan_prefetch(
     ctx: PlanContext, models: tuple[ModelSpec, ...], taken: set[str]
 ) -> tuple[FunctionSpec, ImageSpec] | tuple[None, None]:
     """The function that fetches every used hub model into its cache volume, and its image."""
-    jobs = prefetch_jobs(models)
+    jobs = prefetch_jobs(models, ctx.model_uses.from_volume)
     if not jobs:
         return None, None
     rec = ctx.origins
     key = free_key(PREFETCH_FUNCTION_KEY, taken)
     image_key = free_key(PREFETCH_IMAGE_KEY, set(ctx.manifest.images) | set(ctx.engine_images))
-    hub = [m for m in models if m.repo is not None and m.used_by]
+    hub = [m for m in models if m.repo is not None and m.key in ctx.model_uses.from_volume]
     volumes = list(dict.fromkeys(m.volume for m in hub))
     secrets = list(dict.fromkeys(m.secret for m in hub if m.secret is not None))
     container = ContainerSpec(
         image=image_key,
         secrets=tuple(secrets),
-        env={APP_ENV_VAR: ctx.app, PREFETCH_ENV_VAR: json.dumps(jobs, sort_keys=True, separators=(",", ":"))},
+        env={APP_ENV_VAR: ctx.app, PREFETCH_ENV_VAR: prefetch_env(jobs)},
         mounts=tuple(MountSpec(path=default_mount(v), kind="volume", source=v) for v in volumes),
         scaling=ScalingSpec(max_containers=1),  # one download per volume at a time
     )

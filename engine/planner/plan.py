@@ -34,7 +34,7 @@ from engine.planner.context import PlanContext
 from engine.planner.defaults import DEFAULT_ENVIRONMENT, FALLBACK_IMAGE_KEY
 from engine.planner.functions import plan_function
 from engine.planner.images import debian_slim, plan_images
-from engine.planner.models import plan_models, plan_prefetch
+from engine.planner.models import ImageModels, note_build_step_models, plan_models, plan_prefetch
 from engine.planner.names import free_key
 from engine.planner.origins import KeyPath, OriginRecorder
 from engine.planner.server_kind import plan_server_service
@@ -153,12 +153,14 @@ def plan_app_with_origins(loaded: LoadedManifest) -> PlannedApp:
         spec = plan_function(ctx, key, fn, fallback_image=fallback_image)
         if spec:
             functions.append(spec)
+    note_build_step_models(ctx, [s.container.image for s in servers] + [f.container.image for f in functions])
     models = plan_models(ctx)
     taken = {*manifest.services, *manifest.functions}
     prefetch, prefetch_image = plan_prefetch(ctx, models, taken)
     if prefetch is not None and prefetch_image is not None:
         functions.append(prefetch)
         ctx.engine_images[prefetch_image.key] = prefetch_image
+    images = _images(ctx, servers, functions, fallback_image)  # its build steps can report problems too
     if ctx.problems:
         raise ManifestError(ctx.problems)
 
@@ -181,7 +183,7 @@ def plan_app_with_origins(loaded: LoadedManifest) -> PlannedApp:
         app=manifest.app,
         environment=loaded.environment or DEFAULT_ENVIRONMENT,
         source=Path(loaded.source).as_posix(),
-        images=_images(ctx, servers, functions, fallback_image),
+        images=images,
         volumes=(
             *(_volume(rec, k, v) for k, v in manifest.volumes.items()),
             *ctx.engine_volumes.values(),
@@ -222,7 +224,13 @@ def _images(
             "FALLBACK_IMAGE_KEY",
             note="debian_slim with the planner's Python, for functions that name no image",
         )
-    return plan_images(ctx.origins, ctx.manifest.images, extra, uses)
+    return plan_images(
+        ctx.origins,
+        ctx.manifest.images,
+        extra,
+        uses,
+        models=ImageModels(ctx),
+    )
 
 
 def _named(rec: OriginRecorder, collection: str, key: str, obj: Volume | Secret | ModalDict | Queue) -> str:

@@ -2,7 +2,9 @@
 
 Each check gives one `CheckResult`. Probes come in as arguments (a probe, or the `Unavailable`
 that says why there is none), so this module does no I/O and tests drive it with fakes; model
-folders are read through `ModelFolders`, which tests point at a temporary directory.
+folders are read through `ModelFolders`, which tests point at a temporary directory. The
+`models:` entries' checks are model_checks.py's; whether each cache volume already holds its
+model's pinned revision, cache_checks.py's (after them: they reuse the sizes the Hub gave).
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from engine.blueprint.model import Blueprint, SecretSpec, ServerSpec, VolumeSpec
+from engine.preflight.cache_checks import cache_checks
 from engine.preflight.fit import (
     GIB,
     FitReport,
@@ -52,7 +55,9 @@ def run_checks(
     for server in (s for s in blueprint.servers if s.kind != "server"):
         results.append(_guarded(f"model {server.key}", partial(_model_check, server, hub, folders)))
         results.append(_guarded(f"fit {server.key}", partial(_fit_check, server, hub, folders)))
-    results += model_checks(blueprint, hub, _guarded)
+    sizes: dict[str, int | None] = {}
+    results += model_checks(blueprint, hub, _guarded, sizes)
+    results += cache_checks(blueprint, modal, hub, sizes, _guarded)
     return results
 
 

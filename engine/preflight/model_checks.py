@@ -20,9 +20,13 @@ PASS, WARN, FAIL, SKIP = "pass", "warn", "fail", "skip"
 Guard = Callable[[str, Callable[[], tuple[str, str]]], Any]
 
 
-def model_checks(blueprint: Blueprint, hub: HubProbe | Unavailable, guarded: Guard) -> Iterator[Any]:
+def model_checks(
+    blueprint: Blueprint, hub: HubProbe | Unavailable, guarded: Guard, sizes: dict[str, int | None] | None = None
+) -> Iterator[Any]:
+    """`sizes` (model key -> bytes, once its hub check has passed) is filled as the checks run,
+    for the cache checks that follow (cache_checks.py)."""
     functions = {f.key: f for f in blueprint.functions}
-    sizes: dict[str, int | None] = {}  # model key -> bytes, once its hub check has run
+    sizes = {} if sizes is None else sizes
     for model in blueprint.models:
         if model.repo is None:
             yield guarded(f"models {model.key}", partial(_path_model, model))

@@ -3,6 +3,12 @@
 Checks receive these as arguments (tests pass fakes), so nothing in `checks.py` does I/O itself.
 A probe that cannot be used at all says why with `Unavailable`, and every check that needs it
 is reported as skipped with that reason instead of failing.
+
+`LiveModal` asks through Modal's own client, by name in the deploy's environment: a secret
+(`Secret.from_name(...).hydrate()`), a volume (`Volume.from_name(...).hydrate()`) and what a
+volume holds in one folder (`Volume.listdir(folder)`, one VolumeListFiles(2) stream of that
+folder's entries, not recursive), which says whether a model's pinned snapshot is cached
+(cache_checks.py). Its server may be a `unix://` socket (the tests' fake control plane).
 """
 
 from __future__ import annotations
@@ -31,6 +37,10 @@ class ModalProbe(Protocol):
         """None when the secret exists with every required key, else what is wrong."""
 
     def volume_exists(self, name: str, environment: str) -> bool: ...
+
+    def folder_entries(self, name: str, environment: str, folder: str) -> tuple[str, ...] | None:
+        """The names directly in `folder` of volume `name` (() when the folder is absent or
+        empty), or None when the volume does not exist."""
 
 
 class HubProbe(Protocol):
@@ -104,21 +114,42 @@ def _modal_config() -> Any:  # modal.config._Setting-backed mapping; modal ships
     return modal.config.config
 
 
+def _socket_reachable(path: str, timeout: float = 3.0) -> str | None:
+    """None when the unix socket at `path` accepts a connection, else why not."""
+    try:
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as connection:
+            connection.settimeout(timeout)
+            connection.connect(path)
+            return None
+    except OSError as exc:
+        return f"{path} is not reachable ({exc.strerror or type(exc).__name__})"
+
+
 def server_hosts(server_url: str) -> list[str]:
-    """Host names of Modal's `server_url`, which may list fallback URLs separated by commas."""
+    """Host names of Modal's `server_url`, which may list fallback URLs separated by commas
+    (a `unix://PATH` URL has no host: see `server_sockets`)."""
     hosts = []
     for url in server_url.split(","):
+        if url.strip().startswith("unix://"):
+            continue
         host = url.strip().split("://", 1)[-1].split("/", 1)[0].split(":", 1)[0]
         if host:
             hosts.append(host)
     return hosts
 
 
-def _any_reachable(hosts: list[str]) -> str | None:
-    """None when one of `hosts` answers (Modal's client fails over between them), else why not."""
+def server_sockets(server_url: str) -> list[str]:
+    """The socket paths of the `unix://PATH` URLs in Modal's `server_url` (grpclib's form)."""
+    return [url.strip().removeprefix("unix://") for url in server_url.split(",") if url.strip().startswith("unix://")]
+
+
+def _any_reachable(server_url: str) -> str | None:
+    """None when one of the servers answers (Modal's client fails over between them), else why not."""
     problems = []
-    for host in hosts:
-        problem = _reachable(host)
+    for probe, where in [(_socket_reachable, p) for p in server_sockets(server_url)] + [
+        (_reachable, h) for h in server_hosts(server_url)
+    ]:
+        problem = probe(where)
         if problem is None:
             return None
         problems.append(problem)
@@ -132,7 +163,7 @@ class LiveModal:
         config = _modal_config()
         if not (config.get("token_id") and config.get("token_secret")):
             raise Unavailable("no Modal credentials (set MODAL_TOKEN_ID/MODAL_TOKEN_SECRET or run `modal setup`)")
-        problem = _any_reachable(server_hosts(str(config.get("server_url") or "https://api.modal.com")))
+        problem = _any_reachable(str(config.get("server_url") or "https://api.modal.com"))
         if problem:
             raise Unavailable(f"no network: {problem}")
 
@@ -159,6 +190,40 @@ class LiveModal:
         except NotFoundError:
             return False
         return True
+
+    def folder_entries(self, name: str, environment: str, folder: str) -> tuple[str, ...] | None:
+        import posixpath
+
+        import modal
+        from modal.exception import NotFoundError
+
+        volume = modal.Volume.from_name(name, environment_name=environment)
+        try:
+            with _modal_errors_as_unavailable(), _network_errors_as_unavailable("Modal"):
+                volume.hydrate()
+        except NotFoundError:
+            return None
+        try:
+            with _modal_errors_as_unavailable(), _network_errors_as_unavailable("Modal"):
+                entries = volume.listdir(folder)
+        except (NotFoundError, FileNotFoundError):
+            return ()  # no such folder in the volume
+        return tuple(posixpath.basename(entry.path.rstrip("/")) for entry in entries)
+
+
+@contextlib.contextmanager
+def _modal_errors_as_unavailable() -> Iterator[None]:
+    """Modal's answers other than "not found" (permission denied, a server error, an RPC this
+    client's server does not have) leave the question open: "cannot tell", never a traceback."""
+    from modal.exception import Error as ModalError
+    from modal.exception import NotFoundError
+
+    try:
+        yield
+    except NotFoundError:
+        raise
+    except ModalError as exc:
+        raise Unavailable(f"Modal answered {type(exc).__name__}: {' '.join(str(exc).split())}") from None
 
 
 class LiveHub:

@@ -58,6 +58,9 @@ def layers(image: modal.Image) -> list[dict[str, Any]]:
                 "gpu": fn["gpu"],
                 "secrets": [repr(s) for s in fn["secrets"]],
                 "timeout": fn["timeout"],
+                "cpu": fn["cpu"],
+                "memory": fn["memory"],
+                "volumes": [(str(path), repr(volume)) for path, volume in fn["validated_volumes_no_cloud_buckets"]],
             }
         found.append(layer)
         bases = cells.get("base_images") or {}

@@ -228,3 +228,37 @@ def test_an_engines_own_command_is_derived_again_at_the_local_address(bp):
         "--dtype",
         "auto",
     )
+
+
+def test_lora_adapters_in_a_volume_are_served_from_its_local_copy(tmp_path):
+    """manifests/lora.yaml's adapters are folders in a mounted volume: locally each `name=path`
+    of vLLM's --lora-modules names the volume's folder under .mdeploy/ (derived from the fields,
+    not by editing the argv), and nothing else of the command changes."""
+    from engine.planner.plan import plan_file
+
+    blueprint = plan_file("manifests/lora.yaml", None)
+    (server,) = blueprint.servers
+    launch = server_launch(
+        blueprint,
+        server,
+        workdir=tmp_path,
+        environ={"PATH": "/bin", "MDEPLOY_VLLM": "/bin/true", "HF_TOKEN": "hf_x"},
+        dotenv={},
+        host="127.0.0.1",
+        port=None,
+        has_gpu=True,
+    )
+    local = str((tmp_path / ".mdeploy" / "volumes" / "lora-weights").resolve())
+    remote = [a.path for a in server.lora_adapters]
+    assert remote and all(not p.startswith(local) for p in remote)
+    modules = launch.argv[launch.argv.index("--lora-modules") + 1 :][: len(remote)]
+    assert modules == tuple(
+        f"{a.name}={local}{a.path.removeprefix(m)}" for a, m in zip(server.lora_adapters, _mounts(server))
+    )
+    assert not any(p in " ".join(launch.argv) for p in remote)
+
+
+def _mounts(server):
+    """The mount path each adapter lies under (its volume's, in the container)."""
+    paths = [m.path for m in server.container.mounts]
+    return [max((p for p in paths if a.path.startswith(p + "/")), key=len) for a in server.lora_adapters]

@@ -444,11 +444,17 @@ def check_snapshots(m, where, blueprint, container, definitions, sent, is_server
     "ImageStep.gpu",
     "ImageStep.secrets",
     "ImageStep.timeout",
+    "ImageStep.cpu",
+    "ImageStep.memory",
+    "ImageStep.mounts",
+    "ImageStep.models",
 )
 def check_image(m, where, blueprint, container, definitions, sent, is_server):
     _MANIFEST[0] = blueprint.source
     _SECRET_NAMES.clear()
     _SECRET_NAMES.update({s.key: s.name for s in blueprint.secrets})
+    _VOLUME_NAMES.clear()
+    _VOLUME_NAMES.update({v.key: v.name for v in blueprint.volumes})
     images = {i.key: i for i in blueprint.images}
     spec = images.get(container.image)
     if spec is None:
@@ -809,7 +815,19 @@ def _layer_problem(step: ImageStep, layer: ImageLayer, spec: ImageSpec, sent: Se
             return f"builder GPUs {gpus}, expected {step.gpu}"
         names = [sent.named_secret(i).deployment_name for i in builder.secret_ids if sent.named_secret(i)]
         expected = [_SECRET_NAMES[key] for key in step.secrets]
-        return None if names == expected else f"builder secrets {names}, expected {expected}"
+        if names != expected:
+            return f"builder secrets {names}, expected {expected}"
+        # The build function's env reaches Modal as one more, anonymous secret (Image.run_function).
+        envs = [sent.env_dict(i) for i in builder.secret_ids if sent.env_dict(i) is not None]
+        if envs != ([step.env] if step.env else []):
+            return f"builder env {envs}, expected {step.env}"
+        resources = (builder.resources.milli_cpu, builder.resources.memory_mb)
+        if resources != (round(step.cpu * 1000) if step.cpu is not None else 0, step.memory or 0):
+            return f"builder milli_cpu, memory_mb {resources}, expected {step.cpu}, {step.memory}"
+        # `models` are reached through mounts and env (nothing of their own is sent).
+        mounts = {v.mount_path: sent.volumes[v.volume_id].deployment_name for v in builder.volume_mounts}
+        wanted = {mount.path: _VOLUME_NAMES[mount.source] for mount in step.mounts}
+        return None if mounts == wanted else f"builder volumes {mounts}, expected {wanted}"
     if layer.build_function is not None or layer.commands != ("COPY . /",):
         return "expected one `COPY . /` layer"
     context = sent.mounts.get(layer.context_mount_id)
@@ -825,8 +843,9 @@ def _builder_gpus(builder):
     return []
 
 
-# The Modal names of Blueprint secrets, set by `check_image`'s caller for the blueprint at hand.
+# The Modal names of Blueprint secrets and volumes, set by `check_image` for the blueprint at hand.
 _SECRET_NAMES: dict[str, str] = {}
+_VOLUME_NAMES: dict[str, str] = {}
 
 
 def local_step_files(step: ImageStep, spec: ImageSpec) -> dict[str, str]:

@@ -82,7 +82,7 @@ def _spec_types() -> dict[str, type]:
 def test_every_keyword_passed_to_app_function_and_app_server_has_a_field(name):
     blueprint = all_blueprints()[name]
     resources = build_resources(blueprint)
-    images = build_images(blueprint, ImageContext(secrets=resources.secrets))
+    images = build_images(blueprint, ImageContext(secrets=resources.secrets, volumes=resources.volumes))
     for spec in blueprint.functions:
         if spec.cls is not None:
             missing = set(class_kwargs(spec, images, resources)) - set(ARGUMENT_FIELDS["app.cls"]["fields"])

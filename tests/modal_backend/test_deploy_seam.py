@@ -12,6 +12,7 @@ drops, renames or bends shows up here; reading back `Function.info()` could not 
 from __future__ import annotations
 
 import dataclasses
+import json
 import typing
 from pathlib import Path
 
@@ -260,3 +261,47 @@ def test_check_sees_a_changed_value(deployed, check):
     blueprint, sent = deployed[case]
     assert seam_checks.compare(blueprint, sent, only=check) == []
     assert seam_checks.compare(mutate(blueprint), sent, only=check) != []
+
+
+STEPS = "tests/modal_backend/data/seam/seam-steps.yaml@main"
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"cpu": 3.0},
+        {"memory": 1024},
+        {"env": {"BAKE_TO": "/elsewhere"}},
+        {"mounts": ()},
+        {"secrets": ("hub",)},
+    ],
+    ids=lambda c: next(iter(c)),
+)
+def test_a_build_steps_resources_env_and_volumes_are_compared(deployed, changes):
+    """The `run_function` step that reads a model (seam-steps.yaml): each of what it sends."""
+    blueprint, sent = deployed[STEPS]
+    (image,) = [i for i in blueprint.images if i.key == "ordered"]
+    index = next(n for n, s in enumerate(image.steps) if s.args == ("buildsteps.weights:bake_encoder",))
+    assert seam_checks.compare(blueprint, sent, only=seam_checks.check_image) == []
+    changed = _image_step(blueprint, "ordered", index, **changes)
+    assert seam_checks.compare(changed, sent, only=seam_checks.check_image) != []
+
+
+def test_a_build_step_reading_a_hub_model_is_preceded_by_its_prefetch(deployed):
+    blueprint, _ = deployed[STEPS]
+    (image,) = [i for i in blueprint.images if i.key == "ordered"]
+    ops = [(s.op, s.args[:1]) for s in image.steps if s.op == "run_function"]
+    assert ops == [
+        ("run_function", ("buildsteps.weights:fetch_weights",)),
+        ("run_function", (model.PREFETCH_HANDLER,)),
+        ("run_function", ("buildsteps.weights:bake_encoder",)),
+    ]
+    prefetch, bake = [s for s in image.steps if s.models]
+    folder = "hub/models--BAAI--bge-small-en-v1.5/snapshots/5c38ec7c405ec4b44b94cc5a9bb96e735b38267a"
+    # The hub model is fetched into the image (a layer), and read from there; only the step's own
+    # volume is mounted.
+    assert bake.env == {"BAKE_TO": "/opt/encoder", "MDEPLOY_MODEL_ENCODER": f"/opt/mdeploy/models/{folder}"}
+    assert {m.path: m.source for m in bake.mounts} == {"/scratch": "scratch"}
+    assert prefetch.mounts == ()
+    (job,) = json.loads(prefetch.env["MDEPLOY_PREFETCH"])
+    assert job["cache_dir"] == "/opt/mdeploy/models/hub" and job["revision"] in bake.env["MDEPLOY_MODEL_ENCODER"]

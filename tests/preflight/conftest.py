@@ -22,10 +22,19 @@ LLAMA_8B_CONFIG = {
 
 
 class FakeModal:
-    def __init__(self, secrets: dict[str, set[str]] | None = None, volumes: set[str] = frozenset(), fail_with=None):
+    """`volumes`: the names that exist; `files`: {(volume, folder): names} of what they hold."""
+
+    def __init__(
+        self,
+        secrets: dict[str, set[str]] | None = None,
+        volumes: set[str] = frozenset(),
+        fail_with=None,
+        files: dict[tuple[str, str], tuple[str, ...]] | None = None,
+    ):
         self.secrets = secrets or {}
         self.volumes = set(volumes)
         self.fail_with = fail_with
+        self.files = files or {}
         self.calls: list[tuple] = []
 
     def secret_problem(self, name, environment, required_keys):
@@ -40,6 +49,12 @@ class FakeModal:
     def volume_exists(self, name, environment):
         self.calls.append(("volume", name, environment))
         return name in self.volumes
+
+    def folder_entries(self, name, environment, folder):
+        self.calls.append(("folder", name, environment, folder))
+        if self.fail_with:
+            raise self.fail_with
+        return self.files.get((name, folder), ()) if name in self.volumes else None
 
 
 class FakeHub:

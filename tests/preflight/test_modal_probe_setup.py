@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from engine.preflight.probes import server_hosts
+from engine.preflight.probes import server_hosts, server_sockets
 
 
 def test_server_url_with_fallbacks_yields_every_host():
@@ -22,3 +22,9 @@ def test_an_unreadable_modal_config_is_one_error_line_without_modals_banner(run_
     assert result.stdout == ""
     assert result.stderr.startswith("error: the Modal client cannot start: Error when reading the modal configuration")
     assert str(config) in result.stderr and "internal error" not in result.stderr
+
+
+def test_a_unix_socket_server_url_is_a_socket_not_a_host():
+    # grpclib's form, which the tests' fake control plane listens on.
+    assert server_hosts("unix:///tmp/modal.sock") == []
+    assert server_sockets("unix:///tmp/modal.sock, https://api.modal.com") == ["/tmp/modal.sock"]

@@ -4,7 +4,11 @@ Modal's client talks gRPC (grpclib) to `MODAL_SERVER_URL`. This is a grpclib ser
 unix socket that answers just the RPCs a 1.6.4 deploy makes (app lookup, create, heartbeat and
 publish, environment, image / mount / secret / volume get-or-create, the mount existence check,
 function precreate / create; a server is a function with `is_server` in 1.6.4, so no class RPC),
-hands out made-up object ids, and records every request message as it arrived. Every other RPC of `modal_proto.api_grpc.ModalClientBase` is
+hands out made-up object ids, and records every request message as it arrived. For preflight's
+cache check it also holds volumes a test fills (`volume_files`): `Volume.from_name(...).hydrate()`
+finds only those (NOT_FOUND otherwise, as Modal answers), and `Volume.listdir(path)` lists what
+each holds (VolumeListFiles2 for a v2 volume, VolumeListFiles for v1); a path with nothing at
+or below it is NOT_FOUND, as in the mock servicer of Modal's own client tests. Every other RPC of `modal_proto.api_grpc.ModalClientBase` is
 recorded too and answered UNIMPLEMENTED, so a client version that starts calling something new
 fails loudly instead of being answered with a guess.
 
@@ -58,6 +62,10 @@ class FakeControlPlane:
         self.calls: list[Call] = []
         self._ids = itertools.count(1)
         self._lock = threading.Lock()
+        # None: every volume name exists, empty (what a deploy needs). A mapping: only these
+        # volumes exist, each holding these file paths (relative to its root, `/`-separated).
+        self.volume_files: dict[str, tuple[str, ...]] | None = None
+        self._volume_ids: dict[str, str] = {}  # volume id -> name
         self._answers: dict[str, Callable[[Message], Message]] = {
             "AppGetByDeploymentName": lambda r: api_pb2.AppGetByDeploymentNameResponse(),
             "AppCreate": lambda r: api_pb2.AppCreateResponse(app_id=self._id("ap")),
@@ -77,9 +85,7 @@ class FakeControlPlane:
                 mount_id=self._id("mo"), handle_metadata=api_pb2.MountHandleMetadata(content_checksum_sha256_hex="0")
             ),
             "SecretGetOrCreate": lambda r: api_pb2.SecretGetOrCreateResponse(secret_id=self._id("st")),
-            "VolumeGetOrCreate": lambda r: api_pb2.VolumeGetOrCreateResponse(
-                volume_id=self._id("vo"), version=api_pb2.VOLUME_FS_VERSION_V2
-            ),
+            "VolumeGetOrCreate": self._volume_get_or_create,
             "FunctionPrecreate": self._function_precreate,
             "FunctionCreate": self._function_create,
             # A `kind: cls` function: the class object beside its class service function.
@@ -93,6 +99,8 @@ class FakeControlPlane:
                     result=api_pb2.GenericResult(status=api_pb2.GenericResult.GENERIC_STATUS_SUCCESS), eof=True
                 )
             ],
+            "VolumeListFiles2": lambda r: [api_pb2.VolumeListFiles2Response(entries=self._volume_entries(r))],
+            "VolumeListFiles": lambda r: [api_pb2.VolumeListFilesResponse(entries=self._volume_entries(r))],
         }
 
     # -- what the client sees -----------------------------------------------------------------
@@ -139,6 +147,48 @@ class FakeControlPlane:
                 settings=api_pb2.EnvironmentSettings(image_builder_version="2025.06", webhook_suffix="fake"),
             ),
         )
+
+    def _volume_get_or_create(self, request: Message) -> Message:
+        name = request.deployment_name
+        create = request.object_creation_type == api_pb2.OBJECT_CREATION_TYPE_CREATE_IF_MISSING
+        if self.volume_files is not None and name not in self.volume_files:
+            if not create:
+                raise GRPCError(
+                    Status.NOT_FOUND, f"Volume '{name}' not found in environment '{request.environment_name}'"
+                )
+            self.volume_files[name] = ()
+        volume_id = self._id("vo")
+        with self._lock:
+            self._volume_ids[volume_id] = name
+        version = api_pb2.VOLUME_FS_VERSION_V2
+        return api_pb2.VolumeGetOrCreateResponse(
+            volume_id=volume_id, version=version, metadata=api_pb2.VolumeMetadata(name=name, version=version)
+        )
+
+    def _volume_entries(self, request: Message) -> list[Message]:
+        """What Modal lists at `path` of a volume: the file itself, or the folder's entries
+        (its children; every descendant with `recursive`); NOT_FOUND when nothing is there."""
+        name = self._volume_ids.get(request.volume_id)
+        files = (self.volume_files or {}).get(name or "", ())
+        path = request.path.strip("/")
+        if path in files:
+            return [api_pb2.FileEntry(path=path, type=api_pb2.FileEntry.FileType.FILE, size=1)]
+        prefix = f"{path}/" if path else ""
+        entries: dict[str, int] = {}
+        for file in (f for f in files if f.startswith(prefix)):
+            parts = file[len(prefix) :].split("/")
+            depth = len(parts) if request.recursive else 1
+            for index in range(depth):
+                below = prefix + "/".join(parts[: index + 1])
+                entries.setdefault(
+                    below,
+                    api_pb2.FileEntry.FileType.FILE
+                    if index == len(parts) - 1
+                    else api_pb2.FileEntry.FileType.DIRECTORY,
+                )
+        if not entries:
+            raise GRPCError(Status.NOT_FOUND, f"No such file or directory: {request.path}")
+        return [api_pb2.FileEntry(path=p, type=t, size=1) for p, t in sorted(entries.items())]
 
     def _function_precreate(self, request: Message) -> Message:
         return api_pb2.FunctionPrecreateResponse(

@@ -68,6 +68,31 @@ def container_bodies(data: dict):
             yield (section, key), body
 
 
+def check_one_path_per_volume(volumes: dict[str, str]) -> None:
+    """Mount path -> volume key: Modal mounts a volume at one path per container (functions,
+    servers and build steps alike)."""
+    seen: dict[str, str] = {}
+    for path, key in volumes.items():
+        if key in seen:
+            raise fail(
+                f"volume {key!r} is already mounted at {seen[key]}",
+                hint="Modal mounts a volume at one path per container",
+                at=("volumes", path),
+            )
+        seen[key] = path
+
+
+def build_function_bodies(data: dict):
+    """(path, body) of every image's `run_function` build steps in raw manifest data (the body
+    may be anything, as above): they name secrets, volumes and models as functions do."""
+    images = data.get("images")
+    for key, image in images.items() if isinstance(images, dict) else ():
+        steps = image.get("steps") if isinstance(image, dict) else None
+        for index, item in enumerate(steps if isinstance(steps, list) else []):
+            if isinstance(item, dict) and "run_function" in item:
+                yield ("images", key, "steps", index, "run_function"), item["run_function"]
+
+
 class Finding:
     """A problem found by a check over the raw manifest data (references, names, secrets), before
     it is located: `path` is the manifest key path; `on_key` points at the key, not its value;

@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BeforeValidator, Field, field_validator, model_validator
 
-from engine.manifest.models.base import StrictModel, fail, one_or_many, tuple_of
+from engine.manifest.models.base import StrictModel, check_one_path_per_volume, fail, one_or_many, tuple_of
 from engine.manifest.models.images import EnvMap
 from engine.manifest.models.resources import Cpu, EphemeralDiskMiB, MemoryMiB
 from engine.manifest.models.shorthands import Duration, Gpu, MountPath
@@ -185,15 +185,7 @@ class ContainerSettings(StrictModel):
                     hint="mount them at different paths",
                     at=("buckets", path),
                 )
-        seen: dict[str, str] = {}
-        for path, key in self.volumes.items():
-            if key in seen:
-                raise fail(
-                    f"volume {key!r} is already mounted at {seen[key]}",
-                    hint="Modal mounts a volume at one path per container",
-                    at=("volumes", path),
-                )
-            seen[key] = path
+        check_one_path_per_volume(self.volumes)
         return self
 
 

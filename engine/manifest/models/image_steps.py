@@ -17,9 +17,10 @@ from typing import Annotated, Literal
 
 from pydantic import BeforeValidator, Field, model_validator
 
-from engine.manifest.models.base import StrictModel, StrTuple, fail, one_or_many
+from engine.manifest.models.base import StrictModel, StrTuple, check_one_path_per_volume, fail, one_or_many, tuple_of
 from engine.manifest.models.requirements import requirement_problem
-from engine.manifest.models.shorthands import Duration, EnvName, Gpu, ImportPath
+from engine.manifest.models.resources import Cpu, MemoryMiB
+from engine.manifest.models.shorthands import Duration, EnvName, Gpu, ImportPath, MountPath
 
 # Modal's longest function timeout; container.py has the same bound (it imports this module's
 # users, so the constant cannot come from there).
@@ -31,7 +32,7 @@ BuildSecrets = Annotated[
 ]
 
 # The keys that are a build step; every item of `steps` has exactly one of them.
-STEP_KEYS = ("apt", "pip", "env", "run", "workdir", "add_local_file", "add_local_dir", "run_function")
+STEP_KEYS = ("apt", "pip", "env", "run", "workdir", "add_local_file", "add_local_dir", "run_function", "models")
 # The options of a `pip` step, written beside `pip:` in the same item.
 PIP_OPTIONS = ("installer", "index_url", "extra_index_url", "find_links", "pre")
 
@@ -153,6 +154,29 @@ class BuildFunction(StrictModel):
         Duration(1, MAX_BUILD_TIMEOUT) | None,
         Field(description='Longest the build step may run, e.g. "30m" (max "24h"). Default: Modal\'s 1 h.'),
     ] = None
+    cpu: Annotated[Cpu | None, Field(description="CPU cores of the build container (fractions allowed).")] = None
+    memory: Annotated[MemoryMiB | None, Field(description='Memory of the build container: MiB, or "16GiB".')] = None
+    env: Annotated[
+        dict[EnvName, str],
+        Field(
+            description="Environment variables the build function sees (NAME: value), text only; never secret values."
+        ),
+    ] = {}
+    volumes: Annotated[
+        dict[MountPath, str],
+        Field(description="Mount path -> key of `volumes`, mounted while the build function runs."),
+    ] = {}
+    models: Annotated[
+        tuple_of(str),
+        Field(
+            description="Keys of `models` the build function reads: each is mounted from its cache volume and its path set in MDEPLOY_MODEL_<KEY>, as for a function."
+        ),
+    ] = ()
+
+    @model_validator(mode="after")
+    def _check_mounts(self) -> BuildFunction:
+        check_one_path_per_volume(self.volumes)
+        return self
 
 
 class ImageStepItem(StrictModel):
@@ -174,7 +198,15 @@ class ImageStepItem(StrictModel):
     ] = None
     run_function: Annotated[
         BuildFunction | None,
-        Field(description="A project function run while the image builds: {handler, gpu, secrets, timeout}."),
+        Field(
+            description="A project function run while the image builds: {handler, gpu, cpu, memory, secrets, env, volumes, models, timeout}."
+        ),
+    ] = None
+    models: Annotated[
+        tuple_of(str) | None,
+        Field(
+            description="Keys of hub `models` to fetch into the image at their pinned revisions (baked in): functions on this image that list them read them from the image, not from a volume."
+        ),
     ] = None
     installer: Installer = None
     index_url: IndexUrl = None

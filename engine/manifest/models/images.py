@@ -72,7 +72,7 @@ class Image(StrictModel):
     steps: Annotated[
         tuple_of(ImageStepItem) | None,
         Field(
-            description="Build steps in the order they run, each one item: `- apt: [...]`, `- pip: [...]` (with its options beside it), `- env: {...}`, `- run: [...]`, `- workdir: /path`, `- add_local_file: {src, dest}`, `- add_local_dir: {src, dest, ignore}`, `- run_function: {handler, gpu, secrets, timeout}`. Not with the unordered keys apt, pip, env, run, workdir."
+            description="Build steps in the order they run, each one item: `- apt: [...]`, `- pip: [...]` (with its options beside it), `- env: {...}`, `- run: [...]`, `- workdir: /path`, `- add_local_file: {src, dest}`, `- add_local_dir: {src, dest, ignore}`, `- run_function: {handler, gpu, cpu, memory, secrets, env, volumes, models, timeout}`, `- models: [KEY, ...]` (hub models baked into the image). Not with the unordered keys apt, pip, env, run, workdir."
         ),
     ] = None
     apt: Annotated[StrTuple, Field(description="Debian packages to apt-get install (unordered form).")] = ()

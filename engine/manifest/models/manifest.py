@@ -12,7 +12,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field
 
-from engine.manifest.models.base import Finding, StrictModel
+from engine.manifest.models.base import Finding, StrictModel, build_function_bodies
 from engine.manifest.models.classes import AnyFunction
 from engine.manifest.models.defaults import Defaults
 from engine.manifest.models.images import Image
@@ -106,20 +106,20 @@ def check_references(data: dict) -> list[Finding]:
         auth_secret = _mapping(body.get("auth")).get("api_key_secret")
         if isinstance(auth_secret, str) and auth_secret not in declared["secrets"]:
             findings.append(_unknown("secrets", auth_secret, declared["secrets"], (*path, "auth", "api_key_secret")))
-    for key, image in declared["images"].items():
-        # An image's run_function steps name secrets too (the build function sees them).
-        steps = _mapping(image).get("steps")
-        for index, item in enumerate(steps if isinstance(steps, list) else []):
-            names = _mapping(_mapping(item).get("run_function")).get("secrets")
-            where = ("images", key, "steps", index, "run_function", "secrets")
-            listed = (
-                [(where, names)]
-                if isinstance(names, str)
-                else [((*where, i), n) for i, n in enumerate(names if isinstance(names, list) else [])]
-            )
-            for at, name in listed:
-                if isinstance(name, str) and name not in declared["secrets"]:
-                    findings.append(_unknown("secrets", name, declared["secrets"], at))
+    for where, body in build_function_bodies(data):
+        # An image's run_function steps name secrets and volumes too (the build function sees them).
+        names = _mapping(body).get("secrets")
+        listed = (
+            [((*where, "secrets"), names)]
+            if isinstance(names, str)
+            else [((*where, "secrets", i), n) for i, n in enumerate(names if isinstance(names, list) else [])]
+        )
+        for at, name in listed:
+            if isinstance(name, str) and name not in declared["secrets"]:
+                findings.append(_unknown("secrets", name, declared["secrets"], at))
+        for mount, name in _mapping(_mapping(body).get("volumes")).items():
+            if isinstance(name, str) and name not in declared["volumes"]:
+                findings.append(_unknown("volumes", name, declared["volumes"], (*where, "volumes", mount)))
     for key, bucket in declared["buckets"].items():
         secret = _mapping(bucket).get("secret")
         if isinstance(secret, str) and secret not in declared["secrets"]:

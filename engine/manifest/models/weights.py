@@ -16,7 +16,7 @@ from typing import Annotated, Any
 
 from pydantic import Field, model_validator
 
-from engine.manifest.models.base import Finding, StrictModel, container_bodies, fail, tuple_of
+from engine.manifest.models.base import Finding, StrictModel, build_function_bodies, container_bodies, fail, tuple_of
 from engine.manifest.models.llm import check_hub_pin
 
 
@@ -89,8 +89,8 @@ def _unknown_model(name: str, declared: dict, path: tuple) -> Finding:
 
 def model_references(data: dict) -> list[tuple[tuple, str]]:
     """(manifest path, model key) of every reference: `models: [...]` of functions and web
-    services, an llm service's `model:` when it is a key (text) rather than a mapping, and its
-    `adapters:`."""
+    services and of images' `run_function` build steps, an llm service's `model:` when it is a key
+    (text) rather than a mapping, and its `adapters:`."""
     found: list[tuple[tuple, str]] = []
     for path, body in container_bodies(data):
         body = _mapping(body)
@@ -107,6 +107,28 @@ def model_references(data: dict) -> list[tuple[tuple, str]]:
             for at, name in items if isinstance(adapters, dict | list | tuple) else ():
                 if isinstance(name, str):
                     found.append(((*path, "adapters", at), name))
+    for path, body in build_function_bodies(data):
+        found += _listed(path, _mapping(body).get("models"))
+    for path, listed in baked_model_lists(data):
+        found += _listed(path[:-1], listed)
+    return found
+
+
+def _listed(path: tuple, listed: Any) -> list[tuple[tuple, str]]:
+    """(path + ("models", index), key) of each text item of a `models` list."""
+    items = enumerate(listed if isinstance(listed, list | tuple) else [listed] if isinstance(listed, str) else [])
+    return [((*path, "models", index), name) for index, name in items if isinstance(name, str)]
+
+
+def baked_model_lists(data: dict) -> list[tuple[tuple, Any]]:
+    """(path, value) of every image's `- models: [...]` step in raw manifest data."""
+    found = []
+    images = _mapping(data.get("images"))
+    for key, image in images.items():
+        steps = _mapping(image).get("steps")
+        for index, item in enumerate(steps if isinstance(steps, list) else []):
+            if isinstance(item, dict) and "models" in item:
+                found.append((("images", key, "steps", index, "models"), item["models"]))
     return found
 
 
@@ -120,6 +142,16 @@ def check_model_references(data: dict) -> list[Finding]:
         used.add(name)
         if name not in declared:
             findings.append(_unknown_model(name, declared, path))
+    for path, listed in baked_model_lists(data):
+        for at, name in _listed(path[:-1], listed):
+            if _mapping(declared.get(name)).get("path") is not None:
+                findings.append(
+                    Finding(
+                        at,
+                        f"model {name!r} is a folder in a volume: only a Hugging Face model (`id`) is fetched into an image",
+                        "read it from its volume: list it in a run_function step's or a function's `models`",
+                    )
+                )
     for kind in ("secret", "volume"):
         collection = _mapping(data.get(f"{kind}s"))
         for key, body in declared.items():

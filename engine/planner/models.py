@@ -85,28 +85,32 @@ class ModelUses:
             self.from_volume.add(key)
 
 
-def baked_models(ctx: PlanContext, image_key: str | None) -> frozenset[str]:
-    """The hub models the manifest image `image_key` holds: those a `- models:` step fetches into
-    it, and those its `run_function` steps read (fetched into it just before them)."""
+def _build_step_models(ctx: PlanContext, image_key: str | None) -> list[str]:
+    """The models keys the manifest image `image_key`'s build steps name, in order: its
+    `- models:` steps' and its `run_function` steps' (repeats kept; validation reports them)."""
     recipe = ctx.manifest.images.get(image_key) if image_key is not None else None
     names: list[str] = []
     for item in (recipe.steps or ()) if recipe is not None else ():
         names += item.models or ()
         names += item.run_function.models if item.run_function is not None else ()
-    return frozenset(n for n in names if n in ctx.manifest.models and ctx.manifest.models[n].id is not None)
+    return names
+
+
+def baked_models(ctx: PlanContext, image_key: str | None) -> frozenset[str]:
+    """The hub models the manifest image `image_key` holds: those a `- models:` step fetches into
+    it, and those its `run_function` steps read (fetched into it just before them)."""
+    models = ctx.manifest.models
+    return frozenset(n for n in _build_step_models(ctx, image_key) if n in models and models[n].id is not None)
 
 
 def note_build_step_models(ctx: PlanContext, image_keys: Iterable[str]) -> None:
     """Record the models the build steps of the images in use read, before the models are
     planned (images are planned last: they need every function, the prefetch one too)."""
     for key in dict.fromkeys(image_keys):
-        recipe = ctx.manifest.images.get(key)
-        for item in (recipe.steps or ()) if recipe is not None else ():
-            listed = [*(item.models or ()), *(item.run_function.models if item.run_function is not None else ())]
-            for name in listed:
-                entry = ctx.manifest.models.get(name)
-                if entry is not None:
-                    ctx.model_uses.add(name, f"{BUILD_STEP_USER_PREFIX}{key}", from_volume=entry.id is None)
+        for name in _build_step_models(ctx, key):
+            entry = ctx.manifest.models.get(name)
+            if entry is not None:
+                ctx.model_uses.add(name, f"{BUILD_STEP_USER_PREFIX}{key}", from_volume=entry.id is None)
 
 
 def _mounted_at(ctx: PlanContext, obj: ContainerSettings, volume: str) -> str | None:

@@ -217,6 +217,7 @@ def test_a_model_baked_into_the_image_is_read_from_it_by_later_steps_and_its_fun
         ("- models: [bge, bge]", "model 'bge' is fetched into this image already", 11),
         ("- models: [bge]\n      - models: [bge]", "model 'bge' is fetched into this image already", 12),
         ("- models: [bgee]", "no model 'bgee' is declared in `models`", 11),
+        ("- models: []", "images.x.steps[0].models: Value should have at least 1 item", 11),
         ("- models: [bge]\n        pip: [x]", "one step sets pip and models", 11),
     ],
 )

@@ -205,7 +205,8 @@ class ImageStepItem(StrictModel):
     models: Annotated[
         tuple_of(str) | None,
         Field(
-            description="Keys of hub `models` to fetch into the image at their pinned revisions (baked in): functions on this image that list them read them from the image, not from a volume."
+            description="Keys of hub `models` to fetch into the image at their pinned revisions (baked in): functions on this image that list them read them from the image, not from a volume.",
+            min_length=1,
         ),
     ] = None
     installer: Installer = None

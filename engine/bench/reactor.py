@@ -50,6 +50,27 @@ _ERRORS = select.EPOLLERR | select.EPOLLHUP
 Done = Callable[[ResponseParser | None, str | None], None]
 
 
+def _keep_kernel_stamping() -> socket.socket | None:
+    """A socket that asks for receive stamps and lives as long as the reactor.
+
+    Linux stamps received packets only while some socket wants stamps, and it switches that on
+    (and off, when the last such socket closes) from a deferred work item, not at the setsockopt:
+    a connection opened right after the switch, or after every stamped connection closed, gets
+    unstamped reads for a moment. Holding one stamped socket for the run keeps the switch on
+    between connections, and turns it on while the first connection is still being made.
+    """
+    try:
+        keeper = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    except OSError:
+        return None
+    try:
+        keeper.setsockopt(socket.SOL_SOCKET, _SO_TIMESTAMPNS, 1)
+    except OSError:
+        keeper.close()
+        return None
+    return keeper
+
+
 class _Exchange:
     __slots__ = ("request", "sent", "parser", "on_done", "deadline", "finished", "retried", "sink")
 
@@ -98,6 +119,7 @@ class Reactor:
         self._view = memoryview(self._buffer)
         # Per read: seconds its last byte waited in the kernel before it was read (stamped reads only).
         self.read_lags: list[float] = []
+        self._stamp_keeper = _keep_kernel_stamping() if self._tls is None else None
 
     # the driver's side
     def submit(self, request: bytes, sink: BodySink, on_done: Done) -> None:
@@ -130,6 +152,8 @@ class Reactor:
     def close(self) -> None:
         for connection in list(self._connections.values()):
             self._drop(connection)
+        if self._stamp_keeper is not None:
+            self._stamp_keeper.close()
         self._epoll.close()
 
     # connections

@@ -17,6 +17,7 @@ import urllib.request
 
 import pytest
 
+from engine.bench import reactor as reactor_module
 from engine.bench.http import Endpoint, ResponseParser, request_bytes
 from engine.bench.load import LoadSpec, run_level
 from engine.bench.reactor import Reactor
@@ -124,6 +125,29 @@ def _queued_response() -> bytes:
     return b"".join(_vllm_stream(5))
 
 
+def _wait_until_the_kernel_stamps_loopback_reads(attempts: int = 200) -> None:
+    """Linux turns packet stamping on from deferred work after the first socket asks for it (on a
+    fresh machine that can lag the setsockopt): send probes until one read comes back stamped."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen()
+    client = socket.socket()
+    client.setsockopt(socket.SOL_SOCKET, reactor_module._SO_TIMESTAMPNS, 1)
+    client.connect(listener.getsockname())
+    server, _ = listener.accept()
+    try:
+        for _ in range(attempts):
+            server.sendall(b"x")
+            _, ancillary, _, _ = client.recvmsg(16, reactor_module._ANCILLARY_SIZE)
+            if ancillary:
+                return
+            time.sleep(0.01)
+        pytest.skip(f"this kernel stamped none of {attempts} loopback TCP reads (SO_TIMESTAMPNS unsupported)")
+    finally:
+        for sock in (server, client, listener):
+            sock.close()
+
+
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="SO_TIMESTAMPNS is Linux's")
 def test_tokens_that_waited_in_the_kernel_are_stamped_when_they_arrived_not_when_read():
     # The whole response reaches the client's socket before its loop runs; the loop then starts
@@ -145,7 +169,8 @@ def test_tokens_that_waited_in_the_kernel_are_stamped_when_they_arrived_not_when
     thread = threading.Thread(target=serve, daemon=True)
     thread.start()
     endpoint = Endpoint.from_url(f"http://127.0.0.1:{listener.getsockname()[1]}/v1")
-    reactor = Reactor(endpoint, timeout=30)
+    reactor = Reactor(endpoint, timeout=30)  # its keeper socket holds the kernel's stamping on
+    _wait_until_the_kernel_stamps_loopback_reads()
     observer = StreamObserver()
     done = _Done()
     reactor.submit(request_bytes(endpoint, "POST", "/chat/completions", {}, b"{}"), observer.feed, done.append_pair)

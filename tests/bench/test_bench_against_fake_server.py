@@ -37,14 +37,18 @@ def test_every_request_of_a_level_streams_all_tokens(fake_server):
 
 def test_connections_are_reused_across_requests(fake_server):
     # Closed loop at concurrency 2: every request after the first two rides a kept-alive connection.
+    # Only TCP sockets count: the reactor also holds a UDP socket that keeps kernel stamping on.
+    import socket
+
     from engine.bench import reactor
 
     opened = []
     real = reactor.socket.socket
 
-    def counting(*args, **kwargs):
-        opened.append(1)
-        return real(*args, **kwargs)
+    def counting(family=-1, kind=-1, *args, **kwargs):
+        if kind == socket.SOCK_STREAM:
+            opened.append(1)
+        return real(family, kind, *args, **kwargs)
 
     reactor.socket.socket = counting
     try:

@@ -58,6 +58,7 @@ def run(args: argparse.Namespace) -> int:
     from engine.local.dotenv import read_dotenv
     from engine.local.launch import function_env
     from engine.local.mounts import create_mount_folders
+    from engine.local.run_models import model_line, point_models_here
     from engine.local.run_mounts import (
         literal_warning,
         mount_lines,
@@ -82,6 +83,8 @@ def run(args: argparse.Namespace) -> int:
     call_args, call_kwargs = rewrite_arguments(call_args, mounts), rewrite_arguments(call_kwargs, mounts)
     for line in mount_lines(mounts):
         print(f"mdeploy: {line}", file=sys.stderr)
+    for model in point_models_here(blueprint, function, env, os.environ):
+        print(f"mdeploy: {model_line(model)}", file=sys.stderr)
     for literal in path_literals(function.handler, root, mounts):
         print(f"mdeploy: warning: {literal_warning(literal)}", file=sys.stderr)
     # Handlers are imported from the manifest's project (engine/project/root.py), as the deploy

@@ -80,7 +80,7 @@ def discover_model(base_url: str, api_key: str | None, timeout: float = 30.0) ->
     models = (
         [m.get("id") for m in listing.get("data") or () if isinstance(m, dict)] if isinstance(listing, dict) else []
     )
-    models = [m for m in models if isinstance(m, str)]
-    if not models:
+    names = [m for m in models if isinstance(m, str)]
+    if not names:
         raise UserError(f"{base_url}/models lists no model: pass --model NAME")
-    return models[0]
+    return names[0]

@@ -37,18 +37,15 @@ def test_every_request_of_a_level_streams_all_tokens(fake_server):
 
 def test_connections_are_reused_across_requests(fake_server):
     # Closed loop at concurrency 2: every request after the first two rides a kept-alive connection.
-    # Only TCP sockets count: the reactor also holds a UDP socket that keeps kernel stamping on.
-    import socket
-
     from engine.bench import reactor
 
     opened = []
     real = reactor.socket.socket
 
-    def counting(family=-1, kind=-1, *args, **kwargs):
-        if kind == socket.SOCK_STREAM:
+    def counting(*args, **kwargs):
+        if args[1:2] == (reactor.socket.SOCK_STREAM,):  # connections, not the UDP socket that keeps stamps on
             opened.append(1)
-        return real(family, kind, *args, **kwargs)
+        return real(*args, **kwargs)
 
     reactor.socket.socket = counting
     try:

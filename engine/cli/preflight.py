@@ -51,7 +51,9 @@ def run(args: argparse.Namespace) -> int:
 
     blueprint = plan_manifest(args)
     modal = _probe(LiveModal) if blueprint.secrets or blueprint.volumes else Unavailable("not needed")
-    hub = _probe(LiveHub) if any(s.kind != "server" for s in blueprint.servers) else Unavailable("not needed")
+    # The Hub answers for each llm server's model and each `models:` entry from the Hub.
+    asks_hub = any(s.kind != "server" for s in blueprint.servers) or any(m.repo for m in blueprint.models)
+    hub = _probe(LiveHub) if asks_hub else Unavailable("not needed")
     # A relative model path is a folder below the project root, where `mdeploy serve` runs engines.
     from engine.project.root import project_root
 

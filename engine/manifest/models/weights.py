@@ -16,7 +16,7 @@ from typing import Annotated, Any
 
 from pydantic import Field, model_validator
 
-from engine.manifest.models.base import Finding, StrictModel, build_function_bodies, container_bodies, fail, tuple_of
+from engine.manifest.models.base import Finding, StrictModel, TupleOf, build_function_bodies, container_bodies, fail
 from engine.manifest.models.llm import check_hub_pin
 
 
@@ -35,7 +35,7 @@ class Model(StrictModel):
         Field(description="Weights already in `volume`: a folder relative to the volume's root.", min_length=1),
     ] = None
     files: Annotated[
-        tuple_of(Annotated[str, Field(min_length=1)]),
+        TupleOf[Annotated[str, Field(min_length=1)]],
         Field(
             description='Only the repo files matching these patterns, e.g. ["*.safetensors", "*.json"]; default: all.'
         ),

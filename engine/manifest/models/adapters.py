@@ -17,6 +17,7 @@ from typing import Annotated, Any
 from pydantic import Field
 
 from engine.manifest.models.base import TupleOf, fail
+from engine.manifest.source import KeyPath
 
 _NAME_RE = re.compile(r"^[^\s=]+$")
 
@@ -28,7 +29,7 @@ AdaptersField = Annotated[
 ]
 
 
-def adapter_items(value: Any) -> list[tuple[str, str, tuple]]:
+def adapter_items(value: Any) -> list[tuple[str, str, KeyPath]]:
     """(served name, model key, manifest path below `adapters`) of each adapter, in order."""
     if isinstance(value, dict):
         return [(name, key, (name,)) for name, key in value.items()]

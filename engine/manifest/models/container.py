@@ -4,6 +4,7 @@ placement, storage, secrets, env, scaling. Services and functions extend `Contai
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated, Any, Literal
 
 from pydantic import BeforeValidator, Field, field_validator, model_validator
@@ -96,7 +97,7 @@ class ServerScaling(Scaling):
     ] = None
 
 
-def _refuse_server_only(name: str, hint: str):
+def _refuse_server_only(name: str, hint: str) -> Callable[[Any], Any]:
     """A validator for a key only `app.server` has: a function or web service runs in
     `app.function`, which takes no such parameter, so the value would reach nothing. Runs only for
     a value the manifest gives."""
@@ -141,7 +142,7 @@ class InputConcurrency(StrictModel):
         return self
 
 
-def refuse_null_timeout(value):
+def refuse_null_timeout(value: Any) -> Any:
     """`timeout: null` means "no timeout" in old Modal code; Modal 1.x refuses it, so say so here
     (an omitted timeout inherits from defaults; only an explicit null reaches this)."""
     if value is None:
@@ -177,7 +178,7 @@ class ContainerSettings(StrictModel):
     _timeout_not_null = field_validator("timeout", mode="before")(refuse_null_timeout)
 
     @model_validator(mode="after")
-    def _check_mounts(self):
+    def _check_mounts(self) -> ContainerSettings:
         for path in self.buckets:
             if path in self.volumes:
                 raise fail(

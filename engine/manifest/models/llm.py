@@ -308,7 +308,7 @@ class _LlmService(ContainerSettings):
     caches: CacheSettings = {}
 
     @model_validator(mode="after")
-    def _check_tensor_parallel(self):
+    def _check_tensor_parallel(self) -> _LlmService:
         args = getattr(self, "engine_args", None)
         tp = getattr(args, "tensor_parallel_size", None)
         pp = getattr(args, "pipeline_parallel_size", None)
@@ -336,12 +336,12 @@ class _LlmService(ContainerSettings):
         )
 
     @model_validator(mode="after")
-    def _check_adapters(self):
+    def _check_adapters(self) -> _LlmService:
         check_adapters(self.adapters)
         return self
 
     @model_validator(mode="after")
-    def _check_nodes(self):
+    def _check_nodes(self) -> _LlmService:
         if self.rdma and self.nodes == 1:
             raise fail(
                 "rdma connects the nodes of a cluster, and this service runs on one",

@@ -15,10 +15,10 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, Discriminator, Field, Tag, model_validator
 
-from engine.manifest.models.base import fail, tuple_of
+from engine.manifest.models.base import TupleOf, fail
 from engine.manifest.models.container import AppFunctionSettings, InputConcurrency
 from engine.manifest.models.functions import Batching, Function, RetriesField
-from engine.manifest.models.shorthands import Duration, ImportPath
+from engine.manifest.models.shorthands import DurationSeconds, ImportPath
 
 METHOD_NAME_PATTERN = r"^[A-Za-z][A-Za-z0-9_]*$"
 # Modal bounds a class's start-up (its enter hooks) by `startup_timeout`, else by `timeout`.
@@ -36,7 +36,7 @@ MethodName = Annotated[
     Field(pattern=METHOD_NAME_PATTERN, description="A method of the class (a Python identifier, no leading _)."),
     AfterValidator(_check_method_name),
 ]
-MethodNames = Annotated[tuple_of(MethodName), Field(description="Method names of the class, in order.")]
+MethodNames = Annotated[TupleOf[MethodName], Field(description="Method names of the class, in order.")]
 
 
 class ClassFunction(AppFunctionSettings):
@@ -68,7 +68,7 @@ class ClassFunction(AppFunctionSettings):
         Field(ge=1, description="Inputs a container handles before it is replaced (1: single-use containers)."),
     ] = None
     startup_timeout: Annotated[
-        Duration(1, MAX_STARTUP_TIMEOUT) | None,
+        Annotated[int, DurationSeconds(1, MAX_STARTUP_TIMEOUT)] | None,
         Field(description='Longest the enter hooks may take, e.g. "10m"; default: the timeout (Modal\'s rule).'),
     ] = None
 

@@ -51,12 +51,6 @@ TupleOf = Annotated[tuple[_Item, ...], BeforeValidator(_list_as_tuple)]
 """`TupleOf[item]`: a list in the manifest, a tuple of `item` after validation."""
 
 
-def tuple_of(item: Any) -> Any:
-    """`TupleOf[item]` as a call, for code written before `TupleOf`: mypy refuses a call in a type
-    position, so new fields write `TupleOf[item]`."""
-    return TupleOf[item]
-
-
 StrTuple = TupleOf[str]
 """A list of strings in the manifest, a tuple after validation."""
 

@@ -96,12 +96,6 @@ class DurationSeconds(GroupedMetadata):
         yield WithJsonSchema(duration_schema(self.minimum, self.maximum))
 
 
-def Duration(minimum: int = 0, maximum: int | None = None) -> Any:  # noqa: N802 - a type factory
-    """`Annotated[int, DurationSeconds(minimum, maximum)]` as a call, for code written before
-    `DurationSeconds`: mypy refuses a call in a type position, so new fields write the `Annotated`."""
-    return Annotated[int, DurationSeconds(minimum, maximum)]
-
-
 # ---------------------------------------------------------------------------------------------
 # Memory
 

@@ -6,7 +6,15 @@ app-level secret MDEPLOY_BLUEPRINT. In a container: build from MDEPLOY_BLUEPRINT
 manifest, no pydantic, no YAML parser. The machinery is in engine/modal_backend/.
 """
 
+from collections.abc import Mapping
+from pathlib import Path
+
 import modal
+
+# Set by one branch or the other below: at deploy, the values of env entries from variables (as
+# build_app takes them) and the project root; in a container, neither.
+_env_values: Mapping[tuple[str, str], Mapping[str, str]] | None
+_root: Path | None
 
 if modal.is_local():
     import os as _os

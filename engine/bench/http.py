@@ -103,9 +103,10 @@ class ResponseParser:
             self.keep_alive = False  # bytes past the end of the response: do not reuse the connection
             return
         if self._in_head:
-            data = self._read_head(data)
-            if data is None or self.complete:
+            rest = self._read_head(data)
+            if rest is None or self.complete:  # None: the head has not all arrived yet
                 return
+            data = rest
         if not self._chunked:
             if self._length is not None:
                 data = data[: self._length]

@@ -11,12 +11,13 @@ bodies are built before a level starts, so the CPU a level measures is the per-s
 
 from __future__ import annotations
 
+import functools
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
-from engine.bench.http import Endpoint, request_bytes
+from engine.bench.http import Endpoint, ResponseParser, request_bytes
 from engine.bench.reactor import Reactor
 from engine.bench.sse import StreamObserver
 from engine.bench.stats import RequestResult, stream_failure
@@ -35,14 +36,14 @@ class LoadSpec:
     ignore_eos: bool = False
 
 
-def chat_request_body(spec: LoadSpec, plan: RequestPlan | None = None) -> dict:
+def chat_request_body(spec: LoadSpec, plan: RequestPlan | None = None) -> dict[str, object]:
     """The request every stream sends: the standard OpenAI fields, plus `ignore_eos` only when asked.
 
     `ignore_eos` is vLLM's (and SGLang's) extension, passed at the top level of the body as
     `vllm bench serve --ignore-eos` passes it; servers that do not know it ignore or refuse it.
     """
     plan = plan or RequestPlan(spec.prompt, spec.max_tokens)
-    body = {
+    body: dict[str, object] = {
         "model": spec.model,
         "messages": [{"role": "user", "content": plan.prompt}],
         "max_tokens": plan.max_tokens,
@@ -67,7 +68,9 @@ class _Stream:
 
     __slots__ = ("spec", "max_tokens", "scheduled", "observer", "start", "record")
 
-    def __init__(self, spec, max_tokens, scheduled, record):
+    def __init__(
+        self, spec: LoadSpec, max_tokens: int, scheduled: float | None, record: Callable[[RequestResult], None]
+    ):
         self.spec = spec
         self.max_tokens = max_tokens
         self.scheduled = scheduled
@@ -75,10 +78,10 @@ class _Stream:
         self.record = record
         self.start = time.perf_counter()
 
-    def done(self, parser, error: str | None) -> None:
+    def done(self, parser: ResponseParser, error: str | None) -> None:
         end = time.perf_counter()
         observer = self.observer
-        status = parser.status if parser is not None else 0
+        status = parser.status  # 0 when no response head arrived
         if error is None and status != 200:
             text = parser.error_body.decode("utf-8", "replace").strip()[:200]
             error = f"HTTP {status}: {text}" if text else f"HTTP {status}"
@@ -170,13 +173,13 @@ def run_level(
     cpu_before = time.process_time()
     began = time.perf_counter()
     try:
-        if offsets is None:
+        if concurrency is not None:  # closed loop (then offsets is None)
             for _, (request, max_tokens) in list(zip(range(concurrency), pending)):
                 launch(request, max_tokens)
-        else:
+        elif offsets is not None:
             for (request, max_tokens), offset in zip(requests, offsets):
                 due = began + offset
-                reactor.call_at(due, lambda r=request, m=max_tokens, d=due: launch(r, m, d))
+                reactor.call_at(due, functools.partial(launch, request, max_tokens, due))
         reactor.run(lambda: len(results) >= expected)
     finally:
         reactor.close()
@@ -185,6 +188,6 @@ def run_level(
     return LevelRun(results=results, began=began, wall_seconds=wall, cpu_seconds=cpu, read_lags=reactor.read_lags)
 
 
-def _int_or_none(usage: dict | None, key: str) -> int | None:
+def _int_or_none(usage: Mapping[str, object] | None, key: str) -> int | None:
     value = (usage or {}).get(key)
     return value if isinstance(value, int) and not isinstance(value, bool) else None

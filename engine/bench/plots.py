@@ -10,12 +10,16 @@ only when plots are written.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from engine.bench.report import LevelReport, Report
 
 LATENCY_PANELS = (("ttft", "Time to first token"), ("itl", "Inter-token latency"), ("e2e", "End-to-end latency"))
 PERCENTILE_MARKS = (("p50", "o"), ("p90", "s"), ("p99", "^"))
 
 
-def level_samples(level: dict) -> dict[str, list[float]]:
+def level_samples(level: LevelReport) -> dict[str, list[float]]:
     """Per-request TTFT and E2E, and every ITL gap, of a level's successful requests (seconds)."""
     samples: dict[str, list[float]] = {"ttft": [], "itl": [], "e2e": []}
     for record in level.get("records", ()):
@@ -28,11 +32,11 @@ def level_samples(level: dict) -> dict[str, list[float]]:
     return samples
 
 
-def level_name(level: dict) -> str:
+def level_name(level: LevelReport) -> str:
     return f"c{level['concurrency']}" if level.get("rate") is None else f"{level['rate']:g}/s"
 
 
-def write_plots(report: dict, directory: Path) -> list[Path]:
+def write_plots(report: Report, directory: Path) -> list[Path]:
     """Write latency.png and throughput.png into `directory`; return their paths."""
     import matplotlib
 

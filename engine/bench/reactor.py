@@ -46,8 +46,8 @@ _ANCILLARY_SIZE = socket.CMSG_SPACE(_TIMESPEC.size)
 _IN, _OUT = select.EPOLLIN, select.EPOLLOUT
 _ERRORS = select.EPOLLERR | select.EPOLLHUP
 
-# on_done(parser, error): the finished response (None when nothing usable arrived) and why it failed.
-Done = Callable[[ResponseParser | None, str | None], None]
+# on_done(parser, error): the exchange's response as far as it arrived, and why it failed (None: it did not).
+Done = Callable[[ResponseParser, str | None], None]
 
 
 def _keep_kernel_stamping() -> socket.socket | None:
@@ -199,8 +199,10 @@ class Reactor:
                     )
                     connection.state = "handshake"
             if connection.state == "handshake":
+                sock = connection.sock
+                assert isinstance(sock, ssl.SSLSocket), "a handshake follows wrap_socket"
                 try:
-                    connection.sock.do_handshake()
+                    sock.do_handshake()
                 except ssl.SSLWantReadError:
                     self._epoll.modify(connection.fd, _IN)
                     return
@@ -222,6 +224,8 @@ class Reactor:
 
     def _send(self, connection: _Connection) -> None:
         exchange = connection.exchange
+        if exchange is None:  # it timed out or failed, which dropped this connection: nothing to send
+            return
         try:
             while exchange.sent < len(exchange.request):
                 exchange.sent += connection.sock.send(exchange.request[exchange.sent :])
@@ -274,7 +278,8 @@ class Reactor:
                         self._drop(connection)
                     self._finish(exchange, None)
                     return
-                if self._tls is None or not sock.pending():
+                # TLS may hold decrypted bytes that epoll does not report: read those now.
+                if not isinstance(sock, ssl.SSLSocket) or not sock.pending():
                     return
         except (BlockingIOError, ssl.SSLWantReadError):
             return

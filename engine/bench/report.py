@@ -11,14 +11,59 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, NotRequired, TypedDict
 
 from engine.bench.stats import LevelSummary, RequestResult, distribution, inter_token_latencies
+
+if TYPE_CHECKING:
+    from engine.bench.runner import LevelOutcome
 
 REPORT_VERSION = 2
 TOKEN_TIMES_KEPT = 2048
 
+# One level of the report: the fields of its LevelSummary, as `dataclasses.asdict` makes them (a
+# dict[str, Any] to the type checker), and "records", its requests' RequestRecords.
+LevelReport = dict[str, Any]
 
-def build_report(*, base_url: str, model: str, settings: dict, outcomes: list, interrupted: bool = False) -> dict:
+
+class RequestRecord(TypedDict):
+    """One request of a level; times in seconds after the level started."""
+
+    status: str  # "ok" or "failed"
+    error: str | None
+    scheduled: float | None
+    start: float | None
+    first_token: float | None
+    last_token: float | None
+    end: float | None
+    token_chunks: int
+    output_tokens: int | None
+    prompt_tokens: int | None
+    max_tokens: int | None
+    finish_reason: str | None
+    token_times: NotRequired[list[float]]  # seconds after the request was sent, up to TOKEN_TIMES_KEPT chunks
+    itl: NotRequired[dict[str, float] | None]  # instead, for longer streams
+
+
+class Report(TypedDict):
+    version: int
+    base_url: str
+    model: str
+    settings: Mapping[str, object]
+    interrupted: bool
+    units: dict[str, str]
+    levels: list[LevelReport]
+
+
+def build_report(
+    *,
+    base_url: str,
+    model: str,
+    settings: Mapping[str, object],
+    outcomes: list[LevelOutcome],
+    interrupted: bool = False,
+) -> Report:
     levels = []
     for outcome in outcomes:
         level = dataclasses.asdict(outcome.summary)
@@ -35,12 +80,12 @@ def build_report(*, base_url: str, model: str, settings: dict, outcomes: list, i
     }
 
 
-def request_record(result: RequestResult, level_start: float) -> dict:
+def request_record(result: RequestResult, level_start: float) -> RequestRecord:
     def since_level(t: float | None) -> float | None:
         return None if t is None else round(t - level_start, 6)
 
     times = result.token_times
-    record = {
+    record: RequestRecord = {
         "status": "ok" if result.ok else "failed",
         "error": None if result.ok else result.error or "stream ended without any token",
         "scheduled": since_level(result.scheduled),
@@ -61,7 +106,7 @@ def request_record(result: RequestResult, level_start: float) -> dict:
     return record
 
 
-def report_json(report: dict) -> str:
+def report_json(report: Report) -> str:
     # JSON has no infinity; a ratio over a zero prediction is written as null.
     return json.dumps(_finite(report), indent=1, sort_keys=False) + "\n"
 
@@ -113,7 +158,7 @@ def _level_name(level: LevelSummary) -> str:
     return f"c{level.concurrency}" if level.rate is None else f"{level.rate:g}/s"
 
 
-def _triple(dist: dict | None) -> str:
+def _triple(dist: dict[str, float] | None) -> str:
     if not dist:
         return "-"
     return "/".join(_ms(dist[key]) for key in ("p50", "p90", "p99"))
@@ -124,7 +169,7 @@ def _ms(seconds: float) -> str:
     return f"{value:.0f}" if value >= 100 else f"{value:.1f}"
 
 
-def _finite(value):
+def _finite(value: object) -> object:
     if isinstance(value, float) and not math.isfinite(value):
         return None
     if isinstance(value, dict):

@@ -8,6 +8,7 @@ reported (the interrupted level is dropped: its percentiles would describe a par
 
 from __future__ import annotations
 
+import functools
 import gc
 import random
 from dataclasses import dataclass, field
@@ -16,7 +17,7 @@ from typing import TextIO
 from engine.bench.load import LoadSpec, run_level
 from engine.bench.progress import ProgressBar
 from engine.bench.stats import LevelSummary, RequestResult, summarise_level
-from engine.bench.workload import Length, Level, arrival_offsets, plan_requests, requests_for
+from engine.bench.workload import DatasetRow, Length, Level, arrival_offsets, plan_requests, requests_for
 
 
 @dataclass(frozen=True)
@@ -26,7 +27,7 @@ class Workload:
     max_tokens: Length = Length(128, 128)
     prompt: str | None = None
     prompt_len: Length | None = None
-    dataset: list[dict] | None = None
+    dataset: list[DatasetRow] | None = None
     arrivals: str = "constant"
     seed: int = 0
     goodput: dict[str, float] = field(default_factory=dict)
@@ -64,7 +65,7 @@ def run_benchmark(
                 plans,
                 concurrency=level.concurrency,
                 offsets=offsets,
-                on_result=lambda r, bar=bar: bar.advance(r.ok),
+                on_result=functools.partial(_advance, bar),
             )
         finally:
             gc.enable()
@@ -81,3 +82,7 @@ def run_benchmark(
         )
         finished.append(LevelOutcome(summary, run.results, run.began))
     return finished
+
+
+def _advance(bar: ProgressBar, result: RequestResult) -> None:
+    bar.advance(result.ok)

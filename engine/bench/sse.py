@@ -35,7 +35,7 @@ class StreamObserver:
     def __init__(self) -> None:
         self.token_times: list[float] = []
         self.finish_reason: str | None = None
-        self.usage: dict | None = None
+        self.usage: dict[str, object] | None = None
         self.saw_done = False
         self.error: str | None = None
         self._partial = b""
@@ -110,7 +110,7 @@ class StreamObserver:
             self.usage = usage
 
 
-def _carries_token(delta: dict) -> bool:
+def _carries_token(delta: dict[str, object]) -> bool:
     content = delta.get("content")
     reasoning = delta.get("reasoning_content") or delta.get("reasoning")
     if reasoning:

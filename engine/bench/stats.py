@@ -20,6 +20,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from statistics import fmean, median
+from typing import TypedDict
 
 PERCENTILES = (50, 90, 99)
 
@@ -117,6 +118,15 @@ def distribution(values: list[float]) -> dict[str, float] | None:
     return summary
 
 
+class Goodput(TypedDict):
+    """A level's goodput: the requests that met every target, as a count, a share and a rate."""
+
+    targets: dict[str, float]  # metric -> seconds
+    good_requests: int
+    share: float
+    requests_per_second: float
+
+
 @dataclass(frozen=True)
 class LevelSummary:
     """One level, ready for the report (all latencies in seconds)."""
@@ -137,7 +147,7 @@ class LevelSummary:
     errors: dict[str, int] = field(default_factory=dict)  # reason -> how many requests failed so
     rate: float | None = None  # requests/s asked for, open loop
     arrivals: str | None = None
-    goodput: dict | None = None
+    goodput: Goodput | None = None
     client_cpu_seconds: float | None = None
     client_cpu_us_per_token: float | None = None
     # How far the timestamps can be trusted: the share of ITL gaps between two chunks one read
@@ -148,7 +158,9 @@ class LevelSummary:
     interrupted: bool = False
 
 
-def rule_of_thumb(ttft: dict | None, itl: dict | None, e2e: dict | None, tokens: float | None) -> dict | None:
+def rule_of_thumb(
+    ttft: dict[str, float] | None, itl: dict[str, float] | None, e2e: dict[str, float] | None, tokens: float | None
+) -> dict[str, float] | None:
     """P90 E2E against P90 TTFT + P90 ITL × (median output tokens − 1), and their ratio.
 
     The first token is covered by TTFT, so the decode part spans one token fewer than the output.
@@ -178,7 +190,7 @@ def meets_targets(result: RequestResult, targets: dict[str, float]) -> bool:
     return all(measured[name] <= limit for name, limit in targets.items())
 
 
-def goodput(results: list[RequestResult], targets: dict[str, float], wall_seconds: float) -> dict:
+def goodput(results: list[RequestResult], targets: dict[str, float], wall_seconds: float) -> Goodput:
     good = sum(meets_targets(r, targets) for r in results)
     return {
         "targets": targets,

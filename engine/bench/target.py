@@ -77,10 +77,9 @@ def discover_model(base_url: str, api_key: str | None, timeout: float = 30.0) ->
             f"GET {base_url}/models answered 200 with something that is not JSON ({start!r}): "
             "is this an OpenAI-compatible server? Check the URL, or pass --model NAME"
         ) from None
-    models = (
-        [m.get("id") for m in listing.get("data") or () if isinstance(m, dict)] if isinstance(listing, dict) else []
-    )
-    models = [m for m in models if isinstance(m, str)]
-    if not models:
+    data = listing.get("data") if isinstance(listing, dict) else None
+    entries = data if isinstance(data, list) else []  # OpenAI's shape: {"data": [{"id": NAME}, ...]}
+    names = [name for m in entries if isinstance(m, dict) and isinstance(name := m.get("id"), str)]
+    if not names:
         raise UserError(f"{base_url}/models lists no model: pass --model NAME")
-    return models[0]
+    return names[0]

@@ -59,7 +59,14 @@ class Level:
 
     @property
     def value(self) -> float:
-        return self.concurrency if self.rate is None else self.rate
+        return self.streams if self.rate is None else self.rate
+
+    @property
+    def streams(self) -> int:
+        """A closed-loop level's concurrency (the parsers make every level closed or open)."""
+        if self.concurrency is None:
+            raise ValueError(f"{self} has no concurrency (an open-loop level has a rate instead)")
+        return self.concurrency
 
 
 def parse_length(flag: str, text: str) -> Length:
@@ -136,13 +143,21 @@ def _seconds(flag: str, text: str) -> float:
     return seconds
 
 
-def read_dataset(path: str) -> list[dict]:
+@dataclass(frozen=True)
+class DatasetRow:
+    """One checked line of a dataset."""
+
+    prompt: str | int  # the prompt's text, or the words of a synthetic one ("prompt_len")
+    max_tokens: int | None = None  # the line's own, else the run's --max-tokens
+
+
+def read_dataset(path: str) -> list[DatasetRow]:
     """The lines of a JSON Lines dataset, each checked; errors name the line."""
     try:
         text = Path(path).read_text(encoding="utf-8")
     except OSError as exc:
         raise UserError(f"--dataset {path}: cannot read it ({exc.strerror})") from None
-    rows = []
+    rows: list[DatasetRow] = []
     for number, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
             continue
@@ -157,13 +172,14 @@ def read_dataset(path: str) -> list[dict]:
             raise UserError(f'{where}: each line needs "prompt" (text) or "prompt_len" (a positive integer)')
         if "max_tokens" in row and not _positive_int(row["max_tokens"]):
             raise UserError(f'{where}: "max_tokens" must be a positive integer')
-        rows.append(row)
+        prompt = row["prompt"] if isinstance(row.get("prompt"), str) else row["prompt_len"]
+        rows.append(DatasetRow(prompt, row.get("max_tokens")))
     if not rows:
         raise UserError(f"--dataset {path}: the file holds no request")
     return rows
 
 
-def _positive_int(value) -> bool:
+def _positive_int(value: object) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and value >= 1
 
 
@@ -177,7 +193,7 @@ def plan_requests(
     max_tokens: Length,
     prompt: str | None = None,
     prompt_len: Length | None = None,
-    dataset: list[dict] | None = None,
+    dataset: list[DatasetRow] | None = None,
     rng: random.Random,
 ) -> list[RequestPlan]:
     """`count` requests: from the dataset (cycled), else a fixed prompt or synthetic prompts of a drawn length."""
@@ -186,8 +202,8 @@ def plan_requests(
         tokens = max_tokens.draw(rng)
         if dataset:
             row = dataset[index % len(dataset)]
-            text = row["prompt"] if isinstance(row.get("prompt"), str) else synthetic_prompt(row["prompt_len"], rng)
-            plans.append(RequestPlan(text, row.get("max_tokens", tokens)))
+            text = row.prompt if isinstance(row.prompt, str) else synthetic_prompt(row.prompt, rng)
+            plans.append(RequestPlan(text, row.max_tokens if row.max_tokens is not None else tokens))
         elif prompt_len is not None:
             plans.append(RequestPlan(synthetic_prompt(prompt_len.draw(rng), rng), tokens))
         else:
@@ -211,5 +227,5 @@ def requests_for(level: Level, requested: int | None) -> int:
     if requested is not None:
         return requested
     if level.rate is None:
-        return max(8, 4 * level.concurrency)
+        return max(8, 4 * level.streams)
     return max(8, round(10 * level.rate))

@@ -3,6 +3,17 @@
 from __future__ import annotations
 
 import argparse
+from typing import TYPE_CHECKING
+
+from engine.cli.common import Subcommands
+
+if TYPE_CHECKING:
+    import contextlib
+    from collections.abc import Iterator
+    from pathlib import Path
+
+    from engine.bench.runner import LevelOutcome, Workload
+    from engine.bench.target import Target
 
 DESCRIPTION = """\
 Stream chat completions at each level and report time to first token, inter-token latency,
@@ -18,7 +29,7 @@ machine for the benchmark and stopped afterwards. Definitions: docs/bench.md."""
 DEFAULT_PROMPT = "Write a short story about a robot who learns to paint."
 
 
-def register(subparsers) -> None:
+def register(subparsers: Subcommands) -> None:
     parser = subparsers.add_parser("bench", description=DESCRIPTION)
     parser.add_argument("target", metavar="TARGET", help="base URL, or MANIFEST:SERVICE to serve locally first")
     load = parser.add_argument_group("load")
@@ -95,7 +106,7 @@ def run(args: argparse.Namespace) -> int:
     api_key = os.environ.get(args.api_key_env) or None
     output = Path(args.output) if args.output else _report_folder(target, time.strftime("%Y%m%d-%H%M%S"))
 
-    finished: list = []
+    finished: list[LevelOutcome] = []
     interrupted = False
     with contextlib.ExitStack() as stack:
         base_url = target.base_url or stack.enter_context(_served_locally(target, args))
@@ -122,7 +133,7 @@ def run(args: argparse.Namespace) -> int:
     return 0 if written else 1
 
 
-def _workload(args):
+def _workload(args: argparse.Namespace) -> Workload:
     from engine.bench.runner import Workload
     from engine.bench.workload import parse_concurrency, parse_goodput, parse_length, parse_rates, read_dataset
     from engine.errors import UserError
@@ -153,7 +164,15 @@ def _workload(args):
     )
 
 
-def _write_report(args, output, base_url, model, workload, finished, interrupted) -> bool:
+def _write_report(
+    args: argparse.Namespace,
+    output: Path,
+    base_url: str,
+    model: str,
+    workload: Workload,
+    finished: list[LevelOutcome],
+    interrupted: bool,
+) -> bool:
     import sys
 
     from engine.bench.report import build_report, render_table, report_json
@@ -161,7 +180,7 @@ def _write_report(args, output, base_url, model, workload, finished, interrupted
     if not finished:
         print("mdeploy: no level finished; nothing to report", file=sys.stderr)
         return False
-    settings = {
+    settings: dict[str, object] = {
         "levels": [level.value for level in workload.levels],
         "mode": "rate" if workload.levels[0].rate is not None else "concurrency",
         "arrivals": workload.arrivals,
@@ -189,7 +208,7 @@ def _write_report(args, output, base_url, model, workload, finished, interrupted
     return True
 
 
-def _report_folder(target, stamp: str):
+def _report_folder(target: Target, stamp: str) -> Path:
     """`.mdeploy/bench/<time>` of the manifest's project, where its other local state lives; a
     URL has no manifest, so the current folder's."""
     from pathlib import Path
@@ -200,8 +219,9 @@ def _report_folder(target, stamp: str):
     return state_folder(root, "bench", stamp)
 
 
-def _served_locally(target, args):
-    """Serve MANIFEST:SERVICE on a free local port for the length of the benchmark."""
+def _served_locally(target: Target, args: argparse.Namespace) -> contextlib.AbstractContextManager[str]:
+    """Serve MANIFEST:SERVICE on a free local port for the length of the benchmark; the context
+    gives the served base URL."""
     import os
     import sys
     from pathlib import Path
@@ -211,8 +231,11 @@ def _served_locally(target, args):
     from engine.local.source import load_blueprint
     from engine.local.state import local_root, state_folder
 
-    blueprint = load_blueprint(target.manifest, args.env)
-    workdir = local_root(target.manifest)
+    manifest = target.manifest
+    if manifest is None:  # parse_target names a manifest in every target that is not a URL
+        raise ValueError(f"{target} has no manifest to serve")
+    blueprint = load_blueprint(manifest, args.env)
+    workdir = local_root(manifest)
     launch = prepare_launch(
         blueprint,
         target.service,
@@ -238,7 +261,7 @@ def _served_locally(target, args):
     import contextlib
 
     @contextlib.contextmanager
-    def served():
+    def served() -> Iterator[str]:
         # The engine's log would interleave with the progress bar; it goes to a file instead.
         with (
             log_file,

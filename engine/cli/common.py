@@ -8,13 +8,22 @@ Top-level imports are argparse only: command modules import this at their top, a
 from __future__ import annotations
 
 import argparse
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NoReturn, Protocol
 
 if TYPE_CHECKING:
     from pathlib import Path
+    from types import FrameType
 
     from engine.blueprint.model import Blueprint
     from engine.planner.plan import PlannedApp
+
+
+class Subcommands(Protocol):
+    """What a command module's `register(subparsers)` is given (engine/cli/main.py): argparse's
+    `add_parser`, which fills in the command's one-line help when `help` is not passed."""
+
+    def add_parser(self, name: str, **kwargs: object) -> argparse.ArgumentParser: ...
+
 
 MANIFEST_HELP = "the base manifest (YAML or TOML)"
 ENV_HELP = "Modal environment (default: MODAL_ENVIRONMENT, else main)"
@@ -92,7 +101,7 @@ def stop_on_sigterm() -> None:
     """From now on, SIGTERM raises `Stopped` in the main thread."""
     import signal
 
-    def terminate(signum, _frame):
+    def terminate(signum: int, _frame: FrameType | None) -> NoReturn:
         raise Stopped(signum)
 
     signal.signal(signal.SIGTERM, terminate)

@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import argparse
 
+from engine.cli.common import Subcommands
 from engine.cli.operate_common import add_app_arguments
 
 NAME = "cost"
 DEFAULT_SINCE = "7d"
 
 
-def register(subparsers) -> argparse.ArgumentParser:
+def register(subparsers: Subcommands) -> argparse.ArgumentParser:
     parser = subparsers.add_parser(
         NAME,
         description="Estimate what the manifest costs per hour (live Modal rates when credentials "

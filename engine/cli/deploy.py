@@ -24,12 +24,12 @@ import argparse
 from collections.abc import Mapping
 from pathlib import Path
 
-from engine.cli.common import add_env_argument, add_manifest_argument, chosen_environment, manifest_path
+from engine.cli.common import Subcommands, add_env_argument, add_manifest_argument, chosen_environment, manifest_path
 
 NAME = "deploy"
 
 
-def register(subparsers) -> argparse.ArgumentParser:
+def register(subparsers: Subcommands) -> argparse.ArgumentParser:
     parser = subparsers.add_parser(
         NAME,
         description=(

@@ -15,6 +15,7 @@ if TYPE_CHECKING:
 
     from engine.blueprint.model import Blueprint
     from engine.blueprint.origins import Origins
+    from engine.operate.names import ModalNames
 
 
 def add_check_arguments(parser: argparse.ArgumentParser) -> None:
@@ -45,7 +46,7 @@ def deploy_tag(blueprint: Blueprint, manifest: Path) -> str:
     return str(default_tag(blueprint, manifest))
 
 
-def _names(blueprint: Blueprint, env: str | None):
+def _names(blueprint: Blueprint, env: str | None) -> ModalNames:
     from engine.operate.names import modal_names
 
     return modal_names(blueprint, env)

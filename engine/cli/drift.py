@@ -10,14 +10,14 @@ from __future__ import annotations
 
 import argparse
 
-from engine.cli.common import add_format_argument
+from engine.cli.common import Subcommands, add_format_argument
 from engine.cli.operate_common import add_app_arguments
 
 NAME = "drift"
 DRIFT_EXIT_CODE = 2
 
 
-def register(subparsers) -> argparse.ArgumentParser:
+def register(subparsers: Subcommands) -> argparse.ArgumentParser:
     parser = subparsers.add_parser(
         NAME,
         description="Compare the deployed app, as Modal reports it, with the manifest's plan now, "

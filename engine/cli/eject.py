@@ -7,13 +7,17 @@ the same Blueprint, and from then on it is theirs. Without `-o` it goes to stand
 from __future__ import annotations
 
 import argparse
+from typing import TYPE_CHECKING
 
-from engine.cli.common import add_env_argument, add_manifest_argument
+from engine.cli.common import Subcommands, add_env_argument, add_manifest_argument
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 NAME = "eject"
 
 
-def register(subparsers) -> argparse.ArgumentParser:
+def register(subparsers: Subcommands) -> argparse.ArgumentParser:
     parser = subparsers.add_parser(
         NAME,
         description=(
@@ -68,7 +72,7 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _check_output(output, *, force: bool) -> None:
+def _check_output(output: Path, *, force: bool) -> None:
     """Refuse, before planning, a FILE that cannot be written or would be overwritten unasked."""
     from engine.errors import UserError
 
@@ -83,7 +87,7 @@ def _check_output(output, *, force: bool) -> None:
         raise UserError(f"cannot write {output}: {exc.strerror or exc}") from None
 
 
-def _root_from(output, manifest: str) -> str:
+def _root_from(output: Path | None, manifest: str) -> str:
     """The manifest's project root as a path from the ejected file's folder (standard output:
     from the working directory), for the file's local image paths."""
     import os

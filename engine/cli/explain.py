@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import argparse
 
-from engine.cli.common import add_env_argument, add_manifest_argument, chosen_environment, manifest_path
+from engine.cli.common import Subcommands, add_env_argument, add_manifest_argument, chosen_environment, manifest_path
 
 NAME = "explain"
 
 
-def register(subparsers) -> argparse.ArgumentParser:
+def register(subparsers: Subcommands) -> argparse.ArgumentParser:
     parser = subparsers.add_parser(
         NAME,
         description=(

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import argparse
 
+from engine.cli.common import Subcommands
 from engine.cli.operate_common import add_app_arguments
 
 NAME = "history"
 
 
-def register(subparsers) -> argparse.ArgumentParser:
+def register(subparsers: Subcommands) -> argparse.ArgumentParser:
     parser = subparsers.add_parser(
         NAME,
         description="List the deployments of the app, newest first, with the commit and content "

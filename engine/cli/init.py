@@ -3,6 +3,12 @@
 from __future__ import annotations
 
 import argparse
+from typing import TYPE_CHECKING
+
+from engine.cli.common import Subcommands
+
+if TYPE_CHECKING:
+    from engine.init.choices import Choices
 
 DESCRIPTION = """\
 Write a first manifest for one thing to deploy: an LLM service (--kind llm: a Hub model or a
@@ -17,7 +23,7 @@ every file it leaves validates: it plans the manifest (and the overlay's environ
 manifests/APP.yaml."""
 
 
-def register(subparsers) -> None:
+def register(subparsers: Subcommands) -> None:
     from engine.init.choices import DEFAULT_ENGINE, DEFAULT_GPU, DEFAULT_KEY, DEFAULT_SCHEDULE, ENGINES, KINDS
 
     parser = subparsers.add_parser("init", description=DESCRIPTION)
@@ -60,7 +66,7 @@ def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from engine.cli.validate import summarize
-    from engine.init.choices import Choices, completed
+    from engine.init.choices import Choices, completed, filled
     from engine.init.revision import pin_revision
     from engine.init.write import plan_files, refuse_existing, write_and_validate
     from engine.local.state import shown_path
@@ -93,7 +99,7 @@ def run(args: argparse.Namespace) -> int:
     checked = write_and_validate(choices, files, os.environ)
     for file in files:
         print(f"wrote {shown_path(file.path)} ({file.what})")
-    manifest = shlex.quote(shown_path(choices.path))
+    manifest = shlex.quote(shown_path(filled(choices.path, "path")))
     for env, validated in checked:
         print(f"ok {manifest} [{env}]: {summarize(validated)}")
     for note in notes:
@@ -117,22 +123,26 @@ def _ask_on_terminal(question: str, default: str | None) -> str:
     return answer or (default or "")
 
 
-def _rerun_command(choices) -> str:
-    """The command line that writes the same files, for the message that asks for --revision."""
+def _rerun_command(choices: Choices) -> str:
+    """The command line that writes the same files, for the message that asks for --revision
+    (of completed choices of a Hub model)."""
     import shlex
+
+    from engine.init.choices import filled
 
     words = [
         "mdeploy",
         "init",
-        choices.path.as_posix(),
+        filled(choices.path, "path").as_posix(),
         "--kind",
         "llm",
         "--engine",
-        choices.engine,
+        filled(choices.engine, "engine"),
         "--model",
-        choices.model_id,
+        filled(choices.model_id, "model_id"),
     ]
-    words += ["--app", choices.app, "--name", choices.key, "--gpu", choices.gpu]
+    words += ["--app", filled(choices.app, "app"), "--name", filled(choices.key, "key")]
+    words += ["--gpu", filled(choices.gpu, "gpu")]
     if choices.overlay:
         words += ["--overlay", choices.overlay]
     return " ".join(shlex.quote(w) for w in words)

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import argparse
 
+from engine.cli.common import Subcommands
 from engine.cli.operate_common import add_app_arguments, allow_positionals_after_options
 
 NAME = "logs"
 SOURCES = ("stdout", "stderr", "system")
 
 
-def register(subparsers) -> argparse.ArgumentParser:
+def register(subparsers: Subcommands) -> argparse.ArgumentParser:
     parser = subparsers.add_parser(
         NAME,
         description="Fetch or follow the logs of the deployed app, or of one of its services or "

@@ -18,9 +18,14 @@ import importlib
 import os
 import sys
 import traceback
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from engine.errors import UserError
 from engine.manifest.errors import ManifestError
+
+if TYPE_CHECKING:
+    from _typeshed import SupportsWrite
 
 # command name -> (module, one-line help). The help lives here so `--help` imports nothing else.
 COMMANDS: dict[str, tuple[str, str]] = {
@@ -49,13 +54,15 @@ EXIT_BROKEN_PIPE = 141
 
 
 class _Subcommands:
-    """The subparsers action as a command module sees it: `add_parser(NAME, ...)` gets the
-    command's one-line help from COMMANDS, so each summary is written once."""
+    """The subparsers action as a command module sees it (engine/cli/common.py's Subcommands):
+    `add_parser(NAME, ...)` gets the command's one-line help from COMMANDS, so each summary is
+    written once."""
 
-    def __init__(self, action: argparse._SubParsersAction):
+    def __init__(self, action: argparse._SubParsersAction[_Parser]):
         self._action = action
 
-    def add_parser(self, name: str, **kwargs) -> argparse.ArgumentParser:
+    # Any: the keywords are argparse's own, passed through for add_parser to check.
+    def add_parser(self, name: str, **kwargs: Any) -> argparse.ArgumentParser:
         kwargs.setdefault("help", COMMANDS[name][1])
         return self._action.add_parser(name, **kwargs)
 
@@ -81,7 +88,7 @@ class _Parser(argparse.ArgumentParser):
     then ends `mdeploy --help | head -1` as it ends every other command (subcommands' parsers
     are of this class too: argparse makes them with the parent's class)."""
 
-    def _print_message(self, message, file=None):
+    def _print_message(self, message: str, file: SupportsWrite[str] | None = None) -> None:
         if message:
             (file or sys.stderr).write(message)
 
@@ -89,10 +96,16 @@ class _Parser(argparse.ArgumentParser):
 class _VersionAction(argparse.Action):
     """argparse's `version` action, with the version looked up only when asked for."""
 
-    def __init__(self, option_strings, dest, help=None):
+    def __init__(self, option_strings: Sequence[str], dest: str, help: str | None = None):
         super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS, help=help)
 
-    def __call__(self, parser, namespace, values, option_string=None):
+    def __call__(
+        self,
+        parser: argparse.ArgumentParser,
+        namespace: argparse.Namespace,
+        values: object,
+        option_string: str | None = None,
+    ) -> NoReturn:
         print(f"mdeploy {package_version()}")
         parser.exit()
 
@@ -109,7 +122,7 @@ def package_version() -> str:
 
         pyproject = Path(__file__).resolve().parents[2] / "pyproject.toml"
         try:
-            return tomllib.loads(pyproject.read_text(encoding="utf-8"))["project"]["version"]
+            return str(tomllib.loads(pyproject.read_text(encoding="utf-8"))["project"]["version"])
         except (OSError, KeyError, tomllib.TOMLDecodeError):
             return "unknown (not installed)"
 

@@ -35,7 +35,10 @@ class _IntermixedParser(argparse.ArgumentParser):
 
     _inside = False
 
-    def parse_known_args(self, args=None, namespace=None):  # type: ignore[override]
+    # argparse's overloads type the result by the namespace passed in; this one only forwards it.
+    def parse_known_args(  # type: ignore[override]
+        self, args: Sequence[str] | None = None, namespace: argparse.Namespace | None = None
+    ) -> tuple[argparse.Namespace, list[str]]:
         if self._inside:  # the intermixed parse calls back here for each of its two passes
             return super().parse_known_args(args, namespace)
         self._inside = True

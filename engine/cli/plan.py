@@ -11,12 +11,18 @@ from __future__ import annotations
 
 import argparse
 
-from engine.cli.common import add_env_argument, add_format_argument, add_manifest_argument, plan_manifest_with_origins
+from engine.cli.common import (
+    Subcommands,
+    add_env_argument,
+    add_format_argument,
+    add_manifest_argument,
+    plan_manifest_with_origins,
+)
 
 NAME = "plan"
 
 
-def register(subparsers) -> argparse.ArgumentParser:
+def register(subparsers: Subcommands) -> argparse.ArgumentParser:
     parser = subparsers.add_parser(
         NAME,
         description=(

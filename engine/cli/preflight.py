@@ -12,13 +12,19 @@ engine/preflight/report.py).
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable
+from typing import TYPE_CHECKING, TypeVar
 
-from engine.cli.common import add_env_argument, add_manifest_argument, manifest_path, plan_manifest
+from engine.cli.common import Subcommands, add_env_argument, add_manifest_argument, manifest_path, plan_manifest
+
+if TYPE_CHECKING:
+    from engine.preflight.probes import Unavailable
 
 NAME = "preflight"
+_Probe = TypeVar("_Probe")
 
 
-def register(subparsers) -> argparse.ArgumentParser:
+def register(subparsers: Subcommands) -> argparse.ArgumentParser:
     parser = subparsers.add_parser(
         NAME,
         description=(
@@ -44,12 +50,10 @@ def run(args: argparse.Namespace) -> int:
     from engine.preflight.report import exit_code, render_results
 
     blueprint = plan_manifest(args)
-    modal = _probe(LiveModal, Unavailable) if blueprint.secrets or blueprint.volumes else Unavailable("not needed")
-    hub = (
-        _probe(LiveHub, Unavailable)
-        if any(s.kind != "server" for s in blueprint.servers)
-        else Unavailable("not needed")
-    )
+    modal = _probe(LiveModal) if blueprint.secrets or blueprint.volumes else Unavailable("not needed")
+    # The Hub answers for each llm server's model and each `models:` entry from the Hub.
+    asks_hub = any(s.kind != "server" for s in blueprint.servers) or any(m.repo for m in blueprint.models)
+    hub = _probe(LiveHub) if asks_hub else Unavailable("not needed")
     # A relative model path is a folder below the project root, where `mdeploy serve` runs engines.
     from engine.project.root import project_root
 
@@ -58,8 +62,12 @@ def run(args: argparse.Namespace) -> int:
     return exit_code(results, strict=args.strict)
 
 
-def _probe(factory, unavailable):
+def _probe(factory: Callable[[], _Probe]) -> _Probe | Unavailable:
+    """The live probe, or why it cannot answer (no credentials, no network): the checks that need it
+    are then skipped with that reason."""
+    from engine.preflight.probes import Unavailable
+
     try:
         return factory()
-    except unavailable as exc:
+    except Unavailable as exc:
         return exc

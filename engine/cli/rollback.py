@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import argparse
 
+from engine.cli.common import Subcommands
 from engine.cli.operate_common import add_app_arguments, allow_positionals_after_options
 
 NAME = "rollback"
 
 
-def register(subparsers) -> argparse.ArgumentParser:
+def register(subparsers: Subcommands) -> argparse.ArgumentParser:
     from engine.cli.deploy_checks import add_strategy_argument
 
     parser = subparsers.add_parser(

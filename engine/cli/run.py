@@ -4,6 +4,12 @@ result; with `--remote` (or `--map FILE`), call the deployed function through Mo
 from __future__ import annotations
 
 import argparse
+from typing import TYPE_CHECKING, Any
+
+from engine.cli.common import Subcommands
+
+if TYPE_CHECKING:
+    from engine.blueprint.model import Blueprint, FunctionSpec
 
 DESCRIPTION = """\
 Call a function of a manifest on this machine with JSON arguments and print its JSON result.
@@ -20,7 +26,7 @@ line of a JSON Lines file (each line one input, its first argument) and prints o
 line, in input order. Both need Modal credentials and a deployed app."""
 
 
-def register(subparsers) -> None:
+def register(subparsers: Subcommands) -> None:
     parser = subparsers.add_parser("run", description=DESCRIPTION)
     parser.add_argument("manifest", metavar="MANIFEST")
     parser.add_argument("function", metavar="FUNCTION")
@@ -58,6 +64,7 @@ def run(args: argparse.Namespace) -> int:
     from engine.local.dotenv import read_dotenv
     from engine.local.launch import function_env
     from engine.local.mounts import create_mount_folders
+    from engine.local.run_models import model_line, point_models_here
     from engine.local.run_mounts import (
         literal_warning,
         mount_lines,
@@ -82,6 +89,8 @@ def run(args: argparse.Namespace) -> int:
     call_args, call_kwargs = rewrite_arguments(call_args, mounts), rewrite_arguments(call_kwargs, mounts)
     for line in mount_lines(mounts):
         print(f"mdeploy: {line}", file=sys.stderr)
+    for model in point_models_here(blueprint, function, env, os.environ):
+        print(f"mdeploy: {model_line(model)}", file=sys.stderr)
     for literal in path_literals(function.handler, root, mounts):
         print(f"mdeploy: warning: {literal_warning(literal)}", file=sys.stderr)
     # Handlers are imported from the manifest's project (engine/project/root.py), as the deploy
@@ -105,7 +114,14 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _run_remote(args: argparse.Namespace, blueprint, function, call_args: list, call_kwargs: dict) -> int:
+# The arguments are decoded JSON (engine/local/call.py's parse_call_arguments), hence Any.
+def _run_remote(
+    args: argparse.Namespace,
+    blueprint: Blueprint,
+    function: FunctionSpec,
+    call_args: list[Any],
+    call_kwargs: dict[str, Any],
+) -> int:
     """The deployed function, called through Modal: no handler is imported here."""
     from pathlib import Path
 

@@ -12,11 +12,17 @@ CI catches a model change whose schemas or reference were not regenerated.
 from __future__ import annotations
 
 import argparse
+from typing import TYPE_CHECKING
+
+from engine.cli.common import Subcommands
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 NAME = "schema"
 
 
-def register(subparsers) -> argparse.ArgumentParser:
+def register(subparsers: Subcommands) -> argparse.ArgumentParser:
     parser = subparsers.add_parser(
         NAME,
         description="Print the manifest JSON Schema generated from the models, write it to a file, or check a file is current.",
@@ -99,7 +105,7 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _read_or_none(path) -> str | None:
+def _read_or_none(path: Path) -> str | None:
     """The file's text; None when it is not UTF-8 text (so it is reported as out of date, and
     regenerating it is the fix). Unreadable files are a UserError."""
     from engine.errors import UserError
@@ -122,6 +128,6 @@ def _render(kind: str) -> str:
     return render_schema(overlay=kind == "overlay")
 
 
-def _write_command(path, kind: str) -> str:
+def _write_command(path: Path, kind: str) -> str:
     flag = {"manifest": "", "overlay": " --overlay", "reference": " --reference"}[kind]
     return f"mdeploy schema{flag} -o {path}"

@@ -3,6 +3,12 @@
 from __future__ import annotations
 
 import argparse
+from typing import TYPE_CHECKING
+
+from engine.cli.common import Subcommands
+
+if TYPE_CHECKING:
+    from engine.blueprint.model import Blueprint
 
 DESCRIPTION = """\
 Run a service of a manifest on this machine: its launch command from the plan, run in the
@@ -14,7 +20,7 @@ engine's whole process tree on Ctrl-C or SIGTERM, or when serve itself is killed
 also be a Blueprint JSON file (`mdeploy plan --format json`)."""
 
 
-def register(subparsers) -> None:
+def register(subparsers: Subcommands) -> None:
     parser = subparsers.add_parser("serve", description=DESCRIPTION)
     parser.add_argument("manifest", metavar="MANIFEST")
     parser.add_argument("service", metavar="SERVICE", nargs="?", help="the service's name (default: the only one)")
@@ -84,7 +90,7 @@ def run(args: argparse.Namespace) -> int:
         return 130
 
 
-def _shown(argv: tuple[str, ...], blueprint) -> list[str]:
+def _shown(argv: tuple[str, ...], blueprint: Blueprint) -> list[str]:
     """The command as printed: secret arguments' values are masked (they came from the environment)."""
     secret_flags = {arg.flag for server in blueprint.servers for arg in server.secret_args}
     shown = list(argv)

@@ -12,13 +12,13 @@ from __future__ import annotations
 
 import argparse
 
-from engine.cli.common import add_format_argument
+from engine.cli.common import Subcommands, add_format_argument
 from engine.cli.operate_common import add_app_arguments
 
 NAME = "status"
 
 
-def register(subparsers) -> argparse.ArgumentParser:
+def register(subparsers: Subcommands) -> argparse.ArgumentParser:
     parser = subparsers.add_parser(
         NAME,
         description="Show what the deployed app of a manifest runs: per object its state, URL, "

@@ -23,11 +23,20 @@ in order as one process prints them (validate_pool.py; MDEPLOY_VALIDATE_WORKERS)
 from __future__ import annotations
 
 import argparse
+from typing import TYPE_CHECKING
+
+from engine.cli.common import Subcommands
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from engine.manifest.errors import Problem
+    from engine.manifest.models.manifest import Manifest
 
 NAME = "validate"
 
 
-def register(subparsers) -> argparse.ArgumentParser:
+def register(subparsers: Subcommands) -> argparse.ArgumentParser:
     parser = subparsers.add_parser(
         NAME,
         description="Check manifests (files or folders) and their environment overlays; report every problem with its position.",
@@ -49,7 +58,7 @@ def _count(number: int, noun: str) -> str:
     return f"{number} {plural}"
 
 
-def summarize(manifest) -> str:
+def summarize(manifest: Manifest) -> str:
     """`1 service, 2 functions, 1 volume, 1 secret` (empty kinds left out, but always services
     and functions)."""
     parts = [_count(len(manifest.services), "service"), _count(len(manifest.functions), "function")]
@@ -67,7 +76,7 @@ def summarize(manifest) -> str:
     return ", ".join(parts)
 
 
-def _checks(args: argparse.Namespace):
+def _checks(args: argparse.Namespace) -> list[tuple[Path, str | None]]:
     """(manifest, environment) pairs to check, in order; bad PATHs are a UserError up front."""
     from pathlib import Path
 
@@ -102,7 +111,7 @@ def _checks(args: argparse.Namespace):
     return list(dict.fromkeys(checks))
 
 
-def _check(path, env):
+def _check(path: Path, env: str | None) -> tuple[Manifest | None, list[Problem]]:
     """(manifest or None, every problem) of one manifest in one environment."""
     from engine.manifest.errors import ManifestError
     from engine.manifest.load import FileProblem, load_merged
@@ -135,7 +144,7 @@ def _check(path, env):
     return manifest, [*problems, *modal_problems(loaded, planned)]
 
 
-def _outcome(path, env) -> tuple[str | None, list]:
+def _outcome(path: Path, env: str | None) -> tuple[str | None, list[Problem]]:
     """What run prints of one check: the summary of a manifest that passed, and every problem
     (in a worker process, this is what travels back: validate_pool.py)."""
     manifest, problems = _check(path, env)
@@ -149,7 +158,7 @@ def _prepare() -> None:
     import engine.planner.plan  # noqa: F401
 
 
-def _environment_note(args: argparse.Namespace, checks) -> str | None:
+def _environment_note(args: argparse.Namespace, checks: list[tuple[Path, str | None]]) -> str | None:
     """When `--env ENV` matches no overlay of any manifest checked: say so, with did-you-mean."""
     import difflib
 
@@ -177,7 +186,7 @@ def run(args: argparse.Namespace) -> int:
     if note:
         print(f"{'error' if args.strict else 'note'}: {note}")
         warnings += 1
-    shown: set = set()
+    shown: set[Problem] = set()
     ok = failed = 0
     from engine.cli.validate_pool import outcomes
 

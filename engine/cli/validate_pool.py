@@ -25,18 +25,21 @@ import os
 import sys
 import threading
 from collections.abc import Callable, Iterator, Sequence
-from typing import Any
+from pathlib import Path
+
+from engine.manifest.errors import Problem
 
 WORKERS_VAR = "MDEPLOY_VALIDATE_WORKERS"
 MIN_PARALLEL = 24  # below this, forking costs more than it saves
 _MAX_WORKERS = 8
 _CHUNK = 4  # checks per message to a worker: few enough that both stay busy to the end
 
-Check = tuple[Any, Any]  # (path, environment)
-Outcome = tuple[Any, list]  # (summary of a manifest that passed, or None; its problems)
+Check = tuple[Path, str | None]  # (manifest, environment)
+Outcome = tuple[str | None, list[Problem]]  # (summary of a manifest that passed, or None; its problems)
+Job = Callable[[Path, str | None], Outcome]
 
 # Set in the parent just before the fork; the children inherit it.
-_job: Callable[[Any, Any], Outcome] | None = None
+_job: Job | None = None
 _FAILED = "mdeploy-validate-check-raised"
 
 
@@ -58,9 +61,7 @@ def worker_count(checks: int) -> int:
     return min(wanted, max(1, checks))
 
 
-def outcomes(
-    checks: Sequence[Check], job: Callable[[Any, Any], Outcome], prepare: Callable[[], None]
-) -> Iterator[Outcome]:
+def outcomes(checks: Sequence[Check], job: Job, prepare: Callable[[], None]) -> Iterator[Outcome]:
     """`job(path, env)` for every check, in order; `prepare()` imports what the jobs need."""
     workers = worker_count(len(checks))
     many = workers > 1 or len(checks) >= MIN_PARALLEL
@@ -90,7 +91,7 @@ def outcomes(
             gc.unfreeze()
 
 
-def _forked(checks: Sequence[Check], job: Callable[[Any, Any], Outcome], workers: int) -> Iterator[Outcome]:
+def _forked(checks: Sequence[Check], job: Job, workers: int) -> Iterator[Outcome]:
     import multiprocessing
 
     global _job
@@ -103,7 +104,7 @@ def _forked(checks: Sequence[Check], job: Callable[[Any, Any], Outcome], workers
         with multiprocessing.get_context("fork").Pool(workers) as pool:
             for check, outcome in zip(checks, pool.imap(_run_one, checks, chunksize=_CHUNK)):
                 # The parent reruns a check that raised, so the exception is its own.
-                yield job(*check) if outcome == _FAILED else outcome
+                yield job(*check) if isinstance(outcome, str) else outcome  # a str: _FAILED
     finally:
         _job = None
 

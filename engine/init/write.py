@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from engine.errors import UserError
 from engine.init.choices import Choices, filled, overlay_path
@@ -20,6 +21,9 @@ from engine.init.revision import Pinned
 from engine.manifest.errors import ManifestError
 from engine.project.modules import ProjectModules
 from engine.project.root import project_root, source_folders
+
+if TYPE_CHECKING:
+    from engine.manifest.models.manifest import Manifest
 
 SCHEMAS_FOLDER = "schemas"
 
@@ -75,7 +79,7 @@ def refuse_existing(c: Choices) -> None:
         )
 
 
-def write_and_validate(c: Choices, files: list[NewFile], environ: Mapping[str, str]) -> list[tuple[str, object]]:
+def write_and_validate(c: Choices, files: list[NewFile], environ: Mapping[str, str]) -> list[tuple[str, Manifest]]:
     """Create the files, validate and plan the manifest for each environment: (environment shown,
     validated manifest) pairs; or, after taking back every file and folder created, a UserError
     with the problems."""
@@ -88,7 +92,7 @@ def write_and_validate(c: Choices, files: list[NewFile], environ: Mapping[str, s
             with file.path.open("x", encoding="utf-8") as handle:
                 created.append(file.path)
                 handle.write(file.text)
-        checked: list[tuple[str, object]] = []
+        checked: list[tuple[str, Manifest]] = []
         for env in (None, c.overlay) if c.overlay else (None,):
             loaded, _ = load_and_plan(filled(c.path, "path"), env, environ)
             checked.append((env or "base", loaded.manifest))

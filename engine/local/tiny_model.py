@@ -55,7 +55,9 @@ def write_tiny_chat_model(
     from transformers import GenerationConfig, LlamaConfig, LlamaForCausalLM, PreTrainedTokenizerFast
     from transformers.utils import logging as transformers_logging
 
-    transformers_logging.disable_progress_bar()  # "Writing model shards" for one 0.5 MB file
+    # "Writing model shards" for one 0.5 MB file. (transformers leaves this function, the
+    # tokenizer's __init__ and GenerationConfig's unannotated: hence the ignores below.)
+    transformers_logging.disable_progress_bar()  # type: ignore[no-untyped-call]
 
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
@@ -70,7 +72,7 @@ def write_tiny_chat_model(
         show_progress=False,
     )
     bpe.train_from_iterator(_CORPUS * 4, trainer=trainer)
-    tokenizer = PreTrainedTokenizerFast(
+    tokenizer = PreTrainedTokenizerFast(  # type: ignore[no-untyped-call]
         tokenizer_object=bpe,
         eos_token="<|im_end|>",
         pad_token="<|endoftext|>",
@@ -79,6 +81,9 @@ def write_tiny_chat_model(
     tokenizer.chat_template = CHAT_TEMPLATE
     tokenizer.save_pretrained(directory)
 
+    pad_token_id = tokenizer.convert_tokens_to_ids("<|endoftext|>")
+    if not isinstance(pad_token_id, int):  # one token asks for one id; a list comes only for a list
+        raise TypeError(f"the tokenizer gave {pad_token_id!r} as the id of one token")
     torch.manual_seed(seed)
     config = LlamaConfig(
         vocab_size=len(tokenizer),
@@ -89,16 +94,16 @@ def write_tiny_chat_model(
         num_key_value_heads=kv_heads,
         max_position_embeddings=MAX_POSITIONS,
         eos_token_id=tokenizer.convert_tokens_to_ids("<|im_end|>"),
-        pad_token_id=tokenizer.convert_tokens_to_ids("<|endoftext|>"),
+        pad_token_id=pad_token_id,
         bos_token_id=None,
         # Untied: a random output layer of its own. Tied to the input embeddings, a random model
         # repeats the last prompt token ("\n" after the chat template) for ever.
         tie_word_embeddings=False,
-        torch_dtype="float32",
+        dtype="float32",  # written to config.json as "dtype" (torch_dtype, its old name, writes the same)
     )
     model = LlamaForCausalLM(config)
     model.save_pretrained(directory, safe_serialization=True)
-    GenerationConfig(
+    GenerationConfig(  # type: ignore[no-untyped-call]
         eos_token_id=config.eos_token_id, pad_token_id=config.pad_token_id, do_sample=False
     ).save_pretrained(directory)
     return directory

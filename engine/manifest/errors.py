@@ -48,7 +48,7 @@ class Problem:
         hint = f" ({self.hint})" if self.hint else ""
         return f"{where}:{key}{label} {self.message}{hint}"
 
-    def sort_key(self) -> tuple:
+    def sort_key(self) -> tuple[tuple[str, int, int], str, str]:
         loc = self.location
         return (loc.file, loc.line, loc.col) if loc else ("", 0, 0), self.key, self.message
 

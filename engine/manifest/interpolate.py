@@ -32,14 +32,15 @@ from __future__ import annotations
 
 import copy
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import replace
+from typing import Any, Literal
 
 from engine.manifest.credential_names import HINT as CREDENTIAL_HINT
 from engine.manifest.credential_names import credential_kind
 from engine.manifest.errors import ManifestError, Problem
 from engine.manifest.models.secrets_scan import secret_kind
-from engine.manifest.source import Layer, format_path, location_of
+from engine.manifest.source import KeyPath, Layer, format_path, location_of
 from engine.manifest.yaml_reader import resolve_plain_scalar
 
 _REFERENCE_BODY = re.compile(r"(?P<name>[A-Za-z_][A-Za-z0-9_]*)(?::-(?P<default>[^}]*))?")
@@ -80,7 +81,7 @@ def _check_value(name: str, value: str) -> None:
         )
 
 
-def _tokens(text: str):
+def _tokens(text: str) -> Iterator[tuple[Literal["text"], str] | tuple[Literal["ref"], str, str | None]]:
     """The pieces of `text` in order: ("text", literal) and ("ref", name, default or None).
 
     The one reading of the syntax: `substitute` expands it, `template_parts` hands it to eject.
@@ -149,7 +150,7 @@ def template_parts(text: str) -> tuple[str | tuple[str, str | None], ...]:
     return tuple(parts)
 
 
-def _string_paths(data: object, path: tuple = ()):
+def _string_paths(data: object, path: KeyPath = ()) -> Iterator[tuple[KeyPath, str]]:
     if isinstance(data, dict):
         for key, value in data.items():
             yield from _string_paths(value, path + (key,))
@@ -160,18 +161,18 @@ def _string_paths(data: object, path: tuple = ()):
         yield path, data
 
 
-def _is_server_command(path: tuple) -> bool:
+def _is_server_command(path: KeyPath) -> bool:
     return len(path) == 4 and path[0] == "services" and path[2] == "command"
 
 
-def _set(data: dict, path: tuple, value: object) -> None:
+def _set(data: dict[str, Any], path: KeyPath, value: object) -> None:
     node: object = data
     for part in path[:-1]:
         node = node[part]  # type: ignore[index]
     node[path[-1]] = value  # type: ignore[index]
 
 
-def _retyped(layer: Layer, path: tuple, original: str) -> bool:
+def _retyped(layer: Layer, path: KeyPath, original: str) -> bool:
     if layer.format == "toml":
         return _ONE_REFERENCE.fullmatch(original) is not None
     return path in layer.plain_scalars
@@ -216,7 +217,7 @@ def interpolate_layer(layer: Layer, environ: Mapping[str, str]) -> Layer:
     return replace(layer, data=data, interpolated=interpolated)
 
 
-def _value_at(data: object, path: tuple) -> tuple[bool, object]:
+def _value_at(data: object, path: KeyPath) -> tuple[bool, object]:
     node = data
     for part in path:
         try:
@@ -239,7 +240,7 @@ def _forms(value: object) -> list[str]:
     return [text] if len(text) >= 2 else []
 
 
-def hide_variable_values(text: str | None, data: object, interpolated: Mapping[tuple, str]) -> str | None:
+def hide_variable_values(text: str | None, data: object, interpolated: Mapping[KeyPath, str]) -> str | None:
     """`text` (a message or hint) with every value that came from a variable replaced, whole, by
     the reference the manifest wrote (`unknown GPU type ${GPU}`). One pass, longest spelling first,
     so a reference put in is never rewritten again; bare spellings only as whole words."""

@@ -45,7 +45,7 @@ class FileProblem(UserError):
         return Problem(Location(self.file, 1, 1), "", self.detail)
 
 
-def display_path(path: str | os.PathLike) -> str:
+def display_path(path: str | os.PathLike[str]) -> str:
     return PurePath(path).as_posix()
 
 
@@ -76,7 +76,7 @@ def _decode(raw: bytes, file: str) -> str:
         ) from None
 
 
-def read_layer(path: str | os.PathLike) -> Layer:
+def read_layer(path: str | os.PathLike[str]) -> Layer:
     """Read and parse one manifest file (base or overlay) into a Layer, without interpolation."""
     file = display_path(path)
     p = Path(path)
@@ -116,7 +116,7 @@ def check_environment_name(env: str) -> None:
         )
 
 
-def overlay_path(base: str | os.PathLike, env: str | None) -> Path | None:
+def overlay_path(base: str | os.PathLike[str], env: str | None) -> Path | None:
     """The overlay of `base` for `env` (`NAME.ENV.yaml|yml|toml` beside it), or None if there is none."""
     if not env:
         return None
@@ -132,7 +132,7 @@ def overlay_path(base: str | os.PathLike, env: str | None) -> Path | None:
     return found[0] if found else None
 
 
-def load_merged(path: str | os.PathLike, env: str | None, environ: Mapping[str, str] | None = None) -> Merged:
+def load_merged(path: str | os.PathLike[str], env: str | None, environ: Mapping[str, str] | None = None) -> Merged:
     """Read `path` and its overlay for `env`, interpolate each with `environ`, and merge them.
 
     Problems in the base and the overlay are reported together.
@@ -154,7 +154,7 @@ def load_merged(path: str | os.PathLike, env: str | None, environ: Mapping[str, 
     return merge_layers(layers)
 
 
-def overlay_target(file: str | os.PathLike) -> tuple[Path, str] | None:
+def overlay_target(file: str | os.PathLike[str]) -> tuple[Path, str] | None:
     """(base manifest, environment) when `file` is an overlay (`X.ENV.ext` beside `X.ext`)."""
     file = Path(file)
     parts = file.name.split(".")
@@ -175,7 +175,7 @@ def _base_of(file: Path) -> Path | None:
     return target[0] if target else None
 
 
-def discover_manifests(paths: Iterable[str | os.PathLike]) -> list[Path]:
+def discover_manifests(paths: Iterable[str | os.PathLike[str]]) -> list[Path]:
     """Base manifests in `paths`: files as given, folders searched recursively (hidden ones skipped).
 
     Overlays found in folders are left out (they belong to their base); a path that does not
@@ -203,7 +203,7 @@ def discover_manifests(paths: Iterable[str | os.PathLike]) -> list[Path]:
     return sorted(found, key=lambda p: p.as_posix())
 
 
-def environments_of(base: str | os.PathLike) -> list[str]:
+def environments_of(base: str | os.PathLike[str]) -> list[str]:
     """The environments that have an overlay beside `base`, sorted."""
     base = Path(base)
     stem = base.name[: -len(base.suffix)] if base.suffix else base.name

@@ -17,9 +17,10 @@ from __future__ import annotations
 import copy
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from engine.manifest.errors import Location
-from engine.manifest.source import Layer, Span, is_under, location_of
+from engine.manifest.source import KeyPath, Layer, Span, is_under, location_of
 
 
 @dataclass
@@ -30,14 +31,14 @@ class Merged:
     are carried over from the layer that set each path (see `Layer`).
     """
 
-    data: dict
-    spans: dict[tuple, Span]
+    data: dict[str, Any]
+    spans: dict[KeyPath, Span]
     files: tuple[str, ...]
-    plain_scalars: dict[tuple, str] = field(default_factory=dict)
-    interpolated: dict[tuple, str] = field(default_factory=dict)
-    deleted: dict[tuple, Span] = field(default_factory=dict)
+    plain_scalars: dict[KeyPath, str] = field(default_factory=dict)
+    interpolated: dict[KeyPath, str] = field(default_factory=dict)
+    deleted: dict[KeyPath, Span] = field(default_factory=dict)
 
-    def location(self, path: tuple) -> Location:
+    def location(self, path: KeyPath) -> Location:
         """Where the value at `path` (or its nearest located ancestor) was set."""
         return location_of(self.spans, path, self.files[0] if self.files else "<manifest>")
 
@@ -48,22 +49,22 @@ class _Merger:
         self.spans = dict(base.spans)
         self.plain = dict(base.plain_scalars)
         self.interpolated = dict(base.interpolated)
-        self.deleted: dict[tuple, Span] = {}
+        self.deleted: dict[KeyPath, Span] = {}
 
-    def _forget(self, path: tuple) -> None:
+    def _forget(self, path: KeyPath) -> None:
         """Drop the provenance of `path` and everything under it."""
         for p in [p for p in self.spans if is_under(p, path)]:
             del self.spans[p]
         self.plain = {p: t for p, t in self.plain.items() if not is_under(p, path)}
         self.interpolated = {p: t for p, t in self.interpolated.items() if not is_under(p, path)}
 
-    def _adopt(self, layer: Layer, path: tuple) -> None:
+    def _adopt(self, layer: Layer, path: KeyPath) -> None:
         """Take the provenance of `path` and everything under it from `layer`."""
         self.spans.update((p, s) for p, s in layer.spans.items() if is_under(p, path))
         self.plain.update((p, t) for p, t in layer.plain_scalars.items() if is_under(p, path))
         self.interpolated.update((p, t) for p, t in layer.interpolated.items() if is_under(p, path))
 
-    def merge(self, target: dict, source: dict, path: tuple, layer: Layer) -> None:
+    def merge(self, target: dict[str, Any], source: dict[str, Any], path: KeyPath, layer: Layer) -> None:
         for key, value in source.items():
             here = path + (key,)
             if value is None:

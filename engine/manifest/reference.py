@@ -42,7 +42,7 @@ def render_reference() -> str:
 
     schema = manifest_json_schema()
     definitions = schema["$defs"]
-    sections: list[tuple[str, dict]] = [("Top level", schema)]
+    sections: list[tuple[str, dict[str, Any]]] = [("Top level", schema)]
     # definition -> {dotted path it sits at: the definitions (or discriminator values) holding it}
     places: dict[str, dict[str, list[str]]] = {"Top level": {}}
     queue = [("Top level", schema, "")]
@@ -108,7 +108,7 @@ def _chosen_by(node: Any, conditions: tuple[str, ...] = ()) -> dict[str, list[st
     return found
 
 
-def _section(name: str, node: dict, places: dict[str, list[str]]) -> str:
+def _section(name: str, node: dict[str, Any], places: dict[str, list[str]]) -> str:
     title = "Top level" if name == "Top level" else f"`{name}`"
     out = [f"## {title}", ""]
     if name != "Top level":
@@ -164,7 +164,7 @@ def _type(node: Any) -> str:
     return (kind or "any") + _bounds(node)
 
 
-def _bounds(node: dict) -> str:
+def _bounds(node: dict[str, Any]) -> str:
     low = node.get("minimum", node.get("exclusiveMinimum"))
     high = node.get("maximum", node.get("exclusiveMaximum"))
     strict_low = "exclusiveMinimum" in node
@@ -178,7 +178,7 @@ def _bounds(node: dict) -> str:
     return ""
 
 
-def _default(field: dict) -> str:
+def _default(field: dict[str, Any]) -> str:
     if "default" not in field:
         return "-"
     value = field["default"]

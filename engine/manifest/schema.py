@@ -80,7 +80,7 @@ def overlay_json_schema() -> dict[str, Any]:
     base: the manifest schema with nothing required and `null` (which deletes a key) allowed for
     every key. Alternatives become `anyOf`, since a partial service may fit several kinds. The
     merged result is checked against the full schema and the models, as for any manifest."""
-    schema = _loosen(manifest_json_schema())
+    schema: dict[str, Any] = _loosen(manifest_json_schema())
     schema["$id"] = OVERLAY_SCHEMA_ID
     schema["title"] = "mdeploy manifest overlay"
     schema["description"] = (
@@ -110,7 +110,7 @@ def _loosen(node: Any) -> Any:
     return out
 
 
-def _nullable(schema: dict) -> dict:
+def _nullable(schema: dict[str, Any]) -> dict[str, Any]:
     return {"anyOf": [schema, {"type": "null"}]}
 
 

@@ -9,8 +9,12 @@ mapping keys (str) and list indices (int); `()` is the document root.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from engine.manifest.errors import Location, Problem
+
+KeyPath = tuple[str | int, ...]
+"""A path into manifest data: mapping keys and list indices; `()` is the document root."""
 
 # Limits that keep a hostile or broken file from exhausting memory, time or the stack.
 MAX_FILE_BYTES = 1024 * 1024
@@ -39,14 +43,14 @@ class Layer:
     """
 
     file: str
-    data: dict
-    spans: dict[tuple, Span]
-    plain_scalars: dict[tuple, str] = field(default_factory=dict)
+    data: dict[str, Any]
+    spans: dict[KeyPath, Span]
+    plain_scalars: dict[KeyPath, str] = field(default_factory=dict)
     format: str = "yaml"
-    interpolated: dict[tuple, str] = field(default_factory=dict)
+    interpolated: dict[KeyPath, str] = field(default_factory=dict)
 
 
-def format_path(path: tuple) -> str:
+def format_path(path: KeyPath) -> str:
     """`("services", "chat", "gpu")` -> `services.chat.gpu`; list items as `pip[0]`."""
     out = ""
     for part in path:
@@ -57,13 +61,13 @@ def format_path(path: tuple) -> str:
     return out
 
 
-def located(file: str, line: int, col: int, key: tuple | str, message: str, hint: str | None = None) -> Problem:
+def located(file: str, line: int, col: int, key: KeyPath | str, message: str, hint: str | None = None) -> Problem:
     """A Problem at 1-based `line`/`col` of `file`, about `key` (a path or an already dotted key)."""
     dotted = key if isinstance(key, str) else format_path(key)
     return Problem(Location(file, line, col), dotted, message, hint)
 
 
-def location_of(spans: dict[tuple, Span], path: tuple, file: str) -> Location:
+def location_of(spans: dict[KeyPath, Span], path: KeyPath, file: str) -> Location:
     """The value location of `path`, else of its nearest ancestor that has one, else line 1."""
     probe = tuple(path)
     while True:
@@ -75,6 +79,6 @@ def location_of(spans: dict[tuple, Span], path: tuple, file: str) -> Location:
         probe = probe[:-1]
 
 
-def is_under(path: tuple, prefix: tuple) -> bool:
+def is_under(path: KeyPath, prefix: KeyPath) -> bool:
     """True when `path` is `prefix` or lies inside it."""
     return path[: len(prefix)] == prefix

@@ -14,9 +14,11 @@ import bisect
 import datetime
 import re
 import tomllib
+from collections.abc import Iterator
+from typing import Any
 
 from engine.manifest.errors import Location, ManifestError, Problem
-from engine.manifest.source import MAX_DEPTH, Layer, Span, located
+from engine.manifest.source import MAX_DEPTH, KeyPath, Layer, Span, located
 
 _BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
 _ERROR_AT = re.compile(r"^(?P<msg>.*?) \(at (?:line (?P<line>\d+), column (?P<col>\d+)|end of document)\)$", re.S)
@@ -30,14 +32,14 @@ class _TooDeep(Exception):
 class _PositionScanner:
     """Best-effort map from key paths to positions in TOML text that tomllib accepted."""
 
-    def __init__(self, text: str, file: str, data: dict | None):
+    def __init__(self, text: str, file: str, data: dict[str, Any] | None):
         self.s = text
         self.file = file
         self.data = data
         self.i = 0
         self.line_starts = [0] + [m.end() for m in re.finditer("\n", text)]
-        self.spans: dict[tuple, Span] = {(): Span(None, Location(file, 1, 1))}
-        self.aot_counts: dict[tuple, int] = {}
+        self.spans: dict[KeyPath, Span] = {(): Span(None, Location(file, 1, 1))}
+        self.aot_counts: dict[KeyPath, int] = {}
 
     def loc(self, index: int) -> Location:
         line = bisect.bisect_right(self.line_starts, index) - 1
@@ -106,14 +108,14 @@ class _PositionScanner:
 
     # -- structure ------------------------------------------------------------------------------
 
-    def note(self, path: tuple, key_at: int | None, value_at: int, replace: bool = True, table: bool = False) -> None:
+    def note(self, path: KeyPath, key_at: int | None, value_at: int, replace: bool = True, table: bool = False) -> None:
         if table and _level(path) > MAX_DEPTH:
             raise _TooDeep(value_at if key_at is None else key_at)
         if replace or path not in self.spans:
             self.spans[path] = Span(None if key_at is None else self.loc(key_at), self.loc(value_at))
 
     def scan(self) -> None:
-        table: tuple = ()
+        table: KeyPath = ()
         while True:
             self.skip_ws(newlines=True)
             if self.i >= len(self.s):
@@ -143,8 +145,8 @@ class _PositionScanner:
                 if self.peek() == "#" or self.peek() in ("\n", "\r"):
                     self.skip_line()
 
-    def header(self, parts: list[tuple[str, int]], header_at: int, array: bool) -> tuple:
-        path: tuple = ()
+    def header(self, parts: list[tuple[str, int]], header_at: int, array: bool) -> KeyPath:
+        path: KeyPath = ()
         node = self.data
         for n, (part, at) in enumerate(parts):
             last = n == len(parts) - 1
@@ -161,7 +163,7 @@ class _PositionScanner:
                     self.note(path, None, header_at)
         return path
 
-    def value(self, path: tuple, key_at: int) -> None:
+    def value(self, path: KeyPath, key_at: int) -> None:
         c = self.peek()
         self.note(path, key_at, self.i, table=c in "{[")
         if c == "{":
@@ -208,14 +210,14 @@ class _PositionScanner:
                 self.i += 1
 
 
-def _level(path: tuple) -> int:
+def _level(path: KeyPath) -> int:
     """How deep a table or array at `path` nests; the document's root table is level 1."""
     return len(path) + 1
 
 
-def _walk(data: dict):
+def _walk(data: dict[str, Any]) -> Iterator[tuple[KeyPath, object]]:
     """Every (path, value) in `data`, iteratively (a header like `[a.b.c...]` can nest very deep)."""
-    stack: list[tuple[tuple, object]] = [((), data)]
+    stack: list[tuple[KeyPath, object]] = [((), data)]
     while stack:
         path, value = stack.pop()
         yield path, value
@@ -225,11 +227,11 @@ def _walk(data: dict):
             stack.extend((path + (n,), v) for n, v in reversed(list(enumerate(value))))
 
 
-def _too_deep(file: str, location: Location, key: tuple | str = "") -> ManifestError:
+def _too_deep(file: str, location: Location, key: KeyPath | str = "") -> ManifestError:
     return ManifestError(located(file, location.line, location.col, key, f"nesting is deeper than {MAX_DEPTH} levels"))
 
 
-def _scan_positions(text: str, file: str, data: dict | None) -> dict[tuple, Span]:
+def _scan_positions(text: str, file: str, data: dict[str, Any] | None) -> dict[KeyPath, Span]:
     """Spans from the scanner; raises ManifestError where nesting passes MAX_DEPTH."""
     scanner = _PositionScanner(text, file, data)
     try:

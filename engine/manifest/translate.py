@@ -14,14 +14,16 @@ import difflib
 import re
 import types
 import typing
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from pydantic import BaseModel, Tag
+from pydantic_core import ErrorDetails
 
 from engine.manifest.errors import Location, Problem
 from engine.manifest.models.base import MDEPLOY_ERROR, Finding
 from engine.manifest.models.secrets_scan import looks_secret
+from engine.manifest.source import KeyPath, Span
 
 # Keys of the Modal API before 1.0 (and of the seed's older manifests): each names its current form.
 LEGACY_KEYS: dict[str, str] = {
@@ -54,7 +56,7 @@ MOVED_KEYS: dict[str, tuple[str, str]] = {
 _BRANCH_LABEL = re.compile(r"^[a-z][a-z-]*\[.*\]$")
 
 
-def _resolve(value: Any, loc: tuple, allow_missing_last: bool) -> tuple | None:
+def _resolve(value: Any, loc: KeyPath, allow_missing_last: bool) -> KeyPath | None:
     """The manifest path that `loc` denotes in `value`, skipping elements that are not keys of the
     data (union tags); None when `loc` does not fit the data."""
     if not loc:
@@ -84,12 +86,12 @@ def _resolve(value: Any, loc: tuple, allow_missing_last: bool) -> tuple | None:
     return None
 
 
-def manifest_path(loc: tuple, data: Any) -> tuple:
+def manifest_path(loc: KeyPath, data: Any) -> KeyPath:
     """Manifest keys for a pydantic `loc` (without a trailing "[key]")."""
     return _resolve(data, loc, False) or _resolve(data, loc, True) or tuple(loc)
 
 
-def dotted(path: Iterable) -> str:
+def dotted(path: Iterable[str | int]) -> str:
     """`services.chat.gpu`, `functions.f.secrets[0]`, `services.chat.volumes["/data"]`."""
     out = ""
     for part in path:
@@ -106,7 +108,7 @@ def dotted(path: Iterable) -> str:
 # Which model sits at a loc (for "did you mean" and field descriptions)
 
 
-def _tags(tp: Any) -> set:
+def _tags(tp: Any) -> set[str]:
     origin = typing.get_origin(tp)
     if origin is typing.Annotated:
         tags = {m.tag for m in tp.__metadata__ if isinstance(m, Tag)}
@@ -123,7 +125,7 @@ def _tags(tp: Any) -> set:
     return set()
 
 
-def model_at(tp: Any, loc: tuple) -> type[BaseModel] | None:
+def model_at(tp: Any, loc: KeyPath) -> type[BaseModel] | None:
     """The model class that pydantic validated at `loc` (tags included) below type `tp`."""
     origin = typing.get_origin(tp)
     if origin is typing.Annotated:
@@ -161,19 +163,19 @@ class Locator:
     """Finds `file:line:col` for a manifest path through the merged spans."""
 
     def __init__(self, merged: Any):
-        self.spans = getattr(merged, "spans", None) or {}
-        self.plain = getattr(merged, "plain_scalars", None)
+        self.spans: Mapping[KeyPath, Span] = getattr(merged, "spans", None) or {}
+        self.plain: Mapping[KeyPath, str] | None = getattr(merged, "plain_scalars", None)
         self.files = tuple(getattr(merged, "files", ()) or ())
-        self.deleted = getattr(merged, "deleted", None) or {}
+        self.deleted: Mapping[KeyPath, Span] = getattr(merged, "deleted", None) or {}
 
-    def _nearest(self, path: tuple):
+    def _nearest(self, path: KeyPath) -> tuple[int, Span] | tuple[None, None]:
         for cut in range(len(path), -1, -1):
             span = self.spans.get(tuple(path[:cut]))
             if span is not None:
                 return cut, span
         return None, None
 
-    def at_value(self, path: tuple) -> Location | None:
+    def at_value(self, path: KeyPath) -> Location | None:
         cut, span = self._nearest(path)
         if span is None:
             return self._fallback()
@@ -181,13 +183,13 @@ class Locator:
             return span.value
         return span.key or span.value
 
-    def at_key(self, path: tuple) -> Location | None:
+    def at_key(self, path: KeyPath) -> Location | None:
         cut, span = self._nearest(path)
         if span is None:
             return self._fallback()
         return span.key or span.value
 
-    def deleted_at(self, path: tuple) -> Location | None:
+    def deleted_at(self, path: KeyPath) -> Location | None:
         """Where an overlay's `null` deleted the key at `path`, if one did."""
         span = self.deleted.get(tuple(path))
         return (span.key or span.value) if span is not None else None
@@ -195,14 +197,14 @@ class Locator:
     def _fallback(self) -> Location | None:
         return Location(self.files[0], 1, 1) if self.files and isinstance(self.files[0], str) else None
 
-    def source_text(self, path: tuple) -> str | None:
+    def source_text(self, path: KeyPath) -> str | None:
         """How a plain (unquoted) scalar was written, when the loader recorded it."""
         if isinstance(self.plain, dict):
             text = self.plain.get(tuple(path))
             return text if isinstance(text, str) else None
         return None
 
-    def was_plain(self, path: tuple) -> bool:
+    def was_plain(self, path: KeyPath) -> bool:
         return self.plain is not None and tuple(path) in self.plain
 
 
@@ -241,7 +243,7 @@ def _did_you_mean(word: Any, options: Iterable[str]) -> str | None:
     return f"did you mean '{close[0]}'?" if close else None
 
 
-def _type_message(kind: str, value: Any, path: tuple, locator: Locator) -> tuple[str, str | None]:
+def _type_message(kind: str, value: Any, path: KeyPath, locator: Locator) -> tuple[str, str | None]:
     if value is None:
         if not path:
             return "the manifest is empty", "start with `version: 1` and `app: NAME`"
@@ -289,7 +291,7 @@ def _type_message(kind: str, value: Any, path: tuple, locator: Locator) -> tuple
     return f"has the wrong type ({show(value)})", None
 
 
-def _bound_message(kind: str, ctx: dict, value: Any) -> str:
+def _bound_message(kind: str, ctx: Mapping[str, Any], value: Any) -> str:
     words = {
         "greater_than_equal": ("at least", "ge"),
         "greater_than": ("greater than", "gt"),
@@ -304,7 +306,7 @@ def _bound_message(kind: str, ctx: dict, value: Any) -> str:
 # One pydantic error -> one Problem
 
 
-def problem_from_error(error: dict, data: Any, locator: Locator, root: type[BaseModel]) -> Problem:
+def problem_from_error(error: ErrorDetails, data: Any, locator: Locator, root: type[BaseModel]) -> Problem:
     kind = error["type"]
     raw_loc = tuple(error["loc"])
     on_dict_key = bool(raw_loc) and raw_loc[-1] == "[key]"
@@ -344,7 +346,8 @@ def problem_from_error(error: dict, data: Any, locator: Locator, root: type[Base
 
     if kind == "missing":
         model = model_at(root, raw_loc[:-1])
-        field = model.model_fields.get(path[-1]) if model is not None and path else None
+        last = path[-1] if path else None
+        field = model.model_fields.get(last) if model is not None and isinstance(last, str) else None
         hint = field.description if field is not None else None
         deleted = locator.deleted_at(path)
         if deleted is not None:

@@ -15,14 +15,17 @@ from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
+from pydantic_core import ErrorDetails
 
 from engine.manifest.errors import ManifestError, Problem
 from engine.manifest.interpolate import hide_variable_values
+from engine.manifest.models.base import Finding
 from engine.manifest.models.manifest import Manifest, check_manifest_rules
 from engine.manifest.models.numbers import TOO_LARGE, check_numbers
 from engine.manifest.models.secrets_scan import redact, scan_for_secrets
 from engine.manifest.models.value_rules import check_value_rules
 from engine.manifest.overlay_hints import new_overlay_entries_hints
+from engine.manifest.source import KeyPath, Span
 from engine.manifest.translate import Locator, dotted, problem_from_error, problem_from_finding
 
 # pydantic's upper-bound errors: for a huge number under a field with its own bound ("at most
@@ -48,11 +51,13 @@ class _Unlocated:
     """Stands in for a loader `Merged` when validating plain data (no positions)."""
 
     data: Any
-    spans: dict
-    files: tuple = ()
+    spans: dict[KeyPath, Span]
+    files: tuple[str, ...] = ()
 
 
-def _model_problems(data: Any, locator: Locator, numbers: list) -> tuple[Manifest | None, list[Problem], set[str]]:
+def _model_problems(
+    data: Any, locator: Locator, numbers: list[Finding]
+) -> tuple[Manifest | None, list[Problem], set[str]]:
     """Pydantic's verdict, less what it says about a number the number rule refuses, and the
     keys where the field's own bound ("at most 65535") words a huge number better than that rule."""
     huge = {dotted(f.path) for f in numbers if f.message == TOO_LARGE}
@@ -75,7 +80,7 @@ def _model_problems(data: Any, locator: Locator, numbers: list) -> tuple[Manifes
         return None, problems, field_speaks
 
 
-def _a_literal_branch_beside_a_shape(error: dict, errors: list[dict]) -> bool:
+def _a_literal_branch_beside_a_shape(error: ErrorDetails, errors: list[ErrorDetails]) -> bool:
     """A union of a mapping and a literal (`warmup: false | {path, ...}`) given a mapping with a
     wrong entry fails both branches; the literal's "must be one of: False" says nothing about
     the mapping the user wrote, so only the mapping branch's errors are shown."""

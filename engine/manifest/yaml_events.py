@@ -22,6 +22,46 @@ sources on shipped manifests and on fuzzed text.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Protocol
+
+
+class Mark(Protocol):
+    """Where an event starts or ends (both parsers' marks): 0-based line and column, and the index
+    of the character in the text."""
+
+    line: int
+    column: int
+    index: int
+
+
+class ParseEvent(Protocol):
+    """What every event of either parser has. The reader tells the kinds apart by class name
+    (`ScalarEvent`, `MappingStartEvent`, ...): the two parsers' classes share names, not a base."""
+
+    start_mark: Mark
+    end_mark: Mark
+
+
+class NodeEvent(ParseEvent, Protocol):
+    """A scalar, an alias, or the start of a mapping or sequence."""
+
+    anchor: str | None
+
+
+class AliasEvent(NodeEvent, Protocol):
+    anchor: str  # the anchor it refers to
+
+
+class CollectionStartEvent(NodeEvent, Protocol):
+    tag: str | None
+    flow_style: bool | None
+
+
+class ScalarEvent(NodeEvent, Protocol):
+    tag: str | None
+    value: str
+    style: str | None
+
 
 _MAX_FAST_EVENTS = 20_000
 # Text where libyaml's answer may differ: YAML 1.1 line breaks, byte order marks (counted
@@ -30,22 +70,23 @@ _MAX_FAST_EVENTS = 20_000
 _PURE_ONLY = ("\x85", "\u2028", "\u2029", "\ufeff", "\t")
 
 
-def pure_events(text: str) -> Iterable:
+def pure_events(text: str) -> Iterable[ParseEvent]:
     """ruamel's pure safe parser (YAML 1.2): lazy, raises ruamel's YAMLError."""
     from ruamel.yaml import YAML
 
     # The safe parser: same events and marks as round-trip mode, without its comment bookkeeping.
-    return YAML(typ="safe", pure=True).parse(text)
+    events: Iterable[ParseEvent] = YAML(typ="safe", pure=True).parse(text)  # ruamel declares no return type
+    return events
 
 
-def _libyaml_events(text: str) -> list | None:
+def _libyaml_events(text: str) -> list[ParseEvent] | None:
     """Every event of `text` from libyaml, or None when libyaml is absent, fails or the stream is long."""
     try:
         from yaml import YAMLError
         from yaml.cyaml import CParser
     except ImportError:  # PyYAML without its C extension, or not installed
         return None
-    events = []
+    events: list[ParseEvent] = []
     try:
         parser = CParser(text)
     except ValueError:  # text libyaml cannot take (lone surrogates)
@@ -53,7 +94,7 @@ def _libyaml_events(text: str) -> list | None:
     try:
         empty_before = False
         flow_depth = 0
-        nodes_in: list[list] = []  # per open collection: [is a mapping, nodes placed in it so far]
+        nodes_in: list[list[int]] = []  # per open collection: [is a mapping, nodes placed in it so far]
         while parser.check_event():
             event = parser.get_event()
             kind = type(event).__name__
@@ -96,7 +137,7 @@ def _libyaml_events(text: str) -> list | None:
     return events
 
 
-def yaml_events(text: str) -> Iterable:
+def yaml_events(text: str) -> Iterable[ParseEvent]:
     """The parse events of `text`, from libyaml when it cannot differ from YAML 1.2, else pure."""
     if not any(mark in text for mark in _PURE_ONLY):
         events = _libyaml_events(text)

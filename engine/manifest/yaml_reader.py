@@ -15,10 +15,21 @@ import copy
 import math
 import re
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, cast
 
 from engine.manifest.errors import Location, ManifestError
-from engine.manifest.source import MAX_ALIAS_USES, MAX_DEPTH, Layer, Span, located
-from engine.manifest.yaml_events import yaml_events
+from engine.manifest.source import MAX_ALIAS_USES, MAX_DEPTH, KeyPath, Layer, Span, located
+from engine.manifest.yaml_events import (
+    AliasEvent,
+    CollectionStartEvent,
+    Mark,
+    ParseEvent,
+    ScalarEvent,
+    yaml_events,
+)
+
+if TYPE_CHECKING:
+    from ruamel.yaml.error import YAMLError
 
 _CORE = "tag:yaml.org,2002:"
 _SCALAR_TAGS = {None, "!", _CORE + "str", _CORE + "int", _CORE + "float", _CORE + "bool", _CORE + "null"}
@@ -65,8 +76,8 @@ def resolve_plain_scalar(text: str) -> str | int | float | bool | None:
 class _Frame:
     """A mapping or sequence being built, and (for mappings) the key waiting for its value."""
 
-    value: dict | list
-    path: tuple
+    value: dict[str, object] | list[object]
+    path: KeyPath
     anchor: str | None
     key: str | None = None
     key_loc: Location | None = None
@@ -78,15 +89,15 @@ class _Anchored:
     """A finished anchored node, kept as it was so each alias use gets its own copy."""
 
     value: object
-    spans: dict[tuple, Span]  # relative to the anchored node
-    plain: dict[tuple, str]  # relative path -> text as written
+    spans: dict[KeyPath, Span]  # relative to the anchored node
+    plain: dict[KeyPath, str]  # relative path -> text as written
 
 
 class _Builder:
     def __init__(self, file: str):
         self.file = file
-        self.spans: dict[tuple, Span] = {}
-        self.plain: dict[tuple, str] = {}
+        self.spans: dict[KeyPath, Span] = {}
+        self.plain: dict[KeyPath, str] = {}
         self.anchors: dict[str, _Anchored] = {}
         self.stack: list[_Frame] = []
         self.root: object = None
@@ -97,29 +108,30 @@ class _Builder:
 
     # -- errors ---------------------------------------------------------------------------------
 
-    def fail(self, mark, key, message: str, hint: str | None = None) -> ManifestError:
+    def fail(self, mark: Mark, key: KeyPath | str, message: str, hint: str | None = None) -> ManifestError:
         if "tag " in message and _CORE in message:  # show the tag as the user wrote it: `!!python/...`
             message = message.replace(_CORE, "!!")
         return ManifestError(located(self.file, mark.line + 1, mark.column + 1, key, message, hint))
 
-    def loc(self, mark) -> Location:
+    def loc(self, mark: Mark) -> Location:
         return Location(self.file, mark.line + 1, mark.column + 1)
 
     # -- where the next node goes ---------------------------------------------------------------
 
-    def _slot(self) -> tuple[tuple, Location | None]:
+    def _slot(self) -> tuple[KeyPath, Location | None]:
         """The path of the node about to be placed, and the location of its key."""
         if not self.stack:
             return (), None
         top = self.stack[-1]
         if isinstance(top.value, list):
             return top.path + (len(top.value),), None
+        assert top.key is not None, "a mapping's value is placed only after its key"
         return top.path + (top.key,), top.key_loc
 
     def _expects_key(self) -> bool:
         return bool(self.stack) and isinstance(self.stack[-1].value, dict) and self.stack[-1].key is None
 
-    def _place(self, value: object, event, path: tuple, key_loc: Location | None) -> None:
+    def _place(self, value: object, event: ParseEvent, path: KeyPath, key_loc: Location | None) -> None:
         self.spans[path] = Span(key_loc, self.loc(event.start_mark))
         if not self.stack:
             self.root, self.has_root = value, True
@@ -128,10 +140,11 @@ class _Builder:
         if isinstance(top.value, list):
             top.value.append(value)
         else:
+            assert top.key is not None, "a mapping's value is placed only after its key"
             top.value[top.key] = value
             top.key, top.key_loc = None, None
 
-    def _remember_anchor(self, name: str | None, path: tuple, value: object) -> None:
+    def _remember_anchor(self, name: str | None, path: KeyPath, value: object) -> None:
         if name is None:
             return
         n = len(path)
@@ -141,12 +154,13 @@ class _Builder:
 
     # -- events ---------------------------------------------------------------------------------
 
-    def key(self, event) -> None:
+    def key(self, event: ParseEvent) -> None:
         kind = type(event).__name__
         path = self.stack[-1].path
         if kind != "ScalarEvent":
             what = "an alias" if kind == "AliasEvent" else "a mapping or list"
             raise self.fail(event.start_mark, path, f"a key must be a plain string, not {what}")
+        event = cast(ScalarEvent, event)  # told apart by class name (yaml_events.py)
         if event.tag not in (None, "!", _CORE + "str"):
             raise self.fail(event.start_mark, path, f"tag {event.tag!r} is not allowed on a key")
         text = event.value
@@ -173,7 +187,7 @@ class _Builder:
         top.key_lines[text] = event.start_mark.line + 1
         top.key, top.key_loc = text, self.loc(event.start_mark)
 
-    def scalar(self, event) -> None:
+    def scalar(self, event: ScalarEvent) -> None:
         path, key_loc = self._slot()
         tag, text = event.tag, event.value
         if tag not in _SCALAR_TAGS:
@@ -182,6 +196,7 @@ class _Builder:
             )
         if event.start_mark.line != event.end_mark.line:
             self.multiline_scalars.append((event.start_mark.line, event.end_mark.line))
+        value: object
         if tag is None and event.style is None:
             value = resolve_plain_scalar(text)
             self.plain[path] = text
@@ -192,16 +207,18 @@ class _Builder:
         self._place(value, event, path, key_loc)
         self._remember_anchor(event.anchor, path, value)
 
-    def _typed(self, event, path: tuple) -> object:
+    def _typed(self, event: ScalarEvent, path: KeyPath) -> object:
         """A scalar with an explicit core tag (`!!int 3`): its text must really be of that type."""
+        assert event.tag is not None, "called for a tagged scalar only"
         name = event.tag[len(_CORE) :]
         value = resolve_plain_scalar(event.value)
         wanted = {"int": (int,), "float": (float, int), "bool": (bool,), "null": (type(None),)}[name]
         if isinstance(value, bool) and name != "bool" or not isinstance(value, wanted):
             raise self.fail(event.start_mark, path, f"the value is not a valid !!{name}")
-        return float(value) if name == "float" else value
+        # (the isinstance is the check above again, for mypy: a !!float is an int or a float)
+        return float(value) if name == "float" and isinstance(value, (int, float)) else value
 
-    def start(self, event, is_mapping: bool) -> None:
+    def start(self, event: CollectionStartEvent, is_mapping: bool) -> None:
         path, key_loc = self._slot()
         allowed = _MAPPING_TAGS if is_mapping else _SEQUENCE_TAGS
         if event.tag not in allowed:
@@ -210,7 +227,7 @@ class _Builder:
             )
         if len(self.stack) + 1 > MAX_DEPTH:
             raise self.fail(event.start_mark, path, f"nesting is deeper than {MAX_DEPTH} levels")
-        value: dict | list = {} if is_mapping else []
+        value: dict[str, object] | list[object] = {} if is_mapping else []
         self._place(value, event, path, key_loc)
         self.stack.append(_Frame(value, path, event.anchor))
 
@@ -218,7 +235,7 @@ class _Builder:
         frame = self.stack.pop()
         self._remember_anchor(frame.anchor, frame.path, frame.value)
 
-    def alias(self, event) -> None:
+    def alias(self, event: AliasEvent) -> None:
         path, key_loc = self._slot()
         self.alias_uses += 1
         if self.alias_uses > MAX_ALIAS_USES:
@@ -279,16 +296,17 @@ def parse_yaml(text: str, file: str) -> Layer:
                 continue
             elif builder._expects_key() and kind not in ("MappingEndEvent",):
                 builder.key(event)
+            # The casts name the kind the class name has just told (yaml_events.py).
             elif kind == "ScalarEvent":
-                builder.scalar(event)
+                builder.scalar(cast(ScalarEvent, event))
             elif kind == "MappingStartEvent":
-                builder.start(event, is_mapping=True)
+                builder.start(cast(CollectionStartEvent, event), is_mapping=True)
             elif kind == "SequenceStartEvent":
-                builder.start(event, is_mapping=False)
+                builder.start(cast(CollectionStartEvent, event), is_mapping=False)
             elif kind in ("MappingEndEvent", "SequenceEndEvent"):
                 builder.end()
             elif kind == "AliasEvent":
-                builder.alias(event)
+                builder.alias(cast(AliasEvent, event))
     except ManifestError:
         raise
     except YAMLError as exc:
@@ -346,9 +364,11 @@ def _check_tabs(text: str, file: str, multiline: list[tuple[int, int]]) -> None:
             raise _tab_error(file, number, col)
 
 
-def _parse_error(exc, text: str, file: str) -> ManifestError:
+def _parse_error(exc: YAMLError, text: str, file: str) -> ManifestError:
+    from ruamel.yaml.reader import ReaderError
+
     mark = getattr(exc, "problem_mark", None)
-    if mark is None and hasattr(exc, "position"):  # ReaderError: an unacceptable character
+    if mark is None and isinstance(exc, ReaderError):  # an unacceptable character
         before = text[: exc.position]
         line, col = before.count("\n"), exc.position - (before.rfind("\n") + 1)
         return ManifestError(
@@ -363,8 +383,9 @@ def _parse_error(exc, text: str, file: str) -> ManifestError:
         )
     line, col = (mark.line, mark.column) if mark is not None else (0, 0)
     lines = text.splitlines()
-    if line < len(lines) and _leading_tab(lines[line]) is not None:
-        return _tab_error(file, line, _leading_tab(lines[line]))
+    tab = _leading_tab(lines[line]) if line < len(lines) else None
+    if tab is not None:
+        return _tab_error(file, line, tab)
     problem = getattr(exc, "problem", None) or "the file is not valid YAML"
     context = getattr(exc, "context", None)
     message = f"{problem} ({context})" if context else problem

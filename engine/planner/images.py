@@ -139,23 +139,25 @@ def _ordered_steps(steps: _StepRecorder, image: Image, path: KeyPath) -> None:
         item_path = (*path, "steps", index)
         key = item.key()
         here = (*item_path, key)
-        if key == "apt":
+        # `key` is the one step field the item sets, so the `is not None` tests below always hold:
+        # they tell mypy which field is set.
+        if key == "apt" and item.apt is not None:
             steps.add(ImageStep(op="apt_install", args=tuple(item.apt)), item_path, key, args_from=here)
         elif key == "pip":
             _pip_step(steps, item, item_path, here, item_path)
-        elif key == "env":
+        elif key == "env" and item.env is not None:
             steps.add(ImageStep(op="env", env=dict(item.env)), item_path, key, env_from=here)
-        elif key == "run":
+        elif key == "run" and item.run is not None:
             steps.add(ImageStep(op="run_commands", args=tuple(item.run)), item_path, key, args_from=here)
-        elif key == "workdir":
+        elif key == "workdir" and item.workdir is not None:
             where = steps.add(ImageStep(op="workdir", args=(item.workdir,)), item_path, key)
             steps.rec.manifest((*where, "args"), here, parts=True)
             steps.rec.manifest((*where, "args", 0), here)
         elif key in _LOCAL_OPS:
             _local_step(steps, getattr(item, key), item_path, key)
-        elif key == "run_function":
+        elif key == "run_function" and item.run_function is not None:
             _function_step(steps, item.run_function, item_path)
-        elif key == "models":
+        elif key == "models" and item.models is not None:
             _models_step(steps, tuple(item.models), item_path)
 
 

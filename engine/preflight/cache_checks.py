@@ -18,9 +18,13 @@ in the deploy's environment, then one listing of the snapshot folder). Each answ
 pass "cached in volume V (revision R)"; warn "not cached" or "volume V does not exist yet", with
 what the first cold start downloads (the size from the Hub, when it answers) and how to fetch it
 ahead; skip "cannot tell: WHY" without credentials or network, or when Modal's answer is an
-error. The check is advisory: it never fails a preflight. A snapshot folder with entries counts
-as cached: an interrupted prefetch (some files there) is not told apart, and running the prefetch
-again fetches only what is missing.
+error. The check is advisory: it never fails a preflight.
+
+A snapshot folder with entries is compared with the Hub's list of the files the download takes
+(when the Hub answers): an interrupted prefetch left some of them, and that is "partly cached",
+naming what is missing (running the prefetch again fetches only that). The folder is listed one
+level deep, so a file in a subfolder (`1_Pooling/config.json`) is looked for by its first folder.
+Without the Hub a folder with entries counts as cached, and the message says it was not compared.
 """
 
 from __future__ import annotations
@@ -162,10 +166,10 @@ def cache_checks(
                 entries = modal.folder_entries(name, blueprint.environment, target.folder)
             except Unavailable as exc:
                 return _cannot_tell(exc.reason)
-            if entries:
-                return PASS, f"cached in volume {name!r} (revision {target.revision}, {len(entries)} entries)"
-            download = _download(target, hub, sizes)
             ahead = _fetch_ahead(blueprint, target, prefetch)
+            if entries:
+                return _held(target, name, entries, hub, ahead)
+            download = _download(target, hub, sizes)
             if entries is None and create:
                 return WARN, (
                     f"volume {name!r} does not exist yet (it is created at deploy): "
@@ -179,6 +183,33 @@ def cache_checks(
             return WARN, f"not cached in volume {name!r}: the first cold start downloads {download}; {ahead}"
 
         yield guarded(target.check, body)
+
+
+def _held(
+    target: CachedModel, name: str, entries: tuple[str, ...], hub: HubProbe | Unavailable, ahead: str
+) -> tuple[str, str]:
+    """A snapshot folder with entries: cached when it holds every file the download takes."""
+    cached = f"cached in volume {name!r} (revision {target.revision}, {len(entries)} entries)"
+    if isinstance(hub, Unavailable):
+        return PASS, f"{cached}; not compared with the Hub's file list: {hub.reason}"
+    files_of = getattr(hub, "files", None)
+    if files_of is None:
+        return PASS, cached
+    try:
+        expected: tuple[str, ...] = files_of(target.repo, target.revision, target.patterns)
+    except Unavailable as exc:
+        return PASS, f"{cached}; not compared with the Hub's file list: {exc.reason}"
+    except NotOnHub as exc:
+        return PASS, f"{cached}; not compared with the Hub's file list: {exc}"
+    held = set(entries)
+    missing = sorted({path for path in expected if path.split("/", 1)[0] not in held})
+    if not missing:
+        return PASS, cached
+    shown = ", ".join(missing[:3]) + (f" and {len(missing) - 3} more" if len(missing) > 3 else "")
+    return WARN, (
+        f"partly cached in volume {name!r} (revision {target.revision}): {len(missing)} of {len(expected)} "
+        f"files missing ({shown}), e.g. an interrupted prefetch; the first cold start downloads them; {ahead}"
+    )
 
 
 def _cannot_tell(reason: str) -> tuple[str, str]:

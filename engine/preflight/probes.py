@@ -55,6 +55,9 @@ class HubProbe(Protocol):
     def size(self, model: str, revision: str | None, patterns: tuple[str, ...]) -> int | None:
         """Bytes of the files matching `patterns` (all when empty), or None when the Hub does not say."""
 
+    def files(self, model: str, revision: str | None, patterns: tuple[str, ...]) -> tuple[str, ...]:
+        """Paths in the repository (at the revision) of the files matching `patterns` (all when empty)."""
+
 
 @contextlib.contextmanager
 def _network_errors_as_unavailable(service: str) -> Iterator[None]:
@@ -274,10 +277,20 @@ class LiveHub:
         return sum(metadata.parameter_count.values())
 
     def size(self, model: str, revision: str | None, patterns: tuple[str, ...]) -> int | None:
-        from fnmatch import fnmatch
-
         with _network_errors_as_unavailable("the Hub"):
             info = self._api.model_info(model, revision=revision, files_metadata=True)
-        files = [s for s in info.siblings or () if not patterns or any(fnmatch(s.rfilename, p) for p in patterns)]
+        files = [s for s in info.siblings or () if _matches(s.rfilename, patterns)]
         sizes = [s.size for s in files if s.size is not None]
         return sum(sizes) if len(sizes) == len(files) else None
+
+    def files(self, model: str, revision: str | None, patterns: tuple[str, ...]) -> tuple[str, ...]:
+        with _network_errors_as_unavailable("the Hub"):
+            info = self._api.model_info(model, revision=revision)
+        return tuple(s.rfilename for s in info.siblings or () if _matches(s.rfilename, patterns))
+
+
+def _matches(path: str, patterns: tuple[str, ...]) -> bool:
+    """huggingface_hub's allow_patterns rule: fnmatch on the repository path; no patterns, every file."""
+    from fnmatch import fnmatch
+
+    return not patterns or any(fnmatch(path, p) for p in patterns)

@@ -1,8 +1,11 @@
+import http.server
+import json
 import re
+import threading
 
 import pytest
 
-from engine.bench.target import normalise_base_url, parse_target
+from engine.bench.target import discover_model, normalise_base_url, parse_target
 from engine.bench.workload import Level, parse_concurrency, requests_for
 from engine.errors import UserError
 
@@ -74,3 +77,28 @@ def test_default_requests_are_four_rounds_at_least_eight():
 def test_default_requests_at_a_rate_are_ten_seconds_of_arrivals():
     assert requests_for(Level(rate=4.0), None) == 40
     assert requests_for(Level(rate=0.1), None) == 8
+
+
+@pytest.mark.parametrize("listing", [{"data": 5}, {"data": True}, {"data": {"id": "m"}}, {"data": None}, [1, 2], {}])
+def test_a_model_listing_of_another_shape_lists_no_model(listing):
+    # {"data": 5} used to be iterated as it came and raised TypeError (an internal error).
+    body = json.dumps(listing).encode()
+
+    class Listing(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Listing)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        with pytest.raises(UserError, match="lists no model: pass --model NAME"):
+            discover_model(f"http://127.0.0.1:{server.server_port}/v1", None, timeout=10)
+    finally:
+        server.shutdown()
+        server.server_close()

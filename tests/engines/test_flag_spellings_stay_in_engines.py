@@ -20,14 +20,16 @@ ENGINE_PACKAGE = REPO / "engine"
 ENGINES_FOLDER = ENGINE_PACKAGE / "engines"
 # Modules that name mdeploy's own command-line options, some of which are spelled like an
 # engine's (`mdeploy serve --host/--port`, `mdeploy bench --model`), or uvicorn's, which
-# `mdeploy serve` starts web services with: there, and only there, such a shared spelling is not
-# an engine's flag.
+# `mdeploy serve` starts web services with, or huggingface_hub's `hf download --revision`, which
+# `mdeploy run` tells a user to fill an empty model folder with: there, and only there, such a
+# shared spelling is not an engine's flag.
 OWN_OPTIONS_NAMED_IN = {
     "engine/cli",  # the parsers
     "engine/bench/target.py",  # "pass --model NAME"
     "engine/local/ports.py",  # "pass --port"
     "engine/local/launch.py",  # uvicorn's --host/--port for web services; "drop --port"
     "engine/local/demo.py",  # "mdeploy serve ... --port N", the command each step names
+    "engine/local/run_models.py",  # "fetch it with `hf download REPO --revision REV`"
     "engine/init",  # `mdeploy init --model/--model-path/--revision`, named in its messages
 }
 

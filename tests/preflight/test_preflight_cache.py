@@ -6,6 +6,7 @@ service that moves or turns off its Hugging Face cache."""
 
 from __future__ import annotations
 
+from fnmatch import fnmatch
 from pathlib import Path
 
 import pytest
@@ -62,9 +63,73 @@ def test_a_cached_revision_passes_naming_the_volume_and_revision():
     results, _ = _results("transcribe.yaml", modal)
     assert results["cache whisper"].status == PASS
     assert (
-        results["cache whisper"].message == f"cached in volume 'transcribe-weights' (revision {WHISPER[1]}, 2 entries)"
+        results["cache whisper"].message
+        == f"cached in volume 'transcribe-weights' (revision {WHISPER[1]}, 2 entries); "
+        "not compared with the Hub's file list: HF_HUB_OFFLINE is set"
     )
     assert ("folder", "transcribe-weights", "main", WHISPER_FOLDER) in modal.calls
+
+
+class ListingHub(SizedHub):
+    """A Hub that lists the revision's files (the paths matching the patterns asked for)."""
+
+    def __init__(self, files, fails=None):
+        super().__init__(None)
+        self._files, self._fails = files, fails
+
+    def files(self, model, revision, patterns):
+        self.asked.append((model, revision, patterns))
+        if self._fails:
+            raise self._fails
+        return tuple(f for f in self._files if not patterns or any(fnmatch(f, p) for p in patterns))
+
+
+def test_a_snapshot_holding_every_file_the_hub_lists_is_cached():
+    # A file in a subfolder is looked for by its first folder: the listing is one level deep.
+    hub = ListingHub(("config.json", "model.safetensors", "1_Pooling/config.json"))
+    held = ("config.json", "model.safetensors", "1_Pooling")
+    modal = FakeModal(volumes={"transcribe-weights"}, files={("transcribe-weights", WHISPER_FOLDER): held})
+    results, _ = _results("transcribe.yaml", modal, hub)
+    assert results["cache whisper"].status == PASS
+    assert results["cache whisper"].message.endswith("3 entries)")
+    # Asked for the entry's own files: its allow_patterns (manifests/transcribe.yaml).
+    assert ("openai/whisper-large-v3", WHISPER[1], ("*.json", "*.safetensors", "*.txt")) in hub.asked
+
+
+def test_a_snapshot_missing_files_is_partly_cached_naming_them():
+    # What an interrupted prefetch leaves: some shards there, the rest not.
+    shards = tuple(f"model-0000{i}-of-00005.safetensors" for i in range(1, 6))
+    hub = ListingHub(("config.json", *shards))
+    modal = FakeModal(
+        volumes={"transcribe-weights"}, files={("transcribe-weights", WHISPER_FOLDER): ("config.json", shards[0])}
+    )
+    results, listed = _results("transcribe.yaml", modal, hub)
+    result = results["cache whisper"]
+    assert result.status == WARN
+    assert result.message.startswith(
+        f"partly cached in volume 'transcribe-weights' (revision {WHISPER[1]}): 4 of 6 files missing "
+        f"({shards[1]}, {shards[2]}, {shards[3]} and 1 more)"
+    )
+    assert "mdeploy run --remote manifests/transcribe.yaml prefetch-models --env main" in result.message
+    assert exit_code(listed, strict=False) == 0  # advisory, as "not cached" is
+
+
+def test_a_servers_own_model_is_compared_with_the_files_the_engine_downloads():
+    # Only the safetensors and JSON an engine loads count: a repository's .pth or README is not awaited.
+    hub = ListingHub(("config.json", "model.safetensors", "consolidated.pth", "README.md"))
+    modal = FakeModal(volumes={"huggingface-cache"}, files={("huggingface-cache", LLAMA_FOLDER): ("config.json",)})
+    results, _ = _results("chat.yaml", modal, hub)
+    result = results["cache llama"]
+    assert result.status == WARN and "1 of 2 files missing (model.safetensors)" in result.message
+    assert (LLAMA[0], LLAMA[1], ("*.safetensors", "*.json")) in hub.asked
+
+
+def test_a_hub_that_cannot_list_leaves_a_snapshot_with_entries_cached_and_says_so():
+    hub = ListingHub((), fails=Unavailable("the Hub timed out"))
+    modal = FakeModal(volumes={"transcribe-weights"}, files={("transcribe-weights", WHISPER_FOLDER): ("a",)})
+    results, _ = _results("transcribe.yaml", modal, hub)
+    assert results["cache whisper"].status == PASS
+    assert results["cache whisper"].message.endswith("not compared with the Hub's file list: the Hub timed out")
 
 
 def test_not_cached_warns_with_the_size_and_the_prefetch_command_and_does_not_fail():

@@ -39,8 +39,11 @@ def test_a_cached_revision_is_found_in_the_volume_by_its_modal_name(run_mdeploy)
     result, fake = _preflight(run_mdeploy, files)
     assert _line(result.stdout, "cache whisper") == [
         "ok",
-        f"cached in volume 'transcribe-weights' (revision {WHISPER_REVISION}, 2 entries)",
+        f"cached in volume 'transcribe-weights' (revision {WHISPER_REVISION}, 2 entries); "
+        "not compared with the Hub's file list: HF_HUB_OFFLINE is set",
     ]
+    # A manifest without llm servers still asks the Hub for its `models:` entries (offline here).
+    assert _line(result.stdout, "models whisper") == ["skip", "HF_HUB_OFFLINE is set"]
     gets = [c.request for c in fake.calls if c.method == "VolumeGetOrCreate"]
     assert {(g.deployment_name, g.environment_name) for g in gets} == {("transcribe-weights", "prod")}
     assert all(g.object_creation_type == api_pb2.OBJECT_CREATION_TYPE_UNSPECIFIED for g in gets)  # never creates

@@ -16,19 +16,20 @@ from typing import Annotated, Any
 
 from pydantic import Field
 
-from engine.manifest.models.base import fail, tuple_of
+from engine.manifest.models.base import TupleOf, fail
+from engine.manifest.source import KeyPath
 
 _NAME_RE = re.compile(r"^[^\s=]+$")
 
 AdaptersField = Annotated[
-    tuple_of(Annotated[str, Field(min_length=1)]) | dict[str, Annotated[str, Field(min_length=1)]],
+    TupleOf[Annotated[str, Field(min_length=1)]] | dict[str, Annotated[str, Field(min_length=1)]],
     Field(
         description='LoRA adapters the engine loads beside `model` (vLLM, SGLang): keys of `models`, each served under its key, or {served name: model key}. Requests send the name as "model".'
     ),
 ]
 
 
-def adapter_items(value: Any) -> list[tuple[str, str, tuple]]:
+def adapter_items(value: Any) -> list[tuple[str, str, KeyPath]]:
     """(served name, model key, manifest path below `adapters`) of each adapter, in order."""
     if isinstance(value, dict):
         return [(name, key, (name,)) for name, key in value.items()]

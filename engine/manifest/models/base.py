@@ -10,10 +10,13 @@ planner reads it and never edits it.
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from collections.abc import Iterator
+from typing import Annotated, Any, TypeVar
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict
 from pydantic_core import PydanticCustomError
+
+from engine.manifest.source import KeyPath
 
 # The pydantic error type our own validators raise; `validate.py` reads its context.
 MDEPLOY_ERROR = "mdeploy"
@@ -42,12 +45,13 @@ def _list_as_tuple(value: Any) -> Any:
     return tuple(value) if isinstance(value, list) else value
 
 
-def tuple_of(item: Any) -> Any:
-    """A list in the manifest, a tuple of `item` after validation."""
-    return Annotated[tuple[item, ...], BeforeValidator(_list_as_tuple)]
+_Item = TypeVar("_Item")
+
+TupleOf = Annotated[tuple[_Item, ...], BeforeValidator(_list_as_tuple)]
+"""`TupleOf[item]`: a list in the manifest, a tuple of `item` after validation."""
 
 
-StrTuple = tuple_of(str)
+StrTuple = TupleOf[str]
 """A list of strings in the manifest, a tuple after validation."""
 
 
@@ -58,7 +62,7 @@ def one_or_many(value: Any) -> Any:
     return _list_as_tuple(value)
 
 
-def container_bodies(data: dict):
+def container_bodies(data: dict[str, Any]) -> Iterator[tuple[KeyPath, Any]]:
     """(path, body) of `defaults` and of every service and function in raw manifest data; a body
     may be anything (the models report what is not a mapping)."""
     yield ("defaults",), data.get("defaults")
@@ -82,7 +86,7 @@ def check_one_path_per_volume(volumes: dict[str, str]) -> None:
         seen[key] = path
 
 
-def build_function_bodies(data: dict):
+def build_function_bodies(data: dict[str, Any]) -> Iterator[tuple[KeyPath, Any]]:
     """(path, body) of every image's `run_function` build steps in raw manifest data (the body
     may be anything, as above): they name secrets, volumes and models as functions do."""
     images = data.get("images")
@@ -101,7 +105,7 @@ class Finding:
     __slots__ = ("path", "message", "hint", "on_key", "severity")
 
     def __init__(
-        self, path: tuple, message: str, hint: str | None = None, *, on_key: bool = False, severity: str = "error"
+        self, path: KeyPath, message: str, hint: str | None = None, *, on_key: bool = False, severity: str = "error"
     ):
         self.path, self.message, self.hint, self.on_key, self.severity = tuple(path), message, hint, on_key, severity
 

@@ -21,11 +21,11 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, Discriminator, Field, Tag, model_validator
 
-from engine.manifest.models.base import StrictModel, fail, tuple_of
+from engine.manifest.models.base import StrictModel, TupleOf, fail
 from engine.manifest.models.class_parameters import ParametersField
 from engine.manifest.models.container import AppFunctionSettings, InputConcurrency
 from engine.manifest.models.functions import Batching, Function, RetriesField
-from engine.manifest.models.shorthands import Duration, ImportPath
+from engine.manifest.models.shorthands import DurationSeconds, ImportPath
 from engine.manifest.models.snapshots import MemorySnapshot, SnapshotField
 
 METHOD_NAME_PATTERN = r"^[A-Za-z][A-Za-z0-9_]*$"
@@ -44,7 +44,7 @@ MethodName = Annotated[
     Field(pattern=METHOD_NAME_PATTERN, description="A method of the class (a Python identifier, no leading _)."),
     AfterValidator(_check_method_name),
 ]
-MethodNames = Annotated[tuple_of(MethodName), Field(description="Method names of the class, in order.")]
+MethodNames = Annotated[TupleOf[MethodName], Field(description="Method names of the class, in order.")]
 
 
 class EnterPhases(StrictModel):
@@ -107,7 +107,7 @@ class ClassFunction(AppFunctionSettings):
         Field(ge=1, description="Inputs a container handles before it is replaced (1: single-use containers)."),
     ] = None
     startup_timeout: Annotated[
-        Duration(1, MAX_STARTUP_TIMEOUT) | None,
+        Annotated[int, DurationSeconds(1, MAX_STARTUP_TIMEOUT)] | None,
         Field(description='Longest the enter hooks may take, e.g. "10m"; default: the timeout (Modal\'s rule).'),
     ] = None
     memory_snapshot: SnapshotField = MemorySnapshot(enabled=False)
@@ -128,19 +128,19 @@ class ClassFunction(AppFunctionSettings):
     def enter_after_start(self) -> tuple[str, ...]:
         """The enter methods every container runs when it starts, after its restore when there
         is a snapshot (`@modal.enter()`, which is `snap=False`)."""
-        phases = self.enter_phases
-        return phases.after_restore if phases is not None else tuple(self.enter)  # type: ignore[arg-type]
+        enter = self.enter
+        return enter.after_restore if isinstance(enter, EnterPhases) else tuple(enter)
 
     def listed_methods(self) -> list[tuple[str, tuple[str | int, ...], str]]:
         """(section, key path below the function, method name) of every method the lists name, in
         manifest order; the section is enter, exit, methods or batched."""
         listed: list[tuple[str, tuple[str | int, ...], str]] = []
-        phases = self.enter_phases
-        if phases is not None:
-            for phase in ("before_snapshot", "after_restore"):
-                listed += [("enter", ("enter", phase, i), name) for i, name in enumerate(getattr(phases, phase))]
+        enter = self.enter
+        if isinstance(enter, EnterPhases):
+            for phase, names in (("before_snapshot", enter.before_snapshot), ("after_restore", enter.after_restore)):
+                listed += [("enter", ("enter", phase, i), name) for i, name in enumerate(names)]
         else:
-            listed += [("enter", ("enter", i), name) for i, name in enumerate(self.enter)]  # type: ignore[arg-type]
+            listed += [("enter", ("enter", i), name) for i, name in enumerate(enter)]
         listed += [("exit", ("exit", i), name) for i, name in enumerate(self.exit)]
         listed += [("methods", ("methods", i), name) for i, name in enumerate(self.methods)]
         listed += [("batched", ("batched", name), name) for name in self.batched]

@@ -4,14 +4,15 @@ placement, storage, secrets, env, scaling. Services and functions extend `Contai
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated, Any, Literal
 
 from pydantic import BeforeValidator, Field, field_validator, model_validator
 
-from engine.manifest.models.base import StrictModel, check_one_path_per_volume, fail, one_or_many, tuple_of
+from engine.manifest.models.base import StrictModel, TupleOf, check_one_path_per_volume, fail, one_or_many
 from engine.manifest.models.images import EnvMap
 from engine.manifest.models.resources import Cpu, EphemeralDiskMiB, MemoryMiB
-from engine.manifest.models.shorthands import Duration, Gpu, MountPath
+from engine.manifest.models.shorthands import DurationSeconds, Gpu, MountPath
 
 MIN_SCALEDOWN_WINDOW = 2
 MAX_SCALEDOWN_WINDOW = 3600
@@ -25,13 +26,13 @@ DEFAULT_MIN_CONTAINERS = 0
 DEFAULT_BUFFER_CONTAINERS = 0
 
 ScaledownWindow = Annotated[
-    Duration(MIN_SCALEDOWN_WINDOW, MAX_SCALEDOWN_WINDOW) | None,
+    Annotated[int, DurationSeconds(MIN_SCALEDOWN_WINDOW, MAX_SCALEDOWN_WINDOW)] | None,
     Field(
         description='How long an idle container waits before it shuts down: 2 s to 1 h, e.g. "5m". Default: inherited, else Modal\'s 60 s.'
     ),
 ]
 Timeout = Annotated[
-    Duration(1, MAX_TIMEOUT) | None,
+    Annotated[int, DurationSeconds(1, MAX_TIMEOUT)] | None,
     Field(description='Longest time one input (or request) may run before Modal stops it, e.g. "10m" (max "24h").'),
 ]
 Region = Annotated[
@@ -89,14 +90,14 @@ class ServerScaling(Scaling):
     """An llm service's autoscaler: `app.server` also takes a scale-up window."""
 
     scaleup_window: Annotated[
-        Duration(1, MAX_SCALEUP_WINDOW) | None,
+        Annotated[int, DurationSeconds(1, MAX_SCALEUP_WINDOW)] | None,
         Field(
             description='How long demand must stay above capacity before another container starts, e.g. "30s" (1 s to 1 h). Default: Modal\'s.'
         ),
     ] = None
 
 
-def _refuse_server_only(name: str, hint: str):
+def _refuse_server_only(name: str, hint: str) -> Callable[[Any], Any]:
     """A validator for a key only `app.server` has: a function or web service runs in
     `app.function`, which takes no such parameter, so the value would reach nothing. Runs only for
     a value the manifest gives."""
@@ -141,7 +142,7 @@ class InputConcurrency(StrictModel):
         return self
 
 
-def refuse_null_timeout(value):
+def refuse_null_timeout(value: Any) -> Any:
     """`timeout: null` means "no timeout" in old Modal code; Modal 1.x refuses it, so say so here
     (an omitted timeout inherits from defaults; only an explicit null reaches this)."""
     if value is None:
@@ -177,7 +178,7 @@ class ContainerSettings(StrictModel):
     _timeout_not_null = field_validator("timeout", mode="before")(refuse_null_timeout)
 
     @model_validator(mode="after")
-    def _check_mounts(self):
+    def _check_mounts(self) -> ContainerSettings:
         for path in self.buckets:
             if path in self.volumes:
                 raise fail(
@@ -199,7 +200,7 @@ class AppFunctionSettings(ContainerSettings):
     ] = None
     scaling: Annotated[FunctionScaling, Field(description="Autoscaling bounds.")] = FunctionScaling()
     models: Annotated[
-        tuple_of(str),
+        TupleOf[str],
         Field(
             description="Keys of `models` the handler loads: each is mounted from its cache volume and its path set in MDEPLOY_MODEL_<KEY>."
         ),

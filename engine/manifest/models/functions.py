@@ -10,7 +10,7 @@ from pydantic import BeforeValidator, Discriminator, Field, Tag, model_validator
 from engine.manifest.models.base import StrictModel, fail
 from engine.manifest.models.container import AppFunctionSettings, InputConcurrency
 from engine.manifest.models.cron import CronError, check_cron, check_timezone
-from engine.manifest.models.shorthands import Duration, ImportPath
+from engine.manifest.models.shorthands import DurationSeconds, ImportPath
 from engine.manifest.models.web import HttpMethod, check_label
 
 MAX_RETRIES = 10
@@ -33,10 +33,10 @@ class Retries(StrictModel):
     backoff: Annotated[float, Field(ge=1.0, le=10.0, description="Delay multiplier per retry (1 = fixed delay).")] = (
         DEFAULT_BACKOFF
     )
-    initial_delay: Annotated[Duration(0, 60), Field(description="Delay before the first retry (0-60 s).")] = (
-        DEFAULT_INITIAL_DELAY
-    )
-    max_delay: Annotated[Duration(1, 60), Field(description="Longest delay between retries (1-60 s).")] = (
+    initial_delay: Annotated[
+        int, DurationSeconds(0, 60), Field(description="Delay before the first retry (0-60 s).")
+    ] = DEFAULT_INITIAL_DELAY
+    max_delay: Annotated[int, DurationSeconds(1, 60), Field(description="Longest delay between retries (1-60 s).")] = (
         DEFAULT_MAX_DELAY
     )
 
@@ -72,7 +72,7 @@ class CronSchedule(StrictModel):
 class PeriodSchedule(StrictModel):
     """Run every so often, counted from deployment."""
 
-    every: Annotated[Duration(1), Field(description='Interval, e.g. "4h", "30m", "1d".')]
+    every: Annotated[int, DurationSeconds(1), Field(description='Interval, e.g. "4h", "30m", "1d".')]
 
 
 def _schedule_kind(value: Any) -> str | None:

@@ -23,8 +23,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from engine.gpus import GPU_TABLE, gpu_type
+from engine.gpus import GPU_TABLE, GpuType, gpu_type
 from engine.manifest.models.base import Finding
+from engine.manifest.source import KeyPath
 
 _FP8_GPUS_NEED = 8.9
 
@@ -99,7 +100,7 @@ def _gpus_from(capability: float) -> str:
     return ", ".join(names)
 
 
-def _entries(gpu: Any) -> list[tuple[tuple, str]]:
+def _entries(gpu: Any) -> list[tuple[KeyPath, str]]:
     """(path below the service, request) for each GPU of `gpu` (a string or a fallback list)."""
     if isinstance(gpu, str):
         return [(("gpu",), gpu)]
@@ -108,27 +109,26 @@ def _entries(gpu: Any) -> list[tuple[tuple, str]]:
     return []
 
 
-def _which(entries: list[tuple[tuple, str]]) -> str:
+def _which(entries: list[tuple[KeyPath, GpuType]]) -> str:
     parts = []
-    for path, request in entries:
-        row = gpu_type(request)
+    for path, row in entries:
         where = "gpu" if len(path) == 1 else f"gpu[{path[1]}]"
         parts.append(f"{where} {row.name} is {row.architecture}, {row.compute_capability}")
     return "; ".join(parts)
 
 
-def _check_service(path: tuple, body: dict) -> list[Finding]:
+def _check_service(path: KeyPath, body: dict[str, Any]) -> list[Finding]:
     engine, args = body.get("engine"), body.get("engine_args")
     if not isinstance(engine, str) or not isinstance(args, dict):
         return []
-    entries = [(p, g) for p, g in _entries(body.get("gpu")) if gpu_type(g) is not None]
+    entries = [(p, row) for p, g in _entries(body.get("gpu")) if (row := gpu_type(g)) is not None]
     findings = []
     for rule in RULES:
         value = args.get(rule.key)
         if engine not in rule.engines or not isinstance(value, str) or not rule.applies(value):
             continue
-        cannot = [(p, g) for p, g in entries if gpu_type(g).compute_capability < rule.runs_from]
-        degraded = [(p, g) for p, g in entries if rule.runs_from <= gpu_type(g).compute_capability < rule.full_from]
+        cannot = [(p, row) for p, row in entries if row.compute_capability < rule.runs_from]
+        degraded = [(p, row) for p, row in entries if rule.runs_from <= row.compute_capability < rule.full_from]
         where = (*path, "engine_args", rule.key)
         label = f"{rule.key} {value!r}"
         instead = "write dtype: float16" if rule.key == "dtype" else "remove quantization"

@@ -17,10 +17,10 @@ from typing import Annotated, Literal
 
 from pydantic import BeforeValidator, Field, model_validator
 
-from engine.manifest.models.base import StrictModel, StrTuple, check_one_path_per_volume, fail, one_or_many, tuple_of
+from engine.manifest.models.base import StrictModel, StrTuple, TupleOf, check_one_path_per_volume, fail, one_or_many
 from engine.manifest.models.requirements import requirement_problem
 from engine.manifest.models.resources import Cpu, MemoryMiB
-from engine.manifest.models.shorthands import Duration, EnvName, Gpu, ImportPath, MountPath
+from engine.manifest.models.shorthands import DurationSeconds, EnvName, Gpu, ImportPath, MountPath
 
 # Modal's longest function timeout; container.py has the same bound (it imports this module's
 # users, so the constant cannot come from there).
@@ -151,7 +151,7 @@ class BuildFunction(StrictModel):
     gpu: Annotated[Gpu | None, Field(description='GPU of the build container, e.g. "L4" (to compile kernels).')] = None
     secrets: BuildSecrets = ()
     timeout: Annotated[
-        Duration(1, MAX_BUILD_TIMEOUT) | None,
+        Annotated[int, DurationSeconds(1, MAX_BUILD_TIMEOUT)] | None,
         Field(description='Longest the build step may run, e.g. "30m" (max "24h"). Default: Modal\'s 1 h.'),
     ] = None
     cpu: Annotated[Cpu | None, Field(description="CPU cores of the build container (fractions allowed).")] = None
@@ -167,7 +167,7 @@ class BuildFunction(StrictModel):
         Field(description="Mount path -> key of `volumes`, mounted while the build function runs."),
     ] = {}
     models: Annotated[
-        tuple_of(str),
+        TupleOf[str],
         Field(
             description="Keys of `models` the build function reads: each is mounted from its cache volume and its path set in MDEPLOY_MODEL_<KEY>, as for a function."
         ),
@@ -203,7 +203,7 @@ class ImageStepItem(StrictModel):
         ),
     ] = None
     models: Annotated[
-        tuple_of(str) | None,
+        TupleOf[str] | None,
         Field(
             description="Keys of hub `models` to fetch into the image at their pinned revisions (baked in): functions on this image that list them read them from the image, not from a volume.",
             min_length=1,

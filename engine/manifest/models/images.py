@@ -12,7 +12,7 @@ from typing import Annotated
 
 from pydantic import AfterValidator, Field, WithJsonSchema, model_validator
 
-from engine.manifest.models.base import StrictModel, StrTuple, fail, tuple_of
+from engine.manifest.models.base import StrictModel, StrTuple, TupleOf, fail
 from engine.manifest.models.image_steps import (
     ExtraIndexUrl,
     FindLinks,
@@ -70,7 +70,7 @@ class Image(StrictModel):
         ),
     ] = None
     steps: Annotated[
-        tuple_of(ImageStepItem) | None,
+        TupleOf[ImageStepItem] | None,
         Field(
             description="Build steps in the order they run, each one item: `- apt: [...]`, `- pip: [...]` (with its options beside it), `- env: {...}`, `- run: [...]`, `- workdir: /path`, `- add_local_file: {src, dest}`, `- add_local_dir: {src, dest, ignore}`, `- run_function: {handler, gpu, cpu, memory, secrets, env, volumes, models, timeout}`, `- models: [KEY, ...]` (hub models baked into the image). Not with the unordered keys apt, pip, env, run, workdir."
         ),

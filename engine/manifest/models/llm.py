@@ -16,7 +16,7 @@ from engine.manifest.models.base import StrictModel, fail
 from engine.manifest.models.caches import CacheSettings
 from engine.manifest.models.container import MAX_EXIT_GRACE_PERIOD, ContainerSettings, ServerScaling
 from engine.manifest.models.engines_config import SglangArgs, TransformersArgs, TrtllmArgs, VllmArgs
-from engine.manifest.models.shorthands import Duration, EnvName, Gpu, gpu_count
+from engine.manifest.models.shorthands import DurationSeconds, EnvName, Gpu, gpu_count
 from engine.manifest.models.snapshots import MemorySnapshot, SnapshotField
 
 DEFAULT_FAST_BOOT = False
@@ -241,7 +241,7 @@ class _LlmService(ContainerSettings):
     memory_snapshot: SnapshotField = MemorySnapshot(enabled=False)
     concurrency: Annotated[ServerConcurrency | None, Field(description="Concurrent requests per container.")] = None
     startup_timeout: Annotated[
-        Duration(1, MAX_STARTUP_TIMEOUT) | None,
+        Annotated[int, DurationSeconds(1, MAX_STARTUP_TIMEOUT)] | None,
         Field(description='How long start-up (download, load, compile) may take. Default: "20m".'),
     ] = None
     auth: Annotated[Auth, Field(description="Who may call the service.")] = Auth()
@@ -251,7 +251,7 @@ class _LlmService(ContainerSettings):
     warmup: WarmupField = None
     scaling: Annotated[ServerScaling, Field(description="Autoscaling bounds.")] = ServerScaling()
     exit_grace_period: Annotated[
-        Duration(0, MAX_EXIT_GRACE_PERIOD) | None,
+        Annotated[int, DurationSeconds(0, MAX_EXIT_GRACE_PERIOD)] | None,
         Field(
             description='How long a draining container may finish in-flight requests before Modal stops it, e.g. "20s" (0 s to 1 h). Default: 5 s; large MoE servers want 15-25 s.'
         ),
@@ -285,7 +285,7 @@ class _LlmService(ContainerSettings):
     caches: CacheSettings = {}
 
     @model_validator(mode="after")
-    def _check_tensor_parallel(self):
+    def _check_tensor_parallel(self) -> _LlmService:
         args = getattr(self, "engine_args", None)
         tp = getattr(args, "tensor_parallel_size", None)
         pp = getattr(args, "pipeline_parallel_size", None)
@@ -313,12 +313,12 @@ class _LlmService(ContainerSettings):
         )
 
     @model_validator(mode="after")
-    def _check_adapters(self):
+    def _check_adapters(self) -> _LlmService:
         check_adapters(self.adapters)
         return self
 
     @model_validator(mode="after")
-    def _check_nodes(self):
+    def _check_nodes(self) -> _LlmService:
         if self.rdma and self.nodes == 1:
             raise fail(
                 "rdma connects the nodes of a cluster, and this service runs on one",

@@ -8,6 +8,7 @@ even when another part of the manifest has a type error: the user sees every pro
 from __future__ import annotations
 
 import difflib
+from collections.abc import Iterator
 from typing import Annotated, Any, Literal
 
 from pydantic import Field
@@ -21,6 +22,7 @@ from engine.manifest.models.services import Service
 from engine.manifest.models.shorthands import AppTag, ModalName, python_identifier
 from engine.manifest.models.storage import Bucket, ModalDict, Queue, Secret, Volume
 from engine.manifest.models.weights import Model, check_model_references
+from engine.manifest.source import KeyPath
 
 MANIFEST_VERSION = 1
 LocalKey = ModalName  # keys of resource maps follow Modal's naming rule: they may become Modal names
@@ -60,11 +62,11 @@ class Manifest(StrictModel):
 _CONTAINERS = ("services", "functions")
 
 
-def _mapping(value: Any) -> dict:
+def _mapping(value: Any) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
-def _unknown(kind: str, name: str, declared: dict, path: tuple) -> Finding:
+def _unknown(kind: str, name: str, declared: dict[str, Any], path: KeyPath) -> Finding:
     close = difflib.get_close_matches(name, list(declared), n=1, cutoff=0.6)
     hint = f"did you mean '{close[0]}'?" if close else f"declare it under `{kind}:`"
     if not declared:
@@ -72,7 +74,7 @@ def _unknown(kind: str, name: str, declared: dict, path: tuple) -> Finding:
     return Finding(path, f"no {kind[:-1]} {name!r} is declared in `{kind}`", hint)
 
 
-def _container_sections(data: dict):
+def _container_sections(data: dict[str, Any]) -> Iterator[tuple[KeyPath, dict[str, Any]]]:
     """(path, mapping) of `defaults` and of every service and function."""
     yield ("defaults",), _mapping(data.get("defaults"))
     for section in _CONTAINERS:
@@ -80,7 +82,7 @@ def _container_sections(data: dict):
             yield (section, key), _mapping(body)
 
 
-def check_references(data: dict) -> list[Finding]:
+def check_references(data: dict[str, Any]) -> list[Finding]:
     """Every image, secret, volume and bucket a manifest names is declared in it."""
     findings: list[Finding] = []
     declared = {kind: _mapping(data.get(kind)) for kind in ("images", "secrets", "volumes", "buckets")}
@@ -127,7 +129,7 @@ def check_references(data: dict) -> list[Finding]:
     return findings
 
 
-def check_inherited_mounts(data: dict) -> list[Finding]:
+def check_inherited_mounts(data: dict[str, Any]) -> list[Finding]:
     """A volume inherited from `defaults` and mounted again by the object at another path would be
     mounted twice in one container, which Modal refuses."""
     findings = []
@@ -151,7 +153,7 @@ def check_inherited_mounts(data: dict) -> list[Finding]:
     return findings
 
 
-def check_identifiers(data: dict) -> list[Finding]:
+def check_identifiers(data: dict[str, Any]) -> list[Finding]:
     """Service and function keys share one namespace of Python identifiers in the entry module."""
     findings = []
     seen: dict[str, tuple[str, str]] = {}
@@ -175,7 +177,7 @@ def check_identifiers(data: dict) -> list[Finding]:
     return findings
 
 
-def check_manifest_rules(data: dict) -> list[Finding]:
+def check_manifest_rules(data: dict[str, Any]) -> list[Finding]:
     """All cross-manifest rules, in a fixed order."""
     if not isinstance(data, dict):
         return []

@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from engine.manifest.models.base import Finding
+from engine.manifest.source import KeyPath
 
 # Modal's API carries every count, size and duration as a 32-bit integer: uint32 in
 # modal_proto/api.proto (Resources.memory_mb, Resources.milli_cpu, AutoscalerSettings.max_containers,
@@ -24,7 +25,7 @@ NOT_FINITE = "is not a finite number (YAML's .inf and .nan, TOML's inf and nan)"
 TOO_LARGE = f"is far too large: no Modal setting takes a number beyond {MAX_NUMBER}"
 
 
-def _numbers(value: Any, path: tuple) -> Iterator[tuple[tuple, int | float]]:
+def _numbers(value: Any, path: KeyPath) -> Iterator[tuple[KeyPath, int | float]]:
     if isinstance(value, dict):
         for key, item in value.items():
             yield from _numbers(item, (*path, key))

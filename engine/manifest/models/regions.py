@@ -18,6 +18,7 @@ import re
 from typing import Any
 
 from engine.manifest.models.base import Finding, container_bodies
+from engine.manifest.source import KeyPath
 
 # Broad regions, then the narrow ones inside each (the guide's table, in its order).
 CONTAINER_REGIONS: dict[str, tuple[str, ...]] = {
@@ -41,7 +42,7 @@ def _close(name: str, options: tuple[str, ...]) -> str | None:
     return found[0] if found else None
 
 
-def _region_finding(path: tuple, name: str) -> Finding | None:
+def _region_finding(path: KeyPath, name: str) -> Finding | None:
     if name in REGIONS:
         return None
     if name.lower() in REGIONS:
@@ -59,7 +60,7 @@ def _region_finding(path: tuple, name: str) -> Finding | None:
     return Finding(path, "is not a region Modal has", hint)
 
 
-def _routing_finding(path: tuple, name: str) -> Finding | None:
+def _routing_finding(path: KeyPath, name: str) -> Finding | None:
     if name in ROUTING_REGIONS:
         return None
     close = _close(name, ROUTING_REGIONS)

@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from engine.manifest.models.base import Finding
+from engine.manifest.source import KeyPath
 
 _CONTAINERS = ("services", "functions")
 # Variables the planner and the backends set in every container (MDEPLOY_APP, MDEPLOY_BLUEPRINT,
@@ -28,11 +29,11 @@ _DOLLAR_NAME = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
 _MAX_LABEL = 63
 
 
-def _mapping(value: Any) -> dict:
+def _mapping(value: Any) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
-def _sections(data: dict) -> Iterator[tuple[tuple, dict]]:
+def _sections(data: dict[str, Any]) -> Iterator[tuple[tuple[str, str], dict[str, Any]]]:
     """(path, body) of every service and function, in the order the manifest writes them."""
     for section in data:
         if section in _CONTAINERS:
@@ -41,7 +42,7 @@ def _sections(data: dict) -> Iterator[tuple[tuple, dict]]:
                     yield (section, key), _mapping(body)
 
 
-def check_volume_names(data: dict) -> list[Finding]:
+def check_volume_names(data: dict[str, Any]) -> list[Finding]:
     """Two volume keys naming one Modal volume, both mounted in one container: Modal refuses to
     mount a volume at two paths ("The same Volume cannot be mounted in multiple locations")."""
     names = {}  # volume key -> its Modal name
@@ -52,7 +53,9 @@ def check_volume_names(data: dict) -> list[Finding]:
     findings = []
     for path, body in _sections(data):
         own = _mapping(body.get("volumes"))
-        mounts = {mount: (("defaults", "volumes", mount), key) for mount, key in defaults_mounts.items()}
+        mounts: dict[str, tuple[KeyPath, Any]] = {
+            mount: (("defaults", "volumes", mount), key) for mount, key in defaults_mounts.items()
+        }
         mounts.update({mount: ((*path, "volumes", mount), key) for mount, key in own.items()})
         first: dict[str, tuple[str, str]] = {}  # Modal name -> (key, mount path)
         for mount, (where, key) in mounts.items():
@@ -76,10 +79,11 @@ def _slug(name: str) -> str:
     return name.lower().replace("_", "-")
 
 
-def _web_labels(data: dict) -> Iterator[tuple[tuple, str, bool]]:
+def _web_labels(data: dict[str, Any]) -> Iterator[tuple[KeyPath, str, bool]]:
     """(where, label, explicit) of every web endpoint: its `label`, else Modal's default."""
     app = data.get("app") if isinstance(data.get("app"), str) else None
     for path, body in _sections(data):
+        where: KeyPath
         if path[0] == "services":
             if body.get("kind") != "web":
                 continue
@@ -96,10 +100,10 @@ def _web_labels(data: dict) -> Iterator[tuple[tuple, str, bool]]:
                 yield path, default, False
 
 
-def check_web_labels(data: dict) -> list[Finding]:
+def check_web_labels(data: dict[str, Any]) -> list[Finding]:
     """Each web endpoint of an app needs its own URL label (`https://<workspace>--<label>.modal.run`)."""
     findings = []
-    seen: dict[str, tuple[tuple, bool]] = {}
+    seen: dict[str, tuple[KeyPath, bool]] = {}
     for where, label, explicit in _web_labels(data):
         if label in seen:
             other, other_explicit = seen[label]
@@ -123,13 +127,13 @@ def check_web_labels(data: dict) -> list[Finding]:
     return findings
 
 
-def _env_maps(data: dict) -> Iterator[tuple[tuple, dict]]:
+def _env_maps(data: dict[str, Any]) -> Iterator[tuple[KeyPath, dict[str, Any]]]:
     yield ("defaults", "env"), _mapping(_mapping(data.get("defaults")).get("env"))
     for path, body in _sections(data):
         yield (*path, "env"), _mapping(body.get("env"))
 
 
-def check_reserved_env(data: dict) -> list[Finding]:
+def check_reserved_env(data: dict[str, Any]) -> list[Finding]:
     """MDEPLOY_* variables are mdeploy's: it sets them in every container after the manifest's."""
     findings = []
     images = [
@@ -163,7 +167,7 @@ def _unexpanded(name: str, value: str) -> tuple[str, str] | None:
     return None
 
 
-def check_env_expansion(data: dict) -> list[Finding]:
+def check_env_expansion(data: dict[str, Any]) -> list[Finding]:
     """Modal sets a container's variables exactly as written: no shell expands `$PATH` or `~`."""
     findings = []
     for where, env in _env_maps(data):
@@ -182,6 +186,6 @@ def check_env_expansion(data: dict) -> list[Finding]:
     return findings
 
 
-def check_relations(data: dict) -> list[Finding]:
+def check_relations(data: dict[str, Any]) -> list[Finding]:
     """All the rules of this module, in a fixed order."""
     return [*check_volume_names(data), *check_web_labels(data), *check_reserved_env(data), *check_env_expansion(data)]

@@ -54,10 +54,10 @@ Cpu = Annotated[
 ]
 """CPU cores to reserve: 0.001 to 512, in thousandths."""
 
-MemoryMiB = MemorySize(MAX_MEMORY_MIB, "any one machine has (mdeploy's limit is 4 TiB)")
+MemoryMiB = Annotated[int, MemorySize(MAX_MEMORY_MIB, "any one machine has (mdeploy's limit is 4 TiB)")]
 """Memory to reserve, in MiB (or "16GiB")."""
 
-EphemeralDiskMiB = MemorySize(MAX_EPHEMERAL_DISK_MIB, "Modal's largest ephemeral disk (3 TiB)")
+EphemeralDiskMiB = Annotated[int, MemorySize(MAX_EPHEMERAL_DISK_MIB, "Modal's largest ephemeral disk (3 TiB)")]
 """Ephemeral disk, in MiB (or "100GiB")."""
 
 

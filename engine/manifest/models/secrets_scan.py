@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from engine.manifest.models.base import Finding
+from engine.manifest.source import KeyPath
 
 
 @dataclass(frozen=True)
@@ -219,7 +220,7 @@ def looks_secret(value: Any) -> bool:
     return isinstance(value, str) and secret_kind(value, in_env=True) is not None
 
 
-def _strings(value: Any, path: tuple, env_map: bool = False) -> Iterator[tuple[tuple, str, bool]]:
+def _strings(value: Any, path: KeyPath, env_map: bool = False) -> Iterator[tuple[KeyPath, str, bool]]:
     """(path, text, is a value of an `env` map) for every string below `value`."""
     if isinstance(value, str):
         yield path, value, False

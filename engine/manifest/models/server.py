@@ -19,10 +19,10 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from engine.manifest.models.base import StrictModel, fail, tuple_of
+from engine.manifest.models.base import StrictModel, TupleOf, fail
 from engine.manifest.models.container import MAX_EXIT_GRACE_PERIOD, ContainerSettings, ServerScaling
 from engine.manifest.models.llm import MAX_STARTUP_TIMEOUT, ServerConcurrency, WarmupField
-from engine.manifest.models.shorthands import Duration
+from engine.manifest.models.shorthands import DurationSeconds
 from engine.manifest.models.web import WebAuth
 
 # The placeholders a server's command may hold; engine/blueprint/server_command.py fills them
@@ -78,7 +78,7 @@ class ServerService(ContainerSettings):
 
     kind: Annotated[Literal["server"], Field(description="A server given by image, command and port.")]
     command: Annotated[
-        tuple_of(Annotated[str, Field(min_length=1)]),
+        TupleOf[Annotated[str, Field(min_length=1)]],
         Field(
             min_length=1,
             description='The argv that starts the server, e.g. ["my-server", "--listen", "${HOST}:${PORT}"]. `${PORT}` and `${HOST}` are filled in; `$$` is a literal `$`.',
@@ -89,7 +89,7 @@ class ServerService(ContainerSettings):
     warmup: WarmupField = None
     concurrency: Annotated[ServerConcurrency | None, Field(description="Concurrent requests per container.")] = None
     startup_timeout: Annotated[
-        Duration(1, MAX_STARTUP_TIMEOUT) | None,
+        Annotated[int, DurationSeconds(1, MAX_STARTUP_TIMEOUT)] | None,
         Field(description='How long start-up (pull, load, health) may take. Default: "20m".'),
     ] = None
     auth: Annotated[WebAuth, Field(description="Who may call the server.")] = WebAuth()
@@ -98,7 +98,7 @@ class ServerService(ContainerSettings):
     ] = None
     scaling: Annotated[ServerScaling, Field(description="Autoscaling bounds.")] = ServerScaling()
     exit_grace_period: Annotated[
-        Duration(0, MAX_EXIT_GRACE_PERIOD) | None,
+        Annotated[int, DurationSeconds(0, MAX_EXIT_GRACE_PERIOD)] | None,
         Field(description='How long a draining container may finish in-flight requests, e.g. "20s". Default: 5 s.'),
     ] = None
     http2: Annotated[bool, Field(description="Accept HTTP/2 from clients (`app.server(h2_enabled=True)`).")] = False

@@ -15,8 +15,11 @@ from __future__ import annotations
 
 import keyword
 import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from typing import Annotated, Any
 
+from annotated_types import GroupedMetadata
 from pydantic import AfterValidator, BeforeValidator, WithJsonSchema
 
 from engine.gpus import GPUS, lookup_names
@@ -60,14 +63,14 @@ def parse_duration(value: Any) -> Any:
     return value  # None, lists, mappings: let the int check report the type
 
 
-def duration_schema(minimum: int = 0, maximum: int | None = None) -> dict:
-    number: dict = {"type": "integer", "minimum": minimum}
+def duration_schema(minimum: int = 0, maximum: int | None = None) -> dict[str, Any]:
+    number: dict[str, Any] = {"type": "integer", "minimum": minimum}
     if maximum is not None:
         number["maximum"] = maximum
     return {"anyOf": [number, {"type": "string", "pattern": DURATION_PATTERN, "minLength": 2}]}
 
 
-def _duration_between(minimum: int, maximum: int | None):
+def _duration_between(minimum: int, maximum: int | None) -> Callable[[int], int]:
     def check(seconds: int) -> int:
         if seconds < minimum or (maximum is not None and seconds > maximum):
             upper = f" and {maximum}" if maximum is not None else ""
@@ -78,14 +81,19 @@ def _duration_between(minimum: int, maximum: int | None):
     return check
 
 
-def Duration(minimum: int = 0, maximum: int | None = None) -> Any:  # noqa: N802 - a type factory
-    """An `Annotated[int, ...]` duration field type bounded to [minimum, maximum] seconds."""
-    return Annotated[
-        int,
-        BeforeValidator(parse_duration),
-        AfterValidator(_duration_between(minimum, maximum)),
-        WithJsonSchema(duration_schema(minimum, maximum)),
-    ]
+@dataclass(frozen=True)
+class DurationSeconds(GroupedMetadata):
+    """`Annotated[int, DurationSeconds(minimum, maximum)]`: a duration field in whole seconds,
+    bounded to [minimum, maximum]. Pydantic unpacks the validators and the schema below in place
+    (a grouped metadata), while mypy sees the `int` the field holds."""
+
+    minimum: int = 0
+    maximum: int | None = None
+
+    def __iter__(self) -> Iterator[object]:
+        yield BeforeValidator(parse_duration)
+        yield AfterValidator(_duration_between(self.minimum, self.maximum))
+        yield WithJsonSchema(duration_schema(self.minimum, self.maximum))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -138,7 +146,7 @@ def _mib_text(mib: int) -> str:
     return f"{mib} MiB"
 
 
-def _memory_at_most(maximum: int, why: str):
+def _memory_at_most(maximum: int, why: str) -> Callable[[int], int]:
     def check(mib: int) -> int:
         if mib > maximum:
             raise fail(
@@ -149,15 +157,25 @@ def _memory_at_most(maximum: int, why: str):
     return check
 
 
-def MemorySize(maximum: int, why: str) -> Any:  # noqa: N802 - a type factory
-    """An `Annotated[int, ...]` amount in MiB, at most `maximum` (`why` names that limit, e.g.
-    "Modal's largest ephemeral disk (3 TiB)")."""
-    schema = {
-        "anyOf": [{"type": "integer", "minimum": 1, "maximum": maximum}, {"type": "string", "pattern": MEMORY_PATTERN}]
-    }
-    return Annotated[
-        int, BeforeValidator(parse_memory), AfterValidator(_memory_at_most(maximum, why)), WithJsonSchema(schema)
-    ]
+@dataclass(frozen=True)
+class MemorySize(GroupedMetadata):
+    """`Annotated[int, MemorySize(maximum, why)]`: an amount in MiB, at most `maximum` (`why` names
+    that limit, e.g. "Modal's largest ephemeral disk (3 TiB)"); unpacked by pydantic in place, as
+    `DurationSeconds` is."""
+
+    maximum: int
+    why: str
+
+    def __iter__(self) -> Iterator[object]:
+        schema = {
+            "anyOf": [
+                {"type": "integer", "minimum": 1, "maximum": self.maximum},
+                {"type": "string", "pattern": MEMORY_PATTERN},
+            ]
+        }
+        yield BeforeValidator(parse_memory)
+        yield AfterValidator(_memory_at_most(self.maximum, self.why))
+        yield WithJsonSchema(schema)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -12,7 +12,7 @@ from typing import Annotated
 
 from pydantic import Field, model_validator
 
-from engine.manifest.models.base import StrictModel, fail, tuple_of
+from engine.manifest.models.base import StrictModel, TupleOf, fail
 from engine.manifest.models.shorthands import EnvName, ModalName
 
 DEFAULT_CREATE_IF_MISSING = True
@@ -42,7 +42,7 @@ class Secret(_Named):
     """A Modal Secret, by name. Its values live in Modal, never in the manifest."""
 
     required_keys: Annotated[
-        tuple_of(EnvName), Field(description="Keys the secret must hold; Modal checks them when attaching it.")
+        TupleOf[EnvName], Field(description="Keys the secret must hold; Modal checks them when attaching it.")
     ] = ()
 
 

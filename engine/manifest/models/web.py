@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from typing import Annotated, Literal
+from typing import Annotated, Final, Literal
 
 from pydantic import Field, model_validator
 
@@ -11,7 +11,7 @@ from engine.manifest.models.base import StrictModel, fail
 from engine.manifest.models.container import AppFunctionSettings, InputConcurrency
 from engine.manifest.models.shorthands import ImportPath
 
-DEFAULT_INTERFACE = "asgi"
+DEFAULT_INTERFACE: Final = "asgi"
 LABEL_PATTERN = r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$"
 _LABEL_RE = re.compile(LABEL_PATTERN)
 HttpMethod = Literal["GET", "POST", "PUT", "PATCH", "DELETE"]

@@ -16,8 +16,9 @@ from typing import Annotated, Any
 
 from pydantic import Field, model_validator
 
-from engine.manifest.models.base import Finding, StrictModel, build_function_bodies, container_bodies, fail, tuple_of
+from engine.manifest.models.base import Finding, StrictModel, TupleOf, build_function_bodies, container_bodies, fail
 from engine.manifest.models.llm import check_hub_pin
+from engine.manifest.source import KeyPath
 
 
 class Model(StrictModel):
@@ -35,7 +36,7 @@ class Model(StrictModel):
         Field(description="Weights already in `volume`: a folder relative to the volume's root.", min_length=1),
     ] = None
     files: Annotated[
-        tuple_of(Annotated[str, Field(min_length=1)]),
+        TupleOf[Annotated[str, Field(min_length=1)]],
         Field(
             description='Only the repo files matching these patterns, e.g. ["*.safetensors", "*.json"]; default: all.'
         ),
@@ -77,21 +78,21 @@ class Model(StrictModel):
 # References, over the raw data
 
 
-def _mapping(value: Any) -> dict:
+def _mapping(value: Any) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
-def _unknown_model(name: str, declared: dict, path: tuple) -> Finding:
+def _unknown_model(name: str, declared: dict[str, Any], path: KeyPath) -> Finding:
     close = difflib.get_close_matches(name, [k for k in declared if isinstance(k, str)], n=1, cutoff=0.6)
     hint = f"did you mean '{close[0]}'?" if close else "declare it under `models:`"
     return Finding(path, f"no model {name!r} is declared in `models`", hint)
 
 
-def model_references(data: dict) -> list[tuple[tuple, str]]:
+def model_references(data: dict[str, Any]) -> list[tuple[KeyPath, str]]:
     """(manifest path, model key) of every reference: `models: [...]` of functions and web
     services and of images' `run_function` build steps, an llm service's `model:` when it is a key
     (text) rather than a mapping, and its `adapters:`."""
-    found: list[tuple[tuple, str]] = []
+    found: list[tuple[KeyPath, str]] = []
     for path, body in container_bodies(data):
         body = _mapping(body)
         if path[0] == "services" and body.get("kind") == "llm" and isinstance(body.get("model"), str):
@@ -114,15 +115,15 @@ def model_references(data: dict) -> list[tuple[tuple, str]]:
     return found
 
 
-def _listed(path: tuple, listed: Any) -> list[tuple[tuple, str]]:
+def _listed(path: KeyPath, listed: Any) -> list[tuple[KeyPath, str]]:
     """(path + ("models", index), key) of each text item of a `models` list."""
     items = enumerate(listed if isinstance(listed, list | tuple) else [listed] if isinstance(listed, str) else [])
     return [((*path, "models", index), name) for index, name in items if isinstance(name, str)]
 
 
-def baked_model_lists(data: dict) -> list[tuple[tuple, Any]]:
+def baked_model_lists(data: dict[str, Any]) -> list[tuple[KeyPath, Any]]:
     """(path, value) of every image's `- models: [...]` step in raw manifest data."""
-    found = []
+    found: list[tuple[KeyPath, Any]] = []
     images = _mapping(data.get("images"))
     for key, image in images.items():
         steps = _mapping(image).get("steps")
@@ -132,7 +133,7 @@ def baked_model_lists(data: dict) -> list[tuple[tuple, Any]]:
     return found
 
 
-def check_model_references(data: dict) -> list[Finding]:
+def check_model_references(data: dict[str, Any]) -> list[Finding]:
     """Every referenced model is declared; every model's secret and volume are; a model nothing
     uses is a warning (it would be pinned and prefetched for nothing)."""
     declared = _mapping(data.get("models"))
@@ -155,11 +156,11 @@ def check_model_references(data: dict) -> list[Finding]:
     for kind in ("secret", "volume"):
         collection = _mapping(data.get(f"{kind}s"))
         for key, body in declared.items():
-            name = _mapping(body).get(kind)
-            if isinstance(name, str) and name not in collection:
-                close = difflib.get_close_matches(name, [k for k in collection if isinstance(k, str)], n=1, cutoff=0.6)
+            named = _mapping(body).get(kind)
+            if isinstance(named, str) and named not in collection:
+                close = difflib.get_close_matches(named, [k for k in collection if isinstance(k, str)], n=1, cutoff=0.6)
                 hint = f"did you mean '{close[0]}'?" if close else f"declare it under `{kind}s:`"
-                findings.append(Finding(("models", key, kind), f"no {kind} {name!r} is declared in `{kind}s`", hint))
+                findings.append(Finding(("models", key, kind), f"no {kind} {named!r} is declared in `{kind}s`", hint))
     for key in declared:
         if isinstance(key, str) and key not in used:
             findings.append(

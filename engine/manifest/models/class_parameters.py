@@ -11,6 +11,7 @@ Python identifier (mdeploy's own attributes start with "_", so a parameter's may
 from __future__ import annotations
 
 import keyword
+import re
 from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BeforeValidator, Field, model_validator
@@ -26,7 +27,17 @@ ParameterType = Literal["str", "int", "bool", "bytes"]
 _DEFAULT_TYPES: dict[str, type] = {"str": str, "int": int, "bool": bool, "bytes": str}
 
 
+# What a default's type is called where it was written.
+_YAML_NAMES: dict[type, str] = {str: "text", int: "an integer", bool: "true/false"}
+
+
 def _check_parameter_name(name: str) -> str:
+    if not re.fullmatch(PARAMETER_NAME_PATTERN, name):
+        raise fail(
+            f"{name!r} is not a parameter name: a Python identifier that starts with a letter"
+            + (" (names with a leading _ are mdeploy's own)" if name.startswith("_") else ""),
+            hint="name it as a Python attribute, e.g. model_name",
+        )
     if keyword.iskeyword(name):
         raise fail(f"{name!r} is a Python keyword, not a parameter name", hint="name it as a Python attribute")
     return name
@@ -34,7 +45,12 @@ def _check_parameter_name(name: str) -> str:
 
 ParameterName = Annotated[
     str,
-    Field(pattern=PARAMETER_NAME_PATTERN, description="A class parameter (a Python identifier, no leading _)."),
+    # The pattern is checked by _check_parameter_name, whose message says what a name may be;
+    # the schema still carries it for editors.
+    Field(
+        json_schema_extra={"pattern": PARAMETER_NAME_PATTERN},
+        description="A class parameter (a Python identifier, no leading _).",
+    ),
     AfterValidator(_check_parameter_name),
 ]
 
@@ -63,10 +79,10 @@ class ClassParameter(StrictModel):
         wanted = _DEFAULT_TYPES[self.type]
         # bool is an int in Python; YAML's `true` is no int default, nor 1 a bool one.
         if type(self.default) is not wanted:
-            written = "text" if self.type == "bytes" else self.type
+            written = {"str": "text", "bytes": "text", "int": "an integer", "bool": "true or false"}[self.type]
             raise fail(
-                f"the default of a {self.type} parameter must be {written}, not {type(self.default).__name__}",
-                hint='quote it to make it text, e.g. default: "1"' if wanted is str else f"write a {self.type}",
+                f"the default of {'an' if self.type == 'int' else 'a'} {self.type} parameter must be {written}, not {_YAML_NAMES[type(self.default)]}",
+                hint='quote it to make it text, e.g. default: "1"' if wanted is str else f"write {written}",
                 at=("default",),
             )
         if isinstance(self.default, int) and not isinstance(self.default, bool):

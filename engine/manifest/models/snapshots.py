@@ -15,7 +15,11 @@ from engine.manifest.models.base import StrictModel, fail
 
 
 def _snapshot_shorthand(value: Any) -> Any:
-    return {"enabled": value} if isinstance(value, bool) else value
+    if isinstance(value, bool):
+        return {"enabled": value}
+    if not isinstance(value, dict | MemorySnapshot):  # e.g. `yes`, a string in YAML 1.2
+        raise fail(f"expected true, false or a mapping {{enabled, gpu}}, got {value!r}", hint="write true or false")
+    return value
 
 
 class MemorySnapshot(StrictModel):

@@ -192,5 +192,6 @@ class OriginRecorder:
 
     def no_snapshot(self, at: BlueprintPath) -> None:
         """Functions and web apps take no memory snapshot: the manifest has no such setting for them."""
-        self.unset((*at, "enable_memory_snapshot"), "memory snapshots are a setting of llm services only")
-        self.unset((*at, "gpu_snapshot"), "memory snapshots are a setting of llm services only")
+        note = "memory snapshots are a setting of llm services and `kind: cls` functions only"
+        self.unset((*at, "enable_memory_snapshot"), note)
+        self.unset((*at, "gpu_snapshot"), note)

@@ -228,7 +228,7 @@ def _env(
     value came from a variable keeps the manifest's `${...}` text: its value is not part of the
     Blueprint, and is handed to the deploy side in `ctx.env_values` instead."""
     rec = ctx.origins
-    interpolated = getattr(ctx.merged, "interpolated", None) or {}
+    interpolated = ctx.merged.interpolated
     env: dict[str, str] = {}
     values: dict[str, str] = {}
     for name, (value, inputs) in base_env.items():

@@ -164,11 +164,11 @@ def _container_root(tmp_path: Path) -> Path:
     return root
 
 
-def _play(tmp_path: Path, blueprint: Blueprint, request: dict) -> dict:
+def _run_player(tmp_path: Path, blueprint: Blueprint, request: dict) -> subprocess.CompletedProcess[str]:
     root = _container_root(tmp_path)
     env = {ENV_VAR: encode_for_env(blueprint), "PYTHONPATH": str(root), "HOME": str(root)}
     payload = {"module_name": "entry", "events_module": "clsjobs.counter", **request}
-    result = subprocess.run(
+    return subprocess.run(
         [sys.executable, "-B", str(PLAYER), json.dumps(payload)],
         cwd=root,
         env=env,
@@ -176,6 +176,10 @@ def _play(tmp_path: Path, blueprint: Blueprint, request: dict) -> dict:
         text=True,
         timeout=120,
     )
+
+
+def _play(tmp_path: Path, blueprint: Blueprint, request: dict) -> dict:
+    result = _run_player(tmp_path, blueprint, request)
     assert result.returncode == 0, result.stderr[-3000:]
     return json.loads(result.stdout.strip().splitlines()[-1])
 
@@ -283,17 +287,7 @@ def test_container_hands_bound_parameters_to_the_class_and_enters_around_the_sna
 def test_a_caller_without_a_required_parameter_is_refused_by_modal(tmp_path, built):
     """`model_name` has no default: Modal's own check refuses an instance without it, before the
     user's class is made (its signature is the parameters')."""
-    root = _container_root(tmp_path)
-    env = {ENV_VAR: encode_for_env(class_blueprint()), "PYTHONPATH": str(root), "HOME": str(root)}
-    payload = {"module_name": "entry", "events_module": "clsjobs.counter", "implementation_name": "Tuned.*"}
-    payload |= {"parameters": {"top": 5}, "snapshot": True, "calls": {}, "batched": {}}
-    result = subprocess.run(
-        [sys.executable, "-B", str(PLAYER), json.dumps(payload)],
-        cwd=root,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    request = {"implementation_name": "Tuned.*", "parameters": {"top": 5}, "snapshot": True}
+    result = _run_player(tmp_path, class_blueprint(), {**request, "calls": {}, "batched": {}})
     assert result.returncode != 0
     assert "missing a required argument: 'model_name'" in result.stderr, result.stderr[-2000:]

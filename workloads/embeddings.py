@@ -16,9 +16,7 @@ from functools import cache
 def _model():
     from sentence_transformers import SentenceTransformer
 
-    return SentenceTransformer(
-        os.environ["EMBEDDING_MODEL"], revision=os.environ["EMBEDDING_REVISION"], device="cuda"
-    )
+    return SentenceTransformer(os.environ["EMBEDDING_MODEL"], revision=os.environ["EMBEDDING_REVISION"], device="cuda")
 
 
 @cache

@@ -121,6 +121,8 @@ def _convert(tp: Any, data: Any, where: str) -> Any:
         allowed = _literal_values(inner_options)
         if allowed is not None:
             return _literal(allowed, data, where)
+        if len(inner_options) > 1 and all(o in _SCALARS for o in inner_options):
+            return _scalar_of(inner_options, data, where)
         (inner,) = inner_options
         return _convert(inner, data, where)
     if origin is typing.Literal:
@@ -155,6 +157,18 @@ def _convert(tp: Any, data: Any, where: str) -> Any:
             raise BlueprintDecodeError(f"{where}: expected {tp.__name__}, got {type(data).__name__}")
         return data
     raise BlueprintDecodeError(f"{where}: unsupported type {tp!r}")
+
+
+_SCALARS = (str, int, float, bool)
+
+
+def _scalar_of(options: tuple[Any, ...], data: Any, where: str) -> Any:
+    """`data` if its own type is one of the scalar `options` (`str | int | bool`: a class
+    parameter's default); JSON keeps the type, so true stays a bool and 1 an int."""
+    if type(data) in options:
+        return data
+    names = " | ".join(o.__name__ for o in options)
+    raise BlueprintDecodeError(f"{where}: expected {names}, got {type(data).__name__}")
 
 
 def _literal(allowed: tuple[Any, ...], data: Any, where: str) -> Any:

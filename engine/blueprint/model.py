@@ -54,6 +54,7 @@ WebKind = Literal["fastapi_endpoint", "asgi_app", "wsgi_app", "web_server"]
 HttpMethod = Literal["GET", "POST", "PUT", "PATCH", "DELETE"]
 EngineName = Literal["vllm", "sglang", "trtllm", "transformers"]
 ServerKind = Literal["llm", "server"]
+ClassParameterType = Literal["str", "int", "bool", "bytes"]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -331,13 +332,28 @@ class BatchedMethodSpec:
 
 
 @dataclass(frozen=True)
+class ClassParameterSpec:
+    """`name: type = modal.parameter(default=...)` on the Modal class: callers bind it when they
+    make an instance, and the user's class receives it as the keyword argument `name`.
+    `default` None: no default, every caller gives it; a bytes default is its UTF-8 text."""
+
+    name: str
+    type: ClassParameterType
+    default: str | int | bool | None = None
+
+
+@dataclass(frozen=True)
 class ClassSpec:
     """What makes a function an `@app.cls`: its `handler` names a class of the user's code.
 
-    One instance per container, made with no arguments in the one `@modal.enter` method, which
-    then calls `enter` in order; the one `@modal.exit` method calls `exit` in order. `methods`
-    become `@modal.method`s, `batched` (at most one, and then no `methods`: Modal's rule)
-    `@modal.batched`. `startup_timeout` bounds the enter hooks; None: Modal uses the timeout.
+    One instance per container, made with `parameters` as keyword arguments by the first enter
+    method. Without a memory snapshot (ContainerSpec.enable_memory_snapshot) that is the one
+    `@modal.enter()` method, which then calls `enter` in order. With one, a `@modal.enter(snap=True)`
+    method makes the instance and calls `before_snapshot` in order (restored containers skip it),
+    and the `@modal.enter(snap=False)` method calls `enter` in every container after its restore.
+    The one `@modal.exit` method calls `exit` in order. `methods` become `@modal.method`s,
+    `batched` (at most one, and then no `methods`: Modal's rule) `@modal.batched`.
+    `startup_timeout` bounds the enter hooks; None: Modal uses the timeout.
     """
 
     methods: tuple[str, ...] = ()
@@ -345,6 +361,8 @@ class ClassSpec:
     exit: tuple[str, ...] = ()
     batched: tuple[BatchedMethodSpec, ...] = ()
     startup_timeout: int | None = None
+    before_snapshot: tuple[str, ...] = ()  # only with ContainerSpec.enable_memory_snapshot
+    parameters: tuple[ClassParameterSpec, ...] = ()
 
 
 @dataclass(frozen=True)

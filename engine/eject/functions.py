@@ -10,7 +10,7 @@ is `async def`, awaiting an async handler and running a sync one in a worker thr
 
 from __future__ import annotations
 
-from engine.blueprint.model import PREFETCH_HANDLER, FunctionSpec, RetrySpec, ScheduleSpec, WebSpec
+from engine.blueprint.model import PREFETCH_HANDLER, ClassParameterSpec, FunctionSpec, RetrySpec, ScheduleSpec, WebSpec
 from engine.eject.container import EnvParts, Names, container_kwargs
 from engine.eject.prefetch import prefetch_function
 from engine.eject.pysrc import call, py_duration, py_literal, py_str
@@ -193,6 +193,20 @@ def _body(spec: FunctionSpec) -> list[str]:
     ]
 
 
+def _parameter_lines(parameters: tuple[ClassParameterSpec, ...]) -> list[str]:
+    """`name: type = modal.parameter(...)`, as Modal's class parameters are declared."""
+    lines = []
+    for p in parameters:
+        if p.default is None:
+            argument = ""
+        elif p.type == "bytes":
+            argument = f"default={py_str(str(p.default))}.encode()"
+        else:
+            argument = f"default={py_literal(p.default)}"
+        lines.append(f"    {p.name}: {p.type} = modal.parameter({argument})")
+    return [*lines, ""] if lines else []
+
+
 def render_class(spec: FunctionSpec, names: Names, env_parts: dict[str, EnvParts] | None = None) -> str:
     """A `kind: cls` function: an `@app.cls` around the user's class, as the entry module builds
     it (engine/modal_backend/classes.py): one enter makes the instance and runs the hooks in
@@ -230,13 +244,34 @@ def render_class(spec: FunctionSpec, names: Names, env_parts: dict[str, EnvParts
         f"class {spec.symbol}:",
         f'    """Serves {spec.handler}: one instance per container."""',
         "",
-        "    @modal.enter()",
-        "    def _enter(self):",
+        *_parameter_lines(cls.parameters),
+    ]
+    construct = [
         f"        from {module} import {attr}",
         "",
-        f"        self._instance = {attr}()",
-        *(f"        run_to_completion(self._instance.{hook}())" for hook in cls.enter),
+        f"        self._instance = {attr}({', '.join(f'{p.name}=self.{p.name}' for p in cls.parameters)})",
     ]
+    if spec.container.enable_memory_snapshot:
+        body += [
+            "    @modal.enter(snap=True)",
+            "    def _before_snapshot(self):",
+            "        # Before the memory snapshot: restored containers start with what this loaded.",
+            *construct,
+            *(f"        run_to_completion(self._instance.{hook}())" for hook in cls.before_snapshot),
+            "",
+            "    @modal.enter(snap=False)",
+            "    def _enter(self):",
+            *(f"        run_to_completion(self._instance.{hook}())" for hook in cls.enter),
+        ]
+        if not cls.enter:
+            body.append("        pass  # no after_restore methods")
+    else:
+        body += [
+            "    @modal.enter()",
+            "    def _enter(self):",
+            *construct,
+            *(f"        run_to_completion(self._instance.{hook}())" for hook in cls.enter),
+        ]
     if cls.exit:
         body += [
             "",

@@ -165,11 +165,33 @@ def _is_server_command(path: KeyPath) -> bool:
     return len(path) == 4 and path[0] == "services" and path[2] == "command"
 
 
+def _child(node: object, part: str | int) -> object:
+    """`node[part]` of parsed manifest data (mappings and lists); KeyError/IndexError/TypeError
+    when there is none, as indexing raises."""
+    if isinstance(node, dict):
+        return node[part]
+    if isinstance(node, list) and isinstance(part, int):
+        return node[part]
+    raise TypeError(f"no {part!r} in a {type(node).__name__}")
+
+
 def _set(data: dict[str, Any], path: KeyPath, value: object) -> None:
-    node: object = data
-    for part in path[:-1]:
-        node = node[part]  # type: ignore[index]
-    node[path[-1]] = value  # type: ignore[index]
+    """Replace the value at `path`, a path `_string_paths` found in `data`."""
+    parent = data if len(path) == 1 else _child_at(data, path[:-1])
+    last = path[-1]
+    if isinstance(parent, dict):
+        parent[last] = value
+    elif isinstance(parent, list) and isinstance(last, int):
+        parent[last] = value
+    else:
+        raise TypeError(f"no {last!r} in a {type(parent).__name__}")
+
+
+def _child_at(data: object, path: KeyPath) -> object:
+    node = data
+    for part in path:
+        node = _child(node, part)
+    return node
 
 
 def _retyped(layer: Layer, path: KeyPath, original: str) -> bool:
@@ -218,13 +240,10 @@ def interpolate_layer(layer: Layer, environ: Mapping[str, str]) -> Layer:
 
 
 def _value_at(data: object, path: KeyPath) -> tuple[bool, object]:
-    node = data
-    for part in path:
-        try:
-            node = node[part]  # type: ignore[index]
-        except (KeyError, IndexError, TypeError):
-            return False, None
-    return True, node
+    try:
+        return True, _child_at(data, path)
+    except (KeyError, IndexError, TypeError):
+        return False, None
 
 
 def _forms(value: object) -> list[str]:

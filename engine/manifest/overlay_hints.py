@@ -10,9 +10,9 @@ A new entry that validates is a deliberate addition and gets no remark.
 from __future__ import annotations
 
 import difflib
-from typing import Any
 
 from engine.manifest.errors import Problem
+from engine.manifest.overlay import Merged
 from engine.manifest.translate import dotted
 
 _COLLECTIONS = ("services", "functions", "images", "volumes", "secrets", "dicts", "queues", "buckets", "models")
@@ -22,11 +22,9 @@ def _under(key: str, prefix: str) -> bool:
     return key == prefix or key.startswith((prefix + ".", prefix + "[", prefix + '["'))
 
 
-def new_overlay_entries_hints(merged: Any, problems: list[Problem]) -> list[Problem]:
+def new_overlay_entries_hints(merged: Merged, problems: list[Problem]) -> list[Problem]:
     """One problem per overlay-only entry that fails validation and resembles a base entry."""
-    files = tuple(getattr(merged, "files", ()) or ())
-    spans = getattr(merged, "spans", None) or {}
-    data = getattr(merged, "data", None)
+    files, spans, data = merged.files, merged.spans, merged.data
     errors = [p.key for p in problems if p.is_error]
     if len(files) < 2 or not errors or not isinstance(data, dict):
         return []

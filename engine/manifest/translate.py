@@ -23,6 +23,7 @@ from pydantic_core import ErrorDetails
 from engine.manifest.errors import Location, Problem
 from engine.manifest.models.base import MDEPLOY_ERROR, Finding
 from engine.manifest.models.secrets_scan import looks_secret
+from engine.manifest.overlay import Merged
 from engine.manifest.source import KeyPath, Span
 
 # Keys of the Modal API before 1.0 (and of the seed's older manifests): each names its current form.
@@ -162,11 +163,11 @@ def model_at(tp: Any, loc: KeyPath) -> type[BaseModel] | None:
 class Locator:
     """Finds `file:line:col` for a manifest path through the merged spans."""
 
-    def __init__(self, merged: Any):
-        self.spans: Mapping[KeyPath, Span] = getattr(merged, "spans", None) or {}
-        self.plain: Mapping[KeyPath, str] | None = getattr(merged, "plain_scalars", None)
-        self.files = tuple(getattr(merged, "files", ()) or ())
-        self.deleted: Mapping[KeyPath, Span] = getattr(merged, "deleted", None) or {}
+    def __init__(self, merged: Merged):
+        self.spans: Mapping[KeyPath, Span] = merged.spans
+        self.plain: Mapping[KeyPath, str] = merged.plain_scalars
+        self.files = merged.files
+        self.deleted: Mapping[KeyPath, Span] = merged.deleted
 
     def _nearest(self, path: KeyPath) -> tuple[int, Span] | tuple[None, None]:
         for cut in range(len(path), -1, -1):
@@ -199,13 +200,10 @@ class Locator:
 
     def source_text(self, path: KeyPath) -> str | None:
         """How a plain (unquoted) scalar was written, when the loader recorded it."""
-        if isinstance(self.plain, dict):
-            text = self.plain.get(tuple(path))
-            return text if isinstance(text, str) else None
-        return None
+        return self.plain.get(tuple(path))
 
     def was_plain(self, path: KeyPath) -> bool:
-        return self.plain is not None and tuple(path) in self.plain
+        return tuple(path) in self.plain
 
 
 # ---------------------------------------------------------------------------------------------

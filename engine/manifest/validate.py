@@ -24,8 +24,8 @@ from engine.manifest.models.manifest import Manifest, check_manifest_rules
 from engine.manifest.models.numbers import TOO_LARGE, check_numbers
 from engine.manifest.models.secrets_scan import redact, scan_for_secrets
 from engine.manifest.models.value_rules import check_value_rules
+from engine.manifest.overlay import Merged
 from engine.manifest.overlay_hints import new_overlay_entries_hints
-from engine.manifest.source import KeyPath, Span
 from engine.manifest.translate import Locator, dotted, problem_from_error, problem_from_finding
 
 # pydantic's upper-bound errors: for a huge number under a field with its own bound ("at most
@@ -40,19 +40,10 @@ class LoadedManifest:
     warnings validation found (they do not stop a plan or a deploy; `mdeploy validate` shows them)."""
 
     manifest: Manifest
-    merged: Any
+    merged: Merged
     environment: str | None
     source: str
     warnings: tuple[Problem, ...] = ()
-
-
-@dataclass(frozen=True)
-class _Unlocated:
-    """Stands in for a loader `Merged` when validating plain data (no positions)."""
-
-    data: Any
-    spans: dict[KeyPath, Span]
-    files: tuple[str, ...] = ()
 
 
 def _model_problems(
@@ -95,7 +86,7 @@ def _a_literal_branch_beside_a_shape(error: ErrorDetails, errors: list[ErrorDeta
     )
 
 
-def collect_problems(merged: Any) -> tuple[Manifest | None, list[Problem]]:
+def collect_problems(merged: Merged) -> tuple[Manifest | None, list[Problem]]:
     """Validate `merged` (anything with `.data` and `.spans`); the manifest (None if it has an
     error) and every problem, errors and warnings, deduplicated, in the order found."""
     data = merged.data
@@ -119,7 +110,7 @@ def split_problems(problems: list[Problem]) -> tuple[list[Problem], list[Problem
     return [p for p in problems if p.is_error], [p for p in problems if not p.is_error]
 
 
-def validate_merged_with_warnings(merged: Any) -> tuple[Manifest, tuple[Problem, ...]]:
+def validate_merged_with_warnings(merged: Merged) -> tuple[Manifest, tuple[Problem, ...]]:
     """The validated manifest and its warnings; raises ManifestError with every error, located."""
     manifest, problems = collect_problems(merged)
     errors, warnings = split_problems(problems)
@@ -129,9 +120,9 @@ def validate_merged_with_warnings(merged: Any) -> tuple[Manifest, tuple[Problem,
     return manifest, tuple(warnings)
 
 
-def hide_values(problem: Problem, merged: Any) -> Problem:
+def hide_values(problem: Problem, merged: Merged) -> Problem:
     """`problem` with values from variables shown as their references and token shapes redacted."""
-    interpolated = getattr(merged, "interpolated", None) or {}
+    interpolated = merged.interpolated
 
     def safe(text: str | None) -> str | None:
         return redact(hide_variable_values(text, merged.data, interpolated))
@@ -139,7 +130,7 @@ def hide_values(problem: Problem, merged: Any) -> Problem:
     return replace(problem, message=safe(problem.message) or "", hint=safe(problem.hint))
 
 
-def validate_merged(merged: Any) -> Manifest:
+def validate_merged(merged: Merged) -> Manifest:
     """The validated manifest; raises ManifestError with every error, each located. Warnings do
     not stop it (see `validate_merged_with_warnings`)."""
     return validate_merged_with_warnings(merged)[0]
@@ -147,7 +138,7 @@ def validate_merged(merged: Any) -> Manifest:
 
 def validate_data(data: Any) -> Manifest:
     """Validate plain data (no positions): for tests and for callers that built a dict."""
-    return validate_merged(_Unlocated(data, {}))
+    return validate_merged(Merged(data, spans={}, files=()))  # plain data: no positions
 
 
 def load_manifest(path: str | Path, env: str | None, environ: Mapping[str, str] | None = None) -> LoadedManifest:

@@ -7,9 +7,15 @@ container finds it again with `getattr(entry_module, symbol)`, as it finds serve
 The user's class stays plain Python and is imported only in the container's start-up, never when
 the entry module is imported (the container rebuilds every object, including ones whose packages
 its image lacks). Modal refuses a custom `__init__` on a Modal class, so the instance is made in
-the one `@modal.enter` method, which then runs the manifest's `enter` methods in order (one enter
+the first `@modal.enter` method, which then runs the manifest's `enter` methods in order (one enter
 per hook would run them in an order Modal chooses); the one `@modal.exit` method runs `exit` in
-order. Each listed method becomes a `@modal.method` (or the `@modal.batched` one) that calls the
+order. With a memory snapshot the instance is made, and `before_snapshot` run, in a
+`@modal.enter(snap=True)` method, so the snapshot holds what they loaded; the `@modal.enter(snap=False)`
+one runs `enter` after every restore.
+
+Class parameters are annotated `modal.parameter()` attributes of the Modal class (Modal reads
+`__annotations__` for their types); Modal sets them on the Modal instance before any enter
+method, and the first one hands them to the user's class as keyword arguments. Each listed method becomes a `@modal.method` (or the `@modal.batched` one) that calls the
 instance's method; an `async def` result is run to completion, as plain functions' are.
 
 Batching maps the collected inputs to parameter names, so in the container the batched method's
@@ -34,8 +40,11 @@ from engine.modal_backend.resources import Resources
 # Attributes of the Modal class mdeploy adds besides the user's methods; a manifest method name
 # cannot start with "_", so none can clash.
 INSTANCE_ATTR = "_mdeploy_instance"
+SNAPSHOT_ENTER_NAME = "_mdeploy_before_snapshot"
 ENTER_NAME = "_mdeploy_enter"
 EXIT_NAME = "_mdeploy_exit"
+# The Python type of each ClassParameterSpec.type, as `modal.parameter()` annotations need it.
+PARAMETER_TYPES: dict[str, type] = {"str": str, "int": int, "bool": bool, "bytes": bytes}
 
 
 class MethodSignature:
@@ -59,13 +68,30 @@ def make_class(spec: FunctionSpec, module_name: str) -> tuple[type, dict[str, Ca
     handler = HandlerRef(spec.handler)
     namespace: dict[str, Any] = {"__module__": module_name, "__doc__": f"mdeploy class {spec.key!r}: {spec.handler}"}
 
-    def enter(self: Any) -> None:
-        instance = handler.target()
+    snapshot = spec.container.enable_memory_snapshot
+    if cls.before_snapshot and not snapshot:
+        raise ValueError(f"class {spec.key!r}: before_snapshot methods need container.enable_memory_snapshot")
+
+    def make_instance(self: Any) -> Any:
+        instance = handler.target(**{p.name: getattr(self, p.name) for p in cls.parameters})
         setattr(self, INSTANCE_ATTR, instance)
+        return instance
+
+    def before_snapshot(self: Any) -> None:
+        instance = make_instance(self)
+        for hook in cls.before_snapshot:
+            _run_to_completion(getattr(instance, hook)())
+
+    def enter(self: Any) -> None:
+        instance = getattr(self, INSTANCE_ATTR) if snapshot else make_instance(self)
         for hook in cls.enter:
             _run_to_completion(getattr(instance, hook)())
 
-    namespace[ENTER_NAME] = modal.enter()(_named(enter, ENTER_NAME, spec.symbol, module_name))
+    if snapshot:
+        namespace[SNAPSHOT_ENTER_NAME] = modal.enter(snap=True)(
+            _named(before_snapshot, SNAPSHOT_ENTER_NAME, spec.symbol, module_name)
+        )
+    namespace[ENTER_NAME] = modal.enter(snap=False)(_named(enter, ENTER_NAME, spec.symbol, module_name))
     if cls.exit:
 
         def exit_(self: Any) -> None:
@@ -87,9 +113,31 @@ def make_class(spec: FunctionSpec, module_name: str) -> tuple[type, dict[str, Ca
             namespace[batched.name] = modal.batched(max_batch_size=batched.max_batch_size, wait_ms=batched.wait_ms)(
                 wrappers[batched.name]
             )
+    _add_parameters(namespace, spec)  # last: a parameter named like a method is refused
     made = type(spec.symbol, (), namespace)
     made.__qualname__ = spec.symbol
     return made, wrappers, handler
+
+
+def _add_parameters(namespace: dict[str, Any], spec: FunctionSpec) -> None:
+    """`name: type = modal.parameter(default=...)` for each class parameter."""
+    cls = _class_spec(spec)
+    annotations: dict[str, type] = {}
+    for parameter in cls.parameters:
+        if parameter.name in namespace:
+            raise ValueError(f"class {spec.key!r}: parameter {parameter.name!r} has the name of a method")
+        annotations[parameter.name] = PARAMETER_TYPES[parameter.type]
+        if parameter.default is None:
+            namespace[parameter.name] = modal.parameter()
+        else:
+            namespace[parameter.name] = modal.parameter(default=parameter_default(parameter.type, parameter.default))
+    if annotations:
+        namespace["__annotations__"] = annotations
+
+
+def parameter_default(kind: str, default: str | int | bool) -> str | int | bool | bytes:
+    """The Python value of a default: a bytes one is written as text, sent as its UTF-8 bytes."""
+    return default.encode("utf-8") if kind == "bytes" and isinstance(default, str) else default
 
 
 def add_class(

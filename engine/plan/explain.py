@@ -16,8 +16,9 @@ are matched whole.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from engine.blueprint.codec import to_data
 from engine.blueprint.model import Blueprint
@@ -25,6 +26,21 @@ from engine.blueprint.origins import DEFAULTS, ENGINE, MANIFEST, PLANNER, SCHEMA
 
 COLLECTIONS = ("servers", "functions", "images", "volumes", "secrets", "dicts", "queues", "buckets", "models")
 _DEFAULTS_MODULE = "engine/planner/defaults.py"
+
+
+class MergedManifest(Protocol):
+    """What explain reads of the loader's Merged (engine/manifest/overlay.py), which this
+    renderer does not import: the merged values, where each was set, and the `${...}` text of
+    those that came from a variable."""
+
+    @property
+    def data(self) -> Mapping[str, Any]: ...
+
+    @property
+    def spans(self) -> Mapping[tuple[str | int, ...], Any]: ...
+
+    @property
+    def interpolated(self) -> Mapping[tuple[str | int, ...], str]: ...
 
 
 @dataclass(frozen=True)
@@ -76,7 +92,7 @@ def blueprint_view(blueprint: Blueprint) -> dict[str, Any]:
     return data
 
 
-def explain_key(key: str, merged: Any, blueprint: Blueprint, origins: Origins) -> Explanation:
+def explain_key(key: str, merged: MergedManifest, blueprint: Blueprint, origins: Origins) -> Explanation:
     """`merged` is the loader's Merged (`data`, `spans`, `interpolated`); `origins` the planner's
     record for `blueprint`."""
     pieces = split_key(key)
@@ -120,10 +136,10 @@ def dotted(path: tuple[str | int, ...]) -> str:
     return out
 
 
-def manifest_shown(merged: Any, path: tuple[str | int, ...], value: Any) -> Any:
+def manifest_shown(merged: MergedManifest, path: tuple[str | int, ...], value: Any) -> Any:
     """A merged-manifest value with every part that came from a variable shown as the text the
     file wrote (`${GPU:-A100}`)."""
-    interpolated = getattr(merged, "interpolated", None) or {}
+    interpolated = merged.interpolated
     if tuple(path) in interpolated:
         return interpolated[tuple(path)]
     if isinstance(value, dict):
@@ -133,7 +149,7 @@ def manifest_shown(merged: Any, path: tuple[str | int, ...], value: Any) -> Any:
     return value
 
 
-def _location(merged: Any, path: tuple[str | int, ...]) -> str | None:
+def _location(merged: MergedManifest, path: tuple[str | int, ...]) -> str | None:
     span = merged.spans.get(tuple(path))
     if span is None or span.value is None:
         return None

@@ -20,6 +20,7 @@ from engine.blueprint.model import (
     PREFETCH_HANDLER,
     Blueprint,
     CacheSpec,
+    ClassParameterSpec,
     ContainerSpec,
     FunctionSpec,
     ImageSpec,
@@ -378,8 +379,16 @@ def _class_rows(function: FunctionSpec, show: _Shown) -> list[tuple[str, str]]:
     if cls is None:
         return []
     batched = ", ".join(f"{b.name} (up to {b.max_batch_size} inputs, wait {b.wait_ms} ms)" for b in cls.batched)
+    snapshot = function.container.enable_memory_snapshot
+    enter_when = " (in this order, after each restore)" if snapshot else " (in this order, at container start)"
     return [
-        ("enter", show("enter", ", ".join(cls.enter)) + (" (in this order, at container start)" if cls.enter else "")),
+        ("parameters", show("parameters", ", ".join(_parameter(p) for p in cls.parameters))),
+        (
+            "before snapshot",
+            show("before_snapshot", ", ".join(cls.before_snapshot))
+            + (" (in this order, once, kept in the snapshot)" if cls.before_snapshot else ""),
+        ),
+        ("enter", show("enter", ", ".join(cls.enter)) + (enter_when if cls.enter else "")),
         (
             "startup timeout",
             show("startup_timeout", cls.startup_timeout, format_duration) if cls.startup_timeout else "",
@@ -388,6 +397,14 @@ def _class_rows(function: FunctionSpec, show: _Shown) -> list[tuple[str, str]]:
         ("batched", show("batched", batched)),
         ("exit", show("exit", ", ".join(cls.exit)) + (" (in this order, at shutdown)" if cls.exit else "")),
     ]
+
+
+def _parameter(parameter: ClassParameterSpec) -> str:
+    """`name: type = default` as the Modal class declares it; no default: callers must give it."""
+    if parameter.default is None:
+        return f"{parameter.name}: {parameter.type} (required)"
+    shown = repr(parameter.default)
+    return f"{parameter.name}: {parameter.type} = {'b' + shown if parameter.type == 'bytes' else shown}"
 
 
 def _container_rows(

@@ -88,7 +88,7 @@ def check_engine_env(
             continue
         where, whose = _env_location(ctx, key, svc, name)
         # A value that came through ${VAR} may be a secret: it is shown as the reference written.
-        shown = (getattr(ctx.merged, "interpolated", None) or {}).get(where, value)
+        shown = ctx.merged.interpolated.get(where, value)
         ctx.report(
             where,
             f"{name} moves {engine.name}'s cache off the {cache.name} volume ({cache.path}) to {shown}, "

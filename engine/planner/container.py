@@ -10,6 +10,7 @@ origin is recorded as it is picked (planner/origins.py).
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from dataclasses import replace
 from typing import Any, TypeVar
 
 from engine.blueprint.model import ContainerSpec, MountSpec, ScalingSpec
@@ -17,6 +18,7 @@ from engine.manifest.models.container import AppFunctionSettings, ContainerSetti
 from engine.manifest.models.defaults import Defaults
 from engine.manifest.models.llm import LlmService
 from engine.manifest.models.server import ServerService
+from engine.manifest.models.snapshots import MemorySnapshot
 from engine.planner.context import PlanContext
 from engine.planner.defaults import APP_ENV_VAR
 from engine.planner.models import function_model_parts
@@ -126,10 +128,17 @@ def resolve_container(
 
 
 def resolve_function_container(
-    ctx: PlanContext, obj: AppFunctionSettings, *, at: KeyPath, source: KeyPath, image: str
+    ctx: PlanContext,
+    obj: AppFunctionSettings,
+    *,
+    at: KeyPath,
+    source: KeyPath,
+    image: str,
+    snapshot: MemorySnapshot | None = None,
 ) -> ContainerSpec:
-    """The container of a function or web service: Modal's function defaults, no snapshot, and
-    the cache volume, secret and path variable of each model it uses."""
+    """The container of a function or web service: Modal's function defaults, and the cache
+    volume, secret and path variable of each model it uses. `snapshot`: a class's
+    `memory_snapshot` (None: a function, which has no such key)."""
     mounts, env, secrets = function_model_parts(ctx, obj, source, at, image)
     container = resolve_container(
         ctx,
@@ -142,8 +151,18 @@ def resolve_function_container(
         model_mounts=mounts,
         model_env=env,
     )
-    ctx.origins.no_snapshot((*at, "container"))
-    return container
+    if snapshot is None:
+        ctx.origins.no_snapshot((*at, "container"))
+        return container
+    rec, container_at = ctx.origins, (*at, "container")
+    return replace(
+        container,
+        enable_memory_snapshot=rec.pick(
+            (*container_at, "enable_memory_snapshot"),
+            (snapshot.enabled, (*source, "memory_snapshot", "enabled"), (*source, "memory_snapshot")),
+        ),
+        gpu_snapshot=rec.pick((*container_at, "gpu_snapshot"), (snapshot.gpu, (*source, "memory_snapshot", "gpu"))),
+    )
 
 
 def resolve_timeout(ctx: PlanContext, obj: AppFunctionSettings, *, at: KeyPath, source: KeyPath) -> int:
@@ -209,7 +228,7 @@ def _env(
     value came from a variable keeps the manifest's `${...}` text: its value is not part of the
     Blueprint, and is handed to the deploy side in `ctx.env_values` instead."""
     rec = ctx.origins
-    interpolated = getattr(ctx.merged, "interpolated", None) or {}
+    interpolated = ctx.merged.interpolated
     env: dict[str, str] = {}
     values: dict[str, str] = {}
     for name, (value, inputs) in base_env.items():

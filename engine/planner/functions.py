@@ -46,7 +46,8 @@ def plan_function(
             "FALLBACK_IMAGE_KEY",
             note="debian_slim with the planner's Python, for a function that names no image",
         )
-    container = resolve_function_container(ctx, fn, at=at, source=path, image=image)
+    snapshot = fn.memory_snapshot if isinstance(fn, ClassFunction) else None
+    container = resolve_function_container(ctx, fn, at=at, source=path, image=image, snapshot=snapshot)
     rec.object(at, path)
     rec.manifest((*at, "handler"), (*path, "handler"))
     rec.pick((*at, "max_inputs"), (fn.max_inputs, (*path, "max_inputs")))

@@ -26,6 +26,7 @@ from engine.blueprint.origins import (
     Origins,
     Source,
 )
+from engine.manifest.overlay import Merged
 from engine.manifest.source import is_under
 from engine.planner import defaults as planner_defaults
 
@@ -52,10 +53,10 @@ Candidate = tuple[Any, KeyPath] | tuple[Any, KeyPath, KeyPath]
 class OriginRecorder:
     """Collects Blueprint path -> Origin for one planning run; `merged` is the loader's Merged."""
 
-    def __init__(self, merged: object):
-        self._spans = getattr(merged, "spans", None) or {}
-        self._data = getattr(merged, "data", None) or {}
-        self._interpolated = getattr(merged, "interpolated", None) or {}
+    def __init__(self, merged: Merged):
+        self._spans = merged.spans
+        self._data = merged.data
+        self._interpolated = merged.interpolated
         self.entries: dict[BlueprintPath, Origin] = {}
         # source() is asked about the same keys again and again (every field of every object
         # names its defaults and shorthands); the inputs above never change during a run.
@@ -192,5 +193,6 @@ class OriginRecorder:
 
     def no_snapshot(self, at: BlueprintPath) -> None:
         """Functions and web apps take no memory snapshot: the manifest has no such setting for them."""
-        self.unset((*at, "enable_memory_snapshot"), "memory snapshots are a setting of llm services only")
-        self.unset((*at, "gpu_snapshot"), "memory snapshots are a setting of llm services only")
+        note = "memory snapshots are a setting of llm services and `kind: cls` functions only"
+        self.unset((*at, "enable_memory_snapshot"), note)
+        self.unset((*at, "gpu_snapshot"), note)

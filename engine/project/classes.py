@@ -1,7 +1,7 @@
 """What a `kind: cls` function asks of its class, checked against the class's module file.
 
-The handler must name a class (not a function or a value) that mdeploy can build with no
-arguments, and every method the manifest lists must be a method of it: `enter`/`exit` hooks take
+The handler must name a class (not a function or a value) that mdeploy can build with its class
+parameters as keyword arguments (and nothing else), and every method the manifest lists must be a method of it: `enter`/`exit` hooks take
 no arguments, the batched method takes one list per parameter (Modal's rule for batching), and
 none is a generator (mdeploy's methods return their result). What the file cannot tell (a class
 with base classes may inherit a method; a decorated method may be anything) passes.
@@ -47,31 +47,61 @@ def class_mistakes(checker: HandlerChecker, fn: Any) -> Iterator[tuple[tuple[str
     methods = _methods(node)
     init = methods.get("__init__")
     if isinstance(init, (ast.FunctionDef, ast.AsyncFunctionDef)) and not init.decorator_list:
-        required = _Params(init.args).required()[1:]
-        if required:
-            yield (
-                ("handler",),
-                Mistake(
-                    f"{where} requires {_quoted(required)} to be built; mdeploy builds one instance per container with no arguments",
-                    "give those parameters defaults, or read them from env in an enter method",
-                ),
-            )
+        yield from _constructor_mistakes(where, init.args, fn.parameters)
+    elif fn.parameters and init is None and not (node.bases or node.keywords or node.decorator_list):
+        # object.__init__ takes no keyword arguments: the class could not be built.
+        first = next(iter(fn.parameters))
+        yield (
+            ("parameters", first),
+            Mistake(
+                f"{where} has no __init__ to take its class parameters as keyword arguments",
+                f"define __init__(self, {', '.join(fn.parameters)}) in class {node.name}",
+            ),
+        )
     # A base class (or a __getattr__) may provide what the body does not define.
     open_ended = bool(node.bases or node.keywords or node.decorator_list) or "__getattr__" in methods
-    lists = [("enter", fn.enter), ("exit", fn.exit), ("methods", fn.methods), ("batched", tuple(fn.batched))]
-    for section, names in lists:
-        for index, method in enumerate(names):
-            at = (section, method) if section == "batched" else (section, index)
-            found_method = methods.get(method)
-            if found_method is None:
-                if not open_ended:
-                    close = difflib.get_close_matches(method, [m for m in methods if not m.startswith("_")], n=1)
-                    hint = f"did you mean '{close[0]}'?" if close else f"define {method}(self) in class {node.name}"
-                    yield at, Mistake(f"{where} has no method {method!r}", hint)
-                continue
-            mistake = _method_mistake(f"{ref} method {method!r}", section, found_method, method)
-            if mistake is not None:
-                yield at, mistake
+    for section, at, method in fn.listed_methods():
+        found_method = methods.get(method)
+        if found_method is None:
+            if not open_ended:
+                close = difflib.get_close_matches(method, [m for m in methods if not m.startswith("_")], n=1)
+                hint = f"did you mean '{close[0]}'?" if close else f"define {method}(self) in class {node.name}"
+                yield at, Mistake(f"{where} has no method {method!r}", hint)
+            continue
+        mistake = _method_mistake(f"{ref} method {method!r}", section, found_method, method)
+        if mistake is not None:
+            yield at, mistake
+
+
+def _constructor_mistakes(
+    where: str, args: ast.arguments, parameters: dict[str, Any]
+) -> Iterator[tuple[tuple[str | int, ...], Mistake]]:
+    """The constructor is called with the class parameters as keyword arguments, nothing else."""
+    params = _Params(args)
+    params.positional = params.positional[1:]  # `self`
+    required = [name for name in params.required() if name not in parameters]
+    if required:
+        yield (
+            ("handler",),
+            Mistake(
+                f"{where} requires {_quoted(required)} to be built; mdeploy builds one instance per container "
+                + ("with its class parameters as keyword arguments" if parameters else "with no arguments"),
+                "give those parameters defaults, make them class `parameters:`, or read them from env in an enter method",
+            ),
+        )
+    if params.var_keyword is not None:
+        return
+    positional_only = {a.arg for a in args.posonlyargs}
+    accepted = {a.arg for a, _ in (*params.positional, *params.keyword_only)} - positional_only
+    for name in parameters:
+        if name not in accepted:
+            yield (
+                ("parameters", name),
+                Mistake(
+                    f"{where}: __init__ takes no keyword argument {name!r}, and mdeploy passes each class parameter as one",
+                    f"add {name} to __init__'s parameters, or rename the parameter",
+                ),
+            )
 
 
 def _methods(node: ast.ClassDef) -> dict[str, ast.AST | None]:

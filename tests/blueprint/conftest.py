@@ -8,10 +8,10 @@ a pytest option, because an option must be declared in the root conftest, which 
 from __future__ import annotations
 
 import copy
-from types import SimpleNamespace
 
 import pytest
 
+from engine.manifest.overlay import Merged
 from engine.manifest.validate import LoadedManifest, validate_data
 from engine.planner.plan import plan_app
 
@@ -21,7 +21,7 @@ LLAMA_REV = "0e9e39f249a16976918f6564b8830bc894c89659"
 
 def _plan(data: dict, environment: str | None = None):
     manifest = validate_data(data)
-    merged = SimpleNamespace(data=data, spans={}, files=())
+    merged = Merged(data=data, spans={}, files=())
     return plan_app(LoadedManifest(manifest=manifest, merged=merged, environment=environment, source="test.yaml"))
 
 

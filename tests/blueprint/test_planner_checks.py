@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from engine.manifest.errors import ManifestError
+from engine.manifest.overlay import Merged
 
 
 def test_a_mount_above_an_engine_cache_is_refused(rule_report):
@@ -75,14 +76,13 @@ def test_a_cache_variable_set_in_defaults_is_reported_there(plan, llm_manifest):
 
 
 def test_a_cache_variable_from_a_variable_is_shown_as_its_reference(llm_manifest):
-    from types import SimpleNamespace
 
     from engine.manifest.validate import LoadedManifest, validate_data
     from engine.planner.plan import plan_app
 
     data = llm_manifest(env={"HF_HOME": "/tmp/s3cr3t-place"})
     interpolated = {("services", "chat", "env", "HF_HOME"): "${CACHE_PLACE}"}
-    merged = SimpleNamespace(data=data, spans={}, files=(), interpolated=interpolated)
+    merged = Merged(data=data, spans={}, files=(), interpolated=interpolated)
     with pytest.raises(ManifestError) as info:
         plan_app(LoadedManifest(manifest=validate_data(data), merged=merged, environment=None, source="t.yaml"))
     assert "s3cr3t" not in info.value.format()

@@ -15,13 +15,13 @@ KITCHEN = REPO / "tests" / "blueprint" / "data" / "kitchen-sink.yaml"
 # Plans the fixture from plain data (parsed here, not by the loader) and prints the JSON.
 _SCRIPT = """
 import sys
-from types import SimpleNamespace
+from engine.manifest.overlay import Merged
 from ruamel.yaml import YAML
 from engine.blueprint.codec import to_json
 from engine.planner.plan import plan_app
 from engine.manifest.validate import LoadedManifest, validate_data
 data = YAML(typ="safe").load(open(sys.argv[1]))
-loaded = LoadedManifest(validate_data(data), SimpleNamespace(data=data, spans={}, files=()), "prod", "kitchen.yaml")
+loaded = LoadedManifest(validate_data(data), Merged(data=data, spans={}, files=()), "prod", "kitchen.yaml")
 sys.stdout.write(to_json(plan_app(loaded)))
 """
 

@@ -62,8 +62,28 @@ def normalized_info(app) -> dict[str, dict]:
         info["secrets"] = [s for s in info["secrets"] if ENV_VAR not in s]
         if info["schedule"] is not None:
             info["schedule"] = _period_seconds(info["schedule"])
+        info.update(_not_in_info(function))
         objects[tag] = info
     return objects
+
+
+def _not_in_info(function) -> dict:
+    """What a class sends that `info()` leaves out, read from what its loader hands the client:
+    the memory snapshot settings, the class parameter schema, and which enter/exit hooks it has
+    (by their flags: the two files name their hook methods differently)."""
+    from google.protobuf.json_format import MessageToDict
+    from modal._partial_function import _find_partial_methods_for_user_cls, _PartialFunctionFlags
+
+    load = function._load
+    cells = dict(zip(load.__code__.co_freevars, (c.cell_contents for c in load.__closure__ or ())))
+    found = {key: cells.get(key) for key in ("enable_memory_snapshot", "experimental_options")}
+    source = cells.get("info")
+    if source is not None and source.is_service_class():
+        found["class_parameters"] = MessageToDict(source.class_parameter_info())
+        hooks = _PartialFunctionFlags.ENTER_PRE_SNAPSHOT | _PartialFunctionFlags.ENTER_POST_SNAPSHOT
+        partials = _find_partial_methods_for_user_cls(source.user_cls, hooks | _PartialFunctionFlags.EXIT)
+        found["lifecycle_hooks"] = sorted(int(p.flags) for p in partials.values())
+    return found
 
 
 @pytest.fixture

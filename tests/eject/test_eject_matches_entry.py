@@ -36,3 +36,41 @@ def test_comparison_sees_a_difference(blueprint, import_source, read_back, make_
 
     other = dataclasses.replace(blueprint, servers=(make_server(port=9000),))
     assert read_back(ejected.app) != read_back(_entry_app(other, "entry_for_eject_difference"))
+
+
+def test_comparison_sees_class_parameters_and_snapshot_hooks(import_source, read_back, monkeypatch):
+    """`info()` reports neither a class's parameters nor its snapshot hooks: the read-back adds
+    them, so an ejected class that differs in either shows."""
+    import dataclasses
+    from pathlib import Path
+
+    from engine.planner.plan import plan_file
+
+    monkeypatch.chdir(Path(__file__).resolve().parents[2])
+    blueprint = plan_file(Path("manifests/classes.yaml"), None)
+    entry = read_back(_entry_app(blueprint, "entry_for_class_comparison"))
+    assert read_back(import_source(render_app(blueprint)).app) == entry
+
+    def changed(key: str, **cls_changes):
+        functions = tuple(
+            dataclasses.replace(f, cls=dataclasses.replace(f.cls, **cls_changes)) if f.key == key else f
+            for f in blueprint.functions
+        )
+        return read_back(import_source(render_app(dataclasses.replace(blueprint, functions=functions))).app)
+
+    embedder = next(f for f in blueprint.functions if f.key == "embedder")
+    flipped = tuple(dataclasses.replace(p, default=not p.default) for p in embedder.cls.parameters)
+    assert changed("embedder", parameters=flipped) != entry
+    assert changed("reranker", exit=()) != entry
+    reranker = next(f for f in blueprint.functions if f.key == "reranker")
+    no_snapshot = dataclasses.replace(reranker.container, enable_memory_snapshot=False)
+    other = dataclasses.replace(
+        blueprint,
+        functions=tuple(
+            dataclasses.replace(f, container=no_snapshot, cls=dataclasses.replace(f.cls, before_snapshot=()))
+            if f.key == "reranker"
+            else f
+            for f in blueprint.functions
+        ),
+    )
+    assert read_back(import_source(render_app(other)).app) != entry

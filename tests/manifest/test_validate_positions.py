@@ -3,11 +3,12 @@ an unknown key at the key, a bad value at the value, a missing key at its parent
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import pytest
 
 from engine.manifest.errors import Location, ManifestError
+from engine.manifest.overlay import Merged
 from engine.manifest.validate import validate_merged
 
 REV = "0e9e39f249a16976918f6564b8830bc894c89659"
@@ -17,14 +18,6 @@ REV = "0e9e39f249a16976918f6564b8830bc894c89659"
 class Span:
     key: Location | None
     value: Location
-
-
-@dataclass
-class Merged:
-    data: dict
-    spans: dict
-    files: tuple = ("m.yaml",)
-    plain_scalars: dict = field(default_factory=dict)
 
 
 def _span(key_line: int, key_col: int, value_col: int) -> Span:
@@ -42,7 +35,7 @@ def merged(service: dict, spans: dict, plain: dict | None = None) -> Merged:
         ("services", "chat"): Span(Location("m.yaml", 4, 3), Location("m.yaml", 5, 5)),
     }
     all_spans.update({("services", "chat", *path): span for path, span in spans.items()})
-    return Merged(data, all_spans, plain_scalars=plain or {})
+    return Merged(data, all_spans, files=("m.yaml",), plain_scalars=plain or {})
 
 
 def llm(**extra) -> dict:
@@ -81,7 +74,7 @@ def test_value_without_own_span_points_at_nearest_parent():
 def test_plain_scalar_hint_shows_what_was_written():
     data = {"version": 1, "app": "demo", "images": {"base": {"python": 3.1}}}
     spans = {("images", "base", "python"): _span(5, 5, 13)}
-    problem = only(Merged(data, spans, plain_scalars={("images", "base", "python"): "3.10"}))
+    problem = only(Merged(data, spans, files=("m.yaml",), plain_scalars={("images", "base", "python"): "3.10"}))
     assert problem.hint == 'quote it: "3.10"'
     assert "YAML reads 3.10 as a number" in problem.message
     assert problem.location == Location("m.yaml", 5, 13)

@@ -136,6 +136,8 @@ NOT_SENT: dict[str, str] = {
     # A class's lifecycle methods are found by the container in the class itself, never sent:
     # tests/modal_backend/test_class_container.py plays the container running them in order.
     "ClassSpec.enter": "run by the class's one @modal.enter method in the container (test_class_container.py)",
+    "ClassSpec.before_snapshot": "run by the class's @modal.enter(snap=True) method in the container "
+    "(test_class_container.py); the snapshot itself is ContainerSpec.enable_memory_snapshot",
     "ClassSpec.exit": "run by the class's one @modal.exit method in the container (test_class_container.py)",
 }
 
@@ -583,6 +585,47 @@ def check_class(m, where, blueprint, spec, definitions, sent):
         if c is not None:
             # Unset: Modal sends the timeout, which then bounds the enter hooks too.
             m.expect(where, "startup_timeout_secs", c.startup_timeout or spec.timeout, d.startup_timeout_secs)
+
+
+# What Modal's client sends for each parameter type (ClassParameterSpec.type, and which
+# `*_default` field carries the default).
+PARAMETER_PROTO = {
+    "str": (api_pb2.PARAM_TYPE_STRING, "string_default"),
+    "int": (api_pb2.PARAM_TYPE_INT, "int_default"),
+    "bool": (api_pb2.PARAM_TYPE_BOOL, "bool_default"),
+    "bytes": (api_pb2.PARAM_TYPE_BYTES, "bytes_default"),
+}
+
+
+@compares(
+    FUNCTION_CHECKS,
+    "ClassSpec.parameters",
+    "ClassParameterSpec.name",
+    "ClassParameterSpec.type",
+    "ClassParameterSpec.default",
+)
+def check_class_parameters(m, where, blueprint, spec, definitions, sent):
+    """The schema callers' arguments are checked against: each parameter's name, type and
+    default as the client sends them (a bytes default as the UTF-8 of its text)."""
+    parameters = spec.cls.parameters if spec.cls is not None else ()
+    expected = []
+    for p in parameters:
+        proto_type, default_field = PARAMETER_PROTO[p.type]
+        default = p.default.encode() if p.type == "bytes" and p.default is not None else p.default
+        expected.append((p.name, proto_type, p.default is not None, default))
+    for d in definitions:
+        if spec.cls is None:
+            continue
+        info = d.class_parameter_info
+        if parameters:
+            m.expect(
+                where, "parameter format", api_pb2.ClassParameterInfo.PARAM_SERIALIZATION_FORMAT_PROTO, info.format
+            )
+        sent_schema = []
+        for s in info.schema:
+            default_field = next(f for t, f in PARAMETER_PROTO.values() if t == s.type) if s.has_default else None
+            sent_schema.append((s.name, s.type, s.has_default, getattr(s, default_field) if default_field else None))
+        m.expect(where, "class parameters", sorted(expected), sorted(sent_schema))
 
 
 WEBHOOK_TYPES = {

@@ -19,11 +19,13 @@ from pathlib import Path
 import pytest
 from modal._partial_function import _PartialFunctionFlags
 from modal._utils.async_utils import synchronizer
+from modal_proto import api_pb2
 
 from engine.blueprint.codec import ENV_VAR, encode_for_env
 from engine.blueprint.model import (
     BatchedMethodSpec,
     Blueprint,
+    ClassParameterSpec,
     ClassSpec,
     ConcurrencySpec,
     ContainerSpec,
@@ -70,6 +72,26 @@ class Counter:
         EVENTS.append("flush")
 
 
+class Tuned:
+    """Made with the class parameters a caller bound; loads before a snapshot, warms after."""
+
+    def __init__(self, model_name, top, strict, salt):
+        EVENTS.append(f"init {model_name} {top} {strict} {salt!r}")
+        self.top = top
+
+    def load(self):
+        EVENTS.append("load")
+
+    def warm(self):
+        EVENTS.append("warm")
+
+    def best(self, n):
+        return n * self.top
+
+    def close(self):
+        EVENTS.append("close")
+
+
 class Batcher:
     def load(self):
         self.scale = 10
@@ -108,8 +130,27 @@ def class_blueprint() -> Blueprint:
         container=replace(container, gpu=()),
         cls=ClassSpec(enter=("load",), batched=(BatchedMethodSpec(name="scale_all", max_batch_size=8, wait_ms=25),)),
     )
+    tuned = FunctionSpec(
+        key="tuned",
+        symbol="Tuned",
+        name="Tuned",
+        handler="clsjobs.counter:Tuned",
+        container=replace(container, enable_memory_snapshot=True),
+        cls=ClassSpec(
+            methods=("best",),
+            before_snapshot=("load",),
+            enter=("warm",),
+            exit=("close",),
+            parameters=(
+                ClassParameterSpec("model_name", "str"),
+                ClassParameterSpec("top", "int", 3),
+                ClassParameterSpec("strict", "bool", False),
+                ClassParameterSpec("salt", "bytes", "pepper"),
+            ),
+        ),
+    )
     return Blueprint(
-        app="classes-test", environment="main", source="test", images=(IMAGE,), functions=(counter, batcher)
+        app="classes-test", environment="main", source="test", images=(IMAGE,), functions=(counter, batcher, tuned)
     )
 
 
@@ -123,11 +164,11 @@ def _container_root(tmp_path: Path) -> Path:
     return root
 
 
-def _play(tmp_path: Path, blueprint: Blueprint, request: dict) -> dict:
+def _run_player(tmp_path: Path, blueprint: Blueprint, request: dict) -> subprocess.CompletedProcess[str]:
     root = _container_root(tmp_path)
     env = {ENV_VAR: encode_for_env(blueprint), "PYTHONPATH": str(root), "HOME": str(root)}
     payload = {"module_name": "entry", "events_module": "clsjobs.counter", **request}
-    result = subprocess.run(
+    return subprocess.run(
         [sys.executable, "-B", str(PLAYER), json.dumps(payload)],
         cwd=root,
         env=env,
@@ -135,6 +176,10 @@ def _play(tmp_path: Path, blueprint: Blueprint, request: dict) -> dict:
         text=True,
         timeout=120,
     )
+
+
+def _play(tmp_path: Path, blueprint: Blueprint, request: dict) -> dict:
+    result = _run_player(tmp_path, blueprint, request)
     assert result.returncode == 0, result.stderr[-3000:]
     return json.loads(result.stdout.strip().splitlines()[-1])
 
@@ -194,7 +239,7 @@ def test_container_batches_by_the_user_methods_signature(tmp_path, built):
 def test_app_cls_receives_the_blueprint_values(built):
     _app, module = built
     blueprint = class_blueprint()
-    counter, batcher = blueprint.functions
+    counter, batcher, _tuned = blueprint.functions
     sent = _sent(module.Counter)
     assert sent["timeout"] == counter.timeout and sent["startup_timeout"] == 900
     assert sent["gpu"] == "L4" and sent["max_containers"] == 3
@@ -209,3 +254,40 @@ def test_app_cls_receives_the_blueprint_values(built):
     # No start-up timeout of its own: Modal's rule, the timeout bounds the enter hooks too.
     assert batched["startup_timeout"] == batcher.timeout
     assert module.Counter.__class__.__name__ == "Cls"
+
+
+def test_container_hands_bound_parameters_to_the_class_and_enters_around_the_snapshot(tmp_path, built):
+    """A caller's `Cls(model_name=..., strict=True)` goes through Modal's serialization to the
+    user's constructor, with the defaults the schema carries for what the caller left out; the
+    pre-snapshot enter method makes the instance and runs before_snapshot, the post-snapshot one
+    runs enter."""
+    report = _play(
+        tmp_path,
+        class_blueprint(),
+        {
+            "implementation_name": "Tuned.*",
+            "parameters": {"model_name": "bge", "strict": True},
+            "snapshot": True,
+            "calls": {"best": [[2]]},
+            "batched": {},
+        },
+    )
+    assert report["parameter_schema"] == [
+        ["model_name", api_pb2.PARAM_TYPE_STRING, False],
+        ["top", api_pb2.PARAM_TYPE_INT, True],
+        ["strict", api_pb2.PARAM_TYPE_BOOL, True],
+        ["salt", api_pb2.PARAM_TYPE_BYTES, True],
+    ]
+    assert report["events"] == ["init bge 3 True b'pepper'", "load", "warm", "close"]
+    assert report["results"] == {"best": [6]}
+    assert report["partials"]["_mdeploy_before_snapshot"] & int(_PartialFunctionFlags.ENTER_PRE_SNAPSHOT)
+    assert report["partials"]["_mdeploy_enter"] & int(_PartialFunctionFlags.ENTER_POST_SNAPSHOT)
+
+
+def test_a_caller_without_a_required_parameter_is_refused_by_modal(tmp_path, built):
+    """`model_name` has no default: Modal's own check refuses an instance without it, before the
+    user's class is made (its signature is the parameters')."""
+    request = {"implementation_name": "Tuned.*", "parameters": {"top": 5}, "snapshot": True}
+    result = _run_player(tmp_path, class_blueprint(), {**request, "calls": {}, "batched": {}})
+    assert result.returncode != 0
+    assert "missing a required argument: 'model_name'" in result.stderr, result.stderr[-2000:]

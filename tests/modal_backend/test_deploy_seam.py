@@ -252,6 +252,20 @@ MUTATIONS = {
         "manifests/classes.yaml@main",
         lambda bp: _function(bp, "reranker", cls=dataclasses.replace(bp.functions[0].cls, methods=("score",))),
     ),
+    "check_class_parameters": (
+        "tests/modal_backend/data/seam/seam-classes.yaml@main",
+        lambda bp: _function(
+            bp,
+            "scorer",
+            cls=dataclasses.replace(
+                bp.functions[0].cls,
+                parameters=tuple(
+                    dataclasses.replace(p, default="salt") if p.name == "salt" else p
+                    for p in bp.functions[0].cls.parameters
+                ),
+            ),
+        ),
+    ),
 }
 
 

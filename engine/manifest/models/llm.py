@@ -17,6 +17,7 @@ from engine.manifest.models.caches import CacheSettings
 from engine.manifest.models.container import MAX_EXIT_GRACE_PERIOD, ContainerSettings, ServerScaling
 from engine.manifest.models.engines_config import SglangArgs, TransformersArgs, TrtllmArgs, VllmArgs
 from engine.manifest.models.shorthands import DurationSeconds, EnvName, Gpu, gpu_count
+from engine.manifest.models.snapshots import MemorySnapshot, SnapshotField
 
 DEFAULT_FAST_BOOT = False
 MAX_STARTUP_TIMEOUT = 24 * 3600
@@ -119,30 +120,6 @@ def model_split(gpus: int, nodes: int, tp: int | None, pp: int | None) -> tuple[
             return None
         tp = total // pp
     return (tp, pp) if tp * pp == total else None
-
-
-def _snapshot_shorthand(value: Any) -> Any:
-    return {"enabled": value} if isinstance(value, bool) else value
-
-
-class MemorySnapshot(StrictModel):
-    """Start from a memory snapshot of a warmed-up container (Modal's low-latency pattern)."""
-
-    enabled: Annotated[bool, Field(description="Snapshot CPU memory after start-up and warm-up.")] = True
-    gpu: Annotated[bool, Field(description="Also snapshot GPU memory (Modal's experimental GPU snapshots).")] = False
-
-    @model_validator(mode="after")
-    def _check(self) -> MemorySnapshot:
-        if self.gpu and not self.enabled:
-            raise fail("a GPU snapshot needs the memory snapshot", hint="set enabled: true or gpu: false", at=("gpu",))
-        return self
-
-
-SnapshotField = Annotated[
-    MemorySnapshot,
-    BeforeValidator(_snapshot_shorthand, json_schema_input_type=bool | MemorySnapshot),
-    Field(description="`true`, or {enabled, gpu}. Default: off."),
-]
 
 
 class Auth(StrictModel):

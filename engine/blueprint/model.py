@@ -194,18 +194,30 @@ class CacheSpec:
 
 @dataclass(frozen=True)
 class ModelSpec:
-    """A `models` entry: pinned weights cached in a volume, found by its users through `env`.
+    """A `models` entry: pinned weights, read from a cache volume or from an image that holds
+    them, found by their users through `env`.
 
-    `folder` is where the weights lie relative to the root of `volume` (a key of
-    Blueprint.volumes): for a hub model huggingface_hub's cache layout,
+    Where the weights are is decided once, by the planner, and recorded here, so that no backend
+    infers it from a path or a mount:
+    - `images`: the keys of the images (of Blueprint.images) that hold a hub model, fetched in
+      while they build, by a `- models:` build step or before a `run_function` step that reads it,
+      in manifest order. A user on one of these images reads the weights from the image, below
+      BUILD_MODEL_ROOT (planner/defaults.py), and mounts nothing for it; () for a path model.
+    - `volume`: the key of Blueprint.volumes that users read the weights from (a path model's
+      always); None when every user reads them from an image of `images` (the manifest may then
+      leave the entry's `volume:` out). A model nothing uses keeps the entry's volume, if any.
+
+    `folder` is where the weights lie below the root they are read from (the volume's, or
+    BUILD_MODEL_ROOT in an image): for a hub model huggingface_hub's cache layout,
     `hub/models--ORG--NAME/snapshots/REVISION` (what `snapshot_download(cache_dir=ROOT/hub)`
     writes, and where an engine with HF_HOME at the volume finds it); for a path model the path.
-    Each user's container mounts the volume and sets `env` to the mount path + "/" + folder.
-    `used_by` is "functions.KEY" or "servers.KEY", in plan order.
+    Each user's container mounts the volume (or runs on the image) and sets `env` to that root +
+    "/" + folder. `used_by` is "functions.KEY", "servers.KEY" or "images.KEY" (build steps), in
+    plan order.
     """
 
     key: str
-    volume: str
+    volume: str | None
     folder: str
     env: str
     repo: str | None = None  # a Hugging Face repo id; None for a path model
@@ -213,6 +225,7 @@ class ModelSpec:
     allow_patterns: tuple[str, ...] = ()  # only these files are fetched; () all
     secret: str | None = None  # key of Blueprint.secrets that can read the repo
     used_by: tuple[str, ...] = ()
+    images: tuple[str, ...] = ()  # keys of Blueprint.images that hold the weights (see above)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -1,7 +1,8 @@
 """Where a function's models are when `mdeploy run` calls its handler here, said plainly.
 
 In a container `MDEPLOY_MODEL_<KEY>` names the model's folder: in its cache volume's mount, or in
-the image (`BUILD_MODEL_ROOT`) when a `- models:` build step baked it in. Here:
+the image when the function runs on one of the images that hold it (`ModelSpec.images`, which
+the planner decides: a `- models:` build step baked it in). Here:
 - a model in a volume is under the volume's local copy (`.mdeploy/volumes/NAME/...`), which the
   mount rewriting already points the variable at;
 - a model in the image is in this machine's Hugging Face cache, where `hf download` puts it and
@@ -14,14 +15,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping, MutableMapping
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from engine.blueprint.model import Blueprint, FunctionSpec, ModelSpec
 from engine.local.hub import cache_folder
 from engine.local.state import shown_path
-from engine.planner.defaults import BUILD_MODEL_ROOT
 
-_IMAGE_HUB = f"{BUILD_MODEL_ROOT}/hub/"
+# ModelSpec.folder of a hub model is huggingface_hub's cache layout below a root: `hub/models--...`.
+_HUB_FOLDER = "hub"
 
 
 @dataclass(frozen=True)
@@ -48,9 +49,9 @@ def point_models_here(
         container_path = function.container.env.get(spec.env) if spec is not None else None
         if spec is None or container_path is None:
             continue  # the planner sets both for every model a function lists
-        in_image = container_path.startswith(_IMAGE_HUB)
+        in_image = function.container.image in spec.images
         if in_image:
-            local = cache_folder(environ) / container_path[len(_IMAGE_HUB) :]
+            local = cache_folder(environ) / PurePosixPath(spec.folder).relative_to(_HUB_FOLDER)
             env[spec.env] = str(local)
         else:
             local = Path(env.get(spec.env, container_path))

@@ -178,7 +178,7 @@ def _model_entry(model: ModelSpec, show: _Shown, blueprint: Blueprint) -> Entry:
     prefetch = prefetch_function(blueprint)
     fetched = (
         f"by function {prefetch.key} (MDEPLOY_MANIFEST=... modal run engine/entry.py::{prefetch.symbol})"
-        if prefetch is not None and model.repo is not None and model.used_by
+        if prefetch is not None and model.repo is not None and model.volume is not None and model.used_by
         else ""
     )
     return Entry(
@@ -187,13 +187,24 @@ def _model_entry(model: ModelSpec, show: _Shown, blueprint: Blueprint) -> Entry:
         _rows(
             ("revision", show("revision", model.revision) if model.revision else ""),
             ("files", show.words("allow_patterns", model.allow_patterns, " ".join)),
-            ("cache", f"volume {show('volume', model.volume)}, folder {show('folder', model.folder)}"),
+            (
+                "cache",
+                f"volume {show('volume', model.volume)}, folder {show('folder', model.folder)}" if model.volume else "",
+            ),
+            ("baked into", _baked_into(model.images, show("folder", model.folder))),
             ("env", show("env", model.env)),
             ("secret", show("secret", model.secret) if model.secret else ""),
             ("used by", ", ".join(model.used_by) or "nothing (a warning)"),
             ("prefetch", fetched),
         ),
     )
+
+
+def _baked_into(images: tuple[str, ...], folder: str) -> str:
+    """The images that hold a model (fetched in while they build): their users read it there."""
+    if not images:
+        return ""
+    return ("image " if len(images) == 1 else "images ") + ", ".join(images) + f", folder {folder}"
 
 
 def _must_exist(spec: Any) -> str:

@@ -63,6 +63,14 @@ def plan_adapters(
         entry = ctx.manifest.models.get(model_key)
         if entry is None:
             continue  # validation reported it, with a did-you-mean
+        if entry.volume is None:
+            ctx.report(
+                (*path, "adapters", *below),
+                f"adapter {name!r} (model {model_key!r}) has no `volume`: the engine reads an adapter "
+                "from the model's cache volume",
+                f"name its cache volume: models.{model_key}.volume (the base model's volume serves)",
+            )
+            continue
         ctx.model_uses.add(model_key, f"servers.{key}")  # so the prefetch fetches it
         where = _engine_cache_path(ctx, key, svc, engine, entry.volume) or _mounted_at(ctx, svc, entry.volume)
         if where is None:

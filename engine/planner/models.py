@@ -76,6 +76,7 @@ class ModelUses:
 
     users: dict[str, list[str]]
     from_volume: set[str] = field(default_factory=set)
+    in_images: dict[str, set[str]] = field(default_factory=dict)  # hub model -> images in use that hold it
 
     def add(self, key: str, user: str, *, from_volume: bool = True) -> None:
         users = self.users.setdefault(key, [])
@@ -111,6 +112,8 @@ def note_build_step_models(ctx: PlanContext, image_keys: Iterable[str]) -> None:
             entry = ctx.manifest.models.get(name)
             if entry is not None:
                 ctx.model_uses.add(name, f"{BUILD_STEP_USER_PREFIX}{key}", from_volume=entry.id is None)
+        for name in baked_models(ctx, key):
+            ctx.model_uses.in_images.setdefault(name, set()).add(key)
 
 
 def _mounted_at(ctx: PlanContext, obj: ContainerSettings, volume: str) -> str | None:
@@ -146,6 +149,7 @@ def function_model_parts(
         env=(obj.env, defaults.env),
         env_at=(source, ("defaults",)),
         in_image=baked_models(ctx, image),
+        image=image,
     )
 
 
@@ -219,6 +223,29 @@ class ImageModels:
         return jobs
 
 
+def _report_no_volume(ctx: PlanContext, at: KeyPath, name: str, source: KeyPath, image: str | None) -> None:
+    """A user would read model `name`, which names no volume, from a volume: its image does not
+    hold it. (Only a function's or web service's `models:` get here: a build step's hub models
+    are always fetched into its image.)"""
+    kind = "function" if source[0] == "functions" else "service"
+    if image is not None and image in ctx.manifest.images:
+        ctx.report(
+            at,
+            f"model {name!r} has no `volume`, and image {image!r} does not hold it: "
+            f"this {kind} would read it from a volume",
+            f"bake it into the image (`- models: [{name}]` in images.{image}.steps), "
+            f"or name its cache volume: models.{name}.volume",
+        )
+        return
+    ctx.report(
+        at,
+        f"model {name!r} has no `volume`, and the {kind}'s image does not hold it: "
+        f"this {kind} would read it from a volume",
+        f"give it an image whose steps bake the model (`- models: [{name}]`), "
+        f"or name its cache volume: models.{name}.volume",
+    )
+
+
 def _model_parts(
     ctx: PlanContext,
     user: str,
@@ -230,8 +257,10 @@ def _model_parts(
     env: tuple[Mapping[str, str], ...],
     env_at: tuple[KeyPath, ...],
     in_image: Collection[str] = (),
+    image: str | None = None,
 ) -> ModelParts:
-    """`in_image`: the hub models read from the image (BUILD_MODEL_ROOT), not a mounted volume."""
+    """`in_image`: the hub models read from the image (BUILD_MODEL_ROOT), not a mounted volume;
+    `image`: the key of the user's manifest image, if it has one (for the messages)."""
     mounts: list[MountSpec] = []
     variables: dict[str, tuple[str, tuple[KeyPath, ...]]] = {}
     secrets: list[tuple[str, KeyPath]] = []
@@ -240,9 +269,13 @@ def _model_parts(
         if entry is None:
             continue  # validation reported it
         baked = name in in_image
+        if not baked and entry.volume is None:
+            _report_no_volume(ctx, (*source, "models", index), name, source, image)
+            continue
         ctx.model_uses.add(name, user, from_volume=not baked)
-        where = BUILD_MODEL_ROOT if baked else _mounted_in(volumes, entry.volume)
+        where = BUILD_MODEL_ROOT if baked or entry.volume is None else _mounted_in(volumes, entry.volume)
         if where is None:
+            assert entry.volume is not None, "a model without a volume is read from the image or reported"
             where = default_mount(entry.volume)
             if where in taken:
                 ctx.report(
@@ -283,6 +316,15 @@ def service_model(ctx: PlanContext, key: str, svc: LlmService) -> tuple[LlmServi
     entry = ctx.manifest.models.get(svc.model)
     if entry is None:
         return None
+    if entry.volume is None:
+        ctx.report(
+            ("services", key, "model"),
+            f"model {svc.model!r} has no `volume`: the engine reads its model from its Hugging Face cache, "
+            "the model's volume",
+            f"name its cache volume: models.{svc.model}.volume (e.g. the engines' shared huggingface-cache), "
+            "or write the model inline ({id, revision}) to use the engine's own cache",
+        )
+        return None
     ctx.model_uses.add(svc.model, f"servers.{key}")
     ctx.service_models[key] = svc.model
     if entry.id is not None:
@@ -303,7 +345,7 @@ def _service_entry(ctx: PlanContext, key: str) -> tuple[str, Model] | None:
 def service_model_mounts(ctx: PlanContext, key: str, svc: LlmService) -> list[MountSpec]:
     """A path model's volume, where the service does not mount it already."""
     _, entry = _service_entry(ctx, key) or (None, None)
-    if entry is None or entry.id is not None or _mounted_at(ctx, svc, entry.volume) is not None:
+    if entry is None or entry.id is not None or entry.volume is None or _mounted_at(ctx, svc, entry.volume):
         return []
     return [MountSpec(path=default_mount(entry.volume), kind="volume", source=entry.volume)]
 
@@ -332,7 +374,6 @@ def plan_models(ctx: PlanContext) -> tuple[ModelSpec, ...]:
         at = ("models", key)
         rec.manifest(at, at, parts=True)
         rec.manifest((*at, "key"), at)
-        rec.manifest((*at, "volume"), (*at, "volume"))
         rec.planner(
             (*at, "folder"),
             None,
@@ -343,10 +384,11 @@ def plan_models(ctx: PlanContext) -> tuple[ModelSpec, ...]:
         rec.planner((*at, "env"), "MODEL_ENV_PREFIX", [at], note="MDEPLOY_MODEL_ + the key")
         users = tuple(ctx.model_uses.users.get(key, ()))
         rec.planner((*at, "used_by"), None, [at], note="the services and functions that reference the model")
+        images = _holding_images(ctx, key)
         specs.append(
             ModelSpec(
                 key=key,
-                volume=entry.volume,
+                volume=_read_from_volume(ctx, key, entry, images),
                 folder=model_folder(entry),
                 env=variable,
                 repo=rec.pick((*at, "repo"), (entry.id, (*at, "id"))),
@@ -354,9 +396,55 @@ def plan_models(ctx: PlanContext) -> tuple[ModelSpec, ...]:
                 allow_patterns=_each(rec, (*at, "allow_patterns"), (*at, "files"), entry.files),
                 secret=rec.pick((*at, "secret"), (entry.secret, (*at, "secret"))),
                 used_by=users,
+                images=images,
             )
         )
     return tuple(specs)
+
+
+def _holding_images(ctx: PlanContext, key: str) -> tuple[str, ...]:
+    """ModelSpec.images: the images in use that hold hub model `key`, in manifest order."""
+    holding = ctx.model_uses.in_images.get(key, set())
+    images = tuple(image for image in ctx.manifest.images if image in holding)
+    at = ("models", key, "images")
+    if not images:
+        ctx.origins.unset(at, "no image in use fetches the model while it builds")
+        return ()
+    sources = [path for image in images for path in _build_step_keys(ctx, image, key)]
+    ctx.origins.planner(at, None, sources, parts=True, note="the images whose build steps fetch the model in")
+    for index in range(len(images)):
+        ctx.origins.planner((*at, index), None, sources, note="an image whose build steps fetch the model in")
+    return images
+
+
+def _build_step_keys(ctx: PlanContext, image: str, name: str) -> list[KeyPath]:
+    """The manifest keys of image `image`'s build steps that name model `name`."""
+    found: list[KeyPath] = []
+    for index, item in enumerate(ctx.manifest.images[image].steps or ()):
+        at = ("images", image, "steps", index)
+        if name in (item.models or ()):
+            found.append((*at, "models"))
+        if item.run_function is not None and name in item.run_function.models:
+            found.append((*at, "run_function", "models"))
+    return found
+
+
+def _read_from_volume(ctx: PlanContext, key: str, entry: Model, images: tuple[str, ...]) -> str | None:
+    """ModelSpec.volume: the entry's volume, unless every user reads the model from an image."""
+    at = ("models", key, "volume")
+    used = bool(ctx.model_uses.users.get(key))
+    if entry.volume is None:
+        ctx.origins.unset(at, "no `volume:`: every user reads the model from an image that holds it")
+        return None
+    if used and key not in ctx.model_uses.from_volume:
+        names = ", ".join(images)
+        ctx.origins.unset(
+            at,
+            f"volume {entry.volume!r} is not read: every user reads the model from an image that holds it ({names})",
+        )
+        return None
+    ctx.origins.manifest(at, at)
+    return entry.volume
 
 
 def _each(rec: OriginRecorder, at: KeyPath, key: KeyPath, items: tuple[str, ...]) -> tuple[str, ...]:
@@ -370,7 +458,7 @@ def prefetch_jobs(models: Iterable[ModelSpec], from_volume: Collection[str]) -> 
     return [
         _job(m.key, m.repo, m.revision, f"{default_mount(m.volume)}/hub", m.allow_patterns)
         for m in models
-        if m.repo is not None and m.key in from_volume
+        if m.repo is not None and m.volume is not None and m.key in from_volume
     ]
 
 
@@ -399,8 +487,8 @@ def plan_prefetch(
     rec = ctx.origins
     key = free_key(PREFETCH_FUNCTION_KEY, taken)
     image_key = free_key(PREFETCH_IMAGE_KEY, set(ctx.manifest.images) | set(ctx.engine_images))
-    hub = [m for m in models if m.repo is not None and m.key in ctx.model_uses.from_volume]
-    volumes = list(dict.fromkeys(m.volume for m in hub))
+    hub = [m for m in models if m.repo is not None and m.volume is not None and m.key in ctx.model_uses.from_volume]
+    volumes = list(dict.fromkeys(m.volume for m in hub if m.volume is not None))
     secrets = list(dict.fromkeys(m.secret for m in hub if m.secret is not None))
     container = ContainerSpec(
         image=image_key,

@@ -5,8 +5,9 @@ folder `.../hub/models--ORG--NAME/snapshots/REVISION`. When that folder is there
 reads the weights from the volume; when it is not, the first cold start downloads them. What is
 checked, once per (volume, folder):
 
-- each `models:` entry with a hub repo that something uses: its volume and `ModelSpec.folder`,
-  which the prefetch function fills (`mdeploy run --remote MANIFEST prefetch-models`);
+- each `models:` entry with a hub repo that something reads from a volume (`ModelSpec.volume`
+  set; a model every user reads from an image that holds it has none): its volume and
+  `ModelSpec.folder`, which the prefetch function fills (`mdeploy run --remote MANIFEST prefetch-models`);
 - each llm server's own hub model whose Hugging Face cache is in a volume: the volume its
   container mounts at huggingface_hub's cache folder (HF_HUB_CACHE, else HF_HOME/hub, else
   ~/.cache/huggingface/hub with Modal's containers' home, /root), and the snapshot's folder below
@@ -69,8 +70,8 @@ def cached_models(blueprint: Blueprint) -> list[CachedModel]:
     for model in blueprint.models:
         if model.repo is None or model.revision is None or not model.used_by:
             continue
-        if not _volume_is_mounted(blueprint, model.volume):
-            continue  # read from the image that holds it (a `- models:` build step), not the volume
+        if model.volume is None:
+            continue  # every user reads it from an image that holds it (ModelSpec.images), no volume
         target = CachedModel(
             f"cache {model.key}",
             model.repo,
@@ -86,11 +87,6 @@ def cached_models(blueprint: Blueprint) -> list[CachedModel]:
         if own is not None:
             found.setdefault((own.volume, own.folder), own)
     return list(found.values())
-
-
-def _volume_is_mounted(blueprint: Blueprint, volume: str) -> bool:
-    containers = [f.container for f in blueprint.functions] + [s.container for s in blueprint.servers]
-    return any(m.kind == "volume" and m.source == volume for c in containers for m in c.mounts)
 
 
 def _server_cache(blueprint: Blueprint, server: ServerSpec) -> CachedModel | None:

@@ -102,3 +102,49 @@ def test_an_empty_volume_copy_is_named_with_the_command_that_fills_it(project, r
         f".mdeploy/volumes/weights-cache/hub/{SNAPSHOT}, which is empty: fetch it with "
         f"`hf download {REPO} --revision {REVISION} --include '*.json' --cache-dir .mdeploy/volumes/weights-cache/hub`"
     )
+
+
+def test_a_model_without_a_volume_baked_into_the_image_runs_from_the_local_cache(project, tmp_path, run_mdeploy):
+    """manifests/embeddings-baked.yaml's shape: the model names no volume, its one user's image holds it."""
+    (project / "app.yaml").write_text(
+        textwrap.dedent(f"""
+        version: 1
+        app: weights
+        models:
+          tiny: {{id: {REPO}, revision: {REVISION}, files: ["*.json"]}}
+        images:
+          baked:
+            steps:
+              - pip: [huggingface_hub]
+              - models: [tiny]
+        functions:
+          from-image: {{handler: "jobs.weights:config", image: baked, models: [tiny]}}
+    """)
+    )
+    hf_home = tmp_path / "hf"
+    snapshot = hf_home / "hub" / SNAPSHOT
+    snapshot.mkdir(parents=True)
+    (snapshot / "config.json").write_text('{"from": "the local cache"}')
+    done = run_mdeploy("run", "app.yaml", "from-image", cwd=project, env={"HF_HOME": str(hf_home)})
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["folder"] == str(snapshot)
+    assert "is baked into the image at /opt/mdeploy/models/hub/" in _model_line(done.stderr)
+    assert not (project / ".mdeploy" / "volumes").exists()  # no volume copy is made for it
+
+
+def test_where_the_model_is_comes_from_the_blueprints_images_not_from_the_path(project, tmp_path):
+    """run reads ModelSpec.images: with the function's image not among them, the same variable is
+    a volume's folder, whatever its value looks like."""
+    import dataclasses
+
+    from engine.local.run_models import point_models_here
+    from engine.planner.plan import plan_file
+
+    blueprint = plan_file(project / "app.yaml", None, {}, check_project=False)
+    function = next(f for f in blueprint.functions if f.key == "from-image")
+    environ = {"HF_HOME": str(tmp_path / "hf")}
+    (baked,) = point_models_here(blueprint, function, dict(function.container.env), environ)
+    assert baked.in_image and baked.local_path == tmp_path / "hf" / "hub" / SNAPSHOT
+    unbaked = dataclasses.replace(blueprint, models=tuple(dataclasses.replace(m, images=()) for m in blueprint.models))
+    (model,) = point_models_here(unbaked, function, dict(function.container.env), environ)
+    assert not model.in_image

@@ -13,6 +13,7 @@ the backend: the point is to catch the backend dropping or bending a value on it
 
 from __future__ import annotations
 
+import json
 import shlex
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -27,6 +28,7 @@ from engine.blueprint.model import (
     ImageStep,
     ServerSpec,
 )
+from engine.planner.defaults import BUILD_MODEL_ROOT, PREFETCH_ENV_VAR
 from tests.modal_backend.seam_sent import ImageLayer, SentApp, env_commands
 
 # The module Modal imports in the container: `modal deploy engine/entry.py` imports the file as `entry`.
@@ -38,16 +40,16 @@ ENTRY_FILE = "/root/entry.py"
 # Blueprint fields that are not Modal parameters, and why each is not compared with a message.
 NOT_SENT: dict[str, str] = {
     # `models:` reach Modal only through the containers of their users: the planner puts each
-    # model's cache volume in ContainerSpec.mounts and its path in ContainerSpec.env (compared).
+    # model's cache volume in ContainerSpec.mounts and its path in ContainerSpec.env (compared),
+    # or, for a user on an image that holds it, a fetch step in the image (ImageSpec.steps,
+    # compared). Where each user reads it (ModelSpec.images, volume, folder, env) is compared
+    # with what its function is sent by check_models_where_their_users_read_them.
     "Blueprint.models": "reach Modal as the mounts, env and secrets of their users' containers (compared there)",
-    "FunctionSpec.models": "see Blueprint.models: the keys, for the plan; the mounts and env are the container's",
+    "FunctionSpec.models": "the keys, for the plan; followed by check_models_where_their_users_read_them",
     **{
         f"ModelSpec.{name}": "see Blueprint.models"
         for name in (
             "key",
-            "volume",
-            "folder",
-            "env",
             "repo",
             "revision",
             "allow_patterns",
@@ -679,6 +681,55 @@ def check_function_routing_region(m, where, blueprint, spec, definitions, sent):
     for d in definitions:
         # A server's routing region travels in http_config; a function's in its own field ("" unset).
         m.expect(where, "routing region", spec.routing_region or "", d.routing_region)
+
+
+@compares(FUNCTION_CHECKS, "ModelSpec.images", "ModelSpec.volume", "ModelSpec.folder", "ModelSpec.env")
+def check_models_where_their_users_read_them(m, where, blueprint, spec, definitions, sent):
+    """Each model a function lists is where its ModelSpec says: on an image of `images`, fetched
+    into that image while it builds (a builder layer whose MDEPLOY_PREFETCH job names the model's
+    repo and revision, cached below BUILD_MODEL_ROOT), with `env` naming BUILD_MODEL_ROOT/folder;
+    on any other image in `volume`, mounted, with `env` naming the mount/folder."""
+    models = {x.key: x for x in blueprint.models}
+    volumes = {v.key: v.name for v in blueprint.volumes}
+    for d in definitions:
+        envs = [sent.env_dict(i) for i in d.secret_ids]
+        env = {k: v for e in envs if e is not None and ENV_VAR not in e for k, v in e.items()}
+        mounted = [(v.mount_path, sent.volumes[v.volume_id].deployment_name) for v in d.volume_mounts]
+        for key in spec.models:
+            x = models[key]
+            if spec.container.image in x.images:
+                fetched = _fetched_into_image(sent.image_layers(d.image_id), sent)
+                job = {
+                    "key": key,
+                    "repo": x.repo,
+                    "revision": x.revision,
+                    "cache_dir": f"{BUILD_MODEL_ROOT}/hub",
+                    "allow_patterns": list(x.allow_patterns) or None,
+                }
+                if job not in fetched:
+                    m.fail(
+                        where, f"model {key}: image {spec.container.image} holds it, but no build layer fetches {job}"
+                    )
+                m.expect(where, f"{x.env} (model {key} in the image)", f"{BUILD_MODEL_ROOT}/{x.folder}", env.get(x.env))
+            elif x.volume is None:
+                m.fail(where, f"model {key}: image {spec.container.image} does not hold it, and it has no volume")
+            else:
+                paths = [f"{path}/{x.folder}" for path, name in mounted if name == volumes.get(x.volume)]
+                if env.get(x.env) not in paths:
+                    m.fail(
+                        where,
+                        f"model {key} in volume {x.volume}: {x.env} is {env.get(x.env)!r}, "
+                        f"expected one of {paths} (the volume's mounts, sent)",
+                    )
+
+
+def _fetched_into_image(layers: list[ImageLayer], sent: SentApp) -> list[dict]:
+    """The MDEPLOY_PREFETCH jobs of an image's builder layers (each fetches hub models into it)."""
+    jobs: list[dict] = []
+    for layer in layers:
+        for secret_id in layer.build_function.secret_ids if layer.build_function is not None else ():
+            jobs += json.loads((sent.env_dict(secret_id) or {}).get(PREFETCH_ENV_VAR, "[]"))
+    return jobs
 
 
 @compares(FUNCTION_CHECKS, "FunctionSpec.max_inputs", "FunctionSpec.container")

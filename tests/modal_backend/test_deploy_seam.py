@@ -235,6 +235,10 @@ MUTATIONS = {
         lambda bp: _function(bp, "embed", batching=model.BatchingSpec(64, 10)),
     ),
     "check_web": (EVERYTHING, lambda bp: _function(bp, "wsgi-site", web=model.WebSpec("asgi_app", label="seam-site"))),
+    "check_models_where_their_users_read_them": (
+        "manifests/embeddings-baked.yaml@main",
+        lambda bp: dataclasses.replace(bp, models=tuple(dataclasses.replace(x, images=()) for x in bp.models)),
+    ),
     "check_single_use": (EVERYTHING, lambda bp: _function(bp, "fallback", max_inputs=None)),
     "check_server_identity": (EVERYTHING, lambda bp: _server(bp, "snappy", symbol="Snappy2")),
     "check_http": (EVERYTHING, lambda bp: _server(bp, "snappy", h2_enabled=False)),
@@ -319,3 +323,30 @@ def test_a_build_step_reading_a_hub_model_is_preceded_by_its_prefetch(deployed):
     assert prefetch.mounts == ()
     (job,) = json.loads(prefetch.env["MDEPLOY_PREFETCH"])
     assert job["cache_dir"] == "/opt/mdeploy/models/hub" and job["revision"] in bake.env["MDEPLOY_MODEL_ENCODER"]
+
+
+def _models(bp: Blueprint, **changes) -> Blueprint:
+    return dataclasses.replace(bp, models=tuple(dataclasses.replace(x, **changes) for x in bp.models))
+
+
+@pytest.mark.parametrize(
+    ("case", "changes"),
+    [
+        # A model in a volume (manifests/transcribe.yaml): another volume, another folder, no volume.
+        ("manifests/transcribe.yaml@main", {"volume": "elsewhere"}),
+        ("manifests/transcribe.yaml@main", {"folder": "hub/models--other/snapshots/x"}),
+        ("manifests/transcribe.yaml@main", {"volume": None}),
+        # A volume-less model baked into the image (manifests/embeddings-baked.yaml): another
+        # folder, another revision than the image's fetch step sends, or said to be read from a volume.
+        ("manifests/embeddings-baked.yaml@main", {"folder": "hub/models--other/snapshots/x"}),
+        ("manifests/embeddings-baked.yaml@main", {"revision": "0" * 40}),
+        ("manifests/embeddings-baked.yaml@main", {"images": (), "volume": "hf-cache"}),
+    ],
+    ids=lambda v: v if isinstance(v, str) else ",".join(v),
+)
+def test_where_a_model_is_read_is_compared_with_what_its_users_are_sent(deployed, case, changes):
+    blueprint, sent = deployed[case]
+    check = seam_checks.check_models_where_their_users_read_them
+    assert [x.images for x in blueprint.models] == ([("baked",)] if "baked" in case else [()])
+    assert seam_checks.compare(blueprint, sent, only=check) == []
+    assert seam_checks.compare(_models(blueprint, **changes), sent, only=check) != []

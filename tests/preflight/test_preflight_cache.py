@@ -6,6 +6,7 @@ service that moves or turns off its Hugging Face cache."""
 
 from __future__ import annotations
 
+import dataclasses
 from fnmatch import fnmatch
 from pathlib import Path
 
@@ -235,9 +236,50 @@ def test_huggingface_hubs_own_rule_for_its_cache_folder_in_the_container():
     assert hub_cache_folder({"HUGGINGFACE_HUB_CACHE": "/c"}) == "/c"
 
 
-def test_a_model_baked_into_the_image_is_not_looked_for_in_its_volume():
-    """manifests/embeddings-baked.yaml: the image holds bge (a `- models:` step); no container
-    mounts its volume, so whether the volume caches it says nothing about a cold start."""
+def test_a_model_baked_into_the_image_is_not_looked_for_in_a_volume():
+    """manifests/embeddings-baked.yaml: the image holds bge (a `- models:` step) and the entry
+    names no volume (ModelSpec.volume None): there is no volume to ask about."""
     blueprint = plan_file("manifests/embeddings-baked.yaml", None)
-    assert [m.key for m in blueprint.models] == ["bge"]
+    assert [(m.key, m.volume, m.images) for m in blueprint.models] == [("bge", None, ("baked",))]
     assert cached_models(blueprint) == []
+
+
+def test_the_check_reads_the_models_volume_field_not_the_mounts():
+    """transcribe.yaml's whisper is read from its mounted volume; the same Blueprint with the
+    model's volume None (every user reading it from an image) has nothing to check, though the
+    volume is still mounted; with a volume nothing mounts, the volume is still checked."""
+    blueprint = plan_file("manifests/transcribe.yaml", None)
+    (model,) = blueprint.models
+    assert [(c.volume, c.folder) for c in cached_models(blueprint)] == [(model.volume, WHISPER_FOLDER)]
+    baked = dataclasses.replace(blueprint, models=(dataclasses.replace(model, volume=None, images=("x",)),))
+    assert cached_models(baked) == []
+    unmounted = dataclasses.replace(
+        blueprint,
+        functions=tuple(
+            dataclasses.replace(f, container=dataclasses.replace(f.container, mounts=())) for f in blueprint.functions
+        ),
+    )
+    assert [c.volume for c in cached_models(unmounted)] == [model.volume]
+
+
+def test_a_model_read_from_its_volume_by_one_function_and_baked_for_another_is_checked(tmp_path):
+    (tmp_path / "m.yaml").write_text(
+        f"""
+version: 1
+app: m
+volumes: {{weights: {{name: weights}}}}
+models:
+  whisper: {{id: {WHISPER[0]}, revision: {WHISPER[1]}, volume: weights}}
+images:
+  baked:
+    steps:
+      - models: [whisper]
+functions:
+  a: {{handler: 'jobs:run', image: baked, models: [whisper]}}
+  b: {{handler: 'jobs:run', models: [whisper]}}
+"""
+    )
+    blueprint = plan_file(tmp_path / "m.yaml", None, {}, check_project=False)
+    (model,) = blueprint.models
+    assert (model.volume, model.images) == ("weights", ("baked",))
+    assert [(c.check, c.volume) for c in cached_models(blueprint)] == [("cache whisper", "weights")]

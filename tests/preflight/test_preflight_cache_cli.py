@@ -17,13 +17,13 @@ WHISPER_FOLDER = f"hub/models--openai--whisper-large-v3/snapshots/{WHISPER_REVIS
 PREFLIGHT = ("preflight", "manifests/transcribe.yaml", "--env", "prod")
 
 
-def _preflight(run_mdeploy, volume_files, *, drop_rpc=None):
+def _preflight(run_mdeploy, volume_files, *, drop_rpc=None, command=PREFLIGHT):
     with fake_modal() as fake:
         fake.volume_files = volume_files
         if drop_rpc:
             del fake._streams[drop_rpc]  # answered UNIMPLEMENTED, as by a server without it
         env = {**client_environment(fake.socket_path), "HF_HUB_OFFLINE": "1"}
-        result = run_mdeploy(*PREFLIGHT, env=env)
+        result = run_mdeploy(*command, env=env)
     assert "Traceback" not in result.stderr, result.stderr
     assert result.returncode == 0, result.stdout + result.stderr
     return result, fake
@@ -82,3 +82,13 @@ def test_without_a_modal_token_it_cannot_tell(run_mdeploy):
     mark, message = _line(result.stdout, "cache whisper")
     assert mark == "skip"
     assert message.startswith("cannot tell: no Modal credentials")
+
+
+def test_a_model_every_user_reads_from_its_image_asks_modal_about_no_volume(run_mdeploy):
+    """manifests/embeddings-baked.yaml: bge names no volume (ModelSpec.volume None, images
+    ["baked"]): no cache line, and Modal is asked about no volume."""
+    command = ("preflight", "manifests/embeddings-baked.yaml", "--env", "prod")
+    result, fake = _preflight(run_mdeploy, {}, command=command)
+    assert not [line for line in result.stdout.splitlines() if "cache bge" in line]
+    assert _line(result.stdout, "models bge") == ["skip", "HF_HUB_OFFLINE is set"]
+    assert [c.method for c in fake.calls if c.method.startswith("Volume")] == []

@@ -24,7 +24,9 @@ from engine.manifest.source import KeyPath
 class Model(StrictModel):
     """Weights by key: a Hugging Face repo pinned to a commit, or a folder in a volume. A user's
     container finds them through MDEPLOY_MODEL_<KEY> (a fixed name: keys are never variables,
-    so the name of the variable is never a value from one)."""
+    so the name of the variable is never a value from one). A hub model's `volume` may be left
+    out when every user reads it from an image that holds it; the planner reports a user that
+    would read it from a volume (planner/models.py), as only it knows each user's image."""
 
     id: Annotated[str | None, Field(description='Hugging Face repo id, e.g. "openai/whisper-large-v3".')] = None
     revision: Annotated[
@@ -44,7 +46,13 @@ class Model(StrictModel):
     secret: Annotated[
         str | None, Field(description="Key of `secrets` whose token can read the repo (gated or private: HF_TOKEN).")
     ] = None
-    volume: Annotated[str, Field(description="Key of `volumes` that caches the weights (or holds `path`).")]
+    volume: Annotated[
+        str | None,
+        Field(
+            description="Key of `volumes` that caches the weights (or holds `path`). A hub model every user "
+            "reads from an image that holds it (`- models:` build step) needs none."
+        ),
+    ] = None
 
     @model_validator(mode="after")
     def _check(self) -> Model:
@@ -56,6 +64,12 @@ class Model(StrictModel):
         if self.id is not None:
             check_hub_pin(self.id, self.revision)
             return self
+        if self.volume is None:
+            raise fail(
+                "a `path` model is a folder in a volume: name the volume",
+                hint="e.g. volume: weights (a key of `volumes`)",
+                at=("volume",),
+            )
         if self.revision is not None:
             raise fail(
                 "revision applies to hub models only", hint="remove it, or use `id` instead of `path`", at=("revision",)

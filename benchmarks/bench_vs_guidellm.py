@@ -278,6 +278,10 @@ def compare(args, work: Path) -> int:
     print("   * computed here from that tool's per-request records (it reports no such figure)")
     itl = mean([level["itl"]["p50"] * 1000 for level in levels])
     print(f"   mdeploy ITL p50 (pooled gaps): {itl:.2f} ms; guidellm keeps no per-token times, so no counterpart")
+    # How late mdeploy came to its sockets (kernel receive stamp to read); guidellm stamps at the read.
+    lags = [(level.get("client_read_lag") or {}).get("p99") for level in levels]
+    if all(lag is not None for lag in lags):
+        print(f"   mdeploy's reads' lag p99 {max(lags) * 1000:.2f} ms (guidellm's stamps include its own)")
     sent = [r["prompt_tokens"] for level in levels for r in level["records"] if r["prompt_tokens"]]
     gl_sent = [
         request["prompt_tokens"]

@@ -35,8 +35,9 @@ def run_mdeploy(
     prompt: list[str],
     out: Path,
     prefix: list[str] = (),  # type: ignore[assignment]
+    ignore_eos: bool = True,
 ) -> dict:
-    """One closed-loop level of `mdeploy bench` (ignore_eos); returns the level of its report.json.
+    """One closed-loop level of `mdeploy bench`; returns the level of its report.json.
 
     `prompt` is the prompt's flags: ["--prompt-len", "16"] or ["--dataset", FILE].
     """
@@ -54,7 +55,7 @@ def run_mdeploy(
         str(requests),
         "--max-tokens",
         str(output_len),
-        "--ignore-eos",
+        *(["--ignore-eos"] if ignore_eos else []),
         *prompt,
         "--no-plots",
         "--output",

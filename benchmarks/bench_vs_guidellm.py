@@ -68,10 +68,17 @@ def percentile(values: list[float], q: float) -> float:
 
 
 def guidellm_requests(report: dict) -> list[tuple[float, float, float, float, int]]:
-    """guidellm's successful requests: its own timestamps (time.time(), seconds)."""
+    """guidellm's successful requests: its own timestamps (time.time(), seconds).
+
+    A request guidellm counts as successful with no content chunk (the server's usage said some
+    tokens, none streamed as text) has no token times: it is left out, as guidellm's own latency
+    figures leave it out (mdeploy fails it: "stream ended without any token").
+    """
     rows = []
     for request in report["benchmarks"][0]["requests"]["successful"]:
         timings = request["info"]["timings"]
+        if timings["first_token_iteration"] is None or timings["last_token_iteration"] is None:
+            continue
         rows.append(
             (
                 timings["request_start"],
@@ -204,13 +211,17 @@ def run_guidellm(args, out: Path) -> dict:
         args.guidellm,
         "run",
         "--backend",
-        f"kind=openai_http,target={args.url},model={args.model}",
+        f"kind=openai_http,target={args.url},model={args.model}"
+        + ("" if args.ignore_eos else f",max_tokens={args.output_len}"),
         "--profile",
         f"kind=concurrent,streams={args.concurrency}",
         "--constraint",
         f"kind=max_requests,count={args.requests}",
         "--data",
-        f"kind=synthetic_text,prompt_tokens={args.input_len},output_tokens={args.output_len}",
+        # output_tokens makes guidellm send max_completion_tokens with ignore_eos; without it,
+        # the backend's max_tokens sends max_completion_tokens alone (--no-ignore-eos)
+        f"kind=synthetic_text,prompt_tokens={args.input_len}"
+        + (f",output_tokens={args.output_len}" if args.ignore_eos else ""),
         "--tokenizer",
         f"kind=hf_auto,model={args.tokenizer}",
         "--output",
@@ -220,6 +231,10 @@ def run_guidellm(args, out: Path) -> dict:
     env = dict(os.environ, HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1")
     run_checked(args.client_prefix + command, env)
     report: dict = json.loads((out / "report.json").read_text())
+    requests = report["benchmarks"][0]["requests"]
+    if not requests["successful"]:
+        errors = {str(r["info"].get("error"))[:300] for r in requests.get("errored") or []}
+        raise SystemExit(f"guidellm: no request succeeded ({out / 'report.json'}): {'; '.join(sorted(errors))}")
     return report
 
 
@@ -233,6 +248,7 @@ def run_mdeploy_level(args, out: Path) -> dict:
         prompt=["--dataset", str(args.prompts)],
         out=out,
         prefix=args.client_prefix,
+        ignore_eos=args.ignore_eos,
     )
 
 
@@ -271,7 +287,8 @@ def compare(args, work: Path) -> int:
     truth = true_figures(args)
     print(
         f"server {args.url} ({args.server if not args.given_url else 'given'}), model {args.model}: concurrency "
-        f"{args.concurrency}, {args.requests} requests of {args.output_len} tokens (ignore_eos), "
+        f"{args.concurrency}, {args.requests} requests of {args.output_len} tokens"
+        f"{' (ignore_eos)' if args.ignore_eos else ' at most (no ignore_eos)'}, "
         f"guidellm's prompts of {args.input_len} tokens for both, {args.rounds} round(s)"
     )
     print_table("guidellm", table_rows(levels, reports, truth), extra="true" if truth else None)
@@ -312,6 +329,12 @@ def main() -> int:
     parser.add_argument("--output-len", type=int, default=64)
     parser.add_argument("--rounds", type=int, default=2, help="alternating runs of each client (default: 2)")
     parser.add_argument("--quick", action="store_true", help="small numbers, for a smoke run")
+    parser.add_argument(
+        "--no-ignore-eos",
+        dest="ignore_eos",
+        action="store_false",
+        help="send max tokens without ignore_eos (transformers serve refuses the field): lengths may then differ",
+    )
     parser.add_argument("--pin", action="store_true", help="the server on CPU 0, each client on CPU 1 (taskset)")
     args = parser.parse_args()
     args.guidellm = find_guidellm(args.guidellm)

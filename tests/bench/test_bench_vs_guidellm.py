@@ -109,3 +109,12 @@ def test_percentile_interpolates_like_mdeploys_summary():
     values = [5.0, 1.0, 4.0, 2.0, 3.0, 10.0]
     for q in (0, 50, 90, 99, 100):
         assert bench.percentile(values, q) == pytest.approx(percentile(values, q))
+
+
+def test_a_successful_request_without_a_content_chunk_is_left_out_as_guidellm_leaves_it_out():
+    # transformers serve with the tiny model: usage said 3 tokens, no content chunk came
+    report = json.loads(json.dumps(RECORDED))
+    empty = report["benchmarks"][0]["requests"]["successful"][3]
+    empty["info"]["timings"].update(first_token_iteration=None, last_token_iteration=None, token_iterations=0)
+    requests = bench.guidellm_requests(report)
+    assert len(requests) == 15 and all(first is not None for _, first, _, _, _ in requests)

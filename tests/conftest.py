@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import sys
 from pathlib import Path
 
@@ -16,6 +17,12 @@ if os.environ.get("CI"):
     settings.load_profile("ci")
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+
+# A suite started as a background job (`nohup ... &`, some CI runners) inherits SIGINT ignored,
+# and every process it starts would ignore it too: the Ctrl-C tests would then send a signal no
+# child can receive. Python's own handler here means the children start with the default again.
+if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 # Tests that serve a model, start an engine, run a script end to end or fuzz at length: marked
 # `slow`, so `pytest -m "not slow"` is a quick loop while editing. CI runs them all. An entry is a

@@ -382,7 +382,7 @@ def _class_rows(function: FunctionSpec, show: _Shown) -> list[tuple[str, str]]:
     snapshot = function.container.enable_memory_snapshot
     enter_when = " (in this order, after each restore)" if snapshot else " (in this order, at container start)"
     return [
-        ("parameters", show("parameters", ", ".join(_parameter(p) for p in cls.parameters))),
+        ("parameters", ", ".join(_parameter(p, show.under("parameters", i)) for i, p in enumerate(cls.parameters))),
         (
             "before snapshot",
             show("before_snapshot", ", ".join(cls.before_snapshot))
@@ -399,12 +399,17 @@ def _class_rows(function: FunctionSpec, show: _Shown) -> list[tuple[str, str]]:
     ]
 
 
-def _parameter(parameter: ClassParameterSpec) -> str:
-    """`name: type = default` as the Modal class declares it; no default: callers must give it."""
+def _parameter(parameter: ClassParameterSpec, show: _Shown) -> str:
+    """`name: type = default` as the Modal class declares it; no default: callers must give it.
+    A type or default from a variable is shown as its reference."""
+    kind = show("type", parameter.type)
     if parameter.default is None:
-        return f"{parameter.name}: {parameter.type} (required)"
-    shown = repr(parameter.default)
-    return f"{parameter.name}: {parameter.type} = {'b' + shown if parameter.type == 'bytes' else shown}"
+        return f"{parameter.name}: {kind} (required)"
+
+    def python(default: Any) -> str:
+        return ("b" if parameter.type == "bytes" else "") + repr(default)
+
+    return f"{parameter.name}: {kind} = {show('default', parameter.default, python)}"
 
 
 def _container_rows(

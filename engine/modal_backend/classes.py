@@ -15,7 +15,9 @@ one runs `enter` after every restore.
 
 Class parameters are annotated `modal.parameter()` attributes of the Modal class (Modal reads
 `__annotations__` for their types); Modal sets them on the Modal instance before any enter
-method, and the first one hands them to the user's class as keyword arguments. Each listed method becomes a `@modal.method` (or the `@modal.batched` one) that calls the
+method, and the first one hands them to the user's class as keyword arguments.
+
+Each listed method becomes a `@modal.method` (or the `@modal.batched` one) that calls the
 instance's method; an `async def` result is run to completion, as plain functions' are.
 
 Batching maps the collected inputs to parameter names, so in the container the batched method's

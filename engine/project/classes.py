@@ -1,10 +1,11 @@
 """What a `kind: cls` function asks of its class, checked against the class's module file.
 
 The handler must name a class (not a function or a value) that mdeploy can build with its class
-parameters as keyword arguments (and nothing else), and every method the manifest lists must be a method of it: `enter`/`exit` hooks take
-no arguments, the batched method takes one list per parameter (Modal's rule for batching), and
-none is a generator (mdeploy's methods return their result). What the file cannot tell (a class
-with base classes may inherit a method; a decorated method may be anything) passes.
+parameters as keyword arguments (and nothing else), and every method the manifest lists must be
+a method of it: `enter`/`exit` hooks take no arguments, the batched method takes one list per
+parameter (Modal's rule for batching), and none is a generator (mdeploy's methods return their
+result). What the file cannot tell (a class with base classes may inherit a method; a decorated
+method may be anything) passes.
 """
 
 from __future__ import annotations

@@ -87,7 +87,9 @@ class ClassFunction(AppFunctionSettings):
     kind: Annotated[Literal["cls"], Field(description="`cls`: deploy a class of your code with `app.cls`.")]
     handler: Annotated[
         ImportPath,
-        Field(description='Import path of the class: "package.module:Class"; built once per container, no arguments.'),
+        Field(
+            description='Import path of the class: "package.module:Class"; built once per container, with its `parameters` as keyword arguments.'
+        ),
     ]
     enter: EnterField = ()
     exit: Annotated[

@@ -123,6 +123,7 @@ class LevelRun:
     began: float  # perf_counter when the level started
     wall_seconds: float
     cpu_seconds: float  # process CPU time the level took (the generator's own cost)
+    began_unix: float  # time.time() at `began`: ties the records to a server's own logs
     read_lags: list[float] = field(default_factory=list)  # see Reactor.read_lags
 
 
@@ -172,6 +173,7 @@ def run_level(
 
     cpu_before = time.process_time()
     began = time.perf_counter()
+    began_unix = time.time()
     try:
         if concurrency is not None:  # closed loop (then offsets is None)
             for _, (request, max_tokens) in list(zip(range(concurrency), pending)):
@@ -185,7 +187,14 @@ def run_level(
         reactor.close()
     wall = time.perf_counter() - began
     cpu = time.process_time() - cpu_before
-    return LevelRun(results=results, began=began, wall_seconds=wall, cpu_seconds=cpu, read_lags=reactor.read_lags)
+    return LevelRun(
+        results=results,
+        began=began,
+        wall_seconds=wall,
+        cpu_seconds=cpu,
+        read_lags=reactor.read_lags,
+        began_unix=began_unix,
+    )
 
 
 def _int_or_none(usage: Mapping[str, object] | None, key: str) -> int | None:

@@ -67,6 +67,9 @@ def build_report(
     levels = []
     for outcome in outcomes:
         level = dataclasses.asdict(outcome.summary)
+        # Unix seconds of the level's start: the records' times are relative to it, and with it a
+        # record can be matched to a server's own log of the same request.
+        level["started_at"] = round(outcome.began_unix, 6)
         level["records"] = [request_record(result, outcome.began) for result in outcome.results]
         levels.append(level)
     return {
@@ -75,7 +78,11 @@ def build_report(
         "model": model,
         "settings": settings,
         "interrupted": interrupted,
-        "units": {"latency": "seconds", "throughput": "per second", "record times": "seconds after the level started"},
+        "units": {
+            "latency": "seconds",
+            "throughput": "per second",
+            "record times": "seconds after the level started (its started_at, Unix seconds)",
+        },
         "levels": levels,
     }
 

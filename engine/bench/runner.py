@@ -38,6 +38,7 @@ class LevelOutcome:
     summary: LevelSummary
     results: list[RequestResult]
     began: float  # perf_counter at the level's start; request times in the report are relative to it
+    began_unix: float  # the same moment on the wall clock (the report's `started_at`)
 
 
 def run_benchmark(
@@ -80,7 +81,7 @@ def run_benchmark(
             client_cpu_seconds=run.cpu_seconds,
             read_lags=run.read_lags,
         )
-        finished.append(LevelOutcome(summary, run.results, run.began))
+        finished.append(LevelOutcome(summary, run.results, run.began, run.began_unix))
     return finished
 
 

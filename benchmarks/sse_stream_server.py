@@ -9,7 +9,12 @@ segment), the case where several tokens reach the client in one read. It is asyn
 protocols, so it costs little CPU beside the client it serves (fake_openai_server.py, on aiohttp,
 is for the CLI's tests: its misbehaviours, not its cost).
 
-    python benchmarks/sse_stream_server.py --port 8200 --step 0.005 [--burst 8]
+`--log FILE` appends a JSON line per request when its first token is written: the prompt, the
+wall-clock time (`time.time()`) the whole request had arrived, and the time the first token was
+written. A client's TTFT can then be split into the way there, the server's own delay and the way
+back (benchmarks/bench_vs_guidellm.py --breakdown).
+
+    python benchmarks/sse_stream_server.py --port 8200 --step 0.005 [--burst 8] [--log FILE]
 """
 
 from __future__ import annotations
@@ -17,6 +22,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import time
+from typing import TextIO
 
 MODEL = "fake-model"
 _HEAD = (
@@ -53,22 +60,31 @@ def _usage(tokens: int) -> bytes:
 
 
 class _Stream:
-    __slots__ = ("transport", "left", "total")
+    __slots__ = ("transport", "left", "total", "logged")
 
-    def __init__(self, transport: asyncio.Transport, tokens: int):
+    def __init__(self, transport: asyncio.Transport, tokens: int, logged: dict | None):
         self.transport = transport
         self.left = tokens
         self.total = tokens
+        self.logged = logged  # with --log: the request's line, written at its first token
+
+
+def _prompt_text(request: dict) -> str:
+    messages = request.get("messages") or [{}]
+    content = messages[-1].get("content") or ""
+    return content if isinstance(content, str) else "".join(part.get("text", "") for part in content)
 
 
 class Server:
-    def __init__(self, step: float, burst: int):
+    def __init__(self, step: float, burst: int, log: TextIO | None = None):
         self.step = step
         self.burst = burst
+        self.log = log
         self.streams: list[_Stream] = []
         self.wake = asyncio.Event()
 
     def start(self, transport: asyncio.Transport, body: bytes) -> None:
+        arrival = time.time()
         try:
             request = json.loads(body)
             tokens = int(request.get("max_tokens") or request.get("max_completion_tokens") or 16)
@@ -76,8 +92,16 @@ class Server:
             transport.write(b"HTTP/1.1 400 Bad Request\r\ncontent-length: 0\r\n\r\n")
             return
         transport.write(_HEAD + ROLE)
-        self.streams.append(_Stream(transport, tokens))
+        logged = {"prompt": _prompt_text(request), "arrival": arrival} if self.log is not None else None
+        self.streams.append(_Stream(transport, tokens, logged))
         self.wake.set()
+
+    def _log_first_token(self, stream: _Stream, written_at: float) -> None:
+        if stream.logged is not None and self.log is not None:
+            stream.logged["first_token"] = written_at
+            self.log.write(json.dumps(stream.logged) + "\n")
+            self.log.flush()
+            stream.logged = None
 
     async def decode(self) -> None:
         """One token per stream per step, like a batched decode loop."""
@@ -101,11 +125,15 @@ class Server:
                 if stream.left == 0:
                     pieces.append(_usage(stream.total) + DONE)
                     finished.append(stream)
+                # Stamped before the write: on loopback the client's kernel has the bytes (and
+                # stamps them) before write() returns.
+                written_at = time.time() if stream.logged is not None else 0.0
                 if self.burst == 1:
                     for piece in pieces:  # one write per event, as vLLM's server writes them
                         stream.transport.write(piece)
                 else:
                     stream.transport.write(b"".join(pieces))
+                self._log_first_token(stream, written_at)
             for stream in finished:
                 self.streams.remove(stream)
             await asyncio.sleep(max(self.step - (loop.time() - began), 0.0))
@@ -143,8 +171,8 @@ class _Protocol(asyncio.Protocol):
                 self.server.start(self.transport, body)
 
 
-async def serve(host: str, port: int, step: float, burst: int) -> None:
-    server = Server(step, burst)
+async def serve(host: str, port: int, step: float, burst: int, log: TextIO | None = None) -> None:
+    server = Server(step, burst, log)
     loop = asyncio.get_running_loop()
     listener = await loop.create_server(lambda: _Protocol(server), host, port)
     async with listener:
@@ -157,8 +185,10 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=8200)
     parser.add_argument("--step", type=float, default=0.005, help="seconds per decode step (default 0.005)")
     parser.add_argument("--burst", type=int, default=1, help="events per write (default 1: one per token)")
+    parser.add_argument("--log", metavar="FILE", help="append a JSON line per request: prompt, arrival, first token")
     args = parser.parse_args()
-    asyncio.run(serve(args.host, args.port, args.step, args.burst))
+    log = open(args.log, "a") if args.log else None  # noqa: SIM115 - open for the server's whole life
+    asyncio.run(serve(args.host, args.port, args.step, args.burst, log))
 
 
 if __name__ == "__main__":

@@ -130,3 +130,28 @@ def test_side_by_side_script_compares_with_vllm_bench_serve(vllm_server):
             assert mine >= 0 and theirs >= 0, done.stdout
         else:
             assert mine > 0 and theirs > 0, done.stdout
+
+
+def test_side_by_side_script_runs_both_clients_at_once(vllm_server):
+    url, model = vllm_server
+    done = subprocess.run(
+        [
+            sys.executable,
+            str(REPO / "benchmarks" / "bench_vs_vllm.py"),
+            *("--url", url, "--model", model, "--together", "--requests", "24", "--concurrency", "4"),
+            *("--output-len", "16", "--rounds", "1"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=1200,
+    )
+    assert done.returncode == 0, done.stderr
+    head = next(line for line in done.stdout.splitlines() if "inside the overlap" in line)
+    kept = [int(part.split()[-1]) for part in head.rsplit(":", 1)[1].split(",")]
+    # vLLM's client starts first (its imports take seconds) and mdeploy once vLLM's load began:
+    # with 24 requests each, both have requests that ran wholly while the other was sending.
+    assert all(count > 0 for count in kept), done.stdout
+    lines = {line.split("  ")[0].strip(): line.split() for line in done.stdout.splitlines() if line.endswith("x")}
+    for label in ("TTFT mean (ms)", "E2E mean (ms)", "TPOT mean (ms)"):
+        mine, theirs = float(lines[label][-3]), float(lines[label][-2])
+        assert mine > 0 and theirs > 0, done.stdout

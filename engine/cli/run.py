@@ -7,6 +7,7 @@ import argparse
 from typing import TYPE_CHECKING, Any
 
 from engine.cli.common import Subcommands
+from engine.cli.operate_common import allow_positionals_after_options
 
 if TYPE_CHECKING:
     from engine.blueprint.model import Blueprint, FunctionSpec
@@ -28,6 +29,8 @@ line, in input order. Both need Modal credentials and a deployed app."""
 
 def register(subparsers: Subcommands) -> None:
     parser = subparsers.add_parser("run", description=DESCRIPTION)
+    # `run MANIFEST FUNCTION --env prod -- 3` must read as `--env prod` and one argument, `3`.
+    allow_positionals_after_options(parser)
     parser.add_argument("manifest", metavar="MANIFEST")
     parser.add_argument("function", metavar="FUNCTION")
     parser.add_argument("arguments", metavar="ARGS", nargs="*", help="JSON values or NAME=JSON (after --)")
@@ -40,7 +43,6 @@ def register(subparsers: Subcommands) -> None:
     )
     parser.add_argument(
         "--env-file",
-        default=".env",
         help="where secrets come from when not in the environment (default: .env, in the current folder)",
     )
 
@@ -48,7 +50,6 @@ def register(subparsers: Subcommands) -> None:
 def run(args: argparse.Namespace) -> int:
     import os
     import sys
-    from pathlib import Path
 
     from engine.cli.common import manifest_path
     from engine.errors import UserError
@@ -61,7 +62,7 @@ def run(args: argparse.Namespace) -> int:
         result_json,
         user_traceback,
     )
-    from engine.local.dotenv import read_dotenv
+    from engine.local.dotenv import env_file_path, read_dotenv
     from engine.local.launch import function_env
     from engine.local.mounts import create_mount_folders
     from engine.local.run_models import model_line, point_models_here
@@ -83,7 +84,7 @@ def run(args: argparse.Namespace) -> int:
         return _run_remote(args, blueprint, function, call_args, call_kwargs)
     root = local_root(source)
     env, mounts = function_env(
-        blueprint, function, workdir=root, environ=os.environ, dotenv=read_dotenv(Path(args.env_file))
+        blueprint, function, workdir=root, environ=os.environ, dotenv=read_dotenv(env_file_path(args.env_file))
     )
     create_mount_folders(mounts)
     call_args, call_kwargs = rewrite_arguments(call_args, mounts), rewrite_arguments(call_kwargs, mounts)

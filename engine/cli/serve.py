@@ -29,7 +29,6 @@ def register(subparsers: Subcommands) -> None:
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
     parser.add_argument(
         "--env-file",
-        default=".env",
         help="where secrets come from when not in the environment (default: .env, in the current folder)",
     )
 
@@ -37,11 +36,11 @@ def register(subparsers: Subcommands) -> None:
 def run(args: argparse.Namespace) -> int:
     import os
     import sys
-    from pathlib import Path
 
     from engine.bench.target import discover_model
     from engine.cli.common import Stopped, manifest_path, stop_on_sigterm
     from engine.errors import UserError
+    from engine.local.dotenv import env_file_path
     from engine.local.service import check_before_start, prepare_launch, running_service
     from engine.local.source import load_blueprint
     from engine.local.state import local_root
@@ -54,7 +53,7 @@ def run(args: argparse.Namespace) -> int:
         args.service,
         workdir=workdir,
         environ=os.environ,
-        dotenv_path=Path(args.env_file),
+        dotenv_path=env_file_path(args.env_file),
         host=args.host,
         port=args.port,
     )

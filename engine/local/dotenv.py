@@ -38,3 +38,16 @@ def read_dotenv(path: Path) -> dict[str, str]:
     except OSError as exc:
         raise UserError(f"cannot read {path}: {exc.strerror}") from None
     return parse_dotenv(text, str(path))
+
+
+def env_file_path(given: str | None) -> Path:
+    """The `--env-file` to read: `.env` when none was given (it may well not exist), else the file
+    named, which must exist: a mistyped name would otherwise read as "no secrets" and fail later
+    on a missing key, far from the typo."""
+    if given is None:
+        return Path(".env")
+    path = Path(given)
+    if not path.is_file():
+        why = "is a folder" if path.is_dir() else "does not exist"
+        raise UserError(f"--env-file {given}: {why}; name a file of KEY=value lines, or leave the option out for .env")
+    return path

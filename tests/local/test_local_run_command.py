@@ -122,3 +122,31 @@ def test_run_imports_handlers_from_the_manifests_project_root(tmp_path, run_mdep
     done = run_mdeploy("run", str(manifest), "add", "--", "2", "b=3", cwd=tmp_path / "other")
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout) == {"sum": 5}
+
+
+def test_options_between_the_function_and_its_arguments_are_read_as_options(bp, tmp_path, run_mdeploy):
+    # `run M F --env-file X -- 2` once failed with argparse's "unrecognized arguments: -- 2".
+    path = _project(tmp_path, bp)
+    (tmp_path / "secrets.env").write_text("UNUSED=1\n")
+    done = run_mdeploy("run", str(path), "add", "--env-file", "secrets.env", "--", "2", "b=3", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout) == {"sum": 5, "mode": "local"}
+
+
+def test_a_named_env_file_that_does_not_exist_is_one_line_and_nothing_runs(bp, tmp_path, run_mdeploy):
+    # A mistyped --env-file once read as "no secrets", silently.
+    path = _project(tmp_path, bp)
+    done = run_mdeploy("run", "--env-file", "secrets.env", str(path), "add", "--", "2", cwd=tmp_path)
+    assert done.returncode == 1
+    assert done.stdout == ""
+    assert done.stderr.strip().splitlines() == [
+        "error: --env-file secrets.env: does not exist; name a file of KEY=value lines, or leave the option out for .env"
+    ]
+
+
+def test_an_env_file_that_is_a_folder_is_one_line(bp, tmp_path, run_mdeploy):
+    path = _project(tmp_path, bp)
+    (tmp_path / "conf").mkdir()
+    done = run_mdeploy("run", str(path), "add", "--env-file", "conf", "--", "2", cwd=tmp_path)
+    assert done.returncode == 1
+    assert done.stderr.strip().splitlines()[-1].startswith("error: --env-file conf: is a folder; ")

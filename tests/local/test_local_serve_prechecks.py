@@ -146,3 +146,19 @@ def test_a_stand_in_engine_that_names_no_model_is_not_checked(bp, tmp_path, run_
     path.write_text(to_json(bp.blueprint(servers=[bp.server(model="/no/such/model", command=engine)])))
     done = run_mdeploy("serve", str(path), cwd=tmp_path)
     assert done.stderr.strip().splitlines()[-1].endswith("its last log line: started")
+
+
+def test_a_named_env_file_that_does_not_exist_is_one_line_before_any_engine(project, run_mdeploy):
+    done = run_mdeploy(
+        "serve",
+        "manifests/local-chat.yaml",
+        "--env",
+        "tiny",
+        "--env-file",
+        "prod.env",
+        cwd=project,
+        env=_offline_env(project),
+    )
+    assert _one_error(done) == (
+        "error: --env-file prod.env: does not exist; name a file of KEY=value lines, or leave the option out for .env"
+    )

@@ -18,30 +18,27 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="module")
-def fake_server():
-    port = free_port()
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            str(REPO / "benchmarks" / "fake_openai_server.py"),
-            "--port",
-            str(port),
-            "--token-delay",
-            "0.002",
-        ]
-    )
-    url = f"http://127.0.0.1:{port}"
+def start_serving(command: list[str], url: str, what: str) -> subprocess.Popen:
+    """Start a benchmark server script and wait until its /health answers."""
+    proc = subprocess.Popen(command)
     deadline = time.monotonic() + 30
     while True:
         try:
             urllib.request.urlopen(url + "/health", timeout=1)
-            break
+            return proc
         except OSError:
             if time.monotonic() > deadline or proc.poll() is not None:
                 proc.kill()
-                raise RuntimeError("fake server did not start") from None
+                raise RuntimeError(f"{what} did not start") from None
             time.sleep(0.1)
+
+
+@pytest.fixture(scope="module")
+def fake_server():
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    command = [sys.executable, str(REPO / "benchmarks" / "fake_openai_server.py"), "--port", str(port)]
+    proc = start_serving([*command, "--token-delay", "0.002"], url, "fake server")
     yield url
     proc.terminate()
     proc.wait(timeout=10)

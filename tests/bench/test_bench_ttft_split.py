@@ -14,11 +14,10 @@ import os
 import subprocess
 import sys
 import time
-import urllib.request
 
 import pytest
 
-from .conftest import REPO, free_port
+from .conftest import REPO, free_port, start_serving
 
 sys.path.insert(0, str(REPO / "benchmarks"))
 import bench_common  # noqa: E402
@@ -32,24 +31,9 @@ _spec.loader.exec_module(bench)
 @pytest.fixture
 def logging_server(tmp_path):
     port, log = free_port(), tmp_path / "requests.jsonl"
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            str(REPO / "benchmarks" / "sse_stream_server.py"),
-            *("--port", str(port), "--step", "0.003", "--log", str(log)),
-        ]
-    )
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            urllib.request.urlopen(url + "/health", timeout=1)
-            break
-        except OSError:
-            if time.monotonic() > deadline or proc.poll() is not None:
-                proc.kill()
-                raise RuntimeError("sse_stream_server.py did not start") from None
-            time.sleep(0.1)
+    command = [sys.executable, str(REPO / "benchmarks" / "sse_stream_server.py"), "--port", str(port)]
+    proc = start_serving([*command, "--step", "0.003", "--log", str(log)], url, "sse_stream_server.py")
     yield url, log
     proc.terminate()
     proc.wait(timeout=10)

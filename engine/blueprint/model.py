@@ -341,6 +341,13 @@ class ClassParameterSpec:
     type: ClassParameterType
     default: str | int | bool | None = None
 
+    @property
+    def python_default(self) -> str | int | bool | bytes | None:
+        """The default as the Modal class declares it: a bytes one is its text's UTF-8 bytes."""
+        if self.type == "bytes" and isinstance(self.default, str):
+            return self.default.encode("utf-8")
+        return self.default
+
 
 @dataclass(frozen=True)
 class ClassSpec:

@@ -197,12 +197,7 @@ def _parameter_lines(parameters: tuple[ClassParameterSpec, ...]) -> list[str]:
     """`name: type = modal.parameter(...)`, as Modal's class parameters are declared."""
     lines = []
     for p in parameters:
-        if p.default is None:
-            argument = ""
-        elif p.type == "bytes":
-            argument = f"default={py_str(str(p.default))}.encode()"
-        else:
-            argument = f"default={py_literal(p.default)}"
+        argument = "" if p.default is None else f"default={py_literal(p.python_default)}"
         lines.append(f"    {p.name}: {p.type} = modal.parameter({argument})")
     return [*lines, ""] if lines else []
 

@@ -23,8 +23,9 @@ def py_str(text: str) -> str:
 
 
 def py_literal(value: object) -> str:
-    """A Python literal for JSON-like data: str, int, float, bool, None, list/tuple, dict."""
-    if value is None or isinstance(value, bool):
+    """A Python literal for JSON-like data: str, int, float, bool, None, list/tuple, dict, and
+    bytes (a class parameter's default)."""
+    if value is None or isinstance(value, (bool, bytes)):
         return repr(value)
     if isinstance(value, str):
         return py_str(value)

@@ -132,14 +132,9 @@ def _add_parameters(namespace: dict[str, Any], spec: FunctionSpec) -> None:
         if parameter.default is None:
             namespace[parameter.name] = modal.parameter()
         else:
-            namespace[parameter.name] = modal.parameter(default=parameter_default(parameter.type, parameter.default))
+            namespace[parameter.name] = modal.parameter(default=parameter.python_default)
     if annotations:
         namespace["__annotations__"] = annotations
-
-
-def parameter_default(kind: str, default: str | int | bool) -> str | int | bool | bytes:
-    """The Python value of a default: a bytes one is written as text, sent as its UTF-8 bytes."""
-    return default.encode("utf-8") if kind == "bytes" and isinstance(default, str) else default
 
 
 def add_class(

@@ -406,10 +406,7 @@ def _parameter(parameter: ClassParameterSpec, show: _Shown) -> str:
     if parameter.default is None:
         return f"{parameter.name}: {kind} (required)"
 
-    def python(default: Any) -> str:
-        return ("b" if parameter.type == "bytes" else "") + repr(default)
-
-    return f"{parameter.name}: {kind} = {show('default', parameter.default, python)}"
+    return f"{parameter.name}: {kind} = {show('default', parameter.default, lambda _: repr(parameter.python_default))}"
 
 
 def _container_rows(

@@ -74,3 +74,34 @@ def test_comparison_sees_class_parameters_and_snapshot_hooks(import_source, read
         ),
     )
     assert read_back(import_source(render_app(other)).app) != entry
+
+
+def test_a_bytes_default_reaches_modal_as_the_same_bytes_from_both(import_source, read_back, monkeypatch):
+    """A bytes parameter's default is text in the manifest; both files must send its UTF-8 bytes,
+    a non-ASCII one included (the class parameter schema, as the client sends it, is compared)."""
+    import dataclasses
+    from pathlib import Path
+
+    from engine.planner.plan import plan_file
+
+    monkeypatch.chdir(Path(__file__).resolve().parents[2])
+    blueprint = plan_file(Path("tests/modal_backend/data/seam/seam-classes.yaml"), None, environ={})
+    function = next(f for f in blueprint.functions if f.cls and any(p.type == "bytes" for p in f.cls.parameters))
+    parameters = tuple(
+        dataclasses.replace(p, default="pépper ☕") if p.type == "bytes" else p for p in function.cls.parameters
+    )
+    accented = dataclasses.replace(
+        blueprint,
+        functions=tuple(
+            dataclasses.replace(f, cls=dataclasses.replace(f.cls, parameters=parameters)) if f is function else f
+            for f in blueprint.functions
+        ),
+    )
+    for variant, name in ((blueprint, "entry_for_bytes_default"), (accented, "entry_for_accented_default")):
+        entry = read_back(_entry_app(variant, name))
+        assert read_back(import_source(render_app(variant)).app) == entry
+    import base64
+
+    sent = read_back(_entry_app(accented, "entry_for_accented_bytes"))[f"{function.symbol}.*"]["class_parameters"]
+    (salt,) = (p for p in sent["schema"] if p["type"] == "PARAM_TYPE_BYTES")
+    assert base64.b64decode(salt["bytesDefault"]) == "pépper ☕".encode()

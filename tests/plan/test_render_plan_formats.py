@@ -155,3 +155,25 @@ def test_a_buckets_secret_is_shown_on_its_mount_not_as_an_env_secret():
     discover = out.split("  discover:")[1].split("  work:")[0]
     assert "/raw <- bucket raw (credentials: secret aws)" in discover
     assert "secrets" not in discover.replace("secret aws", "")
+
+
+def test_a_class_parameters_default_is_shown_as_the_class_declares_it():
+    """As Python the Modal class would write it: a bytes default is its text's UTF-8 bytes, so a
+    non-ASCII one is a bytes literal with escapes (b'pépper' is not Python)."""
+    import ast
+    from pathlib import Path
+
+    from engine.planner.plan import plan_file
+
+    blueprint = plan_file(Path("tests/modal_backend/data/seam/seam-classes.yaml"), None, environ={})
+    function = next(f for f in blueprint.functions if f.cls and f.cls.parameters)
+    parameters = tuple(
+        dataclasses.replace(p, default="pépper") if p.type == "bytes" else p for p in function.cls.parameters
+    )
+    cls = dataclasses.replace(function.cls, parameters=parameters)
+    functions = tuple(dataclasses.replace(f, cls=cls) if f is function else f for f in blueprint.functions)
+    out = render_plan(dataclasses.replace(blueprint, functions=functions), "text")
+    (line,) = (line for line in out.splitlines() if "salt: bytes = " in line)
+    shown = line.split("salt: bytes = ", 1)[1].split(",")[0].strip()
+    assert ast.literal_eval(shown) == "pépper".encode()
+    assert "model_name: str (required)" in out and "strict: bool = False" in out

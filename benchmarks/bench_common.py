@@ -16,10 +16,13 @@ import sys
 import threading
 import time
 import urllib.request
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
+if str(REPO) not in sys.path:  # run as `python benchmarks/X.py`: the engine package beside this folder
+    sys.path.insert(0, str(REPO))
 
 
 def run_checked(command: list[str], env: dict | None = None, timeout: float = 1800) -> None:
@@ -141,7 +144,7 @@ def mdeploy_level(out: Path) -> dict:
     return level
 
 
-def run_mdeploy(*, out: Path, prefix: list[str] = (), **settings) -> dict:  # type: ignore[assignment]
+def run_mdeploy(*, out: Path, prefix: Sequence[str] = (), **settings) -> dict:
     """One closed-loop level of `mdeploy bench` (mdeploy_command's settings); returns its level."""
     run_checked([*prefix, *mdeploy_command(out=out, **settings)], MDEPLOY_ENV)
     return mdeploy_level(out)
@@ -193,14 +196,11 @@ def print_table(other: str, rows: list[tuple], extra: str | None = None) -> None
 
 
 def percentile(values: list[float], q: float) -> float:
-    """Linear interpolation between closest ranks, as mdeploy's summary computes it."""
-    if not values:
-        return float("nan")
-    ordered = sorted(values)
-    rank = (len(ordered) - 1) * q / 100
-    low = int(rank)
-    high = min(low + 1, len(ordered) - 1)
-    return ordered[low] + (ordered[high] - ordered[low]) * (rank - low)
+    """mdeploy's own percentile (engine/bench/stats.py), so both columns interpolate alike; nan
+    for no values, where a client kept none of a figure."""
+    from engine.bench.stats import percentile as mdeploy_percentile
+
+    return mdeploy_percentile(values, q) if values else float("nan")
 
 
 # --- two clients at once against one server (--together) ---

@@ -15,10 +15,16 @@ bench_vs_vllm.py does (its benchmark coroutine timed in CPU) and prints its figu
 without vllm that row is skipped with a note. (vLLM's random prompts need a tokenizer: --tokenizer,
 default gpt2, which must be in the local Hugging Face cache offline.)
 
+`--url URL` measures against a server already running instead (a real vLLM, say), with the model
+it lists first (or --model) and, for `vllm bench serve`, that model's tokenizer. The bare loop's
+row is then the floor on that server's write pattern: what one read per arriving write costs on
+this machine, before any client does any work of its own.
+
     python benchmarks/bench_client_cpu.py                          # concurrency 16, one token / 5 ms
     python benchmarks/bench_client_cpu.py --baseline bdf1149       # side by side with that revision
     python benchmarks/bench_client_cpu.py --burst 8                # 8 events per write
     python benchmarks/bench_client_cpu.py --quick
+    python benchmarks/bench_client_cpu.py --url http://127.0.0.1:8000/v1 --concurrency 8 --tokens 64
 """
 
 from __future__ import annotations
@@ -44,7 +50,7 @@ import gc, json, sys, time
 from engine.bench.load import LoadSpec, run_level
 from engine.bench.workload import RequestPlan
 url, concurrency, requests, tokens = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
-spec = LoadSpec(base_url=url, model="fake-model", ignore_eos=True)
+spec = LoadSpec(base_url=url, model=sys.argv[5], ignore_eos=True)
 run_level(spec, [RequestPlan("hi", 8)] * concurrency, concurrency=concurrency)
 gc.collect(); gc.disable()
 run = run_level(spec, [RequestPlan("hi", tokens)] * requests, concurrency=concurrency)
@@ -62,8 +68,11 @@ BARE = """
 import json, select, socket, sys, time
 host, port = sys.argv[1].split("//")[1].split("/")[0].split(":")
 concurrency, requests, tokens = int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
-body = json.dumps({"model": "fake-model", "max_tokens": tokens, "stream": True}).encode()
-request = b"POST /v1/chat/completions HTTP/1.1\\r\\nHost: x\\r\\nContent-Length: %d\\r\\n\\r\\n%s" % (len(body), body)
+messages = [{"role": "user", "content": "hi"}]
+body = json.dumps({"model": sys.argv[5], "messages": messages, "max_tokens": tokens, "temperature": 0,
+                   "stream": True, "stream_options": {"include_usage": True}, "ignore_eos": True}).encode()
+head = b"POST /v1/chat/completions HTTP/1.1\\r\\nHost: x\\r\\nContent-Type: application/json\\r\\n"
+request = head + b"Content-Length: %d\\r\\n\\r\\n%s" % (len(body), body)
 poll, buffer, socks, events, left = select.epoll(), bytearray(262144), {}, 0, requests
 def start():
     global left
@@ -75,6 +84,8 @@ for _ in range(concurrency): start()
 while socks:
     for fd, _ in poll.poll():
         n = socks[fd].recv_into(buffer)
+        if n == 0 or buffer.startswith(b"HTTP/1.1 ") and not buffer.startswith(b"HTTP/1.1 200"):
+            sys.exit(f"the server answered: {bytes(buffer[:min(n, 300)])!r}")  # not a stream: no floor
         events += buffer.count(b"data:", 0, n)
         if buffer[:n].endswith(b"0\\r\\n\\r\\n"):
             poll.unregister(fd); socks.pop(fd).close()
@@ -106,6 +117,15 @@ def start_server(step: float, burst: int) -> tuple[subprocess.Popen, str]:
             time.sleep(0.1)
 
 
+def served_model(url: str) -> str:
+    """The first model a running server lists; a clear exit when it does not answer."""
+    try:
+        with urllib.request.urlopen(f"{url}/models", timeout=10) as response:
+            return str(json.load(response)["data"][0]["id"])
+    except (OSError, ValueError, KeyError, IndexError) as exc:
+        raise SystemExit(f"cannot read the served model from {url}/models ({exc}); give --model") from None
+
+
 def checkout(revision: str) -> Path:
     """REV's engine/ in a temporary folder, to import the generator as it was."""
     folder = Path(tempfile.mkdtemp(prefix="bench-client-baseline-"))
@@ -124,6 +144,7 @@ def run_client(tree: Path | None, url: str, args) -> dict:
         str(args.concurrency),
         str(args.requests),
         str(args.tokens),
+        args.model,
     ]
     done = subprocess.run(command, capture_output=True, text=True, env=env, timeout=600)
     if done.returncode != 0:
@@ -157,7 +178,7 @@ def run_vllm(vllm: str, url: str, args) -> dict | None:
     out = Path(tempfile.mkdtemp(prefix="bench-client-vllm-"))
     command = [python, "-c", VLLM_CLIENT, "bench", "serve", "--backend", "openai-chat"]
     command += ["--base-url", url.removesuffix("/v1"), "--endpoint", "/v1/chat/completions"]
-    command += ["--model", "fake-model", "--tokenizer", args.tokenizer, "--dataset-name", "random"]
+    command += ["--model", args.model, "--tokenizer", args.tokenizer or args.model, "--dataset-name", "random"]
     command += ["--random-input-len", "16", "--random-output-len", str(args.tokens)]
     command += ["--num-prompts", str(args.requests), "--max-concurrency", str(args.concurrency)]
     command += ["--ignore-eos", "--num-warmups", "0", "--disable-tqdm", "--save-result"]
@@ -188,7 +209,11 @@ def main() -> int:
     parser.add_argument("--baseline", metavar="REV", help="also run the generator as it was at git revision REV")
     parser.add_argument("--vllm", metavar="EXE", help="the vllm executable (default: `vllm` on PATH, if any)")
     parser.add_argument("--no-vllm", action="store_true", help="do not run `vllm bench serve` even where installed")
-    parser.add_argument("--tokenizer", default="gpt2", help="tokenizer for vllm's random prompts (default gpt2)")
+    parser.add_argument(
+        "--tokenizer", help="tokenizer for vllm's random prompts (default: gpt2, or the --url server's --model)"
+    )
+    parser.add_argument("--url", help="measure against this running server (ends in /v1) instead of the synthetic one")
+    parser.add_argument("--model", help="the model the --url server serves (default: the one it lists first)")
     parser.add_argument("--quick", action="store_true", help="small numbers, for a smoke run")
     args = parser.parse_args()
     if args.quick:
@@ -202,7 +227,13 @@ def main() -> int:
             clients["vllm bench serve"] = vllm
         else:
             print("vllm is not installed (not on PATH, no --vllm): its row is skipped", file=sys.stderr)
-    server, url = start_server(args.step, args.burst)
+    if args.url:
+        server, url = None, args.url.rstrip("/")
+        listed = served_model(url)  # first: a server that does not answer is one line, not a client's traceback
+        args.model = args.model or listed
+    else:
+        server, url = start_server(args.step, args.burst)
+        args.model, args.tokenizer = "fake-model", args.tokenizer or "gpt2"
     runs: dict[str, list[dict]] = {name: [] for name in clients}
     try:
         for _ in range(args.rounds):
@@ -211,11 +242,15 @@ def main() -> int:
                 if result is not None:
                     runs[name].append(result)
     finally:
-        server.terminate()
-        server.wait(timeout=10)
-    pace = f"one token per stream every {args.step * 1000:g} ms" + (
-        f", {args.burst} per write" if args.burst > 1 else ""
-    )
+        if server is not None:
+            server.terminate()
+            server.wait(timeout=10)
+    if server is None:
+        pace = f"against {url} ({args.model})"
+    else:
+        pace = f"one token per stream every {args.step * 1000:g} ms" + (
+            f", {args.burst} per write" if args.burst > 1 else ""
+        )
     print(
         f"{args.requests} streams of {args.tokens} tokens, concurrency {args.concurrency}, {pace}, {args.rounds} round(s)"
     )

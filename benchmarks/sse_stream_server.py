@@ -10,8 +10,8 @@ protocols, so it costs little CPU beside the client it serves (fake_openai_serve
 is for the CLI's tests: its misbehaviours, not its cost).
 
 `--log FILE` appends a JSON line per request when its first token is written: the prompt, the
-wall-clock time (`time.time()`) the whole request had arrived, and the time the first token was
-written. A client's TTFT can then be split into the way there, the server's own delay and the way
+temperature asked, the wall-clock time (`time.time()`) the whole request had arrived, and the time
+the first token was written. A client's TTFT can then be split into the way there, the server's own delay and the way
 back (benchmarks/bench_vs_guidellm.py --breakdown).
 
     python benchmarks/sse_stream_server.py --port 8200 --step 0.005 [--burst 8] [--log FILE]
@@ -92,7 +92,11 @@ class Server:
             transport.write(b"HTTP/1.1 400 Bad Request\r\ncontent-length: 0\r\n\r\n")
             return
         transport.write(_HEAD + ROLE)
-        logged = {"prompt": _prompt_text(request), "arrival": arrival} if self.log is not None else None
+        logged = (
+            {"prompt": _prompt_text(request), "temperature": request.get("temperature"), "arrival": arrival}
+            if self.log is not None
+            else None
+        )
         self.streams.append(_Stream(transport, tokens, logged))
         self.wake.set()
 
@@ -185,7 +189,9 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=8200)
     parser.add_argument("--step", type=float, default=0.005, help="seconds per decode step (default 0.005)")
     parser.add_argument("--burst", type=int, default=1, help="events per write (default 1: one per token)")
-    parser.add_argument("--log", metavar="FILE", help="append a JSON line per request: prompt, arrival, first token")
+    parser.add_argument(
+        "--log", metavar="FILE", help="append a JSON line per request: prompt, temperature, arrival, first token"
+    )
     args = parser.parse_args()
     log = open(args.log, "a") if args.log else None  # noqa: SIM115 - open for the server's whole life
     asyncio.run(serve(args.host, args.port, args.step, args.burst, log))

@@ -58,6 +58,12 @@ def register(subparsers: Subcommands) -> None:
         action="store_true",
         help="send ignore_eos (vLLM, SGLang) so every request generates max_tokens; fewer is a failure",
     )
+    shape.add_argument(
+        "--temperature",
+        type=float,
+        default=0.0,
+        help="sampling temperature of each request (default: 0, greedy; `vllm bench serve` leaves it to the server)",
+    )
     shape.add_argument("--prompt", help="the user message every request sends (default: a short story request)")
     shape.add_argument(
         "--prompt-len",
@@ -102,6 +108,8 @@ def run(args: argparse.Namespace) -> int:
     workload = _workload(args)
     if args.timeout <= 0:
         raise UserError(f"--timeout must be above 0, got {args.timeout:g}")
+    if not 0.0 <= args.temperature < float("inf"):  # also refuses nan
+        raise UserError(f"--temperature must be 0 or above, got {args.temperature:g}")
     target = parse_target(args.target)
     api_key = os.environ.get(args.api_key_env) or None
     output = Path(args.output) if args.output else _report_folder(target, time.strftime("%Y%m%d-%H%M%S"))
@@ -117,6 +125,7 @@ def run(args: argparse.Namespace) -> int:
             api_key=api_key,
             request_timeout=args.timeout,
             ignore_eos=args.ignore_eos,
+            temperature=args.temperature,
         )
         print(f"mdeploy: benchmarking {model} at {base_url}", file=sys.stderr)
         try:
@@ -187,6 +196,7 @@ def _write_report(
         "requests": workload.requests,
         "max_tokens": str(workload.max_tokens),
         "ignore_eos": args.ignore_eos,
+        "temperature": args.temperature,
         "prompt": workload.prompt,
         "prompt_len": str(workload.prompt_len) if workload.prompt_len else None,
         "dataset": args.dataset,

@@ -67,6 +67,27 @@ def test_report_times_and_the_servers_log_agree_on_the_order_of_events(logging_s
     assert time.time() - 60 < level["started_at"] < time.time()
 
 
+@pytest.mark.parametrize("flags, sent", [((), 0.0), (("--temperature", "0.7"), 0.7)])
+def test_the_temperature_asked_is_the_one_each_request_sends(logging_server, tmp_path, flags, sent):
+    url, log = logging_server
+    out = tmp_path / "bench"
+    done = subprocess.run(
+        [
+            sys.executable,
+            *("-m", "engine", "bench", url, "--model", "fake-model", "--concurrency", "2", "--requests", "4"),
+            *("--max-tokens", "3", "--no-plots", "--output", str(out), *flags),
+        ],
+        capture_output=True,
+        text=True,
+        env=dict(os.environ, PYTHONPATH=str(REPO)),
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    logged, _ = bench.new_log_entries(log, 0)
+    assert [entry["temperature"] for entry in logged] == [sent] * 4  # as the server read it
+    assert json.loads((out / "report.json").read_text())["settings"]["temperature"] == sent
+
+
 def test_a_split_needs_the_same_requests_on_both_sides():
     with pytest.raises(SystemExit, match="logged 1 requests for the client's 2"):
         bench.ttft_split([(0.0, 1.0), (0.0, 1.0)], [{"arrival": 0.1, "first_token": 0.5}])

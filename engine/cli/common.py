@@ -11,6 +11,7 @@ import argparse
 from typing import TYPE_CHECKING, NoReturn, Protocol
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
     from pathlib import Path
     from types import FrameType
 
@@ -75,6 +76,33 @@ def manifest_path(args: argparse.Namespace, given: str | None = None) -> Path:
 def plan_manifest(args: argparse.Namespace) -> Blueprint:
     """The Blueprint of MANIFEST in the chosen environment."""
     return plan_manifest_with_origins(args).blueprint
+
+
+def overlay_hint(env: str, manifests: Sequence[Path]) -> str:
+    """For an `--env ENV` that has no overlay: the close name, else the environments that do ("" if none)."""
+    import difflib
+
+    from engine.manifest.load import environments_of
+
+    known = sorted({name for manifest in manifests for name in environments_of(manifest)})
+    close = difflib.get_close_matches(env, known, n=1, cutoff=0.6)
+    if close:
+        return f" (did you mean '{close[0]}'?)"
+    return f" (overlays exist for: {', '.join(known)})" if known else ""
+
+
+def missing_overlay_note(args: argparse.Namespace) -> str | None:
+    """When `--env ENV` was given and MANIFEST has no overlay for it: the note to print (it plans as its base)."""
+    from engine.manifest.load import display_path, environments_of, overlay_target
+
+    if not args.env:
+        return None
+    path = manifest_path(args)
+    named = overlay_target(str(path)) if path.is_file() else None
+    if named is not None or args.env in environments_of(path):
+        return None  # an overlay named itself: its base in its own environment, checked elsewhere
+    hint = overlay_hint(args.env, [path])
+    return f"note: {display_path(path)} has no overlay for environment {args.env!r}{hint}; planned as its base alone"
 
 
 def plan_manifest_with_origins(args: argparse.Namespace) -> PlannedApp:

@@ -16,6 +16,7 @@ from engine.cli.common import (
     add_env_argument,
     add_format_argument,
     add_manifest_argument,
+    missing_overlay_note,
     plan_manifest_with_origins,
 )
 
@@ -42,5 +43,8 @@ def run(args: argparse.Namespace) -> int:
     from engine.plan.render_plan import render_plan
 
     planned = plan_manifest_with_origins(args)
+    note = missing_overlay_note(args)
+    if note:  # on stderr: stdout may be the Blueprint's JSON
+        print(note, file=sys.stderr)
     sys.stdout.write(render_plan(planned.blueprint, args.format, origins=planned.origins))
     return 0

@@ -25,7 +25,7 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING
 
-from engine.cli.common import Subcommands
+from engine.cli.common import Subcommands, overlay_hint
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -160,17 +160,11 @@ def _prepare() -> None:
 
 def _environment_note(args: argparse.Namespace, checks: list[tuple[Path, str | None]]) -> str | None:
     """When `--env ENV` matches no overlay of any manifest checked: say so, with did-you-mean."""
-    import difflib
-
     from engine.manifest.load import environments_of
 
     if not args.env or any(env == args.env and env in environments_of(path) for path, env in checks):
         return None
-    known = sorted({env for path, _ in checks for env in environments_of(path)})
-    close = difflib.get_close_matches(args.env, known, n=1, cutoff=0.6)
-    hint = (
-        f" (did you mean '{close[0]}'?)" if close else (f" (overlays exist for: {', '.join(known)})" if known else "")
-    )
+    hint = overlay_hint(args.env, [path for path, _ in checks])
     return f"no manifest checked has an overlay for environment {args.env!r}{hint}; each was checked as its base alone"
 
 

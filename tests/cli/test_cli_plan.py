@@ -53,3 +53,20 @@ def test_plan_never_shows_a_secret_value_from_the_environment(run_mdeploy):
     assert result.returncode == 0, result.stderr
     assert token not in result.stdout + result.stderr
     assert "huggingface-secret" in result.stdout  # the secret is shown by name
+
+
+def test_an_env_without_an_overlay_is_a_note_on_stderr_with_did_you_mean(run_mdeploy):
+    result = run_mdeploy("plan", SHIPPED, "--env", "prdo", "--format", "json")
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == (
+        "note: manifests/chat.yaml has no overlay for environment 'prdo' (did you mean 'prod'?); "
+        "planned as its base alone\n"
+    )
+    assert codec.from_json(result.stdout).environment == "prdo"  # stdout is still the Blueprint alone
+    far = run_mdeploy("plan", SHIPPED, "--env", "zzz")
+    assert "(overlays exist for: prod); planned as its base alone" in far.stderr
+
+
+def test_an_env_with_an_overlay_or_from_modal_environment_is_no_note(run_mdeploy):
+    assert run_mdeploy("plan", SHIPPED, "--env", "prod").stderr == ""
+    assert run_mdeploy("plan", SHIPPED, env={"MODAL_ENVIRONMENT": "staging"}).stderr == ""

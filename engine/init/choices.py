@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from engine.errors import UserError
-from engine.manifest.models.shorthands import IMPORT_PATH_PATTERN
+from engine.manifest.models.shorthands import IMPORT_PATH_PATTERN, NAME_PATTERN, NAME_RULE
 
 KINDS = ("llm", "web", "function")
 ENGINES = ("vllm", "sglang", "trtllm", "transformers")
@@ -76,6 +76,10 @@ def completed(choices: Choices) -> Choices:
         ):
             if value is not None:
                 raise UserError(f"{flag} is for --kind llm; a {kind} has its own code instead (--handler)")
+    for flag, name in (("--app", choices.app), ("--name", choices.key)):
+        # Checked before anything is derived from them (the handler's module is named after the app).
+        if name is not None and not re.match(NAME_PATTERN, name):
+            raise UserError(f"{flag} {name!r} is not a valid Modal name ({NAME_RULE})")
     app = choices.app or DEFAULT_APP.get(kind) or app_name_for(choices)
     key = choices.key or DEFAULT_KEY[kind]
     handler = choices.handler
@@ -116,8 +120,9 @@ def _completed_llm(choices: Choices) -> Choices:
     if engine not in ENGINES:
         raise UserError(f"--engine must be one of {', '.join(ENGINES)}, got {engine!r}")
     if (choices.model_id is None) == (choices.model_path is None):
+        given = "not both" if choices.model_id is not None else "one of them"
         raise UserError(
-            "an llm service serves one model: give --model ORG/NAME (a Hub repo) or --model-path DIR, not both"
+            f"an llm service serves one model: give --model ORG/NAME (a Hub repo) or --model-path DIR, {given}"
         )
     if choices.model_path is not None and choices.revision is not None:
         raise UserError("--revision pins a Hub model; a --model-path folder has none")

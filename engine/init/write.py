@@ -104,11 +104,28 @@ def write_and_validate(c: Choices, files: list[NewFile], environ: Mapping[str, s
         ) from None
     except ManifestError as exc:
         _take_back(created)
-        problems = "; ".join(f"{p.key}: {p.message}" + (f" ({p.hint})" if p.hint else "") for p in exc.problems)
+        problems = "; ".join(
+            f"{_where(c, p.key)}: {p.message}" + (f" ({p.hint})" if p.hint else "") for p in exc.problems
+        )
         raise UserError(f"the manifest would not validate, so nothing was written: {problems}") from None
     except BaseException:
         _take_back(created)
         raise
+
+
+def _where(c: Choices, key: str) -> str:
+    """A problem's place in the user's own words: the flag (or answer) that set the key, else the key."""
+    parts = key.split(".")
+    flag, value = (
+        ("--app", c.app)
+        if parts == ["app"]
+        else ("--schedule", c.schedule)
+        if "schedule" in parts
+        else ("--gpu", c.gpu)
+        if parts[-1] == "gpu"
+        else (None, None)
+    )
+    return f"{flag} {value!r} ({key})" if flag and value else key
 
 
 def _make_folders(folder: Path) -> list[Path]:

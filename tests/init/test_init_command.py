@@ -211,8 +211,40 @@ def test_a_model_the_hub_does_not_know_is_one_line(init, project, fake_hub):
 def test_a_manifest_that_would_not_validate_is_taken_back_with_its_folders(init, project):
     done = init("--kind", "llm", "--model", MODEL, "--revision", REVISION, "--gpu", "H9000")
     assert done.returncode == 1
-    assert done.stderr.startswith("error: the manifest would not validate, so nothing was written: services.chat.gpu: ")
+    assert done.stderr.startswith(
+        "error: the manifest would not validate, so nothing was written: --gpu 'H9000' (services.chat.gpu): "
+    )
     assert not (project / "manifests").exists()
+
+
+@pytest.mark.parametrize(
+    "flags, says",
+    [
+        (
+            ("--kind", "function", "--schedule", "5x"),
+            "--schedule '5x' (functions.job.schedule.every): is not a duration",
+        ),
+        (("--kind", "function", "--schedule", "0 3 * *"), "--schedule '0 3 * *' (functions.job.schedule.cron): "),
+        # the handler's module is named after the app: the error names --app, not a --handler never given
+        (("--kind", "web", "--app", "Bad App"), "error: --app 'Bad App' is not a valid Modal name (letters, digits"),
+        (("--kind", "function", "--name", "a/b"), "error: --name 'a/b' is not a valid Modal name"),
+    ],
+)
+def test_a_value_that_would_not_validate_names_the_flag_that_gave_it(init, project, flags, says):
+    done = init(*flags)
+    assert done.returncode == 1
+    assert says in done.stderr, done.stderr
+    assert not (project / "manifests").exists()
+
+
+@pytest.mark.parametrize(
+    "flags, ends",
+    [((), "or --model-path DIR, one of them"), (("--model", MODEL, "--model-path", "m"), "--model-path DIR, not both")],
+)
+def test_an_llm_needs_exactly_one_model_and_the_message_says_which_was_wrong(init, project, flags, ends):
+    done = init("--kind", "llm", *flags)
+    assert done.returncode == 1
+    assert done.stderr.strip().endswith(ends), done.stderr
 
 
 def test_a_handler_module_of_the_users_is_kept_and_checked(init, project):

@@ -39,14 +39,21 @@ def logging_server(tmp_path):
     proc.wait(timeout=10)
 
 
-def test_report_times_and_the_servers_log_agree_on_the_order_of_events(logging_server, tmp_path):
-    url, log = logging_server
-    out = tmp_path / "bench"
+def bench_report(url: str, out, *flags: str) -> dict:
+    """`mdeploy bench URL ... --output OUT` through the real CLI, in its own process: the report."""
     done = subprocess.run(
         [
             sys.executable,
-            *("-m", "engine", "bench", url, "--model", "fake-model", "--concurrency", "4", "--requests", "12"),
-            *("--max-tokens", "6", "--ignore-eos", "--no-plots", "--output", str(out)),
+            "-m",
+            "engine",
+            "bench",
+            url,
+            "--model",
+            "fake-model",
+            "--no-plots",
+            "--output",
+            str(out),
+            *flags,
         ],
         capture_output=True,
         text=True,
@@ -54,7 +61,13 @@ def test_report_times_and_the_servers_log_agree_on_the_order_of_events(logging_s
         timeout=120,
     )
     assert done.returncode == 0, done.stderr
-    level = json.loads((out / "report.json").read_text())["levels"][0]
+    return json.loads((out / "report.json").read_text())
+
+
+def test_report_times_and_the_servers_log_agree_on_the_order_of_events(logging_server, tmp_path):
+    url, log = logging_server
+    flags = ("--concurrency", "4", "--requests", "12", "--max-tokens", "6", "--ignore-eos")
+    level = bench_report(url, tmp_path / "bench", *flags)["levels"][0]
     logged, _ = bench.new_log_entries(log, 0)
     assert len(logged) == 12 and all(entry["prompt"] for entry in logged)
     way_there, at_server, way_back = bench.ttft_split(bench.client_stamps("mdeploy", level), logged)
@@ -70,22 +83,10 @@ def test_report_times_and_the_servers_log_agree_on_the_order_of_events(logging_s
 @pytest.mark.parametrize("flags, sent", [((), 0.0), (("--temperature", "0.7"), 0.7)])
 def test_the_temperature_asked_is_the_one_each_request_sends(logging_server, tmp_path, flags, sent):
     url, log = logging_server
-    out = tmp_path / "bench"
-    done = subprocess.run(
-        [
-            sys.executable,
-            *("-m", "engine", "bench", url, "--model", "fake-model", "--concurrency", "2", "--requests", "4"),
-            *("--max-tokens", "3", "--no-plots", "--output", str(out), *flags),
-        ],
-        capture_output=True,
-        text=True,
-        env=dict(os.environ, PYTHONPATH=str(REPO)),
-        timeout=120,
-    )
-    assert done.returncode == 0, done.stderr
+    report = bench_report(url, tmp_path / "bench", "--concurrency", "2", "--requests", "4", "--max-tokens", "3", *flags)
     logged, _ = bench.new_log_entries(log, 0)
     assert [entry["temperature"] for entry in logged] == [sent] * 4  # as the server read it
-    assert json.loads((out / "report.json").read_text())["settings"]["temperature"] == sent
+    assert report["settings"]["temperature"] == sent
 
 
 def test_a_split_needs_the_same_requests_on_both_sides():

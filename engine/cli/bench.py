@@ -109,7 +109,7 @@ def run(args: argparse.Namespace) -> int:
     if args.timeout <= 0:
         raise UserError(f"--timeout must be above 0, got {args.timeout:g}")
     if not 0.0 <= args.temperature < float("inf"):  # also refuses nan
-        raise UserError(f"--temperature must be 0 or above, got {args.temperature:g}")
+        raise UserError(f"--temperature must be a finite number, 0 or above, got {args.temperature:g}")
     target = parse_target(args.target)
     api_key = os.environ.get(args.api_key_env) or None
     output = Path(args.output) if args.output else _report_folder(target, time.strftime("%Y%m%d-%H%M%S"))

@@ -214,8 +214,9 @@ def test_goodput_reports_share_and_rate_of_requests_meeting_targets(fake_server,
         (("--prompt", "x", "--prompt-len", "4"), "give one source of prompts"),
         (("--max-tokens", "9:3"), "--max-tokens '9:3'"),
         (("--goodput", "ttft"), "--goodput 'ttft': write METRIC:TIME pairs"),
-        (("--temperature", "-1"), "--temperature must be 0 or above, got -1"),
-        (("--temperature", "nan"), "--temperature must be 0 or above, got nan"),
+        (("--temperature", "-1"), "--temperature must be a finite number, 0 or above, got -1"),
+        (("--temperature", "nan"), "--temperature must be a finite number, 0 or above, got nan"),
+        (("--temperature", "inf"), "--temperature must be a finite number, 0 or above, got inf"),
     ],
 )
 def test_flags_that_contradict_each_other_are_refused(run_mdeploy, args, says):

@@ -121,8 +121,11 @@ import json, os, sys, time
 import vllm.benchmarks.serve as serve
 untimed = serve.benchmark
 async def timed(*args, **kwargs):
-    if os.environ.get("BENCH_VS_VLLM_STARTED"):  # --together waits for this to start mdeploy
-        open(os.environ["BENCH_VS_VLLM_STARTED"], "w").close()
+    if os.environ.get("BENCH_VS_VLLM_READY"):  # --together: both clients begin at one signal
+        open(os.environ["BENCH_VS_VLLM_READY"], "w").close()
+        deadline = time.monotonic() + 600
+        while not os.path.exists(os.environ["BENCH_VS_VLLM_GO"]) and time.monotonic() < deadline:
+            time.sleep(0.005)
     before = time.process_time()
     result = await untimed(*args, **kwargs)
     with open(os.environ["BENCH_VS_VLLM_CPU"], "w") as out:
@@ -226,10 +229,16 @@ def vllm_stamped(result: dict, offset: float) -> list[Stamped]:
 
 def run_together(args, round_: int, work: Path) -> tuple[list[Stamped], list[Stamped], float]:
     """Both clients at once, each at --concurrency; returns each one's requests inside the overlap,
-    and how long after vLLM's client mdeploy's began sending (seconds)."""
+    and mdeploy's first request's start minus vLLM's client's (seconds).
+
+    Neither starts its load until both are ready: vLLM's client imports for seconds and then waits
+    for a go file; mdeploy is started only then, and the go file is written when it says it is
+    benchmarking. Starting one after the other instead left no overlap on a loaded machine, where
+    vLLM's client had sent all its requests before mdeploy's first.
+    """
     vllm_out, mdeploy_out = work / f"together-vllm-{round_}", work / f"together-mdeploy-{round_}"
-    started = work / f"together-vllm-{round_}.started"
-    env = dict(vllm_env(vllm_out), BENCH_VS_VLLM_STARTED=str(started))
+    ready, go = work / f"together-vllm-{round_}.ready", work / f"together-{round_}.go"
+    env = dict(vllm_env(vllm_out), BENCH_VS_VLLM_READY=str(ready), BENCH_VS_VLLM_GO=str(go))
     vllm = subprocess.Popen(
         args.client_prefix + vllm_command(args, args.requests, vllm_out, args.concurrency),
         env=env,
@@ -238,10 +247,10 @@ def run_together(args, round_: int, work: Path) -> tuple[list[Stamped], list[Sta
         text=True,
     )
     deadline = time.monotonic() + 600
-    while not started.exists():  # vLLM's client takes seconds to import; mdeploy starts at once
+    while not ready.exists():
         if vllm.poll() is not None or time.monotonic() > deadline:
             vllm.kill()
-            raise SystemExit(f"vllm bench serve did not start its load:\n{vllm.communicate()[1][-3000:]}")
+            raise SystemExit(f"vllm bench serve did not get ready:\n{vllm.communicate()[1][-3000:]}")
         time.sleep(0.01)
     prompt = ["--dataset", str(args.prompts)] if args.prompts else ["--prompt-len", str(args.input_len)]
     mdeploy_cmd = mdeploy_command(
@@ -253,7 +262,20 @@ def run_together(args, round_: int, work: Path) -> tuple[list[Stamped], list[Sta
         prompt=prompt,
         out=mdeploy_out,
     )
-    run_checked(args.client_prefix + mdeploy_cmd, MDEPLOY_ENV)
+    mdeploy = subprocess.Popen(
+        args.client_prefix + mdeploy_cmd, env=MDEPLOY_ENV, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
+    )
+    assert mdeploy.stderr is not None
+    said = []
+    for line in mdeploy.stderr:  # the line mdeploy bench prints just before its load begins
+        said.append(line)
+        if line.startswith("mdeploy: benchmarking"):
+            break
+    go.touch()
+    said.append(mdeploy.communicate(timeout=1800)[1])
+    if mdeploy.returncode != 0:
+        vllm.kill()
+        raise SystemExit(f"mdeploy bench failed ({mdeploy.returncode}):\n{''.join(said)[-3000:]}")
     _, stderr = vllm.communicate(timeout=1800)
     if vllm.returncode != 0:
         raise SystemExit(f"vllm bench serve failed ({vllm.returncode}):\n{stderr[-3000:]}")
@@ -291,7 +313,7 @@ def compare_together(args) -> int:
     for label, values in ratios.items():
         print(f"     {label:<28} " + " ".join(f"{value:.3f}" for value in values))
     leads = ", ".join(f"{lead:.2f}" for _, _, lead in per_round)
-    print(f"   mdeploy's first request {leads} s after vLLM's client's (each round); both on the same server's steps")
+    print(f"   mdeploy's first request minus vLLM's client's, each round: {leads} s; both on the same server's steps")
     print(f"   load average during the run: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
     return 0
 

@@ -91,25 +91,39 @@ def overlay_hint(env: str, manifests: Sequence[Path]) -> str:
     return f" (overlays exist for: {', '.join(known)})" if known else ""
 
 
-def missing_overlay_note(args: argparse.Namespace) -> str | None:
-    """When `--env ENV` was given and MANIFEST has no overlay for it: the note to print (it plans as its base)."""
+def missing_overlay_note(path: Path, env: str | None) -> str | None:
+    """When `--env ENV` was given and the manifest at `path` has no overlay for it: the note to
+    print (it plans as its base). None when no --env was given: MODAL_ENVIRONMENT, or Modal's
+    default, naming an environment without an overlay is the usual case, not a slip."""
     from engine.manifest.load import display_path, environments_of, overlay_target
 
-    if not args.env:
+    if not env:
         return None
-    path = manifest_path(args)
     named = overlay_target(str(path)) if path.is_file() else None
-    if named is not None or args.env in environments_of(path):
+    if named is not None or env in environments_of(path):
         return None  # an overlay named itself: its base in its own environment, checked elsewhere
-    hint = overlay_hint(args.env, [path])
-    return f"note: {display_path(path)} has no overlay for environment {args.env!r}{hint}; planned as its base alone"
+    hint = overlay_hint(env, [path])
+    return f"note: {display_path(path)} has no overlay for environment {env!r}{hint}; planned as its base alone"
+
+
+def note_missing_overlay(path: Path, env: str | None) -> None:
+    """Print `missing_overlay_note` on stderr, if any: stdout may be a plan, JSON or a diff."""
+    import sys
+
+    note = missing_overlay_note(path, env)
+    if note:
+        print(note, file=sys.stderr)
 
 
 def plan_manifest_with_origins(args: argparse.Namespace) -> PlannedApp:
-    """The Blueprint of MANIFEST in the chosen environment, with the planner's origin record."""
+    """The Blueprint of MANIFEST in the chosen environment, with the planner's origin record; an
+    `--env` with no overlay for this manifest gets a note on stderr (a typo'd --env plans the base)."""
     from engine.planner.plan import plan_file_with_origins
 
-    return plan_file_with_origins(manifest_path(args), chosen_environment(args))
+    path = manifest_path(args)
+    planned = plan_file_with_origins(path, chosen_environment(args))
+    note_missing_overlay(path, args.env)
+    return planned
 
 
 class Stopped(BaseException):

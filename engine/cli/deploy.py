@@ -24,7 +24,14 @@ import argparse
 from collections.abc import Mapping
 from pathlib import Path
 
-from engine.cli.common import Subcommands, add_env_argument, add_manifest_argument, chosen_environment, manifest_path
+from engine.cli.common import (
+    Subcommands,
+    add_env_argument,
+    add_manifest_argument,
+    chosen_environment,
+    manifest_path,
+    plan_manifest_with_origins,
+)
 
 NAME = "deploy"
 
@@ -68,11 +75,10 @@ def run(args: argparse.Namespace) -> int:
             raise UserError(problem)
 
     from engine.plan.render_plan import render_plan
-    from engine.planner.plan import plan_file_with_origins
 
     manifest = manifest_path(args)
     env = chosen_environment(args)
-    planned = plan_file_with_origins(manifest, env)
+    planned = plan_manifest_with_origins(args)
     blueprint = planned.blueprint
     sys.stdout.write(render_plan(blueprint, "text", origins=planned.origins))
     sys.stdout.flush()

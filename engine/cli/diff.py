@@ -15,7 +15,14 @@ from __future__ import annotations
 
 import argparse
 
-from engine.cli.common import Subcommands, add_env_argument, add_format_argument, chosen_environment, manifest_path
+from engine.cli.common import (
+    Subcommands,
+    add_env_argument,
+    add_format_argument,
+    chosen_environment,
+    manifest_path,
+    note_missing_overlay,
+)
 
 NAME = "diff"
 CHANGED_EXIT_CODE = 2
@@ -76,6 +83,8 @@ def run(args: argparse.Namespace) -> int:
             diffs = [compare.diff_against_ref(manifest, env, args.against)]
         else:
             diffs = [compare.diff_across_environments(manifest, args.against_env, env)]
+            note_missing_overlay(manifest, args.against_env)
+        note_missing_overlay(manifest, args.env)
     if args.changed and not diffs and args.format != "json":
         sys.stdout.write(
             f"no Blueprint changed since {args.against}\n"

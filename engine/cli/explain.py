@@ -11,7 +11,14 @@ from __future__ import annotations
 
 import argparse
 
-from engine.cli.common import Subcommands, add_env_argument, add_manifest_argument, chosen_environment, manifest_path
+from engine.cli.common import (
+    Subcommands,
+    add_env_argument,
+    add_manifest_argument,
+    chosen_environment,
+    manifest_path,
+    note_missing_overlay,
+)
 
 NAME = "explain"
 
@@ -44,6 +51,7 @@ def run(args: argparse.Namespace) -> int:
             f"KEY {args.key!r} names nothing; give a dotted key, e.g. services.NAME.gpu or servers.NAME.command"
         )
     loaded = load_manifest(manifest_path(args), chosen_environment(args))
+    note_missing_overlay(manifest_path(args), args.env)
     planned = plan_app_with_origins(loaded)
     blueprint = planned.blueprint
     try:

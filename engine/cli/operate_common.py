@@ -67,12 +67,11 @@ def require_credentials(command: str) -> None:
 def plan_names(args: argparse.Namespace) -> tuple[Blueprint, ModalNames, ModalNames]:
     """The manifest's Blueprint for the chosen environment, the Modal names it deploys as, and
     those names as a dry run shows them (a name from a variable as its `${VAR}`)."""
-    from engine.cli.common import chosen_environment, manifest_path
+    from engine.cli.common import chosen_environment, plan_manifest_with_origins
     from engine.operate.names import modal_names, shown_names
-    from engine.planner.plan import plan_file_with_origins
 
     env = chosen_environment(args)
-    planned = plan_file_with_origins(manifest_path(args), env)
+    planned = plan_manifest_with_origins(args)
     names = modal_names(planned.blueprint, env)
     return planned.blueprint, names, shown_names(names, planned.origins)
 

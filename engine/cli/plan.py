@@ -16,7 +16,6 @@ from engine.cli.common import (
     add_env_argument,
     add_format_argument,
     add_manifest_argument,
-    missing_overlay_note,
     plan_manifest_with_origins,
 )
 
@@ -43,8 +42,5 @@ def run(args: argparse.Namespace) -> int:
     from engine.plan.render_plan import render_plan
 
     planned = plan_manifest_with_origins(args)
-    note = missing_overlay_note(args)
-    if note:  # on stderr: stdout may be the Blueprint's JSON
-        print(note, file=sys.stderr)
     sys.stdout.write(render_plan(planned.blueprint, args.format, origins=planned.origins))
     return 0

@@ -51,7 +51,7 @@ def run(args: argparse.Namespace) -> int:
     import os
     import sys
 
-    from engine.cli.common import manifest_path
+    from engine.cli.common import manifest_path, note_missing_overlay
     from engine.errors import UserError
     from engine.local.call import (
         call_handler,
@@ -78,6 +78,8 @@ def run(args: argparse.Namespace) -> int:
 
     source = manifest_path(args)
     blueprint = load_blueprint(str(source), args.env)
+    if source.suffix != ".json":  # a Blueprint file was planned for its environment already
+        note_missing_overlay(source, args.env)
     function = find_function(blueprint, args.function)
     call_args, call_kwargs = parse_call_arguments(args.arguments)
     if args.remote or args.map:

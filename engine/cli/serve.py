@@ -38,7 +38,7 @@ def run(args: argparse.Namespace) -> int:
     import sys
 
     from engine.bench.target import discover_model
-    from engine.cli.common import Stopped, manifest_path, stop_on_sigterm
+    from engine.cli.common import Stopped, manifest_path, note_missing_overlay, stop_on_sigterm
     from engine.errors import UserError
     from engine.local.dotenv import env_file_path
     from engine.local.service import check_before_start, prepare_launch, running_service
@@ -47,6 +47,8 @@ def run(args: argparse.Namespace) -> int:
 
     source = manifest_path(args)
     blueprint = load_blueprint(str(source), args.env)
+    if source.suffix != ".json":  # a Blueprint file was planned for its environment already
+        note_missing_overlay(source, args.env)
     workdir = local_root(source)
     launch = prepare_launch(
         blueprint,

@@ -61,7 +61,7 @@ PRINTING = [
     ["schema"],
     ["explain", "manifests/chat.yaml", "--env", "prod", "services.llama.gpu"],
     ["eject", "manifests/chat.yaml", "--env", "prod"],
-    ["diff", "manifests/chat.yaml", "--env", "main", "--against-env", "prod"],
+    ["diff", "manifests/chat.yaml", "--against-env", "prod"],  # main (Modal's default) against prod
     ["--version"],
     ["--help"],
     ["plan", "--help"],

@@ -141,7 +141,7 @@ def _check(path: Path, env: str | None) -> tuple[Manifest | None, list[Problem]]
     # client refuses or warns about is a problem at the manifest key behind the value.
     from engine.modal_backend.modal_problems import modal_problems
 
-    return manifest, [*problems, *modal_problems(loaded, planned)]
+    return manifest, [*problems, *planned.warnings, *modal_problems(loaded, planned)]
 
 
 def _outcome(path: Path, env: str | None) -> tuple[str | None, list[Problem]]:

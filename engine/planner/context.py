@@ -8,7 +8,7 @@ references (`env_values`).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from engine.blueprint.model import ImageSpec, VolumeSpec
 from engine.engines.common import CacheVolume, Engine
@@ -30,6 +30,9 @@ class PlanContext:
     merged: Merged
     symbols: SymbolTable = field(default_factory=SymbolTable)
     problems: list[Problem] = field(default_factory=list)
+    # What plans but does not do what the manifest says (a key with no effect): `mdeploy validate`
+    # shows these beside the manifest's own warnings; they never stop a plan.
+    warnings: list[Problem] = field(default_factory=list)
     engine_images: dict[str, ImageSpec] = field(default_factory=dict)  # Blueprint key -> spec
     engine_volumes: dict[str, VolumeSpec] = field(default_factory=dict)  # Blueprint key -> spec
     _engine_image_keys: dict[str, str] = field(default_factory=dict)  # engine name -> Blueprint key
@@ -46,6 +49,9 @@ class PlanContext:
 
     def report(self, path: KeyPath, message: str, hint: str | None = None) -> None:
         self.problems.append(problem(self.merged, path, message, hint))
+
+    def warn(self, path: KeyPath, message: str, hint: str | None = None) -> None:
+        self.warnings.append(replace(problem(self.merged, path, message, hint), severity="warning"))
 
     def engine_image(self, engine: Engine) -> str:
         """The Blueprint key of `engine`'s default image, added on first use."""

@@ -442,6 +442,13 @@ def _read_from_volume(ctx: PlanContext, key: str, entry: Model, images: tuple[st
             at,
             f"volume {entry.volume!r} is not read: every user reads the model from an image that holds it ({names})",
         )
+        ctx.warn(
+            at,
+            f"volume {entry.volume!r} is never mounted for model {key!r}: every user reads it from an "
+            f"image that holds it ({names})",
+            "remove `volume:` (the image holds the weights), or take the model out of the image's "
+            "`models` build step to read it from the volume",
+        )
         return None
     ctx.origins.manifest(at, at)
     return entry.volume

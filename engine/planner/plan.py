@@ -72,6 +72,7 @@ class PlannedApp:
     blueprint: Blueprint
     origins: Origins
     env_values: EnvValues
+    warnings: tuple[Problem, ...] = ()  # keys that plan but take no effect (PlanContext.warnings)
 
 
 def plan_file(
@@ -203,7 +204,8 @@ def plan_app_with_origins(loaded: LoadedManifest) -> PlannedApp:
         tags=dict(manifest.tags),
         models=models,
     )
-    return PlannedApp(blueprint, rec.origins(), {at: dict(values) for at, values in ctx.env_values.items()})
+    env_values = {at: dict(values) for at, values in ctx.env_values.items()}
+    return PlannedApp(blueprint, rec.origins(), env_values, tuple(ctx.warnings))
 
 
 def _images(

@@ -199,3 +199,27 @@ def test_a_volume_that_no_user_reads_is_not_in_the_model_and_the_origin_says_why
     assert [f.key for f in planned.blueprint.functions] == ["a"]
     found = planned.origins.find(("models", "bge", "volume"))
     assert found is not None and "volume 'weights' is not read" in (found[1].note or "")
+    (warning,) = [w.format() for w in planned.warnings]
+    assert warning.endswith(
+        "m.yaml:9:5: models.bge.volume: warning: volume 'weights' is never mounted for model 'bge': every user "
+        "reads it from an image that holds it (baked) (remove `volume:` (the image holds the weights), "
+        "or take the model out of the image's `models` build step to read it from the volume)"
+    )
+
+
+def test_the_validate_command_warns_of_a_volume_never_mounted_and_refuses_it_under_strict(tmp_path, capsys):
+    from engine.cli.main import main
+
+    body = "volumes:\n  weights: {name: weights}\n" + HEAD.replace(
+        f"revision: {REV}\n", f"revision: {REV}\n    volume: weights\n", 1
+    )
+    path = _write(tmp_path, body + "functions:\n  a: {handler: 'jobs:run', image: baked, models: [bge]}\n")
+    assert main(["validate", str(path)]) == 0
+    said = capsys.readouterr()
+    assert "m.yaml:9:5: models.bge.volume: warning: volume 'weights' is never mounted for model 'bge'" in said.out
+    assert main(["validate", str(path), "--strict"]) != 0
+    # read from the volume by one user: the volume is mounted, no warning
+    path = _write(tmp_path, body + "functions:\n  a: {handler: 'jobs:run', image: plain, models: [bge]}\n")
+    capsys.readouterr()
+    assert main(["validate", str(path)]) == 0
+    assert "warning:" not in capsys.readouterr().out

@@ -253,13 +253,14 @@ def render_class(spec: FunctionSpec, names: Names, env_parts: dict[str, EnvParts
             "        # Before the memory snapshot: restored containers start with what this loaded.",
             *construct,
             *(f"        run_to_completion(self._instance.{hook}())" for hook in cls.before_snapshot),
-            "",
-            "    @modal.enter(snap=False)",
-            "    def _enter(self):",
-            *(f"        run_to_completion(self._instance.{hook}())" for hook in cls.enter),
         ]
-        if not cls.enter:
-            body.append("        pass  # no after_restore methods")
+        if cls.enter:  # after each restore
+            body += [
+                "",
+                "    @modal.enter(snap=False)",
+                "    def _enter(self):",
+                *(f"        run_to_completion(self._instance.{hook}())" for hook in cls.enter),
+            ]
     else:
         body += [
             "    @modal.enter()",

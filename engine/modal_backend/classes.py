@@ -93,7 +93,8 @@ def make_class(spec: FunctionSpec, module_name: str) -> tuple[type, dict[str, Ca
         namespace[SNAPSHOT_ENTER_NAME] = modal.enter(snap=True)(
             _named(before_snapshot, SNAPSHOT_ENTER_NAME, spec.symbol, module_name)
         )
-    namespace[ENTER_NAME] = modal.enter(snap=False)(_named(enter, ENTER_NAME, spec.symbol, module_name))
+    if cls.enter or not snapshot:  # without a snapshot, this is where the instance is made
+        namespace[ENTER_NAME] = modal.enter(snap=False)(_named(enter, ENTER_NAME, spec.symbol, module_name))
     if cls.exit:
 
         def exit_(self: Any) -> None:

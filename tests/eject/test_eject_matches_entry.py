@@ -76,6 +76,33 @@ def test_comparison_sees_class_parameters_and_snapshot_hooks(import_source, read
     assert read_back(import_source(render_app(other)).app) != entry
 
 
+def test_a_snapshot_class_without_after_restore_methods_has_no_post_snapshot_hook(
+    import_source, read_back, monkeypatch
+):
+    """`enter: {before_snapshot: [load]}` and nothing after the restore: neither file declares an
+    empty `@modal.enter(snap=False)` method; each has the pre-snapshot hook and the exit hook only."""
+    import dataclasses
+    from pathlib import Path
+
+    from modal._partial_function import _PartialFunctionFlags
+
+    from engine.planner.plan import plan_file
+
+    monkeypatch.chdir(Path(__file__).resolve().parents[2])
+    blueprint = plan_file(Path("manifests/classes.yaml"), None)
+    functions = tuple(
+        dataclasses.replace(f, cls=dataclasses.replace(f.cls, enter=())) if f.key == "reranker" else f
+        for f in blueprint.functions
+    )
+    blueprint = dataclasses.replace(blueprint, functions=functions)
+    source = render_app(blueprint)
+    entry = read_back(_entry_app(blueprint, "entry_for_snapshot_without_restore"))
+    assert read_back(import_source(source).app) == entry
+    (hooks,) = [info["lifecycle_hooks"] for info in entry.values() if info.get("enable_memory_snapshot")]
+    assert hooks == sorted([int(_PartialFunctionFlags.ENTER_PRE_SNAPSHOT), int(_PartialFunctionFlags.EXIT)])
+    assert "snap=False" not in source and "pass" not in source
+
+
 def test_a_bytes_default_reaches_modal_as_the_same_bytes_from_both(import_source, read_back, monkeypatch):
     """A bytes parameter's default is text in the manifest; both files must send its UTF-8 bytes,
     a non-ASCII one included (the class parameter schema, as the client sends it, is compared)."""

@@ -141,7 +141,7 @@ def _run_remote(
         raise UserError("--map takes its inputs from the file: give no ARGS with it")
     inputs = read_map_inputs(Path(args.map)) if args.map else None
     require_credentials("run")
-    env = chosen_environment(args)
+    env = chosen_environment(args) or _planned_environment(args, blueprint)
     names = modal_names(blueprint, env)
     name = names.by_key(function.key).name
     if inputs is None:
@@ -150,3 +150,14 @@ def _run_remote(
     for result in map_remote(names.app, name, names.env, inputs):
         print(result_json(result, function.handler, indent=None))  # JSON Lines, as the inputs
     return 0
+
+
+def _planned_environment(args: argparse.Namespace, blueprint: Blueprint) -> str | None:
+    """The environment a Blueprint file was planned for (load_blueprint refused another --env),
+    None for a manifest. A Blueprint planned with no environment says `main`, the planner's
+    default: None leaves it to Modal's default, as a manifest without --env does."""
+    from engine.planner.defaults import DEFAULT_ENVIRONMENT
+
+    if not args.manifest.endswith(".json") or blueprint.environment == DEFAULT_ENVIRONMENT:
+        return None
+    return blueprint.environment

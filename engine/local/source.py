@@ -30,9 +30,15 @@ def load_blueprint(path: str, env: str | None) -> Blueprint:
         except OSError as exc:
             raise UserError(f"cannot read {path}: {exc.strerror}") from None
         try:
-            return from_json(text)
+            blueprint = from_json(text)
         except BlueprintDecodeError as exc:
             raise UserError(f"{path}: not a Blueprint: {exc}") from None
+        if env and env != blueprint.environment:  # a Blueprint is one environment's plan, already made
+            raise UserError(
+                f"{path} is a Blueprint planned for environment {blueprint.environment!r}; --env {env} cannot "
+                f"re-plan it: plan the manifest with --env {env}, or leave --env out"
+            )
+        return blueprint
     from engine.planner.plan import plan_file_with_origins
 
     planned = plan_file_with_origins(path, environment)

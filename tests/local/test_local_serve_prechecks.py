@@ -162,3 +162,20 @@ def test_a_named_env_file_that_does_not_exist_is_one_line_before_any_engine(proj
     assert _one_error(done) == (
         "error: --env-file prod.env: does not exist; name a file of KEY=value lines, or leave the option out for .env"
     )
+
+
+def test_a_blueprint_file_with_another_env_is_refused_not_served_as_planned(bp, tmp_path, run_mdeploy):
+    """A Blueprint is one environment's plan: `--env prod` on one planned for main would serve
+    main's plan under prod's name. The same Blueprint with its own environment (or no --env) serves."""
+    engine = (sys.executable, "-c", "raise SystemExit('started')")
+    path = tmp_path / "blueprint.json"
+    path.write_text(to_json(bp.blueprint(servers=[bp.server(model="/no/such/model", command=engine)])))
+    for command in ("serve", "run"):
+        argv = (command, str(path), *(("nothing",) if command == "run" else ()), "--env", "prod")
+        done = run_mdeploy(*argv, cwd=tmp_path)
+        assert _one_error(done) == (
+            f"error: {path} is a Blueprint planned for environment 'main'; --env prod cannot re-plan it: "
+            "plan the manifest with --env prod, or leave --env out"
+        ), command
+    done = run_mdeploy("serve", str(path), "--env", "main", cwd=tmp_path)
+    assert done.stderr.strip().splitlines()[-1].endswith("its last log line: started")

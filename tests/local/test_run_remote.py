@@ -3,6 +3,7 @@ client, here a fake of it (tests/support/fake_modal_functions.py) that records w
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 from engine.blueprint.codec import to_json
@@ -10,25 +11,33 @@ from engine.blueprint.model import WebSpec
 from tests.support.fake_modal_functions import FakeFunctions
 
 
-def _blueprint(bp, tmp_path):
+def _blueprint(bp, tmp_path, environment="main"):
     functions = [
         bp.function("add", handler="jobs.tasks:add"),
         bp.function("boom", handler="jobs.tasks:boom"),
         bp.function("hook", handler="jobs.tasks:hook", web=WebSpec(kind="fastapi_endpoint", method="POST")),
     ]
     path = tmp_path / "blueprint.json"
-    path.write_text(to_json(bp.blueprint(functions=functions)))
+    path.write_text(to_json(dataclasses.replace(bp.blueprint(functions=functions), environment=environment)))
     return str(path)
 
 
 def test_remote_calls_the_deployed_function_with_its_modal_names(bp, tmp_path, run_mdeploy, repo_root):
     fake = FakeFunctions(tmp_path, {"demo/add": "echo"})
-    path = _blueprint(bp, tmp_path)
+    path = _blueprint(bp, tmp_path, environment="prod")  # a Blueprint is planned for the environment called
     done = run_mdeploy("run", "--remote", "--env", "prod", path, "add", "--", "2", "b=3", env=fake.env(repo_root))
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout) == {"args": [2], "kwargs": {"b": 3}}
     # No handler module exists here: nothing was imported or run locally.
     assert fake.calls() == [{"from_name": ["demo", "add", "prod"], "remote": [[2], {"b": 3}]}]
+
+
+def test_a_blueprint_file_is_called_in_the_environment_it_was_planned_for(bp, tmp_path, run_mdeploy, repo_root):
+    fake = FakeFunctions(tmp_path, {"demo/add": "echo"})
+    path = _blueprint(bp, tmp_path, environment="prod")
+    done = run_mdeploy("run", "--remote", path, "add", "--", "2", env=fake.env(repo_root))
+    assert done.returncode == 0, done.stderr
+    assert fake.calls() == [{"from_name": ["demo", "add", "prod"], "remote": [[2], {}]}]
 
 
 def test_map_sends_one_input_per_line_and_prints_results_in_order(bp, tmp_path, run_mdeploy, repo_root):

@@ -113,6 +113,7 @@ def run(args: argparse.Namespace) -> int:
     target = parse_target(args.target)
     api_key = os.environ.get(args.api_key_env) or None
     output = Path(args.output) if args.output else _report_folder(target, time.strftime("%Y%m%d-%H%M%S"))
+    _check_output_folder(output)  # before the load: a run can take an hour
 
     finished: list[LevelOutcome] = []
     interrupted = False
@@ -205,17 +206,40 @@ def _write_report(
         "timeout": args.timeout,
     }
     report = build_report(base_url=base_url, model=model, settings=settings, outcomes=finished, interrupted=interrupted)
-    output.mkdir(parents=True, exist_ok=True)
-    (output / "report.json").write_text(report_json(report), encoding="utf-8")
-    written = [output / "report.json"]
-    if not args.no_plots:
-        from engine.bench.plots import write_plots
+    print(render_table([outcome.summary for outcome in finished]))  # first: shown even if writing fails
+    try:
+        output.mkdir(parents=True, exist_ok=True)
+        (output / "report.json").write_text(report_json(report), encoding="utf-8")
+        written = [output / "report.json"]
+        if not args.no_plots:
+            from engine.bench.plots import write_plots
 
-        written += write_plots(report, output)
-    print(render_table([outcome.summary for outcome in finished]))
+            written += write_plots(report, output)
+    except OSError as exc:
+        from engine.errors import UserError
+
+        raise UserError(f"cannot write the report to {output}: {exc.strerror or exc}") from None
     for path in written:
         print(f"wrote {path}")
     return True
+
+
+def _check_output_folder(output: Path) -> None:
+    """The report folder can be made and written: it is a folder or does not exist yet, and its
+    nearest existing parent is a folder this user can write in. A UserError otherwise."""
+    import os
+
+    from engine.errors import UserError
+
+    if output.exists() and not output.is_dir():
+        raise UserError(f"--output {output}: exists and is not a folder; name a folder for the report")
+    parent = output
+    while not parent.exists() and parent != parent.parent:
+        parent = parent.parent
+    if not parent.is_dir():
+        raise UserError(f"--output {output}: {parent} is not a folder")
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise UserError(f"--output {output}: cannot write in {parent} (permission denied)")
 
 
 def _report_folder(target: Target, stamp: str) -> Path:

@@ -135,6 +135,27 @@ def test_bench_command_reports_an_unreachable_target_in_one_line(run_mdeploy):
     assert done.stderr.strip().splitlines()[-1].startswith("error: cannot reach")
 
 
+def test_an_output_that_cannot_be_a_folder_is_refused_before_any_request(fake_server, run_mdeploy, tmp_path):
+    taken = tmp_path / "taken"
+    taken.write_text("")
+    for output, says in (
+        (taken, f"error: --output {taken}: exists and is not a folder; name a folder for the report"),
+        (taken / "sub", f"error: --output {taken / 'sub'}: {taken} is not a folder"),
+    ):
+        done = run_mdeploy("bench", fake_server, "--requests", "2", "--max-tokens", "3", "--output", str(output))
+        assert done.returncode == 1 and "Traceback" not in done.stderr
+        assert done.stderr.strip().splitlines()[-1] == says
+        assert "benchmarking" not in done.stderr  # refused before the load
+
+
+def test_a_report_that_cannot_be_written_is_one_line_after_the_table(fake_server, run_mdeploy):
+    # /proc takes no new folder, though root may write in it: only the write itself can tell.
+    done = run_mdeploy("bench", fake_server, "--requests", "2", "--max-tokens", "3", "--output", "/proc/mdeploy-report")
+    assert done.returncode == 1 and "internal error" not in done.stderr
+    assert done.stderr.strip().splitlines()[-1].startswith("error: cannot write the report to /proc/mdeploy-report: ")
+    assert "TTFT" in done.stdout  # the results were shown all the same
+
+
 def test_rate_levels_send_at_the_rate_with_seeded_poisson_arrivals(fake_server, run_mdeploy, tmp_path):
     args = ("--rate", "40,80", "--arrivals", "poisson", "--seed", "5", "--requests", "12", "--max-tokens", "3")
     done, report = _bench(run_mdeploy, fake_server, tmp_path, *args)

@@ -8,6 +8,7 @@ one model, rejects any other).
 from __future__ import annotations
 
 import json
+import re
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -30,7 +31,17 @@ def parse_target(text: str) -> Target:
         return Target(base_url=normalise_base_url(text))
     if "://" in text:
         raise UserError(f"bench target {text!r}: only http:// and https:// URLs are supported")
+    from engine.manifest.load import MANIFEST_SUFFIXES
+
+    servable = (*MANIFEST_SUFFIXES, ".json")  # a manifest, or a Blueprint as `plan --format json` wrote it
     manifest, sep, service = text.rpartition(":")
+    if sep and re.match(r"\d+(/|$)", service) and not manifest.lower().endswith(servable):  # localhost:8000
+        raise UserError(f"bench target {text!r}: a URL needs its scheme, e.g. http://{text}")
+    if not (manifest if sep else text).lower().endswith(servable):
+        raise UserError(
+            f"bench target {text!r} is neither a URL (http://HOST:PORT) nor a manifest "
+            "(.yaml, .yml or .toml, or a Blueprint's .json; optionally :SERVICE)"
+        )
     if not sep:
         return Target(manifest=text)
     if not manifest or not service:

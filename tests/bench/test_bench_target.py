@@ -53,6 +53,32 @@ def test_url_that_cannot_be_requested_is_rejected_with_the_reason(url, says):
         parse_target(url)
 
 
+@pytest.mark.parametrize(
+    "text, says",
+    [
+        ("localhost:8000", "bench target 'localhost:8000': a URL needs its scheme, e.g. http://localhost:8000"),
+        (
+            "127.0.0.1:8000/v1",
+            "bench target '127.0.0.1:8000/v1': a URL needs its scheme, e.g. http://127.0.0.1:8000/v1",
+        ),
+        (
+            "not-a-url",
+            "bench target 'not-a-url' is neither a URL (http://HOST:PORT) nor a manifest "
+            "(.yaml, .yml or .toml, or a Blueprint's .json; optionally :SERVICE)",
+        ),
+    ],
+)
+def test_a_target_that_is_neither_form_says_what_it_lacks(run_mdeploy, text, says):
+    done = run_mdeploy("bench", text)
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    assert done.stderr.strip().splitlines()[-1] == f"error: {says}"
+
+
+def test_a_blueprint_file_and_an_upper_case_suffix_are_manifest_targets():
+    assert parse_target("plan.json:chat").manifest == "plan.json"
+    assert parse_target("CHAT.YAML").manifest == "CHAT.YAML"
+
+
 def test_empty_service_after_colon_is_rejected():
     with pytest.raises(UserError, match="MANIFEST:SERVICE"):
         parse_target("manifests/x.yaml:")

@@ -82,6 +82,12 @@ def read_layer(path: str | os.PathLike[str]) -> Layer:
     p = Path(path)
     suffix = p.suffix.lower()
     if suffix not in MANIFEST_SUFFIXES:
+        if p.is_dir():  # `mdeploy plan manifests/`: only validate takes a folder
+            import shlex
+
+            raise UserError(
+                f"{file} is a folder: name one manifest in it (`mdeploy validate {shlex.quote(file)}` checks them all)"
+            )
         raise UserError(f"{file}: not a manifest file (expected .yaml, .yml or .toml)")
     if not p.exists():
         raise FileProblem(file, "no such file")

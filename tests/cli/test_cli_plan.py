@@ -70,3 +70,16 @@ def test_an_env_without_an_overlay_is_a_note_on_stderr_with_did_you_mean(run_mde
 def test_an_env_with_an_overlay_or_from_modal_environment_is_no_note(run_mdeploy):
     assert run_mdeploy("plan", SHIPPED, "--env", "prod").stderr == ""
     assert run_mdeploy("plan", SHIPPED, env={"MODAL_ENVIRONMENT": "staging"}).stderr == ""
+
+
+def test_a_folder_given_as_the_manifest_says_to_name_one_or_validate_them_all(run_mdeploy, tmp_path):
+    for command in (("plan", "manifests"), ("deploy", "manifests/", "--dry-run"), ("eject", "manifests")):
+        done = run_mdeploy(*command)
+        assert done.returncode == 1 and "Traceback" not in done.stderr
+        shown = command[1].rstrip("/")
+        assert done.stderr.strip() == (
+            f"error: {shown} is a folder: name one manifest in it (`mdeploy validate {shown}` checks them all)"
+        ), command
+    spaced = tmp_path / "my manifests"
+    spaced.mkdir()
+    assert f"`mdeploy validate '{spaced}'`" in run_mdeploy("plan", str(spaced)).stderr

@@ -94,6 +94,9 @@ def run(args: argparse.Namespace) -> int:
         if path.is_dir():
             example = "reference.md" if args.reference else "manifest.schema.json"
             raise UserError(f"{path}: is a folder; give a file name, e.g. {path / example}")
+        above = next(folder for folder in path.parents if folder.exists())
+        if not above.is_dir():  # mkdir would say only "File exists"
+            raise UserError(f"{path}: cannot write it ({above} is a file, not a folder)")
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(text, encoding="utf-8")

@@ -71,7 +71,9 @@ def test_schema_output_under_a_file_is_a_user_error(run_mdeploy, tmp_path):
     blocker.write_text("", encoding="utf-8")
     result = run_mdeploy("schema", "-o", str(blocker / "schema.json"))
     assert result.returncode == 1
-    assert result.stderr.startswith("error:") and "cannot write it" in result.stderr, result.stderr
+    assert result.stderr.strip() == (
+        f"error: {blocker / 'schema.json'}: cannot write it ({blocker} is a file, not a folder)"
+    ), result.stderr
 
 
 def test_schema_check_of_a_binary_file_reports_it_out_of_date(run_mdeploy, tmp_path):

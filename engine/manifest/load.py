@@ -88,6 +88,11 @@ def read_layer(path: str | os.PathLike[str]) -> Layer:
             raise UserError(
                 f"{file} is a folder: name one manifest in it (`mdeploy validate {shlex.quote(file)}` checks them all)"
             )
+        if suffix == ".json":  # what `plan --format json` writes: a plan already made
+            raise UserError(
+                f"{file}: not a manifest file (expected .yaml, .yml or .toml); a Blueprint's .json is read "
+                "by serve, run and bench, and the other commands take the manifest it was planned from"
+            )
         raise UserError(f"{file}: not a manifest file (expected .yaml, .yml or .toml)")
     if not p.exists():
         raise FileProblem(file, "no such file")

@@ -83,3 +83,14 @@ def test_a_folder_given_as_the_manifest_says_to_name_one_or_validate_them_all(ru
     spaced = tmp_path / "my manifests"
     spaced.mkdir()
     assert f"`mdeploy validate '{spaced}'`" in run_mdeploy("plan", str(spaced)).stderr
+
+
+def test_a_blueprint_json_given_to_plan_says_which_commands_read_one(run_mdeploy, tmp_path):
+    blueprint = tmp_path / "plan.json"
+    blueprint.write_text(run_mdeploy("plan", SHIPPED, "--format", "json").stdout)
+    done = run_mdeploy("plan", str(blueprint))
+    assert done.returncode == 1
+    assert done.stderr.strip() == (
+        f"error: {blueprint}: not a manifest file (expected .yaml, .yml or .toml); a Blueprint's .json is read "
+        "by serve, run and bench, and the other commands take the manifest it was planned from"
+    )

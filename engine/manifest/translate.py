@@ -71,7 +71,10 @@ def _resolve(value: Any, loc: KeyPath, allow_missing_last: bool) -> KeyPath | No
         found = _resolve(value[head], rest, allow_missing_last)
         if found is not None:
             return (head, *found)
-    if isinstance(head, str) and rest:
+    if isinstance(head, str) and rest and not (isinstance(value, dict) and isinstance(value.get(head), dict | list)):
+        # A union tag to skip. Never a key that holds a mapping or list here: skipping it would let
+        # the rest match elsewhere (a web service's missing `app` is not the top-level `app`). A
+        # tag may name a scalar key (a schedule's `cron`).
         found = _resolve(value, rest, allow_missing_last)
         if found is not None:
             return found

@@ -211,3 +211,33 @@ def test_env_some_manifest_has_an_overlay_for_is_no_note(run_mdeploy):
     assert result.returncode == 0, result.stdout
     assert not result.stdout.startswith("note:")
     assert result.stdout.splitlines()[-1] == "2 manifests, 2 environments: 2 ok, 0 failed, 0 warnings"
+
+
+WEB_API = """\
+version: 1
+app: notes
+services:
+  api:
+    kind: web
+    app: workloads.webapi:app
+    interface: asgi
+"""
+
+
+def test_a_web_service_missing_its_app_is_located_at_the_service_not_the_top_level_app(run_mdeploy, tmp_path):
+    """The service's `app` shares its name with the top-level `app`: the problem is the service's."""
+    base = tmp_path / "web.yaml"
+    base.write_text(WEB_API.replace("    app: workloads.webapi:app\n", ""))
+    result = run_mdeploy("validate", str(base), cwd=tmp_path)
+    assert result.returncode == 1
+    assert result.stdout.splitlines()[1].startswith(f"{base}:4:3: services.api.app: missing required key 'app'")
+
+
+def test_an_overlay_null_deleting_a_web_service_app_points_at_that_null(run_mdeploy, tmp_path):
+    (tmp_path / "web.yaml").write_text(WEB_API)
+    (tmp_path / "web.prod.yaml").write_text("services:\n  api:\n    app: null\n")
+    result = run_mdeploy("validate", "web.yaml", "--env", "prod", cwd=tmp_path)
+    assert result.returncode == 1
+    assert result.stdout.splitlines()[1].startswith(
+        "web.prod.yaml:3:5: services.api.app: `null` deletes the required key 'app'"
+    )

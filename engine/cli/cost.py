@@ -41,11 +41,12 @@ def run(args: argparse.Namespace) -> int:
     import sys
 
     from engine.cli.deploy import missing_credentials
-    from engine.cli.operate_common import plan_names, print_calls, require_credentials
+    from engine.cli.operate_common import plan_app, print_calls, require_credentials
     from engine.operate import billing
     from engine.operate.cost_report import cost_report, render_cost_report
 
-    blueprint, names, _shown = plan_names(args)
+    planned, names, _shown = plan_app(args)
+    blueprint = planned.blueprint
     window = billing.parse_since(args.since) if args.actual else None
     calls = [] if args.offline else [billing.rates_call()]
     if window is not None:
@@ -56,6 +57,6 @@ def run(args: argparse.Namespace) -> int:
     if window is not None:
         require_credentials(NAME)
     live = not args.offline and missing_credentials(os.environ, command=NAME) is None
-    report = cost_report(blueprint, names, live_rates=live, window=window)
+    report = cost_report(blueprint, names, live_rates=live, window=window, origins=planned.origins)
     sys.stdout.write(render_cost_report(report, args.format))
     return 0

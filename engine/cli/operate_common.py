@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from engine.blueprint.model import Blueprint
     from engine.operate.modal_cli import ModalCall
     from engine.operate.names import ModalNames
+    from engine.planner.plan import PlannedApp
 
 ENV_HELP = "Modal environment (default: MODAL_ENVIRONMENT, else Modal's own default)"
 DRY_RUN_HELP = "print the Modal commands it would run, run none; needs no Modal credentials"
@@ -67,13 +68,20 @@ def require_credentials(command: str) -> None:
 def plan_names(args: argparse.Namespace) -> tuple[Blueprint, ModalNames, ModalNames]:
     """The manifest's Blueprint for the chosen environment, the Modal names it deploys as, and
     those names as a dry run shows them (a name from a variable as its `${VAR}`)."""
+    planned, names, shown = plan_app(args)
+    return planned.blueprint, names, shown
+
+
+def plan_app(args: argparse.Namespace) -> tuple[PlannedApp, ModalNames, ModalNames]:
+    """`plan_names`, with the whole planned app (its origins, for renderers that show a value from
+    a variable as its reference)."""
     from engine.cli.common import chosen_environment, plan_manifest_with_origins
     from engine.operate.names import modal_names, shown_names
 
     env = chosen_environment(args)
     planned = plan_manifest_with_origins(args)
     names = modal_names(planned.blueprint, env)
-    return planned.blueprint, names, shown_names(names, planned.origins)
+    return planned, names, shown_names(names, planned.origins)
 
 
 def print_calls(calls: Sequence[ModalCall], heading: str = "would run:") -> None:

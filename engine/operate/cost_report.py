@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from engine.blueprint.codec import to_data
 from engine.blueprint.model import Blueprint
+from engine.blueprint.origins import NO_ORIGINS, Origins
 from engine.errors import UserError
 from engine.operate import billing, modal_cli
 from engine.operate.names import ModalNames
@@ -23,10 +24,21 @@ class CostReport:
     notes: tuple[str, ...]
     window: billing.Window | None
     actual: billing.ActualCost | None
+    # Where each Blueprint value came from: a value from a variable is shown as its `${VAR}`.
+    origins: Origins = NO_ORIGINS
+
+    @property
+    def app_shown(self) -> str:
+        return self.origins.text(("app",), self.blueprint.app)
 
 
 def cost_report(
-    blueprint: Blueprint, names: ModalNames, *, live_rates: bool, window: billing.Window | None
+    blueprint: Blueprint,
+    names: ModalNames,
+    *,
+    live_rates: bool,
+    window: billing.Window | None,
+    origins: Origins = NO_ORIGINS,
 ) -> CostReport:
     table = load_price_table()
     notes: list[str] = []
@@ -55,7 +67,7 @@ def cost_report(
         if not report.ok:
             raise UserError(report.error or "")
         actual = billing.app_actual_cost(report.data, names.app, names.env)
-    return CostReport(blueprint, estimate_cost(blueprint, table), prices, tuple(notes), window, actual)
+    return CostReport(blueprint, estimate_cost(blueprint, table), prices, tuple(notes), window, actual, origins)
 
 
 def _actual_lines(report: CostReport) -> list[str]:
@@ -63,7 +75,7 @@ def _actual_lines(report: CostReport) -> list[str]:
     if actual is None or window is None:
         return []
     if not actual.rows:
-        return [f"actual, {window.shown}: no billing rows for app {report.blueprint.app}"]
+        return [f"actual, {window.shown}: no billing rows for app {report.app_shown}"]
     average = f", {format_money(actual.total / window.hours)} on average" if window.hours else ""
     lines = [
         f"actual, {window.shown} (full {'days' if window.resolution == 'd' else 'hours'}): "
@@ -99,7 +111,7 @@ def render_cost_report(report: CostReport, fmt: str) -> str:
             },
         }
         return json.dumps(data, indent=2) + "\n"
-    text = render_cost(report.blueprint, report.estimate, fmt)
+    text = render_cost(report.blueprint, report.estimate, fmt, report.origins)
     extra = [f"prices: {report.prices}", *report.notes, *_actual_lines(report)]
     if fmt == "markdown":
         return text + "\n" + "\n".join(f"- {line.strip()}" for line in extra) + "\n"

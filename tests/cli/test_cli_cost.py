@@ -157,3 +157,33 @@ def test_an_all_h200_app_is_priced_and_a_pinned_region_multiplies_it(run_mdeploy
     assert broad["idle_per_hour"] > 0 and broad["peak_per_hour"] == round(2 * big["per_container"], 4)
     assert narrow["objects"][0]["breakdown"]["gpu"] == round(8 * 0.001261 * 3600 * 1.75, 4)
     assert "region us-east: x1.75" in narrow["objects"][0]["notes"]
+
+
+def test_the_report_shows_an_app_name_tag_and_gpu_from_variables_as_their_references(run_mdeploy, tmp_path):
+    """As the plan shows them: `mdeploy cost` describes the app to humans (text and markdown)."""
+    manifest = tmp_path / "h200.yaml"
+    text = (H200_APP % "us").replace("app: all-h200", "app: ${APP_NAME}\ntags:\n  team: ${TEAM}")
+    manifest.write_text(text.replace('gpu: "H200:8"', "gpu: ${GPU}"), encoding="utf-8")
+    environ = {"APP_NAME": "zq-app-zq", "TEAM": "zq-team-zq", "GPU": "H200"}
+    for fmt in ("text", "markdown"):
+        result = run_mdeploy("cost", str(manifest), "--offline", "--format", fmt, env=environ)
+        assert result.returncode == 0, result.stderr
+        assert "${APP_NAME}" in result.stdout and "${GPU}" in result.stdout
+        assert "team=${TEAM}" in result.stdout or fmt == "markdown"  # markdown names no tags
+        assert "zq-" not in result.stdout + result.stderr
+        assert " H200 " not in result.stdout
+
+
+def test_a_report_with_no_billing_rows_names_an_app_from_a_variable_by_its_reference(run_mdeploy, repo_root, tmp_path):
+    modal = FakeModal(tmp_path)
+    modal.reply("billing", "rates", json_data={})
+    modal.reply("billing", "report", json_data=replies.billing_report([], tags={}))
+    manifest = tmp_path / "web.yaml"
+    manifest.write_text((repo_root / WEB).read_text().replace("app: notes-api", "app: ${APP_NAME}"))
+    (tmp_path / "workloads").symlink_to(repo_root / "workloads")
+    (tmp_path / "pyproject.toml").write_text("")
+    environ = {**modal.env(repo_root), "APP_NAME": "zq-app-zq"}
+    result = run_mdeploy("cost", str(manifest), "--env", "prod", "--actual", env=environ)
+    assert result.returncode == 0, result.stderr
+    assert "actual, the last 7 days: no billing rows for app ${APP_NAME}" in result.stdout
+    assert "zq-app-zq" not in result.stdout

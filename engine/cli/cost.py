@@ -28,7 +28,6 @@ def register(subparsers: Subcommands) -> argparse.ArgumentParser:
     parser.add_argument("--actual", action="store_true", help="add the app's cost from Modal's billing report")
     parser.add_argument(
         "--since",
-        default=DEFAULT_SINCE,
         help=f"window of --actual: 7d, 12h or a date 2026-11-01 (default {DEFAULT_SINCE})",
     )
     parser.add_argument("--offline", action="store_true", help="price with the table only; call nothing")
@@ -42,12 +41,17 @@ def run(args: argparse.Namespace) -> int:
 
     from engine.cli.deploy import missing_credentials
     from engine.cli.operate_common import plan_app, print_calls, require_credentials
+    from engine.errors import UserError
     from engine.operate import billing
     from engine.operate.cost_report import cost_report, render_cost_report
 
+    if args.since is not None and not args.actual:
+        raise UserError(f"--since {args.since!r} is the window of --actual, which was not given; add --actual")
+    if args.offline and args.actual:
+        raise UserError("--offline calls nothing, but --actual reads Modal's billing report: give one of them")
     planned, names, _shown = plan_app(args)
     blueprint = planned.blueprint
-    window = billing.parse_since(args.since) if args.actual else None
+    window = billing.parse_since(args.since or DEFAULT_SINCE) if args.actual else None
     calls = [] if args.offline else [billing.rates_call()]
     if window is not None:
         calls.append(billing.report_call(window, sorted(blueprint.tags)))

@@ -187,3 +187,20 @@ def test_a_report_with_no_billing_rows_names_an_app_from_a_variable_by_its_refer
     assert result.returncode == 0, result.stderr
     assert "actual, the last 7 days: no billing rows for app ${APP_NAME}" in result.stdout
     assert "zq-app-zq" not in result.stdout
+
+
+def test_offline_and_actual_together_are_refused_before_any_call(run_mdeploy, repo_root, tmp_path):
+    """--offline promises to call nothing; --actual needs Modal's billing report."""
+    modal = FakeModal(tmp_path)
+    result = run_mdeploy("cost", WEB, "--env", "prod", "--offline", "--actual", env=modal.env(repo_root))
+    assert result.returncode == 1
+    assert (
+        result.stderr == "error: --offline calls nothing, but --actual reads Modal's billing report: give one of them\n"
+    )
+    assert modal.calls() == []
+
+
+def test_since_without_actual_is_refused_rather_than_ignored(run_mdeploy, tmp_path):
+    result = run_mdeploy("cost", WEB, "--since", "30d", env=_no_credentials(tmp_path))
+    assert result.returncode == 1
+    assert result.stderr == "error: --since '30d' is the window of --actual, which was not given; add --actual\n"

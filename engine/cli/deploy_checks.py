@@ -22,12 +22,14 @@ def add_check_arguments(parser: argparse.ArgumentParser) -> None:
     add_strategy_argument(
         parser, "how Modal replaces running containers (modal deploy --strategy; Modal's default: rolling)"
     )
-    parser.add_argument(
+    # Exclusive: the rollback answers a failed smoke check, so with --no-smoke it could never run.
+    checks = parser.add_mutually_exclusive_group()
+    checks.add_argument(
         "--no-smoke",
         action="store_true",
         help="skip the smoke check of every LLM service and web endpoint after the deploy",
     )
-    parser.add_argument(
+    checks.add_argument(
         "--rollback-on-failure",
         action="store_true",
         help="when the smoke check fails, roll back to the previous version (modal app rollback)",

@@ -125,6 +125,16 @@ def test_no_smoke_skips_the_check(run_mdeploy, repo_root, modal):
     assert [c[0] for c in modal.calls()] == ["deploy"]
 
 
+def test_no_smoke_with_rollback_on_failure_is_refused_before_any_call(run_mdeploy, repo_root, modal):
+    """The rollback answers a failed smoke check: with --no-smoke it would silently never run."""
+    args = ("deploy", CHAT, "--env", "prod", "--no-smoke", "--rollback-on-failure")
+    result = run_mdeploy(*args, env=modal.env(repo_root))
+    assert result.returncode == 2
+    assert "argument --rollback-on-failure: not allowed with argument --no-smoke" in result.stderr
+    assert modal.calls() == []
+    assert run_mdeploy(*args, "--dry-run", env=modal.env(repo_root)).returncode == 2
+
+
 def test_a_failed_deploy_is_not_smoke_checked(run_mdeploy, repo_root, tmp_path):
     modal = FakeModal(tmp_path)
     modal.reply("deploy", stderr="Error: image build failed\n", exit=1)

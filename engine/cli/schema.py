@@ -59,6 +59,8 @@ def run(args: argparse.Namespace) -> int:
     if args.overlay and args.reference:
         raise UserError("--overlay and --reference choose different outputs; give one of them")
     kind = "reference" if args.reference else "overlay" if args.overlay else "manifest"
+    if args.output:
+        _refuse_a_manifest_name(Path(args.output), kind)
     if args.check:
         if args.output:
             targets = [(Path(args.output), kind)]
@@ -106,6 +108,20 @@ def run(args: argparse.Namespace) -> int:
         return 0
     sys.stdout.write(text)
     return 0
+
+
+def _refuse_a_manifest_name(path: Path, kind: str) -> None:
+    """`-o manifests/chat.yaml` (a slip for a manifest argument) would replace the manifest with
+    JSON or Markdown, or tell --check to suggest doing so: the name is a manifest's, so refuse it."""
+    from engine.errors import UserError
+    from engine.manifest.load import MANIFEST_SUFFIXES
+
+    if path.suffix.lower() in MANIFEST_SUFFIXES:
+        what, example = ("Markdown", "reference.md") if kind == "reference" else ("JSON", "manifest.schema.json")
+        raise UserError(
+            f"{path}: a {path.suffix} file is a manifest, and `mdeploy schema` writes {what}; "
+            f"name another file, e.g. {path.parent / example}"
+        )
 
 
 def _read_or_none(path: Path) -> str | None:

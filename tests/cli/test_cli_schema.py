@@ -154,3 +154,20 @@ def test_a_duration_field_shows_its_bounds_and_default():
     section = render_reference().split("## `FunctionScaling`\n", 1)[1].split("\n## ", 1)[0]
     assert "| `min_containers` | integer >= 0 | `0` |" in section
     assert "| `scaledown_window` | integer >= 2, <= 3600 \\| string \\| null | - |" in section
+
+
+def test_an_output_named_like_a_manifest_is_refused_and_the_manifest_kept(run_mdeploy, tmp_path):
+    """`-o chat.yaml` is a slip for a manifest argument: writing there would replace the manifest."""
+    manifest = tmp_path / "chat.yaml"
+    manifest.write_text("version: 1\napp: chat\n", encoding="utf-8")
+    for extra in ((), ("--overlay",), ("--check",)):
+        result = run_mdeploy("schema", *extra, "-o", str(manifest))
+        assert result.returncode == 1
+        assert result.stderr == (
+            f"error: {manifest}: a .yaml file is a manifest, and `mdeploy schema` writes JSON; "
+            f"name another file, e.g. {tmp_path / 'manifest.schema.json'}\n"
+        )
+    result = run_mdeploy("schema", "--reference", "-o", str(tmp_path / "keys.toml"))
+    assert result.returncode == 1 and "writes Markdown" in result.stderr
+    assert manifest.read_text(encoding="utf-8") == "version: 1\napp: chat\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["chat.yaml"]

@@ -389,4 +389,18 @@ def _parse_error(exc: YAMLError, text: str, file: str) -> ManifestError:
     problem = getattr(exc, "problem", None) or "the file is not valid YAML"
     context = getattr(exc, "context", None)
     message = f"{problem} ({context})" if context else problem
+    text_line = lines[line] if line < len(lines) else ""
+    if "flow" in (context or "") and text_line[col : col + 1] == "{" and text_line[col - 1 : col] == "$":
+        # `[${S}]`, `{team: ${TEAM}}`: inside brackets or braces YAML reads `{` as the start of a
+        # mapping, so an unquoted reference cannot be parsed there.
+        return ManifestError(
+            located(
+                file,
+                line + 1,
+                col,
+                "",
+                f"invalid YAML: {message}",
+                'inside [...] or {...} quote a ${VAR} reference: "${VAR}", or write the list or mapping one item per line',
+            )
+        )
     return ManifestError(located(file, line + 1, col + 1, "", f"invalid YAML: {message}"))

@@ -241,3 +241,14 @@ def test_an_overlay_null_deleting_a_web_service_app_points_at_that_null(run_mdep
     assert result.stdout.splitlines()[1].startswith(
         "web.prod.yaml:3:5: services.api.app: `null` deletes the required key 'app'"
     )
+
+
+def test_an_unquoted_reference_inside_brackets_gets_the_quote_it_hint_at_the_reference(run_mdeploy, tmp_path):
+    """YAML reads the `{` of `[${S}]` as a mapping: the parser's words alone do not say why."""
+    (tmp_path / "m.yaml").write_text("version: 1\napp: x\ntags: {team: ${TEAM}}\n")
+    result = run_mdeploy("validate", "m.yaml", cwd=tmp_path, env={"TEAM": "platform"})
+    assert result.returncode == 1
+    assert result.stdout.splitlines()[1] == (
+        "m.yaml:3:14: invalid YAML: expected ',' or '}', but got '{' (while parsing a flow mapping) "
+        '(inside [...] or {...} quote a ${VAR} reference: "${VAR}", or write the list or mapping one item per line)'
+    )

@@ -129,6 +129,12 @@ def _tags(tp: Any) -> set[str]:
     return set()
 
 
+def _is_union(tp: Any) -> bool:
+    while typing.get_origin(tp) is typing.Annotated:
+        tp = typing.get_args(tp)[0]
+    return typing.get_origin(tp) in (typing.Union, types.UnionType)
+
+
 def model_at(tp: Any, loc: KeyPath) -> type[BaseModel] | None:
     """The model class that pydantic validated at `loc` (tags included) below type `tp`."""
     origin = typing.get_origin(tp)
@@ -144,7 +150,10 @@ def model_at(tp: Any, loc: KeyPath) -> type[BaseModel] | None:
         if loc:
             for member in members:
                 if loc[0] in _tags(member):
-                    found = model_at(member, loc[1:])
+                    # When the tag belongs to a union inside this member, that union picks by it
+                    # (an optional schedule's `every` is PeriodSchedule, not the first member).
+                    found = model_at(member, loc) if _is_union(member) else None
+                    found = found or model_at(member, loc[1:])
                     if found is not None:
                         return found
         for member in members:

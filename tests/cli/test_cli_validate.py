@@ -252,3 +252,16 @@ def test_an_unquoted_reference_inside_brackets_gets_the_quote_it_hint_at_the_ref
         "m.yaml:3:14: invalid YAML: expected ',' or '}', but got '{' (while parsing a flow mapping) "
         '(inside [...] or {...} quote a ${VAR} reference: "${VAR}", or write the list or mapping one item per line)'
     )
+
+
+def test_a_timezone_beside_every_is_an_unknown_key_of_the_every_schedule_not_a_typo_of_itself(run_mdeploy, tmp_path):
+    """The hint came from the cron schedule's keys: "unknown key 'timezone' (did you mean 'timezone'?)"."""
+    (tmp_path / "jobs.yaml").write_text(
+        "version: 1\napp: jobs\nfunctions:\n  f:\n    handler: jobs:main\n    schedule: {every: 4h, timezone: UTC}\n"
+    )
+    (tmp_path / "jobs.py").write_text("def main():\n    pass\n")
+    result = run_mdeploy("validate", "jobs.yaml", cwd=tmp_path)
+    assert result.returncode == 1
+    assert result.stdout.splitlines()[1] == (
+        "jobs.yaml:6:27: functions.f.schedule.timezone: unknown key 'timezone' (allowed keys: every)"
+    )

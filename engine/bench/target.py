@@ -24,6 +24,11 @@ class Target:
     service: str | None = None
 
 
+# What `MANIFEST[:SERVICE]` may name: a manifest (engine.manifest.load's suffixes; bench imports no
+# other package of ours) or a Blueprint as `plan --format json` wrote it.
+SERVABLE_SUFFIXES = (".yaml", ".yml", ".toml", ".json")
+
+
 def parse_target(text: str) -> Target:
     """Forms: `http(s)://host[:port][/v1]`, `MANIFEST:SERVICE`, `MANIFEST` (its only service)."""
     if text.startswith(("http://", "https://")):
@@ -31,13 +36,10 @@ def parse_target(text: str) -> Target:
         return Target(base_url=normalise_base_url(text))
     if "://" in text:
         raise UserError(f"bench target {text!r}: only http:// and https:// URLs are supported")
-    from engine.manifest.load import MANIFEST_SUFFIXES
-
-    servable = (*MANIFEST_SUFFIXES, ".json")  # a manifest, or a Blueprint as `plan --format json` wrote it
     manifest, sep, service = text.rpartition(":")
-    if sep and re.match(r"\d+(/|$)", service) and not manifest.lower().endswith(servable):  # localhost:8000
+    if sep and re.match(r"\d+(/|$)", service) and not manifest.lower().endswith(SERVABLE_SUFFIXES):  # localhost:8000
         raise UserError(f"bench target {text!r}: a URL needs its scheme, e.g. http://{text}")
-    if not (manifest if sep else text).lower().endswith(servable):
+    if not (manifest if sep else text).lower().endswith(SERVABLE_SUFFIXES):
         raise UserError(
             f"bench target {text!r} is neither a URL (http://HOST:PORT) nor a manifest "
             "(.yaml, .yml or .toml, or a Blueprint's .json; optionally :SERVICE)"

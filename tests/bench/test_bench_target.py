@@ -128,3 +128,10 @@ def test_a_model_listing_of_another_shape_lists_no_model(listing):
     finally:
         server.shutdown()
         server.server_close()
+
+
+def test_the_target_suffixes_are_the_loaders_and_a_blueprints():
+    from engine.bench.target import SERVABLE_SUFFIXES
+    from engine.manifest.load import MANIFEST_SUFFIXES
+
+    assert set(SERVABLE_SUFFIXES) == {*MANIFEST_SUFFIXES, ".json"}

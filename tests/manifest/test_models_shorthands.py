@@ -179,6 +179,33 @@ def test_cron_macro_is_refused_with_its_five_fields():
     assert info.value.hint == 'write "0 0 * * *"'
 
 
+@pytest.mark.parametrize(
+    ("expr", "shorthand"),
+    [("5 minutes", "5m"), ("every 2 hours", "2h"), ("30 Seconds", "30s"), ("1 day", "1d"), ("15min", "15m")],
+)
+def test_an_interval_in_words_is_told_its_every_form(expr, shorthand):
+    with pytest.raises(CronError) as info:
+        check_cron(expr)
+    assert info.value.message == f"{expr!r} is an interval in words, not a cron expression"
+    assert info.value.hint == f"write it as {shorthand}: `every: {shorthand}` (units s, m, h, d)"
+
+
+def test_init_schedule_in_words_is_told_the_interval_form(run_mdeploy, tmp_path):
+    done = run_mdeploy(
+        "init",
+        "--kind",
+        "function",
+        "--handler",
+        "jobs:run",
+        "--schedule",
+        "5 minutes",
+        "--no-input",
+        str(tmp_path / "jobs.yaml"),
+    )
+    assert done.returncode == 1 and not (tmp_path / "jobs.yaml").exists()
+    assert "'5 minutes' is an interval in words, not a cron expression (write it as 5m" in done.stderr
+
+
 def test_timezone_known_and_suggested():
     assert check_timezone("Europe/Berlin") is None
     assert check_timezone("Europe/Berln") == "Europe/Berlin"

@@ -112,12 +112,25 @@ def _never_fires(days: set[int], months: set[int]) -> CronError | None:
     )
 
 
+_INTERVAL_IN_WORDS = re.compile(
+    r"(?:every\s+)?(?P<count>\d+)\s*(?P<unit>s|secs?|seconds?|m|mins?|minutes?|h|hrs?|hours?|d|days?)",
+    re.IGNORECASE,
+)
+
+
 def check_cron(expression: str) -> None:
     """Raise CronError unless `expression` is a valid five-field cron expression."""
     text = expression.strip()
     if text.lower() in _MACROS:
         raise CronError(f"macros like {text} are not accepted", f'write "{_MACROS[text.lower()]}"')
     fields = text.split()
+    interval = _INTERVAL_IN_WORDS.fullmatch(text)
+    if len(fields) != 5 and interval:  # "5 minutes": an interval, written in words
+        shorthand = f"{interval['count']}{interval['unit'][0].lower()}"
+        raise CronError(
+            f"{text!r} is an interval in words, not a cron expression",
+            f"write it as {shorthand}: `every: {shorthand}` (units s, m, h, d)",
+        )
     if len(fields) != 5:
         raise CronError(
             f"a cron expression has 5 fields (minute hour day-of-month month day-of-week), this has {len(fields)}",

@@ -55,8 +55,13 @@ def run(args: argparse.Namespace) -> int:
     planned = plan_app_with_origins(loaded)
     blueprint = planned.blueprint
     try:
-        explanation = explain_key(args.key, loaded.merged, blueprint, planned.origins)
-    except UnknownKey:
+        explanation = explain_key(args.key, loaded.merged, blueprint, planned.origins, _schema_key_names())
+    except UnknownKey as unknown:
+        if unknown.close:
+            raise UserError(
+                f"{args.key!r} is not a key of the merged manifest or of the Blueprint of {args.manifest}: "
+                f"did you mean '{unknown.close}'?"
+            ) from None
         raise UserError(
             f"{args.key!r} is not a key of the merged manifest or of the Blueprint of {args.manifest} "
             f"(environment {blueprint.environment}); `mdeploy plan {args.manifest} --format json` "
@@ -77,3 +82,24 @@ def run(args: argparse.Namespace) -> int:
     elif len(explanation.planned_at) > 1:
         print(f"  planned into {', '.join(explanation.planned_at)}")
     return 0
+
+
+def _schema_key_names() -> set[str]:
+    """Every key name a manifest may hold (each schema model's fields and aliases) and every
+    Blueprint field name: a piece of KEY that is one of them is unset, not misspelled."""
+    import dataclasses
+
+    from engine.blueprint import model as blueprint_model
+    from engine.manifest.models.base import StrictModel
+
+    names: set[str] = set()
+    models: list[type] = [StrictModel]
+    while models:
+        cls = models.pop()
+        models.extend(cls.__subclasses__())
+        for name, field in getattr(cls, "model_fields", {}).items():
+            names.update(n for n in (name, field.alias) if n)
+    for value in vars(blueprint_model).values():
+        if dataclasses.is_dataclass(value) and isinstance(value, type):
+            names.update(field.name for field in dataclasses.fields(value))
+    return names

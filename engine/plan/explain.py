@@ -16,7 +16,7 @@ are matched whole.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -56,7 +56,41 @@ class Explanation:
 
 
 class UnknownKey(LookupError):
-    """The key names nothing in the merged manifest or the Blueprint."""
+    """The key names nothing in the merged manifest or the Blueprint; `close` is the nearest key
+    that does (one piece spelled differently), if any."""
+
+    def __init__(self, key: str, close: str | None = None):
+        super().__init__(key)
+        self.close = close
+
+
+def closest_key(data: Any, pieces: list[str], real_names: Collection[str] = ()) -> str | None:
+    """The dotted key that `pieces` most likely meant in `data`: walked as far as it matches, then
+    the first piece that does not replaced by the closest key there (difflib), if the result names
+    something. None when nothing is close, or when that piece is one of `real_names` (a key the
+    schema has, left unset here: `min_containers` is not a slip for the `max_containers` beside it)."""
+    import difflib
+
+    node, path = data, list[str]()
+    for index, piece in enumerate(pieces):
+        if isinstance(node, list) and piece.isdigit() and int(piece) < len(node):
+            node, path = node[int(piece)], [*path, piece]
+            continue
+        if not isinstance(node, dict):
+            return None
+        if piece in node:
+            node, path = node[piece], [*path, piece]
+            continue
+        if piece in real_names:
+            return None
+        names = [name for name in node if isinstance(name, str)]
+        for close in difflib.get_close_matches(piece, names, n=3, cutoff=0.6):
+            candidate = [*path, close, *pieces[index + 1 :]]
+            found = lookup(data, candidate)
+            if found is not None:
+                return dotted(found[1])
+        return None
+    return None
 
 
 def split_key(key: str) -> list[str]:
@@ -92,9 +126,11 @@ def blueprint_view(blueprint: Blueprint) -> dict[str, Any]:
     return data
 
 
-def explain_key(key: str, merged: MergedManifest, blueprint: Blueprint, origins: Origins) -> Explanation:
+def explain_key(
+    key: str, merged: MergedManifest, blueprint: Blueprint, origins: Origins, real_names: Collection[str] = ()
+) -> Explanation:
     """`merged` is the loader's Merged (`data`, `spans`, `interpolated`); `origins` the planner's
-    record for `blueprint`."""
+    record for `blueprint`; `real_names`, the schema's key names (see `closest_key`)."""
     pieces = split_key(key)
     if not pieces:
         raise UnknownKey(key)
@@ -116,7 +152,8 @@ def explain_key(key: str, merged: MergedManifest, blueprint: Blueprint, origins:
         )
     in_blueprint = lookup(view, pieces)
     if in_blueprint is None:
-        raise UnknownKey(key)
+        close = closest_key(merged.data, pieces, real_names) or closest_key(view, pieces, real_names)
+        raise UnknownKey(key, close)
     value, path = in_blueprint
     found = origins.find(path)
     origin, location = describe(found[1]) if found is not None else ("not recorded by the planner", None)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 SHIPPED = "manifests/chat.yaml"
 
 
@@ -44,6 +46,30 @@ def test_unknown_key_is_a_one_line_error(run_mdeploy):
     assert result.returncode == 1
     assert result.stderr.startswith("error: 'services.llama.nope' is not a key")
     assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    "key, meant",
+    [
+        ("services.lama.gpu", "services.llama.gpu"),  # an entry misspelled
+        ("services.llama.scaling.max_containrs", "services.llama.scaling.max_containers"),
+        ("servers.llama.contaner.gpu", "servers.llama.container.gpu"),  # a Blueprint key
+    ],
+)
+def test_a_misspelled_key_is_answered_with_the_one_meant(run_mdeploy, key, meant):
+    result = run_mdeploy("explain", SHIPPED, key)
+    assert result.returncode == 1
+    assert result.stderr.strip() == (
+        f"error: {key!r} is not a key of the merged manifest or of the Blueprint of {SHIPPED}: did you mean '{meant}'?"
+    )
+
+
+def test_a_real_key_left_unset_is_not_taken_for_a_slip_of_its_neighbour(run_mdeploy):
+    # The base sets no `buffer_containers` (its prod overlay does): not a slip for max_containers.
+    result = run_mdeploy("explain", SHIPPED, "services.llama.scaling.buffer_containers")
+    assert result.returncode == 1
+    assert result.stderr.startswith("error: 'services.llama.scaling.buffer_containers' is not a key")
+    assert "did you mean" not in result.stderr
 
 
 def test_an_empty_key_is_a_one_line_error(run_mdeploy):

@@ -93,11 +93,12 @@ def overlay_hint(env: str, manifests: Sequence[Path]) -> str:
 
 def missing_overlay_note(path: Path, env: str | None) -> str | None:
     """When `--env ENV` was given and the manifest at `path` has no overlay for it: the note to
-    print (it plans as its base). None when no --env was given: MODAL_ENVIRONMENT, or Modal's
-    default, naming an environment without an overlay is the usual case, not a slip."""
+    print (it plans as its base). None when no --env was given, or it is `main`: MODAL_ENVIRONMENT
+    or Modal's default environment without an overlay is the usual case, not a slip."""
     from engine.manifest.load import display_path, environments_of, overlay_target
+    from engine.planner.defaults import DEFAULT_ENVIRONMENT
 
-    if not env:
+    if not env or env == DEFAULT_ENVIRONMENT:  # `--env main` with no main overlay: the base is main's
         return None
     named = overlay_target(str(path)) if path.is_file() else None
     if named is not None or env in environments_of(path):

@@ -161,8 +161,11 @@ def _prepare() -> None:
 def _environment_note(args: argparse.Namespace, checks: list[tuple[Path, str | None]]) -> str | None:
     """When `--env ENV` matches no overlay of any manifest checked: say so, with did-you-mean."""
     from engine.manifest.load import environments_of
+    from engine.planner.defaults import DEFAULT_ENVIRONMENT
 
-    if not args.env or any(env == args.env and env in environments_of(path) for path, env in checks):
+    if args.env in (None, DEFAULT_ENVIRONMENT):  # main with no main overlay: each base is main's
+        return None
+    if any(env == args.env and env in environments_of(path) for path, env in checks):
         return None
     hint = overlay_hint(args.env, [path for path, _ in checks])
     return f"no manifest checked has an overlay for environment {args.env!r}{hint}; each was checked as its base alone"

@@ -53,3 +53,12 @@ def test_an_env_with_its_overlay_is_no_note_in_any_command(run_mdeploy, tmp_path
         ("eject", SHIPPED, "--env", "prod", "-o", str(tmp_path / "app.py")),
     ):
         assert "note:" not in run_mdeploy(*command, env=NO_CREDENTIALS).stderr, command
+
+
+def test_main_without_a_main_overlay_is_no_note_and_passes_strict_validation(run_mdeploy):
+    # The base is what Modal's default environment gets: `--env main` spelled out is not a slip.
+    for command in (("plan", SHIPPED, "--env", "main"), ("deploy", SHIPPED, "--env", "main", "--dry-run")):
+        assert "note:" not in run_mdeploy(*command, env=NO_CREDENTIALS).stderr, command
+    done = run_mdeploy("validate", SHIPPED, "--env", "main", "--strict")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "no manifest checked has an overlay" not in done.stdout + done.stderr

@@ -153,6 +153,10 @@ def test_side_by_side_script_runs_both_clients_at_once(vllm_server):
     # requests that ran wholly while the other was sending.
     assert all(count > 0 for count in kept), done.stdout
     lines = {line.split("  ")[0].strip(): line.split() for line in done.stdout.splitlines() if line.endswith("x")}
-    for label in ("TTFT mean (ms)", "E2E mean (ms)", "TPOT mean (ms)"):
+    for label in ("TTFT mean (ms)", "E2E mean (ms)"):
         mine, theirs = float(lines[label][-3]), float(lines[label][-2])
         assert mine > 0 and theirs > 0, done.stdout
+    # TPOT may be 0 for either: on a loaded CI machine vLLM's API server fell behind its engine and
+    # sent each request's 32 tokens in one event, so both clients saw them at one time.
+    mine, theirs = float(lines["TPOT mean (ms)"][-3]), float(lines["TPOT mean (ms)"][-2])
+    assert mine >= 0 and theirs >= 0, done.stdout

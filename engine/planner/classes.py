@@ -24,7 +24,7 @@ def plan_class(rec: OriginRecorder, at: KeyPath, path: KeyPath, fn: ClassFunctio
     for index, (name, batching) in enumerate(fn.batched.items()):
         where, key = (*at, "batched", index), (*source, "batched", name)
         rec.manifest(where, key, parts=True)
-        rec.manifest((*where, "name"), key)
+        rec.key((*where, "name"), key)
         batched.append(
             BatchedMethodSpec(
                 name=name,
@@ -64,7 +64,7 @@ def _plan_parameters(
     for index, (name, parameter) in enumerate(fn.parameters.items()):
         where, here = (*at, index), (*key, name)
         rec.manifest(where, here, parts=True)
-        rec.manifest((*where, "name"), here)
+        rec.key((*where, "name"), here)
         # `name: str` is the shorthand of {type: str}: the type is then the value at `here`.
         rec.manifest((*where, "type"), (*here, "type"), here)
         default = rec.pick((*where, "default"), (parameter.default, (*here, "default")))

@@ -78,8 +78,8 @@ def _class_function(ctx: PlanContext, key: str, fn: ClassFunction, container: Co
     path = at = ("functions", key)
     rec = ctx.origins
     symbol = ctx.symbols.claim(class_symbol(key))
-    rec.planner((*at, "symbol"), None, [path], note="a class name derived from the manifest key (planner/names.py)")
-    rec.planner((*at, "name"), None, [path], note="Modal names a class by its class name: the symbol")
+    rec.derived_from_key((*at, "symbol"), path, note="a class name derived from the manifest key (planner/names.py)")
+    rec.derived_from_key((*at, "name"), path, note="Modal names a class by its class name: the symbol")
     for name in ("schedule", "batching", "web"):
         rec.unset((*at, name), "a class has none: its methods are called, and `batched:` names the batched one")
     return FunctionSpec(

@@ -292,7 +292,7 @@ def image_from_recipe(rec: OriginRecorder, key: str, image: Image, models: Image
     """`models`: what build steps get from the `models:` they read or bake in; None plans none."""
     at, path = ("images", key), ("images", key)
     rec.manifest(at, path, parts=True)
-    rec.manifest((*at, "key"), path)
+    rec.key((*at, "key"), path)
     recorder = _StepRecorder(rec, at, models)
     if image.steps is not None:
         _ordered_steps(recorder, image, path)

@@ -373,7 +373,7 @@ def plan_models(ctx: PlanContext) -> tuple[ModelSpec, ...]:
     for key, entry in ctx.manifest.models.items():
         at = ("models", key)
         rec.manifest(at, at, parts=True)
-        rec.manifest((*at, "key"), at)
+        rec.key((*at, "key"), at)
         rec.planner(
             (*at, "folder"),
             None,

@@ -181,15 +181,29 @@ class OriginRecorder:
         """Nothing sets the value at `at` (None, False, empty), for the reason `note` gives."""
         self.record(at, Origin(UNSET, note=note))
 
+    def key(self, at: BlueprintPath, path: KeyPath) -> None:
+        """The value at `at` is the last key of `path`, the manifest entry's own name. Variables are
+        expanded in values only, never in keys, so none of those below `path` made it: the source
+        carries no references (else a `${GPU}` under a service would show its name as `(from ${GPU})`)."""
+        self.record(at, Origin(DEFAULTS if path[0] == "defaults" else MANIFEST, sources=(self._key_source(path),)))
+
+    def _key_source(self, path: KeyPath) -> Source:
+        source = self.source(path)
+        return Source(key=path, location=source.location if source else None)
+
     def object(self, at: BlueprintPath, path: KeyPath) -> None:
         """An object planned from the manifest entry at `path`, and the fields every object has:
         its key and Modal name are the manifest key; its Python symbol is derived from it."""
         self.manifest(at, path, parts=True)
-        self.manifest((*at, "key"), path)
-        self.manifest((*at, "name"), path)
-        self.planner(
-            (*at, "symbol"), None, [path], note="a Python name derived from the manifest key (planner/names.py)"
+        self.key((*at, "key"), path)
+        self.key((*at, "name"), path)
+        self.derived_from_key(
+            (*at, "symbol"), path, note="a Python name derived from the manifest key (planner/names.py)"
         )
+
+    def derived_from_key(self, at: BlueprintPath, path: KeyPath, note: str) -> None:
+        """Derived by the planner from the manifest key of the entry at `path` (see `key`)."""
+        self.record(at, Origin(PLANNER, sources=(self._key_source(path),), direct=False, note=note))
 
     def no_snapshot(self, at: BlueprintPath) -> None:
         """Functions and web apps take no memory snapshot: the manifest has no such setting for them."""

@@ -239,11 +239,11 @@ def _named(rec: OriginRecorder, collection: str, key: str, obj: Volume | Secret 
     """Record a named object and its key; its Modal name is `name:`, else the key."""
     at = (collection, key)
     rec.manifest(at, at, parts=True)
-    rec.manifest((*at, "key"), at)
+    rec.key((*at, "key"), at)
     if obj.name is not None:
         rec.manifest((*at, "name"), (*at, "name"))
     else:
-        rec.manifest((*at, "name"), at)
+        rec.key((*at, "name"), at)
     if hasattr(obj, "create_if_missing"):
         rec.pick((*at, "create_if_missing"), (obj.create_if_missing, (*at, "create_if_missing")))
     return obj.resolved_name(key)
@@ -266,7 +266,7 @@ def _secret(rec: OriginRecorder, key: str, secret: Secret) -> SecretSpec:
 def _bucket(rec: OriginRecorder, key: str, bucket: Bucket) -> BucketSpec:
     at = ("buckets", key)
     rec.manifest(at, at, parts=True)
-    rec.manifest((*at, "key"), at)
+    rec.key((*at, "key"), at)
     return BucketSpec(
         key=key,
         bucket_name=rec.pick((*at, "bucket_name"), (bucket.bucket, (*at, "bucket"))),

@@ -187,3 +187,27 @@ def test_an_object_whose_url_modal_cannot_give_fails_the_check_with_modals_words
         "smoke: server llama: FAILED: `modal server info chat/llama` failed: Error: Server 'llama' not found in app 'chat'."
         in result.stdout
     )
+
+
+def test_a_variable_inside_a_service_leaves_its_modal_name_in_the_dry_run(run_mdeploy, repo_root, tmp_path):
+    # A `${VAR}` anywhere under services.llama once made the object's key, Modal name and class
+    # symbol show as "(from ${GPU})": the dry run printed `modal server info 'chat/(from ${GPU})'`.
+    # A manifest key is never a variable; only values are.
+    (tmp_path / "chat.yaml").write_text((repo_root / CHAT).read_text())
+    (tmp_path / "chat.prod.yaml").write_text("services:\n  llama:\n    gpu: ${GPU:-H100}\n")
+    env = {
+        "MODAL_CONFIG_PATH": str(tmp_path / "none.toml"),
+        "MODAL_TOKEN_ID": "",
+        "MODAL_TOKEN_SECRET": "",
+        "GPU": "L40S",
+    }
+    manifest = str(tmp_path / "chat.yaml")
+    result = run_mdeploy("deploy", manifest, "--env", "prod", "--tag", "v9", "--dry-run", env=env)
+    assert result.returncode == 0, result.stderr
+    assert f"  {_python()} -m modal server info chat/llama --env prod --json" in result.stdout.splitlines()
+    assert "  llama: vllm server, Modal name llama, class Llama" in result.stdout.splitlines()
+    assert "gpu             ${GPU:-H100}" in result.stdout and "L40S" not in result.stdout
+    for key, shown in (("name", '"llama"'), ("symbol", '"Llama"'), ("key", '"llama"')):
+        explained = run_mdeploy("explain", manifest, "--env", "prod", f"servers.llama.{key}", env=env)
+        assert explained.returncode == 0, explained.stderr
+        assert explained.stdout.splitlines()[0].endswith(f"= {shown}"), explained.stdout

@@ -48,7 +48,10 @@ def register(subparsers: Subcommands) -> argparse.ArgumentParser:
     add_env_argument(parser, help="Modal environment (default: MODAL_ENVIRONMENT, else Modal's own default)")
     parser.add_argument(
         "--tag",
-        help="tag the deployment with a version (modal deploy --tag); default: <git commit>-<content hash>",
+        help=(
+            "tag the deployment with a version (modal deploy --tag): up to 50 letters, digits, '.', '_' "
+            "and '-'; default: <git commit>-<content hash>"
+        ),
     )
     parser.add_argument(
         "--dry-run",
@@ -69,6 +72,12 @@ def run(args: argparse.Namespace) -> int:
 
     from engine.errors import UserError
 
+    if args.tag is not None:
+        from engine.operate.tagging import tag_problem
+
+        wrong = tag_problem(args.tag)
+        if wrong:
+            raise UserError(wrong)
     if not args.dry_run:
         problem = missing_credentials(os.environ)
         if problem:
@@ -85,7 +94,7 @@ def run(args: argparse.Namespace) -> int:
 
     from engine.cli.deploy_checks import after_deploy, deploy_tag, show_checks
 
-    command = deploy_command(env, args.tag or deploy_tag(blueprint, manifest), args.strategy)
+    command = deploy_command(env, args.tag if args.tag is not None else deploy_tag(blueprint, manifest), args.strategy)
     manifest_env = {"MDEPLOY_MANIFEST": str(manifest.resolve())}
     shown = " ".join(f"{k}={shlex.quote(v)}" for k, v in manifest_env.items()) + " " + shlex.join(command)
     if args.dry_run:

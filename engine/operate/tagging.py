@@ -75,6 +75,25 @@ def default_tag(blueprint: Blueprint, manifest: Path) -> DeployTag:
     return DeployTag(commit=commit, dirty=dirty, content_hash=content_hash(blueprint))
 
 
+_MODAL_TAG = re.compile(rf"[A-Za-z0-9._-]{{1,{MODAL_TAG_LIMIT}}}")
+
+
+def tag_problem(tag: str) -> str | None:
+    """Why Modal would refuse `tag` as a deployment tag (modal/runner.py checks it only once the
+    app is built and being deployed), or None when it takes it."""
+    if _MODAL_TAG.fullmatch(tag):
+        return None
+    if not tag:
+        return "--tag '': give a tag, or leave --tag out for the default <git commit>-<content hash>"
+    if len(tag) > MODAL_TAG_LIMIT:
+        return f"--tag {tag!r} has {len(tag)} characters: Modal allows at most {MODAL_TAG_LIMIT}"
+    bad = sorted({c for c in tag if not _MODAL_TAG.fullmatch(c)})
+    return (
+        f"--tag {tag!r}: Modal allows only letters, digits, '.', '_' and '-' in a deployment tag, "
+        f"not {', '.join(repr(c) for c in bad)}"
+    )
+
+
 def decode_tag(tag: str | None) -> DeployTag | None:
     """The commit and hash of an mdeploy tag; None for any other tag (or none)."""
     match = _TAG.match(tag or "")

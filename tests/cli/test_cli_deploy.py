@@ -7,6 +7,8 @@ import os
 import sys
 from pathlib import Path
 
+import pytest
+
 import engine
 from engine.cli.deploy import deploy_command, entry_module, missing_credentials
 
@@ -135,3 +137,31 @@ def test_deploy_runs_modal_and_returns_its_exit_code(run_mdeploy, repo_root, tmp
     argv, manifest = ast.literal_eval(record.read_text())
     assert argv == ["deploy", str(entry_module()), "--env", "prod", "--tag", "v7"]
     assert manifest == str((repo_root / SHIPPED).resolve())
+
+
+@pytest.mark.parametrize(
+    ("tag", "said"),
+    [
+        ("has space", "not ' '"),
+        ("release/1", "not '/'"),
+        ("ünï", "not 'ï', 'ü'"),
+        ("a" * 51, "has 51 characters: Modal allows at most 50"),
+        ("", "give a tag, or leave --tag out"),
+    ],
+)
+def test_a_tag_modal_would_refuse_is_refused_before_the_plan(run_mdeploy, tmp_path, tag, said):
+    # Modal checks the tag only once the app is built and being deployed; the dry run printed a
+    # command that would fail, and `--tag ''` silently became the default tag.
+    result = run_mdeploy("deploy", SHIPPED, "--env", "prod", "--tag", tag, "--dry-run", env=_no_credentials(tmp_path))
+    assert result.returncode == 1
+    assert result.stdout == ""
+    assert result.stderr.strip().splitlines() == [result.stderr.strip()]
+    assert result.stderr.startswith(f"error: --tag {tag!r}") and said in result.stderr, result.stderr
+
+
+@pytest.mark.parametrize("tag", ["v1.2_rc-3", "a" * 50, "-x"])
+def test_every_tag_modal_takes_is_passed_as_given(run_mdeploy, tmp_path, tag):
+    result = run_mdeploy("deploy", SHIPPED, "--env", "prod", f"--tag={tag}", "--dry-run", env=_no_credentials(tmp_path))
+    assert result.returncode == 0, result.stderr
+    would_run = next(line for line in result.stdout.splitlines() if line.startswith("would run:"))
+    assert would_run.endswith(f"--env prod --tag {tag}")

@@ -14,6 +14,7 @@ was chosen).
 
 from __future__ import annotations
 
+import datetime
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -108,6 +109,10 @@ def parse_since(since: str) -> Window:
         word = "day" if unit == "d" else "hour"
         return Window(f"{n} {word}s ago", unit, n * (24 if unit == "d" else 1), f"the last {n} {word}s")
     if _DATE.match(since.strip()):
+        try:
+            datetime.date.fromisoformat(since.strip())
+        except ValueError as exc:  # 2026-13-01, 2026-02-30: Modal's report would be asked for it
+            raise UserError(f"--since {since!r} is not a date: {exc}") from None
         return Window(since.strip(), "d", None, f"since {since.strip()}")
     raise UserError(f"--since {since!r}: give a number of days or hours (7d, 12h) or a date (2026-11-01)")
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from tests.support import modal_replies as replies
 from tests.support.fake_modal import FakeModal
 
@@ -116,6 +118,16 @@ def test_a_since_that_is_not_a_window_is_refused(run_mdeploy, tmp_path):
     result = run_mdeploy("cost", WEB, "--actual", "--since", "a week", "--dry-run", env=_no_credentials(tmp_path))
     assert result.returncode == 1
     assert "--since 'a week': give a number of days or hours (7d, 12h) or a date" in result.stderr
+
+
+@pytest.mark.parametrize("since", ["2026-13-01", "2026-02-30", "2026-00-10"])
+def test_a_since_shaped_like_a_date_that_is_none_is_refused(run_mdeploy, tmp_path, since):
+    # It passed the YYYY-MM-DD shape and the dry run printed `billing report --start 2026-13-01`.
+    result = run_mdeploy("cost", WEB, "--actual", "--since", since, "--dry-run", env=_no_credentials(tmp_path))
+    assert result.returncode == 1
+    assert result.stdout == ""
+    assert result.stderr.startswith(f"error: --since {since!r} is not a date: "), result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
 
 
 def test_offline_calls_nothing(run_mdeploy, repo_root, tmp_path):

@@ -9,7 +9,8 @@ Provenance: `Merged.spans` maps every path to the span in the file that last set
 validation error about an overridden value points into the overlay. A replaced list takes all its
 item spans from the overlay; a merged mapping keeps the span of the layer that introduced it.
 `Merged.deleted` remembers where an overlay's `null` deleted a key, so that "missing required
-key" points at that `null` rather than at the base's mapping.
+key" points at that `null` rather than at the base's mapping; `Merged.idle_nulls` where one
+deleted nothing (no such key below it), so that validation can refuse a misspelt key there.
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ class Merged:
     plain_scalars: dict[KeyPath, str] = field(default_factory=dict)
     interpolated: dict[KeyPath, str] = field(default_factory=dict)
     deleted: dict[KeyPath, Span] = field(default_factory=dict)
+    idle_nulls: dict[KeyPath, Span] = field(default_factory=dict)
 
     def location(self, path: KeyPath) -> Location:
         """Where the value at `path` (or its nearest located ancestor) was set."""
@@ -50,6 +52,7 @@ class _Merger:
         self.plain = dict(base.plain_scalars)
         self.interpolated = dict(base.interpolated)
         self.deleted: dict[KeyPath, Span] = {}
+        self.idle_nulls: dict[KeyPath, Span] = {}
 
     def _forget(self, path: KeyPath) -> None:
         """Drop the provenance of `path` and everything under it."""
@@ -74,8 +77,11 @@ class _Merger:
                     span = layer.spans.get(here)
                     if span is not None:
                         self.deleted[here] = span
+                elif here in layer.spans:
+                    self.idle_nulls[here] = layer.spans[here]
                 continue
             self.deleted = {p: s for p, s in self.deleted.items() if not is_under(p, here)}
+            self.idle_nulls = {p: s for p, s in self.idle_nulls.items() if not is_under(p, here)}
             if isinstance(value, dict):
                 if not isinstance(target.get(key), dict):
                     # A new (or retyped) mapping: merge into an empty one so nested nulls delete too.
@@ -103,4 +109,5 @@ def merge_layers(layers: Sequence[Layer]) -> Merged:
         plain_scalars=merger.plain,
         interpolated=merger.interpolated,
         deleted=merger.deleted,
+        idle_nulls=merger.idle_nulls,
     )

@@ -9,6 +9,7 @@ returned beside it. Every problem is located through the merged spans (see `tran
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -97,12 +98,37 @@ def collect_problems(merged: Merged) -> tuple[Manifest | None, list[Problem]]:
     findings = [*numbers, *check_manifest_rules(data), *check_value_rules(data), *scan_for_secrets(data)]
     problems.extend(problem_from_finding(f, locator) for f in findings)
     problems.extend(new_overlay_entries_hints(merged, problems))
+    problems.extend(_idle_nulls_of_unknown_keys(merged))
     # A rule may quote the value it rejects: a value from a variable is shown as its reference,
     # and a token must not reach the terminal or CI logs.
     problems = [hide_values(p, merged) for p in problems]
     unique = list(dict.fromkeys(problems))
     has_error = any(p.is_error for p in unique)
     return (None if has_error else manifest), unique
+
+
+def _idle_nulls_of_unknown_keys(merged: Merged) -> list[Problem]:
+    """An overlay's `null` under a key that is nowhere below it deletes nothing; when the key is
+    not one the schema has there either (`scalling: null`, `min_container: null`), the user
+    meant another key, which stays: an unknown key, as it would be with any other value. A null
+    of a real key the base leaves unset is harmless and stays silent."""
+    if not merged.idle_nulls:
+        return []
+    data = copy.deepcopy(merged.data)
+    for path in merged.idle_nulls:
+        parent: Any = data
+        for part in path[:-1]:
+            parent = parent.get(part) if isinstance(parent, dict) else None
+        if isinstance(parent, dict):
+            parent[path[-1]] = None
+    with_nulls = replace(merged, data=data, spans={**merged.spans, **merged.idle_nulls})
+    _, found, _ = _model_problems(data, Locator(with_nulls), [])
+    idle = {dotted(path) for path in merged.idle_nulls}
+    return [
+        replace(p, message=f"{p.message}: its `null` deletes nothing")
+        for p in found
+        if p.key in idle and p.message.startswith("unknown key")
+    ]
 
 
 def split_problems(problems: list[Problem]) -> tuple[list[Problem], list[Problem]]:

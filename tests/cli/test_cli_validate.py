@@ -265,3 +265,29 @@ def test_a_timezone_beside_every_is_an_unknown_key_of_the_every_schedule_not_a_t
     assert result.stdout.splitlines()[1] == (
         "jobs.yaml:6:27: functions.f.schedule.timezone: unknown key 'timezone' (allowed keys: every)"
     )
+
+
+def test_an_overlay_null_of_a_misspelt_key_is_an_unknown_key_not_a_silent_no_op(run_mdeploy, tmp_path):
+    """`scalling: null` deleted nothing and validated: the base's `scaling` stayed, unremarked."""
+    (tmp_path / "web.yaml").write_text(WEB_API)
+    (tmp_path / "web.prod.yaml").write_text(
+        "services:\n  api:\n    scalling: null\n    scaling:\n      max_container: null\nservces: null\n"
+    )
+    result = run_mdeploy("validate", "web.yaml", "--env", "prod", cwd=tmp_path)
+    assert result.returncode == 1
+    assert result.stdout.splitlines()[1:4] == [
+        "web.prod.yaml:3:5: services.api.scalling: unknown key 'scalling': its `null` deletes nothing "
+        "(did you mean 'scaling'?)",
+        "web.prod.yaml:5:7: services.api.scaling.max_container: unknown key 'max_container': its `null` deletes "
+        "nothing (did you mean 'max_containers'?)",
+        "web.prod.yaml:6:1: servces: unknown key 'servces': its `null` deletes nothing (did you mean 'services'?)",
+    ]
+
+
+def test_an_overlay_null_of_a_real_key_the_base_leaves_unset_is_no_problem(run_mdeploy, repo_root, tmp_path):
+    (tmp_path / "chat.yaml").write_text((repo_root / "manifests/chat.yaml").read_text())
+    (tmp_path / "chat.prod.yaml").write_text(
+        "services:\n  llama:\n    region: null\n    scaling:\n      buffer_containers: null\n"
+    )
+    result = run_mdeploy("validate", "chat.yaml", "--env", "prod", cwd=tmp_path)
+    assert result.returncode == 0, result.stdout

@@ -76,7 +76,7 @@ def _decode(raw: bytes, file: str) -> str:
         ) from None
 
 
-def read_layer(path: str | os.PathLike[str]) -> Layer:
+def read_layer(path: str | os.PathLike[str], *, overlay: bool = False) -> Layer:
     """Read and parse one manifest file (base or overlay) into a Layer, without interpolation."""
     file = display_path(path)
     p = Path(path)
@@ -115,7 +115,7 @@ def read_layer(path: str | os.PathLike[str]) -> Layer:
             )
         )
     text = _decode(raw, file)
-    return parse_toml(text, file) if suffix == ".toml" else parse_yaml(text, file)
+    return parse_toml(text, file) if suffix == ".toml" else parse_yaml(text, file, overlay=overlay)
 
 
 def check_environment_name(env: str) -> None:
@@ -155,9 +155,9 @@ def load_merged(path: str | os.PathLike[str], env: str | None, environ: Mapping[
         files.append(overlay)
     layers: list[Layer] = []
     problems: list[Problem] = []
-    for file in files:
+    for index, file in enumerate(files):
         try:
-            layers.append(interpolate_layer(read_layer(file), environ))
+            layers.append(interpolate_layer(read_layer(file, overlay=index > 0), environ))
         except ManifestError as exc:
             problems.extend(exc.problems)
     if problems:

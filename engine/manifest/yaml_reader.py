@@ -273,8 +273,9 @@ def _depth(value: object) -> int:
     return 0
 
 
-def parse_yaml(text: str, file: str) -> Layer:
-    """Parse one YAML 1.2 document into a Layer; any problem is a located ManifestError."""
+def parse_yaml(text: str, file: str, *, overlay: bool = False) -> Layer:
+    """Parse one YAML 1.2 document into a Layer; any problem is a located ManifestError. An
+    `overlay` with no document (empty, or comments only) changes nothing, as an empty TOML one."""
     from ruamel.yaml.error import YAMLError
 
     builder = _Builder(file)
@@ -320,6 +321,8 @@ def parse_yaml(text: str, file: str) -> Layer:
 
     _check_tabs(text, file, builder.multiline_scalars)
     if not builder.has_root or builder.root is None:
+        if overlay:
+            return Layer(file=file, data={}, spans={(): Span(None, Location(file, 1, 1))}, format="yaml")
         raise ManifestError(located(file, 1, 1, "", "the manifest is empty", "start with `version: 1`"))
     if not isinstance(builder.root, dict):
         where = builder.spans[()].value

@@ -3,6 +3,8 @@ its manifest, a directory validated whole, warnings and `--strict`."""
 
 from __future__ import annotations
 
+import pytest
+
 DATA = "tests/manifest/data"
 SEVERAL = f"{DATA}/mistakes/several.yaml"
 
@@ -291,3 +293,27 @@ def test_an_overlay_null_of_a_real_key_the_base_leaves_unset_is_no_problem(run_m
     )
     result = run_mdeploy("validate", "chat.yaml", "--env", "prod", cwd=tmp_path)
     assert result.returncode == 0, result.stdout
+
+
+@pytest.mark.parametrize("overlay", ["chat.prod.yaml", "chat.prod.toml"])
+def test_an_overlay_with_nothing_but_comments_changes_nothing_in_yaml_as_in_toml(
+    run_mdeploy, repo_root, tmp_path, overlay
+):
+    """An empty YAML overlay was "the manifest is empty (start with `version: 1`)", advice that
+    is wrong for an overlay, while the same empty TOML overlay validated."""
+    (tmp_path / "chat.yaml").write_text((repo_root / "manifests/chat.yaml").read_text())
+    (tmp_path / overlay).write_text("# prod: the same as dev for now\n")
+    result = run_mdeploy("validate", "chat.yaml", "--env", "prod", cwd=tmp_path)
+    assert result.returncode == 0, result.stdout
+    assert result.stdout.startswith("ok chat.yaml [prod]: 1 service")
+    base = run_mdeploy("plan", "chat.yaml", "--format", "json", cwd=tmp_path)
+    prod = run_mdeploy("plan", "chat.yaml", "--env", "prod", "--format", "json", cwd=tmp_path)
+    assert prod.returncode == 0, prod.stderr
+    assert prod.stdout.replace('"environment": "prod"', '"environment": "main"') == base.stdout
+
+
+def test_an_empty_base_manifest_is_still_refused(run_mdeploy, tmp_path):
+    (tmp_path / "chat.yaml").write_text("# nothing yet\n")
+    result = run_mdeploy("validate", "chat.yaml", cwd=tmp_path)
+    assert result.returncode == 1
+    assert "chat.yaml:1:1: the manifest is empty (start with `version: 1`)" in result.stdout

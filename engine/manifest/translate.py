@@ -11,6 +11,7 @@ never repeated in a message.
 from __future__ import annotations
 
 import difflib
+import math
 import re
 import types
 import typing
@@ -292,13 +293,22 @@ def _type_message(kind: str, value: Any, path: KeyPath, locator: Locator) -> tup
         return f"expected a whole number, got {show(value)}", None
     if kind in ("float_type", "float_parsing"):
         if isinstance(value, str):
-            return f"expected a number, got the text {show(value)}", "remove the quotes"
+            # Only quotes around a number are the mistake; `cpu: abc` (or a ${VAR} that gave text)
+            # has none to remove.
+            return f"expected a number, got the text {show(value)}", "remove the quotes" if _is_number(value) else None
         return f"expected a number, got {show(value)}", None
     if kind in ("dict_type", "model_type", "model_attributes_type"):
         return f"expected a mapping (key: value), got {show(value)}", None
     if kind in ("tuple_type", "list_type"):
         return f"expected a list, got {show(value)}", "write [a, b] or one '- item' per line"
     return f"has the wrong type ({show(value)})", None
+
+
+def _is_number(text: str) -> bool:
+    try:
+        return math.isfinite(float(text))
+    except ValueError:
+        return False
 
 
 def _bound_message(kind: str, ctx: Mapping[str, Any], value: Any) -> str:

@@ -317,3 +317,21 @@ def test_an_empty_base_manifest_is_still_refused(run_mdeploy, tmp_path):
     result = run_mdeploy("validate", "chat.yaml", cwd=tmp_path)
     assert result.returncode == 1
     assert "chat.yaml:1:1: the manifest is empty (start with `version: 1`)" in result.stdout
+
+
+def test_remove_the_quotes_is_said_only_of_a_quoted_number(run_mdeploy, repo_root, tmp_path):
+    """`cpu: abc`, and a `${VAR}` whose value is no number, were told to remove quotes they lack."""
+    (tmp_path / "chat.yaml").write_text((repo_root / "manifests/chat.yaml").read_text())
+    (tmp_path / "chat.a.yaml").write_text("services:\n  llama:\n    cpu: abc\n")
+    (tmp_path / "chat.b.yaml").write_text("services:\n  llama:\n    cpu: ${CPU}\n")
+    (tmp_path / "chat.c.yaml").write_text('services:\n  llama:\n    cpu: "2"\n')
+    expected = {
+        "a": "chat.a.yaml:3:10: services.llama.cpu: expected a number, got the text 'abc'",
+        "b": "chat.b.yaml:3:10: services.llama.cpu: expected a number, got the text ${CPU}",
+        "c": "chat.c.yaml:3:10: services.llama.cpu: expected a number, got the text '2' (remove the quotes)",
+    }
+    for env, line in expected.items():
+        result = run_mdeploy("validate", "chat.yaml", "--env", env, cwd=tmp_path, env={"CPU": "four"})
+        assert result.returncode == 1
+        assert result.stdout.splitlines()[1] == line
+        assert "four" not in result.stdout

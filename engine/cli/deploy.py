@@ -131,10 +131,11 @@ def deploy_command(env: str | None, tag: str | None, strategy: str | None = None
     return command
 
 
-def missing_credentials(environ: Mapping[str, str], command: str = NAME) -> str | None:
+def missing_credentials(environ: Mapping[str, str], command: str | None = NAME) -> str | None:
     """Why Modal would have no token, or None when it has one. Reads no network, only what
     modal/config.py reads: per setting, MODAL_<KEY> wins over the profile in the config file.
-    `command` is the mdeploy command the message suggests running with --dry-run."""
+    `command` is the mdeploy command the message suggests running with --dry-run (None: one
+    that has no --dry-run, such as `run --remote`)."""
     import tomllib
 
     config_path = Path(environ.get("MODAL_CONFIG_PATH") or Path("~/.modal.toml").expanduser())
@@ -152,7 +153,8 @@ def missing_credentials(environ: Mapping[str, str], command: str = NAME) -> str 
     token_secret = environ.get("MODAL_TOKEN_SECRET") or profile_values.get("token_secret")
     if token_id and token_secret:
         return None
+    dry_run = f"; `mdeploy {command} --dry-run` works without them" if command else ""
     return (
         "no Modal credentials: set MODAL_TOKEN_ID and MODAL_TOKEN_SECRET, or run `modal token new` "
-        f"(writes {config_path}); `mdeploy {command} --dry-run` works without them"
+        f"(writes {config_path}){dry_run}"
     )

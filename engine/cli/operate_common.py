@@ -53,8 +53,9 @@ def allow_positionals_after_options(parser: argparse.ArgumentParser) -> None:
     parser.__class__ = _IntermixedParser
 
 
-def require_credentials(command: str) -> None:
-    """One `error:` line, before any Modal call, when Modal would find no token (read offline)."""
+def require_credentials(command: str | None) -> None:
+    """One `error:` line, before any Modal call, when Modal would find no token (read offline);
+    `command`: the one whose --dry-run needs none (None: it has no --dry-run)."""
     import os
 
     from engine.cli.deploy import missing_credentials

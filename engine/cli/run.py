@@ -140,7 +140,7 @@ def _run_remote(
     if args.map and (call_args or call_kwargs):
         raise UserError("--map takes its inputs from the file: give no ARGS with it")
     inputs = read_map_inputs(Path(args.map)) if args.map else None
-    require_credentials("run")
+    require_credentials(None)  # `run` has no --dry-run to suggest
     env = chosen_environment(args) or _planned_environment(args, blueprint)
     names = modal_names(blueprint, env)
     name = names.by_key(function.key).name

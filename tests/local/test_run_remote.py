@@ -82,6 +82,8 @@ def test_without_credentials_it_says_so_and_calls_nothing(bp, tmp_path, run_mdep
     assert "no Modal credentials" in done.stderr
     assert "Traceback" not in done.stderr
     assert fake.calls() == []
+    # `run` has no --dry-run: the message once suggested `mdeploy run --dry-run`.
+    assert "--dry-run" not in done.stderr
 
 
 def test_a_function_not_deployed_is_one_line(bp, tmp_path, run_mdeploy, repo_root):

@@ -48,7 +48,7 @@ def parse_call_arguments(tokens: list[str]) -> tuple[list[Any], dict[str, Any]]:
     for position, token in enumerate(tokens, start=1):
         name, sep, text = token.partition("=")
         is_keyword = bool(sep) and name.isidentifier()
-        value = _json_value(text if is_keyword else token, position)
+        value = _json_value(text, position, name) if is_keyword else _json_value(token, position)
         if is_keyword:
             if name in kwargs:
                 raise UserError(f"argument {position}: {name} is given twice")
@@ -144,10 +144,15 @@ def _is_this_module(filename: str) -> bool:
     return os.path.realpath(filename) == os.path.realpath(__file__)
 
 
-def _json_value(text: str, position: int) -> Any:
+def _json_value(text: str, position: int, keyword: str | None = None) -> Any:
     try:
         return json.loads(text)
     except json.JSONDecodeError:
+        if keyword is not None:  # NAME=VALUE was written: its VALUE is what is not JSON
+            raise UserError(
+                f"argument {position}: the value of {keyword}= is not JSON: write a string with quotes, "
+                f"e.g. {keyword}='\"{text[:20]}\"'"
+            ) from None
         raise UserError(
             f"argument {position} is not JSON: write a string with quotes, e.g. '\"{text[:20]}\"', "
             f"or a keyword as NAME=VALUE"

@@ -150,3 +150,14 @@ def test_an_env_file_that_is_a_folder_is_one_line(bp, tmp_path, run_mdeploy):
     done = run_mdeploy("run", str(path), "add", "--env-file", "conf", "--", "2", cwd=tmp_path)
     assert done.returncode == 1
     assert done.stderr.strip().splitlines()[-1].startswith("error: --env-file conf: is a folder; ")
+
+
+def test_a_keyword_whose_value_is_not_json_is_told_how_to_quote_that_value(bp, tmp_path, run_mdeploy):
+    """`b=abc` was told "write a string with quotes, e.g. '"abc"', or a keyword as NAME=VALUE":
+    it was a keyword already, and the quoted positional it suggested is another call."""
+    path = _project(tmp_path, bp)
+    done = run_mdeploy("run", str(path), "add", "--", "2", "b=abc", cwd=tmp_path)
+    assert done.returncode == 1
+    assert (
+        done.stderr == "error: argument 2: the value of b= is not JSON: write a string with quotes, e.g. b='\"abc\"'\n"
+    )

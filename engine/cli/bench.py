@@ -229,13 +229,12 @@ def _check_output_folder(output: Path) -> None:
     nearest existing parent is a folder this user can write in. A UserError otherwise."""
     import os
 
+    from engine.cli.common import nearest_existing
     from engine.errors import UserError
 
     if output.exists() and not output.is_dir():
         raise UserError(f"--output {output}: exists and is not a folder; name a folder for the report")
-    parent = output
-    while not parent.exists() and parent != parent.parent:
-        parent = parent.parent
+    parent = nearest_existing(output)
     if not parent.is_dir():
         raise UserError(f"--output {output}: {parent} is not a folder")
     if not os.access(parent, os.W_OK | os.X_OK):

@@ -127,6 +127,14 @@ def plan_manifest_with_origins(args: argparse.Namespace) -> PlannedApp:
     return planned
 
 
+def nearest_existing(path: Path) -> Path:
+    """`path`, or its nearest ancestor that exists: where an output's missing folders would be
+    made, so a file there (not a folder) is what a write would trip over."""
+    while not path.exists() and path != path.parent:
+        path = path.parent
+    return path
+
+
 class Stopped(BaseException):
     """SIGTERM, raised in the main thread (see `stop_on_sigterm`) so that a command running an
     engine stops its whole process tree on the way out, as Ctrl-C does; exit with `exit_code`."""

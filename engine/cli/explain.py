@@ -50,8 +50,9 @@ def run(args: argparse.Namespace) -> int:
         raise UserError(
             f"KEY {args.key!r} names nothing; give a dotted key, e.g. services.NAME.gpu or servers.NAME.command"
         )
-    loaded = load_manifest(manifest_path(args), chosen_environment(args))
-    note_missing_overlay(manifest_path(args), args.env)
+    path = manifest_path(args)
+    loaded = load_manifest(path, chosen_environment(args))
+    note_missing_overlay(path, args.env)
     planned = plan_app_with_origins(loaded)
     blueprint = planned.blueprint
     try:

@@ -73,12 +73,12 @@ def run(args: argparse.Namespace) -> int:
         rewrite_arguments,
         unreachable_path_message,
     )
-    from engine.local.source import load_blueprint
+    from engine.local.source import is_blueprint_file, load_blueprint
     from engine.local.state import local_root
 
     source = manifest_path(args)
     blueprint = load_blueprint(str(source), args.env)
-    if source.suffix != ".json":  # a Blueprint file was planned for its environment already
+    if not is_blueprint_file(source):  # a Blueprint file was planned for its environment already
         note_missing_overlay(source, args.env)
     function = find_function(blueprint, args.function)
     call_args, call_kwargs = parse_call_arguments(args.arguments)
@@ -156,8 +156,9 @@ def _planned_environment(args: argparse.Namespace, blueprint: Blueprint) -> str 
     """The environment a Blueprint file was planned for (load_blueprint refused another --env),
     None for a manifest. A Blueprint planned with no environment says `main`, the planner's
     default: None leaves it to Modal's default, as a manifest without --env does."""
+    from engine.local.source import is_blueprint_file
     from engine.planner.defaults import DEFAULT_ENVIRONMENT
 
-    if not args.manifest.endswith(".json") or blueprint.environment == DEFAULT_ENVIRONMENT:
+    if not is_blueprint_file(args.manifest) or blueprint.environment == DEFAULT_ENVIRONMENT:
         return None
     return blueprint.environment

@@ -14,7 +14,7 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING
 
-from engine.cli.common import Subcommands
+from engine.cli.common import Subcommands, nearest_existing
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -96,7 +96,7 @@ def run(args: argparse.Namespace) -> int:
         if path.is_dir():
             example = "reference.md" if args.reference else "manifest.schema.json"
             raise UserError(f"{path}: is a folder; give a file name, e.g. {path / example}")
-        above = next(folder for folder in path.parents if folder.exists())
+        above = nearest_existing(path.parent)
         if not above.is_dir():  # mkdir would say only "File exists"
             raise UserError(f"{path}: cannot write it ({above} is a file, not a folder)")
         try:

@@ -42,12 +42,12 @@ def run(args: argparse.Namespace) -> int:
     from engine.errors import UserError
     from engine.local.dotenv import env_file_path
     from engine.local.service import check_before_start, prepare_launch, running_service
-    from engine.local.source import load_blueprint
+    from engine.local.source import is_blueprint_file, load_blueprint
     from engine.local.state import local_root
 
     source = manifest_path(args)
     blueprint = load_blueprint(str(source), args.env)
-    if source.suffix != ".json":  # a Blueprint file was planned for its environment already
+    if not is_blueprint_file(source):  # a Blueprint file was planned for its environment already
         note_missing_overlay(source, args.env)
     workdir = local_root(source)
     launch = prepare_launch(

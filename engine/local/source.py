@@ -20,9 +20,14 @@ from engine.errors import UserError
 _Spec = TypeVar("_Spec", FunctionSpec, ServerSpec)
 
 
+def is_blueprint_file(path: str | os.PathLike[str]) -> bool:
+    """A Blueprint as `mdeploy plan --format json` wrote it (one environment's plan), not a manifest."""
+    return str(path).endswith(".json")
+
+
 def load_blueprint(path: str, env: str | None) -> Blueprint:
     environment = env or os.environ.get("MODAL_ENVIRONMENT") or None
-    if path.endswith(".json"):
+    if is_blueprint_file(path):
         from engine.blueprint.codec import BlueprintDecodeError, from_json
 
         try:
